@@ -1,0 +1,98 @@
+// The one API contract between the UI and the application core. It holds types only, so the
+// renderer can import it without pulling in Node code. Both transports (Electron IPC and the local
+// HTTP server) carry exactly these requests, responses and events.
+
+export interface SimdFeatures {
+  avx2: boolean;
+  avx512: boolean;
+  fma: boolean;
+  neon: boolean;
+}
+
+export interface GpuStatus {
+  /** The engine was compiled with the CUDA backend. */
+  cudaBuilt: boolean;
+  /** A CUDA device can be used; when false, `reason` says why in plain words. */
+  usable: boolean;
+  deviceName: string | null;
+  deviceCount: number;
+  runtimeVersion: string | null;
+  reason: string | null;
+}
+
+export interface HardwareInfo {
+  platform: string;
+  arch: string;
+  cpuModel: string;
+  physicalCores: number;
+  logicalCores: number;
+  simd: SimdFeatures;
+  totalMemoryBytes: number;
+  freeMemoryBytes: number;
+  gpu: GpuStatus;
+  /** The compute backend jobs will use: 'cuda' only when a device is usable. */
+  backend: 'cpu' | 'cuda';
+}
+
+export interface AppInfo {
+  name: string;
+  version: string;
+  /** Where runs, models and chats are kept. */
+  workspaceDir: string;
+}
+
+/** Every request: its parameters and its result. */
+export interface ApiMethods {
+  'app.info': { params: Record<string, never>; result: AppInfo };
+  'system.hardware': { params: Record<string, never>; result: HardwareInfo };
+}
+
+export type MethodName = keyof ApiMethods;
+export type ParamsOf<M extends MethodName> = ApiMethods[M]['params'];
+export type ResultOf<M extends MethodName> = ApiMethods[M]['result'];
+
+/** Streamed events, pushed from the core to every connected UI. */
+export interface ApiEvents {
+  'job.progress': JobProgress;
+}
+
+export interface JobProgress {
+  jobId: string;
+  kind: string;
+  state: 'queued' | 'running' | 'done' | 'failed' | 'cancelled';
+  /** 0..1, or null when unknown. */
+  fraction: number | null;
+  message: string;
+  etaSeconds: number | null;
+}
+
+export type EventName = keyof ApiEvents;
+export type ApiEvent = { [E in EventName]: { name: E; data: ApiEvents[E] } }[EventName];
+
+/** Error codes a UI can act on; `message` is always written for people. */
+export type ApiErrorCode = 'bad_request' | 'not_found' | 'unauthorized' | 'failed';
+
+export interface ApiErrorBody {
+  code: ApiErrorCode;
+  message: string;
+}
+
+/** Wire format of a response, identical over IPC and HTTP. */
+export type ApiResponse<T> = { ok: true; result: T } | { ok: false; error: ApiErrorBody };
+
+/** What the UI programs against; implemented by the IPC and HTTP transports. */
+export interface FasApi {
+  call<M extends MethodName>(method: M, params: ParamsOf<M>): Promise<ResultOf<M>>;
+  /** Subscribes to core events; returns an unsubscribe function. */
+  onEvent(listener: (event: ApiEvent) => void): () => void;
+}
+
+/** What the Electron preload exposes as `window.fasBridge` (raw responses, no exceptions across the bridge). */
+export interface FasBridge {
+  call(method: string, params: unknown): Promise<ApiResponse<unknown>>;
+  onEvent(listener: (event: ApiEvent) => void): () => void;
+}
+
+/** IPC channel names, as types: the sandboxed preload cannot import modules, so it spells them out and the compiler checks them. */
+export type IpcCallChannel = 'fas:call';
+export type IpcEventChannel = 'fas:event';

@@ -1,0 +1,33 @@
+#!/usr/bin/env node
+// `fas`: the headless command line over the same application core as the desktop app.
+import { Command, CommanderError } from 'commander';
+import { AppCore } from '../core/app-core.js';
+import { APP_VERSION } from '../core/app-info.js';
+import { registerHardwareCommand } from './commands/hardware.js';
+import { registerServeCommand } from './commands/serve.js';
+
+export function buildProgram(core: () => AppCore): Command {
+  const program = new Command('fas')
+    .description('Convert a pretrained LLM into a spiking LLM (FAS) and run it, offline.')
+    .version(APP_VERSION, '-v, --version')
+    .showHelpAfterError('(run "fas --help" for usage)')
+    .showSuggestionAfterError();
+  registerHardwareCommand(program, core);
+  registerServeCommand(program);
+  return program;
+}
+
+async function main(): Promise<void> {
+  let core: AppCore | undefined;
+  const program = buildProgram(() => (core ??= new AppCore()));
+  program.exitOverride();
+  try {
+    await program.parseAsync(process.argv);
+  } catch (err) {
+    if (err instanceof CommanderError) process.exit(err.exitCode);
+    console.error(`fas: ${err instanceof Error ? err.message : String(err)}`);
+    process.exit(1);
+  }
+}
+
+await main();

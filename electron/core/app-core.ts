@@ -1,0 +1,62 @@
+// The application core: one request dispatcher and one event stream, shared by the Electron shell,
+// the local HTTP server and the tests. It never imports 'electron'.
+import { EventEmitter } from 'node:events';
+import type { ApiEvent, ApiMethods, ApiResponse, MethodName, ParamsOf, ResultOf } from '../api/contract.js';
+import { ApiError, toErrorBody } from './api/errors.js';
+import { paramSchemas } from './api/schemas.js';
+import { APP_NAME, APP_VERSION } from './app-info.js';
+import { detectHardware } from './system/hardware.js';
+import { defaultWorkspaceDir } from './workspace.js';
+
+export interface AppCoreOptions {
+  workspaceDir?: string;
+}
+
+type Handlers = { [M in MethodName]: (params: ParamsOf<M>) => Promise<ResultOf<M>> | ResultOf<M> };
+
+export class AppCore {
+  readonly workspaceDir: string;
+  private readonly events = new EventEmitter();
+  private readonly handlers: Handlers;
+
+  constructor(options: AppCoreOptions = {}) {
+    this.workspaceDir = options.workspaceDir ?? defaultWorkspaceDir();
+    this.handlers = {
+      'app.info': () => ({ name: APP_NAME, version: APP_VERSION, workspaceDir: this.workspaceDir }),
+      'system.hardware': () => detectHardware(),
+    };
+  }
+
+  /** Validates and runs one request from any transport; never throws. */
+  async handle(method: string, params: unknown): Promise<ApiResponse<unknown>> {
+    try {
+      if (!Object.hasOwn(this.handlers, method)) throw new ApiError('not_found', `Unknown request "${method}".`);
+      const name = method as MethodName;
+      const parsed = paramSchemas[name].safeParse(params ?? {});
+      if (!parsed.success) {
+        const detail = parsed.error.issues.map((i) => `${i.path.join('.') || 'params'}: ${i.message}`).join('; ');
+        throw new ApiError('bad_request', `Invalid parameters for "${method}": ${detail}`);
+      }
+      const handler = this.handlers[name] as (p: unknown) => Promise<unknown> | unknown;
+      return { ok: true, result: await handler(parsed.data) };
+    } catch (err) {
+      return { ok: false, error: toErrorBody(err) };
+    }
+  }
+
+  /** Typed call for in-process users (the CLI, tests): throws the API error as an ApiError. */
+  async call<M extends MethodName>(method: M, params: ParamsOf<M>): Promise<ApiMethods[M]['result']> {
+    const res = await this.handle(method, params);
+    if (!res.ok) throw new ApiError(res.error.code, res.error.message);
+    return res.result as ResultOf<M>;
+  }
+
+  emit(event: ApiEvent): void {
+    this.events.emit('event', event);
+  }
+
+  onEvent(listener: (event: ApiEvent) => void): () => void {
+    this.events.on('event', listener);
+    return () => this.events.off('event', listener);
+  }
+}

@@ -1,0 +1,160 @@
+// The local HTTP transport: the built UI and the API on 127.0.0.1 only, for browsers, scripts and
+// tests. Every API request must carry the per-run token, which is handed only to the page this
+// server serves; other local pages cannot read it (same-origin policy), so they cannot drive the app.
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import type { ApiResponse } from '../api/contract.js';
+import type { AppCore } from '../core/app-core.js';
+import { contentSecurityPolicy } from './csp.js';
+
+export interface ServerOptions {
+  core: AppCore;
+  /** Folder of the built UI (dist/renderer); API only when absent. */
+  uiDir?: string;
+  /** 0 picks a free port. */
+  port?: number;
+  token?: string;
+}
+
+export interface RunningServer {
+  url: string;
+  port: number;
+  token: string;
+  close(): Promise<void>;
+}
+
+const MAX_BODY_BYTES = 1 << 20;
+const TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.json': 'application/json',
+  '.woff2': 'font/woff2',
+};
+
+export async function startServer(options: ServerOptions): Promise<RunningServer> {
+  const token = options.token ?? randomBytes(32).toString('hex');
+  const server = http.createServer((req, res) => {
+    route(req, res).catch((err: unknown) => {
+      if (!res.headersSent) sendJson(res, 500, { ok: false, error: { code: 'failed', message: String(err) } });
+      else res.end();
+    });
+  });
+
+  async function route(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    // Refuse other host names: a DNS-rebinding page would arrive with its own.
+    const host = req.headers.host ?? '';
+    if (!/^(127\.0\.0\.1|localhost)(:\d+)?$/.test(host)) return sendJson(res, 403, errorBody('unauthorized', 'Unknown host.'));
+    const url = new URL(req.url ?? '/', `http://${host}`);
+    if (url.pathname.startsWith('/api/')) {
+      if (!hasToken(req, url, token)) return sendJson(res, 401, errorBody('unauthorized', 'Missing or wrong API token.'));
+      if (url.pathname === '/api/events' && req.method === 'GET') return streamEvents(req, res, options.core);
+      const method = url.pathname.slice('/api/call/'.length);
+      if (url.pathname.startsWith('/api/call/') && req.method === 'POST') {
+        const params = await readJsonBody(req);
+        if (params === undefined) return sendJson(res, 400, errorBody('bad_request', 'The body must be JSON.'));
+        const result = await options.core.handle(decodeURIComponent(method), params);
+        return sendJson(res, result.ok ? 200 : statusOf(result), result);
+      }
+      return sendJson(res, 404, errorBody('not_found', 'No such API route.'));
+    }
+    if (req.method !== 'GET' && req.method !== 'HEAD') return sendJson(res, 405, errorBody('bad_request', 'Method not allowed.'));
+    if (!options.uiDir) return sendJson(res, 404, errorBody('not_found', 'This server has no UI.'));
+    return serveStatic(res, options.uiDir, url.pathname, token);
+  }
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, '127.0.0.1', resolve);
+  });
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}/`,
+    port,
+    token,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+function errorBody(code: 'unauthorized' | 'bad_request' | 'not_found', message: string): ApiResponse<never> {
+  return { ok: false, error: { code, message } };
+}
+
+function statusOf(res: ApiResponse<unknown>): number {
+  if (res.ok) return 200;
+  return { bad_request: 400, not_found: 404, unauthorized: 401, failed: 500 }[res.error.code];
+}
+
+/** Header for requests; query parameter for EventSource, which cannot send headers. */
+function hasToken(req: http.IncomingMessage, url: URL, token: string): boolean {
+  const given = (req.headers['x-fas-token'] as string | undefined) ?? url.searchParams.get('token') ?? '';
+  const a = Buffer.from(given);
+  const b = Buffer.from(token);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+async function readJsonBody(req: http.IncomingMessage): Promise<unknown> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_BODY_BYTES) return undefined;
+    chunks.push(chunk as Buffer);
+  }
+  const text = Buffer.concat(chunks).toString('utf8');
+  if (text.trim() === '') return {};
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+function sendJson(res: http.ServerResponse, status: number, body: unknown): void {
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' });
+  res.end(JSON.stringify(body));
+}
+
+/** Server-sent events: one `data:` line of JSON per core event, and a comment every 15 s to keep proxies from closing it. */
+function streamEvents(req: http.IncomingMessage, res: http.ServerResponse, core: AppCore): void {
+  res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store', connection: 'keep-alive' });
+  res.write(': connected\n\n');
+  const off = core.onEvent((event) => res.write(`data: ${JSON.stringify(event)}\n\n`));
+  const keepAlive = setInterval(() => res.write(': keep-alive\n\n'), 15_000);
+  req.on('close', () => {
+    clearInterval(keepAlive);
+    off();
+  });
+}
+
+async function serveStatic(res: http.ServerResponse, uiDir: string, pathname: string, token: string): Promise<void> {
+  const root = path.resolve(uiDir);
+  const rel = decodeURIComponent(pathname === '/' ? '/index.html' : pathname);
+  const file = path.resolve(root, '.' + rel);
+  if (file !== root && !file.startsWith(root + path.sep)) return sendJson(res, 403, errorBody('unauthorized', 'Outside the UI folder.'));
+  let body: Buffer;
+  try {
+    body = await readFile(file);
+  } catch {
+    return sendJson(res, 404, errorBody('not_found', `No file ${rel}.`));
+  }
+  const ext = path.extname(file);
+  const headers: Record<string, string> = { 'content-type': TYPES[ext] ?? 'application/octet-stream', 'x-content-type-options': 'nosniff' };
+  if (ext === '.html') {
+    // The page learns the token from a meta tag; only this page can read it.
+    body = Buffer.from(body.toString('utf8').replace('</head>', `<meta name="fas-token" content="${token}"></head>`));
+    headers['content-security-policy'] = contentSecurityPolicy();
+    headers['cache-control'] = 'no-store';
+  }
+  res.writeHead(200, headers);
+  res.end(body);
+}

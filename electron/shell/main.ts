@@ -1,0 +1,50 @@
+// The Electron shell: a window, a menu and the IPC transport. All application logic lives in the
+// plain-Node core; this file only connects it to Electron.
+import { app, BrowserWindow, ipcMain, session, shell } from 'electron';
+import { fileURLToPath } from 'node:url';
+import type { IpcCallChannel, IpcEventChannel } from '../api/contract.js';
+import { AppCore } from '../core/app-core.js';
+import { builtUiDir } from '../server/ui-server.js';
+import { buildMenu } from './menu.js';
+import { secureWebPreferences } from './security.js';
+
+const CALL: IpcCallChannel = 'fas:call';
+const EVENT: IpcEventChannel = 'fas:event';
+
+function createWindow(core: AppCore): BrowserWindow {
+  const win = new BrowserWindow({
+    width: 1200,
+    height: 800,
+    minWidth: 480,
+    minHeight: 400,
+    title: 'FAS Spiking LLM',
+    show: false,
+    webPreferences: secureWebPreferences(fileURLToPath(new URL('./preload.cjs', import.meta.url))),
+  });
+  win.once('ready-to-show', () => win.show());
+  // The app is one local page: block navigation; open web links in the user's browser.
+  win.webContents.on('will-navigate', (event) => event.preventDefault());
+  win.webContents.setWindowOpenHandler(({ url }) => {
+    if (url.startsWith('https://')) void shell.openExternal(url);
+    return { action: 'deny' };
+  });
+  const off = core.onEvent((event) => {
+    if (!win.isDestroyed()) win.webContents.send(EVENT, event);
+  });
+  win.on('closed', off);
+  void win.loadFile(`${builtUiDir()}/index.html`);
+  return win;
+}
+
+await app.whenReady();
+const core = new AppCore();
+session.defaultSession.setPermissionRequestHandler((_wc, _permission, callback) => callback(false));
+ipcMain.handle(CALL, (event, method: unknown, params: unknown) => {
+  // Only our own page may call: reject frames loaded from anywhere but the app's files.
+  if (!event.senderFrame?.url.startsWith('file://')) return { ok: false, error: { code: 'unauthorized', message: 'Untrusted sender.' } };
+  if (typeof method !== 'string') return { ok: false, error: { code: 'bad_request', message: 'The method must be a string.' } };
+  return core.handle(method, params);
+});
+buildMenu();
+createWindow(core);
+app.on('window-all-closed', () => app.quit());

@@ -1,0 +1,8 @@
+#include "binding/bindings.h"
+
+static Napi::Object initAddon(Napi::Env env, Napi::Object exports) {
+  fas::binding::registerHardware(env, exports);
+  return exports;
+}
+
+NODE_API_MODULE(fas_native, initAddon)

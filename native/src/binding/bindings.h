@@ -1,0 +1,9 @@
+// Each binding file registers its part of the JS surface; native/index.ts types all of it.
+#pragma once
+#include <napi.h>
+
+namespace fas::binding {
+
+void registerHardware(Napi::Env env, Napi::Object exports);
+
+}  // namespace fas::binding

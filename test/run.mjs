@@ -1,0 +1,32 @@
+#!/usr/bin/env node
+// `npm test`: type-check everything, then run every vitest suite (unit, native, model, end-to-end)
+// and close with the line CI reads: "N passed, N failed".
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+function run(cmd, args) {
+  console.log(`\n> ${cmd} ${args.join(' ')}`);
+  return spawnSync(cmd, args, { stdio: 'inherit', shell: false }).status ?? 1;
+}
+
+const typecheck = run('npm', ['run', '--silent', 'typecheck']);
+const report = join(mkdtempSync(join(tmpdir(), 'fas-test-')), 'vitest.json');
+const vitest = run('npx', ['vitest', 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${report}`, ...process.argv.slice(2)]);
+
+let passed = 0;
+let failed = 0;
+try {
+  const results = JSON.parse(readFileSync(report, 'utf8'));
+  passed = results.numPassedTests;
+  failed = results.numFailedTests + (results.numFailedTestSuites ?? 0);
+} catch {
+  failed += 1; // vitest crashed before writing its report
+}
+if (typecheck !== 0) {
+  console.log('type-check failed');
+  failed += 1;
+}
+console.log(`\n${passed} passed, ${failed} failed`);
+process.exit(typecheck === 0 && vitest === 0 && failed === 0 ? 0 : 1);
