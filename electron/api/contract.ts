@@ -45,6 +45,11 @@ export interface AppInfo {
 export interface ApiMethods {
   'app.info': { params: Record<string, never>; result: AppInfo };
   'system.hardware': { params: Record<string, never>; result: HardwareInfo };
+  'jobs.list': { params: Record<string, never>; result: JobRecord[] };
+  'jobs.get': { params: { id: string }; result: JobRecord };
+  'jobs.cancel': { params: { id: string }; result: JobRecord };
+  /** The chart points a job reported so far, oldest first. */
+  'jobs.metrics': { params: { id: string }; result: Array<Record<string, number>> };
 }
 
 export type MethodName = keyof ApiMethods;
@@ -56,14 +61,36 @@ export interface ApiEvents {
   'job.progress': JobProgress;
 }
 
+export type JobState = 'queued' | 'running' | 'done' | 'failed' | 'cancelled' | 'interrupted';
+
 export interface JobProgress {
   jobId: string;
   kind: string;
-  state: 'queued' | 'running' | 'done' | 'failed' | 'cancelled';
+  state: JobState;
   /** 0..1, or null when unknown. */
   fraction: number | null;
   message: string;
   etaSeconds: number | null;
+  /** Latest values of the job's chart series (loss, perplexity...), when it reports any. */
+  metrics?: Record<string, number>;
+}
+
+/** A job as saved in its run folder, listed after a restart too. */
+export interface JobRecord {
+  id: string;
+  kind: string;
+  title: string;
+  state: JobState;
+  params: unknown;
+  createdAt: string;
+  startedAt: string | null;
+  finishedAt: string | null;
+  fraction: number | null;
+  message: string;
+  etaSeconds: number | null;
+  result: unknown;
+  error: string | null;
+  runDir: string;
 }
 
 export type EventName = keyof ApiEvents;

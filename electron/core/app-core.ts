@@ -5,11 +5,15 @@ import type { ApiEvent, ApiMethods, ApiResponse, MethodName, ParamsOf, ResultOf 
 import { ApiError, toErrorBody } from './api/errors.js';
 import { paramSchemas } from './api/schemas.js';
 import { APP_NAME, APP_VERSION } from './app-info.js';
+import { JobManager, type JobKind } from './jobs/job-manager.js';
+import { jobKinds } from './jobs/kinds.js';
 import { detectHardware } from './system/hardware.js';
 import { defaultWorkspaceDir } from './workspace.js';
 
 export interface AppCoreOptions {
   workspaceDir?: string;
+  /** The job kinds it can run (tests pass their own). */
+  jobKinds?: Record<string, JobKind>;
 }
 
 type Handlers = { [M in MethodName]: (params: ParamsOf<M>) => Promise<ResultOf<M>> | ResultOf<M> };
@@ -18,18 +22,27 @@ export class AppCore {
   readonly workspaceDir: string;
   private readonly events = new EventEmitter();
   private readonly handlers: Handlers;
+  readonly jobs: JobManager;
+  private readonly ready: Promise<void>;
 
   constructor(options: AppCoreOptions = {}) {
     this.workspaceDir = options.workspaceDir ?? defaultWorkspaceDir();
+    this.jobs = new JobManager({ workspaceDir: this.workspaceDir, kinds: options.jobKinds ?? jobKinds, emit: (e) => this.emit(e) });
+    this.ready = this.jobs.init();
     this.handlers = {
       'app.info': () => ({ name: APP_NAME, version: APP_VERSION, workspaceDir: this.workspaceDir }),
       'system.hardware': () => detectHardware(),
+      'jobs.list': () => this.jobs.list(),
+      'jobs.get': ({ id }) => this.jobs.get(id),
+      'jobs.cancel': ({ id }) => this.jobs.cancel(id),
+      'jobs.metrics': ({ id }) => this.jobs.metrics(id),
     };
   }
 
   /** Validates and runs one request from any transport; never throws. */
   async handle(method: string, params: unknown): Promise<ApiResponse<unknown>> {
     try {
+      await this.ready;
       if (!Object.hasOwn(this.handlers, method)) throw new ApiError('not_found', `Unknown request "${method}".`);
       const name = method as MethodName;
       const parsed = paramSchemas[name].safeParse(params ?? {});
