@@ -41,10 +41,66 @@ export interface AppInfo {
   workspaceDir: string;
 }
 
+export type ModelType = 'gpt2' | 'opt' | 'llama' | 'qwen2';
+export type WeightDType = 'F32' | 'F16' | 'BF16';
+
+/** What the app shows about a model before loading it: size, precision, memory it will need. */
+export interface ModelSummary {
+  /** Human name of the architecture, e.g. "LLaMA". */
+  architecture: string;
+  modelType: ModelType;
+  parameterCount: number;
+  layers: number;
+  hiddenSize: number;
+  vocabSize: number;
+  maxPositions: number;
+  dtypes: WeightDType[];
+  /** Bytes of weight data the engine reads from disk. */
+  weightBytes: number;
+  /**
+   * Memory to run the model on one sequence of the full context length: weights as float32 (the
+   * engine converts 16-bit weights) plus a float32 key/value cache and one row of logits.
+   */
+  estimatedRunBytes: number;
+}
+
+/** Where a model stands in the FAS pipeline: the original ANN, after stage 1, after stage 2. */
+export type ModelStage = 'ann' | 'qcfs' | 'calibrated';
+
+/** The spiking part of a converted folder (spiking_config.json), when there is one. */
+export interface SpikingInfo {
+  levels: number;
+  timesteps: number;
+  signed: boolean;
+  calibration: 'none' | 'layer' | 'neuron';
+}
+
+export interface ModelEntry {
+  id: string;
+  name: string;
+  path: string;
+  stage: ModelStage;
+  spiking: SpikingInfo | null;
+  /** The model this one was made from (lineage), when the app made it. */
+  parentId: string | null;
+  /** The bundled demo model. */
+  builtIn: boolean;
+  addedAt: string;
+  /** null when the folder can no longer be opened; `problem` then says why. */
+  summary: ModelSummary | null;
+  problem: string | null;
+  warnings: string[];
+}
+
 /** Every request: its parameters and its result. */
 export interface ApiMethods {
   'app.info': { params: Record<string, never>; result: AppInfo };
   'system.hardware': { params: Record<string, never>; result: HardwareInfo };
+  'models.list': { params: Record<string, never>; result: ModelEntry[] };
+  /** Validates a folder and adds it to the library; a rejected folder's error says why in plain words. */
+  'models.open': { params: { path: string }; result: ModelEntry };
+  /** Removes a model from the library (its folder stays on disk). */
+  'models.remove': { params: { id: string }; result: ModelEntry[] };
   'jobs.list': { params: Record<string, never>; result: JobRecord[] };
   'jobs.get': { params: { id: string }; result: JobRecord };
   'jobs.cancel': { params: { id: string }; result: JobRecord };

@@ -7,6 +7,7 @@ import { paramSchemas } from './api/schemas.js';
 import { APP_NAME, APP_VERSION } from './app-info.js';
 import { JobManager, type JobKind } from './jobs/job-manager.js';
 import { jobKinds } from './jobs/kinds.js';
+import { ModelLibrary, type BuiltInModel } from './library/library.js';
 import { detectHardware } from './system/hardware.js';
 import { defaultWorkspaceDir } from './workspace.js';
 
@@ -14,6 +15,8 @@ export interface AppCoreOptions {
   workspaceDir?: string;
   /** The job kinds it can run (tests pass their own). */
   jobKinds?: Record<string, JobKind>;
+  /** Models that are always in the library (the bundled demo model). */
+  builtInModels?: BuiltInModel[];
 }
 
 type Handlers = { [M in MethodName]: (params: ParamsOf<M>) => Promise<ResultOf<M>> | ResultOf<M> };
@@ -23,15 +26,20 @@ export class AppCore {
   private readonly events = new EventEmitter();
   private readonly handlers: Handlers;
   readonly jobs: JobManager;
+  readonly library: ModelLibrary;
   private readonly ready: Promise<void>;
 
   constructor(options: AppCoreOptions = {}) {
     this.workspaceDir = options.workspaceDir ?? defaultWorkspaceDir();
     this.jobs = new JobManager({ workspaceDir: this.workspaceDir, kinds: options.jobKinds ?? jobKinds, emit: (e) => this.emit(e) });
     this.ready = this.jobs.init();
+    this.library = new ModelLibrary(this.workspaceDir, options.builtInModels ?? []);
     this.handlers = {
       'app.info': () => ({ name: APP_NAME, version: APP_VERSION, workspaceDir: this.workspaceDir }),
       'system.hardware': () => detectHardware(),
+      'models.list': () => this.library.list(),
+      'models.open': ({ path }) => this.library.open(path),
+      'models.remove': ({ id }) => this.library.remove(id),
       'jobs.list': () => this.jobs.list(),
       'jobs.get': ({ id }) => this.jobs.get(id),
       'jobs.cancel': ({ id }) => this.jobs.cancel(id),

@@ -4,13 +4,16 @@ import { z } from 'zod';
 import type { MethodName } from '../../api/contract.js';
 
 const none = z.object({}).strict();
-const jobId = z.object({ id: z.string().min(1).max(200) }).strict();
+const byId = z.object({ id: z.string().min(1).max(200) }).strict();
 
 export const paramSchemas: { [M in MethodName]: z.ZodType } = {
   'app.info': none,
   'system.hardware': none,
+  'models.list': none,
+  'models.open': z.object({ path: z.string().min(1).max(4096) }).strict(),
+  'models.remove': byId,
   'jobs.list': none,
-  'jobs.get': jobId,
-  'jobs.cancel': jobId,
-  'jobs.metrics': jobId,
+  'jobs.get': byId,
+  'jobs.cancel': byId,
+  'jobs.metrics': byId,
 };

@@ -1,27 +1,11 @@
 // What the app shows about a model before loading it: size, precision, memory it will need.
+import type { ModelSummary } from '../../api/contract.js';
 import type { NativeDType, NativeModelSpec } from '../../../native/index.js';
 import type { ModelConfig, ModelType } from './config.js';
 
-const ARCHITECTURE_NAMES: Record<ModelType, string> = { gpt2: 'GPT-2', opt: 'OPT', llama: 'LLaMA', qwen2: 'Qwen2' };
+export type { ModelSummary };
 
-export interface ModelSummary {
-  /** Human name of the architecture, e.g. "LLaMA". */
-  architecture: string;
-  modelType: ModelType;
-  parameterCount: number;
-  layers: number;
-  hiddenSize: number;
-  vocabSize: number;
-  maxPositions: number;
-  dtypes: NativeDType[];
-  /** Bytes of weight data the engine reads from disk. */
-  weightBytes: number;
-  /**
-   * Memory to run the model on one sequence of the full context length: weights as float32 (the
-   * engine converts 16-bit weights) plus a float32 key/value cache and one row of logits.
-   */
-  estimatedRunBytes: number;
-}
+const ARCHITECTURE_NAMES: Record<ModelType, string> = { gpt2: 'GPT-2', opt: 'OPT', llama: 'LLaMA', qwen2: 'Qwen2' };
 
 export function summarizeModel(config: ModelConfig, spec: NativeModelSpec): ModelSummary {
   // Fused tensors (GPT-2 c_attn) appear once per part; count each stored tensor once.

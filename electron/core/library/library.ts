@@ -1,0 +1,120 @@
+// The model library: the folders a user opened (and the bundled demo model), saved in the
+// workspace as library.json. Each listing re-validates the folders, so a moved or deleted folder
+// shows up with the reason instead of failing later in a job.
+import { createHash } from 'node:crypto';
+import { realpath } from 'node:fs/promises';
+import { basename, join, resolve } from 'node:path';
+import type { ModelEntry } from '../../api/contract.js';
+import { ApiError } from '../api/errors.js';
+import { ModelFolderError, openModelFolder } from '../model/index.js';
+import { modelStage, readSpikingConfig, spikingInfo } from '../spiking/spiking-config.js';
+import { readJsonIfExists, writeJsonAtomic } from '../storage/json-file.js';
+
+/** What library.json keeps per model; everything else is read from the folder. */
+interface SavedEntry {
+  id: string;
+  name: string;
+  path: string;
+  parentId: string | null;
+  builtIn: boolean;
+  addedAt: string;
+}
+
+export interface BuiltInModel {
+  name: string;
+  path: string;
+}
+
+export class ModelLibrary {
+  private readonly file: string;
+
+  constructor(
+    workspaceDir: string,
+    private readonly builtIns: BuiltInModel[] = [],
+  ) {
+    this.file = join(workspaceDir, 'library.json');
+  }
+
+  async list(): Promise<ModelEntry[]> {
+    return Promise.all((await this.saved()).map((entry) => describe(entry)));
+  }
+
+  /** Validates the folder (throwing an ApiError whose message says why it is rejected) and adds it. */
+  async open(path: string, options: { name?: string; parentId?: string | null } = {}): Promise<ModelEntry> {
+    const dir = resolve(path);
+    let entry: ModelEntry;
+    const saved: SavedEntry = {
+      id: await modelId(dir),
+      name: options.name ?? basename(dir),
+      path: dir,
+      parentId: options.parentId ?? null,
+      builtIn: false,
+      addedAt: new Date().toISOString(),
+    };
+    try {
+      entry = await describe(saved, true);
+    } catch (err) {
+      if (err instanceof ModelFolderError) throw new ApiError('bad_request', err.message);
+      throw err;
+    }
+    const all = await this.saved();
+    const existing = all.find((e) => e.id === saved.id);
+    if (existing) return describe(existing);
+    await this.save([...all.filter((e) => !e.builtIn), saved]);
+    return entry;
+  }
+
+  async remove(id: string): Promise<ModelEntry[]> {
+    const all = await this.saved();
+    const entry = all.find((e) => e.id === id);
+    if (!entry) throw new ApiError('not_found', `No model with id "${id}" in the library.`);
+    if (entry.builtIn) throw new ApiError('bad_request', 'The demo model is part of the app and cannot be removed.');
+    await this.save(all.filter((e) => e.id !== id && !e.builtIn));
+    return this.list();
+  }
+
+  async get(id: string): Promise<ModelEntry> {
+    const entry = (await this.saved()).find((e) => e.id === id);
+    if (!entry) throw new ApiError('not_found', `No model with id "${id}" in the library.`);
+    return describe(entry);
+  }
+
+  /** Built-in models first, then the user's, as saved. */
+  private async saved(): Promise<SavedEntry[]> {
+    const builtIn = await Promise.all(
+      this.builtIns.map(async (m): Promise<SavedEntry> => ({
+        id: await modelId(m.path),
+        name: m.name,
+        path: resolve(m.path),
+        parentId: null,
+        builtIn: true,
+        addedAt: '1970-01-01T00:00:00.000Z',
+      })),
+    );
+    const user = (await readJsonIfExists<SavedEntry[]>(this.file)) ?? [];
+    return [...builtIn, ...user];
+  }
+
+  private save(entries: SavedEntry[]): Promise<void> {
+    return writeJsonAtomic(this.file, entries);
+  }
+}
+
+/** A stable id from the folder's real path, so the same folder opened twice is one entry. */
+async function modelId(dir: string): Promise<string> {
+  const real = await realpath(dir).catch(() => resolve(dir));
+  return createHash('sha256').update(real).digest('hex').slice(0, 12);
+}
+
+/** Reads the folder; with `strict` a problem is thrown, else reported in the entry. */
+async function describe(saved: SavedEntry, strict = false): Promise<ModelEntry> {
+  const base = { ...saved, stage: 'ann' as const, spiking: null, summary: null, warnings: [] };
+  try {
+    const folder = await openModelFolder(saved.path);
+    const spiking = await readSpikingConfig(saved.path);
+    return { ...base, stage: modelStage(spiking), spiking: spikingInfo(spiking), summary: folder.summary, problem: null, warnings: folder.warnings };
+  } catch (err) {
+    if (strict || !(err instanceof ModelFolderError)) throw err;
+    return { ...base, problem: err.message };
+  }
+}
