@@ -101,6 +101,8 @@ export interface ApiMethods {
   'models.open': { params: { path: string }; result: ModelEntry };
   /** Removes a model from the library (its folder stays on disk). */
   'models.remove': { params: { id: string }; result: ModelEntry[] };
+  /** Starts (queues) a job; `params` are checked against the kind's own schema. */
+  'jobs.start': { params: { kind: string; params: unknown }; result: JobRecord };
   'jobs.list': { params: Record<string, never>; result: JobRecord[] };
   'jobs.get': { params: { id: string }; result: JobRecord };
   'jobs.cancel': { params: { id: string }; result: JobRecord };

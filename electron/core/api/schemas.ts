@@ -12,6 +12,7 @@ export const paramSchemas: { [M in MethodName]: z.ZodType } = {
   'models.list': none,
   'models.open': z.object({ path: z.string().min(1).max(4096) }).strict(),
   'models.remove': byId,
+  'jobs.start': z.object({ kind: z.string().min(1).max(100), params: z.unknown() }).strict(),
   'jobs.list': none,
   'jobs.get': byId,
   'jobs.cancel': byId,

@@ -4,6 +4,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { appendFile, mkdir, readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { z } from 'zod';
 import type { ApiEvent, JobRecord } from '../../api/contract.js';
 import { ApiError } from '../api/errors.js';
 import { compiledPath } from '../compiled-path.js';
@@ -13,6 +14,8 @@ import type { FromJobProcess, JobProgressUpdate, ToJobProcess } from './types.js
 export interface JobKind {
   /** Absolute path of the compiled module whose default export is the JobDefinition. */
   modulePath: string;
+  /** Checks (and fills defaults of) the parameters before the job is queued. */
+  params: z.ZodType;
   title(params: unknown): string;
 }
 
@@ -66,9 +69,15 @@ export class JobManager {
     return record;
   }
 
-  async start(kind: string, params: unknown): Promise<JobRecord> {
+  async start(kind: string, rawParams: unknown): Promise<JobRecord> {
     const definition = this.options.kinds[kind];
     if (!definition) throw new ApiError('bad_request', `Unknown job kind "${kind}".`);
+    const parsed = definition.params.safeParse(rawParams ?? {});
+    if (!parsed.success) {
+      const detail = parsed.error.issues.map((i) => `${i.path.join('.') || 'params'}: ${i.message}`).join('; ');
+      throw new ApiError('bad_request', `Invalid settings for this job: ${detail}`);
+    }
+    const params = parsed.data;
     const id = `${new Date().toISOString().replace(/[:.]/g, '-')}-${randomBytes(3).toString('hex')}`;
     const runDir = join(this.runsDir, id);
     await mkdir(runDir, { recursive: true });

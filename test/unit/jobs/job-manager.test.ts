@@ -3,15 +3,24 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import type { ApiEvent } from '../../../electron/api/contract.js';
 import { JobManager } from '../../../electron/core/jobs/job-manager.js';
 
 const countJob = fileURLToPath(new URL('../../fixtures/jobs/count.mjs', import.meta.url));
 
+const countParams = z.object({
+  steps: z.number().int().min(1),
+  delayMs: z.number().optional(),
+  crash: z.boolean().optional(),
+  fail: z.boolean().optional(),
+  ignoreCancel: z.boolean().optional(),
+});
+
 async function manager(events: ApiEvent[] = [], workspaceDir = mkdtempSync(join(tmpdir(), 'fas-jobs-'))) {
   const m = new JobManager({
     workspaceDir,
-    kinds: { count: { modulePath: countJob, title: (p) => `Count to ${(p as { steps: number }).steps}` } },
+    kinds: { count: { modulePath: countJob, params: countParams, title: (p) => `Count to ${(p as { steps: number }).steps}` } },
     emit: (e) => events.push(e),
     cancelGraceMs: 500,
   });
@@ -78,6 +87,7 @@ describe('JobManager', () => {
   it('refuses unknown kinds and ids', async () => {
     const m = await manager();
     await expect(m.start('format-disk', {})).rejects.toThrow('Unknown job kind');
+    await expect(m.start('count', { steps: -1 })).rejects.toThrow(/Invalid settings for this job: steps/);
     expect(() => m.get('nope')).toThrow('No job with id');
   });
 
