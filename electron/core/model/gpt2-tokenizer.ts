@@ -23,7 +23,7 @@ export function bytesToUnicode(): string[] {
 }
 
 /** A tokenizer.json for a byte-level BPE model with GPT-2's pre-tokenizer and decoder. */
-function byteLevelTokenizerJson(vocab: Record<string, number>, merges: string[], endOfTextId: number) {
+export function byteLevelTokenizerJson(vocab: Record<string, number>, merges: string[], endOfTextId: number) {
   return {
     version: '1.0',
     truncation: null,
