@@ -1,7 +1,7 @@
 // Batches for the training loop: shuffled training batches that can be resumed exactly from a
 // saved cursor, and validation batches in a fixed order.
 import { DataError } from './errors.js';
-import { deriveSeed, shuffledIndices } from './random.js';
+import { deriveSeed, shuffledIndices } from '../random.js';
 import type { PackedSplit, TokenDataset } from './dataset.js';
 
 /** `size` blocks of `blockSize` tokens, row after row; mask (1 = counts in the loss) only when the data has prompts. */

@@ -1,6 +1,6 @@
 // The train/validation split. It is made per document, so validation text is text the model has
 // not trained on, and drawn from a seed, so a rerun of the same job validates on the same text.
-import { deriveSeed, shuffledIndices } from './random.js';
+import { deriveSeed, shuffledIndices } from '../random.js';
 import type { CollectedTokens, TokenIds } from './tokenStore.js';
 
 /** A run of tokens (with its loss mask when there is one) that blocks are cut from. */

@@ -16,6 +16,8 @@ export interface OpenedModelFolder {
   dir: string;
   config: ModelConfig;
   spec: NativeModelSpec;
+  /** The tensor-name prefix of its checkpoint, kept when a derived model is written. */
+  prefix: string;
   tokenizerFiles: TokenizerFiles;
   summary: ModelSummary;
   /** Things worth telling the user that do not stop the model from loading. */
@@ -63,7 +65,7 @@ export async function openModelFolder(dir: string): Promise<OpenedModelFolder> {
       { cause: error },
     );
   });
-  const { spec, warnings } = buildModelSpec(config, checkpoint);
+  const { spec, prefix, warnings } = buildModelSpec(config, checkpoint);
 
   const optional = (name: string) => (names.has(name) ? join(folder, name) : null);
   const tokenizerFiles: TokenizerFiles = {
@@ -74,7 +76,7 @@ export async function openModelFolder(dir: string): Promise<OpenedModelFolder> {
   if (!tokenizerFiles.tokenizerConfig) {
     warnings.push('The folder has no tokenizer_config.json; special tokens are taken from config.json.');
   }
-  return { dir: folder, config, spec, tokenizerFiles, summary: summarizeModel(config, spec), warnings };
+  return { dir: folder, config, spec, prefix, tokenizerFiles, summary: summarizeModel(config, spec), warnings };
 }
 
 /** Reads a JSON file, turning a parse error into a message that names the file. */

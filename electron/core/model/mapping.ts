@@ -12,11 +12,17 @@ import type { FamilyLayout, PlannedTensor } from './layouts/types.js';
 
 const LAYOUTS: Record<ModelFamily, FamilyLayout> = { gpt2: gpt2Layout, opt: optLayout, llama: llamaLayout };
 
+export function familyLayout(family: ModelFamily): FamilyLayout {
+  return LAYOUTS[family];
+}
+
 /** The output head; every family keeps it outside the model prefix. */
-const HEAD = 'lm_head.weight';
+export const HEAD = 'lm_head.weight';
 
 export interface MappedModel {
   spec: NativeModelSpec;
+  /** The prefix this checkpoint's tensor names use (e.g. "model."), kept when writing it back. */
+  prefix: string;
   warnings: string[];
 }
 
@@ -58,7 +64,7 @@ export function buildModelSpec(config: ModelConfig, checkpoint: Checkpoint): Map
     warnings.push(`Ignored ${unexpected.length} tensor(s) that a ${config.modelType} model does not use: ${shown}${more}.`);
   }
 
-  return { spec: { ...hyperParams(config), tiedHead, tensors }, warnings };
+  return { spec: { ...hyperParams(config), tiedHead, tensors }, prefix, warnings };
 }
 
 function tensorRef(config: ModelConfig, checkpoint: Checkpoint, planned: PlannedTensor, name: string): NativeTensorRef {

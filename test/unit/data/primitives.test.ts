@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { deriveSeed, mulberry32, shuffledIndices } from '../../../electron/core/data/random.js';
+import { deriveSeed, mulberry32, shuffledIndices } from '../../../electron/core/random.js';
 import { incompleteTailLength, invalidUtf8Offset } from '../../../electron/core/data/utf8.js';
 
 describe('seeded randomness', () => {
