@@ -4,6 +4,8 @@ import { Command, CommanderError } from 'commander';
 import { AppCore } from '../core/app-core.js';
 import { APP_VERSION } from '../core/app-info.js';
 import { registerHardwareCommand } from './commands/hardware.js';
+import { registerInfoCommand } from './commands/info.js';
+import { registerInitCommand } from './commands/init.js';
 import { registerServeCommand } from './commands/serve.js';
 
 export function buildProgram(core: () => AppCore): Command {
@@ -13,6 +15,8 @@ export function buildProgram(core: () => AppCore): Command {
     .showHelpAfterError('(run "fas --help" for usage)')
     .showSuggestionAfterError();
   registerHardwareCommand(program, core);
+  registerInfoCommand(program);
+  registerInitCommand(program);
   registerServeCommand(program);
   return program;
 }

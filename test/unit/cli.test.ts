@@ -1,7 +1,11 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { byteTokenizerConfig, byteTokenizerJson } from '../../electron/core/model/gpt2-tokenizer.js';
 
 const run = promisify(execFile);
 const cli = fileURLToPath(new URL('../../dist/electron/cli/fas.js', import.meta.url));
@@ -41,5 +45,31 @@ describe('fas CLI', () => {
     const res = await fas('hardwre');
     expect(res.code).not.toBe(0);
     expect(res.stderr).toContain('Did you mean hardware?');
+  });
+
+  it('creates a fresh model with init and describes it with info', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'fas-cli-'));
+    writeFileSync(join(dir, 'tokenizer.json'), JSON.stringify(byteTokenizerJson()));
+    writeFileSync(join(dir, 'tokenizer_config.json'), JSON.stringify(byteTokenizerConfig(64)));
+    const out = join(dir, 'model');
+    const init = await fas('init', '--arch', 'llama', '--layers', '2', '--d-model', '32', '--heads', '4', '--kv-heads', '2', '--context', '64', '--tokenizer', join(dir, 'tokenizer.json'), '--out', out);
+    expect(init.code, init.stderr).toBe(0);
+    const info = await fas('info', out, '--json');
+    expect(info.code, info.stderr).toBe(0);
+    expect(JSON.parse(info.stdout)).toMatchObject({ architecture: 'LLaMA', layers: 2, hiddenSize: 32, vocabSize: 257, maxPositions: 64, stage: 'ann' });
+    const text = await fas('info', out);
+    expect(text.stdout).toContain('LLaMA (llama), 2 layers');
+  });
+
+  it('explains why a folder is not a model', async () => {
+    const res = await fas('info', tmpdir());
+    expect(res.code).toBe(1);
+    expect(res.stderr).toMatch(/^fas: .*has no config\.json/);
+  });
+
+  it('rejects bad option values next to the option', async () => {
+    const res = await fas('init', '--arch', 'gpt2', '--layers', 'two', '--d-model', '8', '--heads', '2', '--tokenizer', 'gpt2', '--out', '/tmp/x');
+    expect(res.code).not.toBe(0);
+    expect(res.stderr).toContain("option '--layers <n>' argument 'two' is invalid");
   });
 });

@@ -157,3 +157,13 @@ export class StreamDetokenizer {
     return this.tokenizer.decode(ids, { skipSpecialTokens: this.skipSpecialTokens });
   }
 }
+
+/** Number of token ids a tokenizer.json can produce: its largest vocabulary or added-token id + 1. */
+export function tokenizerVocabSize(tokenizerJson: unknown): number {
+  const json = tokenizerJson as { model?: { vocab?: Record<string, number> | Array<[string, number]> }; added_tokens?: Array<{ id: number }> };
+  const vocab = json.model?.vocab;
+  // BPE/WordPiece keep {token: id}; Unigram (SentencePiece) keeps [token, score] pairs indexed by id.
+  const vocabMax = Array.isArray(vocab) ? vocab.length - 1 : Math.max(-1, ...Object.values(vocab ?? {}));
+  const addedMax = Math.max(-1, ...(json.added_tokens ?? []).map((t) => t.id));
+  return Math.max(vocabMax, addedMax) + 1;
+}
