@@ -16,6 +16,8 @@ export interface ModelFolderContents {
   tokenizerConfig: Record<string, unknown>;
   /** More files by plain file name (e.g. generation_config.json), as text or bytes. */
   extraFiles?: Record<string, string | Uint8Array>;
+  /** More safetensors files by plain file name (e.g. spiking.safetensors), written in the same swap. */
+  extraTensorFiles?: Record<string, Record<string, WritableTensor>>;
   /** Split the weights into shards of at most this many bytes, with an index, as transformers does. */
   maxShardBytes?: number;
 }
@@ -26,7 +28,7 @@ const SHARD_NAME = /^model-\d+-of-\d+\.safetensors$/;
 /** Writes (or replaces) the folder `dir`. On failure the previous folder, if any, is left as it was. */
 export async function writeModelFolder(dir: string, contents: ModelFolderContents): Promise<void> {
   const target = resolve(dir);
-  for (const name of Object.keys(contents.extraFiles ?? {})) {
+  for (const name of [...Object.keys(contents.extraFiles ?? {}), ...Object.keys(contents.extraTensorFiles ?? {})]) {
     const plain = name === basename(name) && name !== '..' && name !== '.';
     if (!plain || RESERVED.has(name) || SHARD_NAME.test(name)) {
       throw new ModelFolderError(
@@ -60,6 +62,9 @@ async function fillFolder(folder: string, contents: ModelFolderContents): Promis
   await writeNewFileDurably(join(folder, 'tokenizer_config.json'), json(contents.tokenizerConfig));
   for (const [name, data] of Object.entries(contents.extraFiles ?? {})) {
     await writeNewFileDurably(join(folder, name), typeof data === 'string' ? new TextEncoder().encode(data) : data);
+  }
+  for (const [name, tensors] of Object.entries(contents.extraTensorFiles ?? {})) {
+    await writeSafetensors(join(folder, name), tensors);
   }
 
   // transformers refuses safetensors files whose metadata does not name the framework.
