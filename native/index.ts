@@ -98,8 +98,95 @@ export interface NativeModelSpec {
   tensors: Record<string, NativeTensorRef>;
 }
 
+// ---- Inference ------------------------------------------------------------------------------
+// Every promise below runs its work off the JS thread and rejects with an Error whose message comes
+// from the engine (bad ids, context overflow, a disposed model...). Logits are float32, row-major.
+
+export interface ForwardOptions {
+  /** Only the logits of each sequence's last position: the result is [batch, vocab]. */
+  lastOnly?: boolean;
+}
+
+export interface GenerateOptions {
+  /** Appended to the session's context before generating; may be empty to continue it. */
+  promptIds: Int32Array | readonly number[];
+  /** Most tokens to generate (the end-of-sequence token counts). */
+  maxTokens: number;
+  /** 0 (the default) is greedy: argmax after the repetition penalty. */
+  temperature?: number;
+  /** Keep the k most likely tokens (ties at the k-th included); 0, the default, keeps all. */
+  topK?: number;
+  /** Keep the smallest set of most likely tokens whose probability reaches topP; default 1 (all). */
+  topP?: number;
+  /**
+   * Hugging Face repetition penalty over every token of the context: positive logits are divided by
+   * it, negative ones multiplied. Default 1 (off).
+   */
+  repetitionPenalty?: number;
+  /** Seeds the sampler: the same seed, prompt and options give the same tokens. Default 0. */
+  seed?: number;
+  /** Generation stops after producing any of these ids. */
+  eosIds?: readonly number[];
+}
+
+/**
+ * 'eos': the last token is one of eosIds. 'length': maxTokens tokens, or the context reached the
+ * model's maxPositions. 'aborted': session.abort() (or an exception thrown by onToken, which then
+ * rejects the promise instead).
+ */
+export type StopReason = 'eos' | 'length' | 'aborted';
+
+export interface GenerateResult {
+  tokens: number[];
+  stopReason: StopReason;
+}
+
+/**
+ * One sequence with a key/value cache. Its context is every token given to eval() or generate()
+ * plus every generated token, so successive calls continue the same conversation. One eval() or
+ * generate() at a time: a second call while one runs rejects with "the session is busy".
+ */
+export interface NativeSession {
+  /**
+   * Appends ids to the context, runs them (one batched prefill) and resolves with the logits after
+   * the last one: [vocab]. Rejects, leaving the context as it was, on an id outside the vocabulary,
+   * when the context would exceed maxPositions ("context overflow"), or with "aborted" after abort().
+   */
+  eval(ids: Int32Array): Promise<Float32Array>;
+  /** Generates tokens; onToken receives each one as soon as it is chosen, before the promise settles. */
+  generate(options: GenerateOptions, onToken: (id: number) => void): Promise<GenerateResult>;
+  /** Stops the eval() or generate() in progress: between tokens, or between layers of a prefill. */
+  abort(): void;
+  /** Empties the context. Throws while an eval() or generate() runs. */
+  reset(): void;
+}
+
+export interface NativeModel {
+  /**
+   * Runs `batch` sequences of `seqLen` tokens each (ids is [batch, seqLen], positions from 0) and
+   * resolves with logits [batch, seqLen, vocab], or [batch, vocab] with lastOnly.
+   */
+  forward(ids: Int32Array, batch: number, seqLen: number, options?: ForwardOptions): Promise<Float32Array>;
+  /** A new, empty generation session on this model. */
+  createSession(): NativeSession;
+  /**
+   * Releases this handle's hold on the weights: later forward() calls reject and createSession()
+   * throws. The memory is freed once calls in flight and sessions created from the model are gone.
+   */
+  dispose(): void;
+}
+
 export interface NativeAddon {
   hardware(): NativeHardware;
+  /**
+   * Memory-maps the spec's files and builds the model: F32 tensors are used in place, F16/BF16,
+   * transposed and split ones converted. Rejects with an Error naming the file and the tensor when
+   * a reference is out of bounds, sized or shaped wrong, unknown or missing.
+   */
+  loadModel(spec: NativeModelSpec): Promise<NativeModel>;
+  /** Threads of the engine's shared pool (default: the physical cores). */
+  setThreads(threads: number): void;
+  getThreads(): number;
 }
 
 /** Where the built addon lives: native/build/Release, found from the source tree or from dist/. */
@@ -124,4 +211,118 @@ let cached: NativeAddon | undefined;
 export function loadNative(): NativeAddon {
   cached ??= createRequire(import.meta.url)(addonPath()) as NativeAddon;
   return cached;
+}
+
+// ---- Training -------------------------------------------------------------------------------
+// Full-parameter training on the CPU (native/src/train): plain fine-tuning, and FAS stage 1 with
+// QCFS at the FFN site. Parameters, gradients and AdamW state live in the engine as F32 in canonical
+// layout; tensors cross as copies. Promises run off the JS thread, one call at a time per trainer:
+// a second call while one is in flight rejects with "the trainer is busy", and the synchronous
+// methods throw then. Results are the same bits for any thread count.
+
+export interface TrainerQcfsOptions {
+  /** Quantisation levels L (1..65536). */
+  levels: number;
+  /** Starting lambda of every layer; at least 1e-3. */
+  initialLambda: number;
+  /** Two-sided QCFS, clip to [-lambda, lambda]: the LLaMA family's signed gated product. */
+  signed: boolean;
+}
+
+export interface TrainerOptions {
+  /**
+   * Replaces the FFN activation (GPT-2 gelu_new, OPT ReLU, LLaMA's silu(gate) * up) by QCFS with one
+   * learnable lambda per layer, the parameter "layers.{i}.qcfs.lambda" of shape [1] in the
+   * "threshold" group. Lambdas are clamped to at least 1e-3 after every step.
+   */
+  qcfs?: TrainerQcfsOptions | null;
+  /** Threads of the trainer's own pool; default the physical cores. */
+  threads?: number;
+}
+
+/** 'decay': weight matrices and embeddings; 'no_decay': biases and norm parameters; 'threshold': QCFS lambdas. */
+export type TrainerParameterGroup = 'decay' | 'no_decay' | 'threshold';
+
+export interface TrainerParameter {
+  /** Canonical name (see NativeModelSpec), or layers.{i}.qcfs.lambda. */
+  name: string;
+  shape: number[];
+  group: TrainerParameterGroup;
+}
+
+export interface TrainerStepHyper {
+  /** Learning rate of each parameter group. */
+  lr: { decay: number; noDecay: number; threshold: number };
+  /** Decoupled weight decay (torch.optim.AdamW), applied to the 'decay' group only. */
+  weightDecay: number;
+  beta1: number;
+  beta2: number;
+  eps: number;
+  /** Limit on the global gradient norm (torch clip_grad_norm_); 0 turns clipping off. */
+  clipNorm: number;
+}
+
+export interface TrainerOptimizerState {
+  /** Optimizer steps applied so far (AdamW's bias correction counts from it). */
+  step: number;
+  /** First and second moments of every parameter, by name; setOptimizerState needs all of them. */
+  m: Record<string, Float32Array>;
+  v: Record<string, Float32Array>;
+}
+
+export interface NativeTrainer {
+  /**
+   * Forward and backward of one micro-batch: inputs and targets are [batch, seqLen] (positions from
+   * 0), mask[i] != 0 where target i counts (default: all). Adds the gradient of the summed token loss
+   * to the accumulated gradients. loss is the mean over the counted targets (0 when none count) and
+   * is NaN or Infinity when the forward pass overflowed: the next optimizerStep is then not applied.
+   * Rejects on ids outside the vocabulary or seqLen beyond maxPositions.
+   */
+  forwardBackward(
+    inputs: Int32Array,
+    targets: Int32Array,
+    batch: number,
+    seqLen: number,
+    mask?: Uint8Array,
+  ): Promise<{ loss: number; tokens: number }>;
+  /**
+   * One AdamW step on the gradients accumulated since the last step, divided by their counted tokens
+   * (so micro-batches add up exactly to one big batch), clipped to clipNorm; then zeroes them.
+   * gradNorm is the norm before clipping (NaN after a non-finite loss). applied is false, and nothing
+   * changes but the cleared gradients, when the loss or the gradient was not finite. Rejects when no
+   * forwardBackward with counted targets came before.
+   */
+  optimizerStep(hyper: TrainerStepHyper): Promise<{ gradNorm: number; applied: boolean }>;
+  /**
+   * Summed token loss and counted targets without gradients, with the original activation ('ann') or
+   * QCFS ('qcfs', only for a trainer created with the qcfs option). Accumulated gradients are kept.
+   */
+  evaluate(
+    inputs: Int32Array,
+    targets: Int32Array,
+    batch: number,
+    seqLen: number,
+    mode: 'ann' | 'qcfs',
+    mask?: Uint8Array,
+  ): Promise<{ lossSum: number; tokens: number }>;
+  /** Every trainable tensor, in canonical order, QCFS lambdas last. */
+  parameters(): TrainerParameter[];
+  /** A copy of a parameter. Throws for an unknown name. */
+  getTensor(name: string): Float32Array;
+  /** Overwrites a parameter; data must have exactly its size (a lambda must be >= 1e-3). */
+  setTensor(name: string, data: Float32Array): void;
+  getOptimizerState(): TrainerOptimizerState;
+  /** Restores a state from getOptimizerState, so a resumed run continues bit-exactly. Checks it whole first. */
+  setOptimizerState(state: TrainerOptimizerState): void;
+  /** Frees the parameters, gradients and optimizer state; later calls throw. */
+  dispose(): void;
+}
+
+/** Merged into NativeAddon above: the training entry point. */
+export interface NativeAddon {
+  /**
+   * Loads the spec's weights through the engine's loader (any dtype, transposes and splits converted)
+   * into F32 parameters. Rejects as loadModel does, and on invalid options.
+   */
+  createTrainer(spec: NativeModelSpec, options?: TrainerOptions): Promise<NativeTrainer>;
 }

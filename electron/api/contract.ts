@@ -92,6 +92,14 @@ export interface ModelEntry {
   warnings: string[];
 }
 
+/** Named settings a user saved for a form, e.g. a fine-tuning recipe. */
+export interface Preset {
+  name: string;
+  /** The form's values, as JSON. */
+  values: Record<string, unknown>;
+  savedAt: string;
+}
+
 /** Every request: its parameters and its result. */
 export interface ApiMethods {
   'app.info': { params: Record<string, never>; result: AppInfo };
@@ -108,6 +116,11 @@ export interface ApiMethods {
   'jobs.cancel': { params: { id: string }; result: JobRecord };
   /** The chart points a job reported so far, oldest first. */
   'jobs.metrics': { params: { id: string }; result: Array<Record<string, number>> };
+  /** Saved settings of one kind of form (a wizard), sorted by name. */
+  'presets.list': { params: { kind: string }; result: Preset[] };
+  /** Saves settings under a name, replacing a preset of the same name; returns the kind's presets. */
+  'presets.save': { params: { kind: string; name: string; values: Record<string, unknown> }; result: Preset[] };
+  'presets.delete': { params: { kind: string; name: string }; result: Preset[] };
 }
 
 export type MethodName = keyof ApiMethods;

@@ -3,9 +3,13 @@
 import { Command, CommanderError } from 'commander';
 import { AppCore } from '../core/app-core.js';
 import { APP_VERSION } from '../core/app-info.js';
+import { registerBenchCommand } from './commands/bench.js';
+import { registerGenerateCommand } from './commands/generate.js';
 import { registerHardwareCommand } from './commands/hardware.js';
 import { registerInfoCommand } from './commands/info.js';
 import { registerInitCommand } from './commands/init.js';
+import { registerLogitsCommand } from './commands/logits.js';
+import { registerTrainCommands } from './commands/train.js';
 import { registerServeCommand } from './commands/serve.js';
 
 export function buildProgram(core: () => AppCore): Command {
@@ -17,6 +21,10 @@ export function buildProgram(core: () => AppCore): Command {
   registerHardwareCommand(program, core);
   registerInfoCommand(program);
   registerInitCommand(program);
+  registerGenerateCommand(program);
+  registerLogitsCommand(program);
+  registerTrainCommands(program);
+  registerBenchCommand(program);
   registerServeCommand(program);
   return program;
 }

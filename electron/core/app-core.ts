@@ -8,6 +8,7 @@ import { APP_NAME, APP_VERSION } from './app-info.js';
 import { JobManager, type JobKind } from './jobs/job-manager.js';
 import { jobKinds } from './jobs/kinds.js';
 import { ModelLibrary, type BuiltInModel } from './library/library.js';
+import { PresetStore } from './presets/presets.js';
 import { detectHardware } from './system/hardware.js';
 import { defaultWorkspaceDir } from './workspace.js';
 
@@ -27,6 +28,7 @@ export class AppCore {
   private readonly handlers: Handlers;
   readonly jobs: JobManager;
   readonly library: ModelLibrary;
+  readonly presets: PresetStore;
   private readonly ready: Promise<void>;
 
   constructor(options: AppCoreOptions = {}) {
@@ -34,6 +36,7 @@ export class AppCore {
     this.jobs = new JobManager({ workspaceDir: this.workspaceDir, kinds: options.jobKinds ?? jobKinds, emit: (e) => this.emit(e) });
     this.ready = this.jobs.init();
     this.library = new ModelLibrary(this.workspaceDir, options.builtInModels ?? []);
+    this.presets = new PresetStore(this.workspaceDir);
     this.handlers = {
       'app.info': () => ({ name: APP_NAME, version: APP_VERSION, workspaceDir: this.workspaceDir }),
       'system.hardware': () => detectHardware(),
@@ -45,6 +48,9 @@ export class AppCore {
       'jobs.get': ({ id }) => this.jobs.get(id),
       'jobs.cancel': ({ id }) => this.jobs.cancel(id),
       'jobs.metrics': ({ id }) => this.jobs.metrics(id),
+      'presets.list': ({ kind }) => this.presets.list(kind),
+      'presets.save': ({ kind, name, values }) => this.presets.save(kind, name, values),
+      'presets.delete': ({ kind, name }) => this.presets.delete(kind, name),
     };
   }
 

@@ -23,9 +23,8 @@ describe('served app in headless Chromium', () => {
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(e.message));
     page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
-    await page.goto(server.url);
-    const panel = page.getByTestId('hardware-panel');
-    await expect(panel.getByRole('heading', { name: 'This computer' }).isVisible()).resolves.toBe(true);
+    await page.goto(`${server.url}#/computer`);
+    await expect(page.getByRole('heading', { level: 1, name: 'This computer' }).isVisible()).resolves.toBe(true);
     const hw = loadNative().hardware();
     await page.getByTestId('cpu-model').waitFor();
     expect(await page.getByTestId('cpu-model').textContent()).toBe(hw.cpuModel);

@@ -12,8 +12,8 @@ import { readJsonIfExists, writeJsonAtomic } from '../storage/json-file.js';
 import type { FromJobProcess, JobProgressUpdate, ToJobProcess } from './types.js';
 
 export interface JobKind {
-  /** Absolute path of the compiled module whose default export is the JobDefinition. */
-  modulePath: string;
+  /** The module whose default export is the JobDefinition: relative to jobs/ (e.g. "./kinds/train.js"), or absolute. */
+  module: string;
   /** Checks (and fills defaults of) the parameters before the job is queued. */
   params: z.ZodType;
   title(params: unknown): string;
@@ -174,7 +174,8 @@ export class JobManager {
       }
       this.runNext();
     });
-    child.send({ type: 'start', modulePath: this.options.kinds[record.kind]!.modulePath, params: record.params, runDir: record.runDir } satisfies ToJobProcess);
+    const modulePath = compiledPath(this.options.kinds[record.kind]!.module, import.meta.url);
+    child.send({ type: 'start', modulePath, params: record.params, runDir: record.runDir } satisfies ToJobProcess);
   }
 
   private async onProgress(record: JobRecord, update: JobProgressUpdate): Promise<void> {
@@ -182,8 +183,9 @@ export class JobManager {
     record.fraction = update.fraction;
     record.message = update.message;
     record.etaSeconds = estimateEta(record, update.fraction);
-    if (update.metrics) await appendFile(join(record.runDir, 'metrics.jsonl'), JSON.stringify(update.metrics) + '\n');
+    // Publish before any await: the next update may arrive while this one is being written.
     this.publish(record, update.metrics);
+    if (update.metrics) await appendFile(join(record.runDir, 'metrics.jsonl'), JSON.stringify(update.metrics) + '\n');
     const now = Date.now();
     if (this.running && now - this.running.lastSave > SAVE_INTERVAL_MS) {
       this.running.lastSave = now;

@@ -1,5 +1,13 @@
 // The job kinds the app can run: each is a module under jobs/kinds/ whose default export is a
 // JobDefinition. The JobManager runs them in a child process; the CLI imports them directly.
+import { finetuneSettings, trainSettings } from '../training/settings.js';
 import type { JobKind } from './job-manager.js';
 
-export const jobKinds: Record<string, JobKind> = {};
+const kind = (file: string, params: JobKind['params'], title: JobKind['title']): JobKind => ({ module: `./kinds/${file}.js`, params, title });
+
+type Titled = { modelDir: string; steps: number };
+
+export const jobKinds: Record<string, JobKind> = {
+  train: kind('train', trainSettings, (p) => `Train ${(p as Titled).modelDir} (${(p as Titled).steps} steps)`),
+  finetune: kind('finetune', finetuneSettings, (p) => `Fine-tune with QCFS: ${(p as Titled).modelDir} (${(p as Titled).steps} steps)`),
+};

@@ -20,8 +20,6 @@ export interface JobContext {
 
 export interface JobDefinition<P = unknown, R = unknown> {
   kind: string;
-  /** A short title for lists, e.g. "Fine-tune demo-gpt2 (200 steps)". */
-  title(params: P): string;
   run(params: P, ctx: JobContext): Promise<R>;
 }
 

@@ -2,6 +2,8 @@
 
 static Napi::Object initAddon(Napi::Env env, Napi::Object exports) {
   fas::binding::registerHardware(env, exports);
+  fas::binding::registerModel(env, exports);
+  fas::binding::registerTrain(env, exports);
   return exports;
 }
 

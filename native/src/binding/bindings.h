@@ -5,5 +5,7 @@
 namespace fas::binding {
 
 void registerHardware(Napi::Env env, Napi::Object exports);
+void registerModel(Napi::Env env, Napi::Object exports);  // loadModel, setThreads, getThreads
+void registerTrain(Napi::Env env, Napi::Object exports);  // createTrainer
 
 }  // namespace fas::binding

@@ -20,7 +20,7 @@ const countParams = z.object({
 async function manager(events: ApiEvent[] = [], workspaceDir = mkdtempSync(join(tmpdir(), 'fas-jobs-'))) {
   const m = new JobManager({
     workspaceDir,
-    kinds: { count: { modulePath: countJob, params: countParams, title: (p) => `Count to ${(p as { steps: number }).steps}` } },
+    kinds: { count: { module: countJob, params: countParams, title: (p) => `Count to ${(p as { steps: number }).steps}` } },
     emit: (e) => events.push(e),
     cancelGraceMs: 500,
   });

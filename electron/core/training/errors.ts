@@ -1,0 +1,7 @@
+/** A training problem explained for people: shown as it is in the UI and the CLI. */
+export class TrainingError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'TrainingError';
+  }
+}

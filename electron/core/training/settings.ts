@@ -1,0 +1,54 @@
+// Settings of a training run (`fas train`, and FAS stage 1 with `qcfs`), with their defaults.
+import { z } from 'zod';
+
+export const qcfsSettings = z.object({
+  /** Quantisation levels L (8 in every published FAS run). */
+  levels: z.number().int().min(1).max(64).default(8),
+  /** Initial threshold lambda of every layer (2.0 for GPT-2 in the FAS reference code). */
+  initialLambda: z.number().min(1e-3).default(2),
+});
+
+export const trainSettings = z.object({
+  modelDir: z.string().min(1),
+  dataPath: z.string().min(1),
+  outDir: z.string().min(1),
+  steps: z.number().int().min(1).max(10_000_000).default(200),
+  batchSize: z.number().int().min(1).max(4096).default(8),
+  blockSize: z.number().int().min(2).max(1_000_000).default(128),
+  gradAccum: z.number().int().min(1).max(1024).default(1),
+  lr: z.number().positive().max(1).default(3e-4),
+  /** Learning rate of the QCFS thresholds, much larger than the weights' in FAS. */
+  thresholdLr: z.number().positive().max(10).default(1e-2),
+  weightDecay: z.number().min(0).max(1).default(0.01),
+  warmupSteps: z.number().int().min(0).default(0),
+  decay: z.enum(['linear', 'cosine', 'constant']).default('linear'),
+  clipNorm: z.number().min(0).default(1),
+  beta1: z.number().min(0).max(1).default(0.9),
+  beta2: z.number().min(0).max(1).default(0.999),
+  eps: z.number().positive().default(1e-8),
+  validationFraction: z.number().min(0).max(0.5).default(0.05),
+  valEvery: z.number().int().min(1).default(50),
+  /** Most validation blocks per evaluation (the held-out set may be large). */
+  valBlocks: z.number().int().min(1).default(64),
+  saveEvery: z.number().int().min(1).default(100),
+  seed: z.number().int().min(0).default(1),
+  /** Stop reading the data after this many bytes (big corpora). */
+  maxDataBytes: z.number().int().positive().optional(),
+  /** FAS stage 1: replace the FFN activation by QCFS. */
+  qcfs: qcfsSettings.nullable().default(null),
+  /** Timesteps recorded in spiking_config.json for later stages (stage 1 output only). */
+  timesteps: z.number().int().min(1).max(1024).default(8),
+  resume: z.boolean().default(false),
+});
+
+export type TrainSettings = z.infer<typeof trainSettings>;
+
+/** Settings that must match when a run resumes (the rest, such as steps, may change). */
+export const RESUME_INVARIANTS = ['dataPath', 'batchSize', 'blockSize', 'gradAccum', 'seed', 'validationFraction', 'qcfs'] as const;
+
+/** FAS stage 1: the same loop with QCFS on, and learning rates suited to fine-tuning. */
+export const finetuneSettings = trainSettings.extend({
+  qcfs: qcfsSettings.default({ levels: 8, initialLambda: 2 }),
+  lr: z.number().positive().max(1).default(1e-4),
+  thresholdLr: z.number().positive().max(10).default(1e-2),
+});

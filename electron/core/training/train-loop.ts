@@ -1,0 +1,209 @@
+// The training loop shared by `fas train` (pretraining, plain fine-tuning) and FAS stage 1 (the
+// same with QCFS at the FFN site): data, AdamW steps with a schedule, validation, checkpoints,
+// exact resume, cancel that keeps the last good checkpoint, and a clear stop on a NaN loss.
+import { access } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import type { NativeAddon, NativeTrainer } from '../../../native/index.js';
+import { loadTokenDataset, TrainBatches, validationBatches, type BatchCursor, type TokenDataset } from '../data/index.js';
+import type { JobContext } from '../jobs/types.js';
+import { JobCancelledError } from '../jobs/types.js';
+import { openModelFolder, type OpenedModelFolder } from '../model/folder.js';
+import { loadTokenizer } from '../model/tokenizer.js';
+import { readSpikingWeights } from '../spiking/spiking-weights.js';
+import { loadCheckpoint, OPTIMIZER_FILE, optimizerTensors, STATE_FILE, trainerStateFile } from './checkpoint.js';
+import { TrainingError } from './errors.js';
+import { writeDerivedModel, type DerivedModel } from './model-writer.js';
+import { lrFactor } from './schedule.js';
+import { RESUME_INVARIANTS, type TrainSettings } from './settings.js';
+
+/** The engine entry point the loop needs (the native addon; tests may wrap it). */
+export type TrainingEngine = Pick<NativeAddon, 'createTrainer'>;
+
+export interface TrainResult {
+  outDir: string;
+  steps: number;
+  tokensSeen: number;
+  /** Validation perplexity before the first step and after the last (QCFS mode in stage 1). */
+  perplexityBefore: number | null;
+  perplexityAfter: number | null;
+  /** Stage 1 only: the original ANN's perplexity with the same weights before fine-tuning. */
+  annPerplexityBefore: number | null;
+  finalLambdas: number[] | null;
+}
+
+/** Checkpoints live inside the output folder until the finished model replaces the whole folder. */
+const CHECKPOINT_DIR = 'checkpoint';
+
+export async function runTraining(settings: TrainSettings, ctx: JobContext, engine: TrainingEngine): Promise<TrainResult> {
+  if (resolve(settings.outDir) === resolve(settings.modelDir)) {
+    throw new TrainingError('The output folder must differ from the model folder: the original model is never overwritten.');
+  }
+  const checkpointDir = join(settings.outDir, CHECKPOINT_DIR);
+  const resumeFrom = settings.resume ? await loadResumable(checkpointDir, settings) : null;
+  const source = await openModelFolder(settings.modelDir);
+  const current = resumeFrom?.folder ?? source;
+  const tokenizer = await loadTokenizer(source.tokenizerFiles, source.config);
+  if (settings.blockSize > source.spec.maxPositions) {
+    throw new TrainingError(`The block size ${settings.blockSize} is longer than the model's context (${source.spec.maxPositions} positions).`);
+  }
+
+  ctx.progress({ fraction: null, message: 'Reading and tokenising the data' });
+  const dataset = await loadTokenDataset({
+    path: settings.dataPath,
+    tokenizer: { encode: (text) => tokenizer.encode(text, { addSpecialTokens: false }), eosId: tokenizer.eosId },
+    blockSize: settings.blockSize,
+    validationFraction: settings.validationFraction,
+    seed: settings.seed,
+    maxBytes: settings.maxDataBytes,
+  });
+  for (const note of dataset.notes) ctx.log(note);
+
+  // The LLaMA family's QCFS site is the signed gated product: two-sided QCFS (fas-method.md section 2).
+  const signed = source.spec.family === 'llama';
+  const trainer = await engine.createTrainer(current.spec, { qcfs: settings.qcfs && { ...settings.qcfs, signed } });
+  try {
+    let step = 0;
+    let cursor: BatchCursor = { epoch: 0, index: 0, seed: settings.seed };
+    if (resumeFrom) {
+      if (settings.qcfs) {
+        const spiking = await readSpikingWeights(checkpointDir, current.spec.numLayers, current.spec.ffnSize, false);
+        spiking.lambdas.forEach((lambda, i) => trainer.setTensor(`layers.${i}.qcfs.lambda`, Float32Array.of(lambda)));
+      }
+      trainer.setOptimizerState(resumeFrom.optimizer);
+      step = resumeFrom.state.step;
+      cursor = resumeFrom.state.cursor as BatchCursor;
+      ctx.log(`Resumed from the checkpoint at step ${step}.`);
+    }
+    if (step >= settings.steps) throw new TrainingError(`The checkpoint is already at step ${step}; ask for more than ${settings.steps} steps to continue.`);
+
+    const validate = (mode: 'ann' | 'qcfs') => validationPerplexity(trainer, dataset, settings, mode);
+    const trainMode = settings.qcfs ? 'qcfs' : 'ann';
+    const annPerplexityBefore = settings.qcfs && !resumeFrom ? await validate('ann') : null;
+    const perplexityBefore = resumeFrom ? null : await validate(trainMode);
+    if (perplexityBefore !== null) ctx.progress({ fraction: 0, message: 'Validated the starting model', metrics: { step: 0, valPerplexity: perplexityBefore } });
+
+    const batches = new TrainBatches(dataset, settings.batchSize, cursor);
+    const tokensPerStep = settings.batchSize * settings.blockSize * settings.gradAccum;
+    const save = (atStep: number) => saveCheckpoint(checkpointDir, source, trainer, settings, atStep, batches.cursor);
+    let lastSaved = step;
+    const started = Date.now();
+    const firstStep = step;
+    while (step < settings.steps) {
+      const factor = lrFactor(step, settings.steps, settings.warmupSteps, settings.decay);
+      let lossSum = 0;
+      for (let micro = 0; micro < settings.gradAccum; micro++) {
+        const batch = batches.next();
+        const { loss } = await trainer.forwardBackward(batch.inputs, batch.targets, batch.size, settings.blockSize, batch.mask);
+        lossSum += loss;
+      }
+      const loss = lossSum / settings.gradAccum;
+      const { gradNorm, applied } = await trainer.optimizerStep({
+        lr: { decay: settings.lr * factor, noDecay: settings.lr * factor, threshold: settings.thresholdLr * factor },
+        weightDecay: settings.weightDecay,
+        beta1: settings.beta1,
+        beta2: settings.beta2,
+        eps: settings.eps,
+        clipNorm: settings.clipNorm,
+      });
+      if (!applied || !Number.isFinite(loss)) {
+        throw new TrainingError(
+          `Training diverged at step ${step + 1}: the loss became ${loss} (gradient norm ${gradNorm}). ` +
+            (lastSaved > 0 ? `The last good checkpoint (step ${lastSaved}) is kept in ${checkpointDir}. ` : '') +
+            `Lower the learning rate (now ${settings.lr}) and ${lastSaved > 0 ? 'resume' : 'start again'}.`,
+        );
+      }
+      step++;
+      const seconds = (Date.now() - started) / 1000;
+      const tokensPerSecond = ((step - firstStep) * tokensPerStep) / Math.max(seconds, 1e-3);
+      const metrics: Record<string, number> = { step, loss, lr: settings.lr * factor, gradNorm, tokensPerSecond: Math.round(tokensPerSecond) };
+      if (step % settings.valEvery === 0 || step === settings.steps) {
+        const ppl = await validate(trainMode);
+        if (ppl !== null) metrics.valPerplexity = ppl;
+      }
+      ctx.progress({ fraction: step / settings.steps, message: `Step ${step} of ${settings.steps}, loss ${loss.toFixed(3)}`, metrics });
+      if (ctx.signal.aborted) {
+        await save(step);
+        throw new JobCancelledError();
+      }
+      if (step % settings.saveEvery === 0 && step < settings.steps) {
+        ctx.progress({ fraction: step / settings.steps, message: `Saving a checkpoint at step ${step}` });
+        await save(step);
+        lastSaved = step;
+      }
+    }
+
+    ctx.progress({ fraction: 1, message: 'Writing the model' });
+    const lambdas = settings.qcfs ? readLambdas(trainer, source.spec.numLayers) : null;
+    await writeDerivedModel(settings.outDir, { source, read: (name) => trainer.getTensor(name), spiking: spikingPart(settings, lambdas, signed) });
+    return {
+      outDir: settings.outDir,
+      steps: step,
+      tokensSeen: step * tokensPerStep,
+      perplexityBefore,
+      perplexityAfter: await validate(trainMode),
+      annPerplexityBefore,
+      finalLambdas: lambdas,
+    };
+  } finally {
+    trainer.dispose();
+  }
+}
+
+/** Stage 1 output: the QCFS thresholds, neurons not yet calibrated (fas-method.md section 7). */
+function spikingPart(settings: TrainSettings, lambdas: number[] | null, signed: boolean): DerivedModel['spiking'] {
+  if (!settings.qcfs || !lambdas) return undefined;
+  return {
+    config: { L: settings.qcfs.levels, T: settings.timesteps, neuron: 'if-soft-reset', signed, site: 'ffn_act', calibration: 'none' },
+    weights: { lambdas: Float32Array.from(lambdas), neurons: null },
+  };
+}
+
+function readLambdas(trainer: NativeTrainer, layers: number): number[] {
+  return Array.from({ length: layers }, (_, i) => trainer.getTensor(`layers.${i}.qcfs.lambda`)[0]!);
+}
+
+/** exp(mean token loss) over the validation blocks, or null when there is no validation set. */
+async function validationPerplexity(trainer: NativeTrainer, dataset: TokenDataset, settings: TrainSettings, mode: 'ann' | 'qcfs'): Promise<number | null> {
+  let lossSum = 0;
+  let tokens = 0;
+  for (const batch of validationBatches(dataset, settings.batchSize, settings.valBlocks)) {
+    const r = await trainer.evaluate(batch.inputs, batch.targets, batch.size, settings.blockSize, mode, batch.mask);
+    lossSum += r.lossSum;
+    tokens += r.tokens;
+  }
+  return tokens === 0 ? null : Math.exp(lossSum / tokens);
+}
+
+async function loadResumable(checkpointDir: string, settings: TrainSettings) {
+  const exists = await access(join(checkpointDir, STATE_FILE)).then(
+    () => true,
+    () => false,
+  );
+  if (!exists) throw new TrainingError(`There is no checkpoint to resume in ${checkpointDir}. Start without resuming.`);
+  const loaded = await loadCheckpoint(checkpointDir);
+  const changed = RESUME_INVARIANTS.filter((key) => JSON.stringify(loaded.state.settings[key]) !== JSON.stringify(settings[key]));
+  if (changed.length > 0) {
+    throw new TrainingError(`The checkpoint was made with different settings (${changed.join(', ')}); resume with the same ones, or start a new run.`);
+  }
+  return loaded;
+}
+
+async function saveCheckpoint(
+  dir: string,
+  source: OpenedModelFolder,
+  trainer: NativeTrainer,
+  settings: TrainSettings,
+  step: number,
+  cursor: BatchCursor,
+): Promise<void> {
+  const shapes = new Map(trainer.parameters().map((p) => [p.name, p.shape]));
+  const lambdas = settings.qcfs ? readLambdas(trainer, source.spec.numLayers) : null;
+  await writeDerivedModel(dir, {
+    source,
+    read: (name) => trainer.getTensor(name),
+    spiking: spikingPart(settings, lambdas, source.spec.family === 'llama'),
+    extraFiles: { [STATE_FILE]: trainerStateFile(step, cursor, settings as unknown as Record<string, unknown>) },
+    extraTensorFiles: { [OPTIMIZER_FILE]: optimizerTensors(trainer.getOptimizerState(), shapes) },
+  });
+}
+

@@ -1,0 +1,523 @@
+// loadModel, NativeModel and NativeSession: the JS face of the inference engine (typed in
+// native/index.ts). Long work runs on libuv's worker threads; results are copied into JS-owned
+// Float32Arrays. Engine exceptions become rejected promises with the engine's message.
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "binding/bindings.h"
+#include "engine/model/loader.h"
+#include "engine/runtime/forward.h"
+#include "engine/runtime/generate.h"
+#include "engine/runtime/session.h"
+#include "engine/threadpool.h"
+#include "hardware.h"
+
+namespace fas::binding {
+namespace {
+
+// One pool for the whole process: ops from concurrent calls take turns on it. Never destroyed, so
+// no worker is joined while the process exits.
+ThreadPool& pool() {
+  static ThreadPool* shared = new ThreadPool(std::max(1, detectHardware().physicalCores));
+  return *shared;
+}
+
+// ---- Reading JS values ------------------------------------------------------------------------
+
+Napi::TypeError typeError(Napi::Env env, const std::string& message) { return Napi::TypeError::New(env, message); }
+
+Napi::Value field(const Napi::Object& o, const std::string& where, const char* key, bool required = true) {
+  const Napi::Value v = o.Get(key);
+  if (required && (v.IsUndefined() || v.IsNull())) throw typeError(o.Env(), where + "." + key + " is required");
+  return v;
+}
+
+// An integer in [min, max], from a JS number (exact up to 2^53).
+int64_t integer(const Napi::Value& v, const std::string& name, int64_t min, int64_t max) {
+  const double d = v.IsNumber() ? v.As<Napi::Number>().DoubleValue() : NAN;
+  if (!(d >= static_cast<double>(min) && d <= static_cast<double>(max)) || std::floor(d) != d) {
+    throw typeError(v.Env(), name + " must be an integer from " + std::to_string(min) + " to " + std::to_string(max));
+  }
+  return static_cast<int64_t>(d);
+}
+
+double number(const Napi::Value& v, const std::string& name) {
+  if (!v.IsNumber() || !std::isfinite(v.As<Napi::Number>().DoubleValue())) {
+    throw typeError(v.Env(), name + " must be a finite number");
+  }
+  return v.As<Napi::Number>().DoubleValue();
+}
+
+bool boolean(const Napi::Value& v, const std::string& name) {
+  if (!v.IsBoolean()) throw typeError(v.Env(), name + " must be a boolean");
+  return v.As<Napi::Boolean>().Value();
+}
+
+template <typename E>
+E choice(const Napi::Value& v, const std::string& name, std::initializer_list<std::pair<const char*, E>> options) {
+  const std::string s = v.IsString() ? v.As<Napi::String>().Utf8Value() : "";
+  std::string allowed;
+  for (const auto& [text, value] : options) {
+    if (s == text) return value;
+    allowed += std::string(allowed.empty() ? "" : ", ") + "'" + text + "'";
+  }
+  throw typeError(v.Env(), name + " must be one of " + allowed);
+}
+
+constexpr int64_t kMaxSafe = (int64_t{1} << 53) - 1;  // largest integer a JS number holds exactly
+constexpr int64_t kMaxId = 0x7fffffff;
+
+// Token ids from an Int32Array or an array of integers.
+std::vector<int32_t> tokenIds(const Napi::Value& v, const std::string& name) {
+  if (v.IsTypedArray() && v.As<Napi::TypedArray>().TypedArrayType() == napi_int32_array) {
+    const Napi::Int32Array a = v.As<Napi::Int32Array>();
+    return std::vector<int32_t>(a.Data(), a.Data() + a.ElementLength());
+  }
+  if (!v.IsArray()) throw typeError(v.Env(), name + " must be an Int32Array or an array of token ids");
+  const Napi::Array a = v.As<Napi::Array>();
+  std::vector<int32_t> ids(a.Length());
+  for (uint32_t i = 0; i < a.Length(); ++i) {
+    ids[i] = static_cast<int32_t>(integer(a.Get(i), name + "[" + std::to_string(i) + "]", 0, kMaxId));
+  }
+  return ids;
+}
+
+TensorRef tensorRef(const Napi::Value& v, const std::string& where) {
+  if (!v.IsObject()) throw typeError(v.Env(), where + " must be an object");
+  const Napi::Object o = v.As<Napi::Object>();
+  TensorRef ref;
+  const Napi::Value file = field(o, where, "file");
+  if (!file.IsString()) throw typeError(o.Env(), where + ".file must be a string");
+  ref.file = file.As<Napi::String>().Utf8Value();
+  ref.offset = static_cast<uint64_t>(integer(field(o, where, "offset"), where + ".offset", 0, kMaxSafe));
+  ref.byteLength = static_cast<uint64_t>(integer(field(o, where, "byteLength"), where + ".byteLength", 0, kMaxSafe));
+  ref.dtype = choice<DType>(field(o, where, "dtype"), where + ".dtype",
+                            {{"F32", DType::F32}, {"F16", DType::F16}, {"BF16", DType::BF16}});
+  const Napi::Value shape = field(o, where, "shape");
+  if (!shape.IsArray()) throw typeError(o.Env(), where + ".shape must be an array");
+  const Napi::Array dims = shape.As<Napi::Array>();
+  for (uint32_t i = 0; i < dims.Length(); ++i) {
+    ref.shape.push_back(integer(dims.Get(i), where + ".shape[" + std::to_string(i) + "]", 0, kMaxSafe));
+  }
+  const Napi::Value transposed = field(o, where, "transposed", false);
+  ref.transposed = !transposed.IsUndefined() && boolean(transposed, where + ".transposed");
+  const Napi::Value split = field(o, where, "split", false);
+  if (!split.IsUndefined()) {
+    if (!split.IsObject()) throw typeError(o.Env(), where + ".split must be an object");
+    const Napi::Object s = split.As<Napi::Object>();
+    ref.splitIndex = integer(field(s, where + ".split", "index"), where + ".split.index", 0, kMaxId);
+    ref.splitParts = integer(field(s, where + ".split", "parts"), where + ".split.parts", 1, kMaxId);
+  }
+  return ref;
+}
+
+ModelSpec modelSpec(const Napi::Value& v) {
+  if (!v.IsObject()) throw typeError(v.Env(), "loadModel needs a NativeModelSpec object");
+  const Napi::Object o = v.As<Napi::Object>();
+  const std::string w = "spec";
+  const auto count = [&](const char* key, int64_t min = 1) {
+    return integer(field(o, w, key), w + "." + key, min, kMaxId);
+  };
+  ModelSpec spec;
+  ModelConfig& c = spec.config;
+  c.family = choice<Family>(field(o, w, "family"), w + ".family",
+                            {{"gpt2", Family::Gpt2}, {"opt", Family::Opt}, {"llama", Family::Llama}});
+  c.vocabSize = count("vocabSize");
+  c.hiddenSize = count("hiddenSize");
+  c.numLayers = count("numLayers");
+  c.numHeads = count("numHeads");
+  c.numKvHeads = count("numKvHeads");
+  c.headDim = count("headDim");
+  c.ffnSize = count("ffnSize");
+  c.maxPositions = count("maxPositions");
+  c.positionOffset = count("positionOffset", 0);
+  c.norm = choice<NormKind>(field(o, w, "norm"), w + ".norm",
+                            {{"layernorm", NormKind::LayerNorm}, {"rmsnorm", NormKind::RmsNorm}});
+  c.normEps = static_cast<float>(number(field(o, w, "normEps"), w + ".normEps"));
+  c.activation = choice<Activation>(
+      field(o, w, "activation"), w + ".activation",
+      {{"gelu_new", Activation::GeluNew}, {"relu", Activation::Relu}, {"silu_gated", Activation::SiluGated}});
+  c.positions = choice<PositionKind>(field(o, w, "positions"), w + ".positions",
+                                     {{"learned", PositionKind::Learned}, {"rope", PositionKind::Rope}});
+  c.ropeTheta = number(field(o, w, "ropeTheta"), w + ".ropeTheta");
+  c.preNorm = boolean(field(o, w, "preNorm"), w + ".preNorm");
+  c.wordEmbedDim = count("wordEmbedDim");
+  c.tiedHead = boolean(field(o, w, "tiedHead"), w + ".tiedHead");
+  const Napi::Value tensors = field(o, w, "tensors");
+  if (!tensors.IsObject()) throw typeError(o.Env(), "spec.tensors must be an object");
+  const Napi::Object t = tensors.As<Napi::Object>();
+  const Napi::Array names = t.GetPropertyNames();
+  for (uint32_t i = 0; i < names.Length(); ++i) {
+    const std::string name = names.Get(i).As<Napi::String>().Utf8Value();
+    spec.tensors[name] = tensorRef(t.Get(name), "spec.tensors['" + name + "']");
+  }
+  return spec;
+}
+
+ops::SamplingParams samplingParams(const Napi::Object& o, uint64_t& seed) {
+  const std::string w = "generate options";
+  ops::SamplingParams p;
+  const auto optional = [&](const char* key) { return field(o, w, key, false); };
+  if (!optional("temperature").IsUndefined()) {
+    p.temperature = static_cast<float>(number(optional("temperature"), "temperature"));
+    if (p.temperature < 0) throw typeError(o.Env(), "temperature must be >= 0");
+  }
+  if (!optional("topK").IsUndefined()) p.topK = static_cast<int32_t>(integer(optional("topK"), "topK", 0, kMaxId));
+  if (!optional("topP").IsUndefined()) {
+    p.topP = static_cast<float>(number(optional("topP"), "topP"));
+    if (!(p.topP > 0 && p.topP <= 1)) throw typeError(o.Env(), "topP must be in (0, 1]");
+  }
+  if (!optional("repetitionPenalty").IsUndefined()) {
+    p.repetitionPenalty = static_cast<float>(number(optional("repetitionPenalty"), "repetitionPenalty"));
+    if (!(p.repetitionPenalty > 0)) throw typeError(o.Env(), "repetitionPenalty must be > 0");
+  }
+  seed = optional("seed").IsUndefined() ? 0 : static_cast<uint64_t>(integer(optional("seed"), "seed", 0, kMaxSafe));
+  return p;
+}
+
+// ---- Results ----------------------------------------------------------------------------------
+
+Napi::Float32Array toFloat32Array(Napi::Env env, const std::vector<float>& values) {
+  Napi::Float32Array out = Napi::Float32Array::New(env, values.size());
+  std::copy(values.begin(), values.end(), out.Data());
+  return out;
+}
+
+const char* stopReasonName(StopReason r) {
+  switch (r) {
+    case StopReason::Eos: return "eos";
+    case StopReason::Aborted: return "aborted";
+    case StopReason::Length: break;
+  }
+  return "length";
+}
+
+// A promise already rejected with the error `start` threw: the async methods report every failure,
+// bad arguments included, through their promise.
+template <typename Start>
+Napi::Value promiseOf(Napi::Env env, Start start) {
+  try {
+    return start();
+  } catch (const Napi::Error& e) {
+    auto deferred = Napi::Promise::Deferred::New(env);
+    deferred.Reject(e.Value());
+    return deferred.Promise();
+  } catch (const std::exception& e) {
+    auto deferred = Napi::Promise::Deferred::New(env);
+    deferred.Reject(Napi::Error::New(env, e.what()).Value());
+    return deferred.Promise();
+  }
+}
+
+// Runs Execute() off the JS thread and settles a promise with result() or the error.
+class PromiseWorker : public Napi::AsyncWorker {
+ public:
+  explicit PromiseWorker(Napi::Env env) : Napi::AsyncWorker(env), deferred_(Napi::Promise::Deferred::New(env)) {}
+  Napi::Promise promise() const { return deferred_.Promise(); }
+
+ protected:
+  virtual Napi::Value result(Napi::Env env) = 0;
+  virtual void settled() {}  // on the JS thread, before the promise settles
+
+  void OnOK() override {
+    settled();
+    try {
+      deferred_.Resolve(result(Env()));
+    } catch (const Napi::Error& e) {
+      deferred_.Reject(e.Value());
+    }
+  }
+  void OnError(const Napi::Error& e) override {
+    settled();
+    deferred_.Reject(e.Value());
+  }
+
+ private:
+  Napi::Promise::Deferred deferred_;
+};
+
+// ---- Classes ----------------------------------------------------------------------------------
+
+// Constructors of the wrapped classes, for creating instances from C++. Freed with the environment.
+struct Classes {
+  Napi::FunctionReference model, session;
+};
+
+struct SessionState {
+  explicit SessionState(std::shared_ptr<const Model> model) : session(std::move(model)) {}
+  Session session;
+  std::atomic<bool> abort{false};
+  std::atomic<bool> busy{false};  // one eval or generate at a time
+};
+
+class NativeSession : public Napi::ObjectWrap<NativeSession> {
+ public:
+  static Napi::Function define(Napi::Env env) {
+    return DefineClass(env, "NativeSession",
+                       {InstanceMethod<&NativeSession::eval>("eval"),
+                        InstanceMethod<&NativeSession::generate>("generate"),
+                        InstanceMethod<&NativeSession::abort>("abort"),
+                        InstanceMethod<&NativeSession::reset>("reset")});
+  }
+
+  explicit NativeSession(const Napi::CallbackInfo& info) : Napi::ObjectWrap<NativeSession>(info) {
+    if (info.Length() != 1 || !info[0].IsExternal()) {
+      throw typeError(info.Env(), "NativeSession is created by model.createSession()");
+    }
+    state_ = std::make_shared<SessionState>(*info[0].As<Napi::External<std::shared_ptr<const Model>>>().Data());
+  }
+
+ private:
+  class EvalWorker : public PromiseWorker {
+   public:
+    EvalWorker(Napi::Env env, std::shared_ptr<SessionState> state, std::vector<int32_t> ids)
+        : PromiseWorker(env), state_(std::move(state)), ids_(std::move(ids)) {}
+    void Execute() override {
+      logits_ = state_->session.eval(pool(), ids_.data(), static_cast<int64_t>(ids_.size()), &state_->abort);
+    }
+    Napi::Value result(Napi::Env env) override { return toFloat32Array(env, logits_); }
+    void settled() override { state_->busy = false; }
+
+   private:
+    std::shared_ptr<SessionState> state_;
+    std::vector<int32_t> ids_;
+    std::vector<float> logits_;
+  };
+
+  // Shared by the worker thread and the JS thread; the thread-safe function's finalizer, which runs
+  // after every queued token was delivered, settles the promise and frees it.
+  struct GenerateJob {
+    std::shared_ptr<SessionState> state;
+    GenerateOptions options;
+    Napi::Promise::Deferred deferred;
+    Napi::ThreadSafeFunction onToken;
+    GenerateResult result;
+    std::string error;                  // from the engine
+    Napi::Reference<Napi::Value> thrown;  // what onToken threw, if it did
+  };
+
+  class GenerateWorker : public Napi::AsyncWorker {
+   public:
+    GenerateWorker(Napi::Env env, GenerateJob* job) : Napi::AsyncWorker(env), job_(job) {}
+    void Execute() override {
+      GenerateJob* job = job_;
+      const auto queueToken = [job](int32_t token) {
+        job->onToken.BlockingCall([job, token](Napi::Env env, Napi::Function f) { deliver(env, f, job, token); });
+      };
+      try {
+        job->result = fas::generate(job->state->session, pool(), job->options, queueToken, job->state->abort);
+      } catch (const std::exception& e) {
+        job->error = e.what();
+      }
+      job->onToken.Release();  // the finalizer runs once the queued tokens are delivered
+    }
+
+   private:
+    GenerateJob* job_;
+  };
+
+  static void deliver(Napi::Env env, Napi::Function onToken, GenerateJob* job, int32_t token) {
+    if (!job->thrown.IsEmpty()) return;  // onToken already failed: drop the rest
+    try {
+      onToken.Call({Napi::Number::New(env, token)});
+    } catch (const Napi::Error& e) {
+      job->thrown = Napi::Reference<Napi::Value>::New(e.Value(), 1);
+      job->state->abort = true;
+    }
+  }
+
+  static void finish(Napi::Env env, GenerateJob* job) {
+    std::unique_ptr<GenerateJob> owned(job);
+    job->state->busy = false;
+    if (!job->thrown.IsEmpty()) {
+      job->deferred.Reject(job->thrown.Value());
+    } else if (!job->error.empty()) {
+      job->deferred.Reject(Napi::Error::New(env, job->error).Value());
+    } else {
+      Napi::Array tokens = Napi::Array::New(env, job->result.tokens.size());
+      for (uint32_t i = 0; i < tokens.Length(); ++i) tokens.Set(i, job->result.tokens[i]);
+      Napi::Object out = Napi::Object::New(env);
+      out.Set("tokens", tokens);
+      out.Set("stopReason", stopReasonName(job->result.stopReason));
+      job->deferred.Resolve(out);
+    }
+  }
+
+  // Marks the session busy, or throws when it already is.
+  void claim(Napi::Env env) {
+    if (state_->busy.exchange(true)) {
+      throw Napi::Error::New(env, "the session is busy: wait for the previous eval() or generate() to finish");
+    }
+    state_->abort = false;  // an abort() from now on stops this call
+  }
+
+  Napi::Value eval(const Napi::CallbackInfo& info) {
+    return promiseOf(info.Env(), [&]() -> Napi::Value {
+      std::vector<int32_t> ids = tokenIds(info[0], "ids");
+      if (ids.empty()) throw typeError(info.Env(), "eval needs at least one token id");
+      claim(info.Env());
+      auto* worker = new EvalWorker(info.Env(), state_, std::move(ids));
+      worker->Queue();
+      return worker->promise();
+    });
+  }
+
+  Napi::Value generate(const Napi::CallbackInfo& info) {
+    const Napi::Env env = info.Env();
+    return promiseOf(env, [&]() -> Napi::Value {
+      if (!info[0].IsObject()) throw typeError(env, "generate needs an options object");
+      if (!info[1].IsFunction()) throw typeError(env, "generate needs an onToken callback");
+      const Napi::Object o = info[0].As<Napi::Object>();
+      auto job =
+          std::make_unique<GenerateJob>(GenerateJob{state_, {}, Napi::Promise::Deferred::New(env), {}, {}, {}, {}});
+      job->options.prompt = tokenIds(field(o, "generate options", "promptIds"), "promptIds");
+      job->options.maxTokens = integer(field(o, "generate options", "maxTokens"), "maxTokens", 0, kMaxId);
+      job->options.sampling = samplingParams(o, job->options.seed);
+      const Napi::Value eos = field(o, "generate options", "eosIds", false);
+      if (!eos.IsUndefined()) job->options.eosIds = tokenIds(eos, "eosIds");
+      claim(env);
+      GenerateJob* raw = job.release();
+      try {
+        raw->onToken = Napi::ThreadSafeFunction::New(env, info[1].As<Napi::Function>(), "fas.generate", 0, 1, raw,
+                                                     [](Napi::Env e, GenerateJob* j) { finish(e, j); });
+      } catch (...) {
+        state_->busy = false;
+        delete raw;
+        throw;
+      }
+      (new GenerateWorker(env, raw))->Queue();
+      return raw->deferred.Promise();
+    });
+  }
+
+  void abort(const Napi::CallbackInfo&) { state_->abort = true; }
+
+  void reset(const Napi::CallbackInfo& info) {
+    if (state_->busy) throw Napi::Error::New(info.Env(), "the session is busy: abort() and wait before reset()");
+    state_->session.reset();
+  }
+
+  std::shared_ptr<SessionState> state_;
+};
+
+class NativeModel : public Napi::ObjectWrap<NativeModel> {
+ public:
+  static Napi::Function define(Napi::Env env, Classes* classes) {
+    return DefineClass(env, "NativeModel",
+                       {InstanceMethod<&NativeModel::forward>("forward"),
+                        InstanceMethod<&NativeModel::createSession>("createSession", napi_default, classes),
+                        InstanceMethod<&NativeModel::dispose>("dispose")});
+  }
+
+  explicit NativeModel(const Napi::CallbackInfo& info) : Napi::ObjectWrap<NativeModel>(info) {
+    if (info.Length() != 1 || !info[0].IsExternal()) {
+      throw typeError(info.Env(), "NativeModel is created by loadModel()");
+    }
+    model_ = *info[0].As<Napi::External<std::shared_ptr<const Model>>>().Data();
+  }
+
+ private:
+  class ForwardWorker : public PromiseWorker {
+   public:
+    ForwardWorker(Napi::Env env, std::shared_ptr<const Model> model, std::vector<int32_t> ids, int64_t batch,
+                  int64_t seqLen, bool lastOnly)
+        : PromiseWorker(env), model_(std::move(model)), ids_(std::move(ids)), batch_(batch), seqLen_(seqLen),
+          lastOnly_(lastOnly) {}
+    void Execute() override { logits_ = forwardSequences(*model_, pool(), ids_.data(), batch_, seqLen_, lastOnly_); }
+    Napi::Value result(Napi::Env env) override { return toFloat32Array(env, logits_); }
+
+   private:
+    std::shared_ptr<const Model> model_;
+    std::vector<int32_t> ids_;
+    int64_t batch_, seqLen_;
+    bool lastOnly_;
+    std::vector<float> logits_;
+  };
+
+  const std::shared_ptr<const Model>& live(Napi::Env env) const {
+    if (!model_) throw Napi::Error::New(env, "the model is disposed");
+    return model_;
+  }
+
+  Napi::Value forward(const Napi::CallbackInfo& info) {
+    const Napi::Env env = info.Env();
+    return promiseOf(env, [&]() -> Napi::Value {
+      if (!info[0].IsTypedArray() || info[0].As<Napi::TypedArray>().TypedArrayType() != napi_int32_array) {
+        throw typeError(env, "forward needs ids as an Int32Array");
+      }
+      std::vector<int32_t> ids = tokenIds(info[0], "ids");
+      const int64_t batch = integer(info[1], "batch", 1, kMaxId), seqLen = integer(info[2], "seqLen", 1, kMaxId);
+      if (batch * seqLen != static_cast<int64_t>(ids.size())) {
+        throw typeError(env, "ids has " + std::to_string(ids.size()) + " entries, batch * seqLen is " +
+                                 std::to_string(batch * seqLen));
+      }
+      bool lastOnly = false;
+      if (info.Length() > 3 && !info[3].IsUndefined()) {
+        if (!info[3].IsObject()) throw typeError(env, "forward options must be an object");
+        const Napi::Value v = info[3].As<Napi::Object>().Get("lastOnly");
+        lastOnly = !v.IsUndefined() && boolean(v, "lastOnly");
+      }
+      auto* worker = new ForwardWorker(env, live(env), std::move(ids), batch, seqLen, lastOnly);
+      worker->Queue();
+      return worker->promise();
+    });
+  }
+
+  Napi::Value createSession(const Napi::CallbackInfo& info) {
+    auto* classes = static_cast<Classes*>(info.Data());
+    std::shared_ptr<const Model> model = live(info.Env());
+    return classes->session.New({Napi::External<std::shared_ptr<const Model>>::New(info.Env(), &model)});
+  }
+
+  // Sessions and calls in flight keep their own reference, so the memory goes when they are done.
+  void dispose(const Napi::CallbackInfo&) { model_.reset(); }
+
+  std::shared_ptr<const Model> model_;
+};
+
+class LoadWorker : public PromiseWorker {
+ public:
+  LoadWorker(Napi::Env env, ModelSpec spec, Classes* classes)
+      : PromiseWorker(env), spec_(std::move(spec)), classes_(classes) {}
+  void Execute() override { model_ = loadModel(spec_); }
+  Napi::Value result(Napi::Env env) override {
+    return classes_->model.New({Napi::External<std::shared_ptr<const Model>>::New(env, &model_)});
+  }
+
+ private:
+  ModelSpec spec_;
+  Classes* classes_;
+  std::shared_ptr<const Model> model_;
+};
+
+Napi::Value loadModelJs(const Napi::CallbackInfo& info) {
+  return promiseOf(info.Env(), [&]() -> Napi::Value {
+    auto* worker = new LoadWorker(info.Env(), modelSpec(info[0]), static_cast<Classes*>(info.Data()));
+    worker->Queue();
+    return worker->promise();
+  });
+}
+
+void setThreads(const Napi::CallbackInfo& info) {
+  pool().resize(static_cast<int>(integer(info[0], "threads", 1, 1024)));
+}
+
+Napi::Value getThreads(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), pool().size()); }
+
+}  // namespace
+
+void registerModel(Napi::Env env, Napi::Object exports) {
+  auto* classes = new Classes;
+  classes->model = Napi::Persistent(NativeModel::define(env, classes));
+  classes->session = Napi::Persistent(NativeSession::define(env));
+  env.AddCleanupHook([classes] { delete classes; });
+  exports.Set("loadModel", Napi::Function::New(env, loadModelJs, "loadModel", classes));
+  exports.Set("setThreads", Napi::Function::New(env, setThreads, "setThreads"));
+  exports.Set("getThreads", Napi::Function::New(env, getThreads, "getThreads"));
+}
+
+}  // namespace fas::binding

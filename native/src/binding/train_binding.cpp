@@ -1,0 +1,511 @@
+// createTrainer and NativeTrainer: the JS face of train/trainer.h (typed in native/index.ts).
+// Loading, forwardBackward, optimizerStep and evaluate run on libuv's worker threads; one call at a
+// time per trainer (a second one is rejected with "the trainer is busy", so gradients are always
+// accumulated in the order the caller chose). Tensors cross into JS as copies in JS-owned memory.
+#include <cmath>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "binding/bindings.h"
+#include "engine/model/loader.h"
+#include "hardware.h"
+#include "train/trainer.h"
+
+namespace fas::binding {
+namespace {
+
+using train::Trainer;
+
+// ---- Reading JS values --------------------------------------------------------------------------
+// The NativeModelSpec readers mirror model_binding.cpp's, which are private to that file.
+
+Napi::TypeError typeError(Napi::Env env, const std::string& message) { return Napi::TypeError::New(env, message); }
+
+constexpr int64_t kMaxSafe = (int64_t{1} << 53) - 1;  // largest integer a JS number holds exactly
+constexpr int64_t kMaxInt = 0x7fffffff;
+
+Napi::Value field(const Napi::Object& o, const std::string& where, const char* key, bool required = true) {
+  const Napi::Value v = o.Get(key);
+  if (required && (v.IsUndefined() || v.IsNull())) throw typeError(o.Env(), where + "." + key + " is required");
+  return v;
+}
+
+int64_t integer(const Napi::Value& v, const std::string& name, int64_t min, int64_t max) {
+  const double d = v.IsNumber() ? v.As<Napi::Number>().DoubleValue() : NAN;
+  if (!(d >= static_cast<double>(min) && d <= static_cast<double>(max)) || std::floor(d) != d) {
+    throw typeError(v.Env(), name + " must be an integer from " + std::to_string(min) + " to " + std::to_string(max));
+  }
+  return static_cast<int64_t>(d);
+}
+
+double number(const Napi::Value& v, const std::string& name) {
+  if (!v.IsNumber() || !std::isfinite(v.As<Napi::Number>().DoubleValue())) {
+    throw typeError(v.Env(), name + " must be a finite number");
+  }
+  return v.As<Napi::Number>().DoubleValue();
+}
+
+bool boolean(const Napi::Value& v, const std::string& name) {
+  if (!v.IsBoolean()) throw typeError(v.Env(), name + " must be a boolean");
+  return v.As<Napi::Boolean>().Value();
+}
+
+std::string string(const Napi::Value& v, const std::string& name) {
+  if (!v.IsString()) throw typeError(v.Env(), name + " must be a string");
+  return v.As<Napi::String>().Utf8Value();
+}
+
+template <typename E>
+E choice(const Napi::Value& v, const std::string& name, std::initializer_list<std::pair<const char*, E>> options) {
+  const std::string s = v.IsString() ? v.As<Napi::String>().Utf8Value() : "";
+  std::string allowed;
+  for (const auto& [text, value] : options) {
+    if (s == text) return value;
+    allowed += std::string(allowed.empty() ? "" : ", ") + "'" + text + "'";
+  }
+  throw typeError(v.Env(), name + " must be one of " + allowed);
+}
+
+TensorRef tensorRef(const Napi::Value& v, const std::string& where) {
+  if (!v.IsObject()) throw typeError(v.Env(), where + " must be an object");
+  const Napi::Object o = v.As<Napi::Object>();
+  TensorRef ref;
+  ref.file = string(field(o, where, "file"), where + ".file");
+  ref.offset = static_cast<uint64_t>(integer(field(o, where, "offset"), where + ".offset", 0, kMaxSafe));
+  ref.byteLength = static_cast<uint64_t>(integer(field(o, where, "byteLength"), where + ".byteLength", 0, kMaxSafe));
+  ref.dtype = choice<DType>(field(o, where, "dtype"), where + ".dtype",
+                            {{"F32", DType::F32}, {"F16", DType::F16}, {"BF16", DType::BF16}});
+  const Napi::Value shape = field(o, where, "shape");
+  if (!shape.IsArray()) throw typeError(o.Env(), where + ".shape must be an array");
+  const Napi::Array dims = shape.As<Napi::Array>();
+  for (uint32_t i = 0; i < dims.Length(); ++i) {
+    ref.shape.push_back(integer(dims.Get(i), where + ".shape[" + std::to_string(i) + "]", 0, kMaxSafe));
+  }
+  const Napi::Value transposed = field(o, where, "transposed", false);
+  ref.transposed = !transposed.IsUndefined() && boolean(transposed, where + ".transposed");
+  const Napi::Value split = field(o, where, "split", false);
+  if (!split.IsUndefined()) {
+    if (!split.IsObject()) throw typeError(o.Env(), where + ".split must be an object");
+    const Napi::Object s = split.As<Napi::Object>();
+    ref.splitIndex = integer(field(s, where + ".split", "index"), where + ".split.index", 0, kMaxInt);
+    ref.splitParts = integer(field(s, where + ".split", "parts"), where + ".split.parts", 1, kMaxInt);
+  }
+  return ref;
+}
+
+ModelSpec modelSpec(const Napi::Value& v) {
+  if (!v.IsObject()) throw typeError(v.Env(), "createTrainer needs a NativeModelSpec object");
+  const Napi::Object o = v.As<Napi::Object>();
+  const std::string w = "spec";
+  const auto count = [&](const char* key, int64_t min = 1) { return integer(field(o, w, key), w + "." + key, min, kMaxInt); };
+  ModelSpec spec;
+  ModelConfig& c = spec.config;
+  c.family = choice<Family>(field(o, w, "family"), w + ".family",
+                            {{"gpt2", Family::Gpt2}, {"opt", Family::Opt}, {"llama", Family::Llama}});
+  c.vocabSize = count("vocabSize");
+  c.hiddenSize = count("hiddenSize");
+  c.numLayers = count("numLayers");
+  c.numHeads = count("numHeads");
+  c.numKvHeads = count("numKvHeads");
+  c.headDim = count("headDim");
+  c.ffnSize = count("ffnSize");
+  c.maxPositions = count("maxPositions");
+  c.positionOffset = count("positionOffset", 0);
+  c.norm = choice<NormKind>(field(o, w, "norm"), w + ".norm",
+                            {{"layernorm", NormKind::LayerNorm}, {"rmsnorm", NormKind::RmsNorm}});
+  c.normEps = static_cast<float>(number(field(o, w, "normEps"), w + ".normEps"));
+  c.activation = choice<Activation>(
+      field(o, w, "activation"), w + ".activation",
+      {{"gelu_new", Activation::GeluNew}, {"relu", Activation::Relu}, {"silu_gated", Activation::SiluGated}});
+  c.positions = choice<PositionKind>(field(o, w, "positions"), w + ".positions",
+                                     {{"learned", PositionKind::Learned}, {"rope", PositionKind::Rope}});
+  c.ropeTheta = number(field(o, w, "ropeTheta"), w + ".ropeTheta");
+  c.preNorm = boolean(field(o, w, "preNorm"), w + ".preNorm");
+  c.wordEmbedDim = count("wordEmbedDim");
+  c.tiedHead = boolean(field(o, w, "tiedHead"), w + ".tiedHead");
+  const Napi::Value tensors = field(o, w, "tensors");
+  if (!tensors.IsObject()) throw typeError(o.Env(), "spec.tensors must be an object");
+  const Napi::Object t = tensors.As<Napi::Object>();
+  const Napi::Array names = t.GetPropertyNames();
+  for (uint32_t i = 0; i < names.Length(); ++i) {
+    const std::string name = names.Get(i).As<Napi::String>().Utf8Value();
+    spec.tensors[name] = tensorRef(t.Get(name), "spec.tensors['" + name + "']");
+  }
+  return spec;
+}
+
+// { qcfs?: { levels, initialLambda, signed } | null, threads?: number }
+train::TrainerOptions trainerOptions(const Napi::Value& v) {
+  train::TrainerOptions options;
+  options.threads = std::max(1, detectHardware().physicalCores);
+  if (v.IsUndefined() || v.IsNull()) return options;
+  if (!v.IsObject()) throw typeError(v.Env(), "createTrainer options must be an object");
+  const Napi::Object o = v.As<Napi::Object>();
+  const Napi::Value qcfs = field(o, "options", "qcfs", false);
+  if (!qcfs.IsUndefined() && !qcfs.IsNull()) {
+    if (!qcfs.IsObject()) throw typeError(v.Env(), "options.qcfs must be an object or null");
+    const Napi::Object q = qcfs.As<Napi::Object>();
+    const std::string w = "options.qcfs";
+    options.qcfs = train::QcfsOptions{static_cast<int>(integer(field(q, w, "levels"), w + ".levels", 1, 1 << 16)),
+                                      static_cast<float>(number(field(q, w, "initialLambda"), w + ".initialLambda")),
+                                      boolean(field(q, w, "signed"), w + ".signed")};
+  }
+  const Napi::Value threads = field(o, "options", "threads", false);
+  if (!threads.IsUndefined()) options.threads = static_cast<int>(integer(threads, "options.threads", 1, 1024));
+  return options;
+}
+
+template <typename Array>
+Array typedArray(const Napi::Value& v, napi_typedarray_type type, const std::string& what) {
+  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != type) throw typeError(v.Env(), what);
+  return v.As<Array>();
+}
+
+// The token batch of forwardBackward/evaluate, copied: JS may touch its arrays while the work runs.
+struct BatchCopy {
+  std::vector<int32_t> inputs, targets;
+  std::vector<uint8_t> mask;  // empty: every target counts
+  int64_t batch = 0, seqLen = 0;
+
+  train::TokenBatch view() const {
+    return train::TokenBatch{inputs.data(), targets.data(), mask.empty() ? nullptr : mask.data(), batch, seqLen};
+  }
+};
+
+// (inputs, targets, batch, seqLen) at info[0..3], the mask at info[maskAt] when given.
+BatchCopy batchCopy(const Napi::CallbackInfo& info, size_t maskAt) {
+  const Napi::Env env = info.Env();
+  const auto ids = [&](size_t i, const char* name) {
+    const auto a = typedArray<Napi::Int32Array>(info[i], napi_int32_array, std::string(name) + " must be an Int32Array");
+    return std::vector<int32_t>(a.Data(), a.Data() + a.ElementLength());
+  };
+  BatchCopy b;
+  b.inputs = ids(0, "inputs");
+  b.targets = ids(1, "targets");
+  b.batch = integer(info[2], "batch", 1, kMaxInt);
+  b.seqLen = integer(info[3], "seqLen", 1, kMaxInt);
+  const size_t n = static_cast<size_t>(b.batch * b.seqLen);
+  if (b.inputs.size() != n || b.targets.size() != n) {
+    throw typeError(env, "inputs and targets need batch * seqLen = " + std::to_string(n) + " entries, got " +
+                             std::to_string(b.inputs.size()) + " and " + std::to_string(b.targets.size()));
+  }
+  if (info.Length() > maskAt && !info[maskAt].IsUndefined()) {
+    const auto m = typedArray<Napi::Uint8Array>(info[maskAt], napi_uint8_array, "mask must be a Uint8Array");
+    if (m.ElementLength() != n) throw typeError(env, "mask needs batch * seqLen = " + std::to_string(n) + " entries");
+    b.mask.assign(m.Data(), m.Data() + n);
+  }
+  return b;
+}
+
+train::StepHyper stepHyper(const Napi::Value& v) {
+  if (!v.IsObject()) throw typeError(v.Env(), "optimizerStep needs a hyper-parameter object");
+  const Napi::Object o = v.As<Napi::Object>();
+  const std::string w = "hyper";
+  const Napi::Value lr = field(o, w, "lr");
+  if (!lr.IsObject()) throw typeError(v.Env(), "hyper.lr must be an object");
+  const Napi::Object l = lr.As<Napi::Object>();
+  const auto num = [&](const Napi::Object& from, const std::string& where, const char* key) {
+    return number(field(from, where, key), where + "." + key);
+  };
+  return train::StepHyper{num(l, "hyper.lr", "decay"), num(l, "hyper.lr", "noDecay"), num(l, "hyper.lr", "threshold"),
+                          num(o, w, "weightDecay"),   num(o, w, "beta1"),           num(o, w, "beta2"),
+                          num(o, w, "eps"),           num(o, w, "clipNorm")};
+}
+
+// ---- Results ------------------------------------------------------------------------------------
+
+Napi::Float32Array toFloat32Array(Napi::Env env, const std::vector<float>& values) {
+  Napi::Float32Array out = Napi::Float32Array::New(env, values.size());
+  std::copy(values.begin(), values.end(), out.Data());
+  return out;
+}
+
+// A promise already rejected with the error `start` threw, so async methods report bad arguments
+// through their promise too.
+template <typename Start>
+Napi::Value promiseOf(Napi::Env env, Start start) {
+  try {
+    return start();
+  } catch (const Napi::Error& e) {
+    auto deferred = Napi::Promise::Deferred::New(env);
+    deferred.Reject(e.Value());
+    return deferred.Promise();
+  } catch (const std::exception& e) {
+    auto deferred = Napi::Promise::Deferred::New(env);
+    deferred.Reject(Napi::Error::New(env, e.what()).Value());
+    return deferred.Promise();
+  }
+}
+
+// Runs a synchronous method body, turning the trainer's C++ exceptions into JS errors (node-addon-api
+// only converts Napi::Error).
+template <typename Body>
+auto guarded(Napi::Env env, Body body) -> decltype(body()) {
+  try {
+    return body();
+  } catch (const Napi::Error&) {
+    throw;
+  } catch (const std::exception& e) {
+    throw Napi::Error::New(env, e.what());
+  }
+}
+
+// The trainer behind a NativeTrainer, shared with the call in flight.
+struct TrainerState {
+  std::unique_ptr<Trainer> trainer;
+  bool busy = false;  // read and written on the JS thread only
+};
+
+// Runs work() off the JS thread and resolves with result(); clears the busy flag on the JS thread.
+class TrainerWorker : public Napi::AsyncWorker {
+ public:
+  TrainerWorker(Napi::Env env, std::shared_ptr<TrainerState> state)
+      : Napi::AsyncWorker(env), state_(std::move(state)), deferred_(Napi::Promise::Deferred::New(env)) {}
+  Napi::Promise promise() const { return deferred_.Promise(); }
+
+ protected:
+  virtual void work(Trainer& trainer) = 0;
+  virtual Napi::Value result(Napi::Env env) = 0;
+
+ private:
+  void Execute() override { work(*state_->trainer); }
+  void OnOK() override {
+    state_->busy = false;
+    deferred_.Resolve(result(Env()));
+  }
+  void OnError(const Napi::Error& e) override {
+    state_->busy = false;
+    deferred_.Reject(e.Value());
+  }
+
+  std::shared_ptr<TrainerState> state_;
+  Napi::Promise::Deferred deferred_;
+};
+
+class ForwardBackwardWorker : public TrainerWorker {
+ public:
+  ForwardBackwardWorker(Napi::Env env, std::shared_ptr<TrainerState> state, BatchCopy batch)
+      : TrainerWorker(env, std::move(state)), batch_(std::move(batch)) {}
+
+ private:
+  void work(Trainer& t) override { loss_ = t.forwardBackward(batch_.view()); }
+  Napi::Value result(Napi::Env env) override {
+    Napi::Object out = Napi::Object::New(env);
+    out.Set("loss", loss_.tokens > 0 ? loss_.sum / static_cast<double>(loss_.tokens) : 0.0);
+    out.Set("tokens", static_cast<double>(loss_.tokens));
+    return out;
+  }
+  BatchCopy batch_;
+  train::LossSum loss_{};
+};
+
+class EvaluateWorker : public TrainerWorker {
+ public:
+  EvaluateWorker(Napi::Env env, std::shared_ptr<TrainerState> state, BatchCopy batch, train::EvalMode mode)
+      : TrainerWorker(env, std::move(state)), batch_(std::move(batch)), mode_(mode) {}
+
+ private:
+  void work(Trainer& t) override { loss_ = t.evaluate(batch_.view(), mode_); }
+  Napi::Value result(Napi::Env env) override {
+    Napi::Object out = Napi::Object::New(env);
+    out.Set("lossSum", loss_.sum);
+    out.Set("tokens", static_cast<double>(loss_.tokens));
+    return out;
+  }
+  BatchCopy batch_;
+  train::EvalMode mode_;
+  train::LossSum loss_{};
+};
+
+class StepWorker : public TrainerWorker {
+ public:
+  StepWorker(Napi::Env env, std::shared_ptr<TrainerState> state, train::StepHyper hyper)
+      : TrainerWorker(env, std::move(state)), hyper_(hyper) {}
+
+ private:
+  void work(Trainer& t) override { result_ = t.optimizerStep(hyper_); }
+  Napi::Value result(Napi::Env env) override {
+    Napi::Object out = Napi::Object::New(env);
+    out.Set("gradNorm", result_.gradNorm);
+    out.Set("applied", result_.applied);
+    return out;
+  }
+  train::StepHyper hyper_;
+  train::StepResult result_{};
+};
+
+class NativeTrainer : public Napi::ObjectWrap<NativeTrainer> {
+ public:
+  static Napi::Function define(Napi::Env env) {
+    return DefineClass(env, "NativeTrainer",
+                       {InstanceMethod<&NativeTrainer::forwardBackward>("forwardBackward"),
+                        InstanceMethod<&NativeTrainer::optimizerStep>("optimizerStep"),
+                        InstanceMethod<&NativeTrainer::evaluate>("evaluate"),
+                        InstanceMethod<&NativeTrainer::parameters>("parameters"),
+                        InstanceMethod<&NativeTrainer::getTensor>("getTensor"),
+                        InstanceMethod<&NativeTrainer::setTensor>("setTensor"),
+                        InstanceMethod<&NativeTrainer::getOptimizerState>("getOptimizerState"),
+                        InstanceMethod<&NativeTrainer::setOptimizerState>("setOptimizerState"),
+                        InstanceMethod<&NativeTrainer::dispose>("dispose")});
+  }
+
+  explicit NativeTrainer(const Napi::CallbackInfo& info) : Napi::ObjectWrap<NativeTrainer>(info) {
+    if (info.Length() != 1 || !info[0].IsExternal()) throw typeError(info.Env(), "NativeTrainer is created by createTrainer()");
+    state_ = std::make_shared<TrainerState>();
+    state_->trainer.reset(info[0].As<Napi::External<Trainer>>().Data());
+  }
+
+ private:
+  // The trainer, when it may be used now: not disposed, no call in flight.
+  Trainer& idle(Napi::Env env) const {
+    if (!state_->trainer) throw Napi::Error::New(env, "the trainer is disposed");
+    if (state_->busy) throw Napi::Error::New(env, "the trainer is busy: await the call in flight first");
+    return *state_->trainer;
+  }
+
+  template <typename Worker, typename... Args>
+  Napi::Value start(Napi::Env env, Args&&... args) {
+    idle(env);
+    auto* worker = new Worker(env, state_, std::forward<Args>(args)...);
+    state_->busy = true;
+    worker->Queue();
+    return worker->promise();
+  }
+
+  Napi::Value forwardBackward(const Napi::CallbackInfo& info) {
+    return promiseOf(info.Env(), [&] { return start<ForwardBackwardWorker>(info.Env(), batchCopy(info, 4)); });
+  }
+
+  Napi::Value evaluate(const Napi::CallbackInfo& info) {
+    return promiseOf(info.Env(), [&] {
+      const auto mode = choice<train::EvalMode>(info[4], "mode", {{"ann", train::EvalMode::Ann}, {"qcfs", train::EvalMode::Qcfs}});
+      return start<EvaluateWorker>(info.Env(), batchCopy(info, 5), mode);
+    });
+  }
+
+  Napi::Value optimizerStep(const Napi::CallbackInfo& info) {
+    return promiseOf(info.Env(), [&] { return start<StepWorker>(info.Env(), stepHyper(info[0])); });
+  }
+
+  Napi::Value parameters(const Napi::CallbackInfo& info) {
+    const Napi::Env env = info.Env();
+    const auto& params = idle(env).parameters();
+    Napi::Array out = Napi::Array::New(env, params.size());
+    for (size_t i = 0; i < params.size(); ++i) {
+      Napi::Object p = Napi::Object::New(env);
+      p.Set("name", params[i].name);
+      Napi::Array shape = Napi::Array::New(env, params[i].shape.size());
+      for (size_t d = 0; d < params[i].shape.size(); ++d) shape.Set(d, static_cast<double>(params[i].shape[d]));
+      p.Set("shape", shape);
+      p.Set("group", train::groupName(params[i].group));
+      out.Set(i, p);
+    }
+    return out;
+  }
+
+  Napi::Value getTensor(const Napi::CallbackInfo& info) {
+    Trainer& t = idle(info.Env());
+    const std::string name = string(info[0], "name");
+    return toFloat32Array(info.Env(), guarded(info.Env(), [&] { return t.tensor(name); }));
+  }
+
+  void setTensor(const Napi::CallbackInfo& info) {
+    Trainer& t = idle(info.Env());
+    const std::string name = string(info[0], "name");
+    const auto data = typedArray<Napi::Float32Array>(info[1], napi_float32_array, "data must be a Float32Array");
+    guarded(info.Env(), [&] { t.setTensor(name, data.Data(), static_cast<int64_t>(data.ElementLength())); });
+  }
+
+  Napi::Value getOptimizerState(const Napi::CallbackInfo& info) {
+    const Napi::Env env = info.Env();
+    const train::OptimizerState s = guarded(env, [&] { return idle(env).optimizerState(); });
+    const auto moments = [&](const std::map<std::string, std::vector<float>>& values) {
+      Napi::Object out = Napi::Object::New(env);
+      for (const auto& [name, v] : values) out.Set(name, toFloat32Array(env, v));
+      return out;
+    };
+    Napi::Object out = Napi::Object::New(env);
+    out.Set("step", static_cast<double>(s.step));
+    out.Set("m", moments(s.m));
+    out.Set("v", moments(s.v));
+    return out;
+  }
+
+  void setOptimizerState(const Napi::CallbackInfo& info) {
+    const Napi::Env env = info.Env();
+    Trainer& t = idle(env);
+    if (!info[0].IsObject()) throw typeError(env, "setOptimizerState needs { step, m, v }");
+    const Napi::Object o = info[0].As<Napi::Object>();
+    train::OptimizerState s;
+    s.step = integer(field(o, "state", "step"), "state.step", 0, kMaxSafe);
+    const auto moments = [&](const char* key, std::map<std::string, std::vector<float>>& out) {
+      const Napi::Value v = field(o, "state", key);
+      if (!v.IsObject()) throw typeError(env, std::string("state.") + key + " must be an object");
+      const Napi::Object values = v.As<Napi::Object>();
+      const Napi::Array names = values.GetPropertyNames();
+      for (uint32_t i = 0; i < names.Length(); ++i) {
+        const std::string name = names.Get(i).As<Napi::String>().Utf8Value();
+        const auto a = typedArray<Napi::Float32Array>(values.Get(name), napi_float32_array,
+                                                      std::string("state.") + key + "['" + name + "'] must be a Float32Array");
+        out[name].assign(a.Data(), a.Data() + a.ElementLength());
+      }
+    };
+    moments("m", s.m);
+    moments("v", s.v);
+    guarded(env, [&] { t.setOptimizerState(s); });
+  }
+
+  // Frees the parameters, gradients and optimizer state now; later calls throw.
+  void dispose(const Napi::CallbackInfo& info) {
+    if (state_->busy) throw Napi::Error::New(info.Env(), "the trainer is busy: await the call in flight before dispose()");
+    state_->trainer.reset();
+  }
+
+  std::shared_ptr<TrainerState> state_;
+};
+
+class CreateWorker : public Napi::AsyncWorker {
+ public:
+  CreateWorker(Napi::Env env, ModelSpec spec, train::TrainerOptions options, Napi::FunctionReference* constructor)
+      : Napi::AsyncWorker(env),
+        spec_(std::move(spec)),
+        options_(std::move(options)),
+        constructor_(constructor),
+        deferred_(Napi::Promise::Deferred::New(env)) {}
+  Napi::Promise promise() const { return deferred_.Promise(); }
+
+ private:
+  // The model is only read while its weights are copied; its file mappings go with it.
+  void Execute() override { trainer_ = std::make_unique<Trainer>(*loadModel(spec_), options_); }
+  void OnOK() override {
+    // The NativeTrainer takes ownership of the trainer.
+    deferred_.Resolve(constructor_->New({Napi::External<Trainer>::New(Env(), trainer_.release())}));
+  }
+  void OnError(const Napi::Error& e) override { deferred_.Reject(e.Value()); }
+
+  ModelSpec spec_;
+  train::TrainerOptions options_;
+  Napi::FunctionReference* constructor_;
+  Napi::Promise::Deferred deferred_;
+  std::unique_ptr<Trainer> trainer_;
+};
+
+Napi::Value createTrainer(const Napi::CallbackInfo& info) {
+  return promiseOf(info.Env(), [&]() -> Napi::Value {
+    auto* worker = new CreateWorker(info.Env(), modelSpec(info[0]), trainerOptions(info[1]),
+                                    static_cast<Napi::FunctionReference*>(info.Data()));
+    worker->Queue();
+    return worker->promise();
+  });
+}
+
+}  // namespace
+
+void registerTrain(Napi::Env env, Napi::Object exports) {
+  auto* constructor = new Napi::FunctionReference(Napi::Persistent(NativeTrainer::define(env)));
+  env.AddCleanupHook([constructor] { delete constructor; });
+  exports.Set("createTrainer", Napi::Function::New(env, createTrainer, "createTrainer", constructor));
+}
+
+}  // namespace fas::binding

@@ -1,0 +1,128 @@
+#include "engine/model/loader.h"
+
+#include <algorithm>
+#include <cstdint>
+#include <limits>
+#include <set>
+#include <stdexcept>
+
+#include "engine/model/mapped_file.h"
+
+namespace fas {
+
+namespace {
+
+// The canonical tensor a reference describes: which elements of the stored array, in which order.
+struct Layout {
+  std::vector<int64_t> shape;  // canonical, after transpose and split
+  int64_t storedCols;          // stored row length (elements) of a 2-D tensor, 1 for 1-D
+  int64_t firstOut;            // first canonical output row taken from the fused tensor
+};
+
+Layout checkRef(const TensorRef& ref, const std::string& where) {
+  const auto fail = [&](const std::string& why) { return std::invalid_argument(where + ": " + why); };
+  if (ref.shape.empty() || ref.shape.size() > 2) {
+    throw fail("shape " + shapeString(ref.shape) + " has " + std::to_string(ref.shape.size()) +
+               " dimensions; only 1-D and 2-D tensors are used");
+  }
+  int64_t count = 1;
+  for (const int64_t d : ref.shape) {
+    if (d < 1) throw fail("shape " + shapeString(ref.shape) + " has an empty dimension");
+    if (count > std::numeric_limits<int64_t>::max() / 8 / d) {
+      throw fail("shape " + shapeString(ref.shape) + " is too large");
+    }
+    count *= d;
+  }
+  const uint64_t expectedBytes = static_cast<uint64_t>(count * dtypeSize(ref.dtype));
+  if (ref.byteLength != expectedBytes) {
+    throw fail("byteLength " + std::to_string(ref.byteLength) + " does not match shape " + shapeString(ref.shape) +
+               " (" + std::to_string(expectedBytes) + " bytes)");
+  }
+  if (ref.transposed && ref.shape.size() != 2) throw fail("only a 2-D tensor can be transposed");
+  if (ref.splitParts < 1 || ref.splitIndex < 0 || ref.splitIndex >= ref.splitParts) {
+    throw fail("split part " + std::to_string(ref.splitIndex) + " of " + std::to_string(ref.splitParts) +
+               " does not exist");
+  }
+  Layout layout;
+  layout.shape = ref.transposed ? std::vector<int64_t>{ref.shape[1], ref.shape[0]} : ref.shape;
+  layout.storedCols = ref.shape.size() == 2 ? ref.shape[1] : 1;
+  if (layout.shape[0] % ref.splitParts != 0) {
+    throw fail("output dimension " + std::to_string(layout.shape[0]) + " does not split into " +
+               std::to_string(ref.splitParts) + " equal parts");
+  }
+  layout.shape[0] /= ref.splitParts;
+  layout.firstOut = ref.splitIndex * layout.shape[0];
+  return layout;
+}
+
+// Copies the canonical tensor out of a stored one, converting to float.
+FloatVector materialise(const uint8_t* data, const TensorRef& ref, const Layout& layout) {
+  const int64_t outs = layout.shape[0], ins = layout.shape.size() == 2 ? layout.shape[1] : 1;
+  FloatVector out(static_cast<size_t>(outs * ins));
+  if (!ref.transposed) {
+    const int64_t first = layout.firstOut * ins;
+    for (int64_t i = 0; i < outs * ins; ++i) out[i] = readElement(data, ref.dtype, first + i);
+    return out;
+  }
+  // Stored [in, outTotal]: canonical [o][i] is stored [i][firstOut + o]. Square tiles keep both the
+  // reads and the writes within a few cache lines.
+  constexpr int64_t kTile = 32;
+  for (int64_t i0 = 0; i0 < ins; i0 += kTile) {
+    for (int64_t o0 = 0; o0 < outs; o0 += kTile) {
+      for (int64_t i = i0; i < std::min(ins, i0 + kTile); ++i) {
+        for (int64_t o = o0; o < std::min(outs, o0 + kTile); ++o) {
+          out[o * ins + i] = readElement(data, ref.dtype, i * layout.storedCols + layout.firstOut + o);
+        }
+      }
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+std::unique_ptr<Model> loadModel(const ModelSpec& spec) {
+  validateConfig(spec.config);
+  std::map<std::string, std::vector<int64_t>> canonical;
+  for (const auto& slot : tensorSlots(spec.config)) canonical.emplace(slot.name, slot.shape);
+
+  std::map<std::string, std::shared_ptr<MappedFile>> files;
+  std::set<std::shared_ptr<MappedFile>> inPlace;  // files that zero-copy tensors point into
+  WeightStore weights;
+  for (const auto& [name, ref] : spec.tensors) {
+    const std::string where = ref.file + ": tensor " + name;
+    const auto expected = canonical.find(name);
+    if (expected == canonical.end()) {
+      throw std::invalid_argument(where + ": not a tensor this model uses" +
+                                  (name == "head.weight" ? " (the config says the head is tied)" : ""));
+    }
+    const Layout layout = checkRef(ref, where);
+    if (layout.shape != expected->second) {
+      throw std::invalid_argument(where + ": canonical shape " + shapeString(layout.shape) + ", expected " +
+                                  shapeString(expected->second) + " from the model's hyper-parameters");
+    }
+    auto& file = files[ref.file];
+    if (!file) file = MappedFile::open(ref.file);
+    if (ref.offset > file->size() || ref.byteLength > file->size() - ref.offset) {
+      throw std::invalid_argument(where + ": offset " + std::to_string(ref.offset) + " + byteLength " +
+                                  std::to_string(ref.byteLength) + " lies beyond the end of the file (" +
+                                  std::to_string(file->size()) + " bytes)");
+    }
+    const uint8_t* data = file->data() + ref.offset;
+    const bool contiguous = ref.dtype == DType::F32 && !ref.transposed;
+    if (contiguous && reinterpret_cast<uintptr_t>(data) % alignof(float) == 0) {
+      const int64_t rowLength = layout.shape.size() == 2 ? layout.shape[1] : 1;
+      weights.tensors[name] = Tensor{reinterpret_cast<const float*>(data) + layout.firstOut * rowLength, layout.shape};
+      inPlace.insert(file);
+      continue;
+    }
+    FloatVector values = materialise(data, ref, layout);
+    file->release(ref.offset, ref.byteLength);
+    weights.tensors[name] = Tensor{values.data(), layout.shape};
+    weights.buffers.push_back(std::move(values));
+  }
+  weights.files.assign(inPlace.begin(), inPlace.end());  // files no tensor points into are unmapped now
+  return buildModel(spec.config, std::move(weights));
+}
+
+}  // namespace fas

@@ -1,0 +1,85 @@
+#include "engine/model/model.h"
+
+#include <stdexcept>
+
+namespace fas {
+
+namespace {
+
+int64_t elementCount(const std::vector<int64_t>& shape) {
+  int64_t n = 1;
+  for (const int64_t d : shape) n *= d;
+  return n;
+}
+
+}  // namespace
+
+std::unique_ptr<Model> buildModel(const ModelConfig& config, WeightStore weights) {
+  validateConfig(config);
+  std::map<std::string, TensorSlot> slots;
+  for (auto& slot : tensorSlots(config)) slots.emplace(slot.name, slot);
+  for (const auto& [name, tensor] : weights.tensors) {
+    const auto slot = slots.find(name);
+    if (slot == slots.end()) {
+      const bool headWhenTied = name == "head.weight" && config.tiedHead;
+      throw std::invalid_argument("tensor " + name + ": " +
+                                  (headWhenTied ? "given, but the config says the head is tied to embed.tokens"
+                                                : "not a tensor this model family uses"));
+    }
+    if (tensor.shape != slot->second.shape) {
+      throw std::invalid_argument("tensor " + name + ": shape " + shapeString(tensor.shape) + ", expected " +
+                                  shapeString(slot->second.shape) + " from the config");
+    }
+  }
+  for (const auto& [name, slot] : slots) {
+    if (slot.required && !weights.tensors.count(name)) throw std::invalid_argument("tensor " + name + " is missing");
+  }
+
+  auto model = std::make_unique<Model>();
+  model->config = config;
+  model->weights = std::move(weights);
+  const auto get = [&](const std::string& name) -> const float* {
+    const auto it = model->weights.tensors.find(name);
+    return it == model->weights.tensors.end() ? nullptr : it->second.data;
+  };
+  Model& m = *model;
+  m.tokens = get("embed.tokens");
+  m.positions = get("embed.positions");
+  m.projectIn = get("embed.project_in");
+  m.projectOut = get("head.project_out");
+  m.finalNormW = get("final_norm.weight");
+  m.finalNormB = get("final_norm.bias");
+  m.head = config.tiedHead ? m.tokens : get("head.weight");
+  for (int64_t i = 0; i < config.numLayers; ++i) {
+    const std::string p = "layers." + std::to_string(i) + ".";
+    m.layers.push_back(LayerWeights{
+        get(p + "attn_norm.weight"), get(p + "attn_norm.bias"),
+        get(p + "attn.q.weight"), get(p + "attn.q.bias"), get(p + "attn.k.weight"), get(p + "attn.k.bias"),
+        get(p + "attn.v.weight"), get(p + "attn.v.bias"), get(p + "attn.o.weight"), get(p + "attn.o.bias"),
+        get(p + "ffn_norm.weight"), get(p + "ffn_norm.bias"),
+        get(p + "ffn.up.weight"), get(p + "ffn.up.bias"), get(p + "ffn.gate.weight"), get(p + "ffn.gate.bias"),
+        get(p + "ffn.down.weight"), get(p + "ffn.down.bias")});
+  }
+  return model;
+}
+
+std::unique_ptr<Model> modelFromTensors(const ModelConfig& config, std::map<std::string, std::vector<float>> tensors) {
+  validateConfig(config);
+  std::map<std::string, std::vector<int64_t>> shapes;
+  for (const auto& slot : tensorSlots(config)) shapes.emplace(slot.name, slot.shape);
+  WeightStore weights;
+  for (auto& [name, values] : tensors) {
+    const auto shape = shapes.find(name);
+    if (shape == shapes.end()) throw std::invalid_argument("tensor " + name + ": not a tensor this model family uses");
+    if (static_cast<int64_t>(values.size()) != elementCount(shape->second)) {
+      throw std::invalid_argument("tensor " + name + ": " + std::to_string(values.size()) + " values, expected " +
+                                  shapeString(shape->second));
+    }
+    FloatVector aligned(values.begin(), values.end());
+    weights.tensors[name] = Tensor{aligned.data(), shape->second};
+    weights.buffers.push_back(std::move(aligned));
+  }
+  return buildModel(config, std::move(weights));
+}
+
+}  // namespace fas

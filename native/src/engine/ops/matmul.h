@@ -1,0 +1,18 @@
+// Linear layer: y[n, out] = x[n, in] · w^T + b, with w stored [out, in] (PyTorch nn.Linear layout)
+// and b[out] optional (nullptr). All arrays are dense and row-major.
+#pragma once
+#include <cstdint>
+
+#include "engine/threadpool.h"
+
+namespace fas::ops {
+
+// Plain reference: one dot product per output, accumulated in double.
+void linear_ref(const float* x, const float* w, const float* b, float* y, int64_t n, int64_t in, int64_t out);
+
+// Fast version: 4x4 tiles of dot products on SIMD vectors, over blocks of w that stay in L2, which
+// the threads take one at a time.
+void linear(ThreadPool& pool, const float* x, const float* w, const float* b, float* y, int64_t n, int64_t in,
+            int64_t out);
+
+}  // namespace fas::ops

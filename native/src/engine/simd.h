@@ -1,0 +1,204 @@
+// SIMD building blocks shared by the fast ops, and the dispatch that picks their ISA at run time.
+//
+// Kernels are written once as `template <int N> struct K { static void run(...); }` on vectors of N
+// floats (GCC/Clang vector extensions). dispatch<K>(args...) runs K<16> compiled for AVX-512, K<8>
+// for AVX2 + FMA or K<4> for the baseline, whichever the CPU has, so the addon runs on any x86-64
+// and every kernel works on registers of the native width. The helpers and the kernels' run() are
+// always_inline: they take the ISA of the dispatch wrapper they are inlined into.
+//
+// The end of the file keeps the first, fixed-width API (16-float vf in FAS_SIMD_CLONES functions),
+// which train/ and spiking/ use. On AVX2 every vf takes two registers, fine for light kernels but
+// the compiler spills register-heavy ones (the matmul tile ran 7x slower): use dispatch there.
+#pragma once
+#include <algorithm>
+#include <atomic>
+#include <cstdint>
+#include <cstring>
+
+#define FAS_ALWAYS_INLINE inline __attribute__((always_inline))
+
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define FAS_ISA_DISPATCH 1  // GCC >= 12: target("arch=x86-64-vN") and __builtin_cpu_supports of it
+#endif
+
+namespace fas::simd {
+
+template <int N>
+struct Vec {
+  typedef float f __attribute__((vector_size(4 * N)));
+  typedef int32_t i __attribute__((vector_size(4 * N)));
+};
+template <int N>
+using vec = typename Vec<N>::f;
+template <int N>
+using ivec = typename Vec<N>::i;
+
+template <int N>
+FAS_ALWAYS_INLINE vec<N> load(const float* p) {
+  vec<N> v;
+  std::memcpy(&v, p, sizeof v);  // unaligned load
+  return v;
+}
+
+template <int N>
+FAS_ALWAYS_INLINE void store(float* p, vec<N> v) {
+  std::memcpy(p, &v, sizeof v);
+}
+
+template <int N>
+FAS_ALWAYS_INLINE vec<N> splat(float x) {
+  return vec<N>{} + x;
+}
+
+template <int N>
+FAS_ALWAYS_INLINE vec<N> max(vec<N> a, vec<N> b) {
+  return a > b ? a : b;
+}
+
+template <int N>
+FAS_ALWAYS_INLINE vec<N> min(vec<N> a, vec<N> b) {
+  return a < b ? a : b;
+}
+
+// The two halves of v, for tree reductions (compiles to register extracts).
+template <int N>
+FAS_ALWAYS_INLINE void halves(vec<N> v, vec<N / 2>& lo, vec<N / 2>& hi) {
+  std::memcpy(&lo, &v, sizeof lo);
+  std::memcpy(&hi, reinterpret_cast<const char*>(&v) + sizeof lo, sizeof hi);
+}
+
+// Sum of the lanes, halving the vector each step so the adds do not wait on each other.
+template <int N>
+FAS_ALWAYS_INLINE float sum(vec<N> v) {
+  if constexpr (N == 4) {
+    return (v[0] + v[2]) + (v[1] + v[3]);
+  } else {
+    vec<N / 2> lo, hi;
+    halves<N>(v, lo, hi);
+    return sum<N / 2>(lo + hi);
+  }
+}
+
+template <int N>
+FAS_ALWAYS_INLINE float maxLane(vec<N> v) {
+  if constexpr (N == 4) {
+    const float a = v[0] > v[2] ? v[0] : v[2], b = v[1] > v[3] ? v[1] : v[3];
+    return a > b ? a : b;
+  } else {
+    vec<N / 2> lo, hi;
+    halves<N>(v, lo, hi);
+    return maxLane<N / 2>(max<N / 2>(lo, hi));
+  }
+}
+
+// e^x per lane, relative error about 1e-7. x = n ln2 + r with |r| <= ln2/2, so e^x = 2^n e^r and
+// e^r is its Taylor polynomial to degree 7 (remainder below 6e-9). x is clamped to [-87, 88], where
+// 2^n stays a normal float: e^-87 (1.6e-38) stands for 0, e^88 for overflow.
+template <int N>
+FAS_ALWAYS_INLINE vec<N> exp(vec<N> x) {
+  x = min<N>(max<N>(x, splat<N>(-87.0f)), splat<N>(88.0f));
+  const vec<N> round = splat<N>(12582912.0f);  // 1.5 * 2^23: adding and subtracting it rounds to an integer
+  const vec<N> n = (x * 1.44269504f + round) - round;
+  const vec<N> r = (x - n * 0.693145751953125f) - n * 1.428606765330187e-06f;  // ln2 split in two
+  vec<N> p = splat<N>(1.0f / 5040);
+  p = p * r + 1.0f / 720;
+  p = p * r + 1.0f / 120;
+  p = p * r + 1.0f / 24;
+  p = p * r + 1.0f / 6;
+  p = p * r + 0.5f;
+  p = p * r + 1.0f;
+  p = p * r + 1.0f;
+  const ivec<N> bits = (__builtin_convertvector(n, ivec<N>) + 127) << 23;  // 2^n as float bits
+  return p * (vec<N>)bits;  // same-size vector cast: reinterprets the bits
+}
+
+// ---- Dispatch --------------------------------------------------------------------------------
+
+enum class Isa { Baseline = 0, Avx2 = 1, Avx512 = 2 };
+
+// The widest vectors this CPU runs.
+inline Isa detectedIsa() {
+#ifdef FAS_ISA_DISPATCH
+  __builtin_cpu_init();
+  if (__builtin_cpu_supports("x86-64-v4")) return Isa::Avx512;
+  if (__builtin_cpu_supports("x86-64-v3")) return Isa::Avx2;
+#endif
+  return Isa::Baseline;
+}
+
+// The ISA dispatch() uses: the detected one unless limitIsa() lowered it.
+inline std::atomic<int>& activeIsa() {
+  static std::atomic<int> isa{static_cast<int>(detectedIsa())};
+  return isa;
+}
+
+// Caps the ISA of every dispatched kernel (so tests run each code path on one machine); a cap above
+// the CPU's is ignored. Returns the ISA in use before.
+inline Isa limitIsa(Isa cap) {
+  return static_cast<Isa>(activeIsa().exchange(std::min(static_cast<int>(cap), static_cast<int>(detectedIsa()))));
+}
+
+// limitIsa() for one scope.
+class IsaLimit {
+ public:
+  explicit IsaLimit(Isa cap) : before_(limitIsa(cap)) {}
+  ~IsaLimit() { limitIsa(before_); }
+  IsaLimit(const IsaLimit&) = delete;
+  IsaLimit& operator=(const IsaLimit&) = delete;
+
+ private:
+  Isa before_;
+};
+
+#ifdef FAS_ISA_DISPATCH
+template <template <int> class Kernel, typename... Args>
+__attribute__((target("arch=x86-64-v4"))) void runAvx512(Args... args) {
+  Kernel<16>::run(args...);
+}
+template <template <int> class Kernel, typename... Args>
+__attribute__((target("arch=x86-64-v3"))) void runAvx2(Args... args) {
+  Kernel<8>::run(args...);
+}
+#endif
+
+// Kernel<N>::run(args...) with the widest vectors of the active ISA.
+template <template <int> class Kernel, typename... Args>
+void dispatch(Args... args) {
+#ifdef FAS_ISA_DISPATCH
+  switch (static_cast<Isa>(activeIsa().load(std::memory_order_relaxed))) {
+    case Isa::Avx512: return runAvx512<Kernel>(args...);
+    case Isa::Avx2: return runAvx2<Kernel>(args...);
+    case Isa::Baseline: break;
+  }
+#endif
+  Kernel<4>::run(args...);
+}
+
+}  // namespace fas::simd
+
+// ---- Fixed 16-float API ------------------------------------------------------------------------
+// Functions marked FAS_SIMD_CLONES are compiled once per ISA and picked by the dynamic loader
+// (ifunc: GCC on Linux; nvcc's host pass is left out).
+#if defined(__x86_64__) && defined(__linux__) && defined(__GNUC__) && !defined(__clang__) && \
+    !defined(__CUDACC__)
+#define FAS_SIMD_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+#else
+#define FAS_SIMD_CLONES
+#endif
+
+namespace fas::simd {
+
+constexpr int kLanes = 16;
+using vf = vec<kLanes>;
+using vi = ivec<kLanes>;
+
+FAS_ALWAYS_INLINE vf load(const float* p) { return load<kLanes>(p); }
+FAS_ALWAYS_INLINE void store(float* p, vf v) { store<kLanes>(p, v); }
+FAS_ALWAYS_INLINE vf splat(float x) { return splat<kLanes>(x); }
+FAS_ALWAYS_INLINE vf max(vf a, vf b) { return max<kLanes>(a, b); }
+FAS_ALWAYS_INLINE vf min(vf a, vf b) { return min<kLanes>(a, b); }
+FAS_ALWAYS_INLINE float sum(vf v) { return sum<kLanes>(v); }
+FAS_ALWAYS_INLINE float maxLane(vf v) { return maxLane<kLanes>(v); }
+FAS_ALWAYS_INLINE vf exp(vf x) { return exp<kLanes>(x); }
+
+}  // namespace fas::simd

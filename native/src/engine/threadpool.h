@@ -1,0 +1,55 @@
+// A persistent pool of worker threads. run(fn) calls fn(ith, nth) once for every ith in [0, nth):
+// each op splits its own work by (ith, nth), as ggml does, so ops stay plain functions.
+#pragma once
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <exception>
+#include <functional>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+namespace fas {
+
+class ThreadPool {
+ public:
+  // threads >= 1; the thread that calls run() does the ith == 0 share, so threads - 1 workers start.
+  explicit ThreadPool(int threads);
+  ~ThreadPool();
+  ThreadPool(const ThreadPool&) = delete;
+  ThreadPool& operator=(const ThreadPool&) = delete;
+
+  int size() const;
+  // Waits for the parallel region in progress, then restarts the workers.
+  void resize(int threads);
+  // Runs fn(ith, nth) on every thread and returns when all are done. Concurrent callers take turns.
+  // The first exception thrown by any share is rethrown here, after every share has finished.
+  void run(const std::function<void(int ith, int nth)>& fn);
+
+ private:
+  void start(int threads);
+  void stop();
+  void workerLoop(int ith, uint64_t seen);
+
+  std::mutex runMutex_;  // one parallel region at a time
+  std::mutex mutex_;     // guards the fields below
+  std::condition_variable wake_, done_;
+  std::vector<std::thread> workers_;
+  std::atomic<int> nth_{1};  // read by size() from any thread
+  const std::function<void(int, int)>* job_ = nullptr;
+  uint64_t generation_ = 0;  // bumped for every job, so each worker runs a job exactly once
+  int pending_ = 0;
+  bool stopping_ = false;
+  std::exception_ptr error_;
+};
+
+// [begin, end) of the ith of nth near-equal parts of [0, n).
+struct Range {
+  int64_t begin, end;
+};
+inline Range splitRange(int64_t n, int ith, int nth) {
+  return {n * ith / nth, n * (ith + 1) / nth};
+}
+
+}  // namespace fas

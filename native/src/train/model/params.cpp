@@ -1,0 +1,72 @@
+#include "train/model/params.h"
+
+#include <stdexcept>
+
+namespace fas::train {
+
+namespace {
+constexpr int64_t kAlign = 16;  // floats: every tensor starts on a 64-byte boundary
+}
+
+const char* groupName(ParamGroup group) {
+  switch (group) {
+    case ParamGroup::Decay: return "decay";
+    case ParamGroup::NoDecay: return "no_decay";
+    case ParamGroup::Threshold: return "threshold";
+  }
+  return "";
+}
+
+std::string lambdaName(int64_t layer) { return "layers." + std::to_string(layer) + ".qcfs.lambda"; }
+
+ParamLayout::ParamLayout(const ModelConfig& config, const std::set<std::string>& present, bool withLambdas) {
+  const auto add = [&](const std::string& name, const std::vector<int64_t>& shape, ParamGroup group) {
+    int64_t size = 1;
+    for (const int64_t d : shape) size *= d;
+    params_.push_back({name, shape, group, total_, size});
+    total_ += (size + kAlign - 1) / kAlign * kAlign;
+  };
+  for (const TensorSlot& slot : tensorSlots(config)) {
+    if (!present.count(slot.name)) {
+      if (slot.required) throw std::invalid_argument("tensor " + slot.name + " is missing");
+      continue;
+    }
+    add(slot.name, slot.shape, slot.shape.size() == 2 ? ParamGroup::Decay : ParamGroup::NoDecay);
+  }
+  if (withLambdas) {
+    for (int64_t i = 0; i < config.numLayers; ++i) add(lambdaName(i), {1}, ParamGroup::Threshold);
+  }
+
+  ModelOffsets& o = offsets_;
+  o.tokens = offsetOf("embed.tokens");
+  o.positions = offsetOf("embed.positions");
+  o.projectIn = offsetOf("embed.project_in");
+  o.projectOut = offsetOf("head.project_out");
+  o.finalNormW = offsetOf("final_norm.weight");
+  o.finalNormB = offsetOf("final_norm.bias");
+  o.head = config.tiedHead ? o.tokens : offsetOf("head.weight");
+  for (int64_t i = 0; i < config.numLayers; ++i) {
+    const std::string p = "layers." + std::to_string(i) + ".";
+    const auto at = [&](const char* name) { return offsetOf(p + name); };
+    o.layers.push_back(LayerOffsets{
+        at("attn_norm.weight"), at("attn_norm.bias"), at("attn.q.weight"), at("attn.q.bias"),
+        at("attn.k.weight"), at("attn.k.bias"), at("attn.v.weight"), at("attn.v.bias"),
+        at("attn.o.weight"), at("attn.o.bias"), at("ffn_norm.weight"), at("ffn_norm.bias"),
+        at("ffn.up.weight"), at("ffn.up.bias"), at("ffn.gate.weight"), at("ffn.gate.bias"),
+        at("ffn.down.weight"), at("ffn.down.bias"), offsetOf(lambdaName(i))});
+  }
+}
+
+const ParamInfo* ParamLayout::find(const std::string& name) const {
+  for (const ParamInfo& p : params_) {
+    if (p.name == name) return &p;
+  }
+  return nullptr;
+}
+
+int64_t ParamLayout::offsetOf(const std::string& name) const {
+  const ParamInfo* p = find(name);
+  return p ? p->offset : -1;
+}
+
+}  // namespace fas::train

@@ -1,0 +1,62 @@
+// Where every trainable tensor lives: one flat array holds all parameters (and, with the same
+// offsets, their gradients and the optimizer's moments), so optimizer and norm loops run over plain
+// ranges. Names and shapes are the engine's canonical ones (engine/model/config.h), plus one QCFS
+// threshold per layer, "layers.{i}.qcfs.lambda" [1], when the QCFS site is on.
+#pragma once
+#include <cstdint>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "engine/model/config.h"
+
+namespace fas::train {
+
+// decay: weight matrices and embeddings; no_decay: biases and norm parameters; threshold: QCFS lambdas.
+enum class ParamGroup { Decay, NoDecay, Threshold };
+
+const char* groupName(ParamGroup group);
+
+struct ParamInfo {
+  std::string name;
+  std::vector<int64_t> shape;
+  ParamGroup group;
+  int64_t offset, size;  // in floats, into the flat arrays
+};
+
+// Offsets of one layer's tensors; -1 where the model has none.
+struct LayerOffsets {
+  int64_t attnNormW, attnNormB, q, qB, k, kB, v, vB, o, oB;
+  int64_t ffnNormW, ffnNormB, up, upB, gate, gateB, down, downB;
+  int64_t lambda;
+};
+
+struct ModelOffsets {
+  int64_t tokens, positions, projectIn, projectOut, finalNormW, finalNormB;
+  int64_t head;  // == tokens when the head is tied: its gradient lands in embed.tokens
+  std::vector<LayerOffsets> layers;
+};
+
+class ParamLayout {
+ public:
+  // The config's tensors that are in `present` (every required one must be), in canonical order,
+  // then the QCFS lambdas when withLambdas. Throws std::invalid_argument for a missing tensor.
+  ParamLayout(const ModelConfig& config, const std::set<std::string>& present, bool withLambdas);
+
+  const std::vector<ParamInfo>& params() const { return params_; }
+  int64_t total() const { return total_; }
+  // nullptr when the model has no tensor of that name.
+  const ParamInfo* find(const std::string& name) const;
+  const ModelOffsets& offsets() const { return offsets_; }
+
+ private:
+  int64_t offsetOf(const std::string& name) const;
+
+  std::vector<ParamInfo> params_;
+  int64_t total_ = 0;
+  ModelOffsets offsets_;
+};
+
+std::string lambdaName(int64_t layer);
+
+}  // namespace fas::train

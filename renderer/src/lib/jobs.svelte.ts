@@ -1,0 +1,84 @@
+// The live list of runs, shared by every page: loaded once from 'jobs.list', then kept up to date
+// by 'job.progress' events. When a job's state changes, its full record (times, error, result) is
+// fetched again, so the list always ends up exactly as the core saved it.
+import type { FasApi, JobProgress, JobRecord } from '../../../electron/api/contract';
+import { isActive } from './words';
+
+export class JobsStore {
+  /** Newest first, as the core lists them. */
+  jobs: JobRecord[] = $state([]);
+  loaded = $state(false);
+  error: string | null = $state(null);
+  readonly active = $derived(this.jobs.filter((job) => isActive(job.state)).length);
+
+  private readonly listeners = new Set<(progress: JobProgress) => void>();
+  /** Events that arrive while the list is loading, applied once it is there. */
+  private early: JobProgress[] | null = [];
+
+  constructor(private readonly api: FasApi) {}
+
+  /** Starts listening and loads the list; returns the function that stops listening. */
+  connect(): () => void {
+    const off = this.api.onEvent((event) => {
+      if (event.name !== 'job.progress') return;
+      if (this.early) this.early.push(event.data);
+      else this.apply(event.data);
+      for (const listener of this.listeners) listener(event.data);
+    });
+    void this.load();
+    return off;
+  }
+
+  async load(): Promise<void> {
+    this.error = null;
+    try {
+      this.jobs = await this.api.call('jobs.list', {});
+      this.loaded = true;
+      const early = this.early ?? [];
+      this.early = null;
+      early.forEach((progress) => this.apply(progress));
+    } catch (err) {
+      this.error = err instanceof Error ? err.message : String(err);
+    }
+  }
+
+  find(id: string): JobRecord | undefined {
+    return this.jobs.find((job) => job.id === id);
+  }
+
+  /** Calls `listener` with every progress event (e.g. to append chart points); returns its remover. */
+  onProgress(listener: (progress: JobProgress) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  async cancel(id: string): Promise<void> {
+    this.upsert(await this.api.call('jobs.cancel', { id }));
+  }
+
+  private apply(progress: JobProgress): void {
+    const job = this.find(progress.jobId);
+    if (job && job.state === progress.state) {
+      job.fraction = progress.fraction;
+      job.message = progress.message;
+      job.etaSeconds = progress.etaSeconds;
+      return;
+    }
+    if (job) Object.assign(job, { state: progress.state, fraction: progress.fraction, message: progress.message, etaSeconds: progress.etaSeconds });
+    void this.refresh(progress.jobId);
+  }
+
+  private async refresh(id: string): Promise<void> {
+    try {
+      this.upsert(await this.api.call('jobs.get', { id }));
+    } catch {
+      // The next event or a reload brings it; the list already shows the event's state.
+    }
+  }
+
+  private upsert(record: JobRecord): void {
+    const index = this.jobs.findIndex((job) => job.id === record.id);
+    if (index >= 0) this.jobs[index] = record;
+    else this.jobs = [...this.jobs, record].sort((a, b) => b.createdAt.localeCompare(a.createdAt));
+  }
+}

@@ -1,0 +1,20 @@
+// The app's pages, in sidebar order. A new page is one component here and nothing else: it gets
+// its nav entry, its address (#/<id>) and focus on arrival from the shell.
+import type { Component } from 'svelte';
+import ComputerPage from '../pages/ComputerPage.svelte';
+import LibraryPage from '../pages/LibraryPage.svelte';
+import RunsPage from '../pages/RunsPage.svelte';
+
+export interface PageDef {
+  /** The address: #/<id>, or #/<id>/<param>. */
+  id: string;
+  label: string;
+  /** Reads the rest of the address (e.g. a run id) from the router in context when it needs it. */
+  component: Component;
+}
+
+export const pages: PageDef[] = [
+  { id: 'library', label: 'Library', component: LibraryPage },
+  { id: 'runs', label: 'Runs', component: RunsPage },
+  { id: 'computer', label: 'This computer', component: ComputerPage },
+];

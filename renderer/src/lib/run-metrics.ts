@@ -1,0 +1,36 @@
+// A run's chart data: the rows it reported ('jobs.metrics'), turned into one series per metric
+// against its step.
+export type MetricRow = Record<string, number>;
+
+export interface Series {
+  name: string;
+  points: Array<{ x: number; y: number }>;
+}
+
+/** The row's step: its `step` value, or its position (1-based) when it has none. */
+function stepOf(row: MetricRow, index: number): number {
+  return row.step ?? index + 1;
+}
+
+/**
+ * Adds a live row unless the rows already hold its step (a row can arrive both in the saved
+ * metrics and as an event while the saved ones load). Returns a new array.
+ */
+export function appendRow(rows: MetricRow[], row: MetricRow): MetricRow[] {
+  const last = rows.at(-1);
+  if (last?.step !== undefined && row.step !== undefined && row.step <= last.step) return rows;
+  return [...rows, row];
+}
+
+/** One series per metric name other than `step`, in the order they first appear. */
+export function toSeries(rows: MetricRow[]): Series[] {
+  const series = new Map<string, Series>();
+  rows.forEach((row, index) => {
+    for (const [name, value] of Object.entries(row)) {
+      if (name === 'step' || !Number.isFinite(value)) continue;
+      if (!series.has(name)) series.set(name, { name, points: [] });
+      series.get(name)!.points.push({ x: stepOf(row, index), y: value });
+    }
+  });
+  return [...series.values()];
+}

@@ -1,0 +1,34 @@
+// The words the UI uses for the core's codes.
+import type { JobState, ModelStage, WeightDType } from '../../../electron/api/contract';
+
+export const stageWords: Record<ModelStage, string> = {
+  ann: 'Original',
+  qcfs: 'Fine-tuned (stage 1)',
+  calibrated: 'Spiking, calibrated',
+};
+
+export const jobStateWords: Record<JobState, string> = {
+  queued: 'Waiting',
+  running: 'Running',
+  done: 'Done',
+  failed: 'Failed',
+  cancelled: 'Cancelled',
+  interrupted: 'Interrupted',
+};
+
+export const dtypeWords: Record<WeightDType, string> = {
+  F32: '32-bit float (F32)',
+  F16: '16-bit float (F16)',
+  BF16: 'bfloat16 (BF16)',
+};
+
+export const calibrationWords = {
+  none: 'not calibrated',
+  layer: 'calibrated per layer',
+  neuron: 'calibrated per neuron',
+} as const;
+
+/** Jobs that can still be cancelled. */
+export function isActive(state: JobState): boolean {
+  return state === 'queued' || state === 'running';
+}

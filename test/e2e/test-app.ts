@@ -1,0 +1,65 @@
+// The served app for browser tests: a real AppCore on a temporary workspace, with the 'count' job
+// kind from test/fixtures, behind the real HTTP server and the built UI.
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Page } from 'playwright-core';
+import { z } from 'zod';
+import type { JobRecord } from '../../electron/api/contract.js';
+import { AppCore } from '../../electron/core/app-core.js';
+import { startServer, type RunningServer } from '../../electron/server/http-server.js';
+import { builtUiDir } from '../../electron/server/ui-server.js';
+
+const countParams = z.object({
+  steps: z.number().int().min(1),
+  delayMs: z.number().optional(),
+  fail: z.boolean().optional(),
+});
+
+export interface TestApp {
+  core: AppCore;
+  server: RunningServer;
+  workspaceDir: string;
+  /** Starts a 'count' job through the API. */
+  count(params: z.infer<typeof countParams>): Promise<JobRecord>;
+  /** Cancels what is still running, then stops the server. */
+  close(): Promise<void>;
+}
+
+export async function startTestApp(options: { workspaceDir?: string; uiDir?: string } = {}): Promise<TestApp> {
+  const workspaceDir = options.workspaceDir ?? mkdtempSync(join(tmpdir(), 'fas-e2e-'));
+  const core = new AppCore({
+    workspaceDir,
+    jobKinds: {
+      count: {
+        module: fileURLToPath(new URL('../fixtures/jobs/count.mjs', import.meta.url)),
+        params: countParams,
+        title: (p) => `Count to ${(p as { steps: number }).steps}`,
+      },
+    },
+  });
+  const server = await startServer({ core, uiDir: options.uiDir ?? builtUiDir() });
+  return {
+    core,
+    server,
+    workspaceDir,
+    count: (params) => core.call('jobs.start', { kind: 'count', params }),
+    async close() {
+      const active = (await core.call('jobs.list', {})).filter((j) => j.state === 'queued' || j.state === 'running');
+      for (const job of active) await core.call('jobs.cancel', { id: job.id });
+      await Promise.all(active.map((job) => core.jobs.waitFor(job.id)));
+      await server.close();
+    },
+  };
+}
+
+/** Collects page errors and console errors, which every test expects to stay empty. */
+export function watchErrors(page: Page): string[] {
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  page.on('console', (m) => {
+    if (m.type() === 'error') errors.push(m.text());
+  });
+  return errors;
+}
