@@ -25,6 +25,11 @@ export interface JobManagerOptions {
   emit(event: ApiEvent): void;
   /** How long a cancelled job may take to stop before it is killed. */
   cancelGraceMs?: number;
+  /**
+   * Runs when a job has succeeded, before it is marked done (e.g. to add the model it made to the
+   * library), so whoever sees "done" also sees what it did. A failure is told in the job's message.
+   */
+  afterDone?(job: JobRecord): Promise<unknown>;
 }
 
 const SAVE_INTERVAL_MS = 2000;
@@ -195,6 +200,13 @@ export class JobManager {
 
   private async finish(record: JobRecord, state: JobRecord['state'], message: string, result: unknown = null): Promise<void> {
     if (TERMINAL.has(record.state)) return;
+    if (state === 'done' && this.options.afterDone) {
+      try {
+        await this.options.afterDone({ ...record, result });
+      } catch (err) {
+        message = `Finished, but ${err instanceof Error ? err.message : String(err)}`;
+      }
+    }
     record.state = state;
     record.message = message;
     record.finishedAt = new Date().toISOString();

@@ -120,7 +120,8 @@ export async function runTraining(settings: TrainSettings, ctx: JobContext, engi
         const ppl = await validate(trainMode);
         if (ppl !== null) metrics.valPerplexity = ppl;
       }
-      ctx.progress({ fraction: step / settings.steps, message: `Step ${step} of ${settings.steps}, loss ${loss.toFixed(3)}`, metrics });
+      const message = `Step ${step} of ${settings.steps}, loss ${loss.toFixed(3)}, ${metrics.tokensPerSecond} tokens/s`;
+      ctx.progress({ fraction: step / settings.steps, message, metrics });
       if (ctx.signal.aborted) {
         await save(step);
         throw new JobCancelledError();
