@@ -36,7 +36,8 @@ describe('JobManager', () => {
     const done = await m.waitFor(job.id);
     expect(done.state).toBe('done');
     expect(done.result).toEqual({ counted: 4 });
-    expect(events.filter((e) => e.data.state === 'running').map((e) => e.data.fraction)).toContain(0.5);
+    const progress = events.flatMap((e) => (e.name === 'job.progress' ? [e.data] : []));
+    expect(progress.filter((p) => p.state === 'running').map((p) => p.fraction)).toContain(0.5);
     expect(events.at(-1)!.data).toMatchObject({ jobId: job.id, state: 'done', fraction: 1 });
     const saved = JSON.parse(readFileSync(join(done.runDir, 'run.json'), 'utf8'));
     expect(saved.state).toBe('done');
