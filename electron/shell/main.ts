@@ -38,7 +38,8 @@ function createWindow(core: AppCore): BrowserWindow {
 
 await app.whenReady();
 const core = new AppCore();
-session.defaultSession.setPermissionRequestHandler((_wc, _permission, callback) => callback(false));
+// Nothing but writing to the clipboard ("Copy diagnostics", chat export) is granted to the page.
+session.defaultSession.setPermissionRequestHandler((_wc, permission, callback) => callback(permission === 'clipboard-sanitized-write'));
 ipcMain.handle(CALL, (event, method: unknown, params: unknown) => {
   // Only our own page may call: reject frames loaded from anywhere but the app's files.
   if (!event.senderFrame?.url.startsWith('file://')) return { ok: false, error: { code: 'unauthorized', message: 'Untrusted sender.' } };

@@ -2,7 +2,12 @@
 // security settings of the window and the IPC gate.
 import { describe, expect, it, vi } from 'vitest';
 
-const created: { options: Record<string, any>; handlers: Record<string, (...a: any[]) => any>; openHandler?: (d: { url: string }) => unknown } = {
+const created: {
+  options: Record<string, any>;
+  handlers: Record<string, (...a: any[]) => any>;
+  openHandler?: (d: { url: string }) => unknown;
+  permissionHandler?: (...a: any[]) => void;
+} = {
   options: {},
   handlers: {},
 };
@@ -30,7 +35,7 @@ vi.mock('electron', () => {
     app: { whenReady: async () => undefined, on: vi.fn(), quit: vi.fn(), getName: () => 'FAS Spiking LLM' },
     BrowserWindow,
     ipcMain: { handle: (channel: string, fn: (...a: any[]) => any) => (ipcHandlers[channel] = fn) },
-    session: { defaultSession: { setPermissionRequestHandler: vi.fn() } },
+    session: { defaultSession: { setPermissionRequestHandler: (fn: (...a: any[]) => void) => (created.permissionHandler = fn) } },
     shell: { openExternal },
     Menu: { buildFromTemplate: vi.fn(() => ({})), setApplicationMenu: vi.fn() },
   };
@@ -43,6 +48,16 @@ describe('Electron shell', async () => {
     const prefs = created.options.webPreferences;
     expect(prefs).toMatchObject({ contextIsolation: true, sandbox: true, nodeIntegration: false, webSecurity: true });
     expect(prefs.preload).toMatch(/preload\.cjs$/);
+  });
+
+  it('grants the page only clipboard writes', () => {
+    const answer = (permission: string) => {
+      let granted: boolean | undefined;
+      created.permissionHandler!({}, permission, (ok: boolean) => (granted = ok));
+      return granted;
+    };
+    expect(answer('clipboard-sanitized-write')).toBe(true);
+    for (const p of ['media', 'geolocation', 'notifications', 'clipboard-read', 'openExternal']) expect(answer(p)).toBe(false);
   });
 
   it('blocks navigation away from the app', () => {
