@@ -101,10 +101,98 @@ export interface NativeModelSpec {
 // ---- Inference ------------------------------------------------------------------------------
 // Every promise below runs its work off the JS thread and rejects with an Error whose message comes
 // from the engine (bad ids, context overflow, a disposed model...). Logits are float32, row-major.
+//
+// Modes (docs: /work/shared/fas-method.md sections 2, 3, 5): the FFN activation site (GPT-2's
+// gelu_new after c_fc, OPT's ReLU after fc1, LLaMA's signed product silu(gate) * up) runs as
+//   'ann'  the model's own activation;
+//   'qcfs' QCFS with each layer's lambda and L levels (two-sided when signed);
+//   'snn'  integrate-and-fire neurons over T timesteps (threshold and v0 per layer, per neuron or per
+//          (position, neuron); uncalibrated: theta = lambda, v0 = theta / 2). Every other op runs once
+//          per timestep on the same input (direct coding), T being a batch dimension; the neurons'
+//          state runs over t within each token position and restarts from v0 at every position; the
+//          down projection (c_proj / fc2 / down_proj) is computed from the spikes; logits are the
+//          average over the T timesteps. Exactly equivalent to stepping the network T times.
+// qcfs and snn need a model loaded with its spiking parameters (LoadModelOptions.spiking).
 
-export interface ForwardOptions {
+export type InferenceMode = 'ann' | 'qcfs' | 'snn';
+
+export interface NativeSpikingParams {
+  /** Quantisation levels L of QCFS (1..65536). */
+  levels: number;
+  /** Signed site (LLaMA family): two-sided QCFS and neurons firing -1 as well as +1. */
+  signed: boolean;
+  /** T of 'snn' runs that do not choose one (spiking_config.json's T); default 8. */
+  timesteps?: number;
+  /** QCFS lambda of every layer, > 0. */
+  lambdas: Float32Array;
+  /**
+   * Calibrated neurons, one entry per layer (NativeNeuronValues, in the calibration section below);
+   * absent or null before stage 2. With shape [positions, ffn], later positions use the last row.
+   */
+  neurons?: NativeNeuronValues[] | null;
+  /**
+   * Where 'snn' runs the neurons and the down projection: 'cpu' (default) or 'cuda', which uses the
+   * GPU when one is usable and otherwise runs on the CPU, saying why in InferenceStats.backendNote.
+   */
+  backend?: 'cpu' | 'cuda';
+}
+
+export interface LoadModelOptions {
+  /** The converted model's spiking parameters: enables the 'qcfs' and 'snn' modes. */
+  spiking?: NativeSpikingParams | null;
+}
+
+export interface RunModeOptions {
+  /** Default 'ann'. */
+  mode?: InferenceMode;
+  /** T for 'snn' (1..1024); default the model's NativeSpikingParams.timesteps. */
+  timesteps?: number;
+  /** 'snn': also report every neuron's firing rate (InferenceStats.neuronFiringRates). */
+  neuronRates?: boolean;
+}
+
+export interface ForwardOptions extends RunModeOptions {
   /** Only the logits of each sequence's last position: the result is [batch, vocab]. */
   lastOnly?: boolean;
+}
+
+/** A session's mode, fixed for its life. */
+export type SessionOptions = RunModeOptions;
+
+/**
+ * What one forward(), eval() or generate() did, for the energy estimate of fas-method.md section 5.
+ * Per-token values divide by `tokens`, every position run (prompt and generated tokens alike).
+ */
+export interface InferenceStats {
+  mode: InferenceMode;
+  /** T in 'snn' mode, else 1. */
+  timesteps: number;
+  tokens: number;
+  /** Multiply-accumulates on real values per token, this mode (see `counted`). */
+  macsPerToken: number;
+  /** Accumulates caused by spikes per token: spikes x fan-out of the down projection; 0 unless 'snn'. */
+  acsPerToken: number;
+  /** MACs per token of the same positions through the ANN. */
+  annMacsPerToken: number;
+  /** picojoules: MACs x 4.6 + ACs x 0.9 of this mode; saving: 1 - picojoules / annPicojoules (negative when this mode costs more). */
+  energyPerToken: { picojoules: number; annPicojoules: number; saving: number };
+  /** 'snn': per layer, the fraction of (neuron, timestep, position) slots that fired; [] otherwise. */
+  firingRates: number[];
+  /** 'snn': per layer, the spikes fired (+1 and -1 alike); [] otherwise. */
+  spikes: number[];
+  /** With neuronRates: per layer, every neuron's firing rate over its timesteps and positions. */
+  neuronFiringRates: Float32Array[] | null;
+  /**
+   * How the down projections of 'snn' ran, counted per layer and pass: event-driven or dense on the
+   * CPU (a cost model picks from the measured firing rate), or on the GPU.
+   */
+  downProjection: { event: number; dense: number; gpu: number };
+  /** 'cuda' when any layer ran on the GPU. */
+  backend: 'cpu' | 'cuda';
+  /** Why the CPU ran although backend 'cuda' was asked for; '' otherwise. */
+  backendNote: string;
+  /** What the MAC and AC counts include and leave out, in words. */
+  counted: string;
 }
 
 export interface GenerateOptions {
@@ -139,6 +227,8 @@ export type StopReason = 'eos' | 'length' | 'aborted';
 export interface GenerateResult {
   tokens: number[];
   stopReason: StopReason;
+  /** The prompt's prefill and every generated token. */
+  stats: InferenceStats;
 }
 
 /**
@@ -159,16 +249,30 @@ export interface NativeSession {
   abort(): void;
   /** Empties the context. Throws while an eval() or generate() runs. */
   reset(): void;
+  /** Statistics of the last eval() or generate() (null before the first). Throws while one runs. */
+  lastStats(): InferenceStats | null;
 }
 
 export interface NativeModel {
   /**
    * Runs `batch` sequences of `seqLen` tokens each (ids is [batch, seqLen], positions from 0) and
-   * resolves with logits [batch, seqLen, vocab], or [batch, vocab] with lastOnly.
+   * resolves with logits [batch, seqLen, vocab], or [batch, vocab] with lastOnly; in 'snn' mode the
+   * logits averaged over the T timesteps. Rejects a mode the model was not loaded for.
    */
   forward(ids: Int32Array, batch: number, seqLen: number, options?: ForwardOptions): Promise<Float32Array>;
-  /** A new, empty generation session on this model. */
-  createSession(): NativeSession;
+  /** forward() with the statistics of the pass. */
+  forwardWithStats(
+    ids: Int32Array,
+    batch: number,
+    seqLen: number,
+    options?: ForwardOptions,
+  ): Promise<{ logits: Float32Array; stats: InferenceStats }>;
+  /**
+   * A new, empty generation session on this model, in a mode fixed for its life. In 'snn' mode each
+   * token runs its T timesteps and the key/value cache is T times that of the ANN. Throws for a mode
+   * the model was not loaded for.
+   */
+  createSession(options?: SessionOptions): NativeSession;
   /**
    * Releases this handle's hold on the weights: later forward() calls reject and createSession()
    * throws. The memory is freed once calls in flight and sessions created from the model are gone.
@@ -181,9 +285,10 @@ export interface NativeAddon {
   /**
    * Memory-maps the spec's files and builds the model: F32 tensors are used in place, F16/BF16,
    * transposed and split ones converted. Rejects with an Error naming the file and the tensor when
-   * a reference is out of bounds, sized or shaped wrong, unknown or missing.
+   * a reference is out of bounds, sized or shaped wrong, unknown or missing, and naming the value
+   * when the spiking parameters do not fit the model.
    */
-  loadModel(spec: NativeModelSpec): Promise<NativeModel>;
+  loadModel(spec: NativeModelSpec, options?: LoadModelOptions): Promise<NativeModel>;
   /** Threads of the engine's shared pool (default: the physical cores). */
   setThreads(threads: number): void;
   getThreads(): number;
@@ -325,4 +430,89 @@ export interface NativeAddon {
    * into F32 parameters. Rejects as loadModel does, and on invalid options.
    */
   createTrainer(spec: NativeModelSpec, options?: TrainerOptions): Promise<NativeTrainer>;
+}
+
+// ---- Calibration (FAS stage 2) ----------------------------------------------------------------
+// Fits the IF neurons' thresholds and initial potentials of a converted model (weights frozen) so
+// that the spiking model at T matches its QCFS teacher (native/src/calibrate). Teacher and student
+// run side by side on the calibration sequences; each pass works on one layer, and each layer is
+// fitted to what the layers before it deliver with their current values. Only the per-layer align
+// losses are minimised; evaluate() measures the logits' KL divergence but nothing back-propagates it.
+// One call at a time per calibrator: another call while one is in flight rejects (or throws, for
+// the synchronous methods) with "the calibrator is busy". abort() makes the call in flight reject
+// with "aborted".
+
+export interface CalibratorOptions {
+  /** QCFS quantisation levels L of the stage-1 model. */
+  levels: number;
+  /** QCFS threshold lambda of every layer (> 0). */
+  lambdas: Float32Array | readonly number[];
+  /** Signed site and bipolar neurons (the LLaMA family's gated product). */
+  signed: boolean;
+  /** Timesteps T of the spiking student. */
+  timesteps: number;
+}
+
+/** A layer's neurons as spiking.safetensors stores them: shape [1], [ffn] or [positions, ffn]. */
+export interface NativeNeuronValues {
+  threshold: Float32Array;
+  v0: Float32Array;
+  shape: number[];
+}
+
+/** Align losses are mean squared errors per site output over the calibration set. */
+export interface CoarseCalibration {
+  /** The chosen per-layer threshold and initial potential, now the layer's values. */
+  theta: number;
+  v0: number;
+  loss: number;
+  /** Loss of theta = lambda, v0 = theta / 2 (the uncalibrated neuron). */
+  startLoss: number;
+  /** Loss of the GPT-2 reference code's theta = 0.6 lambda, v0 = 0.2 theta. */
+  referenceLoss: number;
+  candidates: number;
+}
+
+export interface FineCalibrationEpoch {
+  /** Mean align loss seen while stepping (the values moved during the epoch). */
+  trainLoss: number;
+  /** Align loss of the layer's values after the epoch: each entry keeps its best value so far. */
+  loss: number;
+}
+
+/** Sums over the scored positions; perplexity is exp(nll / tokens). */
+export interface TeacherStudentComparison {
+  /** Negative log-likelihood of the targets under the QCFS teacher. */
+  teacherNll: number;
+  /** The same under the spiking student at T (time-averaged logits). */
+  studentNll: number;
+  /** KL(softmax(teacher logits) || softmax(student logits)). */
+  kl: number;
+  tokens: number;
+}
+
+export interface NativeCalibrator {
+  /** The calibration sequences, ids [sequences, seqLen], run `batch` at a time (one Adam step per batch). */
+  setData(ids: Int32Array, sequences: number, seqLen: number, batch: number): void;
+  getNeurons(layer: number): NativeNeuronValues;
+  /** Sets a layer's values (any shape); throws when they do not fit the model or a threshold is <= 0. */
+  setNeurons(layer: number, values: NativeNeuronValues): void;
+  alignLoss(layer: number): Promise<number>;
+  /** Coarse pass of one layer: a search over per-layer (theta, v0) candidates; sets the best. */
+  coarse(layer: number): Promise<CoarseCalibration>;
+  /** Starts the fine pass of a layer from its current values: per neuron, or per (position, neuron) for positions > 0. */
+  startFine(layer: number, options: { positions: number; lr: number }): Promise<void>;
+  /** One epoch of Adam on the surrogate gradient of the layer's align loss. */
+  fineEpoch(layer: number): Promise<FineCalibrationEpoch>;
+  /** Teacher and student on inputs [batch, seqLen], scored against targets. */
+  evaluate(inputs: Int32Array, targets: Int32Array, batch: number, seqLen: number): Promise<TeacherStudentComparison>;
+  abort(): void;
+  /** Frees the model and the captured activations; later calls throw. */
+  dispose(): void;
+}
+
+/** Merged into NativeAddon above: the calibration entry point. */
+export interface NativeAddon {
+  /** Loads the spec's weights (as loadModel) with the given spiking parameters, every layer uncalibrated. */
+  createCalibrator(spec: NativeModelSpec, options: CalibratorOptions): Promise<NativeCalibrator>;
 }

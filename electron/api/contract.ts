@@ -121,6 +121,129 @@ export interface ApiMethods {
   /** Saves settings under a name, replacing a preset of the same name; returns the kind's presets. */
   'presets.save': { params: { kind: string; name: string; values: Record<string, unknown> }; result: Preset[] };
   'presets.delete': { params: { kind: string; name: string }; result: Preset[] };
+  /** The memory a job on a library model will need, part by part, against this computer's free memory. */
+  'models.estimate': {
+    params: { id: string; job: MemoryJob; batchSize: number; blockSize: number; timesteps?: number };
+    result: MemoryEstimate;
+  };
+  /** The default settings of a job kind (the values its schema fills in), for a wizard's form. */
+  'jobs.defaults': { params: { kind: string }; result: Record<string, unknown> };
+  /** Whether a stopped training run can continue, and from which checkpoint. */
+  'jobs.resumeInfo': { params: { id: string }; result: ResumeInfo };
+  /**
+   * Starts a new job of the same kind with the same settings that continues a paused (cancelled or
+   * interrupted) training run from its last checkpoint, or from the beginning when it saved none.
+   */
+  'jobs.resume': { params: { id: string }; result: JobRecord };
+  /** The bundled public-domain corpora that are installed, to train on. */
+  'data.corpora': { params: Record<string, never>; result: TrainingCorpus[] };
+  /** Checks training data (a .txt or .jsonl file, or a folder of .txt/.md files); a refusal says why. */
+  'data.check': { params: { path: string }; result: DataCheck };
+  /** Saved conversations, most recently changed first. */
+  'chats.list': { params: Record<string, never>; result: ChatSummary[] };
+  /** A conversation, with the text so far of a reply being written. */
+  'chats.get': { params: { id: string }; result: Chat };
+  'chats.create': {
+    params: { modelId: string; mode?: ChatMode; systemPrompt?: string; sampling?: ChatSampling };
+    result: Chat;
+  };
+  /** Renames a conversation or changes its settings (they apply from the next reply). */
+  'chats.update': {
+    params: { id: string; title?: string; modelId?: string; mode?: ChatMode; systemPrompt?: string; sampling?: ChatSampling };
+    result: Chat;
+  };
+  'chats.delete': { params: { id: string }; result: ChatSummary[] };
+  'chats.export': { params: { id: string; format: 'markdown' | 'json' }; result: ChatExport };
+  /**
+   * Adds the user's message and starts the reply, which streams as 'chat.delta' events and ends with
+   * 'chat.done'. Resolves once the reply has started (after loading the model when needed).
+   */
+  'chats.send': { params: { id: string; text: string }; result: Chat };
+  /** Replaces the last reply with a new one (or answers a last message that has none). */
+  'chats.regenerate': { params: { id: string }; result: Chat };
+  /** Extends the last reply. */
+  'chats.continue': { params: { id: string }; result: Chat };
+  /** Stops the reply being written at once; resolves with the conversation once it has stopped. */
+  'chats.stop': { params: { id: string }; result: Chat };
+}
+
+/** The jobs a memory estimate is made for. */
+export type MemoryJob = 'finetune' | 'train' | 'calibrate' | 'chat';
+export type MemoryVerdict = 'fits' | 'tight' | 'too-big';
+
+/** One item of a memory estimate, e.g. the optimizer state. */
+export interface MemoryPart {
+  id: 'weights' | 'gradients' | 'optimizer' | 'activations' | 'backward' | 'kvCache' | 'logits';
+  label: string;
+  bytes: number;
+  /** How it was counted, e.g. "2 × 124,439,808 values × 4 bytes". */
+  how: string;
+}
+
+export interface MemoryEstimate {
+  job: MemoryJob;
+  batchSize: number;
+  blockSize: number;
+  /** Timesteps counted: T for spiking jobs, 1 otherwise. */
+  timesteps: number;
+  parts: MemoryPart[];
+  totalBytes: number;
+  /** This computer's free memory when the estimate was made. */
+  freeBytes: number;
+  verdict: MemoryVerdict;
+  /** The verdict in words, with what to do, e.g. "Will not fit: … Lower the batch or block size." */
+  advice: string;
+}
+
+/** What a finished training job (kind "train" or "finetune") returns as its result. */
+export interface TrainingResult {
+  /** The model folder it wrote. */
+  outDir: string;
+  steps: number;
+  tokensSeen: number;
+  /** Validation perplexity before the first step and after the last (with QCFS in stage 1); null when not measured (a resumed run starts from a checkpoint). */
+  perplexityBefore: number | null;
+  perplexityAfter: number | null;
+  /** Stage 1: the original ANN's perplexity before fine-tuning. */
+  annPerplexityBefore: number | null;
+  /** Stage 1: the learned QCFS threshold lambda of each layer. */
+  finalLambdas: number[] | null;
+}
+
+/** The last checkpoint of a training run. */
+export interface TrainingCheckpoint {
+  /** The step it continues from. */
+  step: number;
+  /** The run's total steps. */
+  steps: number;
+  savedAt: string;
+}
+
+export interface ResumeInfo {
+  /** 'jobs.resume' will start the run again; when false, `reason` says why in words. */
+  canResume: boolean;
+  reason: string | null;
+  /** Where it continues from; null when it stopped before saving one (it then starts from the beginning). */
+  checkpoint: TrainingCheckpoint | null;
+  /** The later run that continues in the same output folder, when there is one. */
+  resumedBy: string | null;
+}
+
+export interface TrainingCorpus {
+  id: string;
+  title: string;
+  description: string;
+  /** The folder of text files to train on. */
+  path: string;
+}
+
+/** Training data as training will read it. */
+export interface DataCheck {
+  /** Absolute path. */
+  path: string;
+  format: 'text' | 'jsonl';
+  files: number;
+  bytes: number;
 }
 
 export type MethodName = keyof ApiMethods;
@@ -130,6 +253,121 @@ export type ResultOf<M extends MethodName> = ApiMethods[M]['result'];
 /** Streamed events, pushed from the core to every connected UI. */
 export interface ApiEvents {
   'job.progress': JobProgress;
+  'chat.delta': ChatDelta;
+  'chat.done': ChatDone;
+  'chat.model': ChatModelNotice;
+}
+
+// ---- Chat -----------------------------------------------------------------------------------
+
+/**
+ * How a model runs in a chat: as the original network ('ann'). A spiking mode with its timestep
+ * count joins this union once the engine runs spiking models.
+ */
+export type ChatMode = { kind: 'ann' };
+
+/** A type rather than an interface, so it passes as a preset's plain values. */
+export type ChatSampling = {
+  /** 0 = greedy (always the most likely token). */
+  temperature: number;
+  /** Sample among the k most likely tokens; 0 = all. */
+  topK: number;
+  topP: number;
+  /** 1 = off; above 1 discourages repeating tokens. */
+  repetitionPenalty: number;
+  maxTokens: number;
+  /** null: a new random seed for every reply (saved with the reply). */
+  seed: number | null;
+};
+
+/**
+ * Why a reply ended: 'eos' the model ended it, 'stop' it began the user's next turn, 'length' it
+ * reached the most tokens allowed, 'context' the model's context was full, 'aborted' the user
+ * stopped it, 'error' the engine failed (see `error`).
+ */
+export type ReplyStopReason = 'eos' | 'stop' | 'length' | 'context' | 'aborted' | 'error';
+
+export interface ReplyStats {
+  modelId: string;
+  modelName: string;
+  mode: ChatMode;
+  /** Generated tokens (a continued reply counts all its parts). */
+  tokens: number;
+  /** Prompt tokens run for the reply. */
+  promptTokens: number;
+  /** Prompt tokens reused from the previous reply's cache. */
+  cachedTokens: number;
+  /** null when no token came. */
+  timeToFirstTokenMs: number | null;
+  tokensPerSecond: number;
+  seconds: number;
+  seed: number;
+  stopReason: ReplyStopReason;
+  error: string | null;
+}
+
+export interface ChatMessage {
+  id: string;
+  role: 'user' | 'assistant';
+  text: string;
+  createdAt: string;
+  /** How a reply was made; null for the user's messages and while a reply is being written. */
+  stats: ReplyStats | null;
+}
+
+export interface Chat {
+  id: string;
+  /** '' until the first message names it, or the user does. */
+  title: string;
+  createdAt: string;
+  updatedAt: string;
+  /** The library model that writes the next reply. */
+  modelId: string;
+  modelName: string;
+  mode: ChatMode;
+  systemPrompt: string;
+  sampling: ChatSampling;
+  messages: ChatMessage[];
+  /** The id of the reply being written now, or null. */
+  replying: string | null;
+}
+
+export interface ChatSummary {
+  id: string;
+  title: string;
+  modelName: string;
+  updatedAt: string;
+  messageCount: number;
+  /** Why the conversation's file cannot be read; null when it can. */
+  problem: string | null;
+}
+
+/** A conversation as a file for the user to save. */
+export interface ChatExport {
+  fileName: string;
+  mimeType: string;
+  text: string;
+}
+
+export interface ChatDelta {
+  chatId: string;
+  messageId: string;
+  /** New text of the reply. */
+  text: string;
+}
+
+export interface ChatDone {
+  chatId: string;
+  /** The finished reply, with its stats. */
+  message: ChatMessage;
+}
+
+/** A model being loaded for chatting, ready, or unloaded to make room for another. */
+export interface ChatModelNotice {
+  modelId: string;
+  modelName: string;
+  state: 'loading' | 'ready' | 'unloaded';
+  message: string;
 }
 
 export type JobState = 'queued' | 'running' | 'done' | 'failed' | 'cancelled' | 'interrupted';

@@ -2,8 +2,12 @@
 // `fas`: the headless command line over the same application core as the desktop app.
 import { Command, CommanderError } from 'commander';
 import { AppCore } from '../core/app-core.js';
+import { builtInModels } from '../core/demo/demo-model.js';
 import { APP_VERSION } from '../core/app-info.js';
 import { registerBenchCommand } from './commands/bench.js';
+import { registerCalibrateCommand } from './commands/calibrate.js';
+import { registerChatCommand } from './commands/chat.js';
+import { registerEvalCommand } from './commands/eval.js';
 import { registerGenerateCommand } from './commands/generate.js';
 import { registerHardwareCommand } from './commands/hardware.js';
 import { registerInfoCommand } from './commands/info.js';
@@ -22,8 +26,11 @@ export function buildProgram(core: () => AppCore): Command {
   registerInfoCommand(program);
   registerInitCommand(program);
   registerGenerateCommand(program);
+  registerChatCommand(program);
   registerLogitsCommand(program);
   registerTrainCommands(program);
+  registerCalibrateCommand(program);
+  registerEvalCommand(program);
   registerBenchCommand(program);
   registerServeCommand(program);
   return program;
@@ -31,7 +38,7 @@ export function buildProgram(core: () => AppCore): Command {
 
 async function main(): Promise<void> {
   let core: AppCore | undefined;
-  const program = buildProgram(() => (core ??= new AppCore()));
+  const program = buildProgram(() => (core ??= new AppCore({ builtInModels: builtInModels() })));
   program.exitOverride();
   try {
     await program.parseAsync(process.argv);

@@ -5,8 +5,14 @@ import type { ApiEvent, ApiMethods, ApiResponse, MethodName, ParamsOf, ResultOf 
 import { ApiError, toErrorBody } from './api/errors.js';
 import { paramSchemas } from './api/schemas.js';
 import { APP_NAME, APP_VERSION } from './app-info.js';
+import { ChatService } from './chat/chat-service.js';
+import { checkTrainingData, trainingCorpora } from './data/sources.js';
+import { estimateMemory } from './estimate/estimate.js';
+import { paramDefaults } from './jobs/defaults.js';
 import { JobManager, type JobKind } from './jobs/job-manager.js';
 import { jobKinds } from './jobs/kinds.js';
+import { addOutputToLibrary } from './jobs/lineage.js';
+import { resumeInfo, resumeJob } from './jobs/resume.js';
 import { ModelLibrary, type BuiltInModel } from './library/library.js';
 import { PresetStore } from './presets/presets.js';
 import { detectHardware } from './system/hardware.js';
@@ -29,14 +35,22 @@ export class AppCore {
   readonly jobs: JobManager;
   readonly library: ModelLibrary;
   readonly presets: PresetStore;
+  readonly chats: ChatService;
   private readonly ready: Promise<void>;
 
   constructor(options: AppCoreOptions = {}) {
     this.workspaceDir = options.workspaceDir ?? defaultWorkspaceDir();
-    this.jobs = new JobManager({ workspaceDir: this.workspaceDir, kinds: options.jobKinds ?? jobKinds, emit: (e) => this.emit(e) });
+    const kinds = options.jobKinds ?? jobKinds;
+    this.jobs = new JobManager({
+      workspaceDir: this.workspaceDir,
+      kinds,
+      emit: (e) => this.emit(e),
+      afterDone: (job) => addOutputToLibrary(job, this.library),
+    });
     this.ready = this.jobs.init();
     this.library = new ModelLibrary(this.workspaceDir, options.builtInModels ?? []);
     this.presets = new PresetStore(this.workspaceDir);
+    this.chats = new ChatService({ workspaceDir: this.workspaceDir, library: this.library, emit: (e) => this.emit(e) });
     this.handlers = {
       'app.info': () => ({ name: APP_NAME, version: APP_VERSION, workspaceDir: this.workspaceDir }),
       'system.hardware': () => detectHardware(),
@@ -51,6 +65,13 @@ export class AppCore {
       'presets.list': ({ kind }) => this.presets.list(kind),
       'presets.save': ({ kind, name, values }) => this.presets.save(kind, name, values),
       'presets.delete': ({ kind, name }) => this.presets.delete(kind, name),
+      'models.estimate': (params) => estimateMemory(this.library, params),
+      'jobs.defaults': ({ kind }) => paramDefaults(kinds, kind),
+      'jobs.resumeInfo': ({ id }) => resumeInfo(this.jobs, id),
+      'jobs.resume': ({ id }) => resumeJob(this.jobs, id),
+      'data.corpora': () => trainingCorpora(),
+      'data.check': ({ path }) => checkTrainingData(path),
+      ...this.chats.handlers,
     };
   }
 

@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { AppCore } from '../core/app-core.js';
+import { builtInModels } from '../core/demo/demo-model.js';
 import { startServer, type RunningServer } from './http-server.js';
 
 /** The built UI, from dist/electron/server or electron/server (tests). */
@@ -14,5 +15,5 @@ export function builtUiDir(): string {
 
 /** Starts the API plus the built UI, as `npm run serve` and `fas serve` do. */
 export function startUiServer(options: { port?: number; workspaceDir?: string }): Promise<RunningServer> {
-  return startServer({ core: new AppCore({ workspaceDir: options.workspaceDir }), uiDir: builtUiDir(), port: options.port });
+  return startServer({ core: new AppCore({ workspaceDir: options.workspaceDir, builtInModels: builtInModels() }), uiDir: builtUiDir(), port: options.port });
 }

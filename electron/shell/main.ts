@@ -4,6 +4,7 @@ import { app, BrowserWindow, ipcMain, session, shell } from 'electron';
 import { fileURLToPath } from 'node:url';
 import type { IpcCallChannel, IpcEventChannel } from '../api/contract.js';
 import { AppCore } from '../core/app-core.js';
+import { builtInModels } from '../core/demo/demo-model.js';
 import { builtUiDir } from '../server/ui-server.js';
 import { buildMenu } from './menu.js';
 import { secureWebPreferences } from './security.js';
@@ -37,7 +38,7 @@ function createWindow(core: AppCore): BrowserWindow {
 }
 
 await app.whenReady();
-const core = new AppCore();
+const core = new AppCore({ builtInModels: builtInModels() });
 // Nothing but writing to the clipboard ("Copy diagnostics", chat export) is granted to the page.
 session.defaultSession.setPermissionRequestHandler((_wc, permission, callback) => callback(permission === 'clipboard-sanitized-write'));
 ipcMain.handle(CALL, (event, method: unknown, params: unknown) => {

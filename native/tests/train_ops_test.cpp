@@ -54,7 +54,7 @@ TEST(train_gemm_matches_plain_sums_and_ignores_thread_count) {
   }
 }
 
-TEST(train_linear_backward) {
+TEST(train_linear_forward_and_backward) {
   std::mt19937 rng(2);
   const int64_t n = 5, in = 19, out = 21;
   std::vector<double> x = floatExact(randomVector(n * in, rng)), w = floatExact(randomVector(out * in, rng));
@@ -69,8 +69,13 @@ TEST(train_linear_backward) {
   checkFiniteDifferences("dw", w, dw, loss);
   checkFiniteDifferences("db", b, db, loss);
 
-  // The fast kernel accumulates: start every gradient from a nonzero value.
   ThreadPool pool(2);
+  std::vector<float> fy(n * out), fb = toFloat(b);
+  linear_forward(pool, toFloat(x).data(), toFloat(w).data(), fb.data(), fy.data(), n, in, out);
+  linear_forward_ref(x.data(), w.data(), b.data(), y.data(), n, in, out);
+  CHECK(normalisedError(fy, y) < kFastTol);
+
+  // The fast backward accumulates: start every gradient from a nonzero value.
   std::vector<float> fx = toFloat(x), fw = toFloat(w), fr = toFloat(r);
   std::vector<float> fdx(n * in, 1.0f), fdw(out * in, 1.0f), fdb(out, 1.0f);
   linear_backward(pool, fx.data(), fw.data(), fr.data(), fdx.data(), fdw.data(), fdb.data(), n, in, out);
@@ -144,13 +149,17 @@ TEST(train_activation_backward) {
   }
   std::vector<double> y(n);
   std::vector<float> fx = toFloat(x), fr = toFloat(r), fy(n);
+  // Finite differences on a spread of elements (each costs two passes over all of them).
+  std::vector<int64_t> some;
+  for (int64_t i = 0; i < n; i += 7) some.push_back(i);
+  some.push_back(n - 1);
 
   std::vector<double> dx(n);
   gelu_new_backward_ref(x.data(), r.data(), dx.data(), n);
   checkFiniteDifferences("gelu_new", x, dx, [&] {
     gelu_new_forward_ref(x.data(), y.data(), n);
     return dotProduct(y, r);
-  });
+  }, 1e-6, 1e-6, some);
   ops::gelu_new_ref(fx.data(), fy.data(), n);
   CHECK(normalisedError(fy, y) < 1e-6);
   std::vector<float> fdx(n);
@@ -162,7 +171,7 @@ TEST(train_activation_backward) {
   checkFiniteDifferences("relu", x, dx, [&] {
     relu_forward_ref(x.data(), y.data(), n);
     return dotProduct(y, r);
-  });
+  }, 1e-6, 1e-6, some);
   std::fill(fdx.begin(), fdx.end(), 0.0f);
   relu_backward(pool, fx.data(), fr.data(), fdx.data(), n);
   CHECK(normalisedError(fdx, dx) == 0.0);
@@ -173,8 +182,8 @@ TEST(train_activation_backward) {
     silu_mul_forward_ref(x.data(), up.data(), y.data(), n);
     return dotProduct(y, r);
   };
-  checkFiniteDifferences("silu_mul gate", x, dgate, siluLoss);
-  checkFiniteDifferences("silu_mul up", up, dup, siluLoss);
+  checkFiniteDifferences("silu_mul gate", x, dgate, siluLoss, 1e-6, 1e-6, some);
+  checkFiniteDifferences("silu_mul up", up, dup, siluLoss, 1e-6, 1e-6, some);
   std::vector<float> fup = toFloat(up), fdgate(n), fdup(n);
   silu_mul_backward(pool, fx.data(), fup.data(), fr.data(), fdgate.data(), fdup.data(), n);
   CHECK(normalisedError(fdgate, dgate) < kFastTol);
@@ -206,7 +215,8 @@ TEST(train_rope_backward_is_rope_at_negated_positions) {
 TEST(train_attention_backward_grouped_query) {
   std::mt19937 rng(7);
   const AttentionDims d{2, 19, 4, 2, 5};  // two query heads per key/value head; headDim not a lane multiple
-  const int64_t qSize = d.batch * d.seqLen * d.numHeads * d.headDim, kvSize = d.batch * d.seqLen * d.numKvHeads * d.headDim;
+  const int64_t qSize = d.batch * d.seqLen * d.numHeads * d.headDim;
+  const int64_t kvSize = d.batch * d.seqLen * d.numKvHeads * d.headDim;
   std::vector<double> q = floatExact(randomVector(qSize, rng)), k = floatExact(randomVector(kvSize, rng));
   std::vector<double> v = floatExact(randomVector(kvSize, rng)), r = floatExact(randomVector(qSize, rng));
   std::vector<double> dq(qSize), dk(kvSize), dv(kvSize), out(qSize);

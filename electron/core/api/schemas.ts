@@ -2,6 +2,7 @@
 // (another process, a browser page), so the core checks each payload before a handler sees it.
 import { z } from 'zod';
 import type { MethodName } from '../../api/contract.js';
+import { chatParamSchemas } from '../chat/chat-schemas.js';
 
 const none = z.object({}).strict();
 const byId = z.object({ id: z.string().min(1).max(200) }).strict();
@@ -20,4 +21,19 @@ export const paramSchemas: { [M in MethodName]: z.ZodType } = {
   'presets.list': z.object({ kind: z.string().max(100) }).strict(),
   'presets.save': z.object({ kind: z.string().max(100), name: z.string().max(1000), values: z.record(z.string(), z.unknown()) }).strict(),
   'presets.delete': z.object({ kind: z.string().max(100), name: z.string().max(1000) }).strict(),
+  'models.estimate': z
+    .object({
+      id: z.string().min(1).max(200),
+      job: z.enum(['finetune', 'train', 'calibrate', 'chat']),
+      batchSize: z.number().int().min(1).max(4096),
+      blockSize: z.number().int().min(1).max(1_000_000),
+      timesteps: z.number().int().min(1).max(1024).optional(),
+    })
+    .strict(),
+  'jobs.defaults': z.object({ kind: z.string().min(1).max(100) }).strict(),
+  'jobs.resumeInfo': byId,
+  'jobs.resume': byId,
+  'data.corpora': none,
+  'data.check': z.object({ path: z.string().min(1).max(4096) }).strict(),
+  ...chatParamSchemas,
 };

@@ -35,3 +35,9 @@ export async function toHalfPrecisionFolder(source: string, target: string, mode
     extraFiles: modelCard ? { 'README.md': modelCard } : undefined,
   });
 }
+
+/** The models every library starts with: the demo model, when this install has it. */
+export function builtInModels(): Array<{ name: string; path: string }> {
+  const dir = demoModelDir();
+  return existsSync(join(dir, 'config.json')) ? [{ name: DEMO_MODEL_NAME, path: dir }] : [];
+}

@@ -1,17 +1,41 @@
-// A model folder opened, checked and loaded into the engine, with its tokenizer.
-import { loadNative, type NativeModel } from '../../../native/index.js';
+// A model folder opened, checked and loaded into the engine, with its tokenizer. A converted model
+// (a folder with spiking_config.json) loads with its spiking.safetensors, so the engine can also run
+// it in the 'qcfs' and 'snn' modes (native/index.ts, fas-method.md sections 2, 3 and 7).
+import { loadNative, type InferenceMode, type NativeModel, type NativeSpikingParams } from '../../../native/index.js';
 import { openModelFolder, type OpenedModelFolder } from '../model/folder.js';
 import { loadTokenizer, type TextTokenizer } from '../model/tokenizer.js';
+import { readSpikingConfig, type SpikingConfig } from '../spiking/spiking-config.js';
+import { readSpikingWeights } from '../spiking/spiking-weights.js';
 
 export interface LoadedModel {
   folder: OpenedModelFolder;
   tokenizer: TextTokenizer;
   engine: NativeModel;
+  /** The folder's spiking_config.json; null for a plain (ANN) model. */
+  spiking: SpikingConfig | null;
 }
 
-export async function loadModel(dir: string): Promise<LoadedModel> {
+export interface LoadOptions {
+  /** Where 'snn' runs its neurons and spike-driven layer: 'cuda' uses a usable GPU, else the CPU. Default 'cpu'. */
+  spikingBackend?: 'cpu' | 'cuda';
+}
+
+export async function loadModel(dir: string, options: LoadOptions = {}): Promise<LoadedModel> {
   const folder = await openModelFolder(dir);
   const tokenizer = await loadTokenizer(folder.tokenizerFiles, folder.config);
-  const engine = await loadNative().loadModel(folder.spec);
-  return { folder, tokenizer, engine };
+  const spiking = await readSpikingConfig(folder.dir);
+  const params = spiking && (await spikingParams(folder, spiking, options.spikingBackend ?? 'cpu'));
+  const engine = await loadNative().loadModel(folder.spec, { spiking: params });
+  return { folder, tokenizer, engine, spiking };
+}
+
+/** The modes the model runs in: 'ann' always, 'qcfs' and 'snn' for a converted model. */
+export function inferenceModes(model: LoadedModel): InferenceMode[] {
+  return model.spiking ? ['ann', 'qcfs', 'snn'] : ['ann'];
+}
+
+async function spikingParams(folder: OpenedModelFolder, config: SpikingConfig, backend: 'cpu' | 'cuda'): Promise<NativeSpikingParams> {
+  const { numLayers, ffnSize } = folder.spec;
+  const weights = await readSpikingWeights(folder.dir, numLayers, ffnSize, config.calibration !== 'none');
+  return { levels: config.L, signed: config.signed, timesteps: config.T, lambdas: weights.lambdas, neurons: weights.neurons, backend };
 }

@@ -42,6 +42,8 @@ export class JobManager {
   private running: { id: string; child: ChildProcess; lastSave: number; killTimer?: NodeJS.Timeout } | null = null;
   /** Per job, the last pending write of run.json: writes are chained so an older state never lands last. */
   private readonly saves = new Map<string, Promise<void>>();
+  /** Per job, the last pending line appended to its log or metrics: chained so lines keep their order. */
+  private readonly appends = new Map<string, Promise<void>>();
 
   constructor(private readonly options: JobManagerOptions) {
     this.runsDir = join(options.workspaceDir, 'runs');
@@ -129,6 +131,7 @@ export class JobManager {
   /** The chart series a job reported, in order (runs/<id>/metrics.jsonl). */
   async metrics(id: string): Promise<Array<Record<string, number>>> {
     const record = this.get(id);
+    await this.appends.get(id)?.catch(() => undefined);
     const text = await readFile(join(record.runDir, 'metrics.jsonl'), 'utf8').catch(() => '');
     return text
       .split('\n')
@@ -161,7 +164,7 @@ export class JobManager {
     let finished = false;
     child.on('message', (message: FromJobProcess) => {
       if (message.type === 'progress') void this.onProgress(record, message.update);
-      else if (message.type === 'log') void appendFile(join(record.runDir, 'log.txt'), message.message + '\n');
+      else if (message.type === 'log') void this.append(record, 'log.txt', message.message);
       else {
         finished = true;
         if (message.type === 'done') void this.finish(record, 'done', 'Finished', message.result);
@@ -190,7 +193,7 @@ export class JobManager {
     record.etaSeconds = estimateEta(record, update.fraction);
     // Publish before any await: the next update may arrive while this one is being written.
     this.publish(record, update.metrics);
-    if (update.metrics) await appendFile(join(record.runDir, 'metrics.jsonl'), JSON.stringify(update.metrics) + '\n');
+    if (update.metrics) await this.append(record, 'metrics.jsonl', JSON.stringify(update.metrics));
     const now = Date.now();
     if (this.running && now - this.running.lastSave > SAVE_INTERVAL_MS) {
       this.running.lastSave = now;
@@ -223,6 +226,13 @@ export class JobManager {
   private publish(record: JobRecord, metrics?: Record<string, number>): void {
     const { id: jobId, kind, state, fraction, message, etaSeconds } = record;
     this.options.emit({ name: 'job.progress', data: { jobId, kind, state, fraction, message, etaSeconds, ...(metrics ? { metrics } : {}) } });
+  }
+
+  private append(record: JobRecord, file: string, line: string): Promise<void> {
+    const previous = this.appends.get(record.id) ?? Promise.resolve();
+    const next = previous.catch(() => undefined).then(() => appendFile(join(record.runDir, file), line + '\n'));
+    this.appends.set(record.id, next);
+    return next;
   }
 
   private save(record: JobRecord): Promise<void> {

@@ -1,5 +1,6 @@
 // The job kinds the app can run: each is a module under jobs/kinds/ whose default export is a
 // JobDefinition. The JobManager runs them in a child process; the CLI imports them directly.
+import { calibrateSettings, type CalibrateSettings } from '../calibration/settings.js';
 import { finetuneSettings, trainSettings } from '../training/settings.js';
 import type { JobKind } from './job-manager.js';
 
@@ -10,4 +11,5 @@ type Titled = { modelDir: string; steps: number };
 export const jobKinds: Record<string, JobKind> = {
   train: kind('train', trainSettings, (p) => `Train ${(p as Titled).modelDir} (${(p as Titled).steps} steps)`),
   finetune: kind('finetune', finetuneSettings, (p) => `Fine-tune with QCFS: ${(p as Titled).modelDir} (${(p as Titled).steps} steps)`),
+  calibrate: kind('calibrate', calibrateSettings, (p) => `Calibrate the neurons: ${(p as CalibrateSettings).modelDir} (T = ${(p as CalibrateSettings).timesteps})`),
 };

@@ -4,6 +4,7 @@ static Napi::Object initAddon(Napi::Env env, Napi::Object exports) {
   fas::binding::registerHardware(env, exports);
   fas::binding::registerModel(env, exports);
   fas::binding::registerTrain(env, exports);
+  fas::binding::registerCalibrate(env, exports);
   return exports;
 }
 

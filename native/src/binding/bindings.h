@@ -2,10 +2,19 @@
 #pragma once
 #include <napi.h>
 
+#include "engine/model/loader.h"
+#include "engine/threadpool.h"
+
 namespace fas::binding {
 
 void registerHardware(Napi::Env env, Napi::Object exports);
 void registerModel(Napi::Env env, Napi::Object exports);  // loadModel, setThreads, getThreads
 void registerTrain(Napi::Env env, Napi::Object exports);  // createTrainer
+void registerCalibrate(Napi::Env env, Napi::Object exports);  // createCalibrator
+
+// Defined in model_binding.cpp, for the other binding files: the NativeModelSpec reader (throws a
+// TypeError naming the bad field) and the engine's one thread pool (sized by setThreads).
+ModelSpec readModelSpec(const Napi::Value& v);
+ThreadPool& enginePool();
 
 }  // namespace fas::binding

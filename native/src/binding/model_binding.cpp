@@ -5,6 +5,7 @@
 #include <atomic>
 #include <cmath>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -13,6 +14,8 @@
 #include "engine/runtime/forward.h"
 #include "engine/runtime/generate.h"
 #include "engine/runtime/session.h"
+#include "engine/runtime/spiking_site.h"
+#include "engine/runtime/spiking_stats.h"
 #include "engine/threadpool.h"
 #include "hardware.h"
 
@@ -179,6 +182,143 @@ ops::SamplingParams samplingParams(const Napi::Object& o, uint64_t& seed) {
   return p;
 }
 
+// ---- Spiking modes ----------------------------------------------------------------------------
+
+std::vector<float> floats(const Napi::Value& v, const std::string& name) {
+  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_float32_array) {
+    throw typeError(v.Env(), name + " must be a Float32Array");
+  }
+  const Napi::Float32Array a = v.As<Napi::Float32Array>();
+  return std::vector<float>(a.Data(), a.Data() + a.ElementLength());
+}
+
+// One layer's {threshold, v0, shape}: shape [1], [ffn] or [positions, ffn] (SpikingSite checks ffn).
+NeuronValues neuronValues(const Napi::Value& v, const std::string& where) {
+  if (!v.IsObject()) throw typeError(v.Env(), where + " must be an object");
+  const Napi::Object o = v.As<Napi::Object>();
+  NeuronValues n;
+  n.threshold = floats(field(o, where, "threshold"), where + ".threshold");
+  n.v0 = floats(field(o, where, "v0"), where + ".v0");
+  const Napi::Value shape = field(o, where, "shape");
+  const Napi::Array dims = shape.IsArray() ? shape.As<Napi::Array>() : Napi::Array::New(v.Env());
+  if (dims.Length() < 1 || dims.Length() > 2) throw typeError(v.Env(), where + ".shape must have 1 or 2 dimensions");
+  int64_t size = 1;
+  for (uint32_t i = 0; i < dims.Length(); ++i) {
+    size *= integer(dims.Get(i), where + ".shape[" + std::to_string(i) + "]", 1, kMaxId);
+  }
+  if (size != static_cast<int64_t>(n.threshold.size())) {
+    throw typeError(v.Env(), where + ".shape holds " + std::to_string(size) + " values, threshold " +
+                                 std::to_string(n.threshold.size()));
+  }
+  if (dims.Length() == 2) n.positions = integer(dims.Get(0u), where + ".shape[0]", 1, kMaxId);
+  return n;
+}
+
+SpikingParams spikingParams(const Napi::Value& v) {
+  const std::string w = "options.spiking";
+  if (!v.IsObject()) throw typeError(v.Env(), w + " must be an object");
+  const Napi::Object o = v.As<Napi::Object>();
+  SpikingParams p;
+  p.levels = static_cast<int>(integer(field(o, w, "levels"), w + ".levels", 1, 65536));
+  p.signedSpikes = boolean(field(o, w, "signed"), w + ".signed");
+  const Napi::Value timesteps = field(o, w, "timesteps", false);
+  if (!timesteps.IsUndefined()) p.timesteps = static_cast<int>(integer(timesteps, w + ".timesteps", 1, kMaxTimesteps));
+  p.lambdas = floats(field(o, w, "lambdas"), w + ".lambdas");
+  const Napi::Value neurons = field(o, w, "neurons", false);
+  if (!neurons.IsUndefined() && !neurons.IsNull()) {
+    if (!neurons.IsArray()) throw typeError(v.Env(), w + ".neurons must be an array, one entry per layer");
+    const Napi::Array layers = neurons.As<Napi::Array>();
+    for (uint32_t l = 0; l < layers.Length(); ++l) {
+      p.neurons.push_back(neuronValues(layers.Get(l), w + ".neurons[" + std::to_string(l) + "]"));
+    }
+  }
+  const Napi::Value backend = field(o, w, "backend", false);
+  if (!backend.IsUndefined()) p.preferCuda = choice<bool>(backend, w + ".backend", {{"cpu", false}, {"cuda", true}});
+  return p;
+}
+
+// {mode, timesteps, neuronRates} of forward options or session options; snn's T defaults to the
+// model's (its spiking_config.json T).
+RunMode runMode(const Napi::Value& v, const std::string& where, const Model& model) {
+  RunMode mode;
+  if (v.IsUndefined()) return mode;
+  if (!v.IsObject()) throw typeError(v.Env(), where + " must be an object");
+  const Napi::Object o = v.As<Napi::Object>();
+  const Napi::Value name = field(o, where, "mode", false);
+  if (!name.IsUndefined()) {
+    mode.ffn = choice<FfnMode>(name, where + ".mode", {{"ann", FfnMode::Ann}, {"qcfs", FfnMode::Qcfs}, {"snn", FfnMode::Snn}});
+  }
+  const Napi::Value timesteps = field(o, where, "timesteps", false);
+  if (!timesteps.IsUndefined()) {
+    mode.timesteps = static_cast<int>(integer(timesteps, where + ".timesteps", 1, kMaxTimesteps));
+  } else if (model.spiking) {
+    mode.timesteps = model.spiking->params().timesteps;
+  }
+  const Napi::Value neuronRates = field(o, where, "neuronRates", false);
+  mode.neuronRates = !neuronRates.IsUndefined() && boolean(neuronRates, where + ".neuronRates");
+  try {
+    checkMode(model, mode);
+  } catch (const std::invalid_argument& e) {
+    throw Napi::Error::New(v.Env(), e.what());
+  }
+  return mode;
+}
+
+const char* modeName(FfnMode mode) {
+  switch (mode) {
+    case FfnMode::Qcfs: return "qcfs";
+    case FfnMode::Snn: return "snn";
+    case FfnMode::Ann: break;
+  }
+  return "ann";
+}
+
+// InferenceStats in native/index.ts.
+Napi::Object statsObject(Napi::Env env, const RunStats& s, const ModelConfig& c) {
+  const double tokens = s.tokens > 0 ? double(s.tokens) : 1.0;  // per-token values of no tokens are 0
+  const bool snn = s.mode.ffn == FfnMode::Snn;
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("mode", modeName(s.mode.ffn));
+  out.Set("timesteps", s.mode.copies());
+  out.Set("tokens", double(s.tokens));
+  out.Set("macsPerToken", s.ops.macs / tokens);
+  out.Set("acsPerToken", s.ops.acs / tokens);
+  out.Set("annMacsPerToken", s.annOps.macs / tokens);
+  Napi::Object energy = Napi::Object::New(env);
+  energy.Set("picojoules", s.ops.picojoules() / tokens);
+  energy.Set("annPicojoules", s.annOps.picojoules() / tokens);
+  energy.Set("saving", s.tokens > 0 ? spiking::energySaving(s.annOps, s.ops) : 0.0);
+  out.Set("energyPerToken", energy);
+  Napi::Array rates = Napi::Array::New(env), spikes = Napi::Array::New(env);
+  for (uint32_t l = 0; snn && l < s.spikes.size(); ++l) {
+    rates.Set(l, s.firingRate(l, c.ffnSize));
+    spikes.Set(l, double(s.spikes[l]));
+  }
+  out.Set("firingRates", rates);
+  out.Set("spikes", spikes);
+  if (snn && !s.neuronSpikes.empty()) {
+    Napi::Array layers = Napi::Array::New(env, s.neuronSpikes.size());
+    for (uint32_t l = 0; l < s.neuronSpikes.size(); ++l) {
+      Napi::Float32Array r = Napi::Float32Array::New(env, c.ffnSize);
+      float* data = r.Data();
+      for (int64_t i = 0; i < c.ffnSize; ++i) data[i] = static_cast<float>(s.neuronFiringRate(l, i));
+      layers.Set(l, r);
+    }
+    out.Set("neuronFiringRates", layers);
+  } else {
+    out.Set("neuronFiringRates", env.Null());
+  }
+  Napi::Object down = Napi::Object::New(env);
+  down.Set("event", double(s.eventCalls));
+  down.Set("dense", double(s.denseCalls));
+  down.Set("gpu", double(s.gpuCalls));
+  out.Set("downProjection", down);
+  out.Set("backend", s.gpuCalls > 0 ? "cuda" : "cpu");
+  out.Set("backendNote", s.gpuNote);
+  out.Set("counted", kOpCountScope);
+  return out;
+}
+
 // ---- Results ----------------------------------------------------------------------------------
 
 Napi::Float32Array toFloat32Array(Napi::Env env, const std::vector<float>& values) {
@@ -247,11 +387,18 @@ struct Classes {
   Napi::FunctionReference model, session;
 };
 
+// What createSession() hands the NativeSession constructor.
+struct SessionInit {
+  std::shared_ptr<const Model> model;
+  RunMode mode;
+};
+
 struct SessionState {
-  explicit SessionState(std::shared_ptr<const Model> model) : session(std::move(model)) {}
+  explicit SessionState(const SessionInit& init) : session(init.model, init.mode) {}
   Session session;
   std::atomic<bool> abort{false};
   std::atomic<bool> busy{false};  // one eval or generate at a time
+  bool ran = false;               // an eval or generate finished: lastStats() has something to say
 };
 
 class NativeSession : public Napi::ObjectWrap<NativeSession> {
@@ -261,14 +408,15 @@ class NativeSession : public Napi::ObjectWrap<NativeSession> {
                        {InstanceMethod<&NativeSession::eval>("eval"),
                         InstanceMethod<&NativeSession::generate>("generate"),
                         InstanceMethod<&NativeSession::abort>("abort"),
-                        InstanceMethod<&NativeSession::reset>("reset")});
+                        InstanceMethod<&NativeSession::reset>("reset"),
+                        InstanceMethod<&NativeSession::lastStats>("lastStats")});
   }
 
   explicit NativeSession(const Napi::CallbackInfo& info) : Napi::ObjectWrap<NativeSession>(info) {
     if (info.Length() != 1 || !info[0].IsExternal()) {
       throw typeError(info.Env(), "NativeSession is created by model.createSession()");
     }
-    state_ = std::make_shared<SessionState>(*info[0].As<Napi::External<std::shared_ptr<const Model>>>().Data());
+    state_ = std::make_shared<SessionState>(*info[0].As<Napi::External<SessionInit>>().Data());
   }
 
  private:
@@ -280,7 +428,10 @@ class NativeSession : public Napi::ObjectWrap<NativeSession> {
       logits_ = state_->session.eval(pool(), ids_.data(), static_cast<int64_t>(ids_.size()), &state_->abort);
     }
     Napi::Value result(Napi::Env env) override { return toFloat32Array(env, logits_); }
-    void settled() override { state_->busy = false; }
+    void settled() override {
+      state_->ran = true;
+      state_->busy = false;
+    }
 
    private:
     std::shared_ptr<SessionState> state_;
@@ -332,6 +483,7 @@ class NativeSession : public Napi::ObjectWrap<NativeSession> {
 
   static void finish(Napi::Env env, GenerateJob* job) {
     std::unique_ptr<GenerateJob> owned(job);
+    job->state->ran = true;
     job->state->busy = false;
     if (!job->thrown.IsEmpty()) {
       job->deferred.Reject(job->thrown.Value());
@@ -343,6 +495,8 @@ class NativeSession : public Napi::ObjectWrap<NativeSession> {
       Napi::Object out = Napi::Object::New(env);
       out.Set("tokens", tokens);
       out.Set("stopReason", stopReasonName(job->result.stopReason));
+      const Session& session = job->state->session;
+      out.Set("stats", statsObject(env, session.stats(), session.model().config));
       job->deferred.Resolve(out);
     }
   }
@@ -353,6 +507,7 @@ class NativeSession : public Napi::ObjectWrap<NativeSession> {
       throw Napi::Error::New(env, "the session is busy: wait for the previous eval() or generate() to finish");
     }
     state_->abort = false;  // an abort() from now on stops this call
+    state_->session.clearStats();
   }
 
   Napi::Value eval(const Napi::CallbackInfo& info) {
@@ -399,6 +554,15 @@ class NativeSession : public Napi::ObjectWrap<NativeSession> {
   void reset(const Napi::CallbackInfo& info) {
     if (state_->busy) throw Napi::Error::New(info.Env(), "the session is busy: abort() and wait before reset()");
     state_->session.reset();
+    state_->ran = false;
+  }
+
+  Napi::Value lastStats(const Napi::CallbackInfo& info) {
+    const Napi::Env env = info.Env();
+    if (state_->busy) throw Napi::Error::New(env, "the session is busy: its statistics come when the call ends");
+    if (!state_->ran) return env.Null();
+    const Session& session = state_->session;
+    return statsObject(env, session.stats(), session.model().config);
   }
 
   std::shared_ptr<SessionState> state_;
@@ -409,6 +573,7 @@ class NativeModel : public Napi::ObjectWrap<NativeModel> {
   static Napi::Function define(Napi::Env env, Classes* classes) {
     return DefineClass(env, "NativeModel",
                        {InstanceMethod<&NativeModel::forward>("forward"),
+                        InstanceMethod<&NativeModel::forwardWithStats>("forwardWithStats"),
                         InstanceMethod<&NativeModel::createSession>("createSession", napi_default, classes),
                         InstanceMethod<&NativeModel::dispose>("dispose")});
   }
@@ -421,21 +586,35 @@ class NativeModel : public Napi::ObjectWrap<NativeModel> {
   }
 
  private:
+  struct ForwardJob {
+    std::vector<int32_t> ids;
+    int64_t batch, seqLen;
+    bool lastOnly;
+    RunMode mode;
+    bool withStats;  // resolve with {logits, stats} instead of the logits alone
+  };
+
   class ForwardWorker : public PromiseWorker {
    public:
-    ForwardWorker(Napi::Env env, std::shared_ptr<const Model> model, std::vector<int32_t> ids, int64_t batch,
-                  int64_t seqLen, bool lastOnly)
-        : PromiseWorker(env), model_(std::move(model)), ids_(std::move(ids)), batch_(batch), seqLen_(seqLen),
-          lastOnly_(lastOnly) {}
-    void Execute() override { logits_ = forwardSequences(*model_, pool(), ids_.data(), batch_, seqLen_, lastOnly_); }
-    Napi::Value result(Napi::Env env) override { return toFloat32Array(env, logits_); }
+    ForwardWorker(Napi::Env env, std::shared_ptr<const Model> model, ForwardJob job)
+        : PromiseWorker(env), model_(std::move(model)), job_(std::move(job)) {}
+    void Execute() override {
+      logits_ = forwardSequences(*model_, pool(), job_.ids.data(), job_.batch, job_.seqLen, job_.lastOnly, job_.mode,
+                                 job_.withStats ? &stats_ : nullptr);
+    }
+    Napi::Value result(Napi::Env env) override {
+      if (!job_.withStats) return toFloat32Array(env, logits_);
+      Napi::Object out = Napi::Object::New(env);
+      out.Set("logits", toFloat32Array(env, logits_));
+      out.Set("stats", statsObject(env, stats_, model_->config));
+      return out;
+    }
 
    private:
     std::shared_ptr<const Model> model_;
-    std::vector<int32_t> ids_;
-    int64_t batch_, seqLen_;
-    bool lastOnly_;
+    ForwardJob job_;
     std::vector<float> logits_;
+    RunStats stats_;
   };
 
   const std::shared_ptr<const Model>& live(Napi::Env env) const {
@@ -443,7 +622,10 @@ class NativeModel : public Napi::ObjectWrap<NativeModel> {
     return model_;
   }
 
-  Napi::Value forward(const Napi::CallbackInfo& info) {
+  Napi::Value forward(const Napi::CallbackInfo& info) { return startForward(info, false); }
+  Napi::Value forwardWithStats(const Napi::CallbackInfo& info) { return startForward(info, true); }
+
+  Napi::Value startForward(const Napi::CallbackInfo& info, bool withStats) {
     const Napi::Env env = info.Env();
     return promiseOf(env, [&]() -> Napi::Value {
       if (!info[0].IsTypedArray() || info[0].As<Napi::TypedArray>().TypedArrayType() != napi_int32_array) {
@@ -455,13 +637,16 @@ class NativeModel : public Napi::ObjectWrap<NativeModel> {
         throw typeError(env, "ids has " + std::to_string(ids.size()) + " entries, batch * seqLen is " +
                                  std::to_string(batch * seqLen));
       }
+      const std::shared_ptr<const Model>& model = live(env);
       bool lastOnly = false;
-      if (info.Length() > 3 && !info[3].IsUndefined()) {
-        if (!info[3].IsObject()) throw typeError(env, "forward options must be an object");
-        const Napi::Value v = info[3].As<Napi::Object>().Get("lastOnly");
+      const Napi::Value options = info[3];
+      if (!options.IsUndefined()) {
+        if (!options.IsObject()) throw typeError(env, "forward options must be an object");
+        const Napi::Value v = options.As<Napi::Object>().Get("lastOnly");
         lastOnly = !v.IsUndefined() && boolean(v, "lastOnly");
       }
-      auto* worker = new ForwardWorker(env, live(env), std::move(ids), batch, seqLen, lastOnly);
+      const RunMode mode = runMode(options, "forward options", *model);
+      auto* worker = new ForwardWorker(env, model, ForwardJob{std::move(ids), batch, seqLen, lastOnly, mode, withStats});
       worker->Queue();
       return worker->promise();
     });
@@ -469,8 +654,9 @@ class NativeModel : public Napi::ObjectWrap<NativeModel> {
 
   Napi::Value createSession(const Napi::CallbackInfo& info) {
     auto* classes = static_cast<Classes*>(info.Data());
-    std::shared_ptr<const Model> model = live(info.Env());
-    return classes->session.New({Napi::External<std::shared_ptr<const Model>>::New(info.Env(), &model)});
+    SessionInit init{live(info.Env()), {}};
+    init.mode = runMode(info[0], "session options", *init.model);
+    return classes->session.New({Napi::External<SessionInit>::New(info.Env(), &init)});
   }
 
   // Sessions and calls in flight keep their own reference, so the memory goes when they are done.
@@ -481,22 +667,33 @@ class NativeModel : public Napi::ObjectWrap<NativeModel> {
 
 class LoadWorker : public PromiseWorker {
  public:
-  LoadWorker(Napi::Env env, ModelSpec spec, Classes* classes)
-      : PromiseWorker(env), spec_(std::move(spec)), classes_(classes) {}
-  void Execute() override { model_ = loadModel(spec_); }
+  LoadWorker(Napi::Env env, ModelSpec spec, std::optional<SpikingParams> spiking, Classes* classes)
+      : PromiseWorker(env), spec_(std::move(spec)), spiking_(std::move(spiking)), classes_(classes) {}
+  void Execute() override {
+    std::unique_ptr<Model> model = loadModel(spec_);
+    if (spiking_) model->spiking = std::make_shared<SpikingSite>(model->config, std::move(*spiking_));
+    model_ = std::move(model);
+  }
   Napi::Value result(Napi::Env env) override {
     return classes_->model.New({Napi::External<std::shared_ptr<const Model>>::New(env, &model_)});
   }
 
  private:
   ModelSpec spec_;
+  std::optional<SpikingParams> spiking_;
   Classes* classes_;
   std::shared_ptr<const Model> model_;
 };
 
 Napi::Value loadModelJs(const Napi::CallbackInfo& info) {
   return promiseOf(info.Env(), [&]() -> Napi::Value {
-    auto* worker = new LoadWorker(info.Env(), modelSpec(info[0]), static_cast<Classes*>(info.Data()));
+    std::optional<SpikingParams> spiking;
+    if (!info[1].IsUndefined()) {
+      if (!info[1].IsObject()) throw typeError(info.Env(), "loadModel options must be an object");
+      const Napi::Value v = info[1].As<Napi::Object>().Get("spiking");
+      if (!v.IsUndefined() && !v.IsNull()) spiking = spikingParams(v);
+    }
+    auto* worker = new LoadWorker(info.Env(), modelSpec(info[0]), std::move(spiking), static_cast<Classes*>(info.Data()));
     worker->Queue();
     return worker->promise();
   });
@@ -509,6 +706,9 @@ void setThreads(const Napi::CallbackInfo& info) {
 Napi::Value getThreads(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), pool().size()); }
 
 }  // namespace
+
+ModelSpec readModelSpec(const Napi::Value& v) { return modelSpec(v); }
+ThreadPool& enginePool() { return pool(); }
 
 void registerModel(Napi::Env env, Napi::Object exports) {
   auto* classes = new Classes;

@@ -98,7 +98,9 @@ ModelSpec modelSpec(const Napi::Value& v) {
   if (!v.IsObject()) throw typeError(v.Env(), "createTrainer needs a NativeModelSpec object");
   const Napi::Object o = v.As<Napi::Object>();
   const std::string w = "spec";
-  const auto count = [&](const char* key, int64_t min = 1) { return integer(field(o, w, key), w + "." + key, min, kMaxInt); };
+  const auto count = [&](const char* key, int64_t min = 1) {
+    return integer(field(o, w, key), w + "." + key, min, kMaxInt);
+  };
   ModelSpec spec;
   ModelConfig& c = spec.config;
   c.family = choice<Family>(field(o, w, "family"), w + ".family",
@@ -177,7 +179,8 @@ struct BatchCopy {
 BatchCopy batchCopy(const Napi::CallbackInfo& info, size_t maskAt) {
   const Napi::Env env = info.Env();
   const auto ids = [&](size_t i, const char* name) {
-    const auto a = typedArray<Napi::Int32Array>(info[i], napi_int32_array, std::string(name) + " must be an Int32Array");
+    const auto a =
+        typedArray<Napi::Int32Array>(info[i], napi_int32_array, std::string(name) + " must be an Int32Array");
     return std::vector<int32_t>(a.Data(), a.Data() + a.ElementLength());
   };
   BatchCopy b;
@@ -351,7 +354,9 @@ class NativeTrainer : public Napi::ObjectWrap<NativeTrainer> {
   }
 
   explicit NativeTrainer(const Napi::CallbackInfo& info) : Napi::ObjectWrap<NativeTrainer>(info) {
-    if (info.Length() != 1 || !info[0].IsExternal()) throw typeError(info.Env(), "NativeTrainer is created by createTrainer()");
+    if (info.Length() != 1 || !info[0].IsExternal()) {
+      throw typeError(info.Env(), "NativeTrainer is created by createTrainer()");
+    }
     state_ = std::make_shared<TrainerState>();
     state_->trainer.reset(info[0].As<Napi::External<Trainer>>().Data());
   }
@@ -379,7 +384,8 @@ class NativeTrainer : public Napi::ObjectWrap<NativeTrainer> {
 
   Napi::Value evaluate(const Napi::CallbackInfo& info) {
     return promiseOf(info.Env(), [&] {
-      const auto mode = choice<train::EvalMode>(info[4], "mode", {{"ann", train::EvalMode::Ann}, {"qcfs", train::EvalMode::Qcfs}});
+      const auto mode =
+          choice<train::EvalMode>(info[4], "mode", {{"ann", train::EvalMode::Ann}, {"qcfs", train::EvalMode::Qcfs}});
       return start<EvaluateWorker>(info.Env(), batchCopy(info, 5), mode);
     });
   }
@@ -446,8 +452,8 @@ class NativeTrainer : public Napi::ObjectWrap<NativeTrainer> {
       const Napi::Array names = values.GetPropertyNames();
       for (uint32_t i = 0; i < names.Length(); ++i) {
         const std::string name = names.Get(i).As<Napi::String>().Utf8Value();
-        const auto a = typedArray<Napi::Float32Array>(values.Get(name), napi_float32_array,
-                                                      std::string("state.") + key + "['" + name + "'] must be a Float32Array");
+        const std::string what = std::string("state.") + key + "['" + name + "'] must be a Float32Array";
+        const auto a = typedArray<Napi::Float32Array>(values.Get(name), napi_float32_array, what);
         out[name].assign(a.Data(), a.Data() + a.ElementLength());
       }
     };
@@ -458,7 +464,9 @@ class NativeTrainer : public Napi::ObjectWrap<NativeTrainer> {
 
   // Frees the parameters, gradients and optimizer state now; later calls throw.
   void dispose(const Napi::CallbackInfo& info) {
-    if (state_->busy) throw Napi::Error::New(info.Env(), "the trainer is busy: await the call in flight before dispose()");
+    if (state_->busy) {
+      throw Napi::Error::New(info.Env(), "the trainer is busy: await the call in flight before dispose()");
+    }
     state_->trainer.reset();
   }
 

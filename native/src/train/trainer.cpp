@@ -165,7 +165,9 @@ void Trainer::setOptimizerState(const OptimizerState& state) {
     for (const auto& entry : moments) info(entry.first);  // no unknown names
     for (const ParamInfo& p : layout_.params()) {
       const auto it = moments.find(p.name);
-      if (it == moments.end()) throw std::invalid_argument(std::string("optimizer state ") + which + " lacks " + p.name);
+      if (it == moments.end()) {
+        throw std::invalid_argument(std::string("optimizer state ") + which + " lacks " + p.name);
+      }
       if (static_cast<int64_t>(it->second.size()) != p.size) {
         throw std::invalid_argument(std::string("optimizer state ") + which + "[" + p.name + "] has " +
                                     std::to_string(it->second.size()) + " values, expected " + std::to_string(p.size));

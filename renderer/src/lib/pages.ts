@@ -1,9 +1,11 @@
 // The app's pages, in sidebar order. A new page is one component here and nothing else: it gets
 // its nav entry, its address (#/<id>) and focus on arrival from the shell.
 import type { Component } from 'svelte';
+import ChatPage from '../chat/ChatPage.svelte';
 import ComputerPage from '../pages/ComputerPage.svelte';
 import LibraryPage from '../pages/LibraryPage.svelte';
 import RunsPage from '../pages/RunsPage.svelte';
+import FinetunePage from '../wizards/finetune/FinetunePage.svelte';
 
 export interface PageDef {
   /** The address: #/<id>, or #/<id>/<param>. */
@@ -15,6 +17,8 @@ export interface PageDef {
 
 export const pages: PageDef[] = [
   { id: 'library', label: 'Library', component: LibraryPage },
+  { id: 'finetune', label: 'Fine-tune', component: FinetunePage },
   { id: 'runs', label: 'Runs', component: RunsPage },
+  { id: 'chat', label: 'Chat', component: ChatPage },
   { id: 'computer', label: 'This computer', component: ComputerPage },
 ];

@@ -26,6 +26,8 @@ struct WeightStore {
   std::vector<FloatVector> buffers;  // moving a vector keeps its data where it is
 };
 
+class SpikingSite;  // engine/runtime/spiking_site.h
+
 struct LayerWeights {
   const float *attnNormW, *attnNormB;
   const float *q, *qB, *k, *kB, *v, *vB, *o, *oB;
@@ -40,6 +42,7 @@ struct Model {
   const float *tokens, *positions, *projectIn, *projectOut, *finalNormW, *finalNormB;
   const float* head;  // embed.tokens when the head is tied
   std::vector<LayerWeights> layers;
+  std::shared_ptr<const SpikingSite> spiking;  // the qcfs and snn modes' parameters; null for a plain ANN
 
   Model() = default;
   Model(const Model&) = delete;

@@ -1,6 +1,7 @@
 #include "engine/runtime/forward.h"
 
 #include <algorithm>
+#include <optional>
 #include <string>
 
 #include "engine/aligned.h"
@@ -11,6 +12,7 @@
 #include "engine/ops/matmul.h"
 #include "engine/ops/norm.h"
 #include "engine/ops/rope.h"
+#include "engine/runtime/spiking_ffn.h"
 
 namespace fas {
 
@@ -32,29 +34,41 @@ void checkArgs(const ModelConfig& c, const ForwardArgs& a) {
 
 // Activations of the rows being run, allocated once per call.
 struct Scratch {
-  FloatVector x, xn, q, ctx, out, f1, f2;
+  FloatVector x, xn, q, k, v, ctx, out, f1, f2;
 };
 
+// Runs the rows of `batch` sequences; in snn mode each sequence runs once per timestep, the rows
+// laid out [batch, T, seqLen] with the same tokens every time (direct coding), so every op but the
+// spiking site treats the T copies as independent sequences.
 class Runner {
  public:
-  Runner(const Model& m, ThreadPool& pool, const ForwardArgs& a)
-      : m_(m), c_(m.config), pool_(pool), a_(a), rows_(a.batch * a.seqLen) {
+  Runner(const Model& m, ThreadPool& pool, const ForwardArgs& a, RunStats* stats)
+      : m_(m), c_(m.config), pool_(pool), a_(a), copies_(a.mode.copies()), seqs_(a.batch * copies_),
+        rows_(seqs_ * a.seqLen) {
+    ids_.resize(rows_);
+    for (int64_t q = 0; q < seqs_; ++q) {
+      std::copy_n(a.ids + q / copies_ * a.seqLen, a.seqLen, ids_.begin() + q * a.seqLen);
+    }
     positions_.resize(rows_);
     for (int64_t r = 0; r < rows_; ++r) positions_[r] = static_cast<int32_t>(a.past + r % a.seqLen);
     s_.x.resize(rows_ * c_.hiddenSize);
     s_.xn.resize(rows_ * c_.hiddenSize);
     s_.out.resize(rows_ * c_.hiddenSize);
     s_.q.resize(rows_ * c_.qDim());
+    s_.k.resize(rows_ * c_.kvDim());
+    s_.v.resize(rows_ * c_.kvDim());
     s_.ctx.resize(rows_ * c_.qDim());
     s_.f1.resize(rows_ * c_.ffnSize);
     if (c_.activation == Activation::SiluGated) s_.f2.resize(rows_ * c_.ffnSize);
+    if (a.mode.ffn != FfnMode::Ann) site_.emplace(m, a.mode, a.batch, a.seqLen, a.past, stats);
   }
 
   void run(float* logits) {
     embed();
     for (int64_t l = 0; l < c_.numLayers; ++l) {
       if (a_.abort && a_.abort->load()) throw Aborted();
-      layer(m_.layers[l], a_.kv[l]);
+      layer(l, a_.kv[l]);
+      if (a_.capture && a_.capture->stop && a_.capture->layer == l) return;
     }
     head(logits);
   }
@@ -72,10 +86,10 @@ class Runner {
   void embed() {
     if (m_.projectIn) {
       FloatVector words(rows_ * c_.wordEmbedDim);
-      ops::embedding(m_.tokens, a_.ids, words.data(), rows_, c_.wordEmbedDim);
+      ops::embedding(m_.tokens, ids_.data(), words.data(), rows_, c_.wordEmbedDim);
       ops::linear(pool_, words.data(), m_.projectIn, nullptr, s_.x.data(), rows_, c_.wordEmbedDim, c_.hiddenSize);
     } else {
-      ops::embedding(m_.tokens, a_.ids, s_.x.data(), rows_, c_.hiddenSize);
+      ops::embedding(m_.tokens, ids_.data(), s_.x.data(), rows_, c_.hiddenSize);
     }
     if (c_.positions == PositionKind::Learned) {
       ops::add_position_embedding(m_.positions, positions_.data(), c_.positionOffset, s_.x.data(), rows_,
@@ -85,7 +99,8 @@ class Runner {
 
   // Pre-norm (GPT-2, OPT, LLaMA): x += attn(norm(x)); x += ffn(norm(x)).
   // Post-norm (OPT-350m):         x = norm(x + attn(x)); x = norm(x + ffn(x)).
-  void layer(const LayerWeights& L, const KvView& kv) {
+  void layer(int64_t l, const KvView& kv) {
+    const LayerWeights& L = m_.layers[l];
     const int64_t n = rows_ * c_.hiddenSize;
     float* x = s_.x.data();
     float* xn = s_.xn.data();
@@ -94,13 +109,13 @@ class Runner {
       attention(L, kv, xn);
       ops::add_inplace(s_.out.data(), x, n);
       norm(x, L.ffnNormW, L.ffnNormB, xn, rows_);
-      ffn(L, xn);
+      ffn(l, xn);
       ops::add_inplace(s_.out.data(), x, n);
     } else {
       attention(L, kv, x);
       ops::add_inplace(s_.out.data(), x, n);
       norm(x, L.attnNormW, L.attnNormB, x, rows_);
-      ffn(L, x);
+      ffn(l, x);
       ops::add_inplace(s_.out.data(), x, n);
       norm(x, L.ffnNormW, L.ffnNormB, x, rows_);
     }
@@ -113,49 +128,64 @@ class Runner {
     if (c_.positions == PositionKind::Rope) {
       ops::rope(pool_, s_.q.data(), positions_.data(), rows_, c_.numHeads, c_.headDim, c_.ropeTheta);
     }
-    for (int64_t b = 0; b < a_.batch; ++b) {
-      const float* inB = in + b * seq * h;
-      float* kB = kv.k + (b * kv.capacity + a_.past) * kvDim;
-      float* vB = kv.v + (b * kv.capacity + a_.past) * kvDim;
-      ops::linear(pool_, inB, L.k, L.kB, kB, seq, h, kvDim);
-      ops::linear(pool_, inB, L.v, L.vB, vB, seq, h, kvDim);
-      if (c_.positions == PositionKind::Rope) {
-        ops::rope(pool_, kB, positions_.data() + b * seq, seq, c_.numKvHeads, c_.headDim, c_.ropeTheta);
-      }
+    // Keys and values of all rows in one product each (the weights read once, not once per
+    // sequence or timestep), then each sequence's rows go to its cache after its `past` positions.
+    ops::linear(pool_, in, L.k, L.kB, s_.k.data(), rows_, h, kvDim);
+    ops::linear(pool_, in, L.v, L.vB, s_.v.data(), rows_, h, kvDim);
+    if (c_.positions == PositionKind::Rope) {
+      ops::rope(pool_, s_.k.data(), positions_.data(), rows_, c_.numKvHeads, c_.headDim, c_.ropeTheta);
     }
-    const ops::AttentionShape shape{a_.batch, seq, a_.past, kv.capacity, c_.numHeads, c_.numKvHeads, c_.headDim};
+    for (int64_t b = 0; b < seqs_; ++b) {
+      std::copy_n(s_.k.data() + b * seq * kvDim, seq * kvDim, kv.k + (b * kv.capacity + a_.past) * kvDim);
+      std::copy_n(s_.v.data() + b * seq * kvDim, seq * kvDim, kv.v + (b * kv.capacity + a_.past) * kvDim);
+    }
+    const ops::AttentionShape shape{seqs_, seq, a_.past, kv.capacity, c_.numHeads, c_.numKvHeads, c_.headDim};
     ops::attention(pool_, shape, s_.q.data(), kv.k, kv.v, s_.ctx.data());
     ops::linear(pool_, s_.ctx.data(), L.o, L.oB, s_.out.data(), rows_, c_.qDim(), h);
   }
 
-  // s_.out = down(act(up(in))), or down(silu(gate(in)) * up(in)) for SwiGLU.
-  void ffn(const LayerWeights& L, const float* in) {
+  // s_.out = down(act(up(in))), or down(silu(gate(in)) * up(in)) for SwiGLU. In qcfs and snn modes
+  // the site (the activation's input, or the gated product) goes to site_, which does the rest.
+  void ffn(int64_t l, const float* in) {
+    const LayerWeights& L = m_.layers[l];
     const int64_t h = c_.hiddenSize, f = c_.ffnSize;
     float* f1 = s_.f1.data();
     ops::linear(pool_, in, L.up, L.upB, f1, rows_, h, f);
     switch (c_.activation) {
-      case Activation::GeluNew: ops::gelu_new(pool_, f1, f1, rows_ * f); break;
-      case Activation::Relu: ops::relu(pool_, f1, f1, rows_ * f); break;
+      case Activation::GeluNew:
+        if (!site_) ops::gelu_new(pool_, f1, f1, rows_ * f);
+        break;
+      case Activation::Relu:
+        if (!site_) ops::relu(pool_, f1, f1, rows_ * f);
+        break;
       case Activation::SiluGated:
         ops::linear(pool_, in, L.gate, L.gateB, s_.f2.data(), rows_, h, f);
         ops::silu_mul(pool_, s_.f2.data(), f1, f1, rows_ * f);
         break;
     }
-    ops::linear(pool_, f1, L.down, L.downB, s_.out.data(), rows_, f, h);
+    if (a_.capture && a_.capture->layer == l) std::copy_n(f1, rows_ * f, a_.capture->input);
+    if (site_) {
+      site_->run(pool_, l, f1, s_.out.data());
+    } else {
+      ops::linear(pool_, f1, L.down, L.downB, s_.out.data(), rows_, f, h);
+    }
   }
 
-  // Final norm (absent in post-norm OPT), project_out, then the vocabulary head.
+  // Final norm (absent in post-norm OPT), project_out, then the vocabulary head. In snn mode the
+  // logits are averaged over the timesteps; project_out and the head are linear, so they run once on
+  // the normed features averaged over T, which gives the same logits for T times fewer products.
   void head(float* logits) {
     const int64_t h = c_.hiddenSize;
-    int64_t rows = rows_;
+    const int64_t perSequence = a_.lastOnly ? 1 : a_.seqLen;
     float* x = s_.x.data();
     if (a_.lastOnly) {
-      rows = a_.batch;
-      for (int64_t b = 0; b < a_.batch; ++b) {
+      for (int64_t b = 0; b < seqs_; ++b) {
         std::copy_n(x + ((b + 1) * a_.seqLen - 1) * h, h, x + b * h);  // row b*seqLen+seqLen-1 -> row b
       }
     }
-    if (m_.finalNormW) norm(x, m_.finalNormW, m_.finalNormB, x, rows);
+    if (m_.finalNormW) norm(x, m_.finalNormW, m_.finalNormB, x, seqs_ * perSequence);
+    if (copies_ > 1) averageTimesteps(x, perSequence);
+    const int64_t rows = a_.batch * perSequence;
     const float* features = x;
     FloatVector projected;
     if (m_.projectOut) {
@@ -166,37 +196,89 @@ class Runner {
     ops::linear(pool_, features, m_.head, nullptr, logits, rows, c_.wordEmbedDim, c_.vocabSize);
   }
 
+  // x [batch, T, perSequence, hidden] -> [batch, perSequence, hidden], the mean over T, in place
+  // (each row written lies at or before every row still to be read).
+  void averageTimesteps(float* x, int64_t perSequence) {
+    const int64_t h = c_.hiddenSize;
+    std::vector<float> sum(h);
+    for (int64_t b = 0; b < a_.batch; ++b) {
+      for (int64_t s = 0; s < perSequence; ++s) {
+        std::fill(sum.begin(), sum.end(), 0.0f);
+        for (int64_t t = 0; t < copies_; ++t) {
+          const float* row = x + ((b * copies_ + t) * perSequence + s) * h;
+          for (int64_t k = 0; k < h; ++k) sum[k] += row[k];
+        }
+        float* out = x + (b * perSequence + s) * h;
+        for (int64_t k = 0; k < h; ++k) out[k] = sum[k] / static_cast<float>(copies_);
+      }
+    }
+  }
+
   const Model& m_;
   const ModelConfig& c_;
   ThreadPool& pool_;
   const ForwardArgs& a_;
+  const int64_t copies_;  // T in snn mode, else 1
+  const int64_t seqs_;    // batch * copies_
   const int64_t rows_;
-  std::vector<int32_t> positions_;
+  std::vector<int32_t> ids_, positions_;
   Scratch s_;
+  std::optional<SpikingFfn> site_;  // qcfs and snn modes
 };
+
+// Runs one pass, adding its counts to args.stats only once it completes (an aborted pass adds none).
+void runPass(const Model& model, ThreadPool& pool, const ForwardArgs& args, float* logits) {
+  if (!args.stats) {
+    Runner(model, pool, args, nullptr).run(logits);
+    return;
+  }
+  RunStats pass;
+  pass.mode = args.mode;
+  Runner(model, pool, args, &pass).run(logits);
+  const ModelConfig& c = model.config;
+  pass.tokens = args.batch * args.seqLen;
+  pass.ops += forwardMacs(c, args.batch, args.seqLen, args.past, args.lastOnly, args.mode.copies(),
+                          args.mode.ffn == FfnMode::Snn);
+  pass.annOps += forwardMacs(c, args.batch, args.seqLen, args.past, args.lastOnly, 1, false);
+  args.stats->add(pass);
+}
 
 }  // namespace
 
+void checkMode(const Model& model, const RunMode& mode) {
+  if (mode.ffn != FfnMode::Ann && !model.spiking) {
+    throw std::invalid_argument("the qcfs and snn modes need a model loaded with its spiking parameters");
+  }
+  if (mode.ffn == FfnMode::Snn && (mode.timesteps < 1 || mode.timesteps > kMaxTimesteps)) {
+    throw std::invalid_argument("timesteps must be in 1.." + std::to_string(kMaxTimesteps));
+  }
+}
+
 void forward(const Model& model, ThreadPool& pool, const ForwardArgs& args, float* logits) {
   checkArgs(model.config, args);
-  Runner(model, pool, args).run(logits);
+  checkMode(model, args.mode);
+  runPass(model, pool, args, logits);
 }
 
 std::vector<float> forwardSequences(const Model& model, ThreadPool& pool, const int32_t* ids, int64_t batch,
-                                    int64_t seqLen, bool lastOnly) {
+                                    int64_t seqLen, bool lastOnly, const RunMode& mode, RunStats* stats) {
   const ModelConfig& c = model.config;
   ForwardArgs args;
   args.ids = ids;
   args.batch = batch;
   args.seqLen = seqLen;
   args.lastOnly = lastOnly;
+  args.mode = mode;
+  args.stats = stats;
   checkArgs(c, args);
+  checkMode(model, mode);
   // Sequences run in groups of about kRowsPerPass tokens: enough rows to reuse each weight block
   // many times, few enough that activation memory stays small whatever the batch.
-  constexpr int64_t kRowsPerPass = 512;
-  const int64_t group = std::min(batch, std::max<int64_t>(1, kRowsPerPass / seqLen));
+  constexpr int64_t kRowsPerPass = 256;
+  // In snn mode each sequence brings T copies of its rows.
+  const int64_t group = std::min(batch, std::max<int64_t>(1, kRowsPerPass / (seqLen * mode.copies())));
   // Each layer's keys and values are only read by that layer, so one buffer serves them all.
-  FloatVector k(group * seqLen * c.kvDim()), v(k.size());
+  FloatVector k(group * mode.copies() * seqLen * c.kvDim()), v(k.size());
   const std::vector<KvView> kv(c.numLayers, KvView{k.data(), v.data(), seqLen});
   args.kv = kv.data();
   const int64_t rowsPerSequence = lastOnly ? 1 : seqLen;
@@ -204,7 +286,7 @@ std::vector<float> forwardSequences(const Model& model, ThreadPool& pool, const 
   for (int64_t b = 0; b < batch; b += group) {
     args.ids = ids + b * seqLen;
     args.batch = std::min(group, batch - b);
-    Runner(model, pool, args).run(logits.data() + b * rowsPerSequence * c.vocabSize);
+    runPass(model, pool, args, logits.data() + b * rowsPerSequence * c.vocabSize);
   }
   return logits;
 }

@@ -8,6 +8,8 @@
 #include <vector>
 
 #include "engine/model/model.h"
+#include "engine/runtime/spiking_mode.h"
+#include "engine/runtime/spiking_stats.h"
 #include "engine/threadpool.h"
 
 namespace fas {
@@ -17,11 +19,22 @@ struct Aborted : std::runtime_error {
   Aborted() : std::runtime_error("aborted") {}
 };
 
-// One layer's keys and values: [batch, capacity, kvDim] each.
+// One layer's keys and values: [sequences, capacity, kvDim] each. In snn mode every sequence runs
+// T times, one copy per timestep, so the cache holds batch * T sequences: timestep t of sequence b
+// at index b * T + t (attention at timestep t reads the keys and values of timestep t).
 struct KvView {
   float* k;
   float* v;
   int64_t capacity;
+};
+
+// Calibration (native/src/calibrate): copies one layer's FFN site input (the activation's input, or
+// LLaMA's gated product) as the site receives it: [batch * copies, seqLen, ffn], i.e. [batch, T,
+// seqLen, ffn] in snn mode. With stop, the pass ends after that layer and writes no logits.
+struct SiteCapture {
+  int64_t layer = 0;
+  float* input = nullptr;
+  bool stop = false;
 };
 
 struct ForwardArgs {
@@ -31,16 +44,25 @@ struct ForwardArgs {
   const KvView* kv = nullptr;   // one view per layer; the new keys/values are written at past..
   bool lastOnly = false;        // logits for the last position of each sequence only
   const std::atomic<bool>* abort = nullptr;  // polled between layers
+  RunMode mode;                 // ann, qcfs, or snn at T timesteps (needs model.spiking)
+  RunStats* stats = nullptr;    // when given, this pass's counts are added to it
+  const SiteCapture* capture = nullptr;  // calibration only
 };
 
-// Writes logits [batch, lastOnly ? 1 : seqLen, vocab]. Throws std::invalid_argument for bad ids or
-// a context longer than maxPositions, Aborted when abort was raised.
+// Writes logits [batch, lastOnly ? 1 : seqLen, vocab]; in snn mode the average over the T timesteps.
+// Throws std::invalid_argument for bad ids, a context longer than maxPositions or a mode the model
+// cannot run, Aborted when abort was raised.
 void forward(const Model& model, ThreadPool& pool, const ForwardArgs& args, float* logits);
 
 // Whole sequences from position 0, as model.forward in JS. Keys and values live in one scratch
 // buffer reused by every layer, and long batches run a few sequences at a time, so memory beyond
 // the weights stays small. Returns [batch, lastOnly ? 1 : seqLen, vocab].
 std::vector<float> forwardSequences(const Model& model, ThreadPool& pool, const int32_t* ids, int64_t batch,
-                                    int64_t seqLen, bool lastOnly);
+                                    int64_t seqLen, bool lastOnly, const RunMode& mode = {},
+                                    RunStats* stats = nullptr);
+
+// Throws std::invalid_argument when the model cannot run in this mode (no spiking parameters, T
+// out of range).
+void checkMode(const Model& model, const RunMode& mode);
 
 }  // namespace fas

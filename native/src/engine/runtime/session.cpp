@@ -1,5 +1,6 @@
 #include "engine/runtime/session.h"
 
+#include <algorithm>
 #include <stdexcept>
 #include <string>
 
@@ -7,8 +8,16 @@
 
 namespace fas {
 
-Session::Session(std::shared_ptr<const Model> model)
-    : model_(std::move(model)), k_(model_->config.numLayers), v_(model_->config.numLayers) {}
+Session::Session(std::shared_ptr<const Model> model, const RunMode& mode)
+    : model_(std::move(model)), mode_(mode), k_(model_->config.numLayers), v_(model_->config.numLayers) {
+  checkMode(*model_, mode_);
+  clearStats();
+}
+
+void Session::clearStats() {
+  stats_ = RunStats();
+  stats_.mode = mode_;
+}
 
 void Session::append(const int32_t* ids, int64_t n) {
   const ModelConfig& c = model_->config;
@@ -45,14 +54,9 @@ const std::vector<float>& Session::run(ThreadPool& pool, const std::atomic<bool>
     return logits_;
   }
   const ModelConfig& c = model_->config;
-  // Grow every layer's cache to the context length; vector growth is geometric, so appending one
-  // token at a time stays amortised O(1).
+  reserve(length);
   std::vector<KvView> kv(c.numLayers);
-  for (int64_t l = 0; l < c.numLayers; ++l) {
-    k_[l].resize(length * c.kvDim());
-    v_[l].resize(length * c.kvDim());
-    kv[l] = KvView{k_[l].data(), v_[l].data(), length};
-  }
+  for (int64_t l = 0; l < c.numLayers; ++l) kv[l] = KvView{k_[l].data(), v_[l].data(), capacity_};
   ForwardArgs args;
   args.ids = tokens_.data() + cached_;
   args.seqLen = length - cached_;
@@ -60,18 +64,42 @@ const std::vector<float>& Session::run(ThreadPool& pool, const std::atomic<bool>
   args.kv = kv.data();
   args.lastOnly = true;
   args.abort = abort;
+  args.mode = mode_;
+  args.stats = &stats_;
   logits_.resize(c.vocabSize);
   forward(*model_, pool, args, logits_.data());
   cached_ = length;
   return logits_;
 }
 
+// Grows every layer's cache to hold `length` positions per copy, doubling the capacity so that
+// appending one token at a time stays amortised O(1). Each copy's cached positions move to its new
+// place.
+void Session::reserve(int64_t length) {
+  if (length <= capacity_) return;
+  const ModelConfig& c = model_->config;
+  const int64_t capacity = std::min(std::max(length, 2 * capacity_), c.maxPositions);
+  const int64_t copies = mode_.copies(), kvDim = c.kvDim();
+  for (auto* cache : {&k_, &v_}) {
+    for (FloatVector& old : *cache) {
+      FloatVector grown(copies * capacity * kvDim);
+      for (int64_t t = 0; t < copies; ++t) {
+        std::copy_n(old.begin() + t * capacity_ * kvDim, cached_ * kvDim, grown.begin() + t * capacity * kvDim);
+      }
+      old.swap(grown);
+    }
+  }
+  capacity_ = capacity;
+}
+
 void Session::reset() {
   tokens_.clear();
   cached_ = 0;
+  capacity_ = 0;
   for (auto& k : k_) FloatVector().swap(k);
   for (auto& v : v_) FloatVector().swap(v);
   logits_.clear();
+  clearStats();
 }
 
 }  // namespace fas

@@ -1,5 +1,6 @@
 // A single-sequence conversation with a key/value cache, for generation. The context is every token
-// appended so far; the cache holds the first `cached` of them, the rest run at the next run().
+// appended so far; the cache holds the first `cached` of them, the rest run at the next run(). In
+// snn mode every token runs its T timesteps and the cache keeps one copy per timestep.
 #pragma once
 #include <atomic>
 #include <cstdint>
@@ -8,16 +9,23 @@
 
 #include "engine/aligned.h"
 #include "engine/model/model.h"
+#include "engine/runtime/spiking_mode.h"
+#include "engine/runtime/spiking_stats.h"
 #include "engine/threadpool.h"
 
 namespace fas {
 
 class Session {
  public:
-  explicit Session(std::shared_ptr<const Model> model);
+  // Throws std::invalid_argument when the model cannot run in `mode` (see checkMode).
+  explicit Session(std::shared_ptr<const Model> model, const RunMode& mode = {});
 
   const Model& model() const { return *model_; }
+  const RunMode& mode() const { return mode_; }
   const std::vector<int32_t>& tokens() const { return tokens_; }
+  // Counts of every run() since the last clearStats() (or reset()).
+  const RunStats& stats() const { return stats_; }
+  void clearStats();
 
   // Adds tokens to the context without running them. Throws std::invalid_argument for an id outside
   // the vocabulary or a context longer than maxPositions; the context is then unchanged.
@@ -30,11 +38,16 @@ class Session {
   void reset();
 
  private:
+  void reserve(int64_t length);
+
   std::shared_ptr<const Model> model_;
+  RunMode mode_;
   std::vector<int32_t> tokens_;
   int64_t cached_ = 0;
-  std::vector<FloatVector> k_, v_;  // per layer [capacity, kvDim]; grows with the context
-  std::vector<float> logits_;              // after tokens_[cached_ - 1]
+  int64_t capacity_ = 0;            // positions each cache copy has room for
+  std::vector<FloatVector> k_, v_;  // per layer [copies, capacity, kvDim]; grows with the context
+  std::vector<float> logits_;       // after tokens_[cached_ - 1]
+  RunStats stats_;
 };
 
 }  // namespace fas

@@ -1,5 +1,6 @@
 // The two sets of kernels the transformer is compiled with (see transformer.h):
-//   FastKernels  float, multithreaded: the engine's forward ops, train/ops backward ops, spiking QCFS.
+//   FastKernels  float, multithreaded: the engine's forward ops (linear layers excepted: they run on
+//                the backward's GEMM, see train/ops/linear.h), train/ops backward ops, spiking QCFS.
 //   RefKernels   double, plain loops: the references, so whole-model gradients can be checked by
 //                finite differences and the fast path compared against them.
 // Conventions: forward ops write their output; backward ops accumulate (+=) into every gradient,
@@ -13,7 +14,6 @@
 #include "engine/ops/attention.h"
 #include "engine/ops/elementwise.h"
 #include "engine/ops/embedding.h"
-#include "engine/ops/matmul.h"
 #include "engine/ops/norm.h"
 #include "engine/ops/rope.h"
 #include "engine/threadpool.h"
@@ -35,7 +35,7 @@ struct FastKernels {
 
   static void linear(P p, const float* x, const float* w, const float* b, float* y, int64_t n, int64_t in,
                      int64_t out) {
-    ops::linear(p, x, w, b, y, n, in, out);
+    linear_forward(p, x, w, b, y, n, in, out);
   }
   static void linearBackward(P p, const float* x, const float* w, const float* dy, float* dx, float* dw, float* db,
                              int64_t n, int64_t in, int64_t out) {
@@ -61,7 +61,9 @@ struct FastKernels {
     gelu_new_backward(p, x, dy, dx, n);
   }
   static void relu(P p, const float* x, float* y, int64_t n) { ops::relu(p, x, y, n); }
-  static void reluBackward(P p, const float* x, const float* dy, float* dx, int64_t n) { relu_backward(p, x, dy, dx, n); }
+  static void reluBackward(P p, const float* x, const float* dy, float* dx, int64_t n) {
+    relu_backward(p, x, dy, dx, n);
+  }
   static void siluMul(P p, const float* gate, const float* up, float* y, int64_t n) {
     ops::silu_mul(p, gate, up, y, n);
   }

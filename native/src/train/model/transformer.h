@@ -42,6 +42,7 @@ class Transformer {
   LossSum forward(ThreadPool& pool, const T* params, const TokenBatch& batch, bool useQcfs);
 
   // Adds the gradient of scale * (loss sum of the last forward) with respect to params into grads.
+  // Once per forward: it turns the kept logits into their gradient.
   void backward(ThreadPool& pool, const T* params, T* grads, T scale);
 
  private:
@@ -85,6 +86,7 @@ class Transformer {
   // The last forward's batch.
   int64_t batch_ = 0, seqLen_ = 0, rows_ = 0;
   bool useQcfs_ = false;
+  bool backwardPending_ = false;
   std::vector<int32_t> ids_, targets_;
   std::vector<int32_t> positions_, positionIds_, negatedPositions_;  // in the sequence, + offset, negated
   std::vector<uint8_t> mask_;

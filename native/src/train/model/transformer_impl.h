@@ -112,6 +112,7 @@ LossSum Transformer<K>::forward(ThreadPool& pool, const T* params, const TokenBa
   batch_ = b.batch;
   seqLen_ = b.seqLen;
   useQcfs_ = useQcfs;
+  backwardPending_ = true;
   ids_.assign(b.inputs, b.inputs + rows);
   targets_.assign(b.targets, b.targets + rows);
   mask_.assign(rows, 1);
@@ -123,10 +124,6 @@ LossSum Transformer<K>::forward(ThreadPool& pool, const T* params, const TokenBa
     positions_[r] = static_cast<int32_t>(r % b.seqLen);
     positionIds_[r] = static_cast<int32_t>(positions_[r] + config_.positionOffset);
     negatedPositions_[r] = -positions_[r];
-  }
-  // Masked targets are never read, but keep them valid ids for the kernels' sake.
-  for (int64_t r = 0; r < rows; ++r) {
-    if (!mask_[r]) targets_[r] = 0;
   }
 
   embedForward(pool, params);
@@ -255,7 +252,8 @@ void Transformer<K>::headForward(ThreadPool& pool, const T* params) {
 
 template <class K>
 void Transformer<K>::backward(ThreadPool& pool, const T* params, T* grads, T scale) {
-  if (rows_ == 0) throw std::logic_error("backward needs a forward pass first");
+  if (!backwardPending_) throw std::logic_error("backward runs once after each forward pass");
+  backwardPending_ = false;
   allocateGradients();
   // The logits are not needed any more: their buffer takes their gradient.
   K::crossEntropyBackward(pool, logits_.data(), targets_.data(), mask_.data(), scale, logits_.data(), rows_,
@@ -400,8 +398,8 @@ void Transformer<K>::embedBackward(ThreadPool& pool, const T* params, T* grads) 
   }
   if (o.projectIn >= 0) {
     std::fill(dwide_.begin(), dwide_.end(), T(0));
-    K::linearBackward(pool, words_.data(), params + o.projectIn, dx_.data(), dwide_.data(), grads + o.projectIn, nullptr, rows_,
-                      c.wordEmbedDim, c.hiddenSize);
+    K::linearBackward(pool, words_.data(), params + o.projectIn, dx_.data(), dwide_.data(), grads + o.projectIn,
+                      nullptr, rows_, c.wordEmbedDim, c.hiddenSize);
     K::embeddingBackward(pool, ids_.data(), dwide_.data(), grads + o.tokens, rows_, c.wordEmbedDim);
   } else {
     K::embeddingBackward(pool, ids_.data(), dx_.data(), grads + o.tokens, rows_, c.hiddenSize);

@@ -163,8 +163,8 @@ void attention_backward(ThreadPool& pool, const AttentionDims& d, const float* q
           std::fill(ds.begin(), ds.begin() + rows * keys, 0.0f);
           gemm_accumulate_serial(rows, keys, hd, GemmA{douti, qStride, 1}, GemmB{vb, 1, kvStride}, ds.data(), keys);
           softmaxBackwardRows(p.data(), ds.data(), rows, keys, scale);
-          gemm_accumulate_serial(rows, hd, keys, GemmA{ds.data(), keys, 1}, GemmB{kb, kvStride}, dq + qOffset + i0 * qStride,
-                                 qStride);
+          float* dqi = dq + qOffset + i0 * qStride;
+          gemm_accumulate_serial(rows, hd, keys, GemmA{ds.data(), keys, 1}, GemmB{kb, kvStride}, dqi, qStride);
           gemm_accumulate_serial(keys, hd, rows, GemmA{ds.data(), 1, keys}, GemmB{qi, qStride}, dkb, kvStride);
           gemm_accumulate_serial(keys, hd, rows, GemmA{p.data(), 1, keys}, GemmB{douti, qStride}, dvb, kvStride);
         }

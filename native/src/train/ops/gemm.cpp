@@ -86,10 +86,13 @@ void packB(const GemmB& b, int64_t p0, int64_t kc, int64_t n0, int64_t nc, float
       }
       continue;
     }
-    // Transposed B (a weight read as W^T): walk each column, whose p run along W's row.
-    for (int64_t j = 0; j < kNr; ++j) {
-      const float* src = b.data + p0 * b.rowStride + (n0 + jr + j) * b.colStride;
-      for (int64_t p = 0; p < kc; ++p) panel[p * kNr + j] = j < cols ? src[p * b.rowStride] : 0.0f;
+    // Transposed B (a weight read as W^T): each step of p gathers one float from each of the panel's
+    // columns; the columns' cache lines stay in L1 for the next 15 steps.
+    const float* src = b.data + p0 * b.rowStride + (n0 + jr) * b.colStride;
+    for (int64_t p = 0; p < kc; ++p) {
+      float* dst = panel + p * kNr;
+      for (int64_t j = 0; j < cols; ++j) dst[j] = src[p * b.rowStride + j * b.colStride];
+      std::fill(dst + cols, dst + kNr, 0.0f);
     }
   }
 }

@@ -1,0 +1,33 @@
+// The text a calibration run works on: `samples` sequences drawn (seeded) from the training side of
+// the data, which the neurons are fitted to, and held-out sequences for perplexity and KL.
+import { loadTokenDataset, TrainBatches, validationBatches, type Batch } from '../data/index.js';
+import type { TextTokenizer } from '../model/tokenizer.js';
+import type { CalibrateSettings } from './settings.js';
+
+export interface CalibrationData {
+  /** [samples, blockSize] token ids. */
+  ids: Int32Array;
+  samples: number;
+  /** Held-out batches (inputs and their next tokens); empty when the data has no held-out part. */
+  heldOut: Batch[];
+  notes: string[];
+}
+
+export async function loadCalibrationData(settings: CalibrateSettings, tokenizer: TextTokenizer): Promise<CalibrationData> {
+  const dataset = await loadTokenDataset({
+    path: settings.dataPath,
+    tokenizer: { encode: (text) => tokenizer.encode(text, { addSpecialTokens: false }), eosId: tokenizer.eosId },
+    blockSize: settings.blockSize,
+    validationFraction: settings.validationFraction,
+    seed: settings.seed,
+    maxBytes: settings.maxDataBytes,
+  });
+  const notes = [...dataset.notes];
+  const blocks = dataset.train.blockStarts.length;
+  const samples = Math.min(settings.samples, blocks);
+  if (samples < settings.samples) notes.push(`The data holds ${blocks} training sequences of ${settings.blockSize} tokens; calibrating on those instead of ${settings.samples}.`);
+  const ids = new TrainBatches(dataset, samples, { epoch: 0, index: 0, seed: settings.seed }).next().inputs;
+  const heldOut = [...validationBatches(dataset, settings.batchSize, settings.evalBlocks)];
+  if (heldOut.length === 0) notes.push('The data has no held-out part, so perplexity and KL are not measured; raise the validation fraction or add text.');
+  return { ids, samples, heldOut, notes };
+}

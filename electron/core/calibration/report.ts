@@ -1,0 +1,88 @@
+// What a calibration run reports: per layer, the align error (mean squared error between the
+// time-averaged spiking output and the QCFS teacher's output at the FFN site) before calibration,
+// after the coarse pass and after the fine pass; and held-out perplexity of the QCFS teacher and
+// the spiking model at T with the KL between their logits, at each stage.
+import { z } from 'zod';
+
+export const STAGES = ['before', 'coarse', 'fine'] as const;
+export type Stage = (typeof STAGES)[number];
+
+const layerSchema = z.object({
+  layer: z.number().int(),
+  /** The layer's QCFS threshold from stage 1. */
+  lambda: z.number(),
+  /** Align error of the uncalibrated model (theta = lambda, v0 = theta / 2 everywhere). */
+  before: z.number().nullable(),
+  coarse: z
+    .object({
+      theta: z.number(),
+      v0: z.number(),
+      loss: z.number(),
+      /** Loss of theta = lambda, v0 = theta / 2 for this layer, with the layers before it calibrated. */
+      startLoss: z.number(),
+      /** Loss of the GPT-2 reference code's theta = 0.6 lambda, v0 = 0.2 theta, likewise. */
+      referenceLoss: z.number(),
+    })
+    .nullable(),
+  /** Align error after each epoch of the fine pass; the last is the layer's result. */
+  fine: z.object({ losses: z.array(z.number()) }).nullable(),
+});
+
+const evaluationSchema = z.object({
+  qcfsPerplexity: z.number(),
+  snnPerplexity: z.number(),
+  /** Mean over the scored positions of KL(softmax(QCFS logits) || softmax(SNN logits)), in nats. */
+  kl: z.number(),
+  tokens: z.number().int(),
+});
+
+export const progressSchema = z.object({
+  layers: z.array(layerSchema),
+  /** Held-out measurements after each finished stage; absent without held-out data. */
+  evaluations: z.object({ before: evaluationSchema.optional(), coarse: evaluationSchema.optional(), fine: evaluationSchema.optional() }),
+});
+
+export type LayerCalibration = z.infer<typeof layerSchema>;
+export type Evaluation = z.infer<typeof evaluationSchema>;
+export type CalibrationProgress = z.infer<typeof progressSchema>;
+
+export interface CalibrationReport extends CalibrationProgress {
+  outDir: string;
+  timesteps: number;
+  level: 'layer' | 'neuron';
+  samples: number;
+  blockSize: number;
+  /** What was and was not optimised, in words. */
+  scope: string;
+}
+
+export const CALIBRATION_SCOPE =
+  'The coarse search and the fine gradient pass minimise the per-layer align losses only. The KL divergence ' +
+  "between the QCFS and spiking logits is measured, not back-propagated (that needs the training engine's backward " +
+  'through the whole network). The fine pass steps Adam on the surrogate gradient and keeps, for each neuron, ' +
+  'the best value it reached by the exact align loss on the calibration text.';
+
+/** The report as lines of text for the terminal. */
+export function formatReport(r: CalibrationReport): string {
+  const e = (x: number | null | undefined) => (x === null || x === undefined ? '      -' : x.toExponential(2).padStart(9));
+  const lines = [
+    `Wrote ${r.outDir}: ${r.level === 'neuron' ? 'per-neuron' : 'per-layer'} calibration at T = ${r.timesteps} on ${r.samples} sequences of ${r.blockSize} tokens.`,
+    '',
+    'Align error per layer (mean squared error against the QCFS teacher):',
+    'layer   lambda     before     coarse       fine   coarse theta, v0',
+  ];
+  for (const l of r.layers) {
+    const fine = l.fine?.losses.at(-1);
+    const tv = l.coarse ? `${l.coarse.theta.toFixed(3)}, ${l.coarse.v0.toFixed(3)}` : '-';
+    lines.push(`${String(l.layer).padStart(5)} ${l.lambda.toFixed(3).padStart(8)} ${e(l.before)}  ${e(l.coarse?.loss)}  ${e(fine)}   ${tv}`);
+  }
+  const evals = STAGES.flatMap((s) => (r.evaluations[s] ? [[s, r.evaluations[s]] as const] : []));
+  if (evals.length > 0) {
+    lines.push('', `Held-out perplexity (${evals[0]![1].tokens} tokens):`);
+    lines.push(`  QCFS teacher:                ${evals[0]![1].qcfsPerplexity.toFixed(3)}`);
+    const label = { before: 'before calibration', coarse: 'after the coarse pass', fine: 'after the fine pass' };
+    for (const [stage, v] of evals) lines.push(`  SNN at T=${r.timesteps}, ${label[stage].padEnd(22)} ${v.snnPerplexity.toFixed(3)}   KL ${v.kl.toExponential(3)}`);
+  }
+  lines.push('', r.scope);
+  return lines.join('\n');
+}

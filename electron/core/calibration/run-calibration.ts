@@ -1,0 +1,236 @@
+// FAS stage 2 as a job (fas-method.md section 4): the weights of a stage-1 folder stay frozen while
+// the IF neurons' thresholds and initial potentials are fitted, layer by layer, so that the spiking
+// model at T matches its QCFS teacher. Stages, each over every layer in order:
+//   before: the align error of the uncalibrated model;
+//   coarse: one (theta, v0) per layer, searched;
+//   fine:   (level 'neuron') per-neuron or per-(position, neuron) values by Adam on the surrogate gradient.
+// Held-out perplexity and KL are measured after each stage. A checkpoint after every layer lets a
+// cancelled or crashed run resume where it stopped; the finished folder replaces the output folder.
+import { join, resolve } from 'node:path';
+import type { NativeAddon, NativeCalibrator } from '../../../native/index.js';
+import type { JobContext } from '../jobs/types.js';
+import { JobCancelledError } from '../jobs/types.js';
+import { openModelFolder, type OpenedModelFolder } from '../model/folder.js';
+import { loadTokenizer } from '../model/tokenizer.js';
+import { readSpikingConfig, type SpikingConfig } from '../spiking/spiking-config.js';
+import { readSpikingWeights, type NeuronParams } from '../spiking/spiking-weights.js';
+import { writeDerivedModel } from '../training/model-writer.js';
+import { loadCalibrationData, type CalibrationData } from './calibration-data.js';
+import { loadCalibrationCheckpoint, saveCalibrationCheckpoint, type CalibrationState } from './checkpoint.js';
+import { CalibrationError } from './errors.js';
+import { readCanonicalTensors } from './frozen-weights.js';
+import { CALIBRATION_SCOPE, STAGES, type CalibrationProgress, type CalibrationReport, type Evaluation, type Stage } from './report.js';
+import { RESUME_INVARIANTS, type CalibrateSettings } from './settings.js';
+
+/** The engine entry point the job needs (the native addon; tests may wrap it). */
+export type CalibrationEngine = Pick<NativeAddon, 'createCalibrator'>;
+
+const CHECKPOINT_DIR = 'checkpoint';
+
+export async function runCalibration(settings: CalibrateSettings, ctx: JobContext, engine: CalibrationEngine): Promise<CalibrationReport> {
+  if (resolve(settings.outDir) === resolve(settings.modelDir)) {
+    throw new CalibrationError('The output folder must differ from the model folder: the stage-1 model is never overwritten.');
+  }
+  const source = await openModelFolder(settings.modelDir);
+  const spiking = await stageOneConfig(source);
+  const { numLayers, ffnSize } = source.spec;
+  if (settings.blockSize > source.spec.maxPositions) {
+    throw new CalibrationError(`The block size ${settings.blockSize} is longer than the model's context (${source.spec.maxPositions} positions).`);
+  }
+  const { lambdas } = await readSpikingWeights(source.dir, numLayers, ffnSize, false);
+  const checkpointDir = join(settings.outDir, CHECKPOINT_DIR);
+  const resumed = settings.resume ? await loadResumable(checkpointDir, settings, numLayers, ffnSize) : null;
+
+  ctx.progress({ fraction: null, message: 'Reading and tokenising the data' });
+  const data = await loadCalibrationData(settings, await loadTokenizer(source.tokenizerFiles, source.config));
+  for (const note of data.notes) ctx.log(note);
+
+  ctx.progress({ fraction: null, message: 'Loading the model' });
+  const calibrator = await engine.createCalibrator(source.spec, { levels: spiking.L, lambdas, signed: spiking.signed, timesteps: settings.timesteps });
+  const onAbort = () => calibrator.abort();
+  ctx.signal.addEventListener('abort', onAbort);
+  try {
+    calibrator.setData(data.ids, data.samples, settings.blockSize, settings.batchSize);
+    const progress: CalibrationProgress = resumed?.state.progress ?? {
+      layers: Array.from(lambdas, (lambda, layer) => ({ layer, lambda, before: null, coarse: null, fine: null })),
+      evaluations: {},
+    };
+    if (resumed) {
+      resumed.weights.neurons!.forEach((values, layer) => calibrator.setNeurons(layer, values));
+      ctx.log(resumed.state.stage === 'done' ? 'Every stage was already done; writing the model.' : `Resumed at the ${resumed.state.stage} stage, layer ${resumed.state.layer}.`);
+    }
+    const run = new StageRunner(calibrator, settings, ctx, data, progress, numLayers);
+    const save = (stage: CalibrationState['stage'], layer: number) =>
+      saveCalibrationCheckpoint(checkpointDir, { stage, layer, settings: settings as unknown as Record<string, unknown>, progress }, { lambdas, neurons: neuronsOf(calibrator, numLayers) });
+
+    const stages: readonly Stage[] = settings.level === 'neuron' ? STAGES : ['before', 'coarse'];
+    const from = resumed?.state ?? { stage: 'before' as const, layer: 0 };
+    for (const [i, stage] of stages.entries()) {
+      if (from.stage === 'done' || i < stages.indexOf(from.stage as Stage)) continue;
+      for (let layer = stage === from.stage ? from.layer : 0; layer < numLayers; layer++) {
+        await run.layer(stage, layer);
+        await save(stage, layer + 1);
+        if (ctx.signal.aborted) throw new JobCancelledError();
+      }
+      if (data.heldOut.length > 0 && !progress.evaluations[stage]) progress.evaluations[stage] = await run.evaluate(stage);
+      await save(stages[i + 1] ?? 'done', 0);
+    }
+
+    ctx.progress({ fraction: 1, message: 'Writing the calibrated model' });
+    const tensors = await readCanonicalTensors(source);
+    await writeDerivedModel(settings.outDir, {
+      source,
+      read: (name) => tensors.get(name) ?? missing(name),
+      spiking: {
+        config: { L: spiking.L, T: settings.timesteps, neuron: 'if-soft-reset', signed: spiking.signed, site: 'ffn_act', calibration: settings.level },
+        weights: { lambdas, neurons: neuronsOf(calibrator, numLayers) },
+      },
+    });
+    return {
+      ...progress,
+      outDir: settings.outDir,
+      timesteps: settings.timesteps,
+      level: settings.level,
+      samples: data.samples,
+      blockSize: settings.blockSize,
+      scope: CALIBRATION_SCOPE,
+    };
+  } catch (err) {
+    if (ctx.signal.aborted) throw new JobCancelledError();
+    throw err;
+  } finally {
+    ctx.signal.removeEventListener('abort', onAbort);
+    calibrator.dispose();
+  }
+}
+
+/** Runs one stage on one layer, records the result and reports progress with an estimate of the time left. */
+class StageRunner {
+  private readonly started = Date.now();
+  private readonly total: number;
+  private done: number;
+  private doneAtStart: number;
+
+  constructor(
+    private readonly calibrator: NativeCalibrator,
+    private readonly settings: CalibrateSettings,
+    private readonly ctx: JobContext,
+    private readonly data: CalibrationData,
+    private readonly progress: CalibrationProgress,
+    private readonly layers: number,
+  ) {
+    this.total = this.layers * (this.cost('before') + this.cost('coarse') + this.cost('fine')) + 3;
+    this.done = this.doneAtStart = this.workDone();
+  }
+
+  async layer(stage: Stage, layer: number): Promise<void> {
+    const row = this.progress.layers[layer]!;
+    const of = `layer ${layer + 1} of ${this.layers}`;
+    this.report(`${stageName[stage]}, ${of}`, layer, null);
+    let loss: number;
+    if (stage === 'before') {
+      loss = row.before = await this.calibrator.alignLoss(layer);
+      this.done += this.cost(stage);
+    } else if (stage === 'coarse') {
+      const r = await this.calibrator.coarse(layer);
+      row.coarse = { theta: r.theta, v0: r.v0, loss: r.loss, startLoss: r.startLoss, referenceLoss: r.referenceLoss };
+      loss = r.loss;
+      this.done += this.cost(stage);
+    } else {
+      // A layer's fine pass is saved whole: cancelled half way, it starts again on resume.
+      await this.calibrator.startFine(layer, { positions: this.positions(), lr: this.settings.lr });
+      this.done += 1;
+      const losses: number[] = [];
+      for (let epoch = 1; epoch <= this.settings.epochs; epoch++) {
+        if (this.ctx.signal.aborted) throw new JobCancelledError();
+        losses.push((await this.calibrator.fineEpoch(layer)).loss);
+        this.done += 1;
+        if (epoch < this.settings.epochs) this.report(`${stageName.fine}, ${of}, epoch ${epoch} of ${this.settings.epochs}`, layer, losses.at(-1)!);
+      }
+      row.fine = { losses };
+      loss = losses.at(-1)!;
+    }
+    this.report(`${stageName[stage]}, ${of} done`, layer, loss);
+  }
+
+  async evaluate(stage: Stage): Promise<Evaluation> {
+    this.report(`Measuring held-out perplexity and KL ${stage === 'before' ? 'before calibration' : `after the ${stage} pass`}`, null, null);
+    let teacher = 0;
+    let student = 0;
+    let kl = 0;
+    let tokens = 0;
+    for (const batch of this.data.heldOut) {
+      const r = await this.calibrator.evaluate(batch.inputs, batch.targets, batch.size, this.settings.blockSize);
+      teacher += r.teacherNll;
+      student += r.studentNll;
+      kl += r.kl;
+      tokens += r.tokens;
+    }
+    this.done += 1;
+    return { qcfsPerplexity: Math.exp(teacher / tokens), snnPerplexity: Math.exp(student / tokens), kl: kl / tokens, tokens };
+  }
+
+  /** Per (position, neuron) rows for the first maxPositions positions, and one row shared by every later one. */
+  private positions(): number {
+    const max = this.settings.maxPositions;
+    return max === undefined ? 0 : Math.min(max + 1, this.settings.blockSize);
+  }
+
+  /** Relative cost of one layer of a stage: one visit of the calibration set is 1. */
+  private cost(stage: Stage): number {
+    if (stage === 'fine') return this.settings.level === 'neuron' ? 1 + this.settings.epochs : 0;
+    return stage === 'coarse' ? 2 : 1;
+  }
+
+  private workDone(): number {
+    let units = 0;
+    for (const row of this.progress.layers) {
+      if (row.before !== null) units += this.cost('before');
+      if (row.coarse !== null) units += this.cost('coarse');
+      if (row.fine !== null) units += this.cost('fine');
+    }
+    return units + STAGES.filter((s) => this.progress.evaluations[s]).length;
+  }
+
+  private report(message: string, layer: number | null, loss: number | null): void {
+    const fraction = Math.min(1, this.done / this.total);
+    const metrics: Record<string, number> = {};
+    const seconds = (Date.now() - this.started) / 1000;
+    const rate = (this.done - this.doneAtStart) / Math.max(seconds, 1e-3);
+    if (this.done > this.doneAtStart) metrics.etaSeconds = Math.round((this.total - this.done) / rate);
+    if (layer !== null) metrics.layer = layer;
+    if (loss !== null) metrics.alignLoss = loss;
+    this.ctx.progress({ fraction, message, metrics });
+  }
+}
+
+const stageName: Record<Stage, string> = { before: 'Measuring the uncalibrated model', coarse: 'Coarse pass', fine: 'Fine pass' };
+
+async function stageOneConfig(source: OpenedModelFolder): Promise<SpikingConfig> {
+  const config = await readSpikingConfig(source.dir);
+  if (!config) {
+    throw new CalibrationError(`${source.dir} is not a converted model (it has no spiking_config.json). Run stage 1 first: fas finetune.`);
+  }
+  if (config.calibration !== 'none') {
+    throw new CalibrationError(`${source.dir} is already calibrated (per ${config.calibration}). Calibrate the stage-1 folder it came from instead.`);
+  }
+  return config;
+}
+
+async function loadResumable(checkpointDir: string, settings: CalibrateSettings, numLayers: number, ffnSize: number) {
+  const loaded = await loadCalibrationCheckpoint(checkpointDir, numLayers, ffnSize);
+  if (!loaded) throw new CalibrationError(`There is no calibration checkpoint to resume in ${checkpointDir}. Start without resuming.`);
+  const changed = RESUME_INVARIANTS.filter((key) => JSON.stringify(loaded.state.settings[key]) !== JSON.stringify(settings[key]));
+  if (changed.length > 0) {
+    throw new CalibrationError(`The checkpoint was made with different settings (${changed.join(', ')}); resume with the same ones, or start again.`);
+  }
+  return loaded;
+}
+
+function neuronsOf(calibrator: NativeCalibrator, layers: number): NeuronParams[] {
+  return Array.from({ length: layers }, (_, layer) => calibrator.getNeurons(layer));
+}
+
+function missing(name: string): never {
+  throw new CalibrationError(`The model folder has no tensor "${name}" to copy into the calibrated model.`);
+}

@@ -1,0 +1,53 @@
+// Settings of a calibration run (FAS stage 2, `fas calibrate`), with their defaults.
+import { z } from 'zod';
+
+export const calibrateSettings = z
+  .object({
+    /** A stage-1 folder: spiking_config.json with calibration "none". */
+    modelDir: z.string().min(1),
+    dataPath: z.string().min(1),
+    outDir: z.string().min(1),
+    /** Timesteps T of the spiking model being calibrated. */
+    timesteps: z.number().int().min(1).max(1024).default(8),
+    /** 'layer': the coarse pass only (one threshold and v0 per layer); 'neuron': then the fine pass. */
+    level: z.enum(['layer', 'neuron']).default('neuron'),
+    /** Calibration sequences, drawn from the training side of the data. */
+    samples: z.number().int().min(1).max(100_000).default(32),
+    blockSize: z.number().int().min(2).max(1_000_000).default(128),
+    /** Sequences captured together, and per Adam step in the fine pass. */
+    batchSize: z.number().int().min(1).max(4096).default(4),
+    /** Fine pass: epochs over the calibration sequences, per layer. */
+    epochs: z.number().int().min(1).max(1000).default(4),
+    /** Fine pass: Adam's learning rate (about 3e-3 in FAS). */
+    lr: z.number().positive().max(1).default(3e-3),
+    seed: z.number().int().min(0).default(1),
+    /** Fine pass: one value per (position, neuron) for positions below this, the last row beyond. */
+    maxPositions: z.number().int().min(1).optional(),
+    /** Share of the data held out for the perplexity and KL measurements. */
+    validationFraction: z.number().min(0).max(0.5).default(0.1),
+    /** Most held-out sequences measured at each evaluation. */
+    evalBlocks: z.number().int().min(1).default(32),
+    maxDataBytes: z.number().int().positive().optional(),
+    resume: z.boolean().default(false),
+  })
+  .refine((s) => s.maxPositions === undefined || s.level === 'neuron', {
+    message: 'maxPositions (per-position values) needs level "neuron"',
+    path: ['maxPositions'],
+  });
+
+export type CalibrateSettings = z.infer<typeof calibrateSettings>;
+
+/** Settings that must match when a run resumes: they decide what the saved layers were fitted to. */
+export const RESUME_INVARIANTS = [
+  'modelDir',
+  'dataPath',
+  'timesteps',
+  'level',
+  'samples',
+  'blockSize',
+  'batchSize',
+  'seed',
+  'maxPositions',
+  'validationFraction',
+  'maxDataBytes',
+] as const;

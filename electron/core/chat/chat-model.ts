@@ -1,0 +1,119 @@
+// A model loaded for chatting: its prompt format and one generation session whose key/value cache
+// carries over from reply to reply. When the next prompt extends what the session already holds
+// (the usual case: the previous prompt, the reply, then the new message), only the new tokens run;
+// otherwise the session starts over.
+import type { ChatMode } from '../../api/contract.js';
+import type { NativeSession } from '../../../native/index.js';
+import { loadModel, type LoadedModel } from '../inference/loaded-model.js';
+import { folderPromptFormat } from './chat-template.js';
+import type { PromptFormat, PromptMessage } from './prompt-format.js';
+import { streamReply, type ReplyOptions, type ReplyRun } from './stream-reply.js';
+
+export class PromptTooLongError extends Error {
+  constructor(
+    readonly tokens: number,
+    readonly limit: number,
+  ) {
+    super(
+      `This conversation is ${tokens.toLocaleString('en')} tokens long, but the model reads at most ${limit.toLocaleString('en')} ` +
+        'tokens at once, its reply included. Start a new conversation, or shorten the system prompt or the message.',
+    );
+    this.name = 'PromptTooLongError';
+  }
+}
+
+export type Sampling = Omit<ReplyOptions, 'stopStrings' | 'stopIds'>;
+
+export interface ModelReply extends ReplyRun {
+  /** Prompt tokens run for this reply. */
+  promptTokens: number;
+  /** Prompt tokens the session already held from the previous reply. */
+  cachedTokens: number;
+  /** The reply ended because the context was full. */
+  contextFull: boolean;
+}
+
+export class ChatModel {
+  private readonly session: NativeSession;
+  /** Every token the session's context holds. */
+  private context: number[] = [];
+  /** Replies run one at a time on the one session. */
+  private queue: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    private readonly loaded: LoadedModel,
+    readonly format: PromptFormat,
+    /** Why the model's own chat template is not used; null when nothing needs saying. */
+    readonly formatNote: string | null,
+  ) {
+    this.session = loaded.engine.createSession();
+  }
+
+  get contextLength(): number {
+    return this.loaded.folder.spec.maxPositions;
+  }
+
+  /** The prompt's token ids; throws PromptTooLongError when it leaves no room for a reply. */
+  promptIds(system: string, messages: readonly PromptMessage[], continueLast: boolean): number[] {
+    const text = this.format.render(system, messages, continueLast);
+    const ids = this.loaded.tokenizer.encode(text, { addSpecialTokens: this.format.addSpecialTokens });
+    if (ids.length >= this.contextLength) throw new PromptTooLongError(ids.length, this.contextLength);
+    return ids;
+  }
+
+  /**
+   * Generates a reply to the prompt, after any reply still running on this model. A new reply's text
+   * starts at its first visible character (the plain format's "Assistant:" is followed by a space);
+   * a continued one keeps its leading space.
+   */
+  reply(ids: readonly number[], sampling: Sampling, onText: (text: string) => void, signal: AbortSignal, continuing = false): Promise<ModelReply> {
+    const run = this.queue.then(() => this.run(ids, sampling, onText, signal, continuing));
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  private async run(ids: readonly number[], sampling: Sampling, onText: (text: string) => void, signal: AbortSignal, continuing: boolean): Promise<ModelReply> {
+    const cached = startsWith(ids, this.context) ? this.context.length : 0;
+    if (cached === 0 && this.context.length > 0) this.session.reset();
+    this.context = [];
+    const promptIds = ids.slice(cached);
+    let started = continuing;
+    const show = (piece: string) => {
+      const text = started ? piece : piece.trimStart();
+      started ||= text !== '';
+      if (text) onText(text);
+    };
+    const options: ReplyOptions = { ...sampling, stopStrings: this.format.stopStrings, stopIds: this.format.stopIds };
+    const run = await streamReply(this.session, this.loaded.tokenizer, promptIds, options, show, signal).catch((err: unknown) => {
+      this.session.reset();
+      throw err;
+    });
+    this.context = [...ids, ...run.ids];
+    const contextFull = run.stopReason === 'length' && this.context.length >= this.contextLength;
+    return { ...run, promptTokens: promptIds.length, cachedTokens: cached, contextFull };
+  }
+
+  dispose(): void {
+    this.loaded.engine.dispose();
+  }
+}
+
+/** `ids` starts with all of `prefix`. */
+function startsWith(ids: readonly number[], prefix: readonly number[]): boolean {
+  return prefix.length <= ids.length && prefix.every((id, i) => ids[i] === id);
+}
+
+/** Loads a model folder for chatting in the given mode. */
+export async function openChatModel(dir: string, mode: ChatMode): Promise<ChatModel> {
+  const loaded = await loadForMode(dir, mode);
+  const { format, note } = await folderPromptFormat(loaded.folder, loaded.tokenizer);
+  return new ChatModel(loaded, format, note);
+}
+
+/** The one place a chat mode becomes an engine: a spiking mode (with its timestep count T) is another case here. */
+function loadForMode(dir: string, mode: ChatMode): Promise<LoadedModel> {
+  switch (mode.kind) {
+    case 'ann':
+      return loadModel(dir);
+  }
+}

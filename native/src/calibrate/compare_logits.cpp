@@ -1,0 +1,47 @@
+#include "calibrate/compare_logits.h"
+
+#include <algorithm>
+#include <cmath>
+#include <vector>
+
+namespace fas::calibrate {
+
+namespace {
+
+// log of sum exp(row), computed stably.
+double logSumExp(const float* row, int64_t vocab) {
+  const float max = *std::max_element(row, row + vocab);
+  double sum = 0.0;
+  for (int64_t v = 0; v < vocab; ++v) sum += std::exp(double(row[v]) - max);
+  return max + std::log(sum);
+}
+
+}  // namespace
+
+LogitsComparison compareLogits(ThreadPool& pool, const float* teacher, const float* student, const int32_t* targets,
+                               int64_t rows, int64_t vocab) {
+  std::vector<LogitsComparison> partial(pool.size());
+  pool.run([&](int ith, int nth) {
+    const Range r = splitRange(rows, ith, nth);
+    LogitsComparison& out = partial[ith];
+    for (int64_t i = r.begin; i < r.end; ++i) {
+      const float* t = teacher + i * vocab;
+      const float* s = student + i * vocab;
+      const double lt = logSumExp(t, vocab), ls = logSumExp(s, vocab);
+      double kl = 0.0;
+      for (int64_t v = 0; v < vocab; ++v) {
+        const double logP = t[v] - lt, logQ = s[v] - ls;
+        kl += std::exp(logP) * (logP - logQ);
+      }
+      out.teacherNll += lt - t[targets[i]];
+      out.studentNll += ls - s[targets[i]];
+      out.kl += std::max(kl, 0.0);  // rounding can leave a tiny negative
+      ++out.tokens;
+    }
+  });
+  LogitsComparison total;
+  for (const LogitsComparison& p : partial) total.add(p);
+  return total;
+}
+
+}  // namespace fas::calibrate

@@ -1,0 +1,27 @@
+// The teacher's (QCFS) and the student's (spiking) logits on the same positions: each one's
+// negative log-likelihood of the targets (for perplexity) and the logits loss of fas-method.md
+// section 4, KL(softmax(teacher) || softmax(student)), summed over positions.
+#pragma once
+#include <cstdint>
+
+#include "engine/threadpool.h"
+
+namespace fas::calibrate {
+
+struct LogitsComparison {
+  double teacherNll = 0.0, studentNll = 0.0, kl = 0.0;
+  int64_t tokens = 0;
+
+  void add(const LogitsComparison& o) {
+    teacherNll += o.teacherNll;
+    studentNll += o.studentNll;
+    kl += o.kl;
+    tokens += o.tokens;
+  }
+};
+
+// teacher and student are [rows, vocab]; targets [rows].
+LogitsComparison compareLogits(ThreadPool& pool, const float* teacher, const float* student, const int32_t* targets,
+                               int64_t rows, int64_t vocab);
+
+}  // namespace fas::calibrate

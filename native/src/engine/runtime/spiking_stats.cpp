@@ -1,0 +1,68 @@
+#include "engine/runtime/spiking_stats.h"
+
+namespace fas {
+
+const char* const kOpCountScope =
+    "MACs (4.6 pJ each): every linear layer (attention q, k, v and o; FFN up and gate; the down projection in "
+    "ann and qcfs modes; project_in where the model has one) and the attention products q.k and softmax.v, "
+    "each once per timestep in snn mode (T times); the vocabulary head (and project_out) once per scored "
+    "position, in snn mode on the time-averaged features, which equals averaging the logits. ACs (0.9 pJ "
+    "each): spikes x fan-out (hidden size) of the spike-driven down projection, whichever CPU kernel ran it. "
+    "Not counted: biases, norms, softmax, rotary embeddings, residual additions, activations and QCFS, "
+    "embedding lookups, and the IF neuron updates (T per FFN neuron and position). Only the down projection "
+    "is spike-driven: every other op stays dense and runs T times, so at T > 1 the spiking model costs more "
+    "energy than the ANN unless that projection's saving outweighs the repetition.";
+
+namespace {
+
+void addInto(std::vector<int64_t>& into, const std::vector<int64_t>& from) {
+  if (into.empty()) into.assign(from.size(), 0);
+  for (size_t i = 0; i < from.size(); ++i) into[i] += from[i];
+}
+
+}  // namespace
+
+void RunStats::add(const RunStats& o) {
+  mode = o.mode;
+  tokens += o.tokens;
+  ops += o.ops;
+  annOps += o.annOps;
+  addInto(spikes, o.spikes);
+  if (neuronSpikes.empty()) neuronSpikes.resize(o.neuronSpikes.size());
+  for (size_t l = 0; l < o.neuronSpikes.size(); ++l) addInto(neuronSpikes[l], o.neuronSpikes[l]);
+  eventCalls += o.eventCalls;
+  denseCalls += o.denseCalls;
+  gpuCalls += o.gpuCalls;
+  if (!o.gpuNote.empty()) gpuNote = o.gpuNote;
+}
+
+double RunStats::firingRate(int64_t layer, int64_t ffnSize) const {
+  const double slots = double(tokens) * mode.copies() * double(ffnSize);
+  return slots > 0 && layer < int64_t(spikes.size()) ? double(spikes[layer]) / slots : 0.0;
+}
+
+double RunStats::neuronFiringRate(int64_t layer, int64_t neuron) const {
+  const double slots = double(tokens) * mode.copies();
+  return slots > 0 ? double(neuronSpikes[layer][neuron]) / slots : 0.0;
+}
+
+spiking::OpCounts forwardMacs(const ModelConfig& c, int64_t batch, int64_t seqLen, int64_t past, bool lastOnly,
+                              int timesteps, bool spikingDown) {
+  const double h = double(c.hiddenSize), f = double(c.ffnSize), q = double(c.qDim()), kv = double(c.kvDim());
+  const double e = double(c.wordEmbedDim);
+  const bool projected = c.wordEmbedDim != c.hiddenSize;
+  // Per position, per timestep: the layers' linears, plus project_in.
+  double linears = h * q + 2 * h * kv + q * h + (c.activation == Activation::SiluGated ? 2 : 1) * h * f;
+  if (!spikingDown) linears += f * h;
+  const double perPosition = double(c.numLayers) * linears + (projected ? e * h : 0.0);
+  double total = perPosition * double(seqLen);
+  // Attention at position p reads p + 1 keys: q.k and softmax.v, qDim MACs per key each.
+  const double keys = double(seqLen) * double(past) + double(seqLen) * double(seqLen + 1) / 2;
+  total += double(c.numLayers) * 2 * q * keys;
+  total *= double(timesteps);
+  const double scored = lastOnly ? 1.0 : double(seqLen);
+  total += scored * ((projected ? h * e : 0.0) + e * double(c.vocabSize));
+  return {total * double(batch), 0.0};
+}
+
+}  // namespace fas

@@ -1,0 +1,176 @@
+import { mkdtempSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Browser, Locator, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { writeChatModel } from '../unit/chat/helpers.js';
+import { ARTIFACTS, launchBrowser } from './browser.js';
+import { startTestApp, watchErrors, type TestApp } from './test-app.js';
+
+/** Sets a sampling field the way a person does: type, then leave the field. */
+async function setField(page: Page, label: string, value: string): Promise<void> {
+  const field = page.getByLabel(label, { exact: true });
+  await field.fill(value);
+  await field.press('Tab');
+}
+
+const replyText = (page: Page): Locator => page.getByTestId('message-assistant').last().getByTestId('message-text');
+const replyStats = (page: Page): Locator => page.getByTestId('message-assistant').last().getByTestId('reply-stats');
+
+describe('Chat page', () => {
+  let app: TestApp;
+  let browser: Browser;
+  const models = mkdtempSync(join(tmpdir(), 'fas-e2e-chat-'));
+
+  beforeAll(async () => {
+    [app, browser] = await Promise.all([startTestApp(), launchBrowser()]);
+    // Long contexts: greedy, without a repetition penalty, the tiny model writes on for seconds.
+    for (const [name, seed] of [['tiny-chat', 1], ['tiny-other', 2]] as const) {
+      await app.core.library.open(await writeChatModel(join(models, name), { contextLength: 8192, seed }));
+    }
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await app?.core.chats.close();
+    await app?.close();
+  });
+
+  it('streams a reply, stops it, regenerates and continues it, and keeps the conversation across a reload', async () => {
+    const page = await browser.newPage({ viewport: { width: 1100, height: 900 } });
+    const errors = watchErrors(page);
+    await page.goto(`${app.server.url}#/chat`);
+    await page.getByRole('heading', { name: 'Start a conversation' }).waitFor();
+    await page.getByRole('button', { name: 'New conversation' }).click();
+    const message = page.getByRole('textbox', { name: 'Message' });
+    await expect.poll(() => message.evaluate((m) => m === document.activeElement)).toBe(true);
+
+    await page.getByText('Advanced: sampling').click();
+    await setField(page, 'Temperature', '0');
+    await setField(page, 'Repetition penalty', '1');
+    await setField(page, 'Max tokens per reply', '8000');
+
+    await message.fill('Hi');
+    await message.press('Enter');
+    await expect.poll(() => message.inputValue()).toBe('');
+    await page.getByTestId('message-user').getByText('Hi').waitFor();
+    // The reply grows while it streams.
+    const length = async () => (await replyText(page).textContent())!.length;
+    const tokens = async () => Number((await replyStats(page).textContent())!.match(/([\d,]+) tokens? ·/)![1]!.replace(/,/g, ''));
+    await expect.poll(length, { timeout: 20_000 }).toBeGreaterThan(0);
+    const early = await length();
+    await expect.poll(length, { timeout: 20_000 }).toBeGreaterThan(early + 20);
+    await page.screenshot({ path: `${ARTIFACTS}chat-streaming.png` });
+    expect(await page.getByTestId('message-assistant').last().getAttribute('aria-busy')).toBe('true');
+
+    await page.getByRole('button', { name: 'Stop' }).click();
+    await expect.poll(() => replyStats(page).textContent(), { timeout: 10_000 }).toMatch(/^Stopped\.\s*[\d,]+ tokens · [\d.]+ tokens\/s · first token after [\d.]+ s/);
+    const stopped = (await replyText(page).textContent())!;
+    await new Promise((r) => setTimeout(r, 300));
+    expect(await replyText(page).textContent()).toBe(stopped);
+    expect(await tokens()).toBeLessThan(8000);
+    expect(await page.getByRole('button', { name: 'Stop' }).count()).toBe(0);
+    await expect.poll(() => message.evaluate((m) => m === document.activeElement)).toBe(true);
+
+    await page.screenshot({ path: `${ARTIFACTS}chat-stopped.png` });
+
+    // A short, sampled reply, with a system prompt, replaces the stopped one.
+    await page.getByLabel('System prompt').fill('Answer briefly.');
+    await setField(page, 'Max tokens per reply', '24');
+    await setField(page, 'Temperature', '0.9');
+    await page.getByRole('button', { name: 'Regenerate' }).click();
+    await expect.poll(() => replyStats(page).textContent(), { timeout: 20_000 }).not.toMatch(/^Stopped\./);
+    expect(await page.getByTestId('message-assistant').count()).toBe(1);
+    // Both settings changed in quick succession apply: at most 24 tokens.
+    expect(await tokens()).toBeLessThanOrEqual(24);
+    const regenerated = (await replyText(page).textContent())!;
+    expect(regenerated).not.toBe(stopped);
+
+    await page.getByRole('button', { name: 'Continue' }).click();
+    await expect.poll(length, { timeout: 20_000 }).toBeGreaterThan(regenerated.length);
+    await replyStats(page).waitFor();
+    expect((await replyText(page).textContent())!.startsWith(regenerated)).toBe(true);
+    expect(await tokens()).toBeLessThanOrEqual(48);
+
+    await page.getByRole('button', { name: 'Rename' }).click();
+    await page.getByLabel('New name').fill('Tiny talk');
+    await page.keyboard.press('Enter');
+    await expect(page.getByTestId('conversation-title').textContent()).resolves.toBe('Tiny talk');
+    await page.getByTestId('conversation-list').getByText('Tiny talk').waitFor();
+
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Export Markdown' }).click()]);
+    expect(download.suggestedFilename()).toBe('Tiny-talk.md');
+    const markdown = await readFile((await download.path())!, 'utf8');
+    expect(markdown).toContain('# Tiny talk\n\n- Model: tiny-chat\n');
+    expect(markdown).toContain('## System prompt\n\nAnswer briefly.\n\n## User\n\nHi\n\n## Assistant (tiny-chat)\n');
+
+    expect(errors).toEqual([]);
+    // A message longer than the model's context is refused in words, and stays in the box.
+    await message.fill('x'.repeat(9000));
+    await message.press('Enter');
+    await expect(page.getByTestId('error-box').getByRole('alert').textContent()).resolves.toMatch(
+      /^This conversation is 9,\d{3} tokens long, but the model reads at most 8,192 tokens at once, its reply included\./,
+    );
+    expect((await message.inputValue()).length).toBe(9000);
+    await message.fill('');
+
+    const shown = await replyText(page).textContent();
+    await page.reload();
+    await expect(page.getByTestId('conversation-title').textContent()).resolves.toBe('Tiny talk');
+    expect(await page.getByTestId('message-user').getByTestId('message-text').textContent()).toBe('Hi');
+    expect(await replyText(page).textContent()).toBe(shown);
+    expect(await page.getByLabel('System prompt').inputValue()).toBe('Answer briefly.');
+    await page.getByTestId('conversation-list').getByRole('button', { name: /Tiny talk/ }).waitFor();
+    expect(await page.getByTestId('conversation-list').getByRole('button', { name: /Tiny talk/ }).getAttribute('aria-current')).toBe('true');
+    await page.screenshot({ path: `${ARTIFACTS}chat-after-reload.png`, fullPage: true });
+    // Chromium logs the refused message's 400 response; nothing else went wrong.
+    expect(errors).toEqual(['Failed to load resource: the server responded with a status of 400 (Bad Request)']);
+    await page.close();
+  }, 90_000);
+
+  it('sends the same message to two models side by side and streams both', async () => {
+    const page = await browser.newPage({ viewport: { width: 1100, height: 900 } });
+    const errors = watchErrors(page);
+    await page.goto(`${app.server.url}#/chat/compare`);
+    await page.getByLabel('Left model').selectOption({ label: 'tiny-chat (Original)' });
+    await page.getByLabel('Right model').selectOption({ label: 'tiny-other (Original)' });
+    await page.getByRole('button', { name: 'Start comparing' }).click();
+    await page.getByRole('heading', { name: 'Left: tiny-chat' }).waitFor();
+    await page.getByText('Advanced: sampling').click();
+    await setField(page, 'Max tokens per reply', '30');
+    const message = page.getByRole('textbox', { name: 'Message' });
+    await message.fill('Hello, both of you');
+    await message.press('Enter');
+    const columns = page.getByTestId('compare-column');
+    for (const i of [0, 1]) {
+      await columns.nth(i).getByTestId('reply-stats').waitFor({ timeout: 20_000 });
+      expect(await columns.nth(i).getByTestId('message-user').textContent()).toContain('Hello, both of you');
+    }
+    expect(await columns.nth(1).getByRole('heading').textContent()).toBe('Right: tiny-other');
+    await page.screenshot({ path: `${ARTIFACTS}chat-side-by-side.png`, fullPage: true });
+    // Each side is a saved conversation.
+    const saved = await app.core.call('chats.list', {});
+    expect(saved.filter((c) => c.title === 'Hello, both of you').map((c) => c.modelName).sort()).toEqual(['tiny-chat', 'tiny-other']);
+    expect(errors).toEqual([]);
+    await page.close();
+  }, 60_000);
+
+  it('fits a 420 px window in the dark theme and works from the keyboard', async () => {
+    const context = await browser.newContext({ colorScheme: 'dark', viewport: { width: 420, height: 860 } });
+    const page = await context.newPage();
+    const errors = watchErrors(page);
+    await page.goto(`${app.server.url}#/chat`);
+    const first = page.getByTestId('conversation-list').getByRole('button').first();
+    await first.focus();
+    await page.keyboard.press('Enter');
+    await page.getByTestId('conversation-title').waitFor();
+    expect(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth)).toBe(true);
+    await page.screenshot({ path: `${ARTIFACTS}chat-dark-420px.png`, fullPage: true });
+    await page.goto(`${app.server.url}#/chat/compare`);
+    await page.getByRole('button', { name: 'Start comparing' }).waitFor();
+    expect(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth)).toBe(true);
+    await page.screenshot({ path: `${ARTIFACTS}chat-compare-dark-420px.png`, fullPage: true });
+    expect(errors).toEqual([]);
+    await context.close();
+  });
+});

@@ -1,0 +1,97 @@
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openChatModel, type ChatModel } from '../../../electron/core/chat/chat-model.js';
+import { tempDir } from '../../helpers/tiny-models.js';
+import { CHATML_TEMPLATE, writeChatModel } from './helpers.js';
+
+const greedy = { maxTokens: 12, temperature: 0, topK: 0, topP: 1, repetitionPenalty: 1, seed: 0 };
+const collect = () => {
+  const pieces: string[] = [];
+  return { pieces, onText: (t: string) => pieces.push(t) };
+};
+
+describe('a model loaded for chatting', () => {
+  let root: string;
+  let cleanup: () => Promise<void>;
+  let model: ChatModel;
+  let twin: ChatModel;
+  beforeAll(async () => {
+    ({ path: root, cleanup } = await tempDir());
+    const dir = await writeChatModel(join(root, 'tiny'), { contextLength: 128 });
+    [model, twin] = await Promise.all([openChatModel(dir, { kind: 'ann' }), openChatModel(dir, { kind: 'ann' })]);
+  });
+  afterAll(async () => {
+    model?.dispose();
+    twin?.dispose();
+    await cleanup();
+  });
+
+  it('streams a reply and reports its stats', async () => {
+    const ids = model.promptIds('', [{ role: 'user', text: 'Hi' }], false);
+    const { pieces, onText } = collect();
+    const reply = await model.reply(ids, greedy, onText, new AbortController().signal);
+    expect(reply.text).toBe(pieces.join(''));
+    expect(reply.ids.length).toBeGreaterThan(0);
+    expect(reply.ids.length).toBeLessThanOrEqual(12);
+    expect(['eos', 'length', 'stop']).toContain(reply.stopReason);
+    expect(reply.promptTokens).toBe(ids.length);
+    expect(reply.cachedTokens).toBe(0);
+    expect(reply.timeToFirstTokenMs).toBeGreaterThanOrEqual(0);
+    expect(reply.seconds).toBeGreaterThan(0);
+  });
+
+  it('runs only the new tokens when the prompt extends the last one, with the same result as from scratch', async () => {
+    const first = model.promptIds('', [{ role: 'user', text: 'Hi' }], false);
+    const a = await model.reply(first, greedy, () => {}, new AbortController().signal);
+    // The next prompt: the same conversation, the reply as the model wrote it (bytes: one token each), a new message.
+    const next = [...first, ...a.ids, ...[...'\n\nUser: more\n\nAssistant:'].map((c) => c.charCodeAt(0))];
+    const cached = await model.reply(next, greedy, () => {}, new AbortController().signal);
+    expect(cached.cachedTokens).toBe(first.length + a.ids.length);
+    expect(cached.promptTokens).toBe(next.length - cached.cachedTokens);
+    const fresh = await twin.reply(next, greedy, () => {}, new AbortController().signal);
+    expect(fresh.cachedTokens).toBe(0);
+    expect(cached.ids).toEqual(fresh.ids);
+    // A prompt that does not extend the context starts over.
+    const other = await model.reply(model.promptIds('', [{ role: 'user', text: 'Bye' }], false), greedy, () => {}, new AbortController().signal);
+    expect(other.cachedTokens).toBe(0);
+  });
+
+  it('stops at once when aborted', async () => {
+    const controller = new AbortController();
+    const ids = model.promptIds('', [{ role: 'user', text: 'Tell me a long story' }], false);
+    let count = 0;
+    const reply = await model.reply(ids, { ...greedy, maxTokens: 80, repetitionPenalty: 1.3 }, () => {
+      if (++count === 2) controller.abort();
+    }, controller.signal);
+    expect(reply.stopReason).toBe('aborted');
+    expect(reply.ids.length).toBeLessThan(80);
+  });
+
+  it('refuses a prompt that fills the context, in words', () => {
+    expect(() => model.promptIds('x'.repeat(200), [{ role: 'user', text: 'Hi' }], false)).toThrow(
+      /^This conversation is 2\d\d tokens long, but the model reads at most 128 tokens at once, its reply included\./,
+    );
+  });
+
+  it('reports a reply cut short by a full context', async () => {
+    const ids = model.promptIds('x'.repeat(80), [{ role: 'user', text: 'Hi' }], false);
+    const reply = await model.reply(ids, { ...greedy, maxTokens: 500, repetitionPenalty: 1.5 }, () => {}, new AbortController().signal);
+    expect(reply.stopReason).toBe('length');
+    expect(reply.contextFull).toBe(true);
+    expect(ids.length + reply.ids.length).toBe(128);
+  });
+
+  it('stops at the end of a templated turn, never showing it', async () => {
+    const dir = await writeChatModel(join(root, 'chatml'), { contextLength: 256, chatTemplate: CHATML_TEMPLATE });
+    const chatml = await openChatModel(dir, { kind: 'ann' });
+    try {
+      expect(chatml.format.kind).toBe('template');
+      expect(chatml.format.stopStrings).toEqual(['<|im_end|>']);
+      const ids = chatml.promptIds('', [{ role: 'user', text: 'Hi' }], false);
+      const reply = await chatml.reply(ids, { ...greedy, maxTokens: 40, temperature: 1, seed: 3 }, () => {}, new AbortController().signal);
+      expect(reply.text).not.toContain('<|im_end|>');
+    } finally {
+      chatml.dispose();
+    }
+  });
+});

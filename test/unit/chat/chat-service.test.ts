@@ -1,0 +1,161 @@
+import { mkdtempSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ApiEvent, ChatDone, ChatSampling, ModelEntry } from '../../../electron/api/contract.js';
+import { AppCore } from '../../../electron/core/app-core.js';
+import { writeChatModel } from './helpers.js';
+
+const quick: ChatSampling = { temperature: 0, topK: 0, topP: 1, repetitionPenalty: 1.2, maxTokens: 8, seed: 1 };
+// Greedy without a repetition penalty, the tiny model runs on to the limit: time enough to stop it.
+const long: ChatSampling = { ...quick, repetitionPenalty: 1, maxTokens: 1900 };
+
+describe('chat requests', () => {
+  const root = mkdtempSync(join(tmpdir(), 'fas-chat-service-'));
+  const core = new AppCore({ workspaceDir: join(root, 'workspace') });
+  const events: ApiEvent[] = [];
+  core.onEvent((e) => events.push(e));
+  let models: ModelEntry[];
+
+  beforeAll(async () => {
+    const dirs = await Promise.all(['one', 'two', 'three'].map((name, i) => writeChatModel(join(root, name), { contextLength: 2048, seed: i + 1 })));
+    models = [];
+    for (const dir of dirs) models.push(await core.call('models.open', { path: dir }));
+  });
+  afterAll(() => core.chats.close());
+
+  /** Resolves with the 'chat.done' of a reply, and the text its deltas streamed. */
+  function replyOf(chatId: string): Promise<{ done: ChatDone; streamed: string }> {
+    return new Promise((resolve) => {
+      let streamed = '';
+      const off = core.onEvent((e) => {
+        if (e.name === 'chat.delta' && e.data.chatId === chatId) streamed += e.data.text;
+        if (e.name === 'chat.done' && e.data.chatId === chatId) {
+          off();
+          resolve({ done: e.data, streamed });
+        }
+      });
+    });
+  }
+
+  it('answers a message, streaming the reply, and saves both as a plain file', async () => {
+    const chat = await core.call('chats.create', { modelId: models[0]!.id, systemPrompt: 'Be brief.', sampling: quick });
+    expect(chat).toMatchObject({ title: '', modelName: 'one', mode: { kind: 'ann' }, messages: [], replying: null });
+    const reply = replyOf(chat.id);
+    const started = await core.call('chats.send', { id: chat.id, text: '  Hello there\nsecond line ' });
+    expect(started.title).toBe('Hello there');
+    expect(started.messages.map((m) => [m.role, m.text])).toEqual([['user', 'Hello there\nsecond line'], ['assistant', '']]);
+    expect(started.replying).toBe(started.messages[1]!.id);
+
+    const { done, streamed } = await reply;
+    expect(done.message.id).toBe(started.replying);
+    expect(done.message.text).toBe(streamed.trimEnd());
+    expect(done.message.stats).toMatchObject({ modelId: models[0]!.id, modelName: 'one', seed: 1, cachedTokens: 0, error: null });
+    expect(done.message.stats!.tokens).toBeGreaterThan(0);
+    expect(['eos', 'length', 'stop']).toContain(done.message.stats!.stopReason);
+
+    const saved = await core.call('chats.get', { id: chat.id });
+    expect(saved.replying).toBeNull();
+    expect(saved.messages[1]).toEqual(done.message);
+    const file = JSON.parse(await readFile(join(root, 'workspace', 'chats', `${chat.id}.json`), 'utf8'));
+    expect(file.chat.messages).toEqual(saved.messages);
+    expect(await core.call('chats.list', {})).toEqual([expect.objectContaining({ id: chat.id, title: 'Hello there', messageCount: 2, problem: null })]);
+
+    const notices = events.filter((e) => e.name === 'chat.model').map((e) => e.data.message);
+    expect(notices).toEqual(['Loading "one"…', '"one" is loaded. It has no chat template, so it continues a plain transcript ("User: …", "Assistant: …").']);
+  });
+
+  it('stops a reply at once, regenerates it, and continues it', async () => {
+    const chat = await core.call('chats.create', { modelId: models[0]!.id, sampling: long });
+    const reply = replyOf(chat.id);
+    const firstDelta = new Promise<void>((resolve) => {
+      const off = core.onEvent((e) => {
+        if (e.name === 'chat.delta' && e.data.chatId === chat.id) {
+          off();
+          resolve();
+        }
+      });
+    });
+    await core.call('chats.send', { id: chat.id, text: 'Hi' });
+    await expect(core.call('chats.send', { id: chat.id, text: 'again' })).rejects.toThrow('A reply is still being written in this conversation.');
+    await firstDelta;
+    const stopped = await core.call('chats.stop', { id: chat.id });
+    const { done } = await reply;
+    expect(done.message.stats!.stopReason).toBe('aborted');
+    expect(done.message.stats!.tokens).toBeLessThan(1900);
+    expect(stopped.replying).toBeNull();
+    expect(stopped.messages[1]).toEqual(done.message);
+
+    await core.call('chats.update', { id: chat.id, sampling: { ...quick, seed: 5 } });
+    const regenerated = replyOf(chat.id);
+    const again = await core.call('chats.regenerate', { id: chat.id });
+    expect(again.messages).toHaveLength(2);
+    expect(again.messages[1]!.id).not.toBe(done.message.id);
+    const second = (await regenerated).done.message;
+    expect(second.stats!.seed).toBe(5);
+
+    const continued = replyOf(chat.id);
+    const extending = await core.call('chats.continue', { id: chat.id });
+    expect(extending.replying).toBe(second.id);
+    expect(extending.messages[1]!.text).toBe(second.text);
+    const extended = (await continued).done.message;
+    expect(extended.id).toBe(second.id);
+    expect(extended.text.startsWith(second.text)).toBe(true);
+    expect(extended.stats!.tokens).toBeGreaterThan(second.stats!.tokens);
+    expect(extended.stats!.promptTokens + extended.stats!.cachedTokens).toBeGreaterThan(0);
+  });
+
+  it('explains what cannot be done, in words', async () => {
+    const chat = await core.call('chats.create', { modelId: models[0]!.id, sampling: quick });
+    await expect(core.call('chats.send', { id: chat.id, text: '   ' })).rejects.toThrow('Write a message first.');
+    await expect(core.call('chats.regenerate', { id: chat.id })).rejects.toThrow('There is no message to answer yet. Write one first.');
+    await expect(core.call('chats.continue', { id: chat.id })).rejects.toThrow('There is no reply to continue yet.');
+    await expect(core.call('chats.send', { id: chat.id, text: 'x'.repeat(3000) })).rejects.toThrow(
+      /^This conversation is 3,0\d\d tokens long, but the model reads at most 2,048 tokens at once/,
+    );
+    expect((await core.call('chats.get', { id: chat.id })).messages).toEqual([]);
+    await expect(core.call('chats.update', { id: chat.id, title: '  ' })).rejects.toThrow('Give the conversation a name.');
+    await expect(core.call('chats.create', { modelId: 'nope' })).rejects.toThrow('This model is no longer in the library.');
+    await expect(core.call('chats.get', { id: 'nope' })).rejects.toThrow('This conversation no longer exists.');
+    await expect(core.handle('chats.update', { id: chat.id, sampling: { ...quick, topP: 0 } })).resolves.toMatchObject({ ok: false, error: { code: 'bad_request' } });
+  });
+
+  it('renames, exports and deletes a conversation, even while it replies', async () => {
+    const chat = await core.call('chats.create', { modelId: models[0]!.id, sampling: quick });
+    const reply = replyOf(chat.id);
+    await core.call('chats.send', { id: chat.id, text: 'Hi' });
+    await reply;
+    const renamed = await core.call('chats.update', { id: chat.id, title: '  My   chat ' });
+    expect(renamed.title).toBe('My chat');
+    const md = await core.call('chats.export', { id: chat.id, format: 'markdown' });
+    expect(md.fileName).toBe('My-chat.md');
+    expect(md.text).toContain('## User\n\nHi\n');
+    const json = await core.call('chats.export', { id: chat.id, format: 'json' });
+    expect(JSON.parse(json.text).chat.title).toBe('My chat');
+
+    await core.call('chats.update', { id: chat.id, sampling: long });
+    await core.call('chats.send', { id: chat.id, text: 'More' });
+    const list = await core.call('chats.delete', { id: chat.id });
+    expect(list.map((c) => c.id)).not.toContain(chat.id);
+    await expect(core.call('chats.get', { id: chat.id })).rejects.toThrow('no longer exists');
+  });
+
+  it('keeps two models loaded and says which one it unloads for a third', async () => {
+    const chats = await Promise.all(models.map((m) => core.call('chats.create', { modelId: m.id, sampling: quick })));
+    events.length = 0;
+    for (const chat of chats.slice(1)) {
+      const reply = replyOf(chat.id);
+      await core.call('chats.send', { id: chat.id, text: 'Hi' });
+      await reply;
+    }
+    const notices = events.filter((e) => e.name === 'chat.model').map((e) => e.data.message);
+    expect(notices).toEqual([
+      'Loading "two"…',
+      expect.stringMatching(/^"two" is loaded\./),
+      'Unloaded "one" to load "three": at most 2 models stay loaded at once.',
+      'Loading "three"…',
+      expect.stringMatching(/^"three" is loaded\./),
+    ]);
+  });
+});

@@ -1,0 +1,50 @@
+// 'models.estimate' through the API on a tiny GPT-2 from the library.
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { AppCore } from '../../../electron/core/app-core.js';
+import { estimateMemory } from '../../../electron/core/estimate/estimate.js';
+import { keptPerToken } from '../../../electron/core/estimate/memory.js';
+import { modelShape } from '../../../electron/core/estimate/model-shape.js';
+import { openModelFolder } from '../../../electron/core/model/folder.js';
+import { tempDir, TINY_POSITIONS, writeTinyModel } from '../../helpers/tiny-models.js';
+
+describe('models.estimate', async () => {
+  const temp = await tempDir();
+  afterAll(() => temp.cleanup());
+  const core = new AppCore({ workspaceDir: join(temp.path, 'workspace'), jobKinds: {} });
+  const dir = join(temp.path, 'tiny-gpt2');
+  await writeTinyModel(dir, 'gpt2');
+  const model = await core.call('models.open', { path: dir });
+  const folder = await openModelFolder(dir);
+
+  it('adds up the parts of a fine-tuning job on the model and compares them with the free memory', async () => {
+    const estimate = await core.call('models.estimate', { id: model.id, job: 'finetune', batchSize: 4, blockSize: 16 });
+    const shape = modelShape(folder.spec, folder.summary.parameterCount);
+    expect(estimate.parts.map((p) => p.id)).toEqual(['weights', 'gradients', 'optimizer', 'activations', 'backward', 'logits']);
+    expect(estimate.parts.find((p) => p.id === 'weights')!.bytes).toBe((folder.summary.parameterCount + shape.layers) * 4);
+    expect(estimate.parts.find((p) => p.id === 'activations')!.bytes).toBe(64 * keptPerToken(shape, true) * 4);
+    expect(estimate.totalBytes).toBe(estimate.parts.reduce((s, p) => s + p.bytes, 0));
+    expect(estimate.freeBytes).toBeGreaterThan(0);
+    expect(estimate).toMatchObject({ job: 'finetune', batchSize: 4, blockSize: 16, timesteps: 1, verdict: 'fits' });
+    expect(estimate.advice).toMatch(/^Fits: it needs about .* free\.$/);
+  });
+
+  it('counts T only for spiking jobs: 8 by default for calibration, none for chat with an original model', async () => {
+    const library = core.library;
+    const calibrate = await estimateMemory(library, { id: model.id, job: 'calibrate', batchSize: 1, blockSize: 8 });
+    expect(calibrate.timesteps).toBe(8);
+    expect((await estimateMemory(library, { id: model.id, job: 'calibrate', batchSize: 1, blockSize: 8, timesteps: 4 })).timesteps).toBe(4);
+    expect((await estimateMemory(library, { id: model.id, job: 'chat', batchSize: 1, blockSize: 8, timesteps: 4 })).timesteps).toBe(1);
+  });
+
+  it('says when the job will not fit, and why a request is refused', async () => {
+    const tooBig = await estimateMemory(core.library, { id: model.id, job: 'train', batchSize: 4, blockSize: 16 }, 1000);
+    expect(tooBig.verdict).toBe('too-big');
+    expect(tooBig.advice).toContain('Lower the batch or block size.');
+    await expect(core.call('models.estimate', { id: model.id, job: 'train', batchSize: 1, blockSize: TINY_POSITIONS + 1 })).rejects.toThrow(
+      `The block size ${TINY_POSITIONS + 1} is longer than the model's context (${TINY_POSITIONS} tokens).`,
+    );
+    await expect(core.call('models.estimate', { id: 'nope', job: 'train', batchSize: 1, blockSize: 8 })).rejects.toThrow('No model with id "nope"');
+    await expect(core.call('models.estimate', { id: model.id, job: 'sing' as 'train', batchSize: 1, blockSize: 8 })).rejects.toThrow(/Invalid parameters/);
+  });
+});

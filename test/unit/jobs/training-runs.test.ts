@@ -1,0 +1,104 @@
+// Training runs through the API with the real engine on a tiny GPT-2: pause (cancel) keeps a
+// checkpoint, 'jobs.resume' continues from it to the end, and the finished model lands in the
+// library with its source as parent. Needs `npm run build:core` (jobs run the compiled files).
+import { existsSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { AppCore } from '../../../electron/core/app-core.js';
+import { tempDir, writeTinyModel } from '../../helpers/tiny-models.js';
+
+const TEXT = 'The whale swam on. The sea was calm and grey. Ishmael watched the whale.\n\n'.repeat(40);
+
+describe('training runs: pause, resume, lineage', async () => {
+  const temp = await tempDir();
+  const core = new AppCore({ workspaceDir: join(temp.path, 'workspace') });
+  afterAll(async () => {
+    for (const job of await core.call('jobs.list', {})) if (job.state === 'running') await core.call('jobs.cancel', { id: job.id });
+    await temp.cleanup();
+  });
+  const source = join(temp.path, 'tiny-gpt2');
+  await writeTinyModel(source, 'gpt2');
+  const parent = await core.call('models.open', { path: source });
+  const dataPath = join(temp.path, 'whale.txt');
+  writeFileSync(dataPath, TEXT);
+  const base = { modelDir: source, dataPath, batchSize: 2, blockSize: 16, valEvery: 10, saveEvery: 50, validationFraction: 0.1 };
+
+  it('offers the schema defaults of a kind', async () => {
+    const defaults = await core.call('jobs.defaults', { kind: 'finetune' });
+    expect(defaults).toMatchObject({ steps: 200, lr: 1e-4, thresholdLr: 1e-2, qcfs: { levels: 8, initialLambda: 2 }, resume: false });
+    expect(defaults).not.toHaveProperty('modelDir');
+    await expect(core.call('jobs.defaults', { kind: 'sing' })).rejects.toThrow('Unknown job kind "sing"');
+  });
+
+  it('adds a finished run to the library with its source as parent', async () => {
+    const outDir = join(temp.path, 'out-done');
+    const job = await core.call('jobs.start', { kind: 'finetune', params: { ...base, outDir, steps: 4 } });
+    const done = await core.jobs.waitFor(job.id);
+    expect(done.state).toBe('done');
+    expect(done.message).toBe('Finished');
+    // The starting validation (step 0) and every step, in order.
+    expect((await core.call('jobs.metrics', { id: job.id })).map((row) => row.step)).toEqual([0, 1, 2, 3, 4]);
+    const made = (await core.call('models.list', {})).find((m) => m.path === outDir);
+    expect(made).toMatchObject({ parentId: parent.id, stage: 'qcfs', name: 'out-done' });
+    expect(await core.call('jobs.resumeInfo', { id: job.id })).toEqual({ canResume: false, reason: 'This run has finished.', checkpoint: null, resumedBy: null });
+  });
+
+  it('pauses a run, resumes it from its checkpoint and finishes it', async () => {
+    const outDir = join(temp.path, 'out-paused');
+    const job = await core.call('jobs.start', { kind: 'finetune', params: { ...base, outDir, steps: 800, valEvery: 200 } });
+    await new Promise<void>((resolve) => {
+      const off = core.onEvent((e) => {
+        if (e.name === 'job.progress' && e.data.jobId === job.id && (e.data.metrics?.step ?? 0) >= 5) {
+          off();
+          void core.call('jobs.cancel', { id: job.id }).then(() => resolve());
+        }
+      });
+    });
+    expect((await core.jobs.waitFor(job.id)).state).toBe('cancelled');
+    const info = await core.call('jobs.resumeInfo', { id: job.id });
+    expect(info).toMatchObject({ canResume: true, reason: null, resumedBy: null, checkpoint: { steps: 800 } });
+    const pausedAt = info.checkpoint!.step;
+    expect(pausedAt).toBeGreaterThanOrEqual(5);
+    expect(existsSync(join(outDir, 'checkpoint', 'trainer_state.json'))).toBe(true);
+
+    const resumed = await core.call('jobs.resume', { id: job.id });
+    expect(resumed).toMatchObject({ kind: 'finetune', params: { ...base, outDir, steps: 800, valEvery: 200, resume: true } });
+    // The paused run now points to the one that continues it, and cannot be resumed twice.
+    expect(await core.call('jobs.resumeInfo', { id: job.id })).toMatchObject({ canResume: false, resumedBy: resumed.id });
+    await expect(core.call('jobs.resume', { id: job.id })).rejects.toThrow(/cannot be resumed: A later run/);
+
+    const done = await core.jobs.waitFor(resumed.id);
+    expect(done.state).toBe('done');
+    const steps = (await core.call('jobs.metrics', { id: resumed.id })).map((row) => row.step);
+    expect(steps[0]).toBe(pausedAt + 1);
+    expect(steps.at(-1)).toBe(800);
+    expect((await core.call('models.list', {})).find((m) => m.path === outDir)?.parentId).toBe(parent.id);
+  });
+
+  it('does not resume runs that are not training, or training that failed before a checkpoint', async () => {
+    const failed = await core.call('jobs.start', { kind: 'finetune', params: { ...base, dataPath: join(temp.path, 'missing.txt'), outDir: join(temp.path, 'out-failed') } });
+    expect((await core.jobs.waitFor(failed.id)).state).toBe('failed');
+    const info = await core.call('jobs.resumeInfo', { id: failed.id });
+    expect(info.canResume).toBe(false);
+    expect(info.reason).toMatch(/before saving a checkpoint/);
+  });
+});
+
+describe('training data', () => {
+  it('lists the bundled corpora and checks a path the way training reads it', async () => {
+    const temp = await tempDir();
+    const core = new AppCore({ workspaceDir: join(temp.path, 'workspace'), jobKinds: {} });
+    const corpora = await core.call('data.corpora', {});
+    expect(corpora.map((c) => c.id).sort()).toEqual(['moby-dick', 'sotu']);
+    const moby = await core.call('data.check', { path: corpora.find((c) => c.id === 'moby-dick')!.path });
+    expect(moby.format).toBe('text');
+    expect(moby.files).toBeGreaterThan(100);
+
+    writeFileSync(join(temp.path, 'qa.jsonl'), '{"text": "hello"}\n');
+    expect(await core.call('data.check', { path: join(temp.path, 'qa.jsonl') })).toEqual({ path: join(temp.path, 'qa.jsonl'), format: 'jsonl', files: 1, bytes: 18 });
+    writeFileSync(join(temp.path, 'empty.txt'), '');
+    await expect(core.call('data.check', { path: join(temp.path, 'empty.txt') })).rejects.toThrow('the file is empty');
+    await expect(core.call('data.check', { path: join(temp.path, 'nope') })).rejects.toThrow(/does not exist/);
+    await temp.cleanup();
+  });
+});
