@@ -102,8 +102,8 @@ export interface NativeModelSpec {
 // Every promise below runs its work off the JS thread and rejects with an Error whose message comes
 // from the engine (bad ids, context overflow, a disposed model...). Logits are float32, row-major.
 //
-// Modes (docs: /work/shared/fas-method.md sections 2, 3, 5): the FFN activation site (GPT-2's
-// gelu_new after c_fc, OPT's ReLU after fc1, LLaMA's signed product silu(gate) * up) runs as
+// Modes (fas-method.md sections 2, 3 and 5): the FFN activation site (GPT-2's gelu_new after c_fc,
+// OPT's ReLU after fc1, LLaMA's signed product silu(gate) * up) runs as
 //   'ann'  the model's own activation;
 //   'qcfs' QCFS with each layer's lambda and L levels (two-sided when signed);
 //   'snn'  integrate-and-fire neurons over T timesteps (threshold and v0 per layer, per neuron or per
@@ -174,7 +174,10 @@ export interface InferenceStats {
   acsPerToken: number;
   /** MACs per token of the same positions through the ANN. */
   annMacsPerToken: number;
-  /** picojoules: MACs x 4.6 + ACs x 0.9 of this mode; saving: 1 - picojoules / annPicojoules (negative when this mode costs more). */
+  /**
+   * picojoules: MACs x 4.6 + ACs x 0.9 of this mode; annPicojoules: the ANN's MACs x 4.6; saving:
+   * 1 - picojoules / annPicojoules, negative when this mode costs more.
+   */
   energyPerToken: { picojoules: number; annPicojoules: number; saving: number };
   /** 'snn': per layer, the fraction of (neuron, timestep, position) slots that fired; [] otherwise. */
   firingRates: number[];

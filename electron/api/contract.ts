@@ -139,6 +139,10 @@ export interface ApiMethods {
   'data.corpora': { params: Record<string, never>; result: TrainingCorpus[] };
   /** Checks training data (a .txt or .jsonl file, or a folder of .txt/.md files); a refusal says why. */
   'data.check': { params: { path: string }; result: DataCheck };
+  /** The evaluation tasks that come with the app, with what each measures. */
+  'eval.tasks': { params: Record<string, never>; result: EvalTask[] };
+  /** The HTML report a finished evaluation run saved in its run folder, to save elsewhere or open. */
+  'jobs.report': { params: { id: string }; result: ReportFile };
   /** Saved conversations, most recently changed first. */
   'chats.list': { params: Record<string, never>; result: ChatSummary[] };
   /** A conversation, with the text so far of a reply being written. */
@@ -173,7 +177,7 @@ export type MemoryVerdict = 'fits' | 'tight' | 'too-big';
 
 /** One item of a memory estimate, e.g. the optimizer state. */
 export interface MemoryPart {
-  id: 'weights' | 'gradients' | 'optimizer' | 'activations' | 'backward' | 'kvCache' | 'logits';
+  id: 'weights' | 'gradients' | 'optimizer' | 'activations' | 'backward' | 'work' | 'kvCache' | 'cache' | 'logits';
   label: string;
   bytes: number;
   /** How it was counted, e.g. "2 × 124,439,808 values × 4 bytes". */
@@ -246,6 +250,87 @@ export interface DataCheck {
   bytes: number;
 }
 
+/** What a finished calibration job (kind "calibrate", FAS stage 2) returns; mirrors core/calibration/report.ts. */
+export interface CalibrationResult {
+  /** The calibrated model folder it wrote. */
+  outDir: string;
+  timesteps: number;
+  level: 'layer' | 'neuron';
+  /** Calibration sequences used, and their length. */
+  samples: number;
+  blockSize: number;
+  /** Per layer, the align error (mean squared error against the QCFS teacher at the FFN site) at each stage. */
+  layers: CalibrationLayer[];
+  /** Mean KL of the logits on the calibration text with the values kept; null when not measured. */
+  calibrationKl: number | null;
+  /** Held-out measurements after each finished stage; absent without held-out data. */
+  evaluations: { before?: CalibrationEvaluation; coarse?: CalibrationEvaluation; fine?: CalibrationEvaluation };
+  /** What was and was not optimised, in words. */
+  scope: string;
+}
+
+export interface CalibrationLayer {
+  layer: number;
+  /** The layer's QCFS threshold from stage 1. */
+  lambda: number;
+  /** Align error of the uncalibrated model (theta = lambda, v0 = theta / 2). */
+  before: number | null;
+  /** The coarse pass: one threshold and initial potential for the layer; `kept` false when undone (it raised the KL). */
+  coarse: { theta: number; v0: number; loss: number; startLoss: number; referenceLoss: number; kept: boolean } | null;
+  /** The fine pass: the align error after each epoch (the last is the result when kept). */
+  fine: { losses: number[]; kept: boolean } | null;
+}
+
+export interface CalibrationEvaluation {
+  qcfsPerplexity: number;
+  snnPerplexity: number;
+  /** Mean KL(QCFS || SNN) of the logits per scored position, in nats. */
+  kl: number;
+  tokens: number;
+}
+
+/** An evaluation task that comes with the app (core/eval/tasks.ts). */
+export interface EvalTask {
+  name: string;
+  description: string;
+  kind: 'perplexity' | 'multiple-choice';
+}
+
+/** One (mode, T) measurement of an evaluation. */
+export interface EvaluationRow {
+  mode: 'ann' | 'qcfs' | 'snn';
+  /** T for the spiking model; null for the ANN and QCFS models. */
+  timesteps: number | null;
+  perplexity?: number;
+  acc?: number;
+  accNorm?: number;
+}
+
+/** What a finished evaluation job (kind "evaluate") returns; mirrors core/eval/evaluate.ts EvalReport. */
+export interface EvaluationResult {
+  model: { dir: string; architecture: string; parameters: number; stage: string };
+  task: { name: string; kind: 'perplexity' | 'multiple-choice'; size: number; chance?: number };
+  rows: EvaluationRow[];
+  /** Firing rate of each layer's neurons, at the model's own T. */
+  firing?: { timesteps: number; perLayer: number[] };
+  /** Energy per token (MACs x 4.6 pJ, ACs x 0.9 pJ), and what was counted. */
+  energy?: { timesteps: number; annMacJoules: number; snnMacJoules: number; snnAcJoules: number; counted: string };
+  /** Where the spiking model collapses (too few timesteps), in words. */
+  warnings: string[];
+  createdAt: string;
+  /** The self-contained HTML report in the run folder. */
+  reportHtml: string;
+}
+
+/** A report file's content, with a file name to save it under. */
+export interface ReportFile {
+  /** Where it is saved now. */
+  path: string;
+  fileName: string;
+  mimeType: string;
+  text: string;
+}
+
 export type MethodName = keyof ApiMethods;
 export type ParamsOf<M extends MethodName> = ApiMethods[M]['params'];
 export type ResultOf<M extends MethodName> = ApiMethods[M]['result'];
@@ -261,10 +346,11 @@ export interface ApiEvents {
 // ---- Chat -----------------------------------------------------------------------------------
 
 /**
- * How a model runs in a chat: as the original network ('ann'). A spiking mode with its timestep
- * count joins this union once the engine runs spiking models.
+ * How a model runs in a chat: as the original network ('ann': a converted model's weights with the
+ * original activation), or, for a converted model only, as the spiking network with `timesteps`
+ * (T, 1..1024) timesteps per token ('snn').
  */
-export type ChatMode = { kind: 'ann' };
+export type ChatMode = { kind: 'ann' } | { kind: 'snn'; timesteps: number };
 
 /** A type rather than an interface, so it passes as a preset's plain values. */
 export type ChatSampling = {
@@ -304,6 +390,31 @@ export interface ReplyStats {
   seed: number;
   stopReason: ReplyStopReason;
   error: string | null;
+  /** What the engine counted for the reply; null when it counted nothing (the reply failed or never began). */
+  ops: ReplyOps | null;
+}
+
+/**
+ * A reply's operations and energy estimate (fas-method.md section 5), per token over every position
+ * the engine ran for it: the prompt's new tokens and the reply's (a continued reply: all its parts).
+ */
+export interface ReplyOps {
+  /** Positions counted. */
+  positions: number;
+  /** Multiply-accumulates on real values per token. */
+  macsPerToken: number;
+  /** Accumulates caused by spikes per token; 0 for the ANN. */
+  acsPerToken: number;
+  /** MACs per token of the same positions through the ANN. */
+  annMacsPerToken: number;
+  /** Energy estimate per token: MACs x 4.6 pJ + ACs x 0.9 pJ. */
+  picojoulesPerToken: number;
+  /** The same for the ANN. */
+  annPicojoulesPerToken: number;
+  /** Spiking mode: per layer, the fraction of neuron slots (neuron, timestep, position) that fired; [] for the ANN. */
+  firingRates: number[];
+  /** What the counts include and leave out, in words. */
+  counted: string;
 }
 
 export interface ChatMessage {

@@ -7,6 +7,7 @@ import { APP_VERSION } from '../core/app-info.js';
 import { registerBenchCommand } from './commands/bench.js';
 import { registerCalibrateCommand } from './commands/calibrate.js';
 import { registerChatCommand } from './commands/chat.js';
+import { registerConvertCommand } from './commands/convert.js';
 import { registerEvalCommand } from './commands/eval.js';
 import { registerGenerateCommand } from './commands/generate.js';
 import { registerHardwareCommand } from './commands/hardware.js';
@@ -31,6 +32,7 @@ export function buildProgram(core: () => AppCore): Command {
   registerTrainCommands(program);
   registerCalibrateCommand(program);
   registerEvalCommand(program);
+  registerConvertCommand(program);
   registerBenchCommand(program);
   registerServeCommand(program);
   return program;

@@ -8,10 +8,12 @@ import { APP_NAME, APP_VERSION } from './app-info.js';
 import { ChatService } from './chat/chat-service.js';
 import { checkTrainingData, trainingCorpora } from './data/sources.js';
 import { estimateMemory } from './estimate/estimate.js';
+import { SHIPPED_TASKS } from './eval/tasks.js';
 import { paramDefaults } from './jobs/defaults.js';
 import { JobManager, type JobKind } from './jobs/job-manager.js';
 import { jobKinds } from './jobs/kinds.js';
 import { addOutputToLibrary } from './jobs/lineage.js';
+import { reportFile } from './jobs/report-file.js';
 import { resumeInfo, resumeJob } from './jobs/resume.js';
 import { ModelLibrary, type BuiltInModel } from './library/library.js';
 import { PresetStore } from './presets/presets.js';
@@ -71,6 +73,8 @@ export class AppCore {
       'jobs.resume': ({ id }) => resumeJob(this.jobs, id),
       'data.corpora': () => trainingCorpora(),
       'data.check': ({ path }) => checkTrainingData(path),
+      'eval.tasks': () => SHIPPED_TASKS.map((t) => ({ ...t, kind: t.name === 'ppl' ? ('perplexity' as const) : ('multiple-choice' as const) })),
+      'jobs.report': ({ id }) => reportFile(this.jobs, id),
       ...this.chats.handlers,
     };
   }

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { writeChatModel } from '../unit/chat/helpers.js';
+import { writeChatModel, writeConvertedChatModel } from '../unit/chat/helpers.js';
 import { ARTIFACTS, launchBrowser } from './browser.js';
 import { startTestApp, watchErrors, type TestApp } from './test-app.js';
 
@@ -29,6 +29,7 @@ describe('Chat page', () => {
     for (const [name, seed] of [['tiny-chat', 1], ['tiny-other', 2]] as const) {
       await app.core.library.open(await writeChatModel(join(models, name), { contextLength: 8192, seed }));
     }
+    await app.core.library.open(await writeConvertedChatModel(join(models, 'tiny-spiking'), { contextLength: 2048, timesteps: 4 }));
   });
   afterAll(async () => {
     await browser?.close();
@@ -151,6 +152,79 @@ describe('Chat page', () => {
     // Each side is a saved conversation.
     const saved = await app.core.call('chats.list', {});
     expect(saved.filter((c) => c.title === 'Hello, both of you').map((c) => c.modelName).sort()).toEqual(['tiny-chat', 'tiny-other']);
+    expect(errors).toEqual([]);
+    await page.close();
+  }, 60_000);
+
+  it('chats with a converted model as the spiking model at a chosen T, showing firing rate and energy under each reply', async () => {
+    const page = await browser.newPage({ viewport: { width: 1100, height: 1000 } });
+    const errors = watchErrors(page);
+    await page.goto(`${app.server.url}#/chat`);
+    await page.getByLabel('Model', { exact: true }).selectOption({ label: 'tiny-spiking (Spiking, calibrated)' });
+    await page.getByRole('button', { name: 'New conversation' }).click();
+    // A converted model starts as the spiking model at its folder's T, and says what T is.
+    expect(await page.getByRole('radio', { name: 'Spiking model' }).isChecked()).toBe(true);
+    expect(await page.getByLabel('Timesteps (T)').inputValue()).toBe('4');
+    await page.getByText('Timesteps per token: more is closer to the original, slower. Converted for T = 4.').waitFor();
+    await setField(page, 'Timesteps (T)', '8');
+    await page.getByText('Advanced: sampling').click();
+    await setField(page, 'Max tokens per reply', '16');
+
+    const message = page.getByRole('textbox', { name: 'Message' });
+    await message.fill('Hi');
+    await message.press('Enter');
+    const reply = page.getByTestId('message-assistant').last();
+    const ops = reply.getByTestId('reply-ops');
+    await ops.waitFor({ timeout: 20_000 });
+    expect(await reply.locator('.who').textContent()).toContain('tiny-spiking, spiking, T = 8');
+    expect(await ops.locator('p').first().textContent()).toMatch(
+      /^firing rate [\d.]+% · [\d.]+K? MACs \+ [\d.]+K? ACs per token · [\d.]+ µJ per token, \d+% (of|more than) the ANN$/,
+    );
+    await ops.getByText('Firing rate per layer, and what was counted').click();
+    expect(await ops.getByRole('list', { name: 'Firing rate per layer' }).getByRole('listitem').allTextContents()).toEqual([
+      expect.stringMatching(/^Layer 0\s*[\d.]+%$/),
+      expect.stringMatching(/^Layer 1\s*[\d.]+%$/),
+    ]);
+    await ops.getByText(/^MACs \(4\.6 pJ each\)/).waitFor();
+    await page.screenshot({ path: `${ARTIFACTS}chat-spiking.png`, fullPage: true });
+
+    // The same weights as the ANN answer the next message; the conversation keeps the mode chosen.
+    await page.getByRole('radio', { name: /^Original network \(ANN\)/ }).check();
+    await message.fill('And now?');
+    await message.press('Enter');
+    await expect.poll(() => page.getByTestId('reply-ops').count(), { timeout: 20_000 }).toBe(2);
+    expect(await page.getByTestId('reply-ops').last().locator('p').first().textContent()).toMatch(/^[\d.]+K? MACs per token · [\d.]+ µJ per token$/);
+    await page.reload();
+    await page.getByTestId('reply-ops').nth(1).waitFor();
+    expect(await page.getByRole('radio', { name: /^Original network \(ANN\)/ }).isChecked()).toBe(true);
+    expect(await page.getByTestId('reply-ops').first().textContent()).toContain('firing rate');
+    expect(errors).toEqual([]);
+    await page.close();
+  }, 60_000);
+
+  it('puts the ANN beside the spiking model of the same converted folder, streaming both', async () => {
+    const page = await browser.newPage({ viewport: { width: 1100, height: 900 } });
+    const errors = watchErrors(page);
+    await page.goto(`${app.server.url}#/chat/compare`);
+    // The natural comparison is offered first.
+    expect(await page.getByLabel('Left model').inputValue()).toBe(await page.getByLabel('Right model').inputValue());
+    const left = page.getByRole('group', { name: 'Left model runs as' });
+    const right = page.getByRole('group', { name: 'Right model runs as' });
+    expect(await left.getByRole('radio', { name: /^Original network/ }).isChecked()).toBe(true);
+    expect(await right.getByRole('radio', { name: 'Spiking model' }).isChecked()).toBe(true);
+    await page.getByRole('button', { name: 'Start comparing' }).click();
+    await page.getByRole('heading', { name: 'Left: tiny-spiking (ANN)' }).waitFor();
+    await page.getByRole('heading', { name: 'Right: tiny-spiking (spiking, T = 4)' }).waitFor();
+    await page.getByText('Advanced: sampling').click();
+    await setField(page, 'Max tokens per reply', '16');
+    const message = page.getByRole('textbox', { name: 'Message' });
+    await message.fill('Compare');
+    await message.press('Enter');
+    const columns = page.getByTestId('compare-column');
+    for (const i of [0, 1]) await columns.nth(i).getByTestId('reply-ops').waitFor({ timeout: 20_000 });
+    expect(await columns.nth(0).getByTestId('reply-ops').textContent()).not.toContain('firing rate');
+    expect(await columns.nth(1).getByTestId('reply-ops').textContent()).toMatch(/firing rate [\d.]+% · .* µJ per token, \d+% (of|more than) the ANN/);
+    await page.screenshot({ path: `${ARTIFACTS}chat-side-by-side-spiking.png`, fullPage: true });
     expect(errors).toEqual([]);
     await page.close();
   }, 60_000);

@@ -1,15 +1,22 @@
 // FAS stage 2 end to end on a tiny GPT-2 with the real engine: stage 1 (QCFS fine-tuning), then
-// calibration; the spiking model's held-out perplexity at T improves, the calibrated folder reads
-// back, and a cancelled run resumes without redoing its finished layers.
-import { writeFileSync } from 'node:fs';
+// calibration. The spiking model's held-out perplexity at T improves, the calibrated folder reads
+// back and runs in the inference engine with the perplexity the report gives, and a cancelled run
+// resumes without redoing its finished layers.
+import { execFile } from 'node:child_process';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadNative, type NativeCalibrator } from '../../native/index.js';
+import { loadCalibrationData } from '../../electron/core/calibration/calibration-data.js';
+import type { CalibrationReport } from '../../electron/core/calibration/report.js';
 import { runCalibration, type CalibrationEngine } from '../../electron/core/calibration/run-calibration.js';
 import { calibrateSettings } from '../../electron/core/calibration/settings.js';
+import { logSoftmaxAt } from '../../electron/core/eval/perplexity.js';
+import { loadModel } from '../../electron/core/inference/loaded-model.js';
 import type { JobContext, JobProgressUpdate } from '../../electron/core/jobs/types.js';
 import { JobCancelledError } from '../../electron/core/jobs/types.js';
-import { openModelFolder } from '../../electron/core/model/folder.js';
 import { readSpikingConfig } from '../../electron/core/spiking/spiking-config.js';
 import { readSpikingWeights } from '../../electron/core/spiking/spiking-weights.js';
 import { finetuneSettings } from '../../electron/core/training/settings.js';
@@ -26,6 +33,26 @@ function context(onProgress?: (u: JobProgressUpdate, abort: () => void) => void)
   };
 }
 
+/** The native engine, counting the calibrator's calls by method and layer. */
+function countingEngine(calls: string[]): CalibrationEngine {
+  return {
+    async createCalibrator(spec, options) {
+      const calibrator = await loadNative().createCalibrator(spec, options);
+      return new Proxy(calibrator, {
+        get: (target, key) => {
+          const value: unknown = Reflect.get(target, key);
+          if (typeof value !== 'function') return value;
+          return (...args: unknown[]) => {
+            if (key === 'alignLoss' || key === 'coarse' || key === 'startFine') calls.push(`${String(key)} ${String(args[0])}`);
+            return (value as (...a: unknown[]) => unknown).apply(target, args);
+          };
+        },
+      }) as NativeCalibrator;
+    },
+  };
+}
+
+const T = 3;
 const TEXT = 'The whale swam on. The sea was calm and grey. Ishmael watched the whale from the deck.\n\n'.repeat(60);
 
 describe('calibration', async () => {
@@ -37,15 +64,120 @@ describe('calibration', async () => {
   writeFileSync(data, TEXT);
   const stage1 = join(temp.path, 'stage1');
   await runTraining(
-    finetuneSettings.parse({ modelDir: ann, dataPath: data, outDir: stage1, steps: Number(process.env.STEPS ?? 30), batchSize: 4, blockSize: 24, lr: 3e-3, valEvery: 30, seed: 2, qcfs: { levels: 8, initialLambda: 2 } }),
+    finetuneSettings.parse({ modelDir: ann, dataPath: data, outDir: stage1, steps: 100, batchSize: 4, blockSize: 24, lr: 3e-3, valEvery: 100, seed: 2 }),
     context(),
     loadNative(),
   );
-  const base = { modelDir: stage1, dataPath: data, blockSize: 24, samples: 16, batchSize: 4, epochs: 4, evalBlocks: 16, seed: 2 };
+  const base = { modelDir: stage1, dataPath: data, blockSize: 24, samples: 16, batchSize: 4, epochs: 4, evalBlocks: 16, seed: 2, timesteps: T };
+  const calibrated = join(temp.path, 'calibrated');
+  const report: CalibrationReport = await runCalibration(calibrateSettings.parse({ ...base, outDir: calibrated }), context(), loadNative());
 
-  it('lowers the align errors and the spiking perplexity at T, and writes a calibrated folder', async () => {
-    const out = join(temp.path, 'calibrated');
-    const report = await runCalibration(calibrateSettings.parse({ ...base, outDir: out, timesteps: Number(process.env.TT ?? 4) }), context(), loadNative());
-    const { formatReport } = await import('../../electron/core/calibration/report.js'); console.log(formatReport(report));
+  it('fits every layer and lowers the spiking perplexity and the KL at T', () => {
+    expect(report.layers.every((l) => l.coarse!.kept && l.fine!.kept)).toBe(true);
+    for (const layer of report.layers) {
+      expect(layer.before).toBeGreaterThan(0);
+      expect(layer.coarse!.loss).toBeLessThanOrEqual(layer.coarse!.startLoss);
+      const losses = layer.fine!.losses;
+      expect(losses).toHaveLength(4);
+      for (let i = 1; i < losses.length; i++) expect(losses[i]).toBeLessThanOrEqual(losses[i - 1]!);
+    }
+    const { before, coarse, fine } = report.evaluations;
+    expect(fine!.snnPerplexity).toBeLessThan(before!.snnPerplexity);
+    expect(fine!.kl).toBeLessThan(before!.kl);
+    expect(coarse!.kl).toBeLessThanOrEqual(before!.kl);
+    expect(fine!.qcfsPerplexity).toBeCloseTo(before!.qcfsPerplexity, 9);
+    expect(fine!.qcfsPerplexity).toBeLessThan(fine!.snnPerplexity);
+  });
+
+  it('writes a calibrated folder that reads back and runs at T with the reported perplexity', async () => {
+    expect(await readSpikingConfig(calibrated)).toMatchObject({ T, calibration: 'neuron', L: 8, signed: false });
+    const weights = await readSpikingWeights(calibrated, 2, 64, true);
+    expect(Array.from(weights.lambdas)).toEqual(Array.from((await readSpikingWeights(stage1, 2, 64, false)).lambdas));
+    weights.neurons!.forEach((n, i) => {
+      expect(n.shape).toEqual(report.layers[i]!.fine!.kept ? [64] : [1]);
+      expect(n.threshold.every((t) => t > 0)).toBe(true);
+    });
+    expect(existsSync(join(calibrated, 'checkpoint'))).toBe(false);
+
+    // The inference engine, loading each folder, scores the held-out text as the report says.
+    const settings = calibrateSettings.parse({ ...base, outDir: calibrated });
+    const scored = async (dir: string, mode: 'qcfs' | 'snn') => {
+      const model = await loadModel(dir);
+      const { heldOut } = await loadCalibrationData(settings, model.tokenizer);
+      const vocab = model.folder.spec.vocabSize;
+      let nll = 0;
+      let tokens = 0;
+      for (const b of heldOut) {
+        const logits = await model.engine.forward(b.inputs, b.size, settings.blockSize, { mode, timesteps: T });
+        for (let i = 0; i < b.targets.length; i++) nll -= logSoftmaxAt(logits, i * vocab, vocab, b.targets[i]!);
+        tokens += b.targets.length;
+      }
+      model.engine.dispose();
+      return Math.exp(nll / tokens);
+    };
+    expect(await scored(calibrated, 'snn')).toBeCloseTo(report.evaluations.fine!.snnPerplexity, 4);
+    expect(await scored(stage1, 'snn')).toBeCloseTo(report.evaluations.before!.snnPerplexity, 4);
+    expect(await scored(calibrated, 'qcfs')).toBeCloseTo(report.evaluations.fine!.qcfsPerplexity, 4);
+  });
+
+  it('calibrates per layer only, or per position up to a length', async () => {
+    const layerOut = join(temp.path, 'per-layer');
+    const layerReport = await runCalibration(calibrateSettings.parse({ ...base, outDir: layerOut, level: 'layer' }), context(), loadNative());
+    expect(layerReport.evaluations.fine).toBeUndefined();
+    expect(layerReport.layers.every((l) => l.fine === null)).toBe(true);
+    const perLayer = await readSpikingWeights(layerOut, 2, 64, true);
+    expect(perLayer.neurons!.map((n) => n.shape)).toEqual([[1], [1]]);
+    expect((await readSpikingConfig(layerOut))!.calibration).toBe('layer');
+
+    const positionOut = join(temp.path, 'per-position');
+    const positionReport = await runCalibration(calibrateSettings.parse({ ...base, outDir: positionOut, maxPositions: 8, epochs: 2 }), context(), loadNative());
+    // Eight positions of their own and one row for every later position, where the fine pass was kept.
+    expect(positionReport.layers.some((l) => l.fine!.kept)).toBe(true);
+    const shapes = (await readSpikingWeights(positionOut, 2, 64, true)).neurons!.map((n) => n.shape);
+    expect(shapes).toEqual(positionReport.layers.map((l) => (l.fine!.kept ? [9, 64] : [1])));
+  });
+
+  it('resumes a cancelled run without redoing its finished layers, to the same result', async () => {
+    const out = join(temp.path, 'resumed');
+    const settings = calibrateSettings.parse({ ...base, outDir: out });
+    const first: string[] = [];
+    const cancelled = context((u, abort) => u.message === 'Coarse pass, layer 1 of 2 done' && abort());
+    await expect(runCalibration(settings, cancelled, countingEngine(first))).rejects.toBeInstanceOf(JobCancelledError);
+    expect(first).toEqual(['alignLoss 0', 'alignLoss 1', 'coarse 0']);
+
+    const second: string[] = [];
+    const resumed = await runCalibration({ ...settings, resume: true }, context(), countingEngine(second));
+    expect(second).toEqual(['coarse 1', 'startFine 0', 'startFine 1']);
+    expect(resumed.layers).toEqual(report.layers);
+    expect(resumed.evaluations).toEqual(report.evaluations);
+    const a = await readSpikingWeights(out, 2, 64, true);
+    const b = await readSpikingWeights(calibrated, 2, 64, true);
+    expect(a.neurons).toEqual(b.neurons);
+  });
+
+  it('refuses what it cannot calibrate, in words', async () => {
+    const out = join(temp.path, 'refused');
+    await expect(runCalibration(calibrateSettings.parse({ ...base, modelDir: ann, outDir: out }), context(), loadNative())).rejects.toThrow(
+      /not a converted model.*fas finetune/,
+    );
+    await expect(runCalibration(calibrateSettings.parse({ ...base, modelDir: calibrated, outDir: out }), context(), loadNative())).rejects.toThrow(
+      /already calibrated/,
+    );
+    await expect(runCalibration(calibrateSettings.parse({ ...base, outDir: out, resume: true }), context(), loadNative())).rejects.toThrow(
+      /no calibration checkpoint to resume/,
+    );
+    await expect(runCalibration(calibrateSettings.parse({ ...base, outDir: stage1 }), context(), loadNative())).rejects.toThrow(/must differ/);
+  });
+
+  it('runs from the command line and prints the report', async () => {
+    const cli = fileURLToPath(new URL('../../dist/electron/cli/fas.js', import.meta.url));
+    const out = join(temp.path, 'cli');
+    const args = [cli, 'calibrate', stage1, '--data', data, '--T', String(T), '--out', out, '--level', 'layer', '--samples', '8', '--block', '24'];
+    const { stdout } = await promisify(execFile)(process.execPath, args);
+    expect(stdout).toContain(`per-layer calibration at T = ${T} on 8 sequences of 24 tokens`);
+    expect(stdout).toContain(`SNN at T=${T}, after the coarse pass`);
+    await expect(promisify(execFile)(process.execPath, args)).rejects.toThrow(/already exists and is not empty/);
+    const json = await promisify(execFile)(process.execPath, [...args, '--overwrite', '--json']);
+    expect(JSON.parse(json.stdout)).toMatchObject({ level: 'layer', timesteps: T, samples: 8 });
   });
 });

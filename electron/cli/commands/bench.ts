@@ -1,30 +1,51 @@
-import type { Command } from 'commander';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { fileURLToPath } from 'node:url';
+import { type Command, Option } from 'commander';
 import { GPT2_124M, benchModelDir } from '../../core/bench/bench-model.js';
 import { benchInference } from '../../core/bench/bench-inference.js';
+import { benchSpiking } from '../../core/bench/bench-spiking.js';
+import { benchTraining } from '../../core/bench/bench-training.js';
 import { loadNative } from '../../../native/index.js';
+
+const SECTIONS = { inference: benchInference, training: benchTraining, spiking: benchSpiking } as const;
+type Section = keyof typeof SECTIONS;
 
 export function registerBenchCommand(program: Command): void {
   program
     .command('bench')
-    .description('Measure the engine on a GPT-2-124M-shaped model with random weights (speed and memory)')
+    .description('Measure the engine on a GPT-2-124M-shaped model with random weights: inference, training, spiking decode')
+    .addOption(new Option('--section <name>', 'measure one section, in this process').choices(Object.keys(SECTIONS)))
     .option('--json', 'print JSON')
-    .action(async (opts: { json?: boolean }) => {
+    .action(async (opts: { section?: Section; json?: boolean }) => {
       const dir = await benchModelDir();
+      if (opts.section) return console.log(JSON.stringify(await SECTIONS[opts.section](dir)));
+      // Each section in its own process, so each peak memory is its own.
+      const run = async (section: Section) => {
+        const { stdout } = await promisify(execFile)(process.execPath, [fileURLToPath(new URL('../fas.js', import.meta.url)), 'bench', '--section', section], {
+          maxBuffer: 1 << 20,
+        });
+        return JSON.parse(stdout) as unknown;
+      };
       const native = loadNative();
       const report = {
         model: { ...GPT2_124M, vocabSize: 50257, weights: 'random F32' },
         threads: native.getThreads(),
         cpu: native.hardware().cpuModel,
-        inference: await benchInference(dir),
+        inference: (await run('inference')) as Awaited<ReturnType<typeof benchInference>>,
+        training: (await run('training')) as Awaited<ReturnType<typeof benchTraining>>,
+        spiking: (await run('spiking')) as Awaited<ReturnType<typeof benchSpiking>>,
       };
       if (opts.json) return console.log(JSON.stringify(report, null, 2));
-      const i = report.inference;
+      const { inference: i, training: t, spiking: s } = report;
+      const mib = (b: number) => `${(b / 2 ** 20).toFixed(0)} MiB`;
       console.log(
         [
           `Model      GPT-2-124M shape, random weights, ${report.threads} threads on ${report.cpu}`,
           `Prefill    ${i.prefillTokensPerSecond} tokens/s (batch 4 x 256)`,
-          `Decode     ${i.decodeTokensPerSecond} tokens/s (greedy)`,
-          `Memory     peak ${(i.peakRssBytes / 2 ** 20).toFixed(0)} MiB = ${i.peakRssOverWeights} x the weights`,
+          `Decode     ${i.decodeTokensPerSecond} tokens/s (greedy); peak memory ${mib(i.peakRssBytes)} = ${i.peakRssOverWeights} x the weights`,
+          `Training   ${t.tokensPerSecond} tokens/s (forward + backward + AdamW, batch 4 x 256); peak memory ${mib(t.peakRssBytes)}`,
+          `Spiking    ANN decode ${s.annDecodeTokensPerSecond} tokens/s; ${s.snn.map((r) => `T=${r.timesteps}: ${r.decodeTokensPerSecond} tokens/s (${r.slowdownVsAnn}x slower, firing rate ${r.firingRate})`).join('; ')}`,
         ].join('\n'),
       );
     });

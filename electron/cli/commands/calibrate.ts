@@ -25,6 +25,7 @@ interface CalibrateCliOptions {
   evalBlocks?: number;
   maxDataBytes?: number;
   resume?: boolean;
+  overwrite?: boolean;
   json?: boolean;
 }
 
@@ -47,6 +48,7 @@ export function registerCalibrateCommand(program: Command): void {
     .option('--eval-blocks <n>', 'most held-out sequences measured', positiveInt)
     .option('--max-data-bytes <n>', 'read at most this many bytes of data', positiveInt)
     .option('--resume', 'continue from the checkpoint in --out')
+    .option('--overwrite', 'replace what is in --out')
     .option('--json', 'print the report as JSON')
     .action(async (dir: string, o: CalibrateCliOptions) => {
       const settings = calibrateSettings.parse({
@@ -66,6 +68,7 @@ export function registerCalibrateCommand(program: Command): void {
         evalBlocks: o.evalBlocks,
         maxDataBytes: o.maxDataBytes,
         resume: o.resume ?? false,
+        overwrite: o.overwrite ?? false,
       });
       const report = await runJobInTerminal(calibrateJob, settings, { runDir: mkdtempSync(join(tmpdir(), 'fas-run-')) });
       console.log(o.json ? JSON.stringify(report, null, 2) : formatReport(report));

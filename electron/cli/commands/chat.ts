@@ -1,5 +1,7 @@
 // `fas chat <model-dir>`: a conversation in the terminal, with the same prompt formats, sampling and
-// reply stats as the app. Ctrl+C stops the reply being written; at the prompt it quits, as /exit does.
+// reply stats as the app. --snn chats with a converted model's spiking version and follows each reply
+// with its firing rate, operations and energy. Ctrl+C stops the reply being written; at the prompt it
+// quits, as /exit does.
 import { writeFile } from 'node:fs/promises';
 import { basename, extname, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -7,9 +9,11 @@ import type { Command } from 'commander';
 import type { ChatMessage, ChatMode, ChatSampling } from '../../api/contract.js';
 import { exportChat, statsLine } from '../../core/chat/chat-export.js';
 import { openChatModel, type ChatModel } from '../../core/chat/chat-model.js';
+import { MAX_TIMESTEPS } from '../../core/chat/chat-modes.js';
 import { newMessage, titleFrom } from '../../core/chat/messages.js';
 import { DEFAULT_CHAT_SAMPLING, chatSamplingSchema } from '../../core/chat/sampling.js';
 import { writeReply } from '../../core/chat/write-reply.js';
+import { readSpikingConfig } from '../../core/spiking/spiking-config.js';
 import { nonNegativeNumber, positiveInt } from '../options.js';
 
 interface ChatOptions {
@@ -21,6 +25,8 @@ interface ChatOptions {
   maxTokens: number;
   seed?: number;
   stats?: boolean;
+  snn?: boolean;
+  T?: number;
 }
 
 const HELP = [
@@ -42,13 +48,15 @@ export function registerChatCommand(program: Command): void {
     .option('--repetition-penalty <r>', '1 = off; above 1 discourages repeating tokens', nonNegativeNumber, d.repetitionPenalty)
     .option('--max-tokens <n>', 'most tokens per reply', positiveInt, d.maxTokens)
     .option('--seed <n>', 'random seed for every reply (default: a new one each time)', (v) => Math.floor(nonNegativeNumber(v)))
-    .option('--stats', 'print tokens, speed and why each reply ended to stderr')
+    .option('--stats', "print each reply's tokens, speed, ending, operations and energy to stderr")
+    .option('--snn', "chat with a converted model's spiking version; prints each reply's stats")
+    .option('--T <n>', "timesteps per token of the spiking model: more is closer to the original, slower (default: the folder's T; implies --snn)", positiveInt)
     .action(async (dir: string, o: ChatOptions) => {
       const sampling = checkSampling(o);
-      const mode: ChatMode = { kind: 'ann' };
+      const mode = await chatMode(dir, o);
       const model = await openChatModel(dir, mode);
       try {
-        await converse(model, { name: basename(resolve(dir)), mode, system: o.system, sampling, stats: o.stats ?? false });
+        await converse(model, { name: basename(resolve(dir)), mode, system: o.system, sampling, stats: o.stats === true || mode.kind === 'snn' });
       } finally {
         model.dispose();
       }
@@ -67,6 +75,15 @@ function checkSampling(o: ChatOptions): ChatSampling {
   if (parsed.success) return parsed.data;
   const issue = parsed.error.issues[0]!;
   throw new Error(`--${String(issue.path[0]).replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}: ${issue.message}`);
+}
+
+/** The spiking model at --T (by default the folder's T) with --snn or --T; else the ANN. */
+async function chatMode(dir: string, o: ChatOptions): Promise<ChatMode> {
+  if (!o.snn && o.T === undefined) return { kind: 'ann' };
+  if (o.T !== undefined && o.T > MAX_TIMESTEPS) throw new Error(`--T: must be at most ${MAX_TIMESTEPS}.`);
+  const spiking = await readSpikingConfig(dir);
+  if (!spiking) throw new Error(`${dir} is not a converted model (it has no spiking_config.json), so it has no spiking mode. Leave out --snn and --T to chat with it as it is.`);
+  return { kind: 'snn', timesteps: o.T ?? spiking.T };
 }
 
 interface Conversation {
@@ -127,6 +144,9 @@ async function converse(model: ChatModel, c: Conversation): Promise<void> {
   }
 
   console.error(`Chatting with ${c.name} (${model.format.kind === 'template' ? 'its chat template' : 'plain transcript'}). /help lists the commands.`);
+  if (c.mode.kind === 'snn') {
+    console.error(`It runs as the spiking model, T = ${c.mode.timesteps} timesteps per token; after each reply come its firing rate, operations and energy against the ANN.`);
+  }
   if (model.formatNote) console.error(model.formatNote);
   rl.setPrompt('> ');
   rl.prompt();

@@ -27,6 +27,7 @@ interface TrainCliOptions {
   seed?: number;
   maxDataBytes?: number;
   resume?: boolean;
+  overwrite?: boolean;
   json?: boolean;
   L?: number;
   lambda?: number;
@@ -54,6 +55,7 @@ function withTrainingOptions(cmd: Command): Command {
     .option('--seed <n>', 'seed for data order and split', (v) => Math.floor(nonNegativeNumber(v)))
     .option('--max-data-bytes <n>', 'read at most this many bytes of data', positiveInt)
     .option('--resume', 'continue from the checkpoint in --out')
+    .option('--overwrite', 'replace what is in --out')
     .option('--json', 'print the result as JSON');
 }
 
@@ -77,6 +79,7 @@ function settingsFrom(dir: string, o: TrainCliOptions) {
     seed: o.seed,
     maxDataBytes: o.maxDataBytes,
     resume: o.resume ?? false,
+    overwrite: o.overwrite ?? false,
   };
 }
 

@@ -35,5 +35,7 @@ export const paramSchemas: { [M in MethodName]: z.ZodType } = {
   'jobs.resume': byId,
   'data.corpora': none,
   'data.check': z.object({ path: z.string().min(1).max(4096) }).strict(),
+  'eval.tasks': none,
+  'jobs.report': byId,
   ...chatParamSchemas,
 };

@@ -22,10 +22,12 @@ const layerSchema = z.object({
       startLoss: z.number(),
       /** Loss of the GPT-2 reference code's theta = 0.6 lambda, v0 = 0.2 theta, likewise. */
       referenceLoss: z.number(),
+      /** False when the values raised the logits' KL on the calibration text and were undone. */
+      kept: z.boolean(),
     })
     .nullable(),
-  /** Align error after each epoch of the fine pass; the last is the layer's result. */
-  fine: z.object({ losses: z.array(z.number()) }).nullable(),
+  /** Align error after each epoch of the fine pass; the last is the layer's result (when kept). */
+  fine: z.object({ losses: z.array(z.number()), kept: z.boolean() }).nullable(),
 });
 
 const evaluationSchema = z.object({
@@ -38,6 +40,8 @@ const evaluationSchema = z.object({
 
 export const progressSchema = z.object({
   layers: z.array(layerSchema),
+  /** Mean KL of the logits on the calibration text with the values kept so far (null until measured). */
+  calibrationKl: z.number().nullable(),
   /** Held-out measurements after each finished stage; absent without held-out data. */
   evaluations: z.object({ before: evaluationSchema.optional(), coarse: evaluationSchema.optional(), fine: evaluationSchema.optional() }),
 });
@@ -59,8 +63,9 @@ export interface CalibrationReport extends CalibrationProgress {
 export const CALIBRATION_SCOPE =
   'The coarse search and the fine gradient pass minimise the per-layer align losses only. The KL divergence ' +
   "between the QCFS and spiking logits is measured, not back-propagated (that needs the training engine's backward " +
-  'through the whole network). The fine pass steps Adam on the surrogate gradient and keeps, for each neuron, ' +
-  'the best value it reached by the exact align loss on the calibration text.';
+  'through the whole network); a layer\'s new values are undone when they raise that KL on the calibration text. ' +
+  'The fine pass steps Adam on the surrogate gradient and keeps, for each neuron, the best value it reached by the ' +
+  'exact align loss on the calibration text.';
 
 /** The report as lines of text for the terminal. */
 export function formatReport(r: CalibrationReport): string {
@@ -71,10 +76,15 @@ export function formatReport(r: CalibrationReport): string {
     'Align error per layer (mean squared error against the QCFS teacher):',
     'layer   lambda     before     coarse       fine   coarse theta, v0',
   ];
+  const undone = (kept: boolean | undefined) => (kept === false ? '*' : ' ');
   for (const l of r.layers) {
-    const fine = l.fine?.losses.at(-1);
     const tv = l.coarse ? `${l.coarse.theta.toFixed(3)}, ${l.coarse.v0.toFixed(3)}` : '-';
-    lines.push(`${String(l.layer).padStart(5)} ${l.lambda.toFixed(3).padStart(8)} ${e(l.before)}  ${e(l.coarse?.loss)}  ${e(fine)}   ${tv}`);
+    const coarse = `${e(l.coarse?.loss)}${undone(l.coarse?.kept)}`;
+    const fine = `${e(l.fine?.losses.at(-1))}${undone(l.fine?.kept)}`;
+    lines.push(`${String(l.layer).padStart(5)} ${l.lambda.toFixed(3).padStart(8)} ${e(l.before)}  ${coarse} ${fine}  ${tv}`);
+  }
+  if (r.layers.some((l) => l.coarse?.kept === false || l.fine?.kept === false)) {
+    lines.push('  * undone: these values raised the KL of the logits on the calibration text, so the layer kept its previous ones.');
   }
   const evals = STAGES.flatMap((s) => (r.evaluations[s] ? [[s, r.evaluations[s]] as const] : []));
   if (evals.length > 0) {

@@ -6,8 +6,10 @@
 //   fine:   (level 'neuron') per-neuron or per-(position, neuron) values by Adam on the surrogate gradient.
 // Held-out perplexity and KL are measured after each stage. A checkpoint after every layer lets a
 // cancelled or crashed run resume where it stopped; the finished folder replaces the output folder.
+import { readdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import type { NativeAddon, NativeCalibrator } from '../../../native/index.js';
+import type { NativeAddon, NativeCalibrator, TeacherStudentComparison } from '../../../native/index.js';
+import type { Batch } from '../data/index.js';
 import type { JobContext } from '../jobs/types.js';
 import { JobCancelledError } from '../jobs/types.js';
 import { openModelFolder, type OpenedModelFolder } from '../model/folder.js';
@@ -31,6 +33,9 @@ export async function runCalibration(settings: CalibrateSettings, ctx: JobContex
   if (resolve(settings.outDir) === resolve(settings.modelDir)) {
     throw new CalibrationError('The output folder must differ from the model folder: the stage-1 model is never overwritten.');
   }
+  if (!settings.resume && !settings.overwrite && (await readdir(settings.outDir).catch(() => [])).length > 0) {
+    throw new CalibrationError(`${settings.outDir} already exists and is not empty. Choose a new output folder, resume the run that wrote it, or allow overwriting it.`);
+  }
   const source = await openModelFolder(settings.modelDir);
   const spiking = await stageOneConfig(source);
   const { numLayers, ffnSize } = source.spec;
@@ -53,6 +58,7 @@ export async function runCalibration(settings: CalibrateSettings, ctx: JobContex
     calibrator.setData(data.ids, data.samples, settings.blockSize, settings.batchSize);
     const progress: CalibrationProgress = resumed?.state.progress ?? {
       layers: Array.from(lambdas, (lambda, layer) => ({ layer, lambda, before: null, coarse: null, fine: null })),
+      calibrationKl: null,
       evaluations: {},
     };
     if (resumed) {
@@ -61,7 +67,11 @@ export async function runCalibration(settings: CalibrateSettings, ctx: JobContex
     }
     const run = new StageRunner(calibrator, settings, ctx, data, progress, numLayers);
     const save = (stage: CalibrationState['stage'], layer: number) =>
-      saveCalibrationCheckpoint(checkpointDir, { stage, layer, settings: settings as unknown as Record<string, unknown>, progress }, { lambdas, neurons: neuronsOf(calibrator, numLayers) });
+      saveCalibrationCheckpoint(
+        checkpointDir,
+        { stage, layer, settings: settings as unknown as Record<string, unknown>, progress },
+        { lambdas, neurons: neuronsOf(calibrator, numLayers) },
+      );
 
     const stages: readonly Stage[] = settings.level === 'neuron' ? STAGES : ['before', 'coarse'];
     const from = resumed?.state ?? { stage: 'before' as const, layer: 0 };
@@ -119,7 +129,7 @@ class StageRunner {
     private readonly progress: CalibrationProgress,
     private readonly layers: number,
   ) {
-    this.total = this.layers * (this.cost('before') + this.cost('coarse') + this.cost('fine')) + 3;
+    this.total = this.layers * (this.cost('before') + this.cost('coarse') + this.cost('fine')) + 4;
     this.done = this.doneAtStart = this.workDone();
   }
 
@@ -132,22 +142,28 @@ class StageRunner {
       loss = row.before = await this.calibrator.alignLoss(layer);
       this.done += this.cost(stage);
     } else if (stage === 'coarse') {
-      const r = await this.calibrator.coarse(layer);
-      row.coarse = { theta: r.theta, v0: r.v0, loss: r.loss, startLoss: r.startLoss, referenceLoss: r.referenceLoss };
+      const { result: r, kept } = await this.keepUnlessKlRises(layer, async () => {
+        const found = await this.calibrator.coarse(layer);
+        this.done += 2;
+        return found;
+      });
+      row.coarse = { theta: r.theta, v0: r.v0, loss: r.loss, startLoss: r.startLoss, referenceLoss: r.referenceLoss, kept };
       loss = r.loss;
-      this.done += this.cost(stage);
     } else {
       // A layer's fine pass is saved whole: cancelled half way, it starts again on resume.
-      await this.calibrator.startFine(layer, { positions: this.positions(), lr: this.settings.lr });
-      this.done += 1;
-      const losses: number[] = [];
-      for (let epoch = 1; epoch <= this.settings.epochs; epoch++) {
-        if (this.ctx.signal.aborted) throw new JobCancelledError();
-        losses.push((await this.calibrator.fineEpoch(layer)).loss);
+      const { result: losses, kept } = await this.keepUnlessKlRises(layer, async () => {
+        await this.calibrator.startFine(layer, { positions: this.positions(), lr: this.settings.lr });
         this.done += 1;
-        if (epoch < this.settings.epochs) this.report(`${stageName.fine}, ${of}, epoch ${epoch} of ${this.settings.epochs}`, layer, losses.at(-1)!);
-      }
-      row.fine = { losses };
+        const epochLosses: number[] = [];
+        for (let epoch = 1; epoch <= this.settings.epochs; epoch++) {
+          if (this.ctx.signal.aborted) throw new JobCancelledError();
+          epochLosses.push((await this.calibrator.fineEpoch(layer)).loss);
+          this.done += 1;
+          if (epoch < this.settings.epochs) this.report(`${stageName.fine}, ${of}, epoch ${epoch} of ${this.settings.epochs}`, layer, epochLosses.at(-1)!);
+        }
+        return epochLosses;
+      });
+      row.fine = { losses, kept };
       loss = losses.at(-1)!;
     }
     this.report(`${stageName[stage]}, ${of} done`, layer, loss);
@@ -155,19 +171,53 @@ class StageRunner {
 
   async evaluate(stage: Stage): Promise<Evaluation> {
     this.report(`Measuring held-out perplexity and KL ${stage === 'before' ? 'before calibration' : `after the ${stage} pass`}`, null, null);
-    let teacher = 0;
-    let student = 0;
-    let kl = 0;
-    let tokens = 0;
-    for (const batch of this.data.heldOut) {
-      const r = await this.calibrator.evaluate(batch.inputs, batch.targets, batch.size, this.settings.blockSize);
-      teacher += r.teacherNll;
-      student += r.studentNll;
-      kl += r.kl;
-      tokens += r.tokens;
-    }
+    const r = await this.compare(this.data.heldOut);
     this.done += 1;
-    return { qcfsPerplexity: Math.exp(teacher / tokens), snnPerplexity: Math.exp(student / tokens), kl: kl / tokens, tokens };
+    return { qcfsPerplexity: Math.exp(r.teacherNll / r.tokens), snnPerplexity: Math.exp(r.studentNll / r.tokens), kl: r.kl / r.tokens, tokens: r.tokens };
+  }
+
+  /**
+   * Applies a layer's new values, then undoes them if they raised the mean KL of the logits on the
+   * calibration text: the align loss is only a proxy for the logits, and a layer fitted closer to
+   * its teacher can still move the output away from it. Says whether the values were kept.
+   */
+  private async keepUnlessKlRises<R>(layer: number, change: () => Promise<R>): Promise<{ result: R; kept: boolean }> {
+    const previous = this.calibrator.getNeurons(layer);
+    const before = (this.progress.calibrationKl ??= await this.calibrationKl());
+    const result = await change();
+    const after = await this.calibrationKl();
+    this.done += 1;
+    if (after > before) {
+      this.calibrator.setNeurons(layer, previous);
+      return { result, kept: false };
+    }
+    this.progress.calibrationKl = after;
+    return { result, kept: true };
+  }
+
+  private async calibrationKl(): Promise<number> {
+    const { ids, targets, samples } = this.data;
+    const size = this.settings.batchSize;
+    const block = this.settings.blockSize;
+    const batches = [];
+    for (let first = 0; first < samples; first += size) {
+      const rows = Math.min(size, samples - first);
+      batches.push({ inputs: ids.subarray(first * block, (first + rows) * block), targets: targets.subarray(first * block, (first + rows) * block), size: rows });
+    }
+    const r = await this.compare(batches);
+    return r.kl / r.tokens;
+  }
+
+  private async compare(batches: readonly Pick<Batch, 'inputs' | 'targets' | 'size'>[]): Promise<TeacherStudentComparison> {
+    const sum: TeacherStudentComparison = { teacherNll: 0, studentNll: 0, kl: 0, tokens: 0 };
+    for (const batch of batches) {
+      const r = await this.calibrator.evaluate(batch.inputs, batch.targets, batch.size, this.settings.blockSize);
+      sum.teacherNll += r.teacherNll;
+      sum.studentNll += r.studentNll;
+      sum.kl += r.kl;
+      sum.tokens += r.tokens;
+    }
+    return sum;
   }
 
   /** Per (position, neuron) rows for the first maxPositions positions, and one row shared by every later one. */
@@ -178,8 +228,8 @@ class StageRunner {
 
   /** Relative cost of one layer of a stage: one visit of the calibration set is 1. */
   private cost(stage: Stage): number {
-    if (stage === 'fine') return this.settings.level === 'neuron' ? 1 + this.settings.epochs : 0;
-    return stage === 'coarse' ? 2 : 1;
+    if (stage === 'fine') return this.settings.level === 'neuron' ? 2 + this.settings.epochs : 0;
+    return stage === 'coarse' ? 3 : 1;
   }
 
   private workDone(): number {

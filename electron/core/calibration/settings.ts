@@ -29,6 +29,8 @@ export const calibrateSettings = z
     evalBlocks: z.number().int().min(1).default(32),
     maxDataBytes: z.number().int().positive().optional(),
     resume: z.boolean().default(false),
+    /** Replace whatever is in outDir (otherwise a non-empty outDir is refused unless resuming). */
+    overwrite: z.boolean().default(false),
   })
   .refine((s) => s.maxPositions === undefined || s.level === 'neuron', {
     message: 'maxPositions (per-position values) needs level "neuron"',

@@ -1,9 +1,9 @@
-// A model loaded for chatting: its prompt format and one generation session whose key/value cache
-// carries over from reply to reply. When the next prompt extends what the session already holds
-// (the usual case: the previous prompt, the reply, then the new message), only the new tokens run;
-// otherwise the session starts over.
+// A model loaded for chatting in one mode (the ANN, or the spiking model at T): its prompt format and
+// one generation session in that mode, whose key/value cache carries over from reply to reply. When
+// the next prompt extends what the session already holds (the usual case: the previous prompt, the
+// reply, then the new message), only the new tokens run; otherwise the session starts over.
 import type { ChatMode } from '../../api/contract.js';
-import type { NativeSession } from '../../../native/index.js';
+import type { NativeSession, SessionOptions } from '../../../native/index.js';
 import { loadModel, type LoadedModel } from '../inference/loaded-model.js';
 import { folderPromptFormat } from './chat-template.js';
 import type { PromptFormat, PromptMessage } from './prompt-format.js';
@@ -34,7 +34,6 @@ export interface ModelReply extends ReplyRun {
 }
 
 export class ChatModel {
-  private readonly session: NativeSession;
   /** Every token the session's context holds. */
   private context: number[] = [];
   /** Replies run one at a time on the one session. */
@@ -42,12 +41,12 @@ export class ChatModel {
 
   constructor(
     private readonly loaded: LoadedModel,
+    /** A session in the chat's mode. */
+    private readonly session: NativeSession,
     readonly format: PromptFormat,
     /** Why the model's own chat template is not used; null when nothing needs saying. */
     readonly formatNote: string | null,
-  ) {
-    this.session = loaded.engine.createSession();
-  }
+  ) {}
 
   get contextLength(): number {
     return this.loaded.folder.spec.maxPositions;
@@ -105,15 +104,27 @@ function startsWith(ids: readonly number[], prefix: readonly number[]): boolean 
 
 /** Loads a model folder for chatting in the given mode. */
 export async function openChatModel(dir: string, mode: ChatMode): Promise<ChatModel> {
-  const loaded = await loadForMode(dir, mode);
-  const { format, note } = await folderPromptFormat(loaded.folder, loaded.tokenizer);
-  return new ChatModel(loaded, format, note);
+  const loaded = await loadModel(dir);
+  try {
+    const session = loaded.engine.createSession(sessionOptions(loaded, mode));
+    const { format, note } = await folderPromptFormat(loaded.folder, loaded.tokenizer);
+    return new ChatModel(loaded, session, format, note);
+  } catch (err) {
+    loaded.engine.dispose();
+    throw err;
+  }
 }
 
-/** The one place a chat mode becomes an engine: a spiking mode (with its timestep count T) is another case here. */
-function loadForMode(dir: string, mode: ChatMode): Promise<LoadedModel> {
+/**
+ * The one place a chat mode becomes an engine session: the ANN (a converted model's weights with the
+ * original activation), or the spiking model at T, which only a converted folder has.
+ */
+function sessionOptions(loaded: LoadedModel, mode: ChatMode): SessionOptions {
   switch (mode.kind) {
     case 'ann':
-      return loadModel(dir);
+      return { mode: 'ann' };
+    case 'snn':
+      if (!loaded.spiking) throw new Error(`${loaded.folder.dir} is not a converted model (it has no spiking_config.json), so it has no spiking mode.`);
+      return { mode: 'snn', timesteps: mode.timesteps };
   }
 }

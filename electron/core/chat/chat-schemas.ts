@@ -1,6 +1,7 @@
 // Runtime checks of the chat requests' parameters (merged into the core's table of schemas).
 import { z } from 'zod';
 import type { MethodName } from '../../api/contract.js';
+import { MAX_TIMESTEPS } from './chat-modes.js';
 import { chatSamplingSchema } from './sampling.js';
 
 export type ChatMethodName = Extract<MethodName, `chats.${string}`>;
@@ -9,7 +10,10 @@ export const MAX_MESSAGE_CHARS = 200_000;
 export const MAX_SYSTEM_PROMPT_CHARS = 20_000;
 export const MAX_TITLE_CHARS = 120;
 
-export const chatModeSchema = z.object({ kind: z.literal('ann') }).strict();
+export const chatModeSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('ann') }).strict(),
+  z.object({ kind: z.literal('snn'), timesteps: z.number().int().min(1).max(MAX_TIMESTEPS) }).strict(),
+]);
 const id = z.string().min(1).max(200);
 const byId = z.object({ id }).strict();
 const settings = {

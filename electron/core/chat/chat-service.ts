@@ -2,7 +2,7 @@
 // and replies written in the background while their text streams to every UI as 'chat.delta'
 // events, ending with 'chat.done'. One reply at a time per conversation; Stop aborts it at once.
 import { randomUUID } from 'node:crypto';
-import type { ApiEvent, Chat, ChatMessage, ModelEntry, ParamsOf, ResultOf } from '../../api/contract.js';
+import type { ApiEvent, Chat, ChatMessage, ChatMode, ModelEntry, ParamsOf, ResultOf } from '../../api/contract.js';
 import { ApiError } from '../api/errors.js';
 import type { ModelLibrary } from '../library/library.js';
 import type { ChatModel } from './chat-model.js';
@@ -11,6 +11,7 @@ import type { ChatMethodName } from './chat-schemas.js';
 import { ChatStore, type StoredChat } from './chat-store.js';
 import { newMessage, titleFrom } from './messages.js';
 import { ModelHost, type ModelLease } from './model-host.js';
+import { defaultMode, modelInMode } from './chat-modes.js';
 import { DEFAULT_CHAT_SAMPLING } from './sampling.js';
 import { TextBatcher } from './text-batcher.js';
 import { writeReply } from './write-reply.js';
@@ -101,7 +102,7 @@ export class ChatService {
       updatedAt: now,
       modelId: entry.id,
       modelName: entry.name,
-      mode: params.mode ?? { kind: 'ann' },
+      mode: params.mode ? checkMode(entry, params.mode) : defaultMode(entry),
       systemPrompt: params.systemPrompt ?? '',
       sampling: params.sampling ?? DEFAULT_CHAT_SAMPLING,
       messages: [],
@@ -109,14 +110,19 @@ export class ChatService {
     return this.view(await this.store.create(chat));
   }
 
-  private async update({ id, title, modelId, ...settings }: ParamsOf<'chats.update'>): Promise<Chat> {
+  private async update({ id, title, modelId, mode, ...settings }: ParamsOf<'chats.update'>): Promise<Chat> {
     const cleanTitle = title?.replace(/\s+/g, ' ').trim();
     if (cleanTitle === '') throw new ApiError('bad_request', 'Give the conversation a name.');
-    const entry = modelId === undefined ? null : await this.modelEntry(modelId);
-    const model = entry ? { modelId: entry.id, modelName: entry.name } : {};
+    const model = modelId === undefined && mode === undefined ? {} : await this.modelChange(id, modelId, mode);
     const changes = Object.fromEntries(Object.entries(settings).filter(([, v]) => v !== undefined));
     const chat = await this.store.update(id, (c) => ({ ...c, ...changes, ...model, title: cleanTitle ?? c.title, updatedAt: new Date().toISOString() }));
     return this.view(chat);
+  }
+
+  /** A change of model or mode: another model runs in the mode given, or else in its default mode. */
+  private async modelChange(id: string, modelId: string | undefined, mode: ChatMode | undefined): Promise<Pick<Chat, 'modelId' | 'modelName' | 'mode'>> {
+    const entry = await this.modelEntry(modelId ?? (await this.store.get(id)).modelId);
+    return { modelId: entry.id, modelName: entry.name, mode: mode ? checkMode(entry, mode) : defaultMode(entry) };
   }
 
   /** Starts a reply planned from the saved conversation; resolves with the conversation as the reply begins. */
@@ -130,7 +136,9 @@ export class ChatService {
       const chat = await this.store.get(id);
       const { history, reply: message, continueLast } = plan(chat);
       const entry = await this.modelEntry(chat.modelId);
-      lease = await this.models.acquire({ id: entry.id, name: entry.name, path: entry.path, mode: chat.mode });
+      const mode = checkMode(entry, chat.mode);
+      // A converted model loads once per mode: the notices name the mode.
+      lease = await this.models.acquire({ id: entry.id, name: modelInMode(entry, mode), path: entry.path, mode });
       const ids = promptIds(lease.model, chat, continueLast ? [...history, message] : history, continueLast);
       const saved = await this.store.update(id, (c) => ({
         ...c,
@@ -196,6 +204,14 @@ export class ChatService {
     if (entry.problem) throw new ApiError('bad_request', `"${entry.name}" cannot be used right now: ${entry.problem}`);
     return entry;
   }
+}
+
+/** The mode, when the model can run in it: only a converted model has a spiking mode. */
+function checkMode(entry: ModelEntry, mode: ChatMode): ChatMode {
+  if (mode.kind === 'snn' && !entry.spiking) {
+    throw new ApiError('bad_request', `"${entry.name}" is not a converted model, so it has no spiking mode. Chat with it as the original network, or convert it first.`);
+  }
+  return mode;
 }
 
 function planSend(chat: StoredChat, text: string): ReplyPlan {

@@ -16,6 +16,17 @@ export type StoredChat = Omit<Chat, 'replying'>;
 const ID_PATTERN = /^[A-Za-z0-9_-]{1,100}$/;
 const FILE_VERSION = 1;
 
+const opsSchema = z.object({
+  positions: z.number(),
+  macsPerToken: z.number(),
+  acsPerToken: z.number(),
+  annMacsPerToken: z.number(),
+  picojoulesPerToken: z.number(),
+  annPicojoulesPerToken: z.number(),
+  firingRates: z.array(z.number()),
+  counted: z.string(),
+});
+
 const statsSchema = z.object({
   modelId: z.string(),
   modelName: z.string(),
@@ -29,6 +40,8 @@ const statsSchema = z.object({
   seed: z.number(),
   stopReason: z.enum(['eos', 'stop', 'length', 'context', 'aborted', 'error']),
   error: z.string().nullable(),
+  // Replies saved before operations were counted have none.
+  ops: opsSchema.nullable().default(null),
 });
 
 const chatSchema = z.object({

@@ -1,7 +1,7 @@
 // One reply from the engine: the new prompt tokens in, text out as it is generated, with what a
-// chat shows about it (time to first token, speed, why it ended) and the generated ids (which the
-// session's context now holds).
-import type { NativeSession } from '../../../native/index.js';
+// chat shows about it (time to first token, speed, why it ended, what the engine counted) and the
+// generated ids (which the session's context now holds).
+import type { InferenceStats, NativeSession } from '../../../native/index.js';
 import { StreamDetokenizer, type TextTokenizer } from '../model/tokenizer.js';
 import { StopStringFilter } from '../inference/stop-strings.js';
 
@@ -28,6 +28,8 @@ export interface ReplyRun {
   /** Decode speed: tokens after the first over the time since it came. */
   tokensPerSecond: number;
   seconds: number;
+  /** What the engine counted over the new prompt tokens and the reply; null when it did not run. */
+  stats: InferenceStats | null;
 }
 
 export async function streamReply(
@@ -53,7 +55,7 @@ export async function streamReply(
   signal.addEventListener('abort', onAbort);
   try {
     const result = signal.aborted
-      ? { stopReason: 'aborted' as const }
+      ? { stopReason: 'aborted' as const, stats: null }
       : await session.generate(
           {
             promptIds,
@@ -82,6 +84,7 @@ export async function streamReply(
       timeToFirstTokenMs: firstTokenAt === null ? null : firstTokenAt - started,
       tokensPerSecond: ids.length > 1 && decodeSeconds > 0 ? (ids.length - 1) / decodeSeconds : 0,
       seconds: (ended - started) / 1000,
+      stats: result.stats,
     };
   } finally {
     signal.removeEventListener('abort', onAbort);

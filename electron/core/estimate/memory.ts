@@ -6,18 +6,21 @@
 //                    backward works in (transformer.h); logits [n, vocab], whose gradient reuses them.
 //                    Attention keeps q, k and v, never the batch x heads x block^2 probabilities: its
 //                    backward recomputes them.
-//   chat             native/src/engine/runtime: weights, the key/value cache of `block` positions and
-//                    the work buffers of one forward over the whole context (the worst prefill).
-//                    A spiking model runs its T timesteps as a batch dimension and keeps one
-//                    key/value cache per timestep (fas-method.md section 3), so both grow T times.
-//   calibrate        fas-method.md section 4: frozen weights shared by the QCFS teacher and the
-//                    spiking student, a threshold and an initial potential per neuron (trained with
-//                    Adam), the student's training activations over T timesteps plus each neuron's
-//                    membrane potential at every timestep (for the surrogate gradient), the teacher's
-//                    QCFS outputs (the activation-align targets), and three sets of logits.
-// Left out, being small or short-lived: a few bytes per token of ids, targets and masks; the
-// attention backward's per-thread scratch (2 x 64 x block floats per thread); the app itself; the
-// moment when the trainer copies the freshly loaded model into its parameters.
+//   chat             native/src/engine/runtime: weights, the key/value cache of `block` positions, the
+//                    work buffers of one forward over the whole context (the worst prefill) and one
+//                    row of logits per sequence. A spiking model runs its T timesteps as copies of
+//                    every sequence (fas-method.md section 3): the cache and the work buffers grow
+//                    T times, plus the spikes; the logits do not (the features are averaged first).
+//   calibrate        native/src/calibrate (stage 2): the model once (teacher and student share its
+//                    weights) with a threshold and an initial potential per neuron; the gradients and
+//                    Adam moments of the layer being fitted; one batch's captured site inputs (the
+//                    teacher's QCFS output, the student's input at every timestep); the captured
+//                    inputs kept for the next pass, at most 1 GiB; the work buffers and key/value
+//                    buffers of a spiking forward; the teacher's and the student's logits.
+// The parts are added up, an upper bound where they do not live at the same time. Left out, being
+// small or short-lived: a few bytes per token of ids, targets and masks; per-thread scratch (such
+// as the attention backward's 2 x 64 x block floats); the app itself; the moment when the trainer
+// copies the freshly loaded model into its parameters.
 import type { MemoryJob, MemoryPart, MemoryVerdict } from '../../api/contract.js';
 import { formatBytes } from '../../shared/format.js';
 import type { ModelShape } from './model-shape.js';
@@ -25,6 +28,8 @@ import type { ModelShape } from './model-shape.js';
 export const FLOAT_BYTES = 4;
 /** Up to this share of the free memory is a comfortable fit; beyond it, up to all of it, is tight. */
 export const COMFORTABLE_SHARE = 0.75;
+/** The calibrator keeps one layer's captured inputs between passes while they fit in this (native/src/calibrate). */
+export const CALIBRATION_CACHE_BYTES = 2 ** 30;
 
 export interface MemoryRequest {
   job: MemoryJob;
@@ -60,9 +65,9 @@ export function backwardPerToken(s: ModelShape, qcfsSite: boolean): number {
   );
 }
 
-/** Floats per token of one inference forward's work buffers (engine/runtime/forward.cpp). */
+/** Floats per token of one inference forward's work buffers (engine/runtime/forward.cpp), spikes aside. */
 export function inferencePerToken(s: ModelShape): number {
-  return 3 * s.hidden + 2 * s.qDim + (s.gated ? 2 : 1) * s.ffn;
+  return 3 * s.hidden + 2 * s.qDim + 2 * s.kvDim + (s.gated ? 2 : 1) * s.ffn;
 }
 
 const count = (n: number) => n.toLocaleString('en');
@@ -94,9 +99,10 @@ export function memoryParts(s: ModelShape, r: MemoryRequest): MemoryPart[] {
   }
 
   const perT = T > 1 ? ` × ${T} timesteps` : '';
+  // A spiking forward also keeps the spikes of the FFN site.
+  const work = inferencePerToken(s) + (r.job === 'calibrate' || T > 1 ? s.ffn : 0);
+  const workHow = `${perTokens}${perT} × ${count(work)} values per token`;
   if (r.job === 'chat') {
-    const work = inferencePerToken(s);
-    const logitRows = r.batchSize * (T > 1 ? T + 1 : 1);
     return [
       part('weights', 'Weights', s.parameters, `${count(s.parameters)} parameters`),
       part(
@@ -105,38 +111,34 @@ export function memoryParts(s: ModelShape, r: MemoryRequest): MemoryPart[] {
         2 * s.layers * s.kvDim * tokens * T,
         `2 (keys, values) × ${s.layers} layers × ${count(s.kvDim)} values × ${perTokens}${perT}`,
       ),
-      part('activations', 'Work buffers of one forward', tokens * T * work, `${perTokens}${perT} × ${count(work)} values per token`),
-      part(
-        'logits',
-        'Logits',
-        logitRows * s.vocab,
-        `${T > 1 ? `${r.batchSize} × (${T} timesteps + their average)` : `${r.batchSize} sequence${r.batchSize > 1 ? 's' : ''}`} × ${count(s.vocab)} vocabulary entries`,
-      ),
+      part('work', 'Work buffers of one forward', tokens * T * work, workHow),
+      part('logits', 'Logits', r.batchSize * s.vocab, `${r.batchSize} × ${count(s.vocab)} vocabulary entries`),
     ];
   }
 
-  // calibrate
-  const neuronParams = 2 * s.layers * s.ffn;
-  const kept = keptPerToken(s, true);
-  const back = backwardPerToken(s, true);
-  const activations = tokens * T * kept + s.layers * tokens * T * s.ffn + s.layers * tokens * s.ffn;
+  // calibrate: one layer is fitted at a time, per neuron.
+  const neurons = 2 * s.layers * s.ffn;
+  const layerParams = 2 * s.ffn;
+  const params = s.parameters + neurons;
   return [
-    part('weights', 'Weights (frozen)', s.parameters, `${count(s.parameters)} parameters, shared by the teacher and the spiking model`),
-    part('gradients', 'Gradients', neuronParams, `threshold and initial potential per neuron: 2 × ${s.layers} layers × ${count(s.ffn)}`),
-    part('optimizer', 'Optimizer state (Adam)', 2 * neuronParams, `two moments per neuron parameter: 2 × ${count(neuronParams)}`),
     part(
-      'activations',
-      'Activations kept for backward',
-      activations,
-      `${perTokens}${perT} × (${count(kept)} values + ${s.layers} layers × ${count(s.ffn)} membrane potentials) + the teacher's ${s.layers} × ${count(s.ffn)} QCFS outputs per token`,
+      'weights',
+      'Weights (frozen)',
+      params,
+      `${count(s.parameters)} parameters + a threshold and an initial potential per neuron: 2 × ${s.layers} layers × ${count(s.ffn)}`,
     ),
-    part('backward', 'Backward work buffers', tokens * T * back, `${perTokens}${perT} × ${count(back)} values per token`),
+    part('gradients', 'Gradients', layerParams, `threshold and initial potential of each neuron of one layer: 2 × ${count(s.ffn)}`),
+    part('optimizer', 'Optimizer state (Adam)', 2 * layerParams, `two moments per neuron parameter of one layer: 2 × ${count(layerParams)}`),
+    part('activations', 'Captured inputs of one batch', tokens * (T + 1) * s.ffn, `${perTokens} × (${T} timesteps + the teacher's output) × ${count(s.ffn)} neurons`),
     part(
-      'logits',
-      'Logits',
-      tokens * (T + 2) * s.vocab,
-      `${perTokens} × (${T} timesteps + their average + the teacher's) × ${count(s.vocab)} vocabulary entries`,
+      'cache',
+      'Captured inputs kept for the next pass',
+      CALIBRATION_CACHE_BYTES / FLOAT_BYTES,
+      `one layer's inputs over the whole calibration set, kept only while they fit in 1 GiB: at most ${count(CALIBRATION_CACHE_BYTES / FLOAT_BYTES)} values`,
     ),
+    part('work', 'Work buffers of one forward', tokens * T * work, workHow),
+    part('kvCache', 'Key/value buffers', 2 * s.kvDim * tokens * T, `2 (keys, values) × ${count(s.kvDim)} values × ${perTokens}${perT}`),
+    part('logits', 'Logits', 2 * tokens * s.vocab, `2 (teacher, spiking model) × ${perTokens} × ${count(s.vocab)} vocabulary entries`),
   ];
 }
 

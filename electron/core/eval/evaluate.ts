@@ -4,6 +4,7 @@
 import { z } from 'zod';
 import type { JobContext } from '../jobs/types.js';
 import { loadModel, type LoadedModel } from '../inference/loaded-model.js';
+import { modelStage } from '../spiking/spiking-config.js';
 import { continuationScorer } from './continuation-scorer.js';
 import { readChoiceItems, scoreMultipleChoice } from './multiple-choice.js';
 import { perplexity, type ForwardFn } from './perplexity.js';
@@ -58,13 +59,32 @@ export interface EvalReport {
 
 const DEFAULT_PPL_TOKENS = 16_384;
 
-/** The (mode, T) pairs a model can be evaluated in. */
-export function evaluationPlan(_model: LoadedModel, _timesteps: number[]): Array<{ mode: EvalMode; timesteps: number | null }> {
-  return [{ mode: 'ann', timesteps: null }];
+/** The (mode, T) pairs a model can be evaluated in: the ANN, and for a converted model QCFS and the SNN at each T. */
+export function evaluationPlan(model: LoadedModel, timesteps: number[]): Array<{ mode: EvalMode; timesteps: number | null }> {
+  const plan: Array<{ mode: EvalMode; timesteps: number | null }> = [{ mode: 'ann', timesteps: null }];
+  if (!model.spiking) return plan;
+  plan.push({ mode: 'qcfs', timesteps: null });
+  for (const t of [...new Set(timesteps)].sort((a, b) => a - b)) plan.push({ mode: 'snn', timesteps: t });
+  return plan;
 }
 
-function forwardIn(model: LoadedModel, _mode: EvalMode, _timesteps: number | null): ForwardFn {
-  return (ids, batch, seqLen) => model.engine.forward(ids, batch, seqLen);
+function forwardIn(model: LoadedModel, mode: EvalMode, timesteps: number | null): ForwardFn {
+  return (ids, batch, seqLen) => model.engine.forward(ids, batch, seqLen, { mode, ...(timesteps === null ? {} : { timesteps }) });
+}
+
+/** Firing rates and energy of the spiking model at T on one window of the task's tokens. */
+async function spikeStatistics(model: LoadedModel, ids: Int32Array, timesteps: number): Promise<{ firing: FiringReport; energy: EnergyReport }> {
+  const { stats } = await model.engine.forwardWithStats(ids, 1, ids.length, { mode: 'snn', timesteps });
+  return {
+    firing: { timesteps, perLayer: stats.firingRates },
+    energy: {
+      timesteps,
+      annMacJoules: stats.energyPerToken.annPicojoules * 1e-12,
+      snnMacJoules: stats.macsPerToken * 4.6e-12,
+      snnAcJoules: stats.acsPerToken * 0.9e-12,
+      counted: stats.counted,
+    },
+  };
 }
 
 export async function runEvaluation(settings: EvalSettings, ctx: JobContext): Promise<EvalReport> {
@@ -77,6 +97,7 @@ export async function runEvaluation(settings: EvalSettings, ctx: JobContext): Pr
     const rows: EvalRow[] = [];
     let size = 0;
     let chance: number | undefined;
+    let sample = new Int32Array(0);
     const step = (i: number, part: number) => ctx.progress({ fraction: (i + part) / plan.length, message: `Evaluating ${describe(plan[i]!)}` });
     if (task.kind === 'perplexity') {
       const maxTokens = settings.limit ?? DEFAULT_PPL_TOKENS;
@@ -84,6 +105,7 @@ export async function runEvaluation(settings: EvalSettings, ctx: JobContext): Pr
       const text = (await task.texts()).join('\n\n').slice(0, (maxTokens + 1) * 8);
       const ids = model.tokenizer.encode(text, { addSpecialTokens: false });
       const blockSize = Math.min(settings.blockSize, spec.maxPositions);
+      sample = Int32Array.from(ids.slice(0, blockSize));
       for (const [i, run] of plan.entries()) {
         const r = await perplexity(ids, spec.vocabSize, forwardIn(model, run.mode, run.timesteps), {
           blockSize,
@@ -98,6 +120,7 @@ export async function runEvaluation(settings: EvalSettings, ctx: JobContext): Pr
     } else {
       const items = await readChoiceItems(task.file, settings.limit);
       size = items.length;
+      sample = Int32Array.from(model.tokenizer.encode(items[0]!.context, { addSpecialTokens: false }).slice(-spec.maxPositions));
       for (const [i, run] of plan.entries()) {
         const score = continuationScorer(model.tokenizer, forwardIn(model, run.mode, run.timesteps), spec.vocabSize, spec.maxPositions);
         const r = await scoreMultipleChoice(items, score, (f) => step(i, f), ctx.signal);
@@ -105,10 +128,13 @@ export async function runEvaluation(settings: EvalSettings, ctx: JobContext): Pr
         rows.push({ ...run, acc: r.acc, accNorm: r.accNorm });
       }
     }
+    // Spike statistics at the model's own T (spiking_config.json), the one it was converted for.
+    const spikes = model.spiking && sample.length > 0 ? await spikeStatistics(model, sample, model.spiking.T) : null;
     return {
-      model: { dir: model.folder.dir, architecture: model.folder.summary.architecture, parameters: model.folder.summary.parameterCount, stage: 'ann' },
+      model: { dir: model.folder.dir, architecture: model.folder.summary.architecture, parameters: model.folder.summary.parameterCount, stage: modelStage(model.spiking) },
       task: { name: task.name, kind: task.kind, size, ...(chance === undefined ? {} : { chance }) },
       rows,
+      ...(spikes ?? {}),
       warnings: collapseWarnings(rows),
       createdAt: new Date().toISOString(),
     };

@@ -1,6 +1,8 @@
 // The job kinds the app can run: each is a module under jobs/kinds/ whose default export is a
 // JobDefinition. The JobManager runs them in a child process; the CLI imports them directly.
 import { calibrateSettings, type CalibrateSettings } from '../calibration/settings.js';
+import { evalSettings, type EvalSettings } from '../eval/evaluate.js';
+import { convertSettings, type ConvertSettings } from '../pipeline/convert.js';
 import { finetuneSettings, trainSettings } from '../training/settings.js';
 import type { JobKind } from './job-manager.js';
 
@@ -12,4 +14,6 @@ export const jobKinds: Record<string, JobKind> = {
   train: kind('train', trainSettings, (p) => `Train ${(p as Titled).modelDir} (${(p as Titled).steps} steps)`),
   finetune: kind('finetune', finetuneSettings, (p) => `Fine-tune with QCFS: ${(p as Titled).modelDir} (${(p as Titled).steps} steps)`),
   calibrate: kind('calibrate', calibrateSettings, (p) => `Calibrate the neurons: ${(p as CalibrateSettings).modelDir} (T = ${(p as CalibrateSettings).timesteps})`),
+  evaluate: kind('evaluate', evalSettings, (p) => `Evaluate ${(p as EvalSettings).modelDir} on ${(p as EvalSettings).task}`),
+  convert: kind('convert', convertSettings, (p) => `Convert ${(p as ConvertSettings).modelDir} into a spiking model (T = ${(p as ConvertSettings).timesteps})`),
 };

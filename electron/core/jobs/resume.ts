@@ -5,14 +5,13 @@ import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { JobRecord, ResumeInfo, TrainingCheckpoint } from '../../api/contract.js';
 import { STATE_FILE } from '../training/checkpoint.js';
+import { CHECKPOINT_DIR } from '../training/train-loop.js';
 import { ApiError } from '../api/errors.js';
 import type { JobManager } from './job-manager.js';
 
 /** The job kinds that run the training loop (settings.ts): they write a model to params.outDir. */
 export const TRAINING_KINDS: ReadonlySet<string> = new Set(['train', 'finetune']);
 
-/** Where train-loop.ts keeps a run's checkpoint until the finished model replaces the folder. */
-const CHECKPOINT_DIR = 'checkpoint';
 const STOPPED = new Set(['cancelled', 'interrupted', 'failed']);
 
 interface TrainingParams {

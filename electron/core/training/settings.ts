@@ -39,6 +39,8 @@ export const trainSettings = z.object({
   /** Timesteps recorded in spiking_config.json for later stages (stage 1 output only). */
   timesteps: z.number().int().min(1).max(1024).default(8),
   resume: z.boolean().default(false),
+  /** Replace whatever is in outDir (otherwise a non-empty outDir is refused unless resuming). */
+  overwrite: z.boolean().default(false),
 });
 
 export type TrainSettings = z.infer<typeof trainSettings>;

@@ -1,7 +1,7 @@
 // The training loop shared by `fas train` (pretraining, plain fine-tuning) and FAS stage 1 (the
 // same with QCFS at the FFN site): data, AdamW steps with a schedule, validation, checkpoints,
 // exact resume, cancel that keeps the last good checkpoint, and a clear stop on a NaN loss.
-import { access } from 'node:fs/promises';
+import { access, readdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { NativeAddon, NativeTrainer } from '../../../native/index.js';
 import { loadTokenDataset, TrainBatches, validationBatches, type BatchCursor, type TokenDataset } from '../data/index.js';
@@ -32,13 +32,16 @@ export interface TrainResult {
 }
 
 /** Checkpoints live inside the output folder until the finished model replaces the whole folder. */
-const CHECKPOINT_DIR = 'checkpoint';
+export const CHECKPOINT_DIR = 'checkpoint';
 
 export async function runTraining(settings: TrainSettings, ctx: JobContext, engine: TrainingEngine): Promise<TrainResult> {
   if (resolve(settings.outDir) === resolve(settings.modelDir)) {
     throw new TrainingError('The output folder must differ from the model folder: the original model is never overwritten.');
   }
   const checkpointDir = join(settings.outDir, CHECKPOINT_DIR);
+  if (!settings.resume && !settings.overwrite && (await readdir(settings.outDir).catch(() => [])).length > 0) {
+    throw new TrainingError(`${settings.outDir} already exists and is not empty. Choose a new output folder, resume the run that wrote it, or allow overwriting it.`);
+  }
   const resumeFrom = settings.resume ? await loadResumable(checkpointDir, settings) : null;
   const source = await openModelFolder(settings.modelDir);
   const current = resumeFrom?.folder ?? source;
@@ -74,7 +77,7 @@ export async function runTraining(settings: TrainSettings, ctx: JobContext, engi
       cursor = resumeFrom.state.cursor as BatchCursor;
       ctx.log(`Resumed from the checkpoint at step ${step}.`);
     }
-    if (step >= settings.steps) throw new TrainingError(`The checkpoint is already at step ${step}; ask for more than ${settings.steps} steps to continue.`);
+    // A run paused on its last step resumes straight to writing the model.
 
     const validate = (mode: 'ann' | 'qcfs') => validationPerplexity(trainer, dataset, settings, mode);
     const trainMode = settings.qcfs ? 'qcfs' : 'ann';

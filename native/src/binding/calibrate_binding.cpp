@@ -50,7 +50,9 @@ std::vector<float> floats(const Napi::Value& v, const std::string& name) {
   if (!v.IsArray()) throw typeError(v.Env(), name + " must be a Float32Array or an array of numbers");
   const Napi::Array a = v.As<Napi::Array>();
   std::vector<float> out(a.Length());
-  for (uint32_t i = 0; i < a.Length(); ++i) out[i] = static_cast<float>(number(a.Get(i), name + "[" + std::to_string(i) + "]"));
+  for (uint32_t i = 0; i < a.Length(); ++i) {
+    out[i] = static_cast<float>(number(a.Get(i), name + "[" + std::to_string(i) + "]"));
+  }
   return out;
 }
 
@@ -288,7 +290,8 @@ class NativeCalibrator : public Napi::ObjectWrap<NativeCalibrator> {
       const int64_t layer = layerArg(info, c);
       if (!info[1].IsObject()) throw typeError(info.Env(), "startFine needs options { positions, lr }");
       const Napi::Object o = info[1].As<Napi::Object>();
-      const int64_t positions = integer(field(o, "options", "positions"), "options.positions", 0, c.model().config.maxPositions);
+      const int64_t positions =
+          integer(field(o, "options", "positions"), "options.positions", 0, c.model().config.maxPositions);
       calibrate::AdamHyper hyper;
       hyper.lr = static_cast<float>(number(field(o, "options", "lr"), "options.lr"));
       if (!(hyper.lr > 0.0f)) throw typeError(info.Env(), "options.lr must be > 0");
@@ -324,7 +327,8 @@ class NativeCalibrator : public Napi::ObjectWrap<NativeCalibrator> {
       auto targets = std::make_shared<std::vector<int32_t>>(ids(info[1], "targets"));
       const int64_t batch = integer(info[2], "batch", 1, kMaxInt), seqLen = integer(info[3], "seqLen", 1, kMaxInt);
       if (static_cast<int64_t>(inputs->size()) != batch * seqLen || targets->size() != inputs->size()) {
-        throw typeError(info.Env(), "inputs and targets need batch * seqLen = " + std::to_string(batch * seqLen) + " entries");
+        throw typeError(info.Env(),
+                        "inputs and targets need batch * seqLen = " + std::to_string(batch * seqLen) + " entries");
       }
       return start<calibrate::LogitsComparison>(
           info.Env(),
@@ -347,7 +351,9 @@ class NativeCalibrator : public Napi::ObjectWrap<NativeCalibrator> {
   }
 
   void dispose(const Napi::CallbackInfo& info) {
-    if (state_->busy) throw Napi::Error::New(info.Env(), "the calibrator is busy: await the call in flight before dispose()");
+    if (state_->busy) {
+      throw Napi::Error::New(info.Env(), "the calibrator is busy: await the call in flight before dispose()");
+    }
     state_->calibrator.reset();
   }
 
@@ -366,7 +372,10 @@ class CreateWorker : public Napi::AsyncWorker {
     calibrator_ = std::make_unique<Calibrator>(loadModel(spec_), std::move(options_.params), options_.timesteps,
                                                enginePool());
   }
-  void OnOK() override { deferred_.Resolve(constructor_->New({Napi::External<Calibrator>::New(Env(), calibrator_.release())})); }
+  void OnOK() override {
+    // The NativeCalibrator takes ownership of the calibrator.
+    deferred_.Resolve(constructor_->New({Napi::External<Calibrator>::New(Env(), calibrator_.release())}));
+  }
   void OnError(const Napi::Error& e) override { deferred_.Reject(e.Value()); }
 
   ModelSpec spec_;

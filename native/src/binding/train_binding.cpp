@@ -18,7 +18,6 @@ namespace {
 using train::Trainer;
 
 // ---- Reading JS values --------------------------------------------------------------------------
-// The NativeModelSpec readers mirror model_binding.cpp's, which are private to that file.
 
 Napi::TypeError typeError(Napi::Env env, const std::string& message) { return Napi::TypeError::New(env, message); }
 
@@ -65,76 +64,6 @@ E choice(const Napi::Value& v, const std::string& name, std::initializer_list<st
     allowed += std::string(allowed.empty() ? "" : ", ") + "'" + text + "'";
   }
   throw typeError(v.Env(), name + " must be one of " + allowed);
-}
-
-TensorRef tensorRef(const Napi::Value& v, const std::string& where) {
-  if (!v.IsObject()) throw typeError(v.Env(), where + " must be an object");
-  const Napi::Object o = v.As<Napi::Object>();
-  TensorRef ref;
-  ref.file = string(field(o, where, "file"), where + ".file");
-  ref.offset = static_cast<uint64_t>(integer(field(o, where, "offset"), where + ".offset", 0, kMaxSafe));
-  ref.byteLength = static_cast<uint64_t>(integer(field(o, where, "byteLength"), where + ".byteLength", 0, kMaxSafe));
-  ref.dtype = choice<DType>(field(o, where, "dtype"), where + ".dtype",
-                            {{"F32", DType::F32}, {"F16", DType::F16}, {"BF16", DType::BF16}});
-  const Napi::Value shape = field(o, where, "shape");
-  if (!shape.IsArray()) throw typeError(o.Env(), where + ".shape must be an array");
-  const Napi::Array dims = shape.As<Napi::Array>();
-  for (uint32_t i = 0; i < dims.Length(); ++i) {
-    ref.shape.push_back(integer(dims.Get(i), where + ".shape[" + std::to_string(i) + "]", 0, kMaxSafe));
-  }
-  const Napi::Value transposed = field(o, where, "transposed", false);
-  ref.transposed = !transposed.IsUndefined() && boolean(transposed, where + ".transposed");
-  const Napi::Value split = field(o, where, "split", false);
-  if (!split.IsUndefined()) {
-    if (!split.IsObject()) throw typeError(o.Env(), where + ".split must be an object");
-    const Napi::Object s = split.As<Napi::Object>();
-    ref.splitIndex = integer(field(s, where + ".split", "index"), where + ".split.index", 0, kMaxInt);
-    ref.splitParts = integer(field(s, where + ".split", "parts"), where + ".split.parts", 1, kMaxInt);
-  }
-  return ref;
-}
-
-ModelSpec modelSpec(const Napi::Value& v) {
-  if (!v.IsObject()) throw typeError(v.Env(), "createTrainer needs a NativeModelSpec object");
-  const Napi::Object o = v.As<Napi::Object>();
-  const std::string w = "spec";
-  const auto count = [&](const char* key, int64_t min = 1) {
-    return integer(field(o, w, key), w + "." + key, min, kMaxInt);
-  };
-  ModelSpec spec;
-  ModelConfig& c = spec.config;
-  c.family = choice<Family>(field(o, w, "family"), w + ".family",
-                            {{"gpt2", Family::Gpt2}, {"opt", Family::Opt}, {"llama", Family::Llama}});
-  c.vocabSize = count("vocabSize");
-  c.hiddenSize = count("hiddenSize");
-  c.numLayers = count("numLayers");
-  c.numHeads = count("numHeads");
-  c.numKvHeads = count("numKvHeads");
-  c.headDim = count("headDim");
-  c.ffnSize = count("ffnSize");
-  c.maxPositions = count("maxPositions");
-  c.positionOffset = count("positionOffset", 0);
-  c.norm = choice<NormKind>(field(o, w, "norm"), w + ".norm",
-                            {{"layernorm", NormKind::LayerNorm}, {"rmsnorm", NormKind::RmsNorm}});
-  c.normEps = static_cast<float>(number(field(o, w, "normEps"), w + ".normEps"));
-  c.activation = choice<Activation>(
-      field(o, w, "activation"), w + ".activation",
-      {{"gelu_new", Activation::GeluNew}, {"relu", Activation::Relu}, {"silu_gated", Activation::SiluGated}});
-  c.positions = choice<PositionKind>(field(o, w, "positions"), w + ".positions",
-                                     {{"learned", PositionKind::Learned}, {"rope", PositionKind::Rope}});
-  c.ropeTheta = number(field(o, w, "ropeTheta"), w + ".ropeTheta");
-  c.preNorm = boolean(field(o, w, "preNorm"), w + ".preNorm");
-  c.wordEmbedDim = count("wordEmbedDim");
-  c.tiedHead = boolean(field(o, w, "tiedHead"), w + ".tiedHead");
-  const Napi::Value tensors = field(o, w, "tensors");
-  if (!tensors.IsObject()) throw typeError(o.Env(), "spec.tensors must be an object");
-  const Napi::Object t = tensors.As<Napi::Object>();
-  const Napi::Array names = t.GetPropertyNames();
-  for (uint32_t i = 0; i < names.Length(); ++i) {
-    const std::string name = names.Get(i).As<Napi::String>().Utf8Value();
-    spec.tensors[name] = tensorRef(t.Get(name), "spec.tensors['" + name + "']");
-  }
-  return spec;
 }
 
 // { qcfs?: { levels, initialLambda, signed } | null, threads?: number }
@@ -501,7 +430,7 @@ class CreateWorker : public Napi::AsyncWorker {
 
 Napi::Value createTrainer(const Napi::CallbackInfo& info) {
   return promiseOf(info.Env(), [&]() -> Napi::Value {
-    auto* worker = new CreateWorker(info.Env(), modelSpec(info[0]), trainerOptions(info[1]),
+    auto* worker = new CreateWorker(info.Env(), readModelSpec(info[0]), trainerOptions(info[1]),
                                     static_cast<Napi::FunctionReference*>(info.Data()));
     worker->Queue();
     return worker->promise();

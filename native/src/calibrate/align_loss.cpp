@@ -5,8 +5,6 @@
 #include <vector>
 
 #include "spiking/if_neuron.h"
-#include <cstdlib>
-#include "engine/ops/matmul.h"
 #include "spiking/if_surrogate.h"
 
 namespace fas::calibrate {
@@ -22,7 +20,9 @@ void requireNeuronGranularity(spiking::Granularity g) {
 void timeAverage(ThreadPool& pool, const SiteBatch& b, const spiking::IfNeuron& neuron, int64_t s, FloatVector& mean) {
   const spiking::SpikeShape shape = b.shape();
   const float* input = b.input.data() + s * shape.size();
-  pool.run([&](int ith, int nth) { spiking::ifForward(input, shape, neuron, {nullptr, mean.data(), nullptr}, ith, nth); });
+  pool.run([&](int ith, int nth) {
+    spiking::ifForward(input, shape, neuron, {nullptr, mean.data(), nullptr}, ith, nth);
+  });
 }
 
 // mean = the time-averaged output of sequence s; returns sum (mean - target)^2 and, when diff is
@@ -53,15 +53,6 @@ double sequenceSse(ThreadPool& pool, const SiteBatch& b, const spiking::IfNeuron
 double alignSse(ThreadPool& pool, const SiteBatch& b, const spiking::IfNeuron& neuron) {
   FloatVector mean(b.shape().rowElems());
   double sum = 0.0;
-  if (getenv("HIDDEN") && b.down) {
-    FloatVector diff(mean.size()), out(b.seqLen * b.hidden);
-    for (int64_t s = 0; s < b.sequences; ++s) {
-      sequenceSse(pool, b, neuron, s, mean, diff.data());
-      ops::linear(pool, diff.data(), b.down, nullptr, out.data(), b.seqLen, b.n, b.hidden);
-      for (float x : out) sum += double(x) * x;
-    }
-    return sum;
-  }
   for (int64_t s = 0; s < b.sequences; ++s) sum += sequenceSse(pool, b, neuron, s, mean, nullptr);
   return sum;
 }
@@ -89,7 +80,9 @@ void addEntrySse(ThreadPool& pool, const SiteBatch& b, const spiking::IfNeuron& 
   const spiking::SpikeShape shape = b.shape();
   const bool perPosition = neuron.theta.granularity == spiking::Granularity::PositionNeuron;
   const int64_t rows = perPosition ? neuron.theta.positions : 1;
-  if (sse.size() != static_cast<size_t>(rows * b.n)) throw std::logic_error("addEntrySse: sse is not sized like the values");
+  if (sse.size() != static_cast<size_t>(rows * b.n)) {
+    throw std::logic_error("addEntrySse: sse is not sized like the values");
+  }
   FloatVector mean(shape.rowElems());
   for (int64_t s = 0; s < b.sequences; ++s) {
     timeAverage(pool, b, neuron, s, mean);

@@ -46,7 +46,9 @@ void Calibrator::setData(CalibrationSet set) {
                                 " tokens exceed the model's maxPositions (" + std::to_string(c.maxPositions) + ")");
   }
   for (const int32_t id : set.ids) {
-    if (id < 0 || id >= c.vocabSize) throw std::invalid_argument("calibration token id " + std::to_string(id) + " is outside the vocabulary");
+    if (id < 0 || id >= c.vocabSize) {
+      throw std::invalid_argument("calibration token id " + std::to_string(id) + " is outside the vocabulary");
+    }
   }
   set_ = std::move(set);
   cache_.clear();
@@ -92,7 +94,6 @@ SiteBatch Calibrator::capture(int64_t layer, int64_t first, int64_t count) {
   b.seqLen = set_.seqLen;
   b.n = c.ffnSize;
   b.T = timesteps_;
-  b.down = model_->layers[layer].down; b.hidden = c.hiddenSize;
   b.target.resize(count * set_.seqLen * c.ffnSize);
   b.input.resize(b.target.size() * timesteps_);
   FloatVector k(count * timesteps_ * set_.seqLen * c.kvDim()), v(k.size());
@@ -112,7 +113,9 @@ SiteBatch Calibrator::capture(int64_t layer, int64_t first, int64_t count) {
   run(RunMode{FfnMode::Qcfs, 1}, b.target.data());
   run(RunMode{FfnMode::Snn, timesteps_}, b.input.data());
   const spiking::Qcfs q = model_->spiking->qcfs(layer);
-  pool_.run([&](int ith, int nth) { spiking::qcfsForward(b.target.data(), b.target.data(), b.target.size(), q, ith, nth); });
+  pool_.run([&](int ith, int nth) {
+    spiking::qcfsForward(b.target.data(), b.target.data(), b.target.size(), q, ith, nth);
+  });
   return b;
 }
 
@@ -148,28 +151,25 @@ void Calibrator::forEachBatch(int64_t layer, const std::function<void(const Site
   }
 }
 
+// The number of site outputs in the calibration set: align losses are sums divided by it.
+double Calibrator::siteOutputs() const {
+  return double(set_.sequences) * double(set_.seqLen) * double(model_->config.ffnSize);
+}
+
 double Calibrator::alignLoss(int64_t layer) {
   checkLayer(layer);
   const spiking::IfNeuron neuron = neuronView(params_.neurons[layer], params_.signedSpikes);
-  double sse = 0.0, count = 0.0;
-  forEachBatch(layer, [&](const SiteBatch& b) {
-    sse += alignSse(pool_, b, neuron);
-    count += double(b.target.size());
-  });
-  return sse / count;
+  double sse = 0.0;
+  forEachBatch(layer, [&](const SiteBatch& b) { sse += alignSse(pool_, b, neuron); });
+  return sse / siteOutputs();
 }
 
 CoarseResult Calibrator::coarse(int64_t layer) {
   checkLayer(layer);
   const float lambda = params_.lambdas[layer];
-  double count = 0.0;
   const auto search = [&](const std::vector<LayerCandidate>& candidates) {
     std::vector<double> sse(candidates.size(), 0.0);
-    count = 0.0;
-    forEachBatch(layer, [&](const SiteBatch& b) {
-      addCandidateSse(pool_, b, candidates, params_.signedSpikes, sse);
-      count += double(b.target.size());
-    });
+    forEachBatch(layer, [&](const SiteBatch& b) { addCandidateSse(pool_, b, candidates, params_.signedSpikes, sse); });
     const size_t best = std::min_element(sse.begin(), sse.end()) - sse.begin();
     return std::make_pair(best, sse);
   };
@@ -177,6 +177,7 @@ CoarseResult Calibrator::coarse(int64_t layer) {
   const auto [best1, sse1] = search(first);
   const std::vector<LayerCandidate> second = refinedGrid(first[best1], lambda);
   const auto [best2, sse2] = search(second);
+  const double count = siteOutputs();
   CoarseResult r;
   const bool refined = sse2[best2] < sse1[best1];
   r.best = refined ? second[best2] : first[best1];
@@ -188,14 +189,10 @@ CoarseResult Calibrator::coarse(int64_t layer) {
   return r;
 }
 
-std::vector<double> Calibrator::entrySse(int64_t layer, const NeuronValues& values, double& count) {
+std::vector<double> Calibrator::entrySse(int64_t layer, const NeuronValues& values) {
   std::vector<double> sse(values.threshold.size(), 0.0);
   const spiking::IfNeuron neuron = neuronView(values, params_.signedSpikes);
-  count = 0.0;
-  forEachBatch(layer, [&](const SiteBatch& b) {
-    addEntrySse(pool_, b, neuron, sse);
-    count += double(b.target.size());
-  });
+  forEachBatch(layer, [&](const SiteBatch& b) { addEntrySse(pool_, b, neuron, sse); });
   return sse;
 }
 
@@ -206,10 +203,10 @@ void Calibrator::startFine(int64_t layer, int64_t positions, const AdamHyper& hy
   }
   const NeuronValues& now = params_.neurons[layer];
   const int64_t n = model_->config.ffnSize;
-  const bool sameShape = now.positions == positions && (positions > 0 || static_cast<int64_t>(now.threshold.size()) == n);
+  const bool sameShape =
+      now.positions == positions && (positions > 0 || static_cast<int64_t>(now.threshold.size()) == n);
   best_ = sameShape ? now : expandValues(now, n, positions);
-  double count = 0.0;
-  bestSse_ = entrySse(layer, best_, count);
+  bestSse_ = entrySse(layer, best_);
   adam_.emplace(best_, hyper);
   fineLayer_ = layer;
 }
@@ -218,7 +215,7 @@ FineEpoch Calibrator::fineEpoch(int64_t layer) {
   checkLayer(layer);
   if (!adam_ || fineLayer_ != layer) throw std::logic_error("startFine must come before the fine pass of a layer");
   const int64_t n = model_->config.ffnSize;
-  double trainSse = 0.0, count = 0.0;
+  double trainSse = 0.0;
   forEachBatch(layer, [&](const SiteBatch& b) {
     const NeuronValues& values = adam_->values();
     std::vector<float> dTheta(values.threshold.size(), 0.0f), dV0(values.v0.size(), 0.0f);
@@ -226,11 +223,10 @@ FineEpoch Calibrator::fineEpoch(int64_t layer) {
     const float scale = 1.0f / static_cast<float>(b.tokens());
     trainSse += alignSseBackward(pool_, b, neuronView(values, params_.signedSpikes), gradView(dTheta, values, n),
                                  gradView(dV0, values, n), scale);
-    count += double(b.target.size());
     adam_->step(dTheta, dV0);
   });
   const NeuronValues& now = adam_->values();
-  const std::vector<double> sse = entrySse(layer, now, count);
+  const std::vector<double> sse = entrySse(layer, now);
   double total = 0.0;
   for (size_t e = 0; e < sse.size(); ++e) {
     if (sse[e] < bestSse_[e]) {
@@ -241,7 +237,7 @@ FineEpoch Calibrator::fineEpoch(int64_t layer) {
     total += bestSse_[e];
   }
   setNeurons(layer, best_);
-  return {trainSse / count, total / count};
+  return {trainSse / siteOutputs(), total / siteOutputs()};
 }
 
 LogitsComparison Calibrator::evaluate(const int32_t* inputs, const int32_t* targets, int64_t batch, int64_t seqLen) {

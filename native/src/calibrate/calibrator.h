@@ -80,7 +80,8 @@ class Calibrator {
   void rebuildSite();
   SiteBatch capture(int64_t layer, int64_t first, int64_t count);
   void forEachBatch(int64_t layer, const std::function<void(const SiteBatch&)>& fn);
-  std::vector<double> entrySse(int64_t layer, const NeuronValues& values, double& count);
+  double siteOutputs() const;
+  std::vector<double> entrySse(int64_t layer, const NeuronValues& values);
 
   std::unique_ptr<Model> model_;
   SpikingParams params_;  // neurons: every layer's current values

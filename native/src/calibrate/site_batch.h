@@ -13,8 +13,7 @@ struct SiteBatch {
   int64_t sequences = 0, seqLen = 0, n = 0;
   int T = 1;
   FloatVector target;  // [sequences, seqLen, n]: the teacher's QCFS output, what the neurons must match
-  FloatVector input;
-  const float* down = nullptr; int64_t hidden = 0; // HACK   // [sequences, T, seqLen, n]: the student's site input at every timestep
+  FloatVector input;   // [sequences, T, seqLen, n]: the student's site input at every timestep
 
   // One sequence's block of `input`: its positions start at 0.
   spiking::SpikeShape shape() const {

@@ -3,7 +3,7 @@
 // call results (over HTTP, on another connection), so the text of a reply that streams before the
 // call that started it has returned is held until it can be placed.
 // With its .js extension, as the unit tests type-check this module under Node's module resolution too.
-import type { ApiEvent, Chat, ChatExport, ChatMessage, ChatSampling, FasApi } from '../../../electron/api/contract.js';
+import type { ApiEvent, Chat, ChatExport, ChatMessage, ChatMode, ChatSampling, FasApi } from '../../../electron/api/contract.js';
 
 export interface Problem {
   message: string;
@@ -11,7 +11,7 @@ export interface Problem {
   doing: string;
 }
 
-type Settings = { title?: string; modelId?: string; systemPrompt?: string; sampling?: ChatSampling };
+type Settings = { title?: string; modelId?: string; mode?: ChatMode; systemPrompt?: string; sampling?: ChatSampling };
 
 export class ChatThread {
   chat: Chat | null = $state(null);
@@ -88,13 +88,15 @@ export class ChatThread {
     // Shown at once, so a second change made before the first is saved builds on it.
     if (settings.systemPrompt !== undefined) this.chat.systemPrompt = settings.systemPrompt;
     if (settings.sampling) this.chat.sampling = settings.sampling;
+    if (settings.mode) this.chat.mode = settings.mode;
     const saving = this.saving.then(() => this.attempt('Saving the conversation settings', () => this.api.call('chats.update', { id, ...settings })));
     this.saving = saving;
     const saved = await saving;
     if (!saved || this.chat?.id !== id) return false;
-    // The settings shown and the live reply stay as they are: they may be newer than this copy.
-    const { systemPrompt, sampling, messages, replying } = this.chat;
-    this.chat = { ...saved, systemPrompt, sampling, messages, replying };
+    // The settings shown and the live reply stay as they are: they may be newer than this copy. A new
+    // model comes with the mode the core chose for it.
+    const { systemPrompt, sampling, mode, messages, replying } = this.chat;
+    this.chat = { ...saved, systemPrompt, sampling, mode: settings.modelId === undefined ? mode : saved.mode, messages, replying };
     return true;
   }
 

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openChatModel, type ChatModel } from '../../../electron/core/chat/chat-model.js';
 import { tempDir } from '../../helpers/tiny-models.js';
-import { CHATML_TEMPLATE, writeChatModel } from './helpers.js';
+import { CHATML_TEMPLATE, writeChatModel, writeConvertedChatModel } from './helpers.js';
 
 const greedy = { maxTokens: 12, temperature: 0, topK: 0, topP: 1, repetitionPenalty: 1, seed: 0 };
 const collect = () => {
@@ -79,6 +79,37 @@ describe('a model loaded for chatting', () => {
     expect(reply.stopReason).toBe('length');
     expect(reply.contextFull).toBe(true);
     expect(ids.length + reply.ids.length).toBe(128);
+  });
+
+  it('counts what the ANN ran for each reply', async () => {
+    const reply = await model.reply(model.promptIds('', [{ role: 'user', text: 'Hi' }], false), greedy, () => {}, new AbortController().signal);
+    expect(reply.stats).toMatchObject({ mode: 'ann', timesteps: 1, acsPerToken: 0, firingRates: [] });
+    expect(reply.stats!.macsPerToken).toBe(reply.stats!.annMacsPerToken);
+  });
+
+  it('chats with a converted model as the spiking model at T, or as the ANN on the same weights', async () => {
+    const dir = await writeConvertedChatModel(join(root, 'converted'), { contextLength: 128, timesteps: 4 });
+    const [snn, ann] = await Promise.all([openChatModel(dir, { kind: 'snn', timesteps: 8 }), openChatModel(dir, { kind: 'ann' })]);
+    try {
+      const ids = snn.promptIds('', [{ role: 'user', text: 'Hi' }], false);
+      const spiking = await snn.reply(ids, greedy, () => {}, new AbortController().signal);
+      expect(spiking.stats).toMatchObject({ mode: 'snn', timesteps: 8 });
+      expect(spiking.stats!.tokens).toBeGreaterThan(ids.length);
+      expect(spiking.stats!.firingRates).toHaveLength(2);
+      expect(spiking.stats!.acsPerToken).toBeGreaterThan(0);
+      const original = await ann.reply(ids, greedy, () => {}, new AbortController().signal);
+      expect(original.stats).toMatchObject({ mode: 'ann', firingRates: [] });
+      expect(spiking.stats!.annMacsPerToken).toBeCloseTo(original.stats!.macsPerToken);
+    } finally {
+      snn.dispose();
+      ann.dispose();
+    }
+  });
+
+  it('refuses the spiking mode of a model that is not converted', async () => {
+    await expect(openChatModel(join(root, 'tiny'), { kind: 'snn', timesteps: 4 })).rejects.toThrow(
+      /tiny is not a converted model \(it has no spiking_config\.json\), so it has no spiking mode\./,
+    );
   });
 
   it('stops at the end of a templated turn, never showing it', async () => {

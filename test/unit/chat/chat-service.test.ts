@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ApiEvent, ChatDone, ChatSampling, ModelEntry } from '../../../electron/api/contract.js';
 import { AppCore } from '../../../electron/core/app-core.js';
-import { writeChatModel } from './helpers.js';
+import { writeChatModel, writeConvertedChatModel } from './helpers.js';
 
 const quick: ChatSampling = { temperature: 0, topK: 0, topP: 1, repetitionPenalty: 1.2, maxTokens: 8, seed: 1 };
 // Greedy without a repetition penalty, the tiny model runs on to the limit: time enough to stop it.
@@ -157,5 +157,89 @@ describe('chat requests', () => {
       'Loading "three"…',
       expect.stringMatching(/^"three" is loaded\./),
     ]);
+  });
+});
+
+describe('chat requests with a converted model', () => {
+  const root = mkdtempSync(join(tmpdir(), 'fas-chat-spiking-'));
+  const core = new AppCore({ workspaceDir: join(root, 'workspace') });
+  const notices: string[] = [];
+  core.onEvent((e) => e.name === 'chat.model' && notices.push(e.data.message));
+  let converted: ModelEntry;
+  let plain: ModelEntry;
+
+  beforeAll(async () => {
+    converted = await core.call('models.open', { path: await writeConvertedChatModel(join(root, 'conv'), { contextLength: 1024, timesteps: 4 }) });
+    plain = await core.call('models.open', { path: await writeChatModel(join(root, 'plain'), { contextLength: 1024 }) });
+  });
+  afterAll(() => core.chats.close());
+
+  function doneOf(chatId: string): Promise<ChatDone> {
+    return new Promise((resolve) => {
+      const off = core.onEvent((e) => {
+        if (e.name === 'chat.done' && e.data.chatId === chatId) {
+          off();
+          resolve(e.data);
+        }
+      });
+    });
+  }
+
+  async function send(chatId: string, text: string): Promise<ChatDone> {
+    const done = doneOf(chatId);
+    await core.call('chats.send', { id: chatId, text });
+    return done;
+  }
+
+  it("starts in the spiking mode at the folder's T and keeps each reply's firing rate, operations and energy", async () => {
+    expect(converted.stage).toBe('calibrated');
+    const chat = await core.call('chats.create', { modelId: converted.id, sampling: quick });
+    expect(chat.mode).toEqual({ kind: 'snn', timesteps: 4 });
+    const { message } = await send(chat.id, 'Hi');
+    expect(message.stats).toMatchObject({ mode: { kind: 'snn', timesteps: 4 }, error: null });
+    const ops = message.stats!.ops!;
+    expect(ops.firingRates).toHaveLength(2);
+    expect(ops.acsPerToken).toBeGreaterThan(0);
+    expect(ops.annPicojoulesPerToken).toBeGreaterThan(0);
+    expect(ops.counted).toMatch(/^MACs/);
+    expect(notices).toEqual(['Loading "conv (spiking, T = 4)"…', expect.stringMatching(/^"conv \(spiking, T = 4\)" is loaded\./)]);
+    expect((await core.call('chats.get', { id: chat.id })).messages[1]).toEqual(message);
+
+    // The mode is the conversation's: the ANN on the same weights answers the next message.
+    const changed = await core.call('chats.update', { id: chat.id, mode: { kind: 'ann' } });
+    expect(changed.mode).toEqual({ kind: 'ann' });
+    const second = (await send(chat.id, 'And you?')).message;
+    expect(second.stats).toMatchObject({ mode: { kind: 'ann' }, ops: { acsPerToken: 0, firingRates: [] } });
+    expect((await core.call('chats.get', { id: chat.id })).mode).toEqual({ kind: 'ann' });
+
+    const md = await core.call('chats.export', { id: chat.id, format: 'markdown' });
+    expect(md.text).toContain('## Assistant (conv, spiking, T = 4)');
+    expect(md.text).toMatch(/; firing rate [\d.]+%; [\d.]+K? MACs \+ [\d.]+K? ACs per token; [\d.]+ µJ per token, \d+% (of|more than) the ANN\*/);
+    expect(md.text).toContain('## How the operations were counted');
+    const json = JSON.parse((await core.call('chats.export', { id: chat.id, format: 'json' })).text);
+    expect(json.chat.messages[1].stats.ops).toEqual(ops);
+  });
+
+  it('counts a continued reply over all its parts', async () => {
+    const chat = await core.call('chats.create', { modelId: converted.id, mode: { kind: 'snn', timesteps: 2 }, sampling: quick });
+    const first = (await send(chat.id, 'Hi')).message;
+    const done = doneOf(chat.id);
+    await core.call('chats.continue', { id: chat.id });
+    const continued = (await done).message;
+    expect(continued.stats!.ops!.positions).toBeGreaterThan(first.stats!.ops!.positions);
+    expect(continued.stats!.ops!.firingRates).toHaveLength(2);
+  });
+
+  it('offers the spiking mode for converted models only, and gives a new model its own mode', async () => {
+    await expect(core.call('chats.create', { modelId: plain.id, mode: { kind: 'snn', timesteps: 4 } })).rejects.toThrow(
+      '"plain" is not a converted model, so it has no spiking mode. Chat with it as the original network, or convert it first.',
+    );
+    const chat = await core.call('chats.create', { modelId: plain.id });
+    expect(chat.mode).toEqual({ kind: 'ann' });
+    await expect(core.call('chats.update', { id: chat.id, mode: { kind: 'snn', timesteps: 4 } })).rejects.toThrow('"plain" is not a converted model');
+    expect((await core.call('chats.update', { id: chat.id, modelId: converted.id })).mode).toEqual({ kind: 'snn', timesteps: 4 });
+    expect((await core.call('chats.update', { id: chat.id, modelId: converted.id, mode: { kind: 'snn', timesteps: 32 } })).mode).toEqual({ kind: 'snn', timesteps: 32 });
+    expect((await core.call('chats.update', { id: chat.id, modelId: plain.id })).mode).toEqual({ kind: 'ann' });
+    await expect(core.handle('chats.update', { id: chat.id, mode: { kind: 'snn', timesteps: 0 } })).resolves.toMatchObject({ ok: false, error: { code: 'bad_request' } });
   });
 });

@@ -3,6 +3,7 @@ import { readFile, readdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import type { ReplyStats } from '../../../electron/api/contract.js';
 import { ChatStore, type StoredChat } from '../../../electron/core/chat/chat-store.js';
 import { chatMarkdown, exportChat } from '../../../electron/core/chat/chat-export.js';
 import { DEFAULT_CHAT_SAMPLING } from '../../../electron/core/chat/sampling.js';
@@ -81,6 +82,61 @@ describe('chat history store', () => {
   });
 });
 
+const counted = 'MACs: every linear layer. ACs: spikes x fan-out.';
+const spikingStats: ReplyStats = {
+  modelId: 'abc123',
+  modelName: 'tiny-llama',
+  mode: { kind: 'snn', timesteps: 4 },
+  tokens: 5,
+  promptTokens: 12,
+  cachedTokens: 33,
+  timeToFirstTokenMs: 300,
+  tokensPerSecond: 10,
+  seconds: 0.8,
+  seed: 8,
+  stopReason: 'length',
+  error: null,
+  ops: {
+    positions: 17,
+    macsPerToken: 30_000,
+    acsPerToken: 2_000,
+    annMacsPerToken: 10_000,
+    picojoulesPerToken: 139_800,
+    annPicojoulesPerToken: 46_000,
+    firingRates: [0.1, 0.3],
+    counted,
+  },
+};
+
+describe('the spiking mode and its stats in the history', () => {
+  it("keeps a spiking conversation, its mode and every reply's operations", async () => {
+    const s = store();
+    const spiking: StoredChat = {
+      ...chat('s', '2026-03-01T10:00:00.000Z', 'Spikes'),
+      mode: { kind: 'snn', timesteps: 4 },
+      messages: [{ id: 'a', role: 'assistant', text: 'Hi.', createdAt: '2026-03-01T10:00:01.000Z', stats: spikingStats }],
+    };
+    await s.create(spiking);
+    expect(await s.get('s')).toEqual(spiking);
+  });
+
+  it('reads replies saved before operations were counted', async () => {
+    const s = store();
+    const { ops: _, ...older } = spikingStats;
+    const message = { id: 'a', role: 'assistant', text: 'Hi.', createdAt: '2026-03-01T10:00:01.000Z', stats: { ...older, mode: { kind: 'ann' } } };
+    await s.create(chat('old', '2026-03-01T10:00:00.000Z'));
+    await writeFile(join(s.dir, 'old.json'), JSON.stringify({ version: 1, chat: { ...chat('old', '2026-03-01T10:00:00.000Z'), messages: [message] } }));
+    expect((await s.get('old')).messages[0]!.stats).toEqual({ ...older, mode: { kind: 'ann' }, ops: null });
+  });
+
+  it('refuses a mode with no valid T, saying where', async () => {
+    const s = store();
+    await s.create(chat('bad', '2026-03-01T10:00:00.000Z'));
+    await writeFile(join(s.dir, 'bad.json'), JSON.stringify({ version: 1, chat: { ...chat('bad', 'x'), mode: { kind: 'snn', timesteps: 0 } } }));
+    await expect(s.get('bad')).rejects.toThrow(/bad\.json is not a conversation this app can read \(chat\.mode\.timesteps: /);
+  });
+});
+
 describe('chat export', () => {
   const done: StoredChat = {
     ...chat('x', '2026-03-01T10:05:00.000Z', 'Colours: a chat!'),
@@ -105,8 +161,11 @@ describe('chat export', () => {
           seed: 7,
           stopReason: 'eos',
           error: null,
+          ops: { ...spikingStats.ops!, positions: 33, macsPerToken: 10_000, acsPerToken: 0, picojoulesPerToken: 46_000, firingRates: [] },
         },
       },
+      { id: 'u2', role: 'user', text: 'Another.', createdAt: '2026-03-01T10:01:00.000Z', stats: null },
+      { id: 'a2', role: 'assistant', text: 'Red, green', createdAt: '2026-03-01T10:01:01.000Z', stats: spikingStats },
     ],
   };
 
@@ -130,7 +189,22 @@ describe('chat export', () => {
         '',
         'Blue.',
         '',
-        '*3 tokens, 25.0 tokens/s, first token after 0.12 s, the model ended its reply*',
+        '*3 tokens, 25.0 tokens/s, first token after 0.12 s, the model ended its reply; 10K MACs per token; 0.046 µJ per token*',
+        '',
+        '## User',
+        '',
+        'Another.',
+        '',
+        '## Assistant (tiny-llama, spiking, T = 4)',
+        '',
+        'Red, green',
+        '',
+        '*5 tokens, 10.0 tokens/s, first token after 0.30 s, reached the most tokens allowed; firing rate 20.0%; ' +
+          '30K MACs + 2K ACs per token; 0.14 µJ per token, 204% more than the ANN*',
+        '',
+        '## How the operations were counted',
+        '',
+        counted,
         '',
       ].join('\n'),
     );

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempDir } from '../../helpers/tiny-models.js';
-import { writeChatModel } from './helpers.js';
+import { writeChatModel, writeConvertedChatModel } from './helpers.js';
 
 const cli = fileURLToPath(new URL('../../../dist/electron/cli/fas.js', import.meta.url));
 
@@ -45,9 +45,11 @@ describe('fas chat', () => {
   let root: string;
   let cleanup: () => Promise<void>;
   let model: string;
+  let converted: string;
   beforeAll(async () => {
     ({ path: root, cleanup } = await tempDir());
     model = await writeChatModel(join(root, 'tiny-chat'), { contextLength: 4096 });
+    converted = await writeConvertedChatModel(join(root, 'tiny-spiking'), { contextLength: 512, timesteps: 4 });
   });
   afterAll(() => cleanup());
 
@@ -85,6 +87,30 @@ describe('fas chat', () => {
     expect(t.child.exitCode).toBeNull();
     t.child.kill('SIGINT');
     expect(await t.exited).toBe(0);
+  });
+
+  it('chats with the spiking model at --T and prints what each reply cost', async () => {
+    const t = new Terminal([converted, '--snn', '--T', '8', '--max-tokens', '6', '--temperature', '0'], root);
+    await t.until((x) => x.prompts() === 1, 'the first prompt');
+    expect(t.stderr).toContain('Chatting with tiny-spiking (plain transcript). /help lists the commands.\nIt runs as the spiking model, T = 8 timesteps per token;');
+    t.type('Hello there');
+    await t.until((x) => x.prompts() === 2 && x.stdout.endsWith('\n> '), 'the reply');
+    expect(t.stderr).toMatch(
+      /\[\d+ tokens, [\d.]+ tokens\/s, first token after [\d.]+ s, [^;]+; firing rate [\d.]+%; [\d.]+K? MACs \+ [\d.]+K? ACs per token; [\d.]+ µJ per token, \d+% (of|more than) the ANN\]/,
+    );
+    t.type('/save spiking.json');
+    await t.until((x) => x.stderr.includes('Saved the conversation'), 'the save');
+    const saved = JSON.parse(await readFile(join(root, 'spiking.json'), 'utf8')).chat;
+    expect(saved.mode).toEqual({ kind: 'snn', timesteps: 8 });
+    expect(saved.messages[1].stats.ops.firingRates).toHaveLength(2);
+    t.type('/exit');
+    expect(await t.exited).toBe(0);
+  });
+
+  it('refuses the spiking mode of a model that is not converted', async () => {
+    const t = new Terminal([model, '--snn'], root);
+    expect(await t.exited).toBe(1);
+    expect(t.stderr).toContain('is not a converted model (it has no spiking_config.json), so it has no spiking mode.');
   });
 
   it('refuses sampling settings the engine cannot use', async () => {

@@ -23,7 +23,7 @@ const chat: Chat = {
 const finished: ChatMessage = {
   ...reply,
   text: 'Hello there',
-  stats: { modelId: 'm', modelName: 'tiny', mode: { kind: 'ann' }, tokens: 3, promptTokens: 9, cachedTokens: 0, timeToFirstTokenMs: 5, tokensPerSecond: 100, seconds: 0.05, seed: 1, stopReason: 'eos', error: null },
+  stats: { modelId: 'm', modelName: 'tiny', mode: { kind: 'ann' }, tokens: 3, promptTokens: 9, cachedTokens: 0, timeToFirstTokenMs: 5, tokensPerSecond: 100, seconds: 0.05, seed: 1, stopReason: 'eos', error: null, ops: null },
 };
 const delta = (text: string): ApiEvent => ({ name: 'chat.delta', data: { chatId: 'c1', messageId: 'a1', text } });
 
@@ -88,5 +88,19 @@ describe('an open conversation in the UI', () => {
     expect((calls[1]![1] as { sampling: object }).sampling).toMatchObject({ maxTokens: 24, temperature: 0 });
     resolveSend({ ...chat, messages: [user, reply], replying: 'a1' });
     await sending;
+  });
+
+  it('shows a new mode at once, and takes the mode the core chose for a new model', async () => {
+    const { api, calls } = fakeApi();
+    const thread = new ChatThread(api);
+    thread.adopt({ ...chat, mode: { kind: 'snn', timesteps: 4 } });
+    const saving = thread.update({ mode: { kind: 'snn', timesteps: 16 } });
+    expect(thread.chat!.mode).toEqual({ kind: 'snn', timesteps: 16 });
+    await saving;
+    expect(thread.chat!.mode).toEqual({ kind: 'snn', timesteps: 16 });
+    // The fake core answers a change of model with the conversation's saved mode: the ANN.
+    await thread.update({ modelId: 'plain' });
+    expect(calls.at(-1)).toEqual(['chats.update', { id: 'c1', modelId: 'plain' }]);
+    expect(thread.chat).toMatchObject({ modelId: 'plain', mode: { kind: 'ann' } });
   });
 });

@@ -92,26 +92,29 @@ describe('memory parts', () => {
     expect(ann).toEqual({
       weights: 124_439_808 * 4,
       kvCache: 2 * 12 * 768 * 1024 * 4, // 75,497,472
-      activations: 1024 * (3 * 768 + 2 * 768 + 3072) * 4, // 6,912 values per token
+      // x, normed x, output 3 x 768; q, k, v, attention output 4 x 768; up 3072: 8,448 values per token.
+      work: 1024 * 8448 * 4,
       logits: 50_257 * 4,
     });
     const snn = bytesOf(memoryParts(gpt2, { job: 'chat', batchSize: 1, blockSize: 1024, timesteps: 8 }));
     expect(snn.weights).toBe(ann.weights);
     expect(snn.kvCache).toBe(8 * ann.kvCache!);
-    expect(snn.activations).toBe(8 * ann.activations!);
-    expect(snn.logits).toBe(9 * 50_257 * 4); // one row per timestep and their average
+    expect(snn.work).toBe(8 * 1024 * (8448 + 3072) * 4); // and the spikes
+    expect(snn.logits).toBe(ann.logits); // the features are averaged over T before the head
   });
 
-  it('calibration trains two values per neuron over T timesteps', () => {
+  it('calibration fits the neurons of one layer at a time on captured inputs', () => {
     const parts = bytesOf(memoryParts(llama, { job: 'calibrate', batchSize: 2, blockSize: 3, timesteps: 4 }));
-    // 6 tokens, T = 4: 6 x 4 x 256 kept + 2 layers x 6 x 4 x 16 potentials + 2 x 6 x 16 teacher outputs.
+    // 6 tokens, T = 4. Work per token: 3 x 8 + 2 x 8 + 2 x 4 + 2 x 16 (up, gate) + 16 spikes = 96.
     expect(parts).toEqual({
-      weights: 1000 * 4,
-      gradients: 2 * 2 * 16 * 4,
-      optimizer: 2 * 64 * 4,
-      activations: (6144 + 768 + 192) * 4,
-      backward: 6 * 4 * 104 * 4,
-      logits: 6 * (4 + 2) * 10 * 4,
+      weights: (1000 + 2 * 2 * 16) * 4,
+      gradients: 2 * 16 * 4,
+      optimizer: 2 * 32 * 4,
+      activations: 6 * (4 + 1) * 16 * 4,
+      cache: 2 ** 30,
+      work: 6 * 4 * 96 * 4,
+      kvCache: 2 * 4 * 6 * 4 * 4,
+      logits: 2 * 6 * 10 * 4,
     });
   });
 });

@@ -27,6 +27,12 @@ SpikingFfn::SpikingFfn(const Model& model, const RunMode& mode, int64_t batch, i
   }
 }
 
+// Each sequence's block of the site, [T, seqLen, ffn]: its rows are consecutive positions from past.
+spiking::SpikeShape SpikingFfn::sequenceShape() const {
+  return spiking::SpikeShape{mode_.timesteps, static_cast<int>(seqLen_), static_cast<int>(m_.config.ffnSize),
+                             static_cast<int>(past_)};
+}
+
 void SpikingFfn::run(ThreadPool& pool, int64_t layer, float* act, float* out) {
   if (mode_.ffn == FfnMode::Qcfs) {
     qcfs(pool, layer, act, out);
@@ -45,45 +51,47 @@ void SpikingFfn::qcfs(ThreadPool& pool, int64_t layer, float* act, float* out) {
 }
 
 void SpikingFfn::snn(ThreadPool& pool, int64_t layer, float* act, float* out) {
-  const ModelConfig& c = m_.config;
-  if (!snnOnGpu(layer, act, out)) {
-    // Each sequence's block [T, seqLen, ffn] is one SpikeShape: its rows are consecutive positions.
-    const spiking::SpikeShape shape{mode_.timesteps, static_cast<int>(seqLen_), static_cast<int>(c.ffnSize),
-                                    static_cast<int>(past_)};
-    const size_t in = shape.size(), outSize = size_t(mode_.timesteps) * seqLen_ * c.hiddenSize;
-    const spiking::IfNeuron neuron = site_.neuron(layer);
-    pool.run([&](int ith, int nth) {
-      for (int64_t b = 0; b < batch_; ++b) {
-        spiking::ifForward(act + b * in, shape, neuron, spiking::IfOutputs{spikes_.data() + b * in}, ith, nth);
-      }
-    });
-    tally(pool, layer);
-    const bool event = spiking::preferEventDriven(double(fired_) / double(spikes_.size()));
-    const auto linear = event ? spiking::spikeLinearEvent : spiking::spikeLinearDense;
-    const spiking::SpikeLinear down{site_.transposedDown(m_, layer), m_.layers[layer].downB,
-                                    static_cast<int>(c.hiddenSize), neuron.theta};
-    pool.run([&](int ith, int nth) {
-      for (int64_t b = 0; b < batch_; ++b) linear(spikes_.data() + b * in, shape, down, out + b * outSize, ith, nth);
-    });
-    if (stats_) ++(event ? stats_->eventCalls : stats_->denseCalls);
-  } else {
+  if (snnOnGpu(layer, act, out)) {
     tally(pool, layer);
     if (stats_) ++stats_->gpuCalls;
+  } else {
+    snnOnCpu(pool, layer, act, out);
   }
   if (stats_) {
     stats_->spikes[layer] += fired_;
-    stats_->ops.acs += double(fired_) * double(c.hiddenSize);  // each spike reaches every output
+    stats_->ops.acs += double(fired_) * double(m_.config.hiddenSize);  // each spike reaches every output
   }
+}
+
+// The neurons, then the down projection from their spikes: event-driven or dense, whichever the
+// cost model expects to be faster at this layer's measured firing rate.
+void SpikingFfn::snnOnCpu(ThreadPool& pool, int64_t layer, float* act, float* out) {
+  const ModelConfig& c = m_.config;
+  const spiking::SpikeShape shape = sequenceShape();
+  const size_t in = shape.size(), outSize = size_t(mode_.timesteps) * seqLen_ * c.hiddenSize;
+  const spiking::IfNeuron neuron = site_.neuron(layer);
+  pool.run([&](int ith, int nth) {
+    for (int64_t b = 0; b < batch_; ++b) {
+      spiking::ifForward(act + b * in, shape, neuron, spiking::IfOutputs{spikes_.data() + b * in}, ith, nth);
+    }
+  });
+  tally(pool, layer);
+  const bool event = spiking::preferEventDriven(double(fired_) / double(spikes_.size()));
+  const auto linear = event ? spiking::spikeLinearEvent : spiking::spikeLinearDense;
+  const spiking::SpikeLinear down{site_.transposedDown(m_, layer), m_.layers[layer].downB,
+                                  static_cast<int>(c.hiddenSize), neuron.theta};
+  pool.run([&](int ith, int nth) {
+    for (int64_t b = 0; b < batch_; ++b) linear(spikes_.data() + b * in, shape, down, out + b * outSize, ith, nth);
+  });
+  if (stats_) ++(event ? stats_->eventCalls : stats_->denseCalls);
 }
 
 bool SpikingFfn::snnOnGpu(int64_t layer, const float* act, float* out) {
   if (!site_.params().preferCuda) return false;
   std::string why;
   if (const spiking::cuda::DeviceFfn* gpu = site_.gpu(m_, why)) {
-    const spiking::SpikeShape shape{mode_.timesteps, static_cast<int>(seqLen_), static_cast<int>(m_.config.ffnSize),
-                                    static_cast<int>(past_)};
     try {
-      gpu->run(static_cast<int>(layer), act, shape, static_cast<int>(batch_), spikes_.data(), out);
+      gpu->run(static_cast<int>(layer), act, sequenceShape(), static_cast<int>(batch_), spikes_.data(), out);
       return true;
     } catch (const std::exception& e) {
       why = std::string("the GPU failed, this layer ran on the CPU: ") + e.what();

@@ -13,6 +13,7 @@
 #include "engine/runtime/spiking_site.h"
 #include "engine/runtime/spiking_stats.h"
 #include "engine/threadpool.h"
+#include "spiking/neuron_param.h"
 
 namespace fas {
 
@@ -28,8 +29,11 @@ class SpikingFfn {
  private:
   void qcfs(ThreadPool& pool, int64_t layer, float* act, float* out);
   void snn(ThreadPool& pool, int64_t layer, float* act, float* out);
+  void snnOnCpu(ThreadPool& pool, int64_t layer, float* act, float* out);
+  // False, noting why in the stats, when the GPU was not asked for, is not usable or failed.
   bool snnOnGpu(int64_t layer, const float* act, float* out);
   void tally(ThreadPool& pool, int64_t layer);
+  spiking::SpikeShape sequenceShape() const;
 
   const Model& m_;
   const SpikingSite& site_;

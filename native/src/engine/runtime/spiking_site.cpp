@@ -101,10 +101,6 @@ const float* SpikingSite::transposedDown(const Model& model, int64_t layer) cons
 
 const spiking::cuda::DeviceFfn* SpikingSite::gpu(const Model& model, std::string& why) const {
   std::call_once(gpuOnce_, [&] {
-    if (!params_.preferCuda) {
-      gpuWhy_ = "the model was loaded with the CPU backend";
-      return;
-    }
     const CudaStatus cuda = probeCuda();
     if (!cuda.usable) {
       gpuWhy_ = "no usable GPU: " + cuda.reason;

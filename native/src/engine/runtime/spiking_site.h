@@ -51,8 +51,8 @@ class SpikingSite {
   // The down projection transposed, Wt [ffn, hidden], for the spike-driven layer. Built for every
   // layer on the first call (snn mode), so ann and qcfs runs never hold the copy.
   const float* transposedDown(const Model& model, int64_t layer) const;
-  // The site's weights on the GPU, uploaded on the first call; null with `why` set when there is
-  // no usable GPU, preferCuda is off, or the upload failed.
+  // The site's weights on the GPU (for preferCuda), uploaded on the first call; null with `why` set
+  // when there is no usable GPU or the upload failed.
   const spiking::cuda::DeviceFfn* gpu(const Model& model, std::string& why) const;
 
  private:

@@ -7,7 +7,7 @@ const char* const kOpCountScope =
     "ann and qcfs modes; project_in where the model has one) and the attention products q.k and softmax.v, "
     "each once per timestep in snn mode (T times); the vocabulary head (and project_out) once per scored "
     "position, in snn mode on the time-averaged features, which equals averaging the logits. ACs (0.9 pJ "
-    "each): spikes x fan-out (hidden size) of the spike-driven down projection, whichever CPU kernel ran it. "
+    "each): spikes x fan-out (hidden size) of the spike-driven down projection, whichever kernel ran it. "
     "Not counted: biases, norms, softmax, rotary embeddings, residual additions, activations and QCFS, "
     "embedding lookups, and the IF neuron updates (T per FFN neuron and position). Only the down projection "
     "is spike-driven: every other op stays dense and runs T times, so at T > 1 the spiking model costs more "

@@ -1,0 +1,74 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Command } from 'commander';
+import { shippedCorpora } from '../../core/data/index.js';
+import { demoModelDir } from '../../core/demo/demo-model.js';
+import { describe as describeRun } from '../../core/eval/evaluate.js';
+import { convertSettings, type ConversionSummary } from '../../core/pipeline/convert.js';
+import { convertJob } from '../../core/jobs/kinds/convert.js';
+import { defaultWorkspaceDir } from '../../core/workspace.js';
+import { positiveInt } from '../options.js';
+import { runJobInTerminal } from '../run-job.js';
+
+interface ConvertOptions {
+  demo?: boolean;
+  data?: string;
+  out?: string;
+  steps?: number;
+  T?: number;
+  level?: 'layer' | 'neuron';
+  samples?: number;
+  overwrite?: boolean;
+  json?: boolean;
+}
+
+export function registerConvertCommand(program: Command): void {
+  program
+    .command('convert [model-dir]')
+    .description('Convert a model into a spiking model in one go: stage 1 (QCFS fine-tuning), stage 2 (calibration), evaluation')
+    .option('--demo', 'convert the bundled demo model on the bundled State of the Union text')
+    .option('--data <path>', 'text for fine-tuning and calibration (default with --demo: the State of the Union addresses)')
+    .option('--out <dir>', 'folder for the two stages (default with --demo: <workspace>/models/demo-spiking)')
+    .option('--steps <n>', 'stage-1 fine-tuning steps', positiveInt)
+    .option('--T <n>', 'timesteps of the spiking model', positiveInt)
+    .option('--level <level>', 'calibration: layer or neuron')
+    .option('--samples <n>', 'calibration sequences', positiveInt)
+    .option('--overwrite', 'replace an earlier conversion in --out (the default --demo folder is always replaced)')
+    .option('--json', 'print the summary as JSON')
+    .action(async (dir: string | undefined, o: ConvertOptions) => {
+      const modelDir = o.demo ? demoModelDir() : dir;
+      if (!modelDir) throw new Error('Give a model folder, or --demo for the bundled demo model.');
+      const dataPath = o.data ?? (o.demo ? shippedCorpora().find((c) => c.id === 'sotu')?.dataDir : undefined);
+      if (!dataPath) throw new Error('Give --data: the text to fine-tune and calibrate on.');
+      const outDir = o.out ?? (o.demo ? join(defaultWorkspaceDir(), 'models', 'demo-spiking') : undefined);
+      if (!outDir) throw new Error('Give --out: the folder to write the converted model to.');
+      const overwrite = o.overwrite ?? (o.demo === true && o.out === undefined);
+      const settings = convertSettings.parse({ modelDir, dataPath, outDir, steps: o.steps, timesteps: o.T, level: o.level, samples: o.samples, overwrite });
+      const summary = await runJobInTerminal(convertJob, settings, { runDir: mkdtempSync(join(tmpdir(), 'fas-convert-')) });
+      console.log(o.json ? JSON.stringify(summary, null, 2) : describeSummary(summary));
+    });
+}
+
+export function describeSummary(s: ConversionSummary): string {
+  const e = s.evaluation;
+  const lines = [`Spiking model written to ${s.modelDir}`, '', `Perplexity on ${e.task.name} (${e.task.size} tokens):`];
+  for (const r of e.rows) if (r.perplexity !== undefined) lines.push(`  ${describeRun(r).padEnd(26)} ${r.perplexity.toFixed(2)}`);
+  const before = s.calibration.evaluations.before;
+  const after = s.calibration.evaluations.fine ?? s.calibration.evaluations.coarse;
+  if (before && after) {
+    lines.push('', `Calibration at T = ${s.calibration.timesteps} (held-out ${before.tokens} tokens of the training text):`);
+    lines.push(`  QCFS model ${before.qcfsPerplexity.toFixed(2)}; spiking model ${before.snnPerplexity.toFixed(2)} before, ${after.snnPerplexity.toFixed(2)} after`);
+  }
+  if (e.firing) lines.push('', `Firing rate per layer at T = ${e.firing.timesteps}: ${e.firing.perLayer.map((r) => r.toFixed(3)).join(', ')}`);
+  if (e.energy) {
+    const uj = (j: number) => `${(j * 1e6).toFixed(3)} µJ`;
+    const snn = e.energy.snnMacJoules + e.energy.snnAcJoules;
+    lines.push(
+      `Energy per token: ANN ${uj(e.energy.annMacJoules)}; spiking model ${uj(snn)} (${uj(e.energy.snnMacJoules)} MAC + ${uj(e.energy.snnAcJoules)} AC)`,
+      `  ${e.energy.counted}`,
+    );
+  }
+  for (const w of e.warnings) lines.push(`Warning: ${w}`);
+  return lines.join('\n');
+}

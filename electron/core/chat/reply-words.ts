@@ -1,0 +1,44 @@
+// How a reply's operations and energy read, the same in the app, the CLI and the Markdown export.
+// The UI imports this file too, so it imports nothing but types.
+import type { ReplyOps } from '../../api/contract.js';
+
+/** The mean firing rate over the layers; null for the ANN. */
+export function meanFiringRate(ops: ReplyOps): number | null {
+  if (ops.firingRates.length === 0) return null;
+  return ops.firingRates.reduce((a, b) => a + b, 0) / ops.firingRates.length;
+}
+
+/** 0.1234 -> "12.3%" */
+export function percent(fraction: number): string {
+  return `${(100 * fraction).toFixed(1)}%`;
+}
+
+/** 1234567 -> "1.23M" */
+export function formatCount(n: number): string {
+  return n.toLocaleString('en', { notation: 'compact', maximumSignificantDigits: 3 });
+}
+
+/** 4_560_000 pJ -> "4.56 µJ" */
+export function formatMicrojoules(picojoules: number): string {
+  return `${(picojoules / 1e6).toLocaleString('en', { maximumSignificantDigits: 3 })} µJ`;
+}
+
+/** "35% of the ANN", "120% more than the ANN" */
+export function againstAnn(ops: ReplyOps): string {
+  const share = Math.round((100 * ops.picojoulesPerToken) / ops.annPicojoulesPerToken);
+  return share <= 100 ? `${share}% of the ANN` : `${share - 100}% more than the ANN`;
+}
+
+/**
+ * What a reply cost, in parts: for the spiking model ["firing rate 12.3%", "1.2M MACs + 310K ACs per
+ * token", "4.56 µJ per token, 120% more than the ANN"]; for the ANN ["1.2M MACs per token", "5.5 µJ per token"].
+ */
+export function opsParts(ops: ReplyOps): string[] {
+  const firing = meanFiringRate(ops);
+  if (firing === null) return [`${formatCount(ops.macsPerToken)} MACs per token`, `${formatMicrojoules(ops.picojoulesPerToken)} per token`];
+  return [
+    `firing rate ${percent(firing)}`,
+    `${formatCount(ops.macsPerToken)} MACs + ${formatCount(ops.acsPerToken)} ACs per token`,
+    `${formatMicrojoules(ops.picojoulesPerToken)} per token, ${againstAnn(ops)}`,
+  ];
+}

@@ -1,0 +1,97 @@
+// The whole conversion in one job: FAS stage 1 (QCFS fine-tuning), stage 2 (neuron calibration),
+// then evaluation of the original, QCFS and spiking models on held-out text, with firing rates and
+// energy. `fas convert --demo` runs it on the bundled demo model.
+import { join } from 'node:path';
+import { z } from 'zod';
+import { loadNative } from '../../../native/index.js';
+import { calibrateSettings } from '../calibration/settings.js';
+import type { CalibrationReport } from '../calibration/report.js';
+import { runCalibration } from '../calibration/run-calibration.js';
+import { evalSettings, runEvaluation, type EvalReport } from '../eval/evaluate.js';
+import type { JobContext } from '../jobs/types.js';
+import { finetuneSettings } from '../training/settings.js';
+import { runTraining, type TrainResult } from '../training/train-loop.js';
+
+export const convertSettings = z.object({
+  modelDir: z.string().min(1),
+  dataPath: z.string().min(1),
+  outDir: z.string().min(1),
+  /** Stage 1 */
+  steps: z.number().int().min(1).default(60),
+  batchSize: z.number().int().min(1).default(8),
+  blockSize: z.number().int().min(2).default(128),
+  maxDataBytes: z.number().int().positive().default(2_000_000),
+  /** Stage 2 */
+  timesteps: z.number().int().min(1).max(1024).default(8),
+  level: z.enum(['layer', 'neuron']).default('neuron'),
+  samples: z.number().int().min(1).default(16),
+  /** Evaluation */
+  evalTask: z.string().default('ppl'),
+  evalTokens: z.number().int().positive().default(4096),
+  evalTimesteps: z.array(z.number().int().min(1).max(1024)).default([4, 8]),
+  seed: z.number().int().min(0).default(1),
+  /** Replace the stage folders of an earlier conversion into the same outDir. */
+  overwrite: z.boolean().default(false),
+});
+export type ConvertSettings = z.infer<typeof convertSettings>;
+
+export interface ConversionSummary {
+  stage1: TrainResult;
+  calibration: CalibrationReport;
+  evaluation: EvalReport;
+  /** Where the spiking model is: the calibrated folder. */
+  modelDir: string;
+}
+
+/** A context whose progress fills [from, to] of the parent's bar. */
+function part(ctx: JobContext, from: number, to: number, label: string): JobContext {
+  return {
+    ...ctx,
+    progress: (u) => ctx.progress({ ...u, fraction: u.fraction === null ? from : from + (to - from) * u.fraction, message: `${label}: ${u.message}` }),
+  };
+}
+
+export async function runConversion(settings: ConvertSettings, ctx: JobContext): Promise<ConversionSummary> {
+  const s = settings;
+  const stage1Dir = join(s.outDir, 'stage1-qcfs');
+  const stage2Dir = join(s.outDir, 'stage2-spiking');
+  const native = loadNative();
+  const stage1 = await runTraining(
+    finetuneSettings.parse({
+      modelDir: s.modelDir,
+      dataPath: s.dataPath,
+      outDir: stage1Dir,
+      steps: s.steps,
+      batchSize: s.batchSize,
+      blockSize: s.blockSize,
+      maxDataBytes: s.maxDataBytes,
+      timesteps: s.timesteps,
+      valEvery: Math.max(1, Math.floor(s.steps / 4)),
+      saveEvery: s.steps,
+      seed: s.seed,
+      overwrite: s.overwrite,
+    }),
+    part(ctx, 0, 0.5, 'Stage 1, QCFS fine-tuning'),
+    native,
+  );
+  const calibration = await runCalibration(
+    calibrateSettings.parse({
+      modelDir: stage1Dir,
+      dataPath: s.dataPath,
+      outDir: stage2Dir,
+      timesteps: s.timesteps,
+      level: s.level,
+      samples: s.samples,
+      blockSize: s.blockSize,
+      maxDataBytes: s.maxDataBytes,
+      seed: s.seed,
+    }),
+    part(ctx, 0.5, 0.8, 'Stage 2, calibration'),
+    native,
+  );
+  const evaluation = await runEvaluation(
+    evalSettings.parse({ modelDir: stage2Dir, task: s.evalTask, timesteps: s.evalTimesteps, limit: s.evalTokens, blockSize: s.blockSize }),
+    part(ctx, 0.8, 1, 'Evaluation'),
+  );
+  return { stage1, calibration, evaluation, modelDir: stage2Dir };
+}

@@ -1,0 +1,152 @@
+// The calibration wizard's settings (FAS stage 2): their defaults (from the 'calibrate' job kind's
+// schema, via 'jobs.defaults'), what makes them unusable, the job parameters they become, and the
+// live per-layer align errors read back from the run's reported metrics.
+
+export type CalibrationLevel = 'layer' | 'neuron';
+
+export interface CalibrateSettings {
+  /** Timesteps T of the spiking model. */
+  timesteps: number;
+  level: CalibrationLevel;
+  /** Calibration sequences. */
+  samples: number;
+  blockSize: number;
+  batchSize: number;
+  /** Fine pass only. */
+  epochs: number;
+  lr: number;
+  seed: number;
+  /** Fine pass only: per-(position, neuron) values for the first positions; null = one value per neuron. */
+  maxPositions: number | null;
+  /** Most text read, in megabytes; null = all of it. */
+  maxDataMegabytes: number | null;
+}
+
+const LEVELS: readonly CalibrationLevel[] = ['layer', 'neuron'];
+
+/** The settings a 'calibrate' job uses when given none ('jobs.defaults' result). */
+export function settingsFromDefaults(d: Record<string, unknown>): CalibrateSettings {
+  const n = (key: string) => d[key] as number;
+  return {
+    timesteps: n('timesteps'),
+    level: LEVELS.includes(d.level as CalibrationLevel) ? (d.level as CalibrationLevel) : 'neuron',
+    samples: n('samples'),
+    blockSize: n('blockSize'),
+    batchSize: n('batchSize'),
+    epochs: n('epochs'),
+    lr: n('lr'),
+    seed: n('seed'),
+    maxPositions: typeof d.maxPositions === 'number' ? d.maxPositions : null,
+    maxDataMegabytes: typeof d.maxDataBytes === 'number' ? d.maxDataBytes / 1e6 : null,
+  };
+}
+
+/** A saved preset over the current settings: only the settings it knows, with the right types. */
+export function withPreset(current: CalibrateSettings, values: Record<string, unknown>): CalibrateSettings {
+  const next = { ...current };
+  for (const key of Object.keys(current) as Array<keyof CalibrateSettings>) {
+    const value = values[key];
+    if (key === 'level') {
+      if (LEVELS.includes(value as CalibrationLevel)) next.level = value as CalibrationLevel;
+    } else if (key === 'maxPositions' || key === 'maxDataMegabytes') {
+      if (value === null || (typeof value === 'number' && Number.isFinite(value))) next[key] = value;
+    } else if (typeof value === 'number' && Number.isFinite(value)) {
+      next[key] = value;
+    }
+  }
+  return next;
+}
+
+type NumberKey = Exclude<keyof CalibrateSettings, 'level' | 'maxPositions' | 'maxDataMegabytes'>;
+type Rule = [key: NumberKey, name: string, ok: (v: number) => boolean, need: string];
+
+const whole = (min: number) => (v: number) => Number.isInteger(v) && v >= min;
+
+const RULES: Rule[] = [
+  ['timesteps', 'T', (v) => whole(1)(v) && v <= 1024, 'a whole number from 1 to 1024'],
+  ['samples', 'The number of calibration samples', (v) => whole(1)(v) && v <= 100_000, 'a whole number from 1 to 100,000'],
+  ['blockSize', 'The block size', whole(2), 'a whole number of at least 2'],
+  ['batchSize', 'The batch size', (v) => whole(1)(v) && v <= 4096, 'a whole number from 1 to 4096'],
+  ['epochs', 'Epochs', (v) => whole(1)(v) && v <= 1000, 'a whole number from 1 to 1000'],
+  ['lr', 'The learning rate', (v) => v > 0 && v <= 1, 'a number above 0, at most 1'],
+  ['seed', 'The seed', whole(0), 'a whole number, 0 or more'],
+];
+
+/** Why the settings cannot be used, in words; null when they can. */
+export function settingsProblem(s: CalibrateSettings, contextLength: number): string | null {
+  for (const [key, name, ok, need] of RULES) {
+    const value = s[key];
+    if (typeof value !== 'number' || !Number.isFinite(value) || !ok(value)) return `${name} must be ${need}.`;
+  }
+  if (s.blockSize > contextLength) return `The block size can be at most ${contextLength}, the model's context length.`;
+  if (s.maxPositions !== null) {
+    if (s.level !== 'neuron') return 'Per-position values need the per-neuron level; clear "Per-position values for the first" or choose per neuron.';
+    if (!whole(1)(s.maxPositions)) return 'Per-position values must cover a whole number of positions, at least 1 (or leave the field empty).';
+  }
+  if (s.maxDataMegabytes !== null && !(s.maxDataMegabytes > 0)) return 'The most text to read must be above 0 MB (or leave the field empty to read all of it).';
+  return null;
+}
+
+/** The model's name without the "-stage1-<date>" the fine-tuning wizard gave its folder. */
+export function baseModelName(name: string): string {
+  return name.replace(/-stage1(-\d{4}-\d{2}-\d{2}-\d{4})?$/, '');
+}
+
+/** workspace/models/<model name>-stage2-<date and time>, in the workspace's own path style. */
+export function defaultOutDir(workspaceDir: string, modelName: string, now: Date): string {
+  const sep = workspaceDir.includes('\\') && !workspaceDir.includes('/') ? '\\' : '/';
+  const pad = (n: number) => String(n).padStart(2, '0');
+  const stamp = `${now.getFullYear()}-${pad(now.getMonth() + 1)}-${pad(now.getDate())}-${pad(now.getHours())}${pad(now.getMinutes())}`;
+  const safeName = baseModelName(modelName).replace(/[^\w.-]+/g, '-').replace(/^[-.]+|-+$/g, '') || 'model';
+  return `${workspaceDir.replace(/[\\/]+$/, '')}${sep}models${sep}${safeName}-stage2-${stamp}`;
+}
+
+/** The 'calibrate' job's parameters. */
+export function calibrateParams(s: CalibrateSettings, paths: { modelDir: string; dataPath: string; outDir: string }): Record<string, unknown> {
+  const { maxPositions, maxDataMegabytes, ...rest } = s;
+  return {
+    ...paths,
+    ...rest,
+    ...(maxPositions !== null && s.level === 'neuron' ? { maxPositions } : {}),
+    ...(maxDataMegabytes !== null ? { maxDataBytes: Math.max(1, Math.round(maxDataMegabytes * 1e6)) } : {}),
+  };
+}
+
+export const STAGES = ['before', 'coarse', 'fine'] as const;
+export type CalibrationStage = (typeof STAGES)[number];
+
+export const stageLabels: Record<CalibrationStage, string> = {
+  before: 'Before calibration',
+  coarse: 'After the coarse pass',
+  fine: 'After the fine pass',
+};
+
+/** The theme colour of each stage in the charts. */
+export const stageColors: Record<CalibrationStage, string> = { before: '--muted', coarse: '--accent', fine: '--ok' };
+
+/** The stages a level runs: per layer is the coarse pass only. */
+export function stagesOf(level: CalibrationLevel): CalibrationStage[] {
+  return level === 'neuron' ? [...STAGES] : ['before', 'coarse'];
+}
+
+/**
+ * The align error of each layer at each stage, from the rows a calibration run reported (each
+ * {layer, alignLoss?, etaSeconds?}): a stage visits the layers in order and reports a row without
+ * a loss when it starts a layer, so a start row for layer 0 opens the next stage; the last loss
+ * of a layer in a stage is its result there. (A run that resumed mid-stage cannot be read this way.)
+ */
+export function liveAlignErrors(rows: Array<Record<string, number>>, layers: number): Record<CalibrationStage, Array<number | null>> {
+  const errors = Object.fromEntries(STAGES.map((s) => [s, Array<number | null>(layers).fill(null)])) as Record<CalibrationStage, Array<number | null>>;
+  let stage = -1;
+  for (const row of rows) {
+    const layer = row.layer;
+    if (layer === undefined || !Number.isInteger(layer) || layer < 0 || layer >= layers) continue;
+    if (row.alignLoss === undefined) {
+      if (layer === 0) stage += 1;
+      continue;
+    }
+    const name = STAGES[Math.max(stage, 0)];
+    if (name && Number.isFinite(row.alignLoss)) errors[name][layer] = row.alignLoss;
+  }
+  return errors;
+}
