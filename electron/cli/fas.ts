@@ -14,6 +14,7 @@ import { registerHardwareCommand } from './commands/hardware.js';
 import { registerInfoCommand } from './commands/info.js';
 import { registerInitCommand } from './commands/init.js';
 import { registerLogitsCommand } from './commands/logits.js';
+import { registerSpikesCommand } from './commands/spikes.js';
 import { registerTrainCommands } from './commands/train.js';
 import { registerServeCommand } from './commands/serve.js';
 
@@ -33,6 +34,7 @@ export function buildProgram(core: () => AppCore): Command {
   registerCalibrateCommand(program);
   registerEvalCommand(program);
   registerConvertCommand(program);
+  registerSpikesCommand(program);
   registerBenchCommand(program);
   registerServeCommand(program);
   return program;

@@ -9,7 +9,7 @@ import type { Command } from 'commander';
 import type { ChatMessage, ChatMode, ChatSampling } from '../../api/contract.js';
 import { exportChat, statsLine } from '../../core/chat/chat-export.js';
 import { openChatModel, type ChatModel } from '../../core/chat/chat-model.js';
-import { MAX_TIMESTEPS } from '../../core/chat/chat-modes.js';
+import { MAX_TIMESTEPS } from '../../shared/chat-modes.js';
 import { newMessage, titleFrom } from '../../core/chat/messages.js';
 import { DEFAULT_CHAT_SAMPLING, chatSamplingSchema } from '../../core/chat/sampling.js';
 import { writeReply } from '../../core/chat/write-reply.js';

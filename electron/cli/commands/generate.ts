@@ -1,6 +1,8 @@
 import type { Command } from 'commander';
 import { DEFAULT_SAMPLING, generateText } from '../../core/inference/generate-text.js';
 import { loadModel } from '../../core/inference/loaded-model.js';
+import type { InferenceMode } from '../../../native/index.js';
+import { runMode, withModeOptions } from '../mode-options.js';
 import { nonNegativeNumber, positiveInt } from '../options.js';
 
 interface GenerateOptions {
@@ -13,11 +15,14 @@ interface GenerateOptions {
   seed: number;
   stop: string[];
   stats?: boolean;
+  snn?: boolean;
+  mode?: InferenceMode;
+  T?: number;
 }
 
 export function registerGenerateCommand(program: Command): void {
-  program
-    .command('generate <model-dir>')
+  withModeOptions(program.command('generate <model-dir>'))
+    .option('--snn', 'generate with the spiking model (same as --mode snn)')
     .description('Continue a prompt with the model, streaming the text as it is generated')
     .requiredOption('--prompt <text>', 'text to continue')
     .option('--max-tokens <n>', 'most tokens to generate', positiveInt, DEFAULT_SAMPLING.maxTokens)
@@ -30,7 +35,7 @@ export function registerGenerateCommand(program: Command): void {
     .option('--stats', 'print tokens/s and the stop reason to stderr')
     .action(async (dir: string, o: GenerateOptions) => {
       const model = await loadModel(dir);
-      const session = model.engine.createSession();
+      const session = model.engine.createSession(runMode(model, { mode: o.snn ? 'snn' : o.mode, T: o.T }));
       const controller = new AbortController();
       process.once('SIGINT', () => controller.abort());
       const promptIds = model.tokenizer.encode(o.prompt);
@@ -44,6 +49,11 @@ export function registerGenerateCommand(program: Command): void {
       );
       process.stdout.write('\n');
       if (o.stats) console.error(`${result.tokens} tokens, ${result.tokensPerSecond.toFixed(1)} tokens/s, stopped: ${result.stopReason}`);
+      const spikes = session.lastStats();
+      if (o.stats && spikes?.mode === 'snn') {
+        const rate = spikes.firingRates.reduce((a, b) => a + b, 0) / spikes.firingRates.length;
+        console.error(`T = ${spikes.timesteps}: firing rate ${rate.toFixed(3)}, ${(spikes.energyPerToken.picojoules / 1e6).toFixed(3)} µJ per token (ANN ${(spikes.energyPerToken.annPicojoules / 1e6).toFixed(3)} µJ)`);
+      }
       model.engine.dispose();
     });
 }

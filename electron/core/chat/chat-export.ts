@@ -2,8 +2,8 @@
 // process. The CLI writes the text to a file; the UI offers it as a download.
 import type { ChatExport, ChatMessage, ReplyStats, ReplyStopReason } from '../../api/contract.js';
 import type { StoredChat } from './chat-store.js';
-import { replyModelWords } from './chat-modes.js';
-import { opsParts } from './reply-words.js';
+import { replyModelWords } from '../../shared/chat-modes.js';
+import { opsParts } from '../../shared/reply-words.js';
 
 export type ExportFormat = 'markdown' | 'json';
 

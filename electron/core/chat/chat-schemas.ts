@@ -1,7 +1,7 @@
 // Runtime checks of the chat requests' parameters (merged into the core's table of schemas).
 import { z } from 'zod';
 import type { MethodName } from '../../api/contract.js';
-import { MAX_TIMESTEPS } from './chat-modes.js';
+import { MAX_TIMESTEPS } from '../../shared/chat-modes.js';
 import { chatSamplingSchema } from './sampling.js';
 
 export type ChatMethodName = Extract<MethodName, `chats.${string}`>;

@@ -27,6 +27,8 @@ export interface MultipleChoiceResult {
  *   {"ctx", "endings": [...], "label"}                    (HellaSwag)
  *   {"goal", "sol1", "sol2", "label"}                     (PIQA)
  *   {"question": {"stem", "choices": [{"text","label"}]}, "answerKey"}   (ARC)
+ *   {"text", "label_words": [...], "label", "prompt"?}   (classification by label words: each word is a
+ *     continuation of the text followed by the optional prompt, e.g. "\nSentiment:")
  */
 export async function readChoiceItems(file: string, limit = Infinity): Promise<ChoiceItem[]> {
   const items: ChoiceItem[] = [];
@@ -56,13 +58,17 @@ function normalise(raw: unknown, where: string): ChoiceItem {
     if (typeof o.goal === 'string' && typeof o.sol1 === 'string' && typeof o.sol2 === 'string') {
       return { context: `Question: ${o.goal}\nAnswer:`, choices: [` ${o.sol1}`, ` ${o.sol2}`], label: Number(o.label) };
     }
+    if (typeof o.text === 'string' && Array.isArray(o.label_words)) {
+      const prompt = typeof o.prompt === 'string' ? o.prompt : '';
+      return { context: `${o.text}${prompt}`, choices: (o.label_words as string[]).map((w) => ` ${w}`), label: Number(o.label) };
+    }
     const q = o.question as { stem?: unknown; choices?: Array<{ text: string; label: string }> } | undefined;
     if (q && typeof q.stem === 'string' && Array.isArray(q.choices)) {
       return { context: `Question: ${q.stem}\nAnswer:`, choices: q.choices.map((c) => ` ${c.text}`), label: q.choices.findIndex((c) => c.label === o.answerKey) };
     }
     return null;
   })();
-  if (!item) throw new Error(`${where}: expected {"context", "choices", "label"} (or the HellaSwag, PIQA or ARC form).`);
+  if (!item) throw new Error(`${where}: expected {"context", "choices", "label"} (or the HellaSwag, PIQA, ARC or label-word form).`);
   if (item.choices.length < 2 || item.choices.some((c) => typeof c !== 'string')) throw new Error(`${where}: needs at least two text choices.`);
   if (!Number.isInteger(item.label) || item.label < 0 || item.label >= item.choices.length) {
     throw new Error(`${where}: label ${String(item.label)} is not the index of one of the ${item.choices.length} choices.`);

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "binding/bindings.h"
+#include "binding/js_values.h"
 #include "calibrate/calibrator.h"
 #include "engine/runtime/forward.h"
 
@@ -17,30 +18,6 @@ namespace {
 
 using calibrate::Calibrator;
 
-constexpr int64_t kMaxInt = 0x7fffffff;
-
-Napi::TypeError typeError(Napi::Env env, const std::string& message) { return Napi::TypeError::New(env, message); }
-
-Napi::Value field(const Napi::Object& o, const std::string& where, const char* key) {
-  const Napi::Value v = o.Get(key);
-  if (v.IsUndefined() || v.IsNull()) throw typeError(o.Env(), where + "." + key + " is required");
-  return v;
-}
-
-int64_t integer(const Napi::Value& v, const std::string& name, int64_t min, int64_t max) {
-  const double d = v.IsNumber() ? v.As<Napi::Number>().DoubleValue() : NAN;
-  if (!(d >= static_cast<double>(min) && d <= static_cast<double>(max)) || std::floor(d) != d) {
-    throw typeError(v.Env(), name + " must be an integer from " + std::to_string(min) + " to " + std::to_string(max));
-  }
-  return static_cast<int64_t>(d);
-}
-
-double number(const Napi::Value& v, const std::string& name) {
-  if (!v.IsNumber() || !std::isfinite(v.As<Napi::Number>().DoubleValue())) {
-    throw typeError(v.Env(), name + " must be a finite number");
-  }
-  return v.As<Napi::Number>().DoubleValue();
-}
 
 std::vector<float> floats(const Napi::Value& v, const std::string& name) {
   if (v.IsTypedArray() && v.As<Napi::TypedArray>().TypedArrayType() == napi_float32_array) {

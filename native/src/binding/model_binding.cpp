@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "binding/bindings.h"
+#include "binding/js_values.h"
 #include "engine/model/loader.h"
 #include "engine/runtime/forward.h"
 #include "engine/runtime/generate.h"
@@ -31,47 +32,6 @@ ThreadPool& pool() {
 
 // ---- Reading JS values ------------------------------------------------------------------------
 
-Napi::TypeError typeError(Napi::Env env, const std::string& message) { return Napi::TypeError::New(env, message); }
-
-Napi::Value field(const Napi::Object& o, const std::string& where, const char* key, bool required = true) {
-  const Napi::Value v = o.Get(key);
-  if (required && (v.IsUndefined() || v.IsNull())) throw typeError(o.Env(), where + "." + key + " is required");
-  return v;
-}
-
-// An integer in [min, max], from a JS number (exact up to 2^53).
-int64_t integer(const Napi::Value& v, const std::string& name, int64_t min, int64_t max) {
-  const double d = v.IsNumber() ? v.As<Napi::Number>().DoubleValue() : NAN;
-  if (!(d >= static_cast<double>(min) && d <= static_cast<double>(max)) || std::floor(d) != d) {
-    throw typeError(v.Env(), name + " must be an integer from " + std::to_string(min) + " to " + std::to_string(max));
-  }
-  return static_cast<int64_t>(d);
-}
-
-double number(const Napi::Value& v, const std::string& name) {
-  if (!v.IsNumber() || !std::isfinite(v.As<Napi::Number>().DoubleValue())) {
-    throw typeError(v.Env(), name + " must be a finite number");
-  }
-  return v.As<Napi::Number>().DoubleValue();
-}
-
-bool boolean(const Napi::Value& v, const std::string& name) {
-  if (!v.IsBoolean()) throw typeError(v.Env(), name + " must be a boolean");
-  return v.As<Napi::Boolean>().Value();
-}
-
-template <typename E>
-E choice(const Napi::Value& v, const std::string& name, std::initializer_list<std::pair<const char*, E>> options) {
-  const std::string s = v.IsString() ? v.As<Napi::String>().Utf8Value() : "";
-  std::string allowed;
-  for (const auto& [text, value] : options) {
-    if (s == text) return value;
-    allowed += std::string(allowed.empty() ? "" : ", ") + "'" + text + "'";
-  }
-  throw typeError(v.Env(), name + " must be one of " + allowed);
-}
-
-constexpr int64_t kMaxSafe = (int64_t{1} << 53) - 1;  // largest integer a JS number holds exactly
 constexpr int64_t kMaxId = 0x7fffffff;
 
 // Token ids from an Int32Array or an array of integers.

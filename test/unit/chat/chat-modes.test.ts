@@ -2,9 +2,9 @@
 // exports word them.
 import { describe, expect, it } from 'vitest';
 import type { ModelEntry, ReplyOps } from '../../../electron/api/contract.js';
-import { defaultMode, modeWords, replyModelWords } from '../../../electron/core/chat/chat-modes.js';
+import { defaultMode, modeWords, replyModelWords } from '../../../electron/shared/chat-modes.js';
 import { chatParamSchemas } from '../../../electron/core/chat/chat-schemas.js';
-import { opsParts } from '../../../electron/core/chat/reply-words.js';
+import { opsParts } from '../../../electron/shared/reply-words.js';
 import { combineOps } from '../../../electron/core/chat/write-reply.js';
 
 const ops = (changes: Partial<ReplyOps>): ReplyOps => ({

@@ -19,9 +19,11 @@ describe('multiple-choice tasks', () => {
         { ctx: 'He opened the door', endings: ['and left.', 'and sang.'], label: 1 },
         { goal: 'Boil water', sol1: 'Use a pot.', sol2: 'Use a sieve.', label: 0 },
         { question: { stem: 'What is 2+2?', choices: [{ text: '3', label: 'A' }, { text: '4', label: 'B' }] }, answerKey: 'B' },
+        { text: 'What a lovely day.', prompt: '\nSentiment:', label_words: ['negative', 'positive'], label: 1 },
       ]),
     );
-    expect(items.map((i) => i.label)).toEqual([0, 1, 0, 1]);
+    expect(items.map((i) => i.label)).toEqual([0, 1, 0, 1, 1]);
+    expect(items[4]).toEqual({ context: 'What a lovely day.\nSentiment:', choices: [' negative', ' positive'], label: 1 });
     expect(items[1]!.choices).toEqual([' and left.', ' and sang.']);
     expect(items[2]!.context).toBe('Question: Boil water\nAnswer:');
     expect(items[3]!.choices).toEqual([' 3', ' 4']);

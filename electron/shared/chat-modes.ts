@@ -1,7 +1,7 @@
 // The modes a model chats in, the same for the core and the UI (which imports this file too, so it
 // imports nothing but types): a converted model runs as the spiking model or as the ANN, any other
 // model as the ANN only.
-import type { ChatMode, ModelEntry, ReplyStats } from '../../api/contract.js';
+import type { ChatMode, ModelEntry, ReplyStats } from '../api/contract.js';
 
 /** The most timesteps per token the engine runs. */
 export const MAX_TIMESTEPS = 1024;

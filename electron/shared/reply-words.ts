@@ -1,6 +1,6 @@
 // How a reply's operations and energy read, the same in the app, the CLI and the Markdown export.
 // The UI imports this file too, so it imports nothing but types.
-import type { ReplyOps } from '../../api/contract.js';
+import type { ReplyOps } from '../api/contract.js';
 
 /** The mean firing rate over the layers; null for the ANN. */
 export function meanFiringRate(ops: ReplyOps): number | null {
