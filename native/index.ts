@@ -297,6 +297,25 @@ export interface NativeAddon {
   getThreads(): number;
 }
 
+// ---- Benchmarks -----------------------------------------------------------------------------
+
+export interface SpikeLinearTiming {
+  /** Best of 5, milliseconds, on the engine's thread pool. */
+  eventMs: number;
+  denseMs: number;
+  /** What the engine's cost model would pick at this firing rate. */
+  costModelChooses: 'event' | 'dense';
+}
+
+/** Merged into NativeAddon above. */
+export interface NativeAddon {
+  /**
+   * Times the spike-receiving linear layer (inputs -> outputs, T x rows spike rows at firingRate,
+   * random weights and spikes) computed event-driven and as a dense product, for `fas bench`.
+   */
+  benchSpikeLinear(options: { inputs: number; outputs: number; rows: number; timesteps: number; firingRate: number }): Promise<SpikeLinearTiming>;
+}
+
 /** Where the built addon lives: native/build/Release, found from the source tree or from dist/. */
 function addonPath(): string {
   const here = dirname(fileURLToPath(import.meta.url));

@@ -5,6 +5,8 @@ import { loadNative, type InferenceMode } from '../../../native/index.js';
 import { openModelFolder } from '../model/folder.js';
 
 export interface SpikingBench {
+  /** The down projection (ffn -> hidden) alone at the firing rate measured at T = 8: one token, and a 64-token prefill. */
+  downProjection: Array<{ rows: number; timesteps: number; firingRate: number; eventMs: number; denseMs: number; costModelChooses: 'event' | 'dense' }>;
   annDecodeTokensPerSecond: number;
   snn: Array<{ timesteps: number; decodeTokensPerSecond: number; slowdownVsAnn: number; firingRate: number; downProjection: { event: number; dense: number; gpu: number } }>;
 }
@@ -36,5 +38,15 @@ export async function benchSpiking(dir: string): Promise<SpikingBench> {
     });
   }
   model.dispose();
-  return { annDecodeTokensPerSecond: Math.round(ann.tokensPerSecond * 10) / 10, snn };
+  const rate = snn.at(-1)!.firingRate;
+  const downProjection = [];
+  for (const rows of [1, 64]) {
+    const t = await loadNative().benchSpikeLinear({ inputs: folder.spec.ffnSize, outputs: folder.spec.hiddenSize, rows, timesteps: 8, firingRate: rate });
+    downProjection.push({ rows, timesteps: 8, firingRate: rate, eventMs: round3(t.eventMs), denseMs: round3(t.denseMs), costModelChooses: t.costModelChooses });
+  }
+  return { downProjection, annDecodeTokensPerSecond: Math.round(ann.tokensPerSecond * 10) / 10, snn };
+}
+
+function round3(x: number): number {
+  return Math.round(x * 1000) / 1000;
 }

@@ -5,6 +5,7 @@ static Napi::Object initAddon(Napi::Env env, Napi::Object exports) {
   fas::binding::registerModel(env, exports);
   fas::binding::registerTrain(env, exports);
   fas::binding::registerCalibrate(env, exports);
+  fas::binding::registerBench(env, exports);
   return exports;
 }
 

@@ -1,0 +1,90 @@
+// benchSpikeLinear: times the event-driven and the dense forms of the spike-receiving linear layer
+// on random spikes at a given firing rate, for `fas bench` (issue target: the event-driven layer
+// against the dense product at the measured firing rate).
+#include <chrono>
+#include <random>
+#include <vector>
+
+#include "binding/bindings.h"
+#include "binding/js_values.h"
+#include "engine/threadpool.h"
+#include "spiking/spike_linear.h"
+
+namespace fas::binding {
+namespace {
+
+struct Timing {
+  double eventMs = 0, denseMs = 0;
+};
+
+template <typename Kernel>
+double bestOf(int repeats, ThreadPool& pool, Kernel kernel) {
+  double best = 1e300;
+  for (int r = 0; r < repeats; ++r) {
+    const auto start = std::chrono::steady_clock::now();
+    pool.run([&](int ith, int nth) { kernel(ith, nth); });
+    best = std::min(best, std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
+  }
+  return best;
+}
+
+class BenchWorker : public Napi::AsyncWorker {
+ public:
+  BenchWorker(Napi::Env env, int in, int out, int rows, int timesteps, double rate)
+      : Napi::AsyncWorker(env), deferred_(Napi::Promise::Deferred::New(env)), in_(in), out_(out), rows_(rows), timesteps_(timesteps), rate_(rate) {}
+  Napi::Promise promise() { return deferred_.Promise(); }
+
+  void Execute() override {
+    std::mt19937 rng(1);
+    std::uniform_real_distribution<float> uniform(-0.05f, 0.05f);
+    std::bernoulli_distribution fires(rate_);
+    std::vector<float> wt(static_cast<size_t>(in_) * out_), y(static_cast<size_t>(timesteps_) * rows_ * out_);
+    for (float& w : wt) w = uniform(rng);
+    std::vector<int8_t> spikes(static_cast<size_t>(timesteps_) * rows_ * in_);
+    for (int8_t& s : spikes) s = fires(rng) ? 1 : 0;
+    const float theta = 1.0f;
+    spiking::SpikeShape shape{timesteps_, rows_, in_, 0};
+    spiking::SpikeLinear layer{wt.data(), nullptr, out_, spiking::layerParam(&theta)};
+    ThreadPool& pool = enginePool();
+    timing_.eventMs = bestOf(5, pool, [&](int ith, int nth) { spiking::spikeLinearEvent(spikes.data(), shape, layer, y.data(), ith, nth); });
+    timing_.denseMs = bestOf(5, pool, [&](int ith, int nth) { spiking::spikeLinearDense(spikes.data(), shape, layer, y.data(), ith, nth); });
+  }
+
+  void OnOK() override {
+    Napi::Object o = Napi::Object::New(Env());
+    o.Set("eventMs", timing_.eventMs);
+    o.Set("denseMs", timing_.denseMs);
+    o.Set("costModelChooses", spiking::preferEventDriven(rate_) ? "event" : "dense");
+    deferred_.Resolve(o);
+  }
+  void OnError(const Napi::Error& e) override { deferred_.Reject(e.Value()); }
+
+ private:
+  Napi::Promise::Deferred deferred_;
+  int in_, out_, rows_, timesteps_;
+  double rate_;
+  Timing timing_;
+};
+
+Napi::Value benchSpikeLinear(const Napi::CallbackInfo& info) {
+  if (!info[0].IsObject()) throw typeError(info.Env(), "benchSpikeLinear needs {inputs, outputs, rows, timesteps, firingRate}");
+  const Napi::Object o = info[0].As<Napi::Object>();
+  const std::string w = "options";
+  const int in = static_cast<int>(integer(field(o, w, "inputs"), "inputs", 1, 1 << 16));
+  const int out = static_cast<int>(integer(field(o, w, "outputs"), "outputs", 1, 1 << 16));
+  const int rows = static_cast<int>(integer(field(o, w, "rows"), "rows", 1, 1 << 16));
+  const int timesteps = static_cast<int>(integer(field(o, w, "timesteps"), "timesteps", 1, 1024));
+  const double rate = number(field(o, w, "firingRate"), "firingRate");
+  if (rate < 0 || rate > 1) throw typeError(info.Env(), "firingRate must be from 0 to 1");
+  auto* worker = new BenchWorker(info.Env(), in, out, rows, timesteps, rate);
+  worker->Queue();
+  return worker->promise();
+}
+
+}  // namespace
+
+void registerBench(Napi::Env env, Napi::Object exports) {
+  exports.Set("benchSpikeLinear", Napi::Function::New(env, benchSpikeLinear, "benchSpikeLinear"));
+}
+
+}  // namespace fas::binding

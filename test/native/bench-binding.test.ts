@@ -1,0 +1,17 @@
+import { describe, expect, it } from 'vitest';
+import { loadNative } from '../../native/index.js';
+
+describe('benchSpikeLinear', () => {
+  it('times both forms and names the cost model choice', async () => {
+    const native = loadNative();
+    const sparse = await native.benchSpikeLinear({ inputs: 64, outputs: 16, rows: 2, timesteps: 4, firingRate: 0.05 });
+    expect(sparse.eventMs).toBeGreaterThanOrEqual(0);
+    expect(sparse.denseMs).toBeGreaterThanOrEqual(0);
+    expect(sparse.costModelChooses).toBe('event');
+    expect((await native.benchSpikeLinear({ inputs: 64, outputs: 16, rows: 2, timesteps: 4, firingRate: 0.95 })).costModelChooses).toBe('dense');
+  });
+
+  it('refuses a firing rate outside [0, 1]', () => {
+    expect(() => loadNative().benchSpikeLinear({ inputs: 8, outputs: 8, rows: 1, timesteps: 1, firingRate: 1.5 })).toThrow('firingRate must be from 0 to 1');
+  });
+});
