@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "binding/bindings.h"
+#include "binding/js_results.h"
 #include "binding/js_values.h"
 #include "calibrate/calibrator.h"
 #include "engine/runtime/forward.h"
@@ -81,12 +82,6 @@ NeuronValues neuronValues(const Napi::Value& v) {
   return out;
 }
 
-Napi::Float32Array toFloat32Array(Napi::Env env, const std::vector<float>& values) {
-  Napi::Float32Array out = Napi::Float32Array::New(env, values.size());
-  std::copy(values.begin(), values.end(), out.Data());
-  return out;
-}
-
 Napi::Object neuronObject(Napi::Env env, const NeuronValues& v, int64_t ffn) {
   Napi::Object out = Napi::Object::New(env);
   out.Set("threshold", toFloat32Array(env, v.threshold));
@@ -100,33 +95,6 @@ Napi::Object neuronObject(Napi::Env env, const NeuronValues& v, int64_t ffn) {
   }
   out.Set("shape", shape);
   return out;
-}
-
-template <typename Start>
-Napi::Value promiseOf(Napi::Env env, Start start) {
-  try {
-    return start();
-  } catch (const Napi::Error& e) {
-    auto deferred = Napi::Promise::Deferred::New(env);
-    deferred.Reject(e.Value());
-    return deferred.Promise();
-  } catch (const std::exception& e) {
-    auto deferred = Napi::Promise::Deferred::New(env);
-    deferred.Reject(Napi::Error::New(env, e.what()).Value());
-    return deferred.Promise();
-  }
-}
-
-// Runs a synchronous method body, turning the calibrator's C++ exceptions into JS errors.
-template <typename Body>
-auto guarded(Napi::Env env, Body body) -> decltype(body()) {
-  try {
-    return body();
-  } catch (const Napi::Error&) {
-    throw;
-  } catch (const std::exception& e) {
-    throw Napi::Error::New(env, e.what());
-  }
 }
 
 struct CalibratorState {

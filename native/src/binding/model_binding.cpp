@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "binding/bindings.h"
+#include "binding/js_results.h"
 #include "binding/js_values.h"
 #include "engine/model/loader.h"
 #include "engine/runtime/forward.h"
@@ -281,12 +282,6 @@ Napi::Object statsObject(Napi::Env env, const RunStats& s, const ModelConfig& c)
 
 // ---- Results ----------------------------------------------------------------------------------
 
-Napi::Float32Array toFloat32Array(Napi::Env env, const std::vector<float>& values) {
-  Napi::Float32Array out = Napi::Float32Array::New(env, values.size());
-  std::copy(values.begin(), values.end(), out.Data());
-  return out;
-}
-
 const char* stopReasonName(StopReason r) {
   switch (r) {
     case StopReason::Eos: return "eos";
@@ -294,23 +289,6 @@ const char* stopReasonName(StopReason r) {
     case StopReason::Length: break;
   }
   return "length";
-}
-
-// A promise already rejected with the error `start` threw: the async methods report every failure,
-// bad arguments included, through their promise.
-template <typename Start>
-Napi::Value promiseOf(Napi::Env env, Start start) {
-  try {
-    return start();
-  } catch (const Napi::Error& e) {
-    auto deferred = Napi::Promise::Deferred::New(env);
-    deferred.Reject(e.Value());
-    return deferred.Promise();
-  } catch (const std::exception& e) {
-    auto deferred = Napi::Promise::Deferred::New(env);
-    deferred.Reject(Napi::Error::New(env, e.what()).Value());
-    return deferred.Promise();
-  }
 }
 
 // Runs Execute() off the JS thread and settles a promise with result() or the error.

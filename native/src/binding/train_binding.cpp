@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "binding/bindings.h"
+#include "binding/js_results.h"
 #include "binding/js_values.h"
 #include "engine/model/loader.h"
 #include "hardware.h"
@@ -101,42 +102,6 @@ train::StepHyper stepHyper(const Napi::Value& v) {
 }
 
 // ---- Results ------------------------------------------------------------------------------------
-
-Napi::Float32Array toFloat32Array(Napi::Env env, const std::vector<float>& values) {
-  Napi::Float32Array out = Napi::Float32Array::New(env, values.size());
-  std::copy(values.begin(), values.end(), out.Data());
-  return out;
-}
-
-// A promise already rejected with the error `start` threw, so async methods report bad arguments
-// through their promise too.
-template <typename Start>
-Napi::Value promiseOf(Napi::Env env, Start start) {
-  try {
-    return start();
-  } catch (const Napi::Error& e) {
-    auto deferred = Napi::Promise::Deferred::New(env);
-    deferred.Reject(e.Value());
-    return deferred.Promise();
-  } catch (const std::exception& e) {
-    auto deferred = Napi::Promise::Deferred::New(env);
-    deferred.Reject(Napi::Error::New(env, e.what()).Value());
-    return deferred.Promise();
-  }
-}
-
-// Runs a synchronous method body, turning the trainer's C++ exceptions into JS errors (node-addon-api
-// only converts Napi::Error).
-template <typename Body>
-auto guarded(Napi::Env env, Body body) -> decltype(body()) {
-  try {
-    return body();
-  } catch (const Napi::Error&) {
-    throw;
-  } catch (const std::exception& e) {
-    throw Napi::Error::New(env, e.what());
-  }
-}
 
 // The trainer behind a NativeTrainer, shared with the call in flight.
 struct TrainerState {
