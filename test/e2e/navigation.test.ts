@@ -56,6 +56,10 @@ describe('app shell', () => {
     await page.keyboard.press('Tab');
     expect(await focused(page)).toBe('A Fine-tune');
     await page.keyboard.press('Tab');
+    expect(await focused(page)).toBe('A Calibrate');
+    await page.keyboard.press('Tab');
+    expect(await focused(page)).toBe('A Evaluate');
+    await page.keyboard.press('Tab');
     await page.keyboard.press('Enter');
     await page.waitForURL(/#\/runs$/);
     await expect.poll(() => focused(page)).toBe('H1 Runs');

@@ -5,6 +5,8 @@ import ChatPage from '../chat/ChatPage.svelte';
 import ComputerPage from '../pages/ComputerPage.svelte';
 import LibraryPage from '../pages/LibraryPage.svelte';
 import RunsPage from '../pages/RunsPage.svelte';
+import CalibratePage from '../wizards/calibrate/CalibratePage.svelte';
+import EvaluatePage from '../wizards/evaluate/EvaluatePage.svelte';
 import FinetunePage from '../wizards/finetune/FinetunePage.svelte';
 
 export interface PageDef {
@@ -18,6 +20,8 @@ export interface PageDef {
 export const pages: PageDef[] = [
   { id: 'library', label: 'Library', component: LibraryPage },
   { id: 'finetune', label: 'Fine-tune', component: FinetunePage },
+  { id: 'calibrate', label: 'Calibrate', component: CalibratePage },
+  { id: 'evaluate', label: 'Evaluate', component: EvaluatePage },
   { id: 'runs', label: 'Runs', component: RunsPage },
   { id: 'chat', label: 'Chat', component: ChatPage },
   { id: 'computer', label: 'This computer', component: ComputerPage },

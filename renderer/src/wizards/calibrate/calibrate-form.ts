@@ -79,9 +79,9 @@ export function settingsProblem(s: CalibrateSettings, contextLength: number): st
     if (typeof value !== 'number' || !Number.isFinite(value) || !ok(value)) return `${name} must be ${need}.`;
   }
   if (s.blockSize > contextLength) return `The block size can be at most ${contextLength}, the model's context length.`;
-  if (s.maxPositions !== null) {
-    if (s.level !== 'neuron') return 'Per-position values need the per-neuron level; clear "Per-position values for the first" or choose per neuron.';
-    if (!whole(1)(s.maxPositions)) return 'Per-position values must cover a whole number of positions, at least 1 (or leave the field empty).';
+  // Per-position values belong to the fine pass: ignored (and not checked) when tuning per layer.
+  if (s.level === 'neuron' && s.maxPositions !== null && !whole(1)(s.maxPositions)) {
+    return 'The per-position max length must be a whole number of tokens, at least 1 (or leave it empty).';
   }
   if (s.maxDataMegabytes !== null && !(s.maxDataMegabytes > 0)) return 'The most text to read must be above 0 MB (or leave the field empty to read all of it).';
   return null;

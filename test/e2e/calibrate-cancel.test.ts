@@ -1,0 +1,116 @@
+// The calibration wizard (FAS stage 2) in headless Chromium against the real core and engine, on a
+// tiny GPT-2: what it says before there is a fine-tuned model, the checks of each step, and a long
+// calibration cancelled from its run page (it ends cancelled, and nothing is added to the library).
+// Needs `npm run build:core && npm run build:ui`.
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ModelEntry } from '../../electron/api/contract.js';
+import { AppCore } from '../../electron/core/app-core.js';
+import { startServer, type RunningServer } from '../../electron/server/http-server.js';
+import { builtUiDir } from '../../electron/server/ui-server.js';
+import { writeTinyModel } from '../helpers/tiny-models.js';
+import { ARTIFACTS, launchBrowser } from './browser.js';
+import { watchErrors } from './test-app.js';
+
+const TEXT = 'The whale swam on. The sea was calm and grey. Ishmael watched the whale from the deck.\n\n'.repeat(400);
+
+describe('calibration wizard: cancel', () => {
+  const temp = mkdtempSync(join(tmpdir(), 'fas-e2e-calibrate-'));
+  const workspaceDir = join(temp, 'workspace');
+  const dataPath = join(temp, 'whale.txt');
+  let core: AppCore;
+  let server: RunningServer;
+  let browser: Browser;
+  let source: ModelEntry;
+
+  beforeAll(async () => {
+    await writeTinyModel(join(temp, 'tiny-gpt2'), 'gpt2');
+    writeFileSync(dataPath, TEXT);
+    core = new AppCore({ workspaceDir });
+    source = await core.call('models.open', { path: join(temp, 'tiny-gpt2') });
+    [server, browser] = await Promise.all([startServer({ core, uiDir: builtUiDir() }), launchBrowser()]);
+  });
+  afterAll(async () => {
+    await browser?.close();
+    for (const job of (await core?.call('jobs.list', {})) ?? []) {
+      if (job.state === 'running' || job.state === 'queued') await core.call('jobs.cancel', { id: job.id });
+    }
+    await server?.close();
+  });
+
+  it('checks each step, starts a long calibration, shows it live, and cancels it', async () => {
+    const page = await browser.newPage({ viewport: { width: 1000, height: 900 } });
+    page.setDefaultTimeout(15_000);
+    const errors = watchErrors(page);
+    const next = page.getByRole('button', { name: 'Next' });
+
+    // No fine-tuned model yet: the wizard says what to do first.
+    await page.goto(`${server.url}#/calibrate`);
+    await page.getByText('There is no fine-tuned model in the library yet.').waitFor();
+    await page.getByText('Fine-tune a model first (stage 1).').waitFor();
+    expect(await next.isDisabled()).toBe(true);
+
+    // A quick stage 1 through the API.
+    const stage1Dir = join(workspaceDir, 'models', 'tiny-stage1');
+    const finetune = await core.call('jobs.start', { kind: 'finetune', params: { modelDir: source.path, dataPath, outDir: stage1Dir, steps: 2, batchSize: 2, blockSize: 16, valEvery: 2 } });
+    expect((await core.jobs.waitFor(finetune.id)).state).toBe('done');
+    await page.reload();
+    await expect(page.getByRole('radio', { name: /tiny-stage1/ }).isChecked()).resolves.toBe(true);
+    await expect(page.getByRole('radio', { name: /tiny-stage1/ }).locator('..').textContent()).resolves.toContain('made from tiny-gpt2');
+    await next.click();
+
+    // Own text, checked before Next.
+    await page.getByRole('radio', { name: 'My own text' }).check();
+    expect(await next.isDisabled()).toBe(true);
+    await page.getByLabel('File or folder').fill(dataPath);
+    await page.getByText(/^Found one file \(.* of text\)\.$/).waitFor();
+    await next.click();
+
+    // The default block size is longer than this model's context: said in words, Next disabled.
+    await page.getByText('The block size can be at most 32, the model\'s context length.').first().waitFor();
+    expect(await next.isDisabled()).toBe(true);
+    await expect(page.getByRole('radio', { name: /^Per neuron/ }).isChecked()).resolves.toBe(true);
+    await page.getByLabel('Calibration samples').fill('2000');
+    await page.getByText('Advanced settings').click();
+    await page.getByLabel('Block size').fill('16');
+    await page.getByLabel('Epochs').fill('1000');
+    await page.getByTestId('memory-verdict').waitFor();
+    await next.click();
+    await expect(page.locator('.review').textContent()).resolves.toContain('T = 8, per neuron (coarse, then fine pass), on 2,000 samples of 16 tokens, 1000 epochs per layer');
+    await page.getByRole('button', { name: 'Start calibrating' }).click();
+
+    // The run: progress, live bars, listed as in progress on the wizard's page.
+    await page.waitForURL(/#\/calibrate\/.+/);
+    const jobId = decodeURIComponent(page.url().split('#/calibrate/')[1]!);
+    await page.getByTestId('job-state').filter({ hasText: 'Running' }).waitFor({ timeout: 30_000 });
+    await page.getByRole('progressbar').waitFor();
+    const live = page.getByTestId('calibrate-live').getByRole('img');
+    await expect.poll(() => live.getAttribute('aria-label'), { timeout: 30_000 }).toMatch(/Before calibration: layer 0 \S+/);
+    await page.screenshot({ path: `${ARTIFACTS}calibrate-running.png`, fullPage: true });
+    await page.getByRole('link', { name: '← Calibrate another model' }).click();
+    await page.getByRole('region', { name: 'Calibrations in progress' }).getByRole('link', { name: 'tiny-stage1' }).click();
+    await page.waitForURL((url) => url.hash.endsWith(encodeURIComponent(jobId)));
+
+    // Cancel, after confirming.
+    await page.getByRole('button', { name: 'Cancel', exact: true }).click();
+    await page.getByText(/^Stop ".*"\? What it saved so far is kept\.$/).waitFor();
+    await page.getByRole('button', { name: 'Stop it' }).click();
+    await page.getByTestId('job-state').filter({ hasText: 'Cancelled' }).waitFor({ timeout: 30_000 });
+    await page.getByTestId('stopped').getByText(/no calibrated model was added to the library/).waitFor();
+    expect(await page.getByRole('button', { name: 'Cancel', exact: true }).count()).toBe(0);
+    expect(await page.getByRole('progressbar').count()).toBe(0);
+    // What it measured before it stopped is still shown.
+    await expect(live.getAttribute('aria-label')).resolves.toMatch(/layer 0/);
+    await page.screenshot({ path: `${ARTIFACTS}calibrate-cancelled.png`, fullPage: true });
+
+    expect((await core.call('jobs.get', { id: jobId })).state).toBe('cancelled');
+    expect((await core.call('models.list', {})).some((m) => m.stage === 'calibrated')).toBe(false);
+    await page.getByRole('link', { name: '← Calibrate another model' }).click();
+    await page.getByRole('heading', { name: 'Step 1 of 4: Model' }).waitFor();
+    expect(await page.getByRole('region', { name: 'Calibrations in progress' }).count()).toBe(0);
+    expect(errors).toEqual([]);
+  }, 120_000);
+});
