@@ -10,16 +10,25 @@ const MODEL_MAKING_KINDS: ReadonlySet<string> = new Set([...TRAINING_KINDS, 'cal
 
 /** Adds a finished run's output to the library; other jobs add nothing (null). */
 export async function addOutputToLibrary(job: JobRecord, library: ModelLibrary): Promise<ModelEntry | null> {
-  if (!MODEL_MAKING_KINDS.has(job.kind)) return null;
   const params = job.params as { modelDir: string };
-  const result = job.result as TrainingResult | CalibrationResult;
+  if (job.kind === 'convert') {
+    // Both stages, each the child of the one before: source -> stage 1 -> stage 2.
+    const { stage1, calibration } = job.result as { stage1: TrainingResult; calibration: CalibrationResult };
+    const qcfs = await addChild(library, params.modelDir, stage1.outDir);
+    return addChild(library, qcfs.path, calibration.outDir);
+  }
+  if (!MODEL_MAKING_KINDS.has(job.kind)) return null;
+  return addChild(library, params.modelDir, (job.result as TrainingResult | CalibrationResult).outDir);
+}
+
+async function addChild(library: ModelLibrary, parentDir: string, outDir: string): Promise<ModelEntry> {
   try {
-    const source = (await library.list()).find((model) => model.path === resolve(params.modelDir));
-    return await library.open(result.outDir, { parentId: source?.id ?? null });
+    const source = (await library.list()).find((model) => model.path === resolve(parentDir));
+    return await library.open(outDir, { parentId: source?.id ?? null });
   } catch (err) {
     throw new Error(
       `the model it wrote could not be added to the library (${err instanceof Error ? err.message : String(err)}). ` +
-        `Open ${result.outDir} from the Library page.`,
+        `Open ${outDir} from the Library page.`,
     );
   }
 }

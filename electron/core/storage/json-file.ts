@@ -1,9 +1,10 @@
-import { readFile, rename } from 'node:fs/promises';
+import { mkdir, readFile, rename } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { fsyncDir, siblingPath, writeNewFileDurably } from './atomic.js';
 
 /** Writes JSON so that a crash leaves either the old file or the new one, never half of one. */
 export async function writeJsonAtomic(path: string, value: unknown): Promise<void> {
+  await mkdir(dirname(path), { recursive: true });
   const temp = siblingPath(path, 'tmp');
   await writeNewFileDurably(temp, Buffer.from(JSON.stringify(value, null, 2) + '\n'));
   await rename(temp, path);
