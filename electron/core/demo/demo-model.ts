@@ -11,11 +11,15 @@ import { writeModelFolder } from '../model/writer.js';
 
 export const DEMO_MODEL_NAME = 'Demo GPT-2 (State of the Union, 4.3 M)';
 
-/** build/demo/model, from the sources (electron/core/demo) or the build (dist/electron/core/demo). */
-export function demoModelDir(): string {
+/** build/demo/<part> (the bundled model or tasks), from the sources (electron/core/demo) or the build (dist/electron/core/demo). */
+export function bundledDemoDir(part: 'model' | 'tasks'): string {
   const here = fileURLToPath(new URL('.', import.meta.url));
-  const candidates = ['../../..', '../../../..'].map((up) => join(here, up, 'build', 'demo', 'model'));
-  return candidates.find((dir) => existsSync(join(dir, 'config.json'))) ?? candidates[0]!;
+  const candidates = ['../../..', '../../../..'].map((up) => join(here, up, 'build', 'demo', part));
+  return candidates.find((dir) => existsSync(dir)) ?? candidates[0]!;
+}
+
+export function demoModelDir(): string {
+  return bundledDemoDir('model');
 }
 
 /** Copies a model folder with every floating-point tensor stored as F16. */

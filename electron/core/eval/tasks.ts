@@ -3,8 +3,8 @@
 import { existsSync, statSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { extname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { shippedCorpora } from '../data/index.js';
+import { bundledDemoDir } from '../demo/demo-model.js';
 
 export type TaskSource = { kind: 'perplexity'; name: string; texts: () => Promise<string[]> } | { kind: 'multiple-choice'; name: string; file: string };
 
@@ -13,12 +13,6 @@ export const SHIPPED_TASKS = [
   { name: 'moby-next-sentence', description: 'Pick the sentence that follows, among 4 (200 items from Moby Dick)' },
   { name: 'moby-last-word', description: 'Pick the last word of a passage, among 4 (200 items from Moby Dick, LAMBADA-like)' },
 ] as const;
-
-function tasksDir(): string {
-  const here = fileURLToPath(new URL('.', import.meta.url));
-  const candidates = ['../../..', '../../../..'].map((up) => join(here, up, 'build', 'demo', 'tasks'));
-  return candidates.find((dir) => existsSync(dir)) ?? candidates[0]!;
-}
 
 async function textsIn(path: string): Promise<string[]> {
   if (statSync(path).isFile()) return [await readFile(path, 'utf8')];
@@ -34,7 +28,7 @@ export function resolveTask(task: string): TaskSource {
     return { kind: 'perplexity', name: 'ppl (Moby Dick)', texts: () => textsIn(moby) };
   }
   const shipped = SHIPPED_TASKS.find((t) => t.name === task);
-  if (shipped) return { kind: 'multiple-choice', name: task, file: join(tasksDir(), `${task}.jsonl`) };
+  if (shipped) return { kind: 'multiple-choice', name: task, file: join(bundledDemoDir('tasks'), `${task}.jsonl`) };
   if (!existsSync(task)) {
     throw new Error(`Unknown task "${task}": use ${SHIPPED_TASKS.map((t) => t.name).join(', ')}, a .jsonl multiple-choice file, or a text file or folder for perplexity.`);
   }
