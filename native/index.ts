@@ -502,6 +502,14 @@ export interface FineCalibrationEpoch {
   loss: number;
 }
 
+/** Means over the epoch's batches, seen while stepping (the values moved during the epoch). */
+export interface JointCalibrationEpoch {
+  /** Mean KL(softmax(QCFS logits) || softmax(time-averaged SNN logits)) per position. */
+  kl: number;
+  /** Sum over layers of the align losses (mean squared error per site output). */
+  align: number;
+}
+
 /** Sums over the scored positions; perplexity is exp(nll / tokens). */
 export interface TeacherStudentComparison {
   /** Negative log-likelihood of the targets under the QCFS teacher. */
@@ -526,6 +534,14 @@ export interface NativeCalibrator {
   startFine(layer: number, options: { positions: number; lr: number }): Promise<void>;
   /** One epoch of Adam on the surrogate gradient of the layer's align loss. */
   fineEpoch(layer: number): Promise<FineCalibrationEpoch>;
+  /**
+   * Starts the joint pass: every layer's values at once (spread to per neuron, or per (position,
+   * neuron) for positions > 0; per-position layers must already have that many rows), fresh Adam.
+   * The loss is KL of the logits + alignWeight * the sum of the layers' align losses.
+   */
+  startJoint(options: { positions: number; lr: number; alignWeight: number }): Promise<void>;
+  /** One epoch, one Adam step per batch, back-propagated through the spiking network; every layer takes the result. */
+  jointEpoch(): Promise<JointCalibrationEpoch>;
   /** Teacher and student on inputs [batch, seqLen], scored against targets. */
   evaluate(inputs: Int32Array, targets: Int32Array, batch: number, seqLen: number): Promise<TeacherStudentComparison>;
   abort(): void;

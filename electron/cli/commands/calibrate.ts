@@ -19,6 +19,8 @@ interface CalibrateCliOptions {
   batch?: number;
   epochs?: number;
   lr?: number;
+  jointEpochs?: number;
+  alignWeight?: number;
   seed?: number;
   maxPositions?: number;
   valFraction?: number;
@@ -41,7 +43,9 @@ export function registerCalibrateCommand(program: Command): void {
     .option('--block <n>', 'tokens per sequence', positiveInt)
     .option('--batch <n>', 'sequences per batch (and per Adam step)', positiveInt)
     .option('--epochs <n>', 'fine-pass epochs per layer', positiveInt)
-    .option('--lr <x>', 'fine-pass learning rate', nonNegativeNumber)
+    .option('--lr <x>', 'learning rate of the fine and joint passes', nonNegativeNumber)
+    .option('--joint-epochs <n>', 'epochs of the joint pass (every layer on the KL of the logits); 0 skips it', (v) => Math.floor(nonNegativeNumber(v)))
+    .option('--align-weight <x>', 'joint pass: weight of the align losses next to the KL', nonNegativeNumber)
     .option('--seed <n>', 'seed for the data split and the choice of sequences', (v) => Math.floor(nonNegativeNumber(v)))
     .option('--max-positions <n>', 'per-(position, neuron) values for the first n positions', positiveInt)
     .option('--val-fraction <x>', 'share of the data held out for perplexity and KL', fraction)
@@ -62,6 +66,8 @@ export function registerCalibrateCommand(program: Command): void {
         batchSize: o.batch,
         epochs: o.epochs,
         lr: o.lr,
+        jointEpochs: o.jointEpochs,
+        alignWeight: o.alignWeight,
         seed: o.seed,
         maxPositions: o.maxPositions,
         validationFraction: o.valFraction,

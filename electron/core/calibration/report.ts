@@ -1,10 +1,11 @@
 // What a calibration run reports: per layer, the align error (mean squared error between the
 // time-averaged spiking output and the QCFS teacher's output at the FFN site) before calibration,
-// after the coarse pass and after the fine pass; and held-out perplexity of the QCFS teacher and
-// the spiking model at T with the KL between their logits, at each stage.
+// after the coarse pass and after the fine pass; the joint pass's losses per epoch; and held-out
+// perplexity of the QCFS teacher and the spiking model at T with the KL between their logits, at
+// each stage.
 import { z } from 'zod';
 
-export const STAGES = ['before', 'coarse', 'fine'] as const;
+export const STAGES = ['before', 'coarse', 'fine', 'joint'] as const;
 export type Stage = (typeof STAGES)[number];
 
 const layerSchema = z.object({
@@ -30,6 +31,13 @@ const layerSchema = z.object({
   fine: z.object({ losses: z.array(z.number()), kept: z.boolean() }).nullable(),
 });
 
+const jointSchema = z.object({
+  /** Per epoch: the mean KL and summed align losses seen while stepping, then the KL on the calibration text. */
+  epochs: z.array(z.object({ kl: z.number(), align: z.number(), calibrationKl: z.number() })),
+  /** The epoch whose values were kept (1-based): the lowest KL on the calibration text; 0 when none beat the start. */
+  kept: z.number().int().min(0),
+});
+
 const evaluationSchema = z.object({
   qcfsPerplexity: z.number(),
   snnPerplexity: z.number(),
@@ -42,11 +50,19 @@ export const progressSchema = z.object({
   layers: z.array(layerSchema),
   /** Mean KL of the logits on the calibration text with the values kept so far (null until measured). */
   calibrationKl: z.number().nullable(),
+  /** The joint pass, once done (absent when it does not run). */
+  joint: jointSchema.optional(),
   /** Held-out measurements after each finished stage; absent without held-out data. */
-  evaluations: z.object({ before: evaluationSchema.optional(), coarse: evaluationSchema.optional(), fine: evaluationSchema.optional() }),
+  evaluations: z.object({
+    before: evaluationSchema.optional(),
+    coarse: evaluationSchema.optional(),
+    fine: evaluationSchema.optional(),
+    joint: evaluationSchema.optional(),
+  }),
 });
 
 export type LayerCalibration = z.infer<typeof layerSchema>;
+export type JointCalibration = z.infer<typeof jointSchema>;
 export type Evaluation = z.infer<typeof evaluationSchema>;
 export type CalibrationProgress = z.infer<typeof progressSchema>;
 
@@ -61,11 +77,11 @@ export interface CalibrationReport extends CalibrationProgress {
 }
 
 export const CALIBRATION_SCOPE =
-  'The coarse search and the fine gradient pass minimise the per-layer align losses only. The KL divergence ' +
-  "between the QCFS and spiking logits is measured, not back-propagated (that needs the training engine's backward " +
-  'through the whole network); a layer\'s new values are undone when they raise that KL on the calibration text. ' +
-  'The fine pass steps Adam on the surrogate gradient and keeps, for each neuron, the best value it reached by the ' +
-  'exact align loss on the calibration text.';
+  'The coarse search and the per-layer fine pass minimise each layer\'s align loss, layer by layer; a layer\'s new ' +
+  'values are undone when they raise the KL between the QCFS and spiking logits on the calibration text. The joint ' +
+  'pass then minimises the method\'s whole loss, that KL plus the weighted sum of the align losses, over every layer ' +
+  'at once, back-propagated through the T timesteps of the spiking network with the surrogate spike gradient; it ' +
+  'keeps the epoch with the lowest KL on the calibration text. The weights are never changed.';
 
 /** The report as lines of text for the terminal. */
 export function formatReport(r: CalibrationReport): string {
@@ -86,11 +102,19 @@ export function formatReport(r: CalibrationReport): string {
   if (r.layers.some((l) => l.coarse?.kept === false || l.fine?.kept === false)) {
     lines.push('  * undone: these values raised the KL of the logits on the calibration text, so the layer kept its previous ones.');
   }
+  if (r.joint) {
+    lines.push('', 'Joint pass (KL of the logits + align losses, every layer at once), per epoch:');
+    lines.push('epoch   KL while stepping   align sum   KL on calibration text');
+    r.joint.epochs.forEach((e, i) =>
+      lines.push(`${String(i + 1).padStart(5)}   ${e.kl.toExponential(3).padStart(17)}   ${e.align.toExponential(2).padStart(9)}   ${e.calibrationKl.toExponential(3).padStart(22)}${i + 1 === r.joint!.kept ? '  kept' : ''}`),
+    );
+    if (r.joint.kept === 0) lines.push('  No epoch lowered the KL on the calibration text, so the values from before the joint pass were kept.');
+  }
   const evals = STAGES.flatMap((s) => (r.evaluations[s] ? [[s, r.evaluations[s]] as const] : []));
   if (evals.length > 0) {
     lines.push('', `Held-out perplexity (${evals[0]![1].tokens} tokens):`);
     lines.push(`  QCFS teacher:                ${evals[0]![1].qcfsPerplexity.toFixed(3)}`);
-    const label = { before: 'before calibration', coarse: 'after the coarse pass', fine: 'after the fine pass' };
+    const label = { before: 'before calibration', coarse: 'after the coarse pass', fine: 'after the fine pass', joint: 'after the joint pass' };
     for (const [stage, v] of evals) lines.push(`  SNN at T=${r.timesteps}, ${label[stage].padEnd(22)} ${v.snnPerplexity.toFixed(3)}   KL ${v.kl.toExponential(3)}`);
   }
   lines.push('', r.scope);

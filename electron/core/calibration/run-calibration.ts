@@ -3,9 +3,13 @@
 // model at T matches its QCFS teacher. Stages, each over every layer in order:
 //   before: the align error of the uncalibrated model;
 //   coarse: one (theta, v0) per layer, searched;
-//   fine:   (level 'neuron') per-neuron or per-(position, neuron) values by Adam on the surrogate gradient.
-// Held-out perplexity and KL are measured after each stage. A checkpoint after every layer lets a
-// cancelled or crashed run resume where it stopped; the finished folder replaces the output folder.
+//   fine:   (level 'neuron') per-neuron or per-(position, neuron) values by Adam on the surrogate
+//           gradient of the layer's align loss;
+//   joint:  (level 'neuron') every layer at once on the method's whole loss, the logits' KL plus the
+//           align losses, back-propagated through the spiking network.
+// Held-out perplexity and KL are measured after each stage. A checkpoint after every layer (and
+// after the joint pass) lets a cancelled or crashed run resume where it stopped; the finished
+// folder replaces the output folder.
 import { readdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { NativeAddon, NativeCalibrator, TeacherStudentComparison } from '../../../native/index.js';
@@ -21,7 +25,7 @@ import { loadCalibrationData, type CalibrationData } from './calibration-data.js
 import { loadCalibrationCheckpoint, saveCalibrationCheckpoint, type CalibrationState } from './checkpoint.js';
 import { CalibrationError } from './errors.js';
 import { readCanonicalTensors } from './frozen-weights.js';
-import { CALIBRATION_SCOPE, STAGES, type CalibrationProgress, type CalibrationReport, type Evaluation, type Stage } from './report.js';
+import { CALIBRATION_SCOPE, STAGES, type CalibrationProgress, type CalibrationReport, type Evaluation, type JointCalibration, type Stage } from './report.js';
 import { RESUME_INVARIANTS, type CalibrateSettings } from './settings.js';
 
 /** The engine entry point the job needs (the native addon; tests may wrap it). */
@@ -73,14 +77,23 @@ export async function runCalibration(settings: CalibrateSettings, ctx: JobContex
         { lambdas, neurons: neuronsOf(calibrator, numLayers) },
       );
 
-    const stages: readonly Stage[] = settings.level === 'neuron' ? STAGES : ['before', 'coarse'];
+    const stages = stagesOf(settings);
     const from = resumed?.state ?? { stage: 'before' as const, layer: 0 };
     for (const [i, stage] of stages.entries()) {
       if (from.stage === 'done' || i < stages.indexOf(from.stage as Stage)) continue;
-      for (let layer = stage === from.stage ? from.layer : 0; layer < numLayers; layer++) {
-        await run.layer(stage, layer);
-        await save(stage, layer + 1);
-        if (ctx.signal.aborted) throw new JobCancelledError();
+      const firstLayer = stage === from.stage ? from.layer : 0;
+      if (stage === 'joint') {
+        // Saved whole: cancelled half way, the joint pass starts again on resume.
+        if (firstLayer === 0) {
+          progress.joint = await run.joint();
+          await save(stage, 1);
+        }
+      } else {
+        for (let layer = firstLayer; layer < numLayers; layer++) {
+          await run.layer(stage, layer);
+          await save(stage, layer + 1);
+          if (ctx.signal.aborted) throw new JobCancelledError();
+        }
       }
       if (data.heldOut.length > 0 && !progress.evaluations[stage]) progress.evaluations[stage] = await run.evaluate(stage);
       await save(stages[i + 1] ?? 'done', 0);
@@ -129,7 +142,7 @@ class StageRunner {
     private readonly progress: CalibrationProgress,
     private readonly layers: number,
   ) {
-    this.total = this.layers * (this.cost('before') + this.cost('coarse') + this.cost('fine')) + 4;
+    this.total = this.layers * (this.cost('before') + this.cost('coarse') + this.cost('fine')) + this.cost('joint') + STAGES.length;
     this.done = this.doneAtStart = this.workDone();
   }
 
@@ -167,6 +180,33 @@ class StageRunner {
       loss = losses.at(-1)!;
     }
     this.report(`${stageName[stage]}, ${of} done`, layer, loss);
+  }
+
+  /**
+   * The joint pass: Adam on every layer's values at once, an epoch at a time. The loss is not a sum
+   * of independent parts, so after each epoch the KL on the calibration text decides: the run keeps
+   * the epoch with the lowest, or the values it started from when no epoch beats them.
+   */
+  async joint(): Promise<JointCalibration> {
+    const epochs = this.settings.jointEpochs;
+    const start = Array.from({ length: this.layers }, (_, l) => this.calibrator.getNeurons(l));
+    let best = { kl: (this.progress.calibrationKl ??= await this.calibrationKl()), epoch: 0, values: start };
+    this.report(`${stageName.joint}: starting`, null, null);
+    await this.calibrator.startJoint({ positions: this.positions(), lr: this.settings.lr, alignWeight: this.settings.alignWeight });
+    const record: JointCalibration = { epochs: [], kept: 0 };
+    for (let epoch = 1; epoch <= epochs; epoch++) {
+      if (this.ctx.signal.aborted) throw new JobCancelledError();
+      const { kl, align } = await this.calibrator.jointEpoch();
+      const calibrationKl = await this.calibrationKl();
+      record.epochs.push({ kl, align, calibrationKl });
+      if (calibrationKl < best.kl) best = { kl: calibrationKl, epoch, values: Array.from({ length: this.layers }, (_, l) => this.calibrator.getNeurons(l)) };
+      this.done += this.cost('joint') / epochs;
+      this.report(`${stageName.joint}, epoch ${epoch} of ${epochs} done`, null, null, { kl: calibrationKl });
+    }
+    best.values.forEach((values, layer) => this.calibrator.setNeurons(layer, values));
+    this.progress.calibrationKl = best.kl;
+    record.kept = best.epoch;
+    return record;
   }
 
   async evaluate(stage: Stage): Promise<Evaluation> {
@@ -226,8 +266,12 @@ class StageRunner {
     return max === undefined ? 0 : Math.min(max + 1, this.settings.blockSize);
   }
 
-  /** Relative cost of one layer of a stage: one visit of the calibration set is 1. */
+  /**
+   * Relative cost of one layer of a stage (one visit of the calibration set is 1), or of the whole
+   * joint pass: an epoch runs the network forward and back, then measures the KL once more.
+   */
   private cost(stage: Stage): number {
+    if (stage === 'joint') return stagesOf(this.settings).includes('joint') ? this.settings.jointEpochs * this.layers * 2 : 0;
     if (stage === 'fine') return this.settings.level === 'neuron' ? 2 + this.settings.epochs : 0;
     return stage === 'coarse' ? 3 : 1;
   }
@@ -239,12 +283,13 @@ class StageRunner {
       if (row.coarse !== null) units += this.cost('coarse');
       if (row.fine !== null) units += this.cost('fine');
     }
+    if (this.progress.joint) units += this.cost('joint');
     return units + STAGES.filter((s) => this.progress.evaluations[s]).length;
   }
 
-  private report(message: string, layer: number | null, loss: number | null): void {
+  private report(message: string, layer: number | null, loss: number | null, extra: Record<string, number> = {}): void {
     const fraction = Math.min(1, this.done / this.total);
-    const metrics: Record<string, number> = {};
+    const metrics: Record<string, number> = { ...extra };
     const seconds = (Date.now() - this.started) / 1000;
     const rate = (this.done - this.doneAtStart) / Math.max(seconds, 1e-3);
     if (this.done > this.doneAtStart) metrics.etaSeconds = Math.round((this.total - this.done) / rate);
@@ -254,7 +299,18 @@ class StageRunner {
   }
 }
 
-const stageName: Record<Stage, string> = { before: 'Measuring the uncalibrated model', coarse: 'Coarse pass', fine: 'Fine pass' };
+const stageName: Record<Stage, string> = {
+  before: 'Measuring the uncalibrated model',
+  coarse: 'Coarse pass',
+  fine: 'Fine pass',
+  joint: 'Joint pass, every layer on the KL of the logits',
+};
+
+/** Per layer is the coarse pass only; per neuron adds the fine pass and, unless turned off, the joint pass. */
+function stagesOf(settings: CalibrateSettings): readonly Stage[] {
+  if (settings.level === 'layer') return ['before', 'coarse'];
+  return settings.jointEpochs > 0 ? STAGES : ['before', 'coarse', 'fine'];
+}
 
 async function stageOneConfig(source: OpenedModelFolder): Promise<SpikingConfig> {
   const config = await readSpikingConfig(source.dir);

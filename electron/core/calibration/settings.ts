@@ -18,8 +18,12 @@ export const calibrateSettings = z
     batchSize: z.number().int().min(1).max(4096).default(4),
     /** Fine pass: epochs over the calibration sequences, per layer. */
     epochs: z.number().int().min(1).max(1000).default(4),
-    /** Fine pass: Adam's learning rate (about 3e-3 in FAS). */
+    /** Fine and joint passes: Adam's learning rate (about 3e-3 in FAS). */
     lr: z.number().positive().max(1).default(3e-3),
+    /** Joint pass (level 'neuron'): epochs over the calibration sequences, every layer at once; 0 skips it. */
+    jointEpochs: z.number().int().min(0).max(1000).default(4),
+    /** Joint pass: weight of the summed align losses next to the KL of the logits. */
+    alignWeight: z.number().min(0).max(1e6).default(1),
     seed: z.number().int().min(0).default(1),
     /** Fine pass: one value per (position, neuron) for positions below this, the last row beyond. */
     maxPositions: z.number().int().min(1).optional(),

@@ -6,6 +6,8 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <tuple>
+#include <utility>
 #include <vector>
 
 #include "binding/bindings.h"
@@ -143,6 +145,8 @@ class NativeCalibrator : public Napi::ObjectWrap<NativeCalibrator> {
                         InstanceMethod<&NativeCalibrator::coarse>("coarse"),
                         InstanceMethod<&NativeCalibrator::startFine>("startFine"),
                         InstanceMethod<&NativeCalibrator::fineEpoch>("fineEpoch"),
+                        InstanceMethod<&NativeCalibrator::startJoint>("startJoint"),
+                        InstanceMethod<&NativeCalibrator::jointEpoch>("jointEpoch"),
                         InstanceMethod<&NativeCalibrator::evaluate>("evaluate"),
                         InstanceMethod<&NativeCalibrator::abort>("abort"),
                         InstanceMethod<&NativeCalibrator::dispose>("dispose")});
@@ -228,18 +232,25 @@ class NativeCalibrator : public Napi::ObjectWrap<NativeCalibrator> {
     });
   }
 
+  // The { positions, lr } options of startFine and startJoint.
+  static std::pair<int64_t, calibrate::AdamHyper> passOptions(const Napi::Value& v, const Calibrator& c,
+                                                              const char* method) {
+    if (!v.IsObject()) throw typeError(v.Env(), std::string(method) + " needs options { positions, lr }");
+    const Napi::Object o = v.As<Napi::Object>();
+    const int64_t positions =
+        integer(field(o, "options", "positions"), "options.positions", 0, c.model().config.maxPositions);
+    calibrate::AdamHyper hyper;
+    hyper.lr = static_cast<float>(number(field(o, "options", "lr"), "options.lr"));
+    if (!(hyper.lr > 0.0f)) throw typeError(v.Env(), "options.lr must be > 0");
+    return {positions, hyper};
+  }
+
   // startFine(layer, { positions, lr })
   Napi::Value startFine(const Napi::CallbackInfo& info) {
     return promiseOf(info.Env(), [&] {
       Calibrator& c = idle(info.Env());
       const int64_t layer = layerArg(info, c);
-      if (!info[1].IsObject()) throw typeError(info.Env(), "startFine needs options { positions, lr }");
-      const Napi::Object o = info[1].As<Napi::Object>();
-      const int64_t positions =
-          integer(field(o, "options", "positions"), "options.positions", 0, c.model().config.maxPositions);
-      calibrate::AdamHyper hyper;
-      hyper.lr = static_cast<float>(number(field(o, "options", "lr"), "options.lr"));
-      if (!(hyper.lr > 0.0f)) throw typeError(info.Env(), "options.lr must be > 0");
+      const auto [positions, hyper] = passOptions(info[1], c, "startFine");
       return start<bool>(
           info.Env(),
           [layer, positions, hyper](Calibrator& cal) {
@@ -259,6 +270,39 @@ class NativeCalibrator : public Napi::ObjectWrap<NativeCalibrator> {
             Napi::Object out = Napi::Object::New(env);
             out.Set("trainLoss", e.trainLoss);
             out.Set("loss", e.loss);
+            return out;
+          });
+    });
+  }
+
+  // startJoint({ positions, lr, alignWeight })
+  Napi::Value startJoint(const Napi::CallbackInfo& info) {
+    return promiseOf(info.Env(), [&] {
+      Calibrator& c = idle(info.Env());
+      calibrate::JointHyper hyper;
+      std::tie(hyper.positions, hyper.adam) = passOptions(info[0], c, "startJoint");
+      const Napi::Object o = info[0].As<Napi::Object>();
+      hyper.alignWeight = static_cast<float>(number(field(o, "options", "alignWeight"), "options.alignWeight"));
+      if (!(hyper.alignWeight >= 0.0f)) throw typeError(info.Env(), "options.alignWeight must be >= 0");
+      return start<bool>(
+          info.Env(),
+          [hyper](Calibrator& cal) {
+            cal.startJoint(hyper);
+            return true;
+          },
+          [](Napi::Env env, const bool&) { return env.Undefined(); });
+    });
+  }
+
+  Napi::Value jointEpoch(const Napi::CallbackInfo& info) {
+    return promiseOf(info.Env(), [&] {
+      idle(info.Env());
+      return start<calibrate::JointEpoch>(
+          info.Env(), [](Calibrator& c) { return c.jointEpoch(); },
+          [](Napi::Env env, const calibrate::JointEpoch& e) -> Napi::Value {
+            Napi::Object out = Napi::Object::New(env);
+            out.Set("kl", e.kl);
+            out.Set("align", e.align);
             return out;
           });
     });

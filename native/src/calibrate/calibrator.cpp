@@ -240,6 +240,26 @@ FineEpoch Calibrator::fineEpoch(int64_t layer) {
   return {trainSse / siteOutputs(), total / siteOutputs()};
 }
 
+void Calibrator::startJoint(const JointHyper& hyper) {
+  joint_.reset();  // its weight copy goes before the next one is made
+  joint_.emplace(*model_, params_, params_.neurons, timesteps_, hyper);
+}
+
+JointEpoch Calibrator::jointEpoch() {
+  if (!joint_) throw std::logic_error("startJoint must come before the joint pass");
+  if (set_.sequences == 0) throw std::logic_error("no calibration data: call setData first");
+  JointLoss sum;
+  for (int64_t first = 0; first < set_.sequences; first += set_.batch) {
+    if (abort_) throw Aborted();
+    const int64_t count = std::min(set_.batch, set_.sequences - first);
+    sum.add(joint_->step(pool_, set_.ids.data() + first * set_.seqLen, count, set_.seqLen));
+  }
+  const std::vector<NeuronValues> values = joint_->values();
+  for (int64_t l = 0; l < model_->config.numLayers; ++l) setNeurons(l, values[l]);
+  const double tokens = double(sum.tokens);
+  return {sum.kl / tokens, sum.alignSse / (tokens * double(model_->config.ffnSize))};
+}
+
 LogitsComparison Calibrator::evaluate(const int32_t* inputs, const int32_t* targets, int64_t batch, int64_t seqLen) {
   const int64_t vocab = model_->config.vocabSize;
   for (int64_t i = 0; i < batch * seqLen; ++i) {

@@ -3,8 +3,8 @@
 // its teacher, the same model with QCFS. Teacher and student run side by side on the same
 // calibration sequences; each layer's site input is captured from both, and every pass works on
 // one layer at a time, in order, so each layer is fitted to what the calibrated layers before it
-// deliver. Only the per-layer align losses are minimised here; the logits' KL divergence is
-// measured (evaluate) but not back-propagated, which would need the training engine's backward.
+// deliver. The joint pass then fits every layer at once on the method's whole loss, the logits' KL
+// plus the align losses, back-propagated through the spiking network (joint_pass.h).
 #pragma once
 #include <atomic>
 #include <cstdint>
@@ -15,6 +15,7 @@
 
 #include "calibrate/coarse_search.h"
 #include "calibrate/compare_logits.h"
+#include "calibrate/joint_pass.h"
 #include "calibrate/neuron_adam.h"
 #include "calibrate/site_batch.h"
 #include "engine/model/model.h"
@@ -35,6 +36,11 @@ struct CoarseResult {
   double startLoss = 0.0;  // of theta = lambda, v0 = theta / 2
   double referenceLoss = 0.0;  // of theta = 0.6 lambda, v0 = 0.2 theta
   int candidates = 0;
+};
+
+struct JointEpoch {
+  double kl = 0.0;     // mean KL per position seen while stepping
+  double align = 0.0;  // mean sum over layers of the align losses, likewise
 };
 
 struct FineEpoch {
@@ -69,6 +75,12 @@ class Calibrator {
   // entry keeps the best value it has had (by the exact align loss); the layer is set to those.
   FineEpoch fineEpoch(int64_t layer);
 
+  // Starts the joint pass of every layer from the current values, per neuron or per (position,
+  // neuron) for positions > 0, with fresh Adam moments.
+  void startJoint(const JointHyper& hyper);
+  // One epoch over the set, one Adam step per batch; then every layer takes the pass's values.
+  JointEpoch jointEpoch();
+
   // Teacher and student logits on inputs [batch, seqLen], compared against targets.
   LogitsComparison evaluate(const int32_t* inputs, const int32_t* targets, int64_t batch, int64_t seqLen);
 
@@ -99,6 +111,8 @@ class Calibrator {
   int64_t fineLayer_ = -1;
   NeuronValues best_;
   std::vector<double> bestSse_;
+
+  std::optional<JointPass> joint_;
 };
 
 }  // namespace fas::calibrate

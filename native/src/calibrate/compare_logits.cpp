@@ -44,4 +44,27 @@ LogitsComparison compareLogits(ThreadPool& pool, const float* teacher, const flo
   return total;
 }
 
+double klBackward(ThreadPool& pool, const float* teacher, float* student, int64_t rows, int64_t vocab, float scale) {
+  std::vector<double> partial(pool.size(), 0.0);
+  pool.run([&](int ith, int nth) {
+    const Range r = splitRange(rows, ith, nth);
+    for (int64_t i = r.begin; i < r.end; ++i) {
+      const float* t = teacher + i * vocab;
+      float* s = student + i * vocab;
+      const double lt = logSumExp(t, vocab), ls = logSumExp(s, vocab);
+      double kl = 0.0;
+      for (int64_t v = 0; v < vocab; ++v) {
+        const double logP = t[v] - lt, logQ = s[v] - ls;
+        const double p = std::exp(logP);
+        kl += p * (logP - logQ);
+        s[v] = static_cast<float>(scale * (std::exp(logQ) - p));
+      }
+      partial[ith] += std::max(kl, 0.0);
+    }
+  });
+  double total = 0.0;
+  for (const double p : partial) total += p;
+  return total;
+}
+
 }  // namespace fas::calibrate

@@ -24,4 +24,8 @@ struct LogitsComparison {
 LogitsComparison compareLogits(ThreadPool& pool, const float* teacher, const float* student, const int32_t* targets,
                                int64_t rows, int64_t vocab);
 
+// The KL summed over rows, and its gradient w.r.t. the student's logits times scale,
+// scale * (softmax(student) - softmax(teacher)), written over `student`.
+double klBackward(ThreadPool& pool, const float* teacher, float* student, int64_t rows, int64_t vocab, float scale);
+
 }  // namespace fas::calibrate

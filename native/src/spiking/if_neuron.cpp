@@ -22,6 +22,7 @@ void ifForwardReference(const float* x, const SpikeShape& sh, const IfNeuron& nr
         v -= float(s) * theta;
         count += s;
         if (out.spikes) out.spikes[t * step + e] = int8_t(s);
+        if (out.out) out.out[t * step + e] = float(s) * theta;
       }
       if (out.counts) out.counts[e] = count;
       if (out.mean) out.mean[e] = float(count) * theta / float(sh.T);
@@ -33,9 +34,9 @@ namespace {
 
 constexpr int kChunk = 64;  // neurons per pass: their potentials stay in registers or L1
 
-// One row's neurons [0, w) over all T steps; x, spikes advance by `step` per timestep.
+// One row's neurons [0, w) over all T steps; x, spikes and outT advance by `step` per timestep.
 FAS_SIMD_CLONES void fireChunk(const float* x, size_t step, int T, int w, const float* theta, const float* v0,
-                               bool signedSpikes, int8_t* spikes, float* mean, int32_t* counts) {
+                               bool signedSpikes, int8_t* spikes, float* outT, float* mean, int32_t* counts) {
   float v[kChunk], count[kChunk];
   int8_t s8[kChunk];
   for (int i = 0; i < w; ++i) {
@@ -52,6 +53,9 @@ FAS_SIMD_CLONES void fireChunk(const float* x, size_t step, int T, int w, const 
       s8[i] = int8_t(s);
     }
     if (spikes) std::copy(s8, s8 + w, spikes + t * step);
+    if (outT) {
+      for (int i = 0; i < w; ++i) outT[t * step + i] = float(s8[i]) * theta[i];
+    }
   }
   for (int i = 0; i < w; ++i) {
     if (counts) counts[i] = int32_t(count[i]);
@@ -78,7 +82,8 @@ void ifForward(const float* x, const SpikeShape& sh, const IfNeuron& nr, const I
       }
       const size_t e = size_t(r) * sh.n + c;
       fireChunk(x + e, step, sh.T, w, theta, v0, nr.signedSpikes, out.spikes ? out.spikes + e : nullptr,
-                out.mean ? out.mean + e : nullptr, out.counts ? out.counts + e : nullptr);
+                out.out ? out.out + e : nullptr, out.mean ? out.mean + e : nullptr,
+                out.counts ? out.counts + e : nullptr);
     }
   }
 }

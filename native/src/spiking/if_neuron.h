@@ -22,6 +22,7 @@ struct IfOutputs {
   int8_t* spikes = nullptr;   // [T, rows, n]: {0, 1}, or {-1, 0, 1} when signed
   float* mean = nullptr;      // [rows, n]: time-averaged output, count * theta / T
   int32_t* counts = nullptr;  // [rows, n]: sum of spikes over T (firing rate = |spikes| / T)
+  float* out = nullptr;       // [T, rows, n]: the output at every timestep, spike * theta
 };
 
 // x is [T, rows, n] as described by `shape`.

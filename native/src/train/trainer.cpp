@@ -18,12 +18,6 @@ int threadCount(int requested) {
   return std::max(1u, std::thread::hardware_concurrency());
 }
 
-std::set<std::string> tensorNames(const Model& model) {
-  std::set<std::string> names;
-  for (const auto& entry : model.weights.tensors) names.insert(entry.first);
-  return names;
-}
-
 QcfsSite siteOf(const TrainerOptions& options) {
   if (!options.qcfs) return QcfsSite{};
   const QcfsOptions& q = *options.qcfs;
@@ -55,14 +49,9 @@ Trainer::Trainer(const Model& model, const TrainerOptions& options)
       pool_(threadCount(options.threads)),
       model_(model.config, layout_.offsets(), siteOf(options)),
       qcfs_(options.qcfs.has_value()) {
-  params_.assign(layout_.total(), 0.0f);
+  params_ = flatWeights(model, layout_);
   for (const ParamInfo& p : layout_.params()) {
-    if (p.group == ParamGroup::Threshold) {
-      params_[p.offset] = options.qcfs->initialLambda;
-    } else {
-      const float* src = model.weights.tensors.at(p.name).data;
-      std::copy(src, src + p.size, params_.begin() + p.offset);
-    }
+    if (p.group == ParamGroup::Threshold) params_[p.offset] = options.qcfs->initialLambda;
   }
   grads_.assign(layout_.total(), 0.0f);
   m_.assign(layout_.total(), 0.0f);

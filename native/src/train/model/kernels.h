@@ -4,7 +4,7 @@
 //   RefKernels   double, plain loops: the references, so whole-model gradients can be checked by
 //                finite differences and the fast path compared against them.
 // Conventions: forward ops write their output; backward ops accumulate (+=) into every gradient,
-// except crossEntropyBackward and qcfsBackward, which write theirs.
+// except crossEntropyBackward, qcfsBackward and ifBackward's dx, which write theirs.
 #pragma once
 #include <algorithm>
 #include <cstdint>
@@ -17,6 +17,8 @@
 #include "engine/ops/norm.h"
 #include "engine/ops/rope.h"
 #include "engine/threadpool.h"
+#include "spiking/if_neuron.h"
+#include "spiking/if_surrogate.h"
 #include "spiking/qcfs.h"
 #include "train/model/qcfs_site.h"
 #include "train/ops/activation_backward.h"
@@ -104,6 +106,23 @@ struct FastKernels {
   // dx = dy * dy/dx (written; dx must not be dy); returns dL/dlambda.
   static double qcfsBackward(P p, const float* x, const float* dy, float* dx, int64_t n, float lambda,
                              const QcfsSite& site);
+  // IF neurons over one sequence's x [T, rows, n]: y = spike * theta at every timestep.
+  static void ifForward(P p, const float* x, float* y, const spiking::SpikeShape& shape,
+                        const spiking::IfNeuron& neuron) {
+    spiking::IfOutputs out;
+    out.out = y;
+    p.run([&](int ith, int nth) { spiking::ifForward(x, shape, neuron, out, ith, nth); });
+  }
+  // Surrogate backward (spiking/if_surrogate.h): dx written, the neurons' gradients added (per neuron
+  // or per position and neuron: threads own disjoint neurons).
+  static void ifBackward(P p, const float* x, const float* dy, float* dx, const spiking::SpikeShape& shape,
+                         const spiking::IfNeuron& neuron, const spiking::NeuronGrad& dTheta,
+                         const spiking::NeuronGrad& dV0) {
+    p.run([&](int ith, int nth) {
+      spiking::ifBackward(x, shape, neuron, spiking::IfUpstream{dy, nullptr}, spiking::IfGrads{dTheta, dV0, dx}, ith,
+                          nth);
+    });
+  }
 };
 
 struct RefKernels {
@@ -195,6 +214,25 @@ struct RefKernels {
       dx[i] = dy[i] * g.dx;
     }
     return dlambda;
+  }
+  // The IF neurons are defined on floats too: these run the float references on rounded copies.
+  static void ifForward(P, const double* x, double* y, const spiking::SpikeShape& shape,
+                        const spiking::IfNeuron& neuron) {
+    const std::vector<float> xf(x, x + shape.size());
+    std::vector<float> yf(shape.size());
+    spiking::IfOutputs out;
+    out.out = yf.data();
+    spiking::ifForwardReference(xf.data(), shape, neuron, out);
+    std::copy(yf.begin(), yf.end(), y);
+  }
+  static void ifBackward(P, const double* x, const double* dy, double* dx, const spiking::SpikeShape& shape,
+                         const spiking::IfNeuron& neuron, const spiking::NeuronGrad& dTheta,
+                         const spiking::NeuronGrad& dV0) {
+    const std::vector<float> xf(x, x + shape.size()), dyf(dy, dy + shape.size());
+    std::vector<float> dxf(shape.size());
+    spiking::ifBackwardReference(xf.data(), shape, neuron, spiking::IfUpstream{dyf.data(), nullptr},
+                                 spiking::IfGrads{dTheta, dV0, dxf.data()});
+    std::copy(dxf.begin(), dxf.end(), dx);
   }
 };
 

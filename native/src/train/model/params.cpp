@@ -1,5 +1,6 @@
 #include "train/model/params.h"
 
+#include <algorithm>
 #include <stdexcept>
 
 namespace fas::train {
@@ -67,6 +68,22 @@ const ParamInfo* ParamLayout::find(const std::string& name) const {
 int64_t ParamLayout::offsetOf(const std::string& name) const {
   const ParamInfo* p = find(name);
   return p ? p->offset : -1;
+}
+
+std::set<std::string> tensorNames(const Model& model) {
+  std::set<std::string> names;
+  for (const auto& entry : model.weights.tensors) names.insert(entry.first);
+  return names;
+}
+
+std::vector<float> flatWeights(const Model& model, const ParamLayout& layout) {
+  std::vector<float> flat(layout.total(), 0.0f);
+  for (const ParamInfo& p : layout.params()) {
+    if (p.group == ParamGroup::Threshold) continue;
+    const float* src = model.weights.tensors.at(p.name).data;
+    std::copy(src, src + p.size, flat.begin() + p.offset);
+  }
+  return flat;
 }
 
 }  // namespace fas::train

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "engine/model/config.h"
+#include "engine/model/model.h"
 
 namespace fas::train {
 
@@ -58,5 +59,11 @@ class ParamLayout {
 };
 
 std::string lambdaName(int64_t layer);
+
+// The names of the model's tensors: ParamLayout's `present`.
+std::set<std::string> tensorNames(const Model& model);
+
+// The layout's flat array with the model's weights; the QCFS lambdas, when laid out, are 0.
+std::vector<float> flatWeights(const Model& model, const ParamLayout& layout);
 
 }  // namespace fas::train

@@ -36,12 +36,13 @@ void Transformer<K>::checkBatch(const TokenBatch& b) const {
 }
 
 template <class K>
-void Transformer<K>::allocate(int64_t rows) {
-  if (rows == rows_) return;
+void Transformer<K>::allocate(int64_t rows, int64_t tokens) {
+  if (rows == rows_ && tokens == tokens_) return;
   const ModelConfig& c = config_;
   const int64_t h = c.hiddenSize, f = c.ffnSize;
   const bool gated = c.activation == Activation::SiluGated;
   rows_ = rows;
+  tokens_ = tokens;
   if (offsets_.projectIn >= 0) words_.assign(rows * c.wordEmbedDim, T(0));
   stream_.assign(c.numLayers + 1, std::vector<T>(rows * h));
   layers_.assign(c.numLayers, Layer{});
@@ -60,8 +61,9 @@ void Transformer<K>::allocate(int64_t rows) {
     if (!c.preNorm) L.ffnSum.resize(rows * h);
   }
   if (offsets_.finalNormW >= 0) normed_.resize(rows * h);
-  if (offsets_.projectOut >= 0) projected_.resize(rows * c.wordEmbedDim);
-  logits_.resize(rows * c.vocabSize);
+  averaged_.resize(rows > tokens ? tokens * h : 0);
+  if (offsets_.projectOut >= 0) projected_.resize(tokens * c.wordEmbedDim);
+  logits_.resize(tokens * c.vocabSize);
   dx_.clear();  // backward scratch follows on first use
 }
 
@@ -81,6 +83,7 @@ void Transformer<K>::allocateGradients() {
   if (c.activation == Activation::SiluGated) dgate_.resize(n * c.ffnSize);
   if (c.activation == Activation::SiluGated && site_.enabled) dsite_.resize(n * c.ffnSize);
   if (offsets_.projectIn >= 0 || offsets_.projectOut >= 0) dwide_.resize(n * c.wordEmbedDim);
+  daveraged_.resize(averaged_.size());
 }
 
 template <class K>
@@ -105,18 +108,43 @@ void Transformer<K>::normBackward(ThreadPool& pool, const T* x, const T* w, cons
 
 template <class K>
 LossSum Transformer<K>::forward(ThreadPool& pool, const T* params, const TokenBatch& b, bool useQcfs) {
-  checkBatch(b);
   if (useQcfs && !site_.enabled) throw std::invalid_argument("QCFS mode needs a model built with the QCFS site");
-  const int64_t rows = b.batch * b.seqLen;
-  allocate(rows);
-  batch_ = b.batch;
+  return run(pool, params, b, useQcfs ? SiteMode::Qcfs : SiteMode::Activation, nullptr);
+}
+
+template <class K>
+LossSum Transformer<K>::forwardSpiking(ThreadPool& pool, const T* params, const TokenBatch& b, const IfSite& site) {
+  if (!site_.enabled) throw std::invalid_argument("spiking mode needs a model built with the QCFS site");
+  if (site.timesteps < 1) throw std::invalid_argument("spiking mode needs at least one timestep");
+  if (static_cast<int64_t>(site.layers.size()) != config_.numLayers) {
+    throw std::invalid_argument("spiking mode needs IF neurons for every layer");
+  }
+  for (const IfLayer& layer : site.layers) {
+    if (layer.dTheta.granularity == spiking::Granularity::Layer || layer.dV0.granularity == spiking::Granularity::Layer) {
+      throw std::invalid_argument("spiking mode takes per-neuron or per-(position, neuron) gradient buffers");
+    }
+  }
+  return run(pool, params, b, SiteMode::Spiking, &site);
+}
+
+template <class K>
+LossSum Transformer<K>::run(ThreadPool& pool, const T* params, const TokenBatch& b, SiteMode mode, const IfSite* site) {
+  checkBatch(b);
+  const int64_t tokens = b.batch * b.seqLen;
+  copies_ = site ? site->timesteps : 1;
+  const int64_t rows = tokens * copies_;
+  allocate(rows, tokens);
+  batch_ = b.batch * copies_;
   seqLen_ = b.seqLen;
-  useQcfs_ = useQcfs;
+  mode_ = mode;
+  spiking_ = site;
+  alignSse_.assign(config_.numLayers, 0.0);
   backwardPending_ = true;
-  ids_.assign(b.inputs, b.inputs + rows);
-  targets_.assign(b.targets, b.targets + rows);
-  mask_.assign(rows, 1);
-  if (b.mask) std::transform(b.mask, b.mask + rows, mask_.begin(), [](uint8_t m) { return m ? 1 : 0; });
+  ids_.resize(rows);
+  for (int64_t s = 0; s < batch_; ++s) std::copy_n(b.inputs + s / copies_ * seqLen_, seqLen_, ids_.begin() + s * seqLen_);
+  targets_.assign(b.targets, b.targets + tokens);
+  mask_.assign(tokens, 1);
+  if (b.mask) std::transform(b.mask, b.mask + tokens, mask_.begin(), [](uint8_t m) { return m ? 1 : 0; });
   positions_.resize(rows);
   positionIds_.resize(rows);
   negatedPositions_.resize(rows);
@@ -129,7 +157,7 @@ LossSum Transformer<K>::forward(ThreadPool& pool, const T* params, const TokenBa
   embedForward(pool, params);
   for (int64_t l = 0; l < config_.numLayers; ++l) layerForward(pool, params, l);
   headForward(pool, params);
-  LossSum loss{K::crossEntropy(pool, logits_.data(), targets_.data(), mask_.data(), rows, config_.vocabSize), 0};
+  LossSum loss{K::crossEntropy(pool, logits_.data(), targets_.data(), mask_.data(), tokens, config_.vocabSize), 0};
   for (const uint8_t m : mask_) loss.tokens += m;
   return loss;
 }
@@ -209,8 +237,8 @@ void Transformer<K>::ffnForward(ThreadPool& pool, const T* params, int64_t l) {
   switch (c.activation) {
     case Activation::GeluNew:
     case Activation::Relu:
-      if (useQcfs_) {
-        K::qcfs(pool, L.up.data(), L.act.data(), n, params[o.lambda], site_);
+      if (mode_ != SiteMode::Activation) {
+        siteForward(pool, params, l, L.up.data());
       } else if (c.activation == Activation::GeluNew) {
         K::geluNew(pool, L.up.data(), L.act.data(), n);
       } else {
@@ -220,9 +248,9 @@ void Transformer<K>::ffnForward(ThreadPool& pool, const T* params, int64_t l) {
     case Activation::SiluGated:
       K::linear(pool, L.ffnIn.data(), params + o.gate, param(params, o.gateB), L.gate.data(), rows_, c.hiddenSize,
                 c.ffnSize);
-      if (useQcfs_) {
+      if (mode_ != SiteMode::Activation) {
         K::siluMul(pool, L.gate.data(), L.up.data(), L.site.data(), n);
-        K::qcfs(pool, L.site.data(), L.act.data(), n, params[o.lambda], site_);
+        siteForward(pool, params, l, L.site.data());
       } else {
         K::siluMul(pool, L.gate.data(), L.up.data(), L.act.data(), n);
       }
@@ -230,21 +258,71 @@ void Transformer<K>::ffnForward(ThreadPool& pool, const T* params, int64_t l) {
   }
 }
 
-// logits = head(project_out(final_norm(x))), each stage only where the model has it.
+// act = QCFS(in), or in spiking mode the IF neurons' output at every timestep.
+template <class K>
+void Transformer<K>::siteForward(ThreadPool& pool, const T* params, int64_t l, const T* in) {
+  if (mode_ == SiteMode::Spiking) {
+    fire(pool, l, in);
+  } else {
+    K::qcfs(pool, in, layers_[l].act.data(), rows_ * config_.ffnSize, params[offsets_.layers[l].lambda], site_);
+  }
+}
+
+// The IF neurons of layer l on each sequence's [T, seqLen, ffn] block; with an align target, its
+// loss and the gradient of that loss w.r.t. the time-averaged output (used by backward).
+template <class K>
+void Transformer<K>::fire(ThreadPool& pool, int64_t l, const T* in) {
+  const IfLayer& site = spiking_->layers[l];
+  Layer& L = layers_[l];
+  const int64_t f = config_.ffnSize, block = copies_ * seqLen_ * f, sequences = batch_ / copies_;
+  const spiking::SpikeShape shape{static_cast<int>(copies_), static_cast<int>(seqLen_), static_cast<int>(f), 0};
+  for (int64_t s = 0; s < sequences; ++s) K::ifForward(pool, in + s * block, L.act.data() + s * block, shape, site.neuron);
+  if (!site.alignTarget) {
+    L.dMean.clear();
+    return;
+  }
+  L.dMean.resize(tokens_ * f);
+  double sse = 0.0;
+  for (int64_t s = 0; s < sequences; ++s) {
+    for (int64_t e = 0; e < seqLen_ * f; ++e) {
+      T mean = 0;
+      for (int64_t t = 0; t < copies_; ++t) mean += L.act[s * block + t * seqLen_ * f + e];
+      const int64_t i = s * seqLen_ * f + e;
+      const T diff = mean / static_cast<T>(copies_) - static_cast<T>(site.alignTarget[i]);
+      sse += double(diff) * double(diff);
+      L.dMean[i] = 2 * static_cast<T>(site.alignScale) * diff;
+    }
+  }
+  alignSse_[l] = sse;
+}
+
+// logits = head(project_out(final_norm(x))), each stage only where the model has it; in spiking mode
+// the head takes the final features averaged over the T copies, as the engine's snn mode does.
 template <class K>
 void Transformer<K>::headForward(ThreadPool& pool, const T* params) {
   const ModelConfig& c = config_;
   const ModelOffsets& o = offsets_;
+  const int64_t h = c.hiddenSize;
   const T* features = stream_[c.numLayers].data();
   if (o.finalNormW >= 0) {
     norm(pool, features, params + o.finalNormW, param(params, o.finalNormB), normed_.data());
     features = normed_.data();
   }
+  if (copies_ > 1) {
+    const int64_t perCopy = seqLen_ * h;
+    std::fill(averaged_.begin(), averaged_.end(), T(0));
+    for (int64_t s = 0; s < batch_; ++s) {
+      T* out = averaged_.data() + s / copies_ * perCopy;
+      const T* in = features + s * perCopy;
+      for (int64_t e = 0; e < perCopy; ++e) out[e] += in[e] / static_cast<T>(copies_);
+    }
+    features = averaged_.data();
+  }
   if (o.projectOut >= 0) {
-    K::linear(pool, features, params + o.projectOut, nullptr, projected_.data(), rows_, c.hiddenSize, c.wordEmbedDim);
+    K::linear(pool, features, params + o.projectOut, nullptr, projected_.data(), tokens_, h, c.wordEmbedDim);
     features = projected_.data();
   }
-  K::linear(pool, features, params + o.head, nullptr, logits_.data(), rows_, c.wordEmbedDim, c.vocabSize);
+  K::linear(pool, features, params + o.head, nullptr, logits_.data(), tokens_, c.wordEmbedDim, c.vocabSize);
 }
 
 // ---- Backward -----------------------------------------------------------------------------------
@@ -253,14 +331,20 @@ void Transformer<K>::headForward(ThreadPool& pool, const T* params) {
 template <class K>
 void Transformer<K>::backward(ThreadPool& pool, const T* params, T* grads, T scale) {
   if (!backwardPending_) throw std::logic_error("backward runs once after each forward pass");
+  // The logits are not needed any more: their buffer takes their gradient.
+  K::crossEntropyBackward(pool, logits_.data(), targets_.data(), mask_.data(), scale, logits_.data(), tokens_,
+                          config_.vocabSize);
+  backwardFromLogits(pool, params, grads);
+}
+
+template <class K>
+void Transformer<K>::backwardFromLogits(ThreadPool& pool, const T* params, T* grads) {
+  if (!backwardPending_) throw std::logic_error("backward runs once after each forward pass");
   backwardPending_ = false;
   allocateGradients();
-  // The logits are not needed any more: their buffer takes their gradient.
-  K::crossEntropyBackward(pool, logits_.data(), targets_.data(), mask_.data(), scale, logits_.data(), rows_,
-                          config_.vocabSize);
   headBackward(pool, params, grads);
   for (int64_t l = config_.numLayers - 1; l >= 0; --l) layerBackward(pool, params, grads, l);
-  embedBackward(pool, params, grads);
+  if (grads) embedBackward(pool, params, grads);
 }
 
 template <class K>
@@ -270,21 +354,30 @@ void Transformer<K>::headBackward(ThreadPool& pool, const T* params, T* grads) {
   const int64_t h = c.hiddenSize, e = c.wordEmbedDim;
   const T* finalIn = stream_[c.numLayers].data();
   const T* normed = o.finalNormW >= 0 ? normed_.data() : finalIn;
-  T* dNormed = dh_.data();
-  std::fill(dh_.begin(), dh_.end(), T(0));
+  const T* features = copies_ > 1 ? averaged_.data() : normed;
+  std::vector<T>& dFeatures = copies_ > 1 ? daveraged_ : dh_;
+  std::fill(dFeatures.begin(), dFeatures.end(), T(0));
   if (o.projectOut >= 0) {
     std::fill(dwide_.begin(), dwide_.end(), T(0));
-    K::linearBackward(pool, projected_.data(), params + o.head, logits_.data(), dwide_.data(), grads + o.head, nullptr,
-                      rows_, e, c.vocabSize);
-    K::linearBackward(pool, normed, params + o.projectOut, dwide_.data(), dNormed, grads + o.projectOut, nullptr,
-                      rows_, h, e);
+    K::linearBackward(pool, projected_.data(), params + o.head, logits_.data(), dwide_.data(), grad(grads, o.head),
+                      nullptr, tokens_, e, c.vocabSize);
+    K::linearBackward(pool, features, params + o.projectOut, dwide_.data(), dFeatures.data(),
+                      grad(grads, o.projectOut), nullptr, tokens_, h, e);
   } else {
-    K::linearBackward(pool, normed, params + o.head, logits_.data(), dNormed, grads + o.head, nullptr, rows_, e,
-                      c.vocabSize);
+    K::linearBackward(pool, features, params + o.head, logits_.data(), dFeatures.data(), grad(grads, o.head), nullptr,
+                      tokens_, e, c.vocabSize);
+  }
+  T* dNormed = dh_.data();
+  if (copies_ > 1) {  // each copy's features count 1/T in the average
+    const int64_t perCopy = seqLen_ * h;
+    for (int64_t s = 0; s < batch_; ++s) {
+      const T* from = daveraged_.data() + s / copies_ * perCopy;
+      for (int64_t k = 0; k < perCopy; ++k) dNormed[s * perCopy + k] = from[k] / static_cast<T>(copies_);
+    }
   }
   if (o.finalNormW >= 0) {
     std::fill(dx_.begin(), dx_.end(), T(0));
-    normBackward(pool, finalIn, params + o.finalNormW, dNormed, dx_.data(), grads + o.finalNormW,
+    normBackward(pool, finalIn, params + o.finalNormW, dNormed, dx_.data(), grad(grads, o.finalNormW),
                  grad(grads, o.finalNormB));
   } else {
     std::copy(dh_.begin(), dh_.end(), dx_.begin());
@@ -303,17 +396,21 @@ void Transformer<K>::layerBackward(ThreadPool& pool, const T* params, T* grads, 
     // out = attnSum + ffn(ffn_norm(attnSum)); attnSum = in + attn(attn_norm(in)).
     std::fill(dh_.begin(), dh_.end(), T(0));
     ffnBackward(pool, params, grads, l, dx, dh);
-    normBackward(pool, L.attnSum.data(), params + o.ffnNormW, dh, dx, grads + o.ffnNormW, grad(grads, o.ffnNormB));
+    if (!grads && l == 0) return;  // frozen weights: nothing below the first site needs a gradient
+    normBackward(pool, L.attnSum.data(), params + o.ffnNormW, dh, dx, grad(grads, o.ffnNormW),
+                 grad(grads, o.ffnNormB));
     std::fill(dh_.begin(), dh_.end(), T(0));
     attentionBackward(pool, params, grads, l, L.attnIn.data(), dx, dh);
-    normBackward(pool, in, params + o.attnNormW, dh, dx, grads + o.attnNormW, grad(grads, o.attnNormB));
+    normBackward(pool, in, params + o.attnNormW, dh, dx, grad(grads, o.attnNormW), grad(grads, o.attnNormB));
   } else {
     // out = ffn_norm(ffnSum), ffnSum = ffnIn + ffn(ffnIn); ffnIn = attn_norm(attnSum), attnSum = in + attn(in).
     std::fill(dh_.begin(), dh_.end(), T(0));
-    normBackward(pool, L.ffnSum.data(), params + o.ffnNormW, dx, dh, grads + o.ffnNormW, grad(grads, o.ffnNormB));
+    normBackward(pool, L.ffnSum.data(), params + o.ffnNormW, dx, dh, grad(grads, o.ffnNormW), grad(grads, o.ffnNormB));
     ffnBackward(pool, params, grads, l, dh, dh);
+    if (!grads && l == 0) return;  // frozen weights: nothing below the first site needs a gradient
     std::fill(dx_.begin(), dx_.end(), T(0));
-    normBackward(pool, L.attnSum.data(), params + o.attnNormW, dh, dx, grads + o.attnNormW, grad(grads, o.attnNormB));
+    normBackward(pool, L.attnSum.data(), params + o.attnNormW, dh, dx, grad(grads, o.attnNormW),
+                 grad(grads, o.attnNormB));
     attentionBackward(pool, params, grads, l, in, dx, dx);
   }
 }
@@ -328,7 +425,7 @@ void Transformer<K>::attentionBackward(ThreadPool& pool, const T* params, T* gra
   Layer& L = layers_[l];
   const int64_t h = c.hiddenSize;
   std::fill(dctx_.begin(), dctx_.end(), T(0));
-  K::linearBackward(pool, L.ctx.data(), params + o.o, dOut, dctx_.data(), grads + o.o, grad(grads, o.oB), rows_,
+  K::linearBackward(pool, L.ctx.data(), params + o.o, dOut, dctx_.data(), grad(grads, o.o), grad(grads, o.oB), rows_,
                     c.qDim(), h);
   std::fill(dq_.begin(), dq_.end(), T(0));
   std::fill(dk_.begin(), dk_.end(), T(0));
@@ -341,28 +438,62 @@ void Transformer<K>::attentionBackward(ThreadPool& pool, const T* params, T* gra
     K::rope(pool, dq_.data(), negatedPositions_.data(), rows_, c.numHeads, c.headDim, c.ropeTheta);
     K::rope(pool, dk_.data(), negatedPositions_.data(), rows_, c.numKvHeads, c.headDim, c.ropeTheta);
   }
-  K::linearBackward(pool, input, params + o.q, dq_.data(), dIn, grads + o.q, grad(grads, o.qB), rows_, h, c.qDim());
-  K::linearBackward(pool, input, params + o.k, dk_.data(), dIn, grads + o.k, grad(grads, o.kB), rows_, h, c.kvDim());
-  K::linearBackward(pool, input, params + o.v, dv_.data(), dIn, grads + o.v, grad(grads, o.vB), rows_, h, c.kvDim());
+  K::linearBackward(pool, input, params + o.q, dq_.data(), dIn, grad(grads, o.q), grad(grads, o.qB), rows_, h,
+                    c.qDim());
+  K::linearBackward(pool, input, params + o.k, dk_.data(), dIn, grad(grads, o.k), grad(grads, o.kB), rows_, h,
+                    c.kvDim());
+  K::linearBackward(pool, input, params + o.v, dv_.data(), dIn, grad(grads, o.v), grad(grads, o.vB), rows_, h,
+                    c.kvDim());
 }
 
-// dIn += d(ffn(ffnIn))/d(ffnIn) applied to dOut, plus the parameter gradients (and the lambda's with
-// QCFS). dIn may be dOut: dOut is consumed by down's backward before anything is added to dIn.
+// d(site input) from dact_: through QCFS (adding the lambda's gradient) or through the IF neurons
+// (adding their thresholds' and initial potentials' gradients, and the align loss's). Returns the
+// buffer it wrote, dIn.
+template <class K>
+auto Transformer<K>::siteBackward(ThreadPool& pool, const T* params, T* grads, int64_t l, const T* in, T* dIn)
+    -> const T* {
+  const int64_t f = config_.ffnSize;
+  if (mode_ == SiteMode::Qcfs) {
+    const int64_t lambda = offsets_.layers[l].lambda;
+    const double dLambda = K::qcfsBackward(pool, in, dact_.data(), dIn, rows_ * f, params[lambda], site_);
+    if (grads) grads[lambda] += static_cast<T>(dLambda);
+    return dIn;
+  }
+  const IfLayer& site = spiking_->layers[l];
+  const std::vector<T>& dMean = layers_[l].dMean;
+  const int64_t perCopy = seqLen_ * f, block = copies_ * perCopy;
+  if (!dMean.empty()) {  // each timestep's output counts 1/T in the mean
+    for (int64_t s = 0; s < batch_; ++s) {
+      const T* from = dMean.data() + s / copies_ * perCopy;
+      T* to = dact_.data() + s * perCopy;
+      for (int64_t e = 0; e < perCopy; ++e) to[e] += from[e] / static_cast<T>(copies_);
+    }
+  }
+  const spiking::SpikeShape shape{static_cast<int>(copies_), static_cast<int>(seqLen_), static_cast<int>(f), 0};
+  for (int64_t s = 0; s < batch_ / copies_; ++s) {
+    K::ifBackward(pool, in + s * block, dact_.data() + s * block, dIn + s * block, shape, site.neuron, site.dTheta,
+                  site.dV0);
+  }
+  return dIn;
+}
+
+// dIn += d(ffn(ffnIn))/d(ffnIn) applied to dOut, plus the parameter gradients (and the site's). dIn
+// may be dOut: dOut is consumed by down's backward before anything is added to dIn.
 template <class K>
 void Transformer<K>::ffnBackward(ThreadPool& pool, const T* params, T* grads, int64_t l, const T* dOut, T* dIn) {
   const ModelConfig& c = config_;
   const LayerOffsets& o = offsets_.layers[l];
   Layer& L = layers_[l];
   const int64_t h = c.hiddenSize, f = c.ffnSize, n = rows_ * f;
+  const bool atSite = mode_ != SiteMode::Activation;
   std::fill(dact_.begin(), dact_.end(), T(0));
-  K::linearBackward(pool, L.act.data(), params + o.down, dOut, dact_.data(), grads + o.down, grad(grads, o.downB),
+  K::linearBackward(pool, L.act.data(), params + o.down, dOut, dact_.data(), grad(grads, o.down), grad(grads, o.downB),
                     rows_, f, h);
   switch (c.activation) {
     case Activation::GeluNew:
     case Activation::Relu:
-      if (useQcfs_) {
-        grads[o.lambda] += static_cast<T>(K::qcfsBackward(pool, L.up.data(), dact_.data(), dup_.data(), n,
-                                                          params[o.lambda], site_));
+      if (atSite) {
+        siteBackward(pool, params, grads, l, L.up.data(), dup_.data());
       } else {
         std::fill(dup_.begin(), dup_.end(), T(0));
         if (c.activation == Activation::GeluNew) {
@@ -373,19 +504,15 @@ void Transformer<K>::ffnBackward(ThreadPool& pool, const T* params, T* grads, in
       }
       break;
     case Activation::SiluGated:
-      if (useQcfs_) {
-        grads[o.lambda] += static_cast<T>(K::qcfsBackward(pool, L.site.data(), dact_.data(), dsite_.data(), n,
-                                                          params[o.lambda], site_));
-      }
+      const T* dProduct = atSite ? siteBackward(pool, params, grads, l, L.site.data(), dsite_.data()) : dact_.data();
       std::fill(dup_.begin(), dup_.end(), T(0));
       std::fill(dgate_.begin(), dgate_.end(), T(0));
-      K::siluMulBackward(pool, L.gate.data(), L.up.data(), useQcfs_ ? dsite_.data() : dact_.data(), dgate_.data(),
-                         dup_.data(), n);
-      K::linearBackward(pool, L.ffnIn.data(), params + o.gate, dgate_.data(), dIn, grads + o.gate,
+      K::siluMulBackward(pool, L.gate.data(), L.up.data(), dProduct, dgate_.data(), dup_.data(), n);
+      K::linearBackward(pool, L.ffnIn.data(), params + o.gate, dgate_.data(), dIn, grad(grads, o.gate),
                         grad(grads, o.gateB), rows_, h, f);
       break;
   }
-  K::linearBackward(pool, L.ffnIn.data(), params + o.up, dup_.data(), dIn, grads + o.up, grad(grads, o.upB), rows_,
+  K::linearBackward(pool, L.ffnIn.data(), params + o.up, dup_.data(), dIn, grad(grads, o.up), grad(grads, o.upB), rows_,
                     h, f);
 }
 
