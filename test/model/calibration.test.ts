@@ -1,7 +1,7 @@
 // FAS stage 2 end to end on a tiny GPT-2 with the real engine: stage 1 (QCFS fine-tuning), then
-// calibration. The spiking model's held-out perplexity at T improves, the calibrated folder reads
-// back and runs in the inference engine with the perplexity the report gives, and a cancelled run
-// resumes without redoing its finished layers.
+// calibration. The spiking model's held-out perplexity at T improves, the joint pass lowers the KL
+// of the logits, the calibrated folder reads back and runs in the inference engine with the
+// perplexity the report gives, and a cancelled run resumes without redoing its finished work.
 import { execFile } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -44,6 +44,7 @@ function countingEngine(calls: string[]): CalibrationEngine {
           if (typeof value !== 'function') return value;
           return (...args: unknown[]) => {
             if (key === 'alignLoss' || key === 'coarse' || key === 'startFine') calls.push(`${String(key)} ${String(args[0])}`);
+            if (key === 'startJoint') calls.push(key);
             return (value as (...a: unknown[]) => unknown).apply(target, args);
           };
         },
@@ -81,20 +82,29 @@ describe('calibration', async () => {
       expect(losses).toHaveLength(4);
       for (let i = 1; i < losses.length; i++) expect(losses[i]).toBeLessThanOrEqual(losses[i - 1]!);
     }
-    const { before, coarse, fine } = report.evaluations;
+    const { before, coarse, fine, joint } = report.evaluations;
     expect(fine!.snnPerplexity).toBeLessThan(before!.snnPerplexity);
     expect(fine!.kl).toBeLessThan(before!.kl);
     expect(coarse!.kl).toBeLessThanOrEqual(before!.kl);
     expect(fine!.qcfsPerplexity).toBeCloseTo(before!.qcfsPerplexity, 9);
     expect(fine!.qcfsPerplexity).toBeLessThan(fine!.snnPerplexity);
+    // The joint pass lowers the KL it minimises, on the calibration text and on held-out text.
+    const pass = report.joint!;
+    expect(pass.epochs).toHaveLength(4);
+    expect(pass.kept).toBeGreaterThan(0);
+    expect(pass.epochs[pass.kept - 1]!.calibrationKl).toBe(Math.min(...pass.epochs.map((e) => e.calibrationKl)));
+    expect(pass.epochs[pass.kept - 1]!.calibrationKl).toBeLessThan(pass.startKl);
+    expect(report.calibrationKl).toBe(pass.epochs[pass.kept - 1]!.calibrationKl);
+    expect(joint!.kl).toBeLessThan(fine!.kl);
+    expect(joint!.snnPerplexity).toBeLessThan(before!.snnPerplexity);
   });
 
   it('writes a calibrated folder that reads back and runs at T with the reported perplexity', async () => {
     expect(await readSpikingConfig(calibrated)).toMatchObject({ T, calibration: 'neuron', L: 8, signed: false });
     const weights = await readSpikingWeights(calibrated, 2, 64, true);
     expect(Array.from(weights.lambdas)).toEqual(Array.from((await readSpikingWeights(stage1, 2, 64, false)).lambdas));
-    weights.neurons!.forEach((n, i) => {
-      expect(n.shape).toEqual(report.layers[i]!.fine!.kept ? [64] : [1]);
+    weights.neurons!.forEach((n) => {
+      expect(n.shape).toEqual([64]); // the joint pass spreads every layer to per-neuron values
       expect(n.threshold.every((t) => t > 0)).toBe(true);
     });
     expect(existsSync(join(calibrated, 'checkpoint'))).toBe(false);
@@ -115,26 +125,33 @@ describe('calibration', async () => {
       model.engine.dispose();
       return Math.exp(nll / tokens);
     };
-    expect(await scored(calibrated, 'snn')).toBeCloseTo(report.evaluations.fine!.snnPerplexity, 4);
+    expect(await scored(calibrated, 'snn')).toBeCloseTo(report.evaluations.joint!.snnPerplexity, 4);
     expect(await scored(stage1, 'snn')).toBeCloseTo(report.evaluations.before!.snnPerplexity, 4);
-    expect(await scored(calibrated, 'qcfs')).toBeCloseTo(report.evaluations.fine!.qcfsPerplexity, 4);
+    expect(await scored(calibrated, 'qcfs')).toBeCloseTo(report.evaluations.joint!.qcfsPerplexity, 4);
   });
 
   it('calibrates per layer only, or per position up to a length', async () => {
     const layerOut = join(temp.path, 'per-layer');
     const layerReport = await runCalibration(calibrateSettings.parse({ ...base, outDir: layerOut, level: 'layer' }), context(), loadNative());
     expect(layerReport.evaluations.fine).toBeUndefined();
+    expect(layerReport.joint).toBeUndefined();
     expect(layerReport.layers.every((l) => l.fine === null)).toBe(true);
     const perLayer = await readSpikingWeights(layerOut, 2, 64, true);
     expect(perLayer.neurons!.map((n) => n.shape)).toEqual([[1], [1]]);
     expect((await readSpikingConfig(layerOut))!.calibration).toBe('layer');
 
     const positionOut = join(temp.path, 'per-position');
-    const positionReport = await runCalibration(calibrateSettings.parse({ ...base, outDir: positionOut, maxPositions: 8, epochs: 2 }), context(), loadNative());
+    const positionSettings = { ...base, outDir: positionOut, maxPositions: 8, epochs: 2 };
+    const positionReport = await runCalibration(calibrateSettings.parse({ ...positionSettings, jointEpochs: 0 }), context(), loadNative());
     // Eight positions of their own and one row for every later position, where the fine pass was kept.
     expect(positionReport.layers.some((l) => l.fine!.kept)).toBe(true);
+    expect(positionReport.joint).toBeUndefined();
     const shapes = (await readSpikingWeights(positionOut, 2, 64, true)).neurons!.map((n) => n.shape);
     expect(shapes).toEqual(positionReport.layers.map((l) => (l.fine!.kept ? [9, 64] : [1])));
+    // The joint pass keeps that layout, spreading an undone layer's single value to it.
+    const jointReport = await runCalibration(calibrateSettings.parse({ ...positionSettings, jointEpochs: 1, overwrite: true }), context(), loadNative());
+    const jointShapes = (await readSpikingWeights(positionOut, 2, 64, true)).neurons!.map((n) => n.shape);
+    expect(jointShapes).toEqual(jointReport.joint!.kept > 0 ? [[9, 64], [9, 64]] : shapes);
   });
 
   it('resumes a cancelled run without redoing its finished layers, to the same result', async () => {
@@ -146,9 +163,16 @@ describe('calibration', async () => {
     expect(first).toEqual(['alignLoss 0', 'alignLoss 1', 'coarse 0']);
 
     const second: string[] = [];
-    const resumed = await runCalibration({ ...settings, resume: true }, context(), countingEngine(second));
-    expect(second).toEqual(['coarse 1', 'startFine 0', 'startFine 1']);
+    const stopInJoint = context((u, abort) => u.message.includes('epoch 2 of 4 done') && abort());
+    await expect(runCalibration({ ...settings, resume: true }, stopInJoint, countingEngine(second))).rejects.toBeInstanceOf(JobCancelledError);
+    expect(second).toEqual(['coarse 1', 'startFine 0', 'startFine 1', 'startJoint']);
+
+    // Cancelled half way, the joint pass runs again whole, from the values the fine pass left.
+    const third: string[] = [];
+    const resumed = await runCalibration({ ...settings, resume: true }, context(), countingEngine(third));
+    expect(third).toEqual(['startJoint']);
     expect(resumed.layers).toEqual(report.layers);
+    expect(resumed.joint).toEqual(report.joint);
     expect(resumed.evaluations).toEqual(report.evaluations);
     const a = await readSpikingWeights(out, 2, 64, true);
     const b = await readSpikingWeights(calibrated, 2, 64, true);

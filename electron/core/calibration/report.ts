@@ -32,6 +32,8 @@ const layerSchema = z.object({
 });
 
 const jointSchema = z.object({
+  /** The KL on the calibration text with the values the joint pass started from. */
+  startKl: z.number(),
   /** Per epoch: the mean KL and summed align losses seen while stepping, then the KL on the calibration text. */
   epochs: z.array(z.object({ kl: z.number(), align: z.number(), calibrationKl: z.number() })),
   /** The epoch whose values were kept (1-based): the lowest KL on the calibration text; 0 when none beat the start. */
@@ -103,7 +105,7 @@ export function formatReport(r: CalibrationReport): string {
     lines.push('  * undone: these values raised the KL of the logits on the calibration text, so the layer kept its previous ones.');
   }
   if (r.joint) {
-    lines.push('', 'Joint pass (KL of the logits + align losses, every layer at once), per epoch:');
+    lines.push('', `Joint pass (KL of the logits + align losses, every layer at once), from KL ${r.joint.startKl.toExponential(3)} on the calibration text:`);
     lines.push('epoch   KL while stepping   align sum   KL on calibration text');
     r.joint.epochs.forEach((e, i) =>
       lines.push(`${String(i + 1).padStart(5)}   ${e.kl.toExponential(3).padStart(17)}   ${e.align.toExponential(2).padStart(9)}   ${e.calibrationKl.toExponential(3).padStart(22)}${i + 1 === r.joint!.kept ? '  kept' : ''}`),

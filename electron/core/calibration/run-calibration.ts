@@ -193,7 +193,7 @@ class StageRunner {
     let best = { kl: (this.progress.calibrationKl ??= await this.calibrationKl()), epoch: 0, values: start };
     this.report(`${stageName.joint}: starting`, null, null);
     await this.calibrator.startJoint({ positions: this.positions(), lr: this.settings.lr, alignWeight: this.settings.alignWeight });
-    const record: JointCalibration = { epochs: [], kept: 0 };
+    const record: JointCalibration = { startKl: best.kl, epochs: [], kept: 0 };
     for (let epoch = 1; epoch <= epochs; epoch++) {
       if (this.ctx.signal.aborted) throw new JobCancelledError();
       const { kl, align } = await this.calibrator.jointEpoch();

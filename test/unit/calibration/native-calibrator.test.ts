@@ -28,6 +28,9 @@ describe('native calibrator', async () => {
     expect(() => c.getNeurons(2)).toThrow(/layer must be an integer from 0 to 1/);
     await expect(c.alignLoss(0)).rejects.toThrow(/no calibration data/);
     expect(() => c.setData(ids, 4, 13, 2)).toThrow(/not sequences \* seqLen long/);
+    await expect(c.startJoint({ positions: 0, lr: 0, alignWeight: 1 })).rejects.toThrow(/lr must be > 0/);
+    await expect(c.startJoint({ positions: 0, lr: 1e-3, alignWeight: -1 })).rejects.toThrow(/alignWeight must be >= 0/);
+    await expect(c.jointEpoch()).rejects.toThrow(/startJoint must come before/);
     c.dispose();
   });
 
@@ -45,6 +48,13 @@ describe('native calibrator', async () => {
     c.abort();
     await expect(stopped).rejects.toThrow(/aborted/);
     expect(await c.alignLoss(0)).toBeGreaterThan(0); // the next call runs again
+
+    // The joint pass spreads every layer to per-neuron values.
+    await c.startJoint({ positions: 0, lr: 1e-3, alignWeight: 1 });
+    const epoch = await c.jointEpoch();
+    expect(epoch.kl).toBeGreaterThan(0);
+    expect(epoch.align).toBeGreaterThan(0);
+    expect(c.getNeurons(0).shape).toEqual([64]);
 
     c.dispose();
     expect(() => c.getNeurons(0)).toThrow(/disposed/);
