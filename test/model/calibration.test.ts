@@ -69,7 +69,7 @@ describe('calibration', async () => {
     context(),
     loadNative(),
   );
-  const base = { modelDir: stage1, dataPath: data, blockSize: 24, samples: 16, batchSize: 4, epochs: 4, evalBlocks: 16, seed: 2, timesteps: T };
+  const base = { modelDir: stage1, dataPath: data, blockSize: 24, samples: 16, batchSize: 4, epochs: 4, jointEpochs: 4, evalBlocks: 16, seed: 2, timesteps: T };
   const calibrated = join(temp.path, 'calibrated');
   const report: CalibrationReport = await runCalibration(calibrateSettings.parse({ ...base, outDir: calibrated }), context(), loadNative());
 

@@ -20,6 +20,7 @@ interface CalibrateCliOptions {
   epochs?: number;
   lr?: number;
   jointEpochs?: number;
+  jointLr?: number;
   alignWeight?: number;
   seed?: number;
   maxPositions?: number;
@@ -43,8 +44,9 @@ export function registerCalibrateCommand(program: Command): void {
     .option('--block <n>', 'tokens per sequence', positiveInt)
     .option('--batch <n>', 'sequences per batch (and per Adam step)', positiveInt)
     .option('--epochs <n>', 'fine-pass epochs per layer', positiveInt)
-    .option('--lr <x>', 'learning rate of the fine and joint passes', nonNegativeNumber)
+    .option('--lr <x>', 'fine-pass learning rate', nonNegativeNumber)
     .option('--joint-epochs <n>', 'epochs of the joint pass (every layer on the KL of the logits); 0 skips it', (v) => Math.floor(nonNegativeNumber(v)))
+    .option('--joint-lr <x>', 'joint-pass learning rate', nonNegativeNumber)
     .option('--align-weight <x>', 'joint pass: weight of the align losses next to the KL', nonNegativeNumber)
     .option('--seed <n>', 'seed for the data split and the choice of sequences', (v) => Math.floor(nonNegativeNumber(v)))
     .option('--max-positions <n>', 'per-(position, neuron) values for the first n positions', positiveInt)
@@ -67,6 +69,7 @@ export function registerCalibrateCommand(program: Command): void {
         epochs: o.epochs,
         lr: o.lr,
         jointEpochs: o.jointEpochs,
+        jointLr: o.jointLr,
         alignWeight: o.alignWeight,
         seed: o.seed,
         maxPositions: o.maxPositions,

@@ -2,6 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Command } from 'commander';
+import { lastEvaluation } from '../../core/calibration/report.js';
 import { shippedCorpora } from '../../core/data/index.js';
 import { demoModelDir } from '../../core/demo/demo-model.js';
 import { describe as describeRun } from '../../core/eval/evaluate.js';
@@ -55,7 +56,7 @@ export function describeSummary(s: ConversionSummary): string {
   const lines = [`Spiking model written to ${s.modelDir}`, '', `Perplexity on ${e.task.name} (${e.task.size} tokens):`];
   for (const r of e.rows) if (r.perplexity !== undefined) lines.push(`  ${describeRun(r).padEnd(26)} ${r.perplexity.toFixed(2)}`);
   const before = s.calibration.evaluations.before;
-  const after = s.calibration.evaluations.fine ?? s.calibration.evaluations.coarse;
+  const after = lastEvaluation(s.calibration);
   if (before && after) {
     lines.push('', `Calibration at T = ${s.calibration.timesteps} (held-out ${before.tokens} tokens of the training text):`);
     lines.push(`  QCFS model ${before.qcfsPerplexity.toFixed(2)}; spiking model ${before.snnPerplexity.toFixed(2)} before, ${after.snnPerplexity.toFixed(2)} after`);

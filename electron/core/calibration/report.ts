@@ -85,6 +85,11 @@ export const CALIBRATION_SCOPE =
   'at once, back-propagated through the T timesteps of the spiking network with the surrogate spike gradient; it ' +
   'keeps the epoch with the lowest KL on the calibration text. The weights are never changed.';
 
+/** The held-out measurement after the last stage that has one. */
+export function lastEvaluation(p: Pick<CalibrationProgress, 'evaluations'>): Evaluation | undefined {
+  return STAGES.map((s) => p.evaluations[s]).findLast((e) => e !== undefined);
+}
+
 /** The report as lines of text for the terminal. */
 export function formatReport(r: CalibrationReport): string {
   const e = (x: number | null | undefined) => (x === null || x === undefined ? '      -' : x.toExponential(2).padStart(9));

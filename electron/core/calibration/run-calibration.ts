@@ -192,7 +192,7 @@ class StageRunner {
     const start = Array.from({ length: this.layers }, (_, l) => this.calibrator.getNeurons(l));
     let best = { kl: (this.progress.calibrationKl ??= await this.calibrationKl()), epoch: 0, values: start };
     this.report(`${stageName.joint}: starting`, null, null);
-    await this.calibrator.startJoint({ positions: this.positions(), lr: this.settings.lr, alignWeight: this.settings.alignWeight });
+    await this.calibrator.startJoint({ positions: this.positions(), lr: this.settings.jointLr, alignWeight: this.settings.alignWeight });
     const record: JointCalibration = { startKl: best.kl, epochs: [], kept: 0 };
     for (let epoch = 1; epoch <= epochs; epoch++) {
       if (this.ctx.signal.aborted) throw new JobCancelledError();

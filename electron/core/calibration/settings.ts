@@ -18,10 +18,12 @@ export const calibrateSettings = z
     batchSize: z.number().int().min(1).max(4096).default(4),
     /** Fine pass: epochs over the calibration sequences, per layer. */
     epochs: z.number().int().min(1).max(1000).default(4),
-    /** Fine and joint passes: Adam's learning rate (about 3e-3 in FAS). */
+    /** Fine pass: Adam's learning rate (about 3e-3 in FAS). */
     lr: z.number().positive().max(1).default(3e-3),
     /** Joint pass (level 'neuron'): epochs over the calibration sequences, every layer at once; 0 skips it. */
-    jointEpochs: z.number().int().min(0).max(1000).default(4),
+    jointEpochs: z.number().int().min(0).max(1000).default(8),
+    /** Joint pass: Adam's learning rate (its few steps per epoch move every layer at once). */
+    jointLr: z.number().positive().max(1).default(3e-2),
     /** Joint pass: weight of the summed align losses next to the KL of the logits. */
     alignWeight: z.number().min(0).max(1e6).default(1),
     seed: z.number().int().min(0).default(1),

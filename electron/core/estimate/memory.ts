@@ -12,11 +12,13 @@
 //                    every sequence (fas-method.md section 3): the cache and the work buffers grow
 //                    T times, plus the spikes; the logits do not (the features are averaged first).
 //   calibrate        native/src/calibrate (stage 2): the model once (teacher and student share its
-//                    weights) with a threshold and an initial potential per neuron; the gradients and
-//                    Adam moments of the layer being fitted; one batch's captured site inputs (the
-//                    teacher's QCFS output, the student's input at every timestep); the captured
-//                    inputs kept for the next pass, at most 1 GiB; the work buffers and key/value
-//                    buffers of a spiking forward; the teacher's and the student's logits.
+//                    weights) with a threshold and an initial potential per neuron; their gradients
+//                    and Adam moments (every layer's in the joint pass); one batch's captured site
+//                    inputs (the teacher's QCFS output, the student's input at every timestep); the
+//                    captured inputs kept for the next pass, at most 1 GiB; the joint pass's training
+//                    graphs (joint_pass.h): a copy of the weights, what the teacher and the T copies of
+//                    the student keep for backward, and the backward buffers; the work buffers and
+//                    key/value buffers of a spiking forward; the teacher's and the student's logits.
 // The parts are added up, an upper bound where they do not live at the same time. Left out, being
 // small or short-lived: a few bytes per token of ids, targets and masks; per-thread scratch (such
 // as the attention backward's 2 x 64 x block floats); the app itself; the moment when the trainer
@@ -116,10 +118,13 @@ export function memoryParts(s: ModelShape, r: MemoryRequest): MemoryPart[] {
     ];
   }
 
-  // calibrate: one layer is fitted at a time, per neuron.
+  // calibrate: the per-layer passes fit one layer at a time; the joint pass fits every layer at once
+  // on the training graph (the captured inputs are dropped before it starts).
   const neurons = 2 * s.layers * s.ffn;
-  const layerParams = 2 * s.ffn;
   const params = s.parameters + neurons;
+  const kept = keptPerToken(s, true);
+  const back = backwardPerToken(s, true);
+  const joint = s.parameters + s.layers + tokens * ((T + 1) * kept + s.layers * s.ffn + T * back);
   return [
     part(
       'weights',
@@ -127,14 +132,20 @@ export function memoryParts(s: ModelShape, r: MemoryRequest): MemoryPart[] {
       params,
       `${count(s.parameters)} parameters + a threshold and an initial potential per neuron: 2 × ${s.layers} layers × ${count(s.ffn)}`,
     ),
-    part('gradients', 'Gradients', layerParams, `threshold and initial potential of each neuron of one layer: 2 × ${count(s.ffn)}`),
-    part('optimizer', 'Optimizer state (Adam)', 2 * layerParams, `two moments per neuron parameter of one layer: 2 × ${count(layerParams)}`),
+    part('gradients', 'Gradients', neurons, `threshold and initial potential of every neuron: 2 × ${s.layers} layers × ${count(s.ffn)}`),
+    part('optimizer', 'Optimizer state (Adam)', 2 * neurons, `two moments per neuron parameter: 2 × ${count(neurons)}`),
     part('activations', 'Captured inputs of one batch', tokens * (T + 1) * s.ffn, `${perTokens} × (${T} timesteps + the teacher's output) × ${count(s.ffn)} neurons`),
     part(
       'cache',
       'Captured inputs kept for the next pass',
       CALIBRATION_CACHE_BYTES / FLOAT_BYTES,
       `one layer's inputs over the whole calibration set, kept only while they fit in 1 GiB: at most ${count(CALIBRATION_CACHE_BYTES / FLOAT_BYTES)} values`,
+    ),
+    part(
+      'backward',
+      'Joint pass: weights copy, activations and backward buffers',
+      joint,
+      `${count(s.parameters + s.layers)} parameters + ${perTokens} × ((${T} timesteps + the teacher) × ${count(kept)} kept + ${s.layers} layers × ${count(s.ffn)} align gradients + ${T} × ${count(back)} backward) values per token`,
     ),
     part('work', 'Work buffers of one forward', tokens * T * work, workHow),
     part('kvCache', 'Key/value buffers', 2 * s.kvDim * tokens * T, `2 (keys, values) × ${count(s.kvDim)} values × ${perTokens}${perT}`),

@@ -241,7 +241,11 @@ FineEpoch Calibrator::fineEpoch(int64_t layer) {
 }
 
 void Calibrator::startJoint(const JointHyper& hyper) {
-  joint_.reset();  // its weight copy goes before the next one is made
+  // The joint pass captures nothing: the per-layer passes' inputs and an earlier joint pass's
+  // training graphs (with their weight copy) go before the new graphs are made.
+  cache_.clear();
+  cachedLayer_ = -1;
+  joint_.reset();
   joint_.emplace(*model_, params_, params_.neurons, timesteps_, hyper);
 }
 

@@ -103,14 +103,19 @@ describe('memory parts', () => {
     expect(snn.logits).toBe(ann.logits); // the features are averaged over T before the head
   });
 
-  it('calibration fits the neurons of one layer at a time on captured inputs', () => {
+  it('calibration fits the neurons on captured inputs, then all at once on the training graph', () => {
     const parts = bytesOf(memoryParts(llama, { job: 'calibrate', batchSize: 2, blockSize: 3, timesteps: 4 }));
     // 6 tokens, T = 4. Work per token: 3 x 8 + 2 x 8 + 2 x 4 + 2 x 16 (up, gate) + 16 spikes = 96.
+    // The joint pass keeps keptPerToken(llama, true) per token for the teacher and each timestep,
+    // 2 x 16 align gradients and backwardPerToken(llama, true) per token and timestep.
+    const kept = keptPerToken(llama, true);
+    const back = backwardPerToken(llama, true);
     expect(parts).toEqual({
       weights: (1000 + 2 * 2 * 16) * 4,
-      gradients: 2 * 16 * 4,
-      optimizer: 2 * 32 * 4,
+      gradients: 2 * 2 * 16 * 4,
+      optimizer: 2 * 64 * 4,
       activations: 6 * (4 + 1) * 16 * 4,
+      backward: (1000 + 2 + 6 * (5 * kept + 2 * 16 + 4 * back)) * 4,
       cache: 2 ** 30,
       work: 6 * 4 * 96 * 4,
       kvCache: 2 * 4 * 6 * 4 * 4,
