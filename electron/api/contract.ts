@@ -263,8 +263,10 @@ export interface CalibrationResult {
   layers: CalibrationLayer[];
   /** Mean KL of the logits on the calibration text with the values kept; null when not measured. */
   calibrationKl: number | null;
+  /** The joint pass (per neuron, with joint epochs); absent when it did not run. */
+  joint?: CalibrationJoint;
   /** Held-out measurements after each finished stage; absent without held-out data. */
-  evaluations: { before?: CalibrationEvaluation; coarse?: CalibrationEvaluation; fine?: CalibrationEvaluation };
+  evaluations: { before?: CalibrationEvaluation; coarse?: CalibrationEvaluation; fine?: CalibrationEvaluation; joint?: CalibrationEvaluation };
   /** What was and was not optimised, in words. */
   scope: string;
 }
@@ -279,6 +281,19 @@ export interface CalibrationLayer {
   coarse: { theta: number; v0: number; loss: number; startLoss: number; referenceLoss: number; kept: boolean } | null;
   /** The fine pass: the align error after each epoch (the last is the result when kept). */
   fine: { losses: number[]; kept: boolean } | null;
+}
+
+/**
+ * The joint pass: after the per-layer passes, every layer's neurons fitted at once on the KL of the
+ * logits (QCFS teacher against the spiking model) plus alignWeight times the summed align losses.
+ */
+export interface CalibrationJoint {
+  /** The KL on the calibration text with the values the joint pass started from. */
+  startKl: number;
+  /** Per epoch: the mean KL and the summed align losses seen while stepping, then the KL on the calibration text. */
+  epochs: { kl: number; align: number; calibrationKl: number }[];
+  /** The epoch whose values were kept (1-based, the lowest KL on the calibration text); 0 when none beat startKl, so the values from before the pass were kept. */
+  kept: number;
 }
 
 export interface CalibrationEvaluation {

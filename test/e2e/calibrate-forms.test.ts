@@ -1,6 +1,6 @@
 // The calibration wizard's form logic (no browser): defaults from the job kind's schema, the
 // checks in words, the job parameters, the default output folder, and the live per-layer align
-// errors read back from a run's reported rows.
+// errors and joint-pass KL read back from a run's reported rows.
 import { describe, expect, it } from 'vitest';
 import type { CalibrationResult } from '../../electron/api/contract.js';
 import type { CalibrationReport } from '../../electron/core/calibration/report.js';
@@ -12,6 +12,7 @@ import {
   calibrateParams,
   defaultOutDir,
   liveAlignErrors,
+  liveJointKl,
   settingsFromDefaults,
   settingsProblem,
   withPreset,
@@ -23,21 +24,44 @@ void sameShape;
 
 const defaults = settingsFromDefaults(paramDefaults(jobKinds, 'calibrate'));
 const paths = { modelDir: '/m/stage1', dataPath: '/d/text', outDir: '/m/stage2' };
+const jobDefaults = calibrateSettings.parse(paths);
 
 describe('calibration form', () => {
   it('starts from the job kind’s defaults and turns them back into the same job', () => {
-    expect(defaults).toEqual({ timesteps: 8, level: 'neuron', samples: 32, blockSize: 128, batchSize: 4, epochs: 4, lr: 3e-3, seed: 1, maxPositions: null, maxDataMegabytes: null });
-    expect(calibrateSettings.parse(calibrateParams(defaults, paths))).toEqual(calibrateSettings.parse(paths));
+    expect(defaults).toEqual({
+      timesteps: 8,
+      level: 'neuron',
+      samples: 32,
+      blockSize: 128,
+      batchSize: 4,
+      epochs: 4,
+      lr: 3e-3,
+      // The joint pass's defaults are still being tuned in the core: whatever the job kind says.
+      jointEpochs: jobDefaults.jointEpochs,
+      jointLr: jobDefaults.jointLr,
+      alignWeight: 1,
+      seed: 1,
+      maxPositions: null,
+      maxDataMegabytes: null,
+    });
+    expect(calibrateSettings.parse(calibrateParams(defaults, paths))).toEqual(jobDefaults);
   });
 
   it('passes the optional settings only where the job takes them', () => {
     const params = calibrateParams({ ...defaults, maxPositions: 16, maxDataMegabytes: 0.5 }, paths);
     expect(params).toMatchObject({ maxPositions: 16, maxDataBytes: 500_000 });
     expect(calibrateSettings.safeParse(params).success).toBe(true);
-    // Per layer has no fine pass: the per-position length is left out (the job would refuse it).
-    const perLayer = calibrateParams({ ...defaults, level: 'layer', maxPositions: 16 }, paths);
-    expect(perLayer).not.toHaveProperty('maxPositions');
+    // Per layer has no fine or joint pass: their settings are left out (the job would refuse the
+    // per-position length, and takes its defaults for the rest).
+    const perLayer = calibrateParams({ ...defaults, level: 'layer', maxPositions: 16, epochs: 0, jointEpochs: -1, alignWeight: Number.NaN }, paths);
+    for (const key of ['maxPositions', 'epochs', 'lr', 'jointEpochs', 'jointLr', 'alignWeight']) expect(perLayer).not.toHaveProperty(key);
     expect(calibrateSettings.safeParse(perLayer).success).toBe(true);
+  });
+
+  it('sends the joint pass settings per neuron, 0 epochs included', () => {
+    const params = calibrateParams({ ...defaults, jointEpochs: 0, jointLr: 0.05, alignWeight: 0.25 }, paths);
+    expect(params).toMatchObject({ jointEpochs: 0, jointLr: 0.05, alignWeight: 0.25, lr: 3e-3 });
+    expect(calibrateSettings.parse(params)).toMatchObject({ jointEpochs: 0, jointLr: 0.05, alignWeight: 0.25 });
   });
 
   it('says what is wrong in words', () => {
@@ -45,15 +69,32 @@ describe('calibration form', () => {
     expect(settingsProblem(defaults, 32)).toBe("The block size can be at most 32, the model's context length.");
     expect(settingsProblem({ ...defaults, timesteps: 0 }, 1024)).toBe('T must be a whole number from 1 to 1024.');
     expect(settingsProblem({ ...defaults, samples: 2.5 }, 1024)).toBe('The number of calibration samples must be a whole number from 1 to 100,000.');
-    expect(settingsProblem({ ...defaults, lr: Number.NaN }, 1024)).toBe('The learning rate must be a number above 0, at most 1.');
+    expect(settingsProblem({ ...defaults, lr: Number.NaN }, 1024)).toBe('The fine pass learning rate must be a number above 0, at most 1.');
     expect(settingsProblem({ ...defaults, maxPositions: 0 }, 1024)).toMatch(/^The per-position max length must be a whole number/);
     expect(settingsProblem({ ...defaults, level: 'layer', maxPositions: 0 }, 1024)).toBeNull();
     expect(settingsProblem({ ...defaults, maxDataMegabytes: 0 }, 1024)).toMatch(/above 0 MB/);
+    expect(settingsProblem({ ...defaults, epochs: 0 }, 1024)).toBe('The fine pass epochs must be a whole number from 1 to 1000.');
+  });
+
+  it('checks the joint pass settings per neuron only', () => {
+    const jointEpochs = 'The joint pass epochs must be a whole number from 0 to 1000 (0 skips the joint pass).';
+    expect(settingsProblem({ ...defaults, jointEpochs: 0 }, 1024)).toBeNull();
+    expect(settingsProblem({ ...defaults, jointEpochs: 1000, alignWeight: 0 }, 1024)).toBeNull();
+    expect(settingsProblem({ ...defaults, jointEpochs: -1 }, 1024)).toBe(jointEpochs);
+    expect(settingsProblem({ ...defaults, jointEpochs: 1.5 }, 1024)).toBe(jointEpochs);
+    expect(settingsProblem({ ...defaults, jointEpochs: 1001 }, 1024)).toBe(jointEpochs);
+    expect(settingsProblem({ ...defaults, alignWeight: -0.1 }, 1024)).toBe('The align loss weight must be a number from 0 to 1,000,000.');
+    expect(settingsProblem({ ...defaults, alignWeight: Number.NaN }, 1024)).toBe('The align loss weight must be a number from 0 to 1,000,000.');
+    expect(settingsProblem({ ...defaults, jointLr: 0 }, 1024)).toBe('The joint pass learning rate must be a number above 0, at most 1.');
+    // Per layer, the per-neuron passes' fields are disabled: what they hold cannot block the run.
+    expect(settingsProblem({ ...defaults, level: 'layer', jointEpochs: -1, jointLr: 2, alignWeight: -1, epochs: 0, lr: 0 }, 1024)).toBeNull();
   });
 
   it('applies only the known settings of a preset, with the right types', () => {
-    const next = withPreset(defaults, { timesteps: 16, level: 'layer', samples: 'many', maxPositions: null, maxDataMegabytes: 2, stray: 1 });
-    expect(next).toEqual({ ...defaults, timesteps: 16, level: 'layer', maxDataMegabytes: 2 });
+    const next = withPreset(defaults, { timesteps: 16, level: 'layer', samples: 'many', maxPositions: null, maxDataMegabytes: 2, jointEpochs: 0, jointLr: 0.02, alignWeight: '2', stray: 1 });
+    expect(next).toEqual({ ...defaults, timesteps: 16, level: 'layer', maxDataMegabytes: 2, jointEpochs: 0, jointLr: 0.02 });
+    // A preset saved before the joint pass existed keeps the current joint settings.
+    expect(withPreset({ ...defaults, jointEpochs: 7 }, { timesteps: 4 })).toEqual({ ...defaults, timesteps: 4, jointEpochs: 7 });
     expect(withPreset(defaults, { level: 'everything' }).level).toBe('neuron');
   });
 
@@ -75,8 +116,18 @@ describe('calibration form', () => {
       { layer: 0 }, { layer: 0, alignLoss: 0.09 }, { layer: 0, alignLoss: 0.08 }, { layer: 0, alignLoss: 0.07 }, { layer: 1 },
     ];
     expect(liveAlignErrors(rows, 2)).toEqual({ before: [0.4, 0.2], coarse: [0.1, 0.05], fine: [0.07, null] });
+    expect(liveJointKl(rows)).toEqual([]);
     expect(liveAlignErrors([], 3)).toEqual({ before: [null, null, null], coarse: [null, null, null], fine: [null, null, null] });
     // A one-layer model still moves on to the next stage at each new start of layer 0.
     expect(liveAlignErrors([{ layer: 0 }, { layer: 0, alignLoss: 1 }, { layer: 0 }, { layer: 0, alignLoss: 0.5 }], 1)).toEqual({ before: [1], coarse: [0.5], fine: [null] });
+  });
+
+  it('reads the KL after each joint epoch, and leaves the per-layer errors as they were', () => {
+    // The per-layer stages of a one-layer model, the held-out measurement after the fine pass, then the
+    // joint pass: a start row, then one row per epoch with the KL on the calibration text (no layer).
+    const perLayer: Array<Record<string, number>> = [{ layer: 0 }, { layer: 0, alignLoss: 1 }, { layer: 0 }, { layer: 0, alignLoss: 0.5 }, { layer: 0 }, { layer: 0, alignLoss: 0.4 }];
+    const joint: Array<Record<string, number>> = [{ etaSeconds: 9 }, { etaSeconds: 9 }, { kl: 0.02, etaSeconds: 6 }, { kl: 0.015, etaSeconds: 3 }, { kl: Number.NaN }, { etaSeconds: 1 }];
+    expect(liveJointKl([...perLayer, ...joint])).toEqual([0.02, 0.015]);
+    expect(liveAlignErrors([...perLayer, ...joint], 1)).toEqual({ before: [1], coarse: [0.5], fine: [0.4] });
   });
 });

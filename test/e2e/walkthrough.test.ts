@@ -125,7 +125,7 @@ describe('walkthrough of a new user on the demo model', () => {
     expect(ppl).toHaveLength(3);
     expect(ppl[0]).toMatch(/^Fine-tuned model \(QCFS\)[\d,.]+0$/);
     expect(ppl[2]).toMatch(/^Spiking, after the coarse pass[\d,.]+/);
-    await expect(calibrated.getByTestId('scope').textContent()).resolves.toContain('minimise the per-layer align losses only');
+    await expect(calibrated.getByTestId('scope').textContent()).resolves.toContain("minimise each layer's align loss");
     await expect(calibrated.getByTestId('new-model').textContent()).resolves.toMatch(
       new RegExp(`is in the Library as “Spiking, calibrated”, made from ${stage1.name}\\. It runs with T = 4, calibrated per layer\\.`),
     );

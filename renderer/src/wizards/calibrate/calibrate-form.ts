@@ -1,6 +1,6 @@
 // The calibration wizard's settings (FAS stage 2): their defaults (from the 'calibrate' job kind's
 // schema, via 'jobs.defaults'), what makes them unusable, the job parameters they become, and the
-// live per-layer align errors read back from the run's reported metrics.
+// live per-layer align errors and joint-pass KL read back from the run's reported metrics.
 
 export type CalibrationLevel = 'layer' | 'neuron';
 
@@ -12,9 +12,16 @@ export interface CalibrateSettings {
   samples: number;
   blockSize: number;
   batchSize: number;
-  /** Fine pass only. */
+  /** Fine pass only: epochs per layer. */
   epochs: number;
+  /** Fine pass only. */
   lr: number;
+  /** Joint pass only: epochs with every layer at once; 0 skips the pass. */
+  jointEpochs: number;
+  /** Joint pass only. */
+  jointLr: number;
+  /** Joint pass only: weight of the summed align losses next to the KL of the logits. */
+  alignWeight: number;
   seed: number;
   /** Fine pass only: per-(position, neuron) values for the first positions; null = one value per neuron. */
   maxPositions: number | null;
@@ -35,6 +42,9 @@ export function settingsFromDefaults(d: Record<string, unknown>): CalibrateSetti
     batchSize: n('batchSize'),
     epochs: n('epochs'),
     lr: n('lr'),
+    jointEpochs: n('jointEpochs'),
+    jointLr: n('jointLr'),
+    alignWeight: n('alignWeight'),
     seed: n('seed'),
     maxPositions: typeof d.maxPositions === 'number' ? d.maxPositions : null,
     maxDataMegabytes: typeof d.maxDataBytes === 'number' ? d.maxDataBytes / 1e6 : null,
@@ -67,19 +77,28 @@ const RULES: Rule[] = [
   ['samples', 'The number of calibration samples', (v) => whole(1)(v) && v <= 100_000, 'a whole number from 1 to 100,000'],
   ['blockSize', 'The block size', whole(2), 'a whole number of at least 2'],
   ['batchSize', 'The batch size', (v) => whole(1)(v) && v <= 4096, 'a whole number from 1 to 4096'],
-  ['epochs', 'Epochs', (v) => whole(1)(v) && v <= 1000, 'a whole number from 1 to 1000'],
-  ['lr', 'The learning rate', (v) => v > 0 && v <= 1, 'a number above 0, at most 1'],
+  ['epochs', 'The fine pass epochs', (v) => whole(1)(v) && v <= 1000, 'a whole number from 1 to 1000'],
+  ['lr', 'The fine pass learning rate', (v) => v > 0 && v <= 1, 'a number above 0, at most 1'],
+  ['jointEpochs', 'The joint pass epochs', (v) => whole(0)(v) && v <= 1000, 'a whole number from 0 to 1000 (0 skips the joint pass)'],
+  ['jointLr', 'The joint pass learning rate', (v) => v > 0 && v <= 1, 'a number above 0, at most 1'],
+  ['alignWeight', 'The align loss weight', (v) => v >= 0 && v <= 1e6, 'a number from 0 to 1,000,000'],
   ['seed', 'The seed', whole(0), 'a whole number, 0 or more'],
 ];
+
+/**
+ * Settings of the per-neuron passes (fine and joint): ignored when tuning per layer, so neither
+ * checked (their fields are disabled then, and could not be fixed) nor sent to the job.
+ */
+const PER_NEURON: ReadonlySet<keyof CalibrateSettings> = new Set(['epochs', 'lr', 'maxPositions', 'jointEpochs', 'jointLr', 'alignWeight']);
 
 /** Why the settings cannot be used, in words; null when they can. */
 export function settingsProblem(s: CalibrateSettings, contextLength: number): string | null {
   for (const [key, name, ok, need] of RULES) {
+    if (s.level === 'layer' && PER_NEURON.has(key)) continue;
     const value = s[key];
     if (typeof value !== 'number' || !Number.isFinite(value) || !ok(value)) return `${name} must be ${need}.`;
   }
   if (s.blockSize > contextLength) return `The block size can be at most ${contextLength}, the model's context length.`;
-  // Per-position values belong to the fine pass: ignored (and not checked) when tuning per layer.
   if (s.level === 'neuron' && s.maxPositions !== null && !whole(1)(s.maxPositions)) {
     return 'The per-position max length must be a whole number of tokens, at least 1 (or leave it empty).';
   }
@@ -101,32 +120,40 @@ export function defaultOutDir(workspaceDir: string, modelName: string, now: Date
   return `${workspaceDir.replace(/[\\/]+$/, '')}${sep}models${sep}${safeName}-stage2-${stamp}`;
 }
 
-/** The 'calibrate' job's parameters. */
+/** The 'calibrate' job's parameters: the per-neuron ones only when tuning per neuron, and the optional ones only when set. */
 export function calibrateParams(s: CalibrateSettings, paths: { modelDir: string; dataPath: string; outDir: string }): Record<string, unknown> {
-  const { maxPositions, maxDataMegabytes, ...rest } = s;
+  const { maxDataMegabytes, ...rest } = s;
+  const used = Object.entries(rest).filter(([key, value]) => value !== null && (s.level === 'neuron' || !PER_NEURON.has(key as keyof CalibrateSettings)));
   return {
     ...paths,
-    ...rest,
-    ...(maxPositions !== null && s.level === 'neuron' ? { maxPositions } : {}),
+    ...Object.fromEntries(used),
     ...(maxDataMegabytes !== null ? { maxDataBytes: Math.max(1, Math.round(maxDataMegabytes * 1e6)) } : {}),
   };
 }
 
-export const STAGES = ['before', 'coarse', 'fine'] as const;
+/** The stages that fit the layers one by one, each with an align error per layer. */
+export const LAYER_STAGES = ['before', 'coarse', 'fine'] as const;
+export type LayerStage = (typeof LAYER_STAGES)[number];
+/** Every stage, each measured on the held-out text: the per-layer ones, then the joint pass over every layer at once. */
+export const STAGES = [...LAYER_STAGES, 'joint'] as const;
 export type CalibrationStage = (typeof STAGES)[number];
 
 export const stageLabels: Record<CalibrationStage, string> = {
   before: 'Before calibration',
   coarse: 'After the coarse pass',
   fine: 'After the fine pass',
+  joint: 'After the joint pass',
 };
 
 /** The theme colour of each stage in the charts. */
-export const stageColors: Record<CalibrationStage, string> = { before: '--muted', coarse: '--accent', fine: '--ok' };
+export const stageColors: Record<CalibrationStage, string> = { before: '--muted', coarse: '--accent', fine: '--ok', joint: '--warn' };
 
-/** The stages a level runs: per layer is the coarse pass only. */
-export function stagesOf(level: CalibrationLevel): CalibrationStage[] {
-  return level === 'neuron' ? [...STAGES] : ['before', 'coarse'];
+/** Errors and KLs span orders of magnitude: one notation for all of them, so a column compares at a glance. */
+export const scientific = (v: number) => (v === 0 ? '0' : v.toExponential(2));
+
+/** The per-layer stages a level runs: per layer is the coarse pass only. */
+export function layerStagesOf(level: CalibrationLevel): LayerStage[] {
+  return level === 'neuron' ? [...LAYER_STAGES] : ['before', 'coarse'];
 }
 
 /**
@@ -135,8 +162,8 @@ export function stagesOf(level: CalibrationLevel): CalibrationStage[] {
  * a loss when it starts a layer, so a start row for layer 0 opens the next stage; the last loss
  * of a layer in a stage is its result there. (A run that resumed mid-stage cannot be read this way.)
  */
-export function liveAlignErrors(rows: Array<Record<string, number>>, layers: number): Record<CalibrationStage, Array<number | null>> {
-  const errors = Object.fromEntries(STAGES.map((s) => [s, Array<number | null>(layers).fill(null)])) as Record<CalibrationStage, Array<number | null>>;
+export function liveAlignErrors(rows: Array<Record<string, number>>, layers: number): Record<LayerStage, Array<number | null>> {
+  const errors = Object.fromEntries(LAYER_STAGES.map((s) => [s, Array<number | null>(layers).fill(null)])) as Record<LayerStage, Array<number | null>>;
   let stage = -1;
   for (const row of rows) {
     const layer = row.layer;
@@ -145,8 +172,17 @@ export function liveAlignErrors(rows: Array<Record<string, number>>, layers: num
       if (layer === 0) stage += 1;
       continue;
     }
-    const name = STAGES[Math.max(stage, 0)];
+    const name = LAYER_STAGES[Math.max(stage, 0)];
     if (name && Number.isFinite(row.alignLoss)) errors[name][layer] = row.alignLoss;
   }
   return errors;
+}
+
+/**
+ * The KL of the logits on the calibration text after each epoch of the joint pass, from the rows a
+ * run reported: the joint pass's epoch rows are the only ones with a `kl` (and no layer). A joint
+ * pass cancelled half way starts again on resume, so a resumed run lists the first try's epochs too.
+ */
+export function liveJointKl(rows: Array<Record<string, number>>): number[] {
+  return rows.flatMap((row) => (row.layer === undefined && row.kl !== undefined && Number.isFinite(row.kl) ? [row.kl] : []));
 }
