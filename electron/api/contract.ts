@@ -216,10 +216,19 @@ export interface TrainingResult {
 
 /** The last checkpoint of a training run. */
 export interface TrainingCheckpoint {
+  kind: 'training';
   /** The step it continues from. */
   step: number;
   /** The run's total steps. */
   steps: number;
+  savedAt: string;
+}
+
+/** Where a stopped calibration run continues: its next stage (and layer), in words. */
+export interface CalibrationCheckpoint {
+  kind: 'calibration';
+  /** E.g. "the fine pass, layer 3 of 4", "the joint pass", "writing the model". */
+  next: string;
   savedAt: string;
 }
 
@@ -228,7 +237,7 @@ export interface ResumeInfo {
   canResume: boolean;
   reason: string | null;
   /** Where it continues from; null when it stopped before saving one (it then starts from the beginning). */
-  checkpoint: TrainingCheckpoint | null;
+  checkpoint: TrainingCheckpoint | CalibrationCheckpoint | null;
   /** The later run that continues in the same output folder, when there is one. */
   resumedBy: string | null;
 }

@@ -1,6 +1,7 @@
 // The calibration wizard (FAS stage 2) in headless Chromium against the real core and engine, on a
 // tiny GPT-2: what it says before there is a fine-tuned model, the checks of each step, and a long
-// calibration cancelled from its run page (it ends cancelled, and nothing is added to the library).
+// calibration cancelled from its run page (it ends cancelled, nothing is added to the library, and
+// it can be resumed from its checkpoint).
 // Needs `npm run build:core && npm run build:ui`.
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -108,6 +109,18 @@ describe('calibration wizard: cancel', () => {
 
     expect((await core.call('jobs.get', { id: jobId })).state).toBe('cancelled');
     expect((await core.call('models.list', {})).some((m) => m.stage === 'calibrated')).toBe(false);
+
+    // It saved a checkpoint after each layer: the page offers to continue from it.
+    const resume = page.getByTestId('resume');
+    await resume.getByText(/^Paused before (measuring the uncalibrated model|the coarse pass|the fine pass), layer \d of 2\.$/).waitFor();
+    await expect(resume.textContent()).resolves.toMatch(/the layers\s+calibrated so far are kept/);
+    await page.getByRole('button', { name: 'Resume calibration' }).click();
+    await page.waitForURL((url) => !url.hash.endsWith(encodeURIComponent(jobId)));
+    const resumedId = decodeURIComponent(page.url().split('#/calibrate/')[1]!);
+    expect(await core.call('jobs.get', { id: resumedId })).toMatchObject({ kind: 'calibrate', params: { resume: true } });
+    await page.getByTestId('job-state').filter({ hasText: 'Running' }).waitFor({ timeout: 30_000 });
+    await core.call('jobs.cancel', { id: resumedId });
+    await page.getByTestId('job-state').filter({ hasText: 'Cancelled' }).waitFor({ timeout: 30_000 });
     await page.getByRole('link', { name: '← Calibrate another model' }).click();
     await page.getByRole('heading', { name: 'Step 1 of 4: Model' }).waitFor();
     expect(await page.getByRole('region', { name: 'Calibrations in progress' }).count()).toBe(0);

@@ -13,6 +13,8 @@ import { writeJsonAtomic } from '../storage/json-file.js';
 import { CalibrationError } from './errors.js';
 import { progressSchema, STAGES } from './report.js';
 
+/** The checkpoint's folder inside the run's output folder. */
+export const CALIBRATION_CHECKPOINT_DIR = 'checkpoint';
 export const CALIBRATION_STATE_FILE = 'calibration_state.json';
 const STATE_FORMAT = 'fas-calibration-state';
 const STATE_VERSION = 1;
@@ -36,28 +38,45 @@ export async function saveCalibrationCheckpoint(dir: string, state: Omit<Calibra
   await writeJsonAtomic(join(dir, CALIBRATION_STATE_FILE), { format: STATE_FORMAT, version: STATE_VERSION, ...state, savedAt: new Date().toISOString() });
 }
 
+function damaged(dir: string, what: string, err?: unknown): never {
+  throw new CalibrationError(
+    `The calibration checkpoint in ${dir} cannot be used: ${what}${err instanceof Error ? ` (${err.message})` : ''}. Start again without resuming.`,
+  );
+}
+
 /** The saved state and neurons, or null when `dir` holds no calibration checkpoint. */
 export async function loadCalibrationCheckpoint(dir: string, numLayers: number, ffnSize: number): Promise<{ state: CalibrationState; weights: SpikingWeights } | null> {
-  const damaged = (what: string, err?: unknown): never => {
-    throw new CalibrationError(
-      `The calibration checkpoint in ${dir} cannot be used: ${what}${err instanceof Error ? ` (${err.message})` : ''}. Start again without resuming.`,
-    );
-  };
+  const state = await readCalibrationState(dir);
+  if (!state) return null;
+  const weights = await readSpikingWeights(dir, numLayers, ffnSize, true).catch((err: unknown) => damaged(dir, `${SPIKING_WEIGHTS_FILE} is damaged`, err));
+  return { state, weights };
+}
+
+/** Where a run with this state continues, in words. */
+export function nextStep(state: CalibrationState): string {
+  const layers = state.progress.layers.length;
+  if (state.stage === 'done') return 'writing the model';
+  if (state.stage === 'joint') return state.layer > 0 ? 'the held-out measurement after the joint pass' : 'the joint pass';
+  const stage = { before: 'measuring the uncalibrated model', coarse: 'the coarse pass', fine: 'the fine pass' }[state.stage];
+  return state.layer < layers ? `${stage}, layer ${state.layer + 1} of ${layers}` : `${stage}, its held-out measurement`;
+}
+
+/** The saved state alone (where the run stands), or null when `dir` holds none. */
+export async function readCalibrationState(dir: string): Promise<CalibrationState | null> {
   let text: string;
   try {
     text = await readFile(join(dir, CALIBRATION_STATE_FILE), 'utf8');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    return damaged(`${CALIBRATION_STATE_FILE} cannot be read`, err);
+    return damaged(dir, `${CALIBRATION_STATE_FILE} cannot be read`, err);
   }
   let raw: unknown;
   try {
     raw = JSON.parse(text);
   } catch (err) {
-    damaged(`${CALIBRATION_STATE_FILE} is not valid JSON`, err);
+    damaged(dir, `${CALIBRATION_STATE_FILE} is not valid JSON`, err);
   }
   const state = stateSchema.safeParse(raw);
-  if (!state.success) damaged(`${CALIBRATION_STATE_FILE} is not a calibration state this app wrote`);
-  const weights = await readSpikingWeights(dir, numLayers, ffnSize, true).catch((err: unknown) => damaged(`${SPIKING_WEIGHTS_FILE} is damaged`, err));
-  return { state: state.data!, weights };
+  if (!state.success) damaged(dir, `${CALIBRATION_STATE_FILE} is not a calibration state this app wrote`);
+  return state.data!;
 }

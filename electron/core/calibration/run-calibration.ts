@@ -22,7 +22,7 @@ import { readSpikingConfig, type SpikingConfig } from '../spiking/spiking-config
 import { readSpikingWeights, type NeuronParams } from '../spiking/spiking-weights.js';
 import { writeDerivedModel } from '../training/model-writer.js';
 import { loadCalibrationData, type CalibrationData } from './calibration-data.js';
-import { loadCalibrationCheckpoint, saveCalibrationCheckpoint, type CalibrationState } from './checkpoint.js';
+import { CALIBRATION_CHECKPOINT_DIR, loadCalibrationCheckpoint, saveCalibrationCheckpoint, type CalibrationState } from './checkpoint.js';
 import { CalibrationError } from './errors.js';
 import { readCanonicalTensors } from './frozen-weights.js';
 import { CALIBRATION_SCOPE, STAGES, type CalibrationProgress, type CalibrationReport, type Evaluation, type JointCalibration, type Stage } from './report.js';
@@ -31,7 +31,6 @@ import { RESUME_INVARIANTS, type CalibrateSettings } from './settings.js';
 /** The engine entry point the job needs (the native addon; tests may wrap it). */
 export type CalibrationEngine = Pick<NativeAddon, 'createCalibrator'>;
 
-const CHECKPOINT_DIR = 'checkpoint';
 
 export async function runCalibration(settings: CalibrateSettings, ctx: JobContext, engine: CalibrationEngine): Promise<CalibrationReport> {
   if (resolve(settings.outDir) === resolve(settings.modelDir)) {
@@ -47,7 +46,7 @@ export async function runCalibration(settings: CalibrateSettings, ctx: JobContex
     throw new CalibrationError(`The block size ${settings.blockSize} is longer than the model's context (${source.spec.maxPositions} positions).`);
   }
   const { lambdas } = await readSpikingWeights(source.dir, numLayers, ffnSize, false);
-  const checkpointDir = join(settings.outDir, CHECKPOINT_DIR);
+  const checkpointDir = join(settings.outDir, CALIBRATION_CHECKPOINT_DIR);
   const resumed = settings.resume ? await loadResumable(checkpointDir, settings, numLayers, ffnSize) : null;
 
   ctx.progress({ fraction: null, message: 'Reading and tokenising the data' });

@@ -1,9 +1,10 @@
-// Pause and resume for training runs. Pausing is cancelling: the training loop saves a checkpoint
-// before it stops. Resuming starts a new job of the same kind with the same settings and
-// resume: true, which continues exactly from that checkpoint (<outDir>/checkpoint).
+// Resume for training and calibration runs. Pausing is cancelling: both save a checkpoint as they
+// go (training before it stops, calibration after every layer). Resuming starts a new job of the
+// same kind with the same settings and resume: true, which continues from <outDir>/checkpoint.
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import type { JobRecord, ResumeInfo, TrainingCheckpoint } from '../../api/contract.js';
+import type { CalibrationCheckpoint, JobRecord, ResumeInfo, TrainingCheckpoint } from '../../api/contract.js';
+import { CALIBRATION_CHECKPOINT_DIR, nextStep, readCalibrationState } from '../calibration/checkpoint.js';
 import { STATE_FILE } from '../training/checkpoint.js';
 import { CHECKPOINT_DIR } from '../training/train-loop.js';
 import { ApiError } from '../api/errors.js';
@@ -14,29 +15,39 @@ export const TRAINING_KINDS: ReadonlySet<string> = new Set(['train', 'finetune']
 
 const STOPPED = new Set(['cancelled', 'interrupted', 'failed']);
 
-interface TrainingParams {
+interface RunParams {
   outDir: string;
-  steps: number;
+  steps?: number;
 }
+
+type Checkpoint = TrainingCheckpoint | CalibrationCheckpoint;
+
+/** Each resumable kind's checkpoint reader, and the kinds that take turns in one output folder. */
+const RESUMABLE: Record<string, { read: (params: RunParams) => Promise<Checkpoint | null>; dir: string; family: ReadonlySet<string> }> = {
+  train: { read: readTrainingCheckpoint, dir: CHECKPOINT_DIR, family: TRAINING_KINDS },
+  finetune: { read: readTrainingCheckpoint, dir: CHECKPOINT_DIR, family: TRAINING_KINDS },
+  calibrate: { read: readCalibrationCheckpoint, dir: CALIBRATION_CHECKPOINT_DIR, family: new Set(['calibrate']) },
+};
 
 export async function resumeInfo(jobs: JobManager, id: string): Promise<ResumeInfo> {
   const job = jobs.get(id);
-  const no = (reason: string, checkpoint: TrainingCheckpoint | null = null, resumedBy: string | null = null): ResumeInfo => ({
+  const no = (reason: string, checkpoint: Checkpoint | null = null, resumedBy: string | null = null): ResumeInfo => ({
     canResume: false,
     reason,
     checkpoint,
     resumedBy,
   });
-  if (!TRAINING_KINDS.has(job.kind)) return no('Only training runs can be paused and resumed.');
+  const kind = RESUMABLE[job.kind];
+  if (!kind) return no('Only training and calibration runs can be paused and resumed.');
   if (!STOPPED.has(job.state)) return no(job.state === 'done' ? 'This run has finished.' : 'This run has not stopped.');
-  const params = job.params as TrainingParams;
-  const later = laterRunInSameFolder(jobs, job);
+  const params = job.params as RunParams;
+  const later = laterRunInSameFolder(jobs, job, kind.family);
   if (later) return no(`A later run, "${later.title}", continues in the same output folder.`, null, later.id);
-  let checkpoint: TrainingCheckpoint | null;
+  let checkpoint: Checkpoint | null;
   try {
-    checkpoint = await readCheckpoint(params);
+    checkpoint = await kind.read(params);
   } catch (err) {
-    return no(`The checkpoint in ${join(params.outDir, CHECKPOINT_DIR)} cannot be read (${(err as Error).message}).`);
+    return no(`The checkpoint in ${join(params.outDir, kind.dir)} cannot be read (${(err as Error).message}).`);
   }
   if (!checkpoint && job.state === 'failed') {
     return no('It failed before saving a checkpoint, so there is nothing to continue: fix the problem and start it again.');
@@ -49,19 +60,22 @@ export async function resumeJob(jobs: JobManager, id: string): Promise<JobRecord
   const info = await resumeInfo(jobs, id);
   if (!info.canResume) throw new ApiError('bad_request', `This run cannot be resumed: ${info.reason}`);
   const job = jobs.get(id);
-  return jobs.start(job.kind, { ...(job.params as object), resume: info.checkpoint !== null });
+  const params: Record<string, unknown> = { ...(job.params as object), resume: info.checkpoint !== null };
+  // A calibration stopped before its first checkpoint starts again over what it had begun to write.
+  if (job.kind === 'calibrate' && info.checkpoint === null) params.overwrite = true;
+  return jobs.start(job.kind, params);
 }
 
-/** A training run started after `job` that writes to the same folder (it resumed it, or replaced it). */
-function laterRunInSameFolder(jobs: JobManager, job: JobRecord): JobRecord | undefined {
-  const folder = resolve((job.params as TrainingParams).outDir);
+/** A run of the same family started after `job` that writes to the same folder (it resumed it, or replaced it). */
+function laterRunInSameFolder(jobs: JobManager, job: JobRecord, family: ReadonlySet<string>): JobRecord | undefined {
+  const folder = resolve((job.params as RunParams).outDir);
   return jobs
     .list()
-    .filter((other) => TRAINING_KINDS.has(other.kind) && other.createdAt > job.createdAt)
-    .findLast((other) => resolve((other.params as TrainingParams).outDir) === folder);
+    .filter((other) => family.has(other.kind) && other.createdAt > job.createdAt)
+    .findLast((other) => resolve((other.params as RunParams).outDir) === folder);
 }
 
-async function readCheckpoint(params: TrainingParams): Promise<TrainingCheckpoint | null> {
+async function readTrainingCheckpoint(params: RunParams): Promise<TrainingCheckpoint | null> {
   let text: string;
   try {
     text = await readFile(join(params.outDir, CHECKPOINT_DIR, STATE_FILE), 'utf8');
@@ -71,5 +85,10 @@ async function readCheckpoint(params: TrainingParams): Promise<TrainingCheckpoin
   }
   const state = JSON.parse(text) as { step?: unknown; savedAt?: unknown };
   if (typeof state.step !== 'number' || typeof state.savedAt !== 'string') throw new Error(`${STATE_FILE} is not a trainer state this app wrote`);
-  return { step: state.step, steps: params.steps, savedAt: state.savedAt };
+  return { kind: 'training', step: state.step, steps: params.steps ?? state.step, savedAt: state.savedAt };
+}
+
+async function readCalibrationCheckpoint(params: RunParams): Promise<CalibrationCheckpoint | null> {
+  const state = await readCalibrationState(join(params.outDir, CALIBRATION_CHECKPOINT_DIR));
+  return state && { kind: 'calibration', next: nextStep(state), savedAt: state.savedAt };
 }

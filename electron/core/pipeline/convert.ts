@@ -24,7 +24,7 @@ export const convertSettings = z.object({
   /** Stage 2 */
   timesteps: z.number().int().min(1).max(1024).default(8),
   level: z.enum(['layer', 'neuron']).default('neuron'),
-  samples: z.number().int().min(1).default(16),
+  samples: z.number().int().min(1).default(32),
   /** Evaluation */
   evalTask: z.string().default('ppl'),
   evalTokens: z.number().int().positive().default(4096),
@@ -85,6 +85,7 @@ export async function runConversion(settings: ConvertSettings, ctx: JobContext):
       blockSize: s.blockSize,
       maxDataBytes: s.maxDataBytes,
       seed: s.seed,
+      overwrite: s.overwrite,
     }),
     part(ctx, 0.5, 0.8, 'Stage 2, calibration'),
     native,

@@ -58,7 +58,7 @@ describe('training runs: pause, resume, lineage', async () => {
     });
     expect((await core.jobs.waitFor(job.id)).state).toBe('cancelled');
     const info = await core.call('jobs.resumeInfo', { id: job.id });
-    expect(info).toMatchObject({ canResume: true, reason: null, resumedBy: null, checkpoint: { steps: 300 } });
+    expect(info).toMatchObject({ canResume: true, reason: null, resumedBy: null, checkpoint: { kind: 'training', steps: 300 } });
     const pausedAt = info.checkpoint!.step;
     expect(pausedAt).toBeGreaterThanOrEqual(5);
     expect(existsSync(join(outDir, 'checkpoint', 'trainer_state.json'))).toBe(true);
@@ -77,7 +77,7 @@ describe('training runs: pause, resume, lineage', async () => {
     expect((await core.call('models.list', {})).find((m) => m.path === outDir)?.parentId).toBe(parent.id);
   });
 
-  it('does not resume runs that are not training, or training that failed before a checkpoint', async () => {
+  it('does not resume training that failed before a checkpoint', async () => {
     const failed = await core.call('jobs.start', { kind: 'finetune', params: { ...base, dataPath: join(temp.path, 'missing.txt'), outDir: join(temp.path, 'out-failed') } });
     expect((await core.jobs.waitFor(failed.id)).state).toBe('failed');
     const info = await core.call('jobs.resumeInfo', { id: failed.id });

@@ -1,0 +1,38 @@
+// The whole conversion (stage 1, stage 2, evaluation) on a tiny GPT-2 with the real engine: it
+// writes both stages, and a second conversion into the same folder replaces them only when told to.
+import { existsSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { JobContext } from '../../electron/core/jobs/types.js';
+import { convertSettings, runConversion } from '../../electron/core/pipeline/convert.js';
+import { readSpikingConfig } from '../../electron/core/spiking/spiking-config.js';
+import { tempDir, writeTinyModel } from '../helpers/tiny-models.js';
+
+const context: JobContext = { runDir: '', signal: new AbortController().signal, progress: () => undefined, log: () => undefined };
+
+describe('conversion', async () => {
+  const temp = await tempDir();
+  afterAll(() => temp.cleanup());
+  const ann = join(temp.path, 'ann');
+  await writeTinyModel(ann, 'gpt2');
+  const dataPath = join(temp.path, 'data.txt');
+  writeFileSync(dataPath, 'The whale swam on. The sea was calm and grey. Ishmael watched the whale.\n\n'.repeat(40));
+  const outDir = join(temp.path, 'converted');
+  const settings = { modelDir: ann, dataPath, outDir, steps: 2, batchSize: 2, blockSize: 16, timesteps: 2, samples: 4, evalTokens: 64, evalTimesteps: [2] };
+
+  it('writes both stages and scores the spiking model', async () => {
+    const summary = await runConversion(convertSettings.parse(settings), context);
+    expect(summary.modelDir).toBe(join(outDir, 'stage2-spiking'));
+    expect(await readSpikingConfig(join(outDir, 'stage1-qcfs'))).toMatchObject({ calibration: 'none' });
+    expect(await readSpikingConfig(summary.modelDir)).toMatchObject({ calibration: 'neuron', T: 2 });
+    expect(summary.calibration.joint?.epochs.length).toBeGreaterThan(0);
+    expect(summary.evaluation.rows.some((r) => r.perplexity !== undefined)).toBe(true);
+  });
+
+  it('replaces an earlier conversion only when told to', async () => {
+    await expect(runConversion(convertSettings.parse(settings), context)).rejects.toThrow(/already exists and is not empty/);
+    const again = await runConversion(convertSettings.parse({ ...settings, overwrite: true }), context);
+    expect(existsSync(join(again.modelDir, 'checkpoint'))).toBe(false);
+    expect(await readSpikingConfig(again.modelDir)).toMatchObject({ calibration: 'neuron' });
+  });
+});
