@@ -59,7 +59,8 @@ describe('training runs: pause, resume, lineage', async () => {
     expect((await core.jobs.waitFor(job.id)).state).toBe('cancelled');
     const info = await core.call('jobs.resumeInfo', { id: job.id });
     expect(info).toMatchObject({ canResume: true, reason: null, resumedBy: null, checkpoint: { kind: 'training', steps: 300 } });
-    const pausedAt = info.checkpoint!.step;
+    if (info.checkpoint?.kind !== 'training') throw new Error('expected a training checkpoint');
+    const pausedAt = info.checkpoint.step;
     expect(pausedAt).toBeGreaterThanOrEqual(5);
     expect(existsSync(join(outDir, 'checkpoint', 'trainer_state.json'))).toBe(true);
 
