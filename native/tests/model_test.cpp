@@ -19,6 +19,7 @@
 #include "engine/runtime/generate.h"
 #include "engine/runtime/session.h"
 #include "engine/simd.h"
+#include "isas.h"
 #include "test.h"
 
 using fas::ModelConfig;
@@ -195,8 +196,7 @@ std::vector<float> referenceLogits(const fas::Model& m, const std::vector<int32_
 
 TEST(model_every_family_matches_the_reference_graph) {
   fas::ThreadPool pool(2);
-  for (const auto isa : {fas::simd::Isa::Baseline, fas::simd::Isa::Avx2, fas::simd::Isa::Avx512}) {
-    if (isa > fas::simd::detectedIsa()) continue;
+  for (const auto isa : fas::test::availableIsas()) {
     fas::simd::IsaLimit limit(isa);  // every kernel width, whatever this CPU picks by default
     for (const Variant variant : kVariants) {
       const auto model = tinyModel(variant);

@@ -10,6 +10,7 @@
 #include "engine/ops/norm.h"
 #include "engine/ops/rope.h"
 #include "engine/simd.h"
+#include "isas.h"
 #include "test.h"
 
 namespace {
@@ -20,15 +21,6 @@ std::vector<float> randomVector(size_t n, uint32_t seed, float scale = 1.0f) {
   std::vector<float> v(n);
   for (auto& x : v) x = normal(rng);
   return v;
-}
-
-// Every ISA this CPU has, so each kernel width (4, 8, 16 floats) is checked on one machine.
-std::vector<fas::simd::Isa> isas() {
-  std::vector<fas::simd::Isa> out;
-  for (const auto isa : {fas::simd::Isa::Baseline, fas::simd::Isa::Avx2, fas::simd::Isa::Avx512}) {
-    if (isa <= fas::simd::detectedIsa()) out.push_back(isa);
-  }
-  return out;
 }
 
 // ||a - b|| / ||b||: one number that is small only when every element agrees.
@@ -44,7 +36,7 @@ double relativeError(const std::vector<float>& a, const std::vector<float>& b) {
 }  // namespace
 
 TEST(linear_matches_reference_on_odd_shapes) {
-  for (const auto isa : isas()) {
+  for (const auto isa : fas::test::availableIsas()) {
     fas::simd::IsaLimit limit(isa);
     fas::ThreadPool pool(3);
     const int64_t shapes[][3] = {{1, 1, 1},   {1, 37, 5},    {3, 17, 9},    {5, 16, 16},
@@ -71,7 +63,7 @@ TEST(linear_reference_is_x_times_w_transposed) {
 }
 
 TEST(norms_match_reference) {
-  for (const auto isa : isas()) {
+  for (const auto isa : fas::test::availableIsas()) {
     fas::simd::IsaLimit limit(isa);
     fas::ThreadPool pool(2);
     for (const int64_t dim : {1, 7, 16, 45, 768}) {
@@ -106,7 +98,7 @@ TEST(norms_in_place_and_hand_values) {
 }
 
 TEST(activations_match_reference) {
-  for (const auto isa : isas()) {
+  for (const auto isa : fas::test::availableIsas()) {
     fas::simd::IsaLimit limit(isa);
     fas::ThreadPool pool(2);
     for (const int64_t n : {1, 15, 17, 4096 * 3 + 5}) {
@@ -163,7 +155,7 @@ TEST(simd_dispatch_can_be_limited) {
 }
 
 TEST(attention_matches_reference_with_gqa_and_past) {
-  for (const auto isa : isas()) {
+  for (const auto isa : fas::test::availableIsas()) {
     fas::simd::IsaLimit limit(isa);
     fas::ThreadPool pool(3);
     struct Case {

@@ -7,6 +7,7 @@
 #include "engine/ops/activation.h"
 #include "engine/ops/rope.h"
 #include "engine/threadpool.h"
+#include "isas.h"
 #include "test.h"
 #include "train/ops/activation_backward.h"
 #include "train/ops/attention_backward.h"
@@ -35,22 +36,28 @@ TEST(train_gemm_matches_plain_sums_and_ignores_thread_count) {
   std::mt19937 rng(1);
   ThreadPool one(1), two(2);
   const int64_t shapes[][3] = {{7, 70, 33}, {13, 129, 300}, {1, 5, 1}, {70, 3, 17}};
-  for (const auto& s : shapes) {
-    const int64_t m = s[0], n = s[1], k = s[2];
-    // A read transposed (as dW's dY^T), B with a row stride wider than n, C accumulated into.
-    const std::vector<float> a = toFloat(randomVector(k * m, rng)), b = toFloat(randomVector(k * (n + 3), rng));
-    const std::vector<float> c0 = toFloat(randomVector(m * n, rng));
-    std::vector<float> c1 = c0, c2 = c0;
-    gemm_accumulate(one, m, n, k, GemmA{a.data(), 1, m}, GemmB{b.data(), n + 3}, c1.data(), n);
-    gemm_accumulate(two, m, n, k, GemmA{a.data(), 1, m}, GemmB{b.data(), n + 3}, c2.data(), n);
-    CHECK(c1 == c2);
-    std::vector<double> expected(c0.begin(), c0.end());
-    for (int64_t i = 0; i < m; ++i) {
-      for (int64_t j = 0; j < n; ++j) {
-        for (int64_t p = 0; p < k; ++p) expected[i * n + j] += static_cast<double>(a[p * m + i]) * b[p * (n + 3) + j];
+  for (const auto isa : fas::test::availableIsas()) {
+    fas::simd::IsaLimit limit(isa);  // every register tile: 6 x 8, 6 x 16, 6 x 64
+    for (const auto& s : shapes) {
+      const int64_t m = s[0], n = s[1], k = s[2];
+      // A read transposed (as dW's dY^T), B with a row stride wider than n, C accumulated into.
+      const std::vector<float> a = toFloat(randomVector(k * m, rng));
+      const std::vector<float> b = toFloat(randomVector(k * (n + 3), rng));
+      const std::vector<float> c0 = toFloat(randomVector(m * n, rng));
+      std::vector<float> c1 = c0, c2 = c0;
+      gemm_accumulate(one, m, n, k, GemmA{a.data(), 1, m}, GemmB{b.data(), n + 3}, c1.data(), n);
+      gemm_accumulate(two, m, n, k, GemmA{a.data(), 1, m}, GemmB{b.data(), n + 3}, c2.data(), n);
+      CHECK(c1 == c2);
+      std::vector<double> expected(c0.begin(), c0.end());
+      for (int64_t i = 0; i < m; ++i) {
+        for (int64_t j = 0; j < n; ++j) {
+          for (int64_t p = 0; p < k; ++p) {
+            expected[i * n + j] += static_cast<double>(a[p * m + i]) * b[p * (n + 3) + j];
+          }
+        }
       }
+      CHECK(normalisedError(c1, expected) < 1e-5);
     }
-    CHECK(normalisedError(c1, expected) < 1e-5);
   }
 }
 

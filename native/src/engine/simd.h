@@ -13,6 +13,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
 
 #define FAS_ALWAYS_INLINE inline __attribute__((always_inline))
@@ -126,9 +127,19 @@ inline Isa detectedIsa() {
   return Isa::Baseline;
 }
 
-// The ISA dispatch() uses: the detected one unless limitIsa() lowered it.
+// The environment's cap on the ISA, FAS_MAX_ISA=baseline|avx2|avx512 (to measure the narrower
+// kernels on a wider CPU, e.g. `FAS_MAX_ISA=avx2 fas bench`); unset or unknown: no cap.
+inline Isa isaCapFromEnv() {
+  const char* cap = std::getenv("FAS_MAX_ISA");
+  if (!cap) return Isa::Avx512;
+  if (std::strcmp(cap, "baseline") == 0) return Isa::Baseline;
+  if (std::strcmp(cap, "avx2") == 0) return Isa::Avx2;
+  return Isa::Avx512;
+}
+
+// The ISA dispatch() uses: the detected one unless FAS_MAX_ISA or limitIsa() lowered it.
 inline std::atomic<int>& activeIsa() {
-  static std::atomic<int> isa{static_cast<int>(detectedIsa())};
+  static std::atomic<int> isa{std::min(static_cast<int>(detectedIsa()), static_cast<int>(isaCapFromEnv()))};
   return isa;
 }
 

@@ -5,7 +5,8 @@
 //   A(m, p) = a[m * aRowStride + p * aColStride]     B(p, n) = b[p * bRowStride + n * bColStride]
 //   C(m, n) = c[m * ldc + n]
 // Blocked as in BLIS: panels of A and B are packed into contiguous buffers sized for L2 and L1, and a
-// 6 x 64 register tile accumulates with one FMA per element and step of p.
+// register tile as wide as the CPU's vectors allow (6 x 64 with AVX-512, 6 x 16 with AVX2, 6 x 8
+// with SSE; simd.h's dispatch) accumulates with one FMA per element and step of p.
 // Threads own disjoint tiles of C and every element sums its products in the same order, so the
 // result does not depend on the thread count.
 #pragma once
