@@ -172,7 +172,7 @@ export interface ApiMethods {
 }
 
 /** The jobs a memory estimate is made for. */
-export type MemoryJob = 'finetune' | 'train' | 'calibrate' | 'chat';
+export type MemoryJob = 'finetune' | 'train' | 'calibrate' | 'chat' | 'evaluate';
 export type MemoryVerdict = 'fits' | 'tight' | 'too-big';
 
 /** One item of a memory estimate, e.g. the optimizer state. */

@@ -24,7 +24,7 @@ export const paramSchemas: { [M in MethodName]: z.ZodType } = {
   'models.estimate': z
     .object({
       id: z.string().min(1).max(200),
-      job: z.enum(['finetune', 'train', 'calibrate', 'chat']),
+      job: z.enum(['finetune', 'train', 'calibrate', 'chat', 'evaluate']),
       batchSize: z.number().int().min(1).max(4096),
       blockSize: z.number().int().min(1).max(1_000_000),
       timesteps: z.number().int().min(1).max(1024).optional(),

@@ -28,9 +28,12 @@ export async function estimateMemory(
   return { ...request, parts, totalBytes, freeBytes, ...judge(params.job, totalBytes, freeBytes) };
 }
 
-/** Calibration is always spiking; chat is spiking with a converted model; training never is. */
+/**
+ * Calibration is always spiking; chat and evaluation are spiking with a converted model (evaluation
+ * at the largest T it measures); training never is.
+ */
 function timestepsFor(params: ParamsOf<'models.estimate'>, entry: ModelEntry): number {
-  const spiking = params.job === 'calibrate' || (params.job === 'chat' && entry.stage !== 'ann');
+  const spiking = params.job === 'calibrate' || ((params.job === 'chat' || params.job === 'evaluate') && entry.stage !== 'ann');
   if (!spiking) return 1;
   return params.timesteps ?? entry.spiking?.timesteps ?? DEFAULT_TIMESTEPS;
 }

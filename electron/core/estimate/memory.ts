@@ -11,6 +11,9 @@
 //                    row of logits per sequence. A spiking model runs its T timesteps as copies of
 //                    every sequence (fas-method.md section 3): the cache and the work buffers grow
 //                    T times, plus the spikes; the logits do not (the features are averaged first).
+//   evaluate         the same forward on a batch of blocks (at the largest T measured), with logits
+//                    for every position (perplexity and multiple choice score them all), once in the
+//                    engine and once as the copy handed to JavaScript.
 //   calibrate        native/src/calibrate (stage 2): the model once (teacher and student share its
 //                    weights) with a threshold and an initial potential per neuron; their gradients
 //                    and Adam moments (every layer's in the joint pass); one batch's captured site
@@ -104,7 +107,11 @@ export function memoryParts(s: ModelShape, r: MemoryRequest): MemoryPart[] {
   // A spiking forward also keeps the spikes of the FFN site.
   const work = inferencePerToken(s) + (r.job === 'calibrate' || T > 1 ? s.ffn : 0);
   const workHow = `${perTokens}${perT} × ${count(work)} values per token`;
-  if (r.job === 'chat') {
+  if (r.job === 'chat' || r.job === 'evaluate') {
+    const logits =
+      r.job === 'chat'
+        ? part('logits', 'Logits', r.batchSize * s.vocab, `${r.batchSize} × ${count(s.vocab)} vocabulary entries`)
+        : part('logits', 'Logits', 2 * tokens * s.vocab, `2 (engine, JavaScript) × ${perTokens} × ${count(s.vocab)} vocabulary entries`);
     return [
       part('weights', 'Weights', s.parameters, `${count(s.parameters)} parameters`),
       part(
@@ -114,7 +121,7 @@ export function memoryParts(s: ModelShape, r: MemoryRequest): MemoryPart[] {
         `2 (keys, values) × ${s.layers} layers × ${count(s.kvDim)} values × ${perTokens}${perT}`,
       ),
       part('work', 'Work buffers of one forward', tokens * T * work, workHow),
-      part('logits', 'Logits', r.batchSize * s.vocab, `${r.batchSize} × ${count(s.vocab)} vocabulary entries`),
+      logits,
     ];
   }
 

@@ -35,6 +35,7 @@ describe('models.estimate', async () => {
     expect(calibrate.timesteps).toBe(8);
     expect((await estimateMemory(library, { id: model.id, job: 'calibrate', batchSize: 1, blockSize: 8, timesteps: 4 })).timesteps).toBe(4);
     expect((await estimateMemory(library, { id: model.id, job: 'chat', batchSize: 1, blockSize: 8, timesteps: 4 })).timesteps).toBe(1);
+    expect((await estimateMemory(library, { id: model.id, job: 'evaluate', batchSize: 4, blockSize: 8, timesteps: 32 })).timesteps).toBe(1);
   });
 
   it('says when the job will not fit, and why a request is refused', async () => {

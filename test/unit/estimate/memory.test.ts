@@ -103,6 +103,12 @@ describe('memory parts', () => {
     expect(snn.logits).toBe(ann.logits); // the features are averaged over T before the head
   });
 
+  it('evaluation: a forward on a batch of blocks at T, with logits for every position', () => {
+    const chat = bytesOf(memoryParts(gpt2, { job: 'chat', batchSize: 2, blockSize: 128, timesteps: 8 }));
+    const evaluate = bytesOf(memoryParts(gpt2, { job: 'evaluate', batchSize: 2, blockSize: 128, timesteps: 8 }));
+    expect(evaluate).toEqual({ ...chat, logits: 2 * 256 * 50_257 * 4 });
+  });
+
   it('calibration fits the neurons on captured inputs, then all at once on the training graph', () => {
     const parts = bytesOf(memoryParts(llama, { job: 'calibrate', batchSize: 2, blockSize: 3, timesteps: 4 }));
     // 6 tokens, T = 4. Work per token: 3 x 8 + 2 x 8 + 2 x 4 + 2 x 16 (up, gate) + 16 spikes = 96.
