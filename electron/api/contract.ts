@@ -556,14 +556,21 @@ export interface FasApi {
   call<M extends MethodName>(method: M, params: ParamsOf<M>): Promise<ResultOf<M>>;
   /** Subscribes to core events; returns an unsubscribe function. */
   onEvent(listener: (event: ApiEvent) => void): () => void;
+  /**
+   * Shows a finished evaluation's HTML report where its charts can run: the desktop app hands the
+   * file to the system's browser; in a browser it opens in a new tab (served by the app server).
+   */
+  openReport(jobId: string): Promise<void>;
 }
 
 /** What the Electron preload exposes as `window.fasBridge` (raw responses, no exceptions across the bridge). */
 export interface FasBridge {
   call(method: string, params: unknown): Promise<ApiResponse<unknown>>;
   onEvent(listener: (event: ApiEvent) => void): () => void;
+  openReport(jobId: string): Promise<ApiResponse<null>>;
 }
 
 /** IPC channel names, as types: the sandboxed preload cannot import modules, so it spells them out and the compiler checks them. */
 export type IpcCallChannel = 'fas:call';
 export type IpcEventChannel = 'fas:event';
+export type IpcOpenReportChannel = 'fas:open-report';

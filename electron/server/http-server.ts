@@ -6,7 +6,7 @@ import { readFile } from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import type { ApiResponse } from '../api/contract.js';
+import type { ApiResponse, ReportFile } from '../api/contract.js';
 import type { AppCore } from '../core/app-core.js';
 import { contentSecurityPolicy } from './csp.js';
 
@@ -54,6 +54,9 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     if (url.pathname.startsWith('/api/')) {
       if (!hasToken(req, url, token)) return sendJson(res, 401, errorBody('unauthorized', 'Missing or wrong API token.'));
       if (url.pathname === '/api/events' && req.method === 'GET') return streamEvents(req, res, options.core);
+      if (url.pathname.startsWith('/api/report/') && req.method === 'GET') {
+        return sendReport(res, options.core, decodeURIComponent(url.pathname.slice('/api/report/'.length)));
+      }
       const method = url.pathname.slice('/api/call/'.length);
       if (url.pathname.startsWith('/api/call/') && req.method === 'POST') {
         const params = await readJsonBody(req);
@@ -123,6 +126,29 @@ function sendJson(res: http.ServerResponse, status: number, body: unknown): void
   res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' });
   res.end(JSON.stringify(body));
 }
+
+/**
+ * A finished evaluation's HTML report, opened in its own tab (the token comes in the query). Its
+ * inline charts need inline scripts, which the app's policy forbids, so the report gets its own
+ * policy: a sandbox (an opaque origin, which cannot read the API) where only its inline code runs.
+ */
+async function sendReport(res: http.ServerResponse, core: AppCore, id: string): Promise<void> {
+  const report = (await core.handle('jobs.report', { id })) as ApiResponse<ReportFile>;
+  if (!report.ok) {
+    res.writeHead(statusOf(report), { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' });
+    return void res.end(report.error.message);
+  }
+  res.writeHead(200, {
+    'content-type': 'text/html; charset=utf-8',
+    'cache-control': 'no-store',
+    'x-content-type-options': 'nosniff',
+    'referrer-policy': 'no-referrer',
+    'content-security-policy': REPORT_POLICY,
+  });
+  res.end(report.result.text);
+}
+
+const REPORT_POLICY = "sandbox allow-scripts; default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:";
 
 /** Server-sent events: one `data:` line of JSON per core event, and a comment every 15 s to keep proxies from closing it. */
 function streamEvents(req: http.IncomingMessage, res: http.ServerResponse, core: AppCore): void {

@@ -21,6 +21,7 @@ export function ipcApi(bridge: FasBridge): FasApi {
     call: async <M extends MethodName>(method: M, params: ParamsOf<M>) =>
       unwrap((await bridge.call(method, params)) as ApiResponse<ResultOf<M>>),
     onEvent: (listener) => bridge.onEvent(listener),
+    openReport: async (jobId) => unwrap(await bridge.openReport(jobId)),
   };
 }
 
@@ -43,6 +44,12 @@ export function httpApi(baseUrl: string, token: string): FasApi {
       const source = new EventSource(new URL(`api/events?token=${encodeURIComponent(token)}`, baseUrl));
       source.onmessage = (msg) => listener(JSON.parse(msg.data as string) as ApiEvent);
       return () => source.close();
+    },
+    async openReport(jobId: string) {
+      // Opened at once, while the click still counts as the user's: browsers block later pop-ups.
+      const tab = window.open(new URL(`api/report/${encodeURIComponent(jobId)}?token=${encodeURIComponent(token)}`, baseUrl), '_blank');
+      if (!tab) throw new ApiCallError('failed', 'The browser blocked the new tab: allow pop-ups for this page, or save the report instead.');
+      tab.opener = null;
     },
   };
 }

@@ -50,6 +50,14 @@ describe('local HTTP server', () => {
     expect(res.status).toBe(401);
   });
 
+  it('serves a report only with the token, and says in words when there is none', async () => {
+    expect((await request(server, { path: '/api/report/some-run' })).status).toBe(401);
+    const missing = await request(server, { path: `/api/report/no-such-run?token=${server.token}` });
+    expect(missing.status).toBe(404);
+    expect(missing.headers['content-type']).toMatch(/^text\/plain/);
+    expect(missing.body).toBe('No job with id "no-such-run".');
+  });
+
   it('answers calls that carry the token', async () => {
     const res = await request(server, { method: 'POST', path: '/api/call/system.hardware', headers: { 'x-fas-token': server.token }, body: '{}' });
     expect(res.status).toBe(200);

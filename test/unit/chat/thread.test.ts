@@ -39,6 +39,7 @@ function fakeApi() {
       throw new Error(`unexpected ${method}`);
     }) as FasApi['call'],
     onEvent: () => () => {},
+    openReport: async () => {},
   };
   return { api, calls, resolveSend: (c: Chat) => resolveSend(c) };
 }

@@ -13,6 +13,7 @@ const created: {
 };
 const ipcHandlers: Record<string, (...a: any[]) => any> = {};
 const openExternal = vi.fn();
+const openPath = vi.fn(async (_path: string) => '');
 
 vi.mock('electron', () => {
   class BrowserWindow {
@@ -36,7 +37,7 @@ vi.mock('electron', () => {
     BrowserWindow,
     ipcMain: { handle: (channel: string, fn: (...a: any[]) => any) => (ipcHandlers[channel] = fn) },
     session: { defaultSession: { setPermissionRequestHandler: (fn: (...a: any[]) => void) => (created.permissionHandler = fn) } },
-    shell: { openExternal },
+    shell: { openExternal, openPath },
     Menu: { buildFromTemplate: vi.fn(() => ({})), setApplicationMenu: vi.fn() },
   };
 });
@@ -81,5 +82,12 @@ describe('Electron shell', async () => {
     expect(fromWeb).toMatchObject({ ok: false, error: { code: 'unauthorized' } });
     const badMethod = await handler({ senderFrame: { url: 'file:///app/index.html' } }, 42, {});
     expect(badMethod).toMatchObject({ ok: false, error: { code: 'bad_request' } });
+  });
+
+  it("opens only a finished evaluation's report, and only for the app page", async () => {
+    const handler = ipcHandlers['fas:open-report']!;
+    expect(await handler({ senderFrame: { url: 'https://evil.example/' } }, 'any')).toMatchObject({ ok: false, error: { code: 'unauthorized' } });
+    expect(await handler({ senderFrame: { url: 'file:///app/index.html' } }, 'no-such-run')).toMatchObject({ ok: false, error: { code: 'not_found' } });
+    expect(openPath).not.toHaveBeenCalled();
   });
 });
