@@ -21,7 +21,9 @@ export function ipcApi(bridge: FasBridge): FasApi {
     call: async <M extends MethodName>(method: M, params: ParamsOf<M>) =>
       unwrap((await bridge.call(method, params)) as ApiResponse<ResultOf<M>>),
     onEvent: (listener) => bridge.onEvent(listener),
-    openReport: async (jobId) => unwrap(await bridge.openReport(jobId)),
+    openReport: async (jobId) => {
+      unwrap(await bridge.openReport(jobId));
+    },
   };
 }
 

@@ -1,6 +1,8 @@
 // The calibration wizard's settings (FAS stage 2): their defaults (from the 'calibrate' job kind's
 // schema, via 'jobs.defaults'), what makes them unusable, the job parameters they become, and the
 // live per-layer align errors and joint-pass KL read back from the run's reported metrics.
+// With .js extensions, as the tests type-check this module under Node's module resolution too.
+import { stageOutDir } from '../output-folder.js';
 
 export type CalibrationLevel = 'layer' | 'neuron';
 
@@ -113,11 +115,7 @@ export function baseModelName(name: string): string {
 
 /** workspace/models/<model name>-stage2-<date and time>, in the workspace's own path style. */
 export function defaultOutDir(workspaceDir: string, modelName: string, now: Date): string {
-  const sep = workspaceDir.includes('\\') && !workspaceDir.includes('/') ? '\\' : '/';
-  const pad = (n: number) => String(n).padStart(2, '0');
-  const stamp = `${now.getFullYear()}-${pad(now.getMonth() + 1)}-${pad(now.getDate())}-${pad(now.getHours())}${pad(now.getMinutes())}`;
-  const safeName = baseModelName(modelName).replace(/[^\w.-]+/g, '-').replace(/^[-.]+|-+$/g, '') || 'model';
-  return `${workspaceDir.replace(/[\\/]+$/, '')}${sep}models${sep}${safeName}-stage2-${stamp}`;
+  return stageOutDir(workspaceDir, baseModelName(modelName), 'stage2', now);
 }
 
 /** The 'calibrate' job's parameters: the per-neuron ones only when tuning per neuron, and the optional ones only when set. */

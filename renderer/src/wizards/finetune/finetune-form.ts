@@ -89,15 +89,6 @@ export function settingsProblem(s: FinetuneSettings, contextLength: number): str
   return null;
 }
 
-/** workspace/models/<source name>-stage1-<date and time>, in the workspace's own path style. */
-export function defaultOutDir(workspaceDir: string, modelName: string, now: Date): string {
-  const sep = workspaceDir.includes('\\') && !workspaceDir.includes('/') ? '\\' : '/';
-  const pad = (n: number) => String(n).padStart(2, '0');
-  const stamp = `${now.getFullYear()}-${pad(now.getMonth() + 1)}-${pad(now.getDate())}-${pad(now.getHours())}${pad(now.getMinutes())}`;
-  const safeName = modelName.replace(/[^\w.-]+/g, '-').replace(/^[-.]+|-+$/g, '') || 'model';
-  return `${workspaceDir.replace(/[\\/]+$/, '')}${sep}models${sep}${safeName}-stage1-${stamp}`;
-}
-
 /** The 'finetune' job's parameters. */
 export function finetuneParams(s: FinetuneSettings, paths: { modelDir: string; dataPath: string; outDir: string }): Record<string, unknown> {
   const { levels, initialLambda, ...rest } = s;

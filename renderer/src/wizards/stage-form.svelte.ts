@@ -1,0 +1,91 @@
+// The choices in the wizard of a stage that makes a new model (fine-tune, calibrate): the model to
+// start from, the text, the settings and the output folder; what still stops the job, and the job's
+// parameters. What differs between the stages comes in as their StageRules.
+import type { Snippet } from 'svelte';
+import type { FasApi, MemoryEstimate, ModelEntry, TrainingCorpus } from '../../../electron/api/contract';
+import { outDirProblem } from './output-folder';
+import { chosenText, firstTextChoice, type TextChoice } from './text-choice';
+
+export interface StageRules<Settings> {
+  kind: 'finetune' | 'calibrate';
+  /** The library's models the stage can start from. */
+  canStartFrom: (model: ModelEntry) => boolean;
+  /** Why Model cannot go on when there is no such model, e.g. "Fine-tune a model first (stage 1)." */
+  noModel: string;
+  settingsFromDefaults: (defaults: Record<string, unknown>) => Settings;
+  /** Why the settings cannot be used on a model with this context length; null when they can. */
+  settingsProblem: (settings: Settings, contextLength: number) => string | null;
+  withPreset: (current: Settings, values: Record<string, unknown>) => Settings;
+  defaultOutDir: (workspaceDir: string, modelName: string, now: Date) => string;
+  jobParams: (settings: Settings, paths: { modelDir: string; dataPath: string; outDir: string }) => Record<string, unknown>;
+}
+
+interface Library<Settings> {
+  models: ModelEntry[];
+  corpora: TrainingCorpus[];
+  /** The settings the job kind uses when given none. */
+  defaults: Settings;
+  workspaceDir: string;
+}
+
+export class StageForm<Settings extends object> {
+  loaded: Library<Settings> | null = $state(null);
+  modelId = $state('');
+  data: TextChoice = $state(firstTextChoice([]));
+  settings: Settings = $state() as Settings;
+  /** The output folder as the user typed it; null keeps the default. */
+  outDirTyped: string | null = $state(null);
+  estimate: MemoryEstimate | null = $state(null);
+  /** The date in the default output folder's name. */
+  private readonly openedAt = new Date();
+
+  // The rules come with the constructor, after these fields: each reads them in a function, when first asked.
+  readonly models = $derived.by(() => this.loaded?.models.filter(this.rules.canStartFrom) ?? []);
+  readonly model = $derived(this.models.find((m) => m.id === this.modelId));
+  readonly text = $derived(chosenText(this.data, this.loaded?.corpora ?? []));
+  readonly outDir = $derived.by(
+    () => this.outDirTyped ?? (this.model && this.loaded ? this.rules.defaultOutDir(this.loaded.workspaceDir, this.model.name, this.openedAt) : ''),
+  );
+  readonly modelBlocker = $derived.by(() => (this.models.length === 0 ? this.rules.noModel : this.model ? null : 'Choose a model first.'));
+  readonly settingsBlocker = $derived.by(() => (this.model ? this.rules.settingsProblem(this.settings, this.model.summary!.maxPositions) : null));
+  /** What stops the job once the model and text are chosen: the settings, then the output folder. */
+  readonly jobBlocker = $derived(this.settingsBlocker ?? outDirProblem(this.outDir, this.loaded?.models ?? []));
+
+  constructor(private readonly rules: StageRules<Settings>) {}
+
+  /** Reads the library, the bundled texts, the job kind's defaults and the workspace. */
+  async load(api: FasApi): Promise<void> {
+    const [models, corpora, defaults, info] = await Promise.all([
+      api.call('models.list', {}),
+      api.call('data.corpora', {}),
+      api.call('jobs.defaults', { kind: this.rules.kind }),
+      api.call('app.info', {}),
+    ]);
+    this.loaded = { models, corpora, defaults: this.rules.settingsFromDefaults(defaults), workspaceDir: info.workspaceDir };
+    this.settings = { ...this.loaded.defaults };
+    this.data = firstTextChoice(corpora);
+  }
+
+  /** The WizardFrame's four steps with the stage's content, each with what stops it. */
+  steps(content: { model: Snippet; data: Snippet; settings: Snippet; advanced: Snippet; review: Snippet }) {
+    return [
+      { title: 'Model', content: content.model, blocker: this.modelBlocker },
+      { title: 'Data', content: content.data, blocker: this.text.blocker },
+      { title: 'Settings', content: content.settings, advanced: content.advanced, blocker: this.jobBlocker },
+      { title: 'Start', content: content.review, blocker: this.jobBlocker },
+    ];
+  }
+
+  readonly applyPreset = (values: Record<string, unknown>): void => {
+    this.settings = this.rules.withPreset(this.settings, values);
+  };
+
+  readonly restoreDefaults = (): void => {
+    if (this.loaded) this.settings = { ...this.loaded.defaults };
+    this.outDirTyped = null;
+  };
+
+  /** The job's parameters; null while no model is chosen. */
+  readonly params = (): Record<string, unknown> | null =>
+    this.model ? this.rules.jobParams(this.settings, { modelDir: this.model.path, dataPath: this.text.path, outDir: this.outDir.trim() }) : null;
+}
