@@ -70,6 +70,7 @@ describe('evaluation wizard and results', () => {
     await next.click();
     await page.getByText('This is an original model: it is measured once, as it is.').waitFor();
     expect(await page.getByLabel('Timesteps (T) to measure').count()).toBe(0);
+    await page.getByTestId('memory-verdict').filter({ hasText: /^Fits: it needs about/ }).waitFor();
 
     await page.getByRole('button', { name: /Model/ }).click();
     await page.getByRole('radio', { name: /tiny-stage1/ }).check();
@@ -81,6 +82,10 @@ describe('evaluation wizard and results', () => {
     await page.getByRole('radio', { name: /^Pick the sentence that follows/ }).check();
     await next.click();
     await page.getByLabel('Timesteps (T) to measure').fill('2 1');
+    // The memory of the largest T, with logits for every position of a batch.
+    const estimate = page.getByTestId('memory-estimate');
+    await estimate.getByText(/× 2 timesteps/).first().waitFor();
+    await estimate.getByText(/vocabulary entries/).first().waitFor();
     await page.getByText('Advanced settings').click();
     await page.getByLabel('Limit (items)').fill('4');
     await next.click();
@@ -184,6 +189,19 @@ export default { kind: 'evaluate', async run(params, ctx) {
     const file = await core.call('jobs.report', { id: job.id });
     expect(file).toMatchObject({ mimeType: 'text/html', fileName: `evaluation-gpt2-stage2-${job.id}.html` });
     expect(file.text).toContain('<canvas id="metric"');
+
+    // Opened in place: a new tab, sandboxed, where the report's own charts run.
+    const [tab] = await Promise.all([page.waitForEvent('popup'), results.getByRole('button', { name: 'Open the report' }).click()]);
+    const tabErrors: string[] = [];
+    tab.on('pageerror', (e) => tabErrors.push(e.message));
+    await tab.waitForLoadState();
+    expect(tab.url()).toContain(`/api/report/${encodeURIComponent(job.id)}?token=`);
+    await tab.locator('#metric').waitFor();
+    await expect.poll(() => tab.evaluate(() => Boolean((window as unknown as { Chart?: { getChart(id: string): unknown } }).Chart?.getChart('metric')))).toBe(true);
+    await expect(tab.evaluate(() => window.origin)).resolves.toBe('null'); // an opaque origin: it cannot call the API
+    await results.getByRole('status').filter({ hasText: 'The report opened in your web browser.' }).waitFor();
+    await tab.close();
+    expect(tabErrors).toEqual([]);
     expect(errors).toEqual([]);
   }, 60_000);
 });

@@ -1,5 +1,7 @@
 // 'jobs.report': the HTML report a finished evaluation run saved in its run folder, so the UI can
-// offer it as a file (the served UI's content policy cannot run the report's inline charts in place).
+// offer it as a file. The app's content policy cannot run the report's inline charts in its own
+// page, so openReport shows it elsewhere: the system browser (Electron shell) or a sandboxed tab
+// (the app server's /api/report/<id>), both through this check.
 import { readFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import type { EvaluationResult, ReportFile } from '../../api/contract.js';
