@@ -1,32 +1,19 @@
 // Calibration runs through the API with the real engine on a tiny GPT-2: a cancelled run keeps its
 // checkpoint, 'jobs.resumeInfo' says where it continues, 'jobs.resume' finishes it, and the
 // calibrated model lands in the library. Needs `npm run build:core` (jobs run the compiled files).
-import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
-import { AppCore } from '../../../electron/core/app-core.js';
-import { tempDir, writeTinyModel } from '../../helpers/tiny-models.js';
-
-const TEXT = 'The whale swam on. The sea was calm and grey. Ishmael watched the whale.\n\n'.repeat(40);
+import { describe, expect, it } from 'vitest';
+import { tinyWorkspace } from '../../helpers/tiny-workspace.js';
 
 describe('calibration runs: cancel and resume', async () => {
-  const temp = await tempDir();
-  const core = new AppCore({ workspaceDir: join(temp.path, 'workspace') });
-  afterAll(async () => {
-    for (const job of await core.call('jobs.list', {})) if (job.state === 'running') await core.call('jobs.cancel', { id: job.id });
-    await temp.cleanup();
-  });
-  const source = join(temp.path, 'tiny-gpt2');
-  await writeTinyModel(source, 'gpt2');
-  await core.call('models.open', { path: source });
-  const dataPath = join(temp.path, 'whale.txt');
-  writeFileSync(dataPath, TEXT);
-  const stage1 = join(temp.path, 'stage1');
+  const { path: tempPath, core, model, dataPath } = await tinyWorkspace();
+  const source = model.path;
+  const stage1 = join(tempPath, 'stage1');
   const finetune = await core.call('jobs.start', { kind: 'finetune', params: { modelDir: source, dataPath, outDir: stage1, steps: 2, batchSize: 2, blockSize: 16, valEvery: 2 } });
   await core.jobs.waitFor(finetune.id);
 
   it('resumes a cancelled calibration from its checkpoint and adds the model to the library', async () => {
-    const outDir = join(temp.path, 'calibrated');
+    const outDir = join(tempPath, 'calibrated');
     const params = { modelDir: stage1, dataPath, outDir, timesteps: 4, samples: 8, blockSize: 16, batchSize: 2, epochs: 100, jointEpochs: 2 };
     const job = await core.call('jobs.start', { kind: 'calibrate', params });
     await new Promise<void>((resolve) => {
@@ -54,7 +41,7 @@ describe('calibration runs: cancel and resume', async () => {
   });
 
   it('does not resume runs that neither train nor calibrate', async () => {
-    const evaluation = await core.call('jobs.start', { kind: 'evaluate', params: { modelDir: join(temp.path, 'missing') } });
+    const evaluation = await core.call('jobs.start', { kind: 'evaluate', params: { modelDir: join(tempPath, 'missing') } });
     await core.jobs.waitFor(evaluation.id);
     expect(await core.call('jobs.resumeInfo', { id: evaluation.id })).toMatchObject({
       canResume: false,

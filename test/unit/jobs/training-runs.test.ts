@@ -3,24 +3,14 @@
 // library with its source as parent. Needs `npm run build:core` (jobs run the compiled files).
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { AppCore } from '../../../electron/core/app-core.js';
-import { tempDir, writeTinyModel } from '../../helpers/tiny-models.js';
-
-const TEXT = 'The whale swam on. The sea was calm and grey. Ishmael watched the whale.\n\n'.repeat(40);
+import { tempDir } from '../../helpers/tiny-models.js';
+import { tinyWorkspace } from '../../helpers/tiny-workspace.js';
 
 describe('training runs: pause, resume, lineage', async () => {
-  const temp = await tempDir();
-  const core = new AppCore({ workspaceDir: join(temp.path, 'workspace') });
-  afterAll(async () => {
-    for (const job of await core.call('jobs.list', {})) if (job.state === 'running') await core.call('jobs.cancel', { id: job.id });
-    await temp.cleanup();
-  });
-  const source = join(temp.path, 'tiny-gpt2');
-  await writeTinyModel(source, 'gpt2');
-  const parent = await core.call('models.open', { path: source });
-  const dataPath = join(temp.path, 'whale.txt');
-  writeFileSync(dataPath, TEXT);
+  const { path: tempPath, core, model: parent, dataPath } = await tinyWorkspace();
+  const source = parent.path;
   const base = { modelDir: source, dataPath, batchSize: 2, blockSize: 16, valEvery: 10, saveEvery: 50, validationFraction: 0.1 };
 
   it('offers the schema defaults of a kind', async () => {
@@ -31,7 +21,7 @@ describe('training runs: pause, resume, lineage', async () => {
   });
 
   it('adds a finished run to the library with its source as parent', async () => {
-    const outDir = join(temp.path, 'out-done');
+    const outDir = join(tempPath, 'out-done');
     const job = await core.call('jobs.start', { kind: 'finetune', params: { ...base, outDir, steps: 4 } });
     const done = await core.jobs.waitFor(job.id);
     expect(done.state).toBe('done');
@@ -44,7 +34,7 @@ describe('training runs: pause, resume, lineage', async () => {
   });
 
   it('pauses a run, resumes it from its checkpoint and finishes it', async () => {
-    const outDir = join(temp.path, 'out-paused');
+    const outDir = join(tempPath, 'out-paused');
     // Big enough steps (about 100 a second here) that the pause lands well before the end, even on a busy machine.
     const params = { ...base, outDir, batchSize: 16, blockSize: 32, steps: 300, valEvery: 100 };
     const job = await core.call('jobs.start', { kind: 'finetune', params });
@@ -79,7 +69,7 @@ describe('training runs: pause, resume, lineage', async () => {
   });
 
   it('does not resume training that failed before a checkpoint', async () => {
-    const failed = await core.call('jobs.start', { kind: 'finetune', params: { ...base, dataPath: join(temp.path, 'missing.txt'), outDir: join(temp.path, 'out-failed') } });
+    const failed = await core.call('jobs.start', { kind: 'finetune', params: { ...base, dataPath: join(tempPath, 'missing.txt'), outDir: join(tempPath, 'out-failed') } });
     expect((await core.jobs.waitFor(failed.id)).state).toBe('failed');
     const info = await core.call('jobs.resumeInfo', { id: failed.id });
     expect(info.canResume).toBe(false);
