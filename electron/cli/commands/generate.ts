@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
-import { DEFAULT_SAMPLING, generateText } from '../../core/inference/generate-text.js';
 import { loadModel } from '../../core/inference/loaded-model.js';
+import { streamReply } from '../../core/inference/stream-reply.js';
 import type { InferenceMode } from '../../../native/index.js';
 import { runMode, withModeOptions } from '../mode-options.js';
 import { nonNegativeNumber, positiveInt } from '../options.js';
@@ -19,6 +19,8 @@ interface GenerateOptions {
   mode?: InferenceMode;
   T?: number;
 }
+
+const DEFAULT_SAMPLING = { maxTokens: 128, temperature: 0.8, topK: 40, topP: 0.95, repetitionPenalty: 1.1, seed: 0 };
 
 export function registerGenerateCommand(program: Command): void {
   withModeOptions(program.command('generate <model-dir>'))
@@ -39,17 +41,17 @@ export function registerGenerateCommand(program: Command): void {
       const controller = new AbortController();
       process.once('SIGINT', () => controller.abort());
       const promptIds = model.tokenizer.encode(o.prompt);
-      const result = await generateText(
+      const result = await streamReply(
         session,
         model.tokenizer,
         promptIds,
-        { maxTokens: o.maxTokens, temperature: o.temperature, topK: o.topK, topP: o.topP, repetitionPenalty: o.repetitionPenalty, seed: o.seed, stop: o.stop ?? [] },
+        { maxTokens: o.maxTokens, temperature: o.temperature, topK: o.topK, topP: o.topP, repetitionPenalty: o.repetitionPenalty, seed: o.seed, stopStrings: o.stop ?? [], stopIds: [] },
         (text) => process.stdout.write(text),
         controller.signal,
       );
       process.stdout.write('\n');
-      if (o.stats) console.error(`${result.tokens} tokens, ${result.tokensPerSecond.toFixed(1)} tokens/s, stopped: ${result.stopReason}`);
-      const spikes = session.lastStats();
+      if (o.stats) console.error(`${result.ids.length} tokens, ${result.tokensPerSecond.toFixed(1)} tokens/s, stopped: ${result.stopReason}`);
+      const spikes = result.stats;
       if (o.stats && spikes?.mode === 'snn') {
         const rate = spikes.firingRates.reduce((a, b) => a + b, 0) / spikes.firingRates.length;
         console.error(`T = ${spikes.timesteps}: firing rate ${rate.toFixed(3)}, ${(spikes.energyPerToken.picojoules / 1e6).toFixed(3)} µJ per token (ANN ${(spikes.energyPerToken.annPicojoules / 1e6).toFixed(3)} µJ)`);

@@ -188,8 +188,7 @@ class StageRunner {
    */
   async joint(): Promise<JointCalibration> {
     const epochs = this.settings.jointEpochs;
-    const start = Array.from({ length: this.layers }, (_, l) => this.calibrator.getNeurons(l));
-    let best = { kl: (this.progress.calibrationKl ??= await this.calibrationKl()), epoch: 0, values: start };
+    let best = { kl: (this.progress.calibrationKl ??= await this.calibrationKl()), epoch: 0, values: neuronsOf(this.calibrator, this.layers) };
     this.report(`${stageName.joint}: starting`, null, null);
     await this.calibrator.startJoint({ positions: this.positions(), lr: this.settings.jointLr, alignWeight: this.settings.alignWeight });
     const record: JointCalibration = { startKl: best.kl, epochs: [], kept: 0 };
@@ -198,7 +197,7 @@ class StageRunner {
       const { kl, align } = await this.calibrator.jointEpoch();
       const calibrationKl = await this.calibrationKl();
       record.epochs.push({ kl, align, calibrationKl });
-      if (calibrationKl < best.kl) best = { kl: calibrationKl, epoch, values: Array.from({ length: this.layers }, (_, l) => this.calibrator.getNeurons(l)) };
+      if (calibrationKl < best.kl) best = { kl: calibrationKl, epoch, values: neuronsOf(this.calibrator, this.layers) };
       this.done += this.cost('joint') / epochs;
       this.report(`${stageName.joint}, epoch ${epoch} of ${epochs} done`, null, null, { kl: calibrationKl });
     }

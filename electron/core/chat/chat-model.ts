@@ -7,7 +7,7 @@ import type { NativeSession, SessionOptions } from '../../../native/index.js';
 import { loadModel, type LoadedModel } from '../inference/loaded-model.js';
 import { folderPromptFormat } from './chat-template.js';
 import type { PromptFormat, PromptMessage } from './prompt-format.js';
-import { streamReply, type ReplyOptions, type ReplyRun } from './stream-reply.js';
+import { streamReply, type ReplyOptions, type ReplyRun } from '../inference/stream-reply.js';
 
 export class PromptTooLongError extends Error {
   constructor(

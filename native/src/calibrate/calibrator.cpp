@@ -201,11 +201,7 @@ void Calibrator::startFine(int64_t layer, int64_t positions, const AdamHyper& hy
   if (positions < 0 || positions > model_->config.maxPositions) {
     throw std::invalid_argument("positions must be in 0.." + std::to_string(model_->config.maxPositions));
   }
-  const NeuronValues& now = params_.neurons[layer];
-  const int64_t n = model_->config.ffnSize;
-  const bool sameShape =
-      now.positions == positions && (positions > 0 || static_cast<int64_t>(now.threshold.size()) == n);
-  best_ = sameShape ? now : expandValues(now, n, positions);
+  best_ = fittableValues(params_.neurons[layer], model_->config.ffnSize, positions);
   bestSse_ = entrySse(layer, best_);
   adam_.emplace(best_, hyper);
   fineLayer_ = layer;
@@ -246,7 +242,7 @@ void Calibrator::startJoint(const JointHyper& hyper) {
   cache_.clear();
   cachedLayer_ = -1;
   joint_.reset();
-  joint_.emplace(*model_, params_, params_.neurons, timesteps_, hyper);
+  joint_.emplace(*model_, params_, timesteps_, hyper);
 }
 
 JointEpoch Calibrator::jointEpoch() {

@@ -16,6 +16,20 @@ double logSumExp(const float* row, int64_t vocab) {
   return max + std::log(sum);
 }
 
+// KL(softmax(t) || softmax(s)) of one row, given both rows' logSumExp; with `grad`, also writes
+// scale * (softmax(s) - softmax(t)) there (it may be s).
+double rowKl(const float* t, const float* s, int64_t vocab, double lt, double ls, float* grad = nullptr,
+             float scale = 0.0f) {
+  double kl = 0.0;
+  for (int64_t v = 0; v < vocab; ++v) {
+    const double logP = t[v] - lt, logQ = s[v] - ls;
+    const double p = std::exp(logP);
+    kl += p * (logP - logQ);
+    if (grad) grad[v] = static_cast<float>(scale * (std::exp(logQ) - p));
+  }
+  return std::max(kl, 0.0);  // rounding can leave a tiny negative
+}
+
 }  // namespace
 
 LogitsComparison compareLogits(ThreadPool& pool, const float* teacher, const float* student, const int32_t* targets,
@@ -28,14 +42,9 @@ LogitsComparison compareLogits(ThreadPool& pool, const float* teacher, const flo
       const float* t = teacher + i * vocab;
       const float* s = student + i * vocab;
       const double lt = logSumExp(t, vocab), ls = logSumExp(s, vocab);
-      double kl = 0.0;
-      for (int64_t v = 0; v < vocab; ++v) {
-        const double logP = t[v] - lt, logQ = s[v] - ls;
-        kl += std::exp(logP) * (logP - logQ);
-      }
       out.teacherNll += lt - t[targets[i]];
       out.studentNll += ls - s[targets[i]];
-      out.kl += std::max(kl, 0.0);  // rounding can leave a tiny negative
+      out.kl += rowKl(t, s, vocab, lt, ls);
       ++out.tokens;
     }
   });
@@ -51,15 +60,7 @@ double klBackward(ThreadPool& pool, const float* teacher, float* student, int64_
     for (int64_t i = r.begin; i < r.end; ++i) {
       const float* t = teacher + i * vocab;
       float* s = student + i * vocab;
-      const double lt = logSumExp(t, vocab), ls = logSumExp(s, vocab);
-      double kl = 0.0;
-      for (int64_t v = 0; v < vocab; ++v) {
-        const double logP = t[v] - lt, logQ = s[v] - ls;
-        const double p = std::exp(logP);
-        kl += p * (logP - logQ);
-        s[v] = static_cast<float>(scale * (std::exp(logQ) - p));
-      }
-      partial[ith] += std::max(kl, 0.0);
+      partial[ith] += rowKl(t, s, vocab, logSumExp(t, vocab), logSumExp(s, vocab), s, scale);
     }
   });
   double total = 0.0;

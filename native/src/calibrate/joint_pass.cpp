@@ -14,8 +14,7 @@ train::QcfsSite qcfsSiteOf(const SpikingParams& p) { return train::QcfsSite{true
 
 }  // namespace
 
-JointPass::JointPass(const Model& model, const SpikingParams& params, std::vector<NeuronValues> start, int timesteps,
-                     const JointHyper& hyper)
+JointPass::JointPass(const Model& model, const SpikingParams& params, int timesteps, const JointHyper& hyper)
     : config_(model.config),
       timesteps_(timesteps),
       alignWeight_(hyper.alignWeight),
@@ -25,7 +24,7 @@ JointPass::JointPass(const Model& model, const SpikingParams& params, std::vecto
       teacher_(model.config, layout_.offsets(), qcfsSiteOf(params)),
       student_(model.config, layout_.offsets(), qcfsSiteOf(params)) {
   const int64_t layers = config_.numLayers, n = config_.ffnSize;
-  if (static_cast<int64_t>(start.size()) != layers || static_cast<int64_t>(params.lambdas.size()) != layers) {
+  if (static_cast<int64_t>(params.neurons.size()) != layers || static_cast<int64_t>(params.lambdas.size()) != layers) {
     throw std::invalid_argument("the joint pass needs neuron values and a lambda for every layer");
   }
   if (hyper.positions < 0 || hyper.positions > config_.maxPositions) {
@@ -33,15 +32,7 @@ JointPass::JointPass(const Model& model, const SpikingParams& params, std::vecto
   }
   for (int64_t l = 0; l < layers; ++l) {
     weights_[layout_.offsets().layers[l].lambda] = params.lambdas[l];
-    NeuronValues& v = start[l];
-    const bool sameShape = v.positions == hyper.positions &&
-                           (hyper.positions > 0 || static_cast<int64_t>(v.threshold.size()) == n);
-    if (!sameShape && v.positions > 0) {
-      throw std::invalid_argument("layer " + std::to_string(l) + " has per-position values for " +
-                                  std::to_string(v.positions) + " positions; the joint pass was asked for " +
-                                  std::to_string(hyper.positions));
-    }
-    adam_.emplace_back(sameShape ? std::move(v) : expandValues(v, n, hyper.positions), hyper.adam);
+    adam_.emplace_back(fittableValues(params.neurons[l], n, hyper.positions), hyper.adam);
   }
 }
 

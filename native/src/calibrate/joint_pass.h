@@ -40,10 +40,9 @@ struct JointLoss {
 
 class JointPass {
  public:
-  // Starts from `start` (one NeuronValues per layer, any granularity), spread to per neuron or per
-  // (position, neuron). The model must carry the spiking site (lambdas); it is read, not kept.
-  JointPass(const Model& model, const SpikingParams& params, std::vector<NeuronValues> start, int timesteps,
-            const JointHyper& hyper);
+  // Starts from params.neurons (one NeuronValues per layer, any granularity), spread to per neuron
+  // or per (position, neuron). The model is read, not kept.
+  JointPass(const Model& model, const SpikingParams& params, int timesteps, const JointHyper& hyper);
 
   // One Adam step on the batch's loss; returns the loss before the step.
   JointLoss step(ThreadPool& pool, const int32_t* ids, int64_t batch, int64_t seqLen);

@@ -49,4 +49,15 @@ NeuronValues expandValues(const NeuronValues& from, int64_t n, int64_t positions
   return out;
 }
 
+NeuronValues fittableValues(const NeuronValues& from, int64_t n, int64_t positions) {
+  const bool sameShape =
+      from.positions == positions && (positions > 0 || static_cast<int64_t>(from.threshold.size()) == n);
+  if (sameShape) return from;
+  if (from.positions > 0) {
+    throw std::invalid_argument("values stored for " + std::to_string(from.positions) +
+                                " positions cannot be fitted for " + std::to_string(positions));
+  }
+  return expandValues(from, n, positions);
+}
+
 }  // namespace fas::calibrate

@@ -25,4 +25,9 @@ NeuronValues layerValues(float theta, float v0);
 // positions > 0.
 NeuronValues expandValues(const NeuronValues& from, int64_t n, int64_t positions);
 
+// `from` in the shape a gradient pass fits: per neuron, or per (position, neuron) for positions > 0.
+// Values already in that shape are kept; per-position values of another count cannot be reshaped
+// (std::invalid_argument).
+NeuronValues fittableValues(const NeuronValues& from, int64_t n, int64_t positions);
+
 }  // namespace fas::calibrate

@@ -3,7 +3,7 @@
 // generated ids (which the session's context now holds).
 import type { InferenceStats, NativeSession } from '../../../native/index.js';
 import { StreamDetokenizer, type TextTokenizer } from '../model/tokenizer.js';
-import { StopStringFilter } from '../inference/stop-strings.js';
+import { StopStringFilter } from './stop-strings.js';
 
 export interface ReplyOptions {
   maxTokens: number;
