@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { roundToDType, type FloatDType } from '../../electron/core/model/dtype.js';
 import { byteTokenizerConfig, byteTokenizerJson, BYTE_END_OF_TEXT_ID } from '../../electron/core/model/gpt2-tokenizer.js';
 import { writeModelFolder } from '../../electron/core/model/writer.js';
+import { mulberry32 } from '../../electron/core/random.js';
 
 export const TINY_VARIANTS = ['gpt2', 'distilgpt2', 'opt', 'opt-350m', 'llama-gqa-tied', 'llama', 'qwen2'] as const;
 export type TinyVariant = (typeof TINY_VARIANTS)[number];
@@ -38,18 +39,6 @@ export interface TinyModel extends TinyModelContents {
 export const TINY_VOCAB = BYTE_END_OF_TEXT_ID + 1;
 export const TINY_POSITIONS = 32;
 
-/** mulberry32: small, fast and good enough for test weights. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 function variantSeed(variant: TinyVariant, seed: number): number {
   let hash = seed;
   for (const char of variant) hash = Math.imul(hash ^ char.charCodeAt(0), 16777619);
@@ -65,7 +54,7 @@ class TensorBuilder {
     seed: number,
     private readonly dtype: FloatDType,
   ) {
-    this.next = random(seed);
+    this.next = mulberry32(seed);
   }
 
   private normal(): number {

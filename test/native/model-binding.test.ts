@@ -5,6 +5,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { gpt2Spec } from '../helpers/gpt2-spec.js';
 import { loadNative, type NativeModel, type NativeModelSpec, type NativeTensorRef } from '../../native/index.js';
 
 const VOCAB = 40;
@@ -104,27 +105,7 @@ async function writeTinyGpt2(dir: string): Promise<NativeModelSpec> {
     const byteLength = ref.shape.reduce((a, b) => a * b) * 4;
     tensors[canonical] = { file, offset: offsets.get(hf)!, byteLength, dtype: 'F32', ...ref };
   }
-  return {
-    family: 'gpt2',
-    vocabSize: VOCAB,
-    hiddenSize: HIDDEN,
-    numLayers: LAYERS,
-    numHeads: HEADS,
-    numKvHeads: HEADS,
-    headDim: HIDDEN / HEADS,
-    ffnSize: FFN,
-    maxPositions: POSITIONS,
-    positionOffset: 0,
-    norm: 'layernorm',
-    normEps: 1e-5,
-    activation: 'gelu_new',
-    positions: 'learned',
-    ropeTheta: 10000,
-    preNorm: true,
-    wordEmbedDim: HIDDEN,
-    tiedHead: true,
-    tensors,
-  };
+  return gpt2Spec({ vocab: VOCAB, hidden: HIDDEN, heads: HEADS, layers: LAYERS, ffn: FFN, positions: POSITIONS }, tensors);
 }
 
 function argmax(logits: Float32Array, from = 0, length = logits.length - from): number {

@@ -5,6 +5,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { gpt2Spec } from '../helpers/gpt2-spec.js';
 import { openModelFolder } from '../../electron/core/model/folder.js';
 import {
   loadNative,
@@ -119,27 +120,7 @@ async function writeTinyGpt2(dir: string): Promise<{ spec: NativeModelSpec; cano
   }
   map('final_norm.weight', 'ln_f.weight');
   map('final_norm.bias', 'ln_f.bias');
-  const spec: NativeModelSpec = {
-    family: 'gpt2',
-    vocabSize: VOCAB,
-    hiddenSize: HIDDEN,
-    numLayers: LAYERS,
-    numHeads: HEADS,
-    numKvHeads: HEADS,
-    headDim: HIDDEN / HEADS,
-    ffnSize: FFN,
-    maxPositions: POSITIONS,
-    positionOffset: 0,
-    norm: 'layernorm',
-    normEps: 1e-5,
-    activation: 'gelu_new',
-    positions: 'learned',
-    ropeTheta: 10000,
-    preNorm: true,
-    wordEmbedDim: HIDDEN,
-    tiedHead: true,
-    tensors,
-  };
+  const spec = gpt2Spec({ vocab: VOCAB, hidden: HIDDEN, heads: HEADS, layers: LAYERS, ffn: FFN, positions: POSITIONS }, tensors);
   return { spec, canonical };
 }
 

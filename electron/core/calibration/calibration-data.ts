@@ -1,6 +1,6 @@
 // The text a calibration run works on: `samples` sequences drawn (seeded) from the training side of
 // the data, which the neurons are fitted to, and held-out sequences for perplexity and KL.
-import { loadTokenDataset, TrainBatches, validationBatches, type Batch } from '../data/index.js';
+import { loadJobDataset, TrainBatches, validationBatches, type Batch } from '../data/index.js';
 import type { TextTokenizer } from '../model/tokenizer.js';
 import type { CalibrateSettings } from './settings.js';
 
@@ -15,14 +15,7 @@ export interface CalibrationData {
 }
 
 export async function loadCalibrationData(settings: CalibrateSettings, tokenizer: TextTokenizer): Promise<CalibrationData> {
-  const dataset = await loadTokenDataset({
-    path: settings.dataPath,
-    tokenizer: { encode: (text) => tokenizer.encode(text, { addSpecialTokens: false }), eosId: tokenizer.eosId },
-    blockSize: settings.blockSize,
-    validationFraction: settings.validationFraction,
-    seed: settings.seed,
-    maxBytes: settings.maxDataBytes,
-  });
+  const dataset = await loadJobDataset(settings, tokenizer.forData());
   const notes = [...dataset.notes];
   const blocks = dataset.train.blockStarts.length;
   const samples = Math.min(settings.samples, blocks);

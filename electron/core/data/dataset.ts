@@ -58,6 +58,21 @@ export interface TokenDataset {
 
 const DEFAULT_CHUNK_BYTES = 1 << 20;
 
+/** The data fields that training and calibration settings share. */
+export interface DataSettings {
+  dataPath: string;
+  blockSize: number;
+  validationFraction: number;
+  seed: number;
+  maxDataBytes?: number;
+}
+
+/** The dataset a job's settings describe. */
+export function loadJobDataset(settings: DataSettings, tokenizer: DataTokenizer): Promise<TokenDataset> {
+  const { dataPath: path, blockSize, validationFraction, seed, maxDataBytes: maxBytes } = settings;
+  return loadTokenDataset({ path, tokenizer, blockSize, validationFraction, seed, maxBytes });
+}
+
 export async function loadTokenDataset(options: DatasetOptions): Promise<TokenDataset> {
   const { path, tokenizer, blockSize, validationFraction, seed } = options;
   const maxBytes = options.maxBytes ?? Infinity;

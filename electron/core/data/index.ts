@@ -3,7 +3,7 @@ export { TrainBatches, validationBatches } from './batches.js';
 export type { Batch, BatchCursor } from './batches.js';
 export { shippedCorpora } from './corpora.js';
 export type { ShippedCorpus } from './corpora.js';
-export { loadTokenDataset } from './dataset.js';
+export { loadJobDataset, loadTokenDataset } from './dataset.js';
 export type { DatasetOptions, DatasetStats, PackedSplit, TokenDataset } from './dataset.js';
 export { DataError } from './errors.js';
 export type { DataErrorCode } from './errors.js';

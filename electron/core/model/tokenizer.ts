@@ -2,6 +2,7 @@
 // a streaming detokenizer that only ever emits finished text.
 import { readFile } from 'node:fs/promises';
 import { Tokenizer } from '@huggingface/tokenizers';
+import type { DataTokenizer } from '../data/tokenizer.js';
 import { ModelFolderError } from './errors.js';
 
 export interface TokenizerFiles {
@@ -63,6 +64,11 @@ export class TextTokenizer {
   /** Token ids of `text`; special tokens (e.g. a BOS) are added as the tokenizer's post-processor says. */
   encode(text: string, { addSpecialTokens = true } = {}): number[] {
     return this.inner.encode(text, { add_special_tokens: addSpecialTokens }).ids;
+  }
+
+  /** As the data pipeline reads text: documents without special tokens, separated by eosId. */
+  forData(): DataTokenizer {
+    return { encode: (text) => this.encode(text, { addSpecialTokens: false }), eosId: this.eosId };
   }
 
   decode(ids: readonly number[], { skipSpecialTokens = false } = {}): string {

@@ -4,7 +4,7 @@
 import { access, readdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { NativeAddon, NativeTrainer } from '../../../native/index.js';
-import { loadTokenDataset, TrainBatches, validationBatches, type BatchCursor, type TokenDataset } from '../data/index.js';
+import { loadJobDataset, TrainBatches, validationBatches, type BatchCursor, type TokenDataset } from '../data/index.js';
 import type { JobContext } from '../jobs/types.js';
 import { JobCancelledError } from '../jobs/types.js';
 import { openModelFolder, type OpenedModelFolder } from '../model/folder.js';
@@ -51,14 +51,7 @@ export async function runTraining(settings: TrainSettings, ctx: JobContext, engi
   }
 
   ctx.progress({ fraction: null, message: 'Reading and tokenising the data' });
-  const dataset = await loadTokenDataset({
-    path: settings.dataPath,
-    tokenizer: { encode: (text) => tokenizer.encode(text, { addSpecialTokens: false }), eosId: tokenizer.eosId },
-    blockSize: settings.blockSize,
-    validationFraction: settings.validationFraction,
-    seed: settings.seed,
-    maxBytes: settings.maxDataBytes,
-  });
+  const dataset = await loadJobDataset(settings, tokenizer.forData());
   for (const note of dataset.notes) ctx.log(note);
 
   // The LLaMA family's QCFS site is the signed gated product: two-sided QCFS (fas-method.md section 2).

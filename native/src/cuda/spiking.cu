@@ -76,19 +76,6 @@ __global__ void spikeLinearEventKernel(const int8_t* __restrict__ s, SpikeShape 
   }
 }
 
-// A parameter's values copied to the device, and the view that points at them.
-struct DeviceParam {
-  DeviceParam(const NeuronParam& p, int n)
-      : values(p.values, p.count(n)),
-        fallback(p.fallback, p.granularity == Granularity::PositionNeuron && p.fallback ? size_t(n) : 0),
-        view(p) {
-    view.values = values.get();
-    view.fallback = fallback.get();
-  }
-  DeviceBuffer<float> values, fallback;
-  NeuronParam view;
-};
-
 }  // namespace
 
 void ifForwardDevice(const float* x, const SpikeShape& sh, const IfNeuron& nr, const IfOutputs& out) {

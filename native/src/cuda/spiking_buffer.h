@@ -1,10 +1,13 @@
-// Device memory owned by an object, and CUDA errors turned into exceptions (for the .cu files).
+// Device memory owned by an object (plain buffers and neuron parameters), and CUDA errors turned
+// into exceptions (for the .cu files).
 #pragma once
 #include <cuda_runtime.h>
 
 #include <cstddef>
 #include <stdexcept>
 #include <string>
+
+#include "spiking/neuron_param.h"
 
 namespace fas::spiking::cuda {
 
@@ -37,6 +40,19 @@ class DeviceBuffer {
   size_t bytes() const { return count_ * sizeof(T); }
   T* ptr_ = nullptr;
   size_t count_;
+};
+
+// A neuron parameter's values copied to the device, and the view that points at them.
+struct DeviceParam {
+  DeviceParam(const NeuronParam& p, int n)
+      : values(p.values, p.count(n)),
+        fallback(p.fallback, p.granularity == Granularity::PositionNeuron && p.fallback ? size_t(n) : 0),
+        view(p) {
+    view.values = values.get();
+    view.fallback = fallback.get();
+  }
+  DeviceBuffer<float> values, fallback;
+  NeuronParam view;
 };
 
 }  // namespace fas::spiking::cuda

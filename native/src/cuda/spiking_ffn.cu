@@ -9,19 +9,6 @@ namespace fas::spiking::cuda {
 
 namespace {
 
-// A neuron parameter's values on the device, and the view that points at them.
-struct DeviceParam {
-  DeviceParam(const NeuronParam& p, int n)
-      : values(p.values, p.count(n)),
-        fallback(p.fallback, p.granularity == Granularity::PositionNeuron && p.fallback ? size_t(n) : 0),
-        view(p) {
-    view.values = values.get();
-    view.fallback = fallback.get();
-  }
-  DeviceBuffer<float> values, fallback;
-  NeuronParam view;
-};
-
 struct DeviceLayer {
   DeviceLayer(const FfnLayer& host, int n)
       : Wt(host.down.Wt, size_t(n) * host.down.out),
