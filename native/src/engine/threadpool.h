@@ -1,6 +1,7 @@
 // A persistent pool of worker threads. run(fn) calls fn(ith, nth) once for every ith in [0, nth):
 // each op splits its own work by (ith, nth), as ggml does, so ops stay plain functions.
 #pragma once
+#include <algorithm>
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
@@ -50,6 +51,22 @@ struct Range {
 };
 inline Range splitRange(int64_t n, int ith, int nth) {
   return {n * ith / nth, n * (ith + 1) / nth};
+}
+
+// Thread ith's share of [0, n) in whole blocks (SIMD chunks, weight panels, work worth a thread):
+// small inputs stay on one thread, and block boundaries do not move with the thread count.
+inline Range blockSlice(int64_t n, int64_t block, int ith, int nth) {
+  const Range b = splitRange((n + block - 1) / block, ith, nth);
+  return {std::min(n, b.begin * block), std::min(n, b.end * block)};
+}
+
+// f(begin, end) on each thread's blockSlice of [0, n).
+template <typename F>
+void parallelBlocks(ThreadPool& pool, int64_t n, int64_t block, F f) {
+  pool.run([&](int ith, int nth) {
+    const Range r = blockSlice(n, block, ith, nth);
+    f(r.begin, r.end);
+  });
 }
 
 }  // namespace fas

@@ -1,9 +1,9 @@
+#include "engine/threadpool.h"
 #include "spiking/if_neuron.h"
 
 #include <algorithm>
 
 #include "engine/simd.h"
-#include "spiking/slice.h"
 
 namespace fas::spiking {
 

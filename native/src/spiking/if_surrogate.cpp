@@ -1,10 +1,10 @@
+#include "engine/threadpool.h"
 #include "spiking/if_surrogate.h"
 
 #include <vector>
 
 #include "engine/simd.h"
 #include "spiking/if_neuron.h"
-#include "spiking/slice.h"
 
 namespace fas::spiking {
 

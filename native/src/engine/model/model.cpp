@@ -43,23 +43,8 @@ std::unique_ptr<Model> buildModel(const ModelConfig& config, WeightStore weights
     return it == model->weights.tensors.end() ? nullptr : it->second.data;
   };
   Model& m = *model;
-  m.tokens = get("embed.tokens");
-  m.positions = get("embed.positions");
-  m.projectIn = get("embed.project_in");
-  m.projectOut = get("head.project_out");
-  m.finalNormW = get("final_norm.weight");
-  m.finalNormB = get("final_norm.bias");
-  m.head = config.tiedHead ? m.tokens : get("head.weight");
-  for (int64_t i = 0; i < config.numLayers; ++i) {
-    const std::string p = "layers." + std::to_string(i) + ".";
-    m.layers.push_back(LayerWeights{
-        get(p + "attn_norm.weight"), get(p + "attn_norm.bias"),
-        get(p + "attn.q.weight"), get(p + "attn.q.bias"), get(p + "attn.k.weight"), get(p + "attn.k.bias"),
-        get(p + "attn.v.weight"), get(p + "attn.v.bias"), get(p + "attn.o.weight"), get(p + "attn.o.bias"),
-        get(p + "ffn_norm.weight"), get(p + "ffn_norm.bias"),
-        get(p + "ffn.up.weight"), get(p + "ffn.up.bias"), get(p + "ffn.gate.weight"), get(p + "ffn.gate.bias"),
-        get(p + "ffn.down.weight"), get(p + "ffn.down.bias")});
-  }
+  static_cast<ModelTensors<const float*>&>(m) = modelTensors<const float*>(config, get);
+  for (int64_t i = 0; i < config.numLayers; ++i) m.layers.push_back(layerTensors<const float*>(i, get));
   return model;
 }
 

@@ -11,6 +11,7 @@
 #include "engine/aligned.h"
 #include "engine/model/config.h"
 #include "engine/model/mapped_file.h"
+#include "engine/model/tensor_roles.h"
 
 namespace fas {
 
@@ -28,19 +29,12 @@ struct WeightStore {
 
 class SpikingSite;  // engine/runtime/spiking_site.h
 
-struct LayerWeights {
-  const float *attnNormW, *attnNormB;
-  const float *q, *qB, *k, *kB, *v, *vB, *o, *oB;
-  const float *ffnNormW, *ffnNormB;
-  const float *up, *upB, *gate, *gateB, *down, *downB;
-};
+using LayerWeights = LayerTensors<const float*>;
 
-// Optional tensors that are absent are nullptr.
-struct Model {
+// The weights by role (ModelTensors); optional tensors that are absent are nullptr.
+struct Model : ModelTensors<const float*> {
   ModelConfig config;
   WeightStore weights;
-  const float *tokens, *positions, *projectIn, *projectOut, *finalNormW, *finalNormB;
-  const float* head;  // embed.tokens when the head is tied
   std::vector<LayerWeights> layers;
   std::shared_ptr<const SpikingSite> spiking;  // the qcfs and snn modes' parameters; null for a plain ANN
 

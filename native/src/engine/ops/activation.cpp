@@ -70,28 +70,18 @@ struct SiluMulRange {
   }
 };
 
-// Shares are whole chunks, so small inputs stay on one thread.
-template <typename F>
-void parallelChunks(ThreadPool& pool, int64_t n, F f) {
-  const int64_t chunks = (n + kChunk - 1) / kChunk;
-  pool.run([&](int ith, int nth) {
-    const Range r = splitRange(chunks, ith, nth);
-    f(r.begin * kChunk, std::min(n, r.end * kChunk));
-  });
-}
-
 }  // namespace
 
 void gelu_new(ThreadPool& pool, const float* x, float* y, int64_t n) {
-  parallelChunks(pool, n, [&](int64_t i0, int64_t i1) { simd::dispatch<GeluRange>(x, y, i0, i1); });
+  parallelBlocks(pool, n, kChunk, [&](int64_t i0, int64_t i1) { simd::dispatch<GeluRange>(x, y, i0, i1); });
 }
 
 void relu(ThreadPool& pool, const float* x, float* y, int64_t n) {
-  parallelChunks(pool, n, [&](int64_t i0, int64_t i1) { simd::dispatch<ReluRange>(x, y, i0, i1); });
+  parallelBlocks(pool, n, kChunk, [&](int64_t i0, int64_t i1) { simd::dispatch<ReluRange>(x, y, i0, i1); });
 }
 
 void silu_mul(ThreadPool& pool, const float* gate, const float* up, float* y, int64_t n) {
-  parallelChunks(pool, n, [&](int64_t i0, int64_t i1) { simd::dispatch<SiluMulRange>(gate, up, y, i0, i1); });
+  parallelBlocks(pool, n, kChunk, [&](int64_t i0, int64_t i1) { simd::dispatch<SiluMulRange>(gate, up, y, i0, i1); });
 }
 
 }  // namespace fas::ops

@@ -8,7 +8,6 @@
 #include "engine/ops/matmul.h"
 #include "spiking/if_neuron.h"
 #include "spiking/qcfs.h"
-#include "spiking/slice.h"
 #include "spiking/spike_linear.h"
 
 namespace fas {
@@ -108,7 +107,7 @@ void SpikingFfn::tally(ThreadPool& pool, int64_t layer) {
   int64_t* perNeuron = stats_ && mode_.neuronRates ? stats_->neuronSpikes[layer].data() : nullptr;
   std::atomic<int64_t> fired{0};
   pool.run([&](int ith, int nth) {
-    const Range cols = spiking::blockSlice(n, 64, ith, nth);
+    const Range cols = blockSlice(n, 64, ith, nth);
     std::vector<int32_t> count(cols.end - cols.begin, 0);
     for (int64_t r = 0; r < rows_; ++r) {
       const int8_t* s = spikes_.data() + r * n + cols.begin;

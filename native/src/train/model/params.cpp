@@ -38,23 +38,10 @@ ParamLayout::ParamLayout(const ModelConfig& config, const std::set<std::string>&
     for (int64_t i = 0; i < config.numLayers; ++i) add(lambdaName(i), {1}, ParamGroup::Threshold);
   }
 
-  ModelOffsets& o = offsets_;
-  o.tokens = offsetOf("embed.tokens");
-  o.positions = offsetOf("embed.positions");
-  o.projectIn = offsetOf("embed.project_in");
-  o.projectOut = offsetOf("head.project_out");
-  o.finalNormW = offsetOf("final_norm.weight");
-  o.finalNormB = offsetOf("final_norm.bias");
-  o.head = config.tiedHead ? o.tokens : offsetOf("head.weight");
+  const auto offset = [&](const std::string& name) { return offsetOf(name); };
+  static_cast<ModelTensors<int64_t>&>(offsets_) = modelTensors<int64_t>(config, offset);
   for (int64_t i = 0; i < config.numLayers; ++i) {
-    const std::string p = "layers." + std::to_string(i) + ".";
-    const auto at = [&](const char* name) { return offsetOf(p + name); };
-    o.layers.push_back(LayerOffsets{
-        at("attn_norm.weight"), at("attn_norm.bias"), at("attn.q.weight"), at("attn.q.bias"),
-        at("attn.k.weight"), at("attn.k.bias"), at("attn.v.weight"), at("attn.v.bias"),
-        at("attn.o.weight"), at("attn.o.bias"), at("ffn_norm.weight"), at("ffn_norm.bias"),
-        at("ffn.up.weight"), at("ffn.up.bias"), at("ffn.gate.weight"), at("ffn.gate.bias"),
-        at("ffn.down.weight"), at("ffn.down.bias"), offsetOf(lambdaName(i))});
+    offsets_.layers.push_back(LayerOffsets{layerTensors<int64_t>(i, offset), offsetOf(lambdaName(i))});
   }
 }
 

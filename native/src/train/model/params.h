@@ -25,16 +25,13 @@ struct ParamInfo {
   int64_t offset, size;  // in floats, into the flat arrays
 };
 
-// Offsets of one layer's tensors; -1 where the model has none.
-struct LayerOffsets {
-  int64_t attnNormW, attnNormB, q, qB, k, kB, v, vB, o, oB;
-  int64_t ffnNormW, ffnNormB, up, upB, gate, gateB, down, downB;
+// Offsets of one layer's tensors (and its QCFS lambda); -1 where the model has none.
+struct LayerOffsets : LayerTensors<int64_t> {
   int64_t lambda;
 };
 
-struct ModelOffsets {
-  int64_t tokens, positions, projectIn, projectOut, finalNormW, finalNormB;
-  int64_t head;  // == tokens when the head is tied: its gradient lands in embed.tokens
+// head == tokens when the head is tied: its gradient lands in embed.tokens.
+struct ModelOffsets : ModelTensors<int64_t> {
   std::vector<LayerOffsets> layers;
 };
 

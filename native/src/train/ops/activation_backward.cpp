@@ -96,29 +96,19 @@ FAS_SIMD_CLONES void siluMulBackwardRange(const float* gate, const float* up, co
   }
 }
 
-// Shares are whole chunks, so small inputs stay on one thread and vector boundaries never move.
-template <typename F>
-void parallelChunks(ThreadPool& pool, int64_t n, F f) {
-  const int64_t chunks = (n + kChunk - 1) / kChunk;
-  pool.run([&](int ith, int nth) {
-    const Range r = splitRange(chunks, ith, nth);
-    f(r.begin * kChunk, std::min(n, r.end * kChunk));
-  });
-}
-
 }  // namespace
 
 void gelu_new_backward(ThreadPool& pool, const float* x, const float* dy, float* dx, int64_t n) {
-  parallelChunks(pool, n, [&](int64_t i0, int64_t i1) { geluBackwardRange(x, dy, dx, i0, i1); });
+  parallelBlocks(pool, n, kChunk, [&](int64_t i0, int64_t i1) { geluBackwardRange(x, dy, dx, i0, i1); });
 }
 
 void relu_backward(ThreadPool& pool, const float* x, const float* dy, float* dx, int64_t n) {
-  parallelChunks(pool, n, [&](int64_t i0, int64_t i1) { reluBackwardRange(x, dy, dx, i0, i1); });
+  parallelBlocks(pool, n, kChunk, [&](int64_t i0, int64_t i1) { reluBackwardRange(x, dy, dx, i0, i1); });
 }
 
 void silu_mul_backward(ThreadPool& pool, const float* gate, const float* up, const float* dy, float* dgate, float* dup,
                        int64_t n) {
-  parallelChunks(pool, n, [&](int64_t i0, int64_t i1) { siluMulBackwardRange(gate, up, dy, dgate, dup, i0, i1); });
+  parallelBlocks(pool, n, kChunk, [&](int64_t i0, int64_t i1) { siluMulBackwardRange(gate, up, dy, dgate, dup, i0, i1); });
 }
 
 }  // namespace fas::train

@@ -55,11 +55,7 @@ void adamw_update(ThreadPool& pool, float* params, const float* grads, float* m,
                     static_cast<float>(1.0 / std::sqrt(1.0 - std::pow(h.beta2, t))),
                     static_cast<float>(h.eps),
                     gradScale};
-  const int64_t chunks = (n + kChunk - 1) / kChunk;
-  pool.run([&](int ith, int nth) {
-    const Range r = splitRange(chunks, ith, nth);
-    updateRange(params, grads, m, v, r.begin * kChunk, std::min(n, r.end * kChunk), s);
-  });
+  parallelBlocks(pool, n, kChunk, [&](int64_t i0, int64_t i1) { updateRange(params, grads, m, v, i0, i1, s); });
 }
 
 double sum_of_squares(ThreadPool& pool, const float* x, int64_t n) {
