@@ -6,15 +6,12 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ModelEntry } from '../../electron/api/contract.js';
 import { AppCore } from '../../electron/core/app-core.js';
-import { startServer, type RunningServer } from '../../electron/server/http-server.js';
-import { builtUiDir } from '../../electron/server/ui-server.js';
 import { writeTinyModel } from '../helpers/tiny-models.js';
-import { ARTIFACTS, launchBrowser } from './browser.js';
-import { watchErrors } from './test-app.js';
+import { ARTIFACTS } from './browser.js';
+import { serveApp, type ServedApp, watchErrors } from './test-app.js';
 
 const TEXT = 'The whale swam on. The sea was calm and grey. Ishmael watched the whale from the deck.\n\n'.repeat(400);
 
@@ -23,8 +20,7 @@ describe('calibration wizard: cancel', () => {
   const workspaceDir = join(temp, 'workspace');
   const dataPath = join(temp, 'whale.txt');
   let core: AppCore;
-  let server: RunningServer;
-  let browser: Browser;
+  let app: ServedApp;
   let source: ModelEntry;
 
   beforeAll(async () => {
@@ -32,24 +28,18 @@ describe('calibration wizard: cancel', () => {
     writeFileSync(dataPath, TEXT);
     core = new AppCore({ workspaceDir });
     source = await core.call('models.open', { path: join(temp, 'tiny-gpt2') });
-    [server, browser] = await Promise.all([startServer({ core, uiDir: builtUiDir() }), launchBrowser()]);
+    app = await serveApp(core);
   });
-  afterAll(async () => {
-    await browser?.close();
-    for (const job of (await core?.call('jobs.list', {})) ?? []) {
-      if (job.state === 'running' || job.state === 'queued') await core.call('jobs.cancel', { id: job.id });
-    }
-    await server?.close();
-  });
+  afterAll(() => app?.close());
 
   it('checks each step, starts a long calibration, shows it live, and cancels it', async () => {
-    const page = await browser.newPage({ viewport: { width: 1000, height: 900 } });
+    const page = await app.browser.newPage({ viewport: { width: 1000, height: 900 } });
     page.setDefaultTimeout(15_000);
     const errors = watchErrors(page);
     const next = page.getByRole('button', { name: 'Next' });
 
     // No fine-tuned model yet: the wizard says what to do first.
-    await page.goto(`${server.url}#/calibrate`);
+    await page.goto(`${app.server.url}#/calibrate`);
     await page.getByText('There is no fine-tuned model in the library yet.').waitFor();
     await page.getByText('Fine-tune a model first (stage 1).').waitFor();
     expect(await next.isDisabled()).toBe(true);

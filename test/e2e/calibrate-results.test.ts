@@ -7,7 +7,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CalibrationResult } from '../../electron/api/contract.js';
 import { AppCore } from '../../electron/core/app-core.js';
@@ -15,11 +15,9 @@ import { CALIBRATION_SCOPE } from '../../electron/core/calibration/report.js';
 import { calibrateSettings } from '../../electron/core/calibration/settings.js';
 import { jobKinds } from '../../electron/core/jobs/kinds.js';
 import { writeSpikingConfig } from '../../electron/core/spiking/spiking-config.js';
-import { startServer, type RunningServer } from '../../electron/server/http-server.js';
-import { builtUiDir } from '../../electron/server/ui-server.js';
 import { writeTinyModel } from '../helpers/tiny-models.js';
-import { ARTIFACTS, launchBrowser } from './browser.js';
-import { watchErrors } from './test-app.js';
+import { ARTIFACTS } from './browser.js';
+import { serveApp, type ServedApp, watchErrors } from './test-app.js';
 
 const settle = (page: Page) => page.evaluate(() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done))));
 
@@ -67,8 +65,7 @@ describe('calibration results, per neuron', () => {
     { etaSeconds: 30 }, { kl: 0.0027, etaSeconds: 20 }, { kl: 0.0024, etaSeconds: 10 },
   ];
   let core: AppCore;
-  let server: RunningServer;
-  let browser: Browser;
+  let app: ServedApp;
 
   beforeAll(async () => {
     // The stage-1 model, and the folder the (pretended) calibration writes.
@@ -100,12 +97,9 @@ export default { kind: 'calibrate', async run(params, ctx) {
       jobKinds: { ...jobKinds, calibrate: { module: fixture, params: calibrateSettings, title: () => 'Calibrate gpt2-stage1 (T = 8)' } },
     });
     await core.call('models.open', { path: stage1Dir });
-    [server, browser] = await Promise.all([startServer({ core, uiDir: builtUiDir() }), launchBrowser()]);
+    app = await serveApp(core);
   });
-  afterAll(async () => {
-    await browser?.close();
-    await server?.close();
-  });
+  afterAll(() => app?.close());
 
   it('shows every stage per layer, what was undone, perplexity and KL, and the new model with its parent', async () => {
     const job = await core.call('jobs.start', { kind: 'calibrate', params: { modelDir: stage1Dir, dataPath: temp, outDir: stage2Dir, timesteps: 8 } });
@@ -113,10 +107,10 @@ export default { kind: 'calibrate', async run(params, ctx) {
     const models = await core.call('models.list', {});
     expect(models.find((m) => m.path === stage2Dir)).toMatchObject({ stage: 'calibrated', parentId: models.find((m) => m.path === stage1Dir)!.id });
 
-    const page = await browser.newPage({ viewport: { width: 1100, height: 900 } });
+    const page = await app.browser.newPage({ viewport: { width: 1100, height: 900 } });
     page.setDefaultTimeout(15_000);
     const errors = watchErrors(page);
-    await page.goto(`${server.url}#/calibrate/${job.id}`);
+    await page.goto(`${app.server.url}#/calibrate/${job.id}`);
     const results = page.getByTestId('calibrate-results');
     await results.waitFor();
     await expect(results.getByTestId('new-model').innerText()).resolves.toBe(
@@ -176,10 +170,10 @@ export default { kind: 'calibrate', async run(params, ctx) {
   it('says so when no joint epoch beat the start', async () => {
     const job = await core.call('jobs.start', { kind: 'calibrate', params: { modelDir: stage1Dir, dataPath: temp, outDir: keptNoneDir, seed: 2 } });
     expect((await core.jobs.waitFor(job.id)).state).toBe('done');
-    const page = await browser.newPage({ viewport: { width: 1100, height: 900 } });
+    const page = await app.browser.newPage({ viewport: { width: 1100, height: 900 } });
     page.setDefaultTimeout(15_000);
     const errors = watchErrors(page);
-    await page.goto(`${server.url}#/calibrate/${job.id}`);
+    await page.goto(`${app.server.url}#/calibrate/${job.id}`);
     const results = page.getByTestId('calibrate-results');
     await expect(results.getByTestId('joint-table').locator('tbody tr').allInnerTexts()).resolves.toEqual(['Start\t–\t–\t3.10e-3 kept', '1\t4.20e-3\t9.50e-3\t2.70e-3']);
     await results.getByText('No epoch brought the KL on the calibration text below where it started, so the values from before the joint pass were kept.').waitFor();
@@ -188,10 +182,10 @@ export default { kind: 'calibrate', async run(params, ctx) {
 
   it('shows the KL after each joint epoch live, next to the per-layer align errors', async () => {
     const job = await core.call('jobs.start', { kind: 'calibrate', params: { modelDir: stage1Dir, dataPath: temp, outDir: join(temp, 'never-written'), seed: 3 } });
-    const page = await browser.newPage({ viewport: { width: 1100, height: 900 } });
+    const page = await app.browser.newPage({ viewport: { width: 1100, height: 900 } });
     page.setDefaultTimeout(15_000);
     const errors = watchErrors(page);
-    await page.goto(`${server.url}#/calibrate/${job.id}`);
+    await page.goto(`${app.server.url}#/calibrate/${job.id}`);
     await page.getByRole('heading', { level: 2, name: 'How close it is, live' }).waitFor();
     const joint = page.getByTestId('calibrate-live-joint').getByRole('img');
     await expect.poll(() => joint.getAttribute('aria-label')).toContain('epoch 1 2.70e-3, epoch 2 2.40e-3');
@@ -204,7 +198,7 @@ export default { kind: 'calibrate', async run(params, ctx) {
   }, 60_000);
 
   it('offers the joint pass settings when tuning per neuron, checked and summed up in words', async () => {
-    const page = await browser.newPage({ viewport: { width: 1100, height: 900 } });
+    const page = await app.browser.newPage({ viewport: { width: 1100, height: 900 } });
     page.setDefaultTimeout(15_000);
     const errors = watchErrors(page);
     const next = page.getByRole('button', { name: 'Next' });
@@ -213,7 +207,7 @@ export default { kind: 'calibrate', async run(params, ctx) {
       await page.getByRole('button', { name: 'Back' }).click();
       if (!(await page.locator('details.advanced').evaluate((d) => (d as HTMLDetailsElement).open))) await page.getByText('Advanced settings').click();
     };
-    await page.goto(`${server.url}#/calibrate`);
+    await page.goto(`${app.server.url}#/calibrate`);
     // The only fine-tuned model is chosen already, and a bundled text.
     await expect(page.getByRole('radio', { name: /gpt2-stage1/ }).isChecked()).resolves.toBe(true);
     await next.click();

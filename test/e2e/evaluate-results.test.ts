@@ -5,18 +5,16 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EvaluationResult, ModelEntry } from '../../electron/api/contract.js';
 import { AppCore } from '../../electron/core/app-core.js';
 import type { EvalReport } from '../../electron/core/eval/evaluate.js';
 import { evalSettings } from '../../electron/core/eval/evaluate.js';
 import { jobKinds } from '../../electron/core/jobs/kinds.js';
-import { startServer, type RunningServer } from '../../electron/server/http-server.js';
-import { builtUiDir } from '../../electron/server/ui-server.js';
 import { writeTinyModel } from '../helpers/tiny-models.js';
-import { ARTIFACTS, launchBrowser } from './browser.js';
-import { watchErrors } from './test-app.js';
+import { ARTIFACTS } from './browser.js';
+import { serveApp, type ServedApp, watchErrors } from './test-app.js';
 
 // The contract's result types mirror the core's: this fails to compile when they drift apart.
 const sameShape = (report: EvalReport & { reportHtml: string }): EvaluationResult => report;
@@ -28,8 +26,7 @@ const settle = (page: Page) => page.evaluate(() => new Promise((done) => request
 describe('evaluation wizard and results', () => {
   const temp = mkdtempSync(join(tmpdir(), 'fas-e2e-evaluate-'));
   let core: AppCore;
-  let server: RunningServer;
-  let browser: Browser;
+  let app: ServedApp;
   let original: ModelEntry;
 
   beforeAll(async () => {
@@ -37,12 +34,9 @@ describe('evaluation wizard and results', () => {
     writeFileSync(join(temp, 'whale.txt'), TEXT);
     core = new AppCore({ workspaceDir: join(temp, 'workspace') });
     original = await core.call('models.open', { path: join(temp, 'tiny-gpt2') });
-    [server, browser] = await Promise.all([startServer({ core, uiDir: builtUiDir() }), launchBrowser()]);
+    app = await serveApp(core);
   });
-  afterAll(async () => {
-    await browser?.close();
-    await server?.close();
-  });
+  afterAll(() => app?.close());
 
   it('lists the shipped tasks and refuses a report for a run that is not an evaluation', async () => {
     const tasks = await core.call('eval.tasks', {});
@@ -58,11 +52,11 @@ describe('evaluation wizard and results', () => {
   });
 
   it('measures a stage-1 model on a multiple-choice task at two T, with chance as a reference', async () => {
-    const page = await browser.newPage({ viewport: { width: 1000, height: 900 } });
+    const page = await app.browser.newPage({ viewport: { width: 1000, height: 900 } });
     page.setDefaultTimeout(15_000);
     const errors = watchErrors(page);
     const next = page.getByRole('button', { name: 'Next' });
-    await page.goto(`${server.url}#/evaluate`);
+    await page.goto(`${app.server.url}#/evaluate`);
 
     // An original model is measured once: no T to choose.
     await page.getByRole('radio', { name: /tiny-gpt2/ }).check();
@@ -130,8 +124,7 @@ describe('evaluation results of a spiking model that collapses at small T', () =
     createdAt: '2026-11-28T12:00:00.000Z',
   };
   let core: AppCore;
-  let server: RunningServer;
-  let browser: Browser;
+  let app: ServedApp;
 
   beforeAll(async () => {
     const { collapseWarnings } = await import('../../electron/core/eval/evaluate.js');
@@ -154,21 +147,18 @@ export default { kind: 'evaluate', async run(params, ctx) {
 `,
     );
     core = new AppCore({ workspaceDir: join(temp, 'workspace'), jobKinds: { ...jobKinds, evaluate: { module: fixture, params: evalSettings, title: () => 'Evaluate gpt2-stage2 on ppl' } } });
-    [server, browser] = await Promise.all([startServer({ core, uiDir: builtUiDir() }), launchBrowser()]);
+    app = await serveApp(core);
   });
-  afterAll(async () => {
-    await browser?.close();
-    await server?.close();
-  });
+  afterAll(() => app?.close());
 
   it('shows the collapse warnings first, the curve on a log T axis, and every chart in both themes', async () => {
     expect(report.warnings).toHaveLength(3);
     const job = await core.call('jobs.start', { kind: 'evaluate', params: { modelDir: report.model.dir, task: 'ppl' } });
     expect((await core.jobs.waitFor(job.id)).state).toBe('done');
-    const page = await browser.newPage({ viewport: { width: 1100, height: 900 } });
+    const page = await app.browser.newPage({ viewport: { width: 1100, height: 900 } });
     page.setDefaultTimeout(15_000);
     const errors = watchErrors(page);
-    await page.goto(`${server.url}#/evaluate/${job.id}`);
+    await page.goto(`${app.server.url}#/evaluate/${job.id}`);
     const results = page.getByTestId('evaluate-results');
     await results.waitFor();
     const warnings = results.getByRole('alert');

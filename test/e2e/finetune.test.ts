@@ -5,15 +5,13 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ModelEntry } from '../../electron/api/contract.js';
 import { AppCore } from '../../electron/core/app-core.js';
-import { startServer, type RunningServer } from '../../electron/server/http-server.js';
-import { builtUiDir } from '../../electron/server/ui-server.js';
 import { writeTinyModel } from '../helpers/tiny-models.js';
-import { ARTIFACTS, launchBrowser } from './browser.js';
-import { watchErrors } from './test-app.js';
+import { ARTIFACTS } from './browser.js';
+import { serveApp, type ServedApp, watchErrors } from './test-app.js';
 
 const TEXT = 'The whale swam on. The sea was calm and grey. Ishmael watched the whale from the deck.\n\n'.repeat(60);
 
@@ -22,8 +20,7 @@ describe('fine-tuning wizard', () => {
   const workspaceDir = join(temp, 'workspace');
   const dataPath = join(temp, 'whale.txt');
   let core: AppCore;
-  let server: RunningServer;
-  let browser: Browser;
+  let app: ServedApp;
   let source: ModelEntry;
 
   beforeAll(async () => {
@@ -31,25 +28,19 @@ describe('fine-tuning wizard', () => {
     writeFileSync(dataPath, TEXT);
     core = new AppCore({ workspaceDir });
     source = await core.call('models.open', { path: join(temp, 'tiny-gpt2') });
-    [server, browser] = await Promise.all([startServer({ core, uiDir: builtUiDir() }), launchBrowser()]);
+    app = await serveApp(core);
   });
-  afterAll(async () => {
-    await browser?.close();
-    for (const job of (await core?.call('jobs.list', {})) ?? []) {
-      if (job.state === 'running' || job.state === 'queued') await core.call('jobs.cancel', { id: job.id });
-    }
-    await server?.close();
-  });
+  afterAll(() => app?.close());
 
   /** The number in a chart's caption: "latest 3.2 at step 6". */
   const latestStep = async (page: Page, title: string) =>
     Number(((await page.getByTestId('metric-chart').filter({ hasText: title }).locator('figcaption').textContent()) ?? '').match(/at step (\d+)/)?.[1]);
 
   it('walks the four steps, fine-tunes, shows curves and results, and puts the new model in the library', async () => {
-    const page = await browser.newPage({ viewport: { width: 1100, height: 900 } });
+    const page = await app.browser.newPage({ viewport: { width: 1100, height: 900 } });
     page.setDefaultTimeout(15_000);
     const errors = watchErrors(page);
-    await page.goto(`${server.url}#/finetune`);
+    await page.goto(`${app.server.url}#/finetune`);
     await page.getByRole('heading', { name: 'Fine-tune a model (stage 1)' }).waitFor();
     await expect(page.getByRole('link', { name: 'Fine-tune', exact: true }).getAttribute('aria-current')).resolves.toBe('page');
 
@@ -144,10 +135,10 @@ describe('fine-tuning wizard', () => {
     const outDir = join(workspaceDir, 'models', 'paused');
     const params = { modelDir: source.path, dataPath, outDir, steps: 600, batchSize: 16, blockSize: 32, valEvery: 200, saveEvery: 400 };
     const started = await core.call('jobs.start', { kind: 'finetune', params });
-    const page = await browser.newPage({ viewport: { width: 1000, height: 900 } });
+    const page = await app.browser.newPage({ viewport: { width: 1000, height: 900 } });
     page.setDefaultTimeout(15_000);
     const errors = watchErrors(page);
-    await page.goto(`${server.url}#/finetune/${started.id}`);
+    await page.goto(`${app.server.url}#/finetune/${started.id}`);
     await page.getByRole('button', { name: /theme/ }).click();
     await page.waitForFunction(() => Number(document.querySelector('[role=progressbar]')?.getAttribute('aria-valuenow')) > 0);
     await page.getByText(/^(about .*|less than a minute) left$/).waitFor();
@@ -166,7 +157,7 @@ describe('fine-tuning wizard', () => {
     await page.getByRole('region', { name: 'Unfinished runs' }).getByRole('link', { name: 'tiny-gpt2' }).waitFor();
 
     // Resume from the run's page under Runs.
-    await page.goto(`${server.url}#/runs/${started.id}`);
+    await page.goto(`${app.server.url}#/runs/${started.id}`);
     const resumeButton = page.getByRole('button', { name: `Resume from step ${pausedAt}` });
     await resumeButton.waitFor();
     await page.screenshot({ path: `${ARTIFACTS}finetune-runs-resume.png`, fullPage: true });
@@ -180,9 +171,9 @@ describe('fine-tuning wizard', () => {
     expect((await core.call('models.list', {})).find((m) => m.path === outDir)?.parentId).toBe(source.id);
 
     // The paused run points to the one that continued it, and is no longer unfinished.
-    await page.goto(`${server.url}#/runs/${started.id}`);
+    await page.goto(`${app.server.url}#/runs/${started.id}`);
     await page.getByRole('link', { name: 'a later run' }).waitFor();
-    await page.goto(`${server.url}#/finetune`);
+    await page.goto(`${app.server.url}#/finetune`);
     await page.getByRole('heading', { name: 'Step 1 of 4: Model' }).waitFor();
     expect(await page.getByRole('region', { name: 'Unfinished runs' }).count()).toBe(0);
     expect(errors).toEqual([]);

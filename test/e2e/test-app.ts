@@ -1,15 +1,17 @@
-// The served app for browser tests: a real AppCore on a temporary workspace, with the 'count' job
-// kind from test/fixtures, behind the real HTTP server and the built UI.
+// The served app for browser tests: a real AppCore behind the real HTTP server and the built UI,
+// with Chromium to drive it (serveApp), or on a temporary workspace with the 'count' job kind from
+// test/fixtures (startTestApp).
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { z } from 'zod';
 import type { JobRecord } from '../../electron/api/contract.js';
 import { AppCore } from '../../electron/core/app-core.js';
 import { startServer, type RunningServer } from '../../electron/server/http-server.js';
 import { builtUiDir } from '../../electron/server/ui-server.js';
+import { launchBrowser } from './browser.js';
 
 const countParams = z.object({
   steps: z.number().int().min(1),
@@ -46,9 +48,34 @@ export async function startTestApp(options: { workspaceDir?: string; uiDir?: str
     workspaceDir,
     count: (params) => core.call('jobs.start', { kind: 'count', params }),
     async close() {
-      const active = (await core.call('jobs.list', {})).filter((j) => j.state === 'queued' || j.state === 'running');
-      for (const job of active) await core.call('jobs.cancel', { id: job.id });
-      await Promise.all(active.map((job) => core.jobs.waitFor(job.id)));
+      await stopJobs(core);
+      await server.close();
+    },
+  };
+}
+
+/** Cancels the jobs still queued or running, and waits until they have stopped. */
+async function stopJobs(core: AppCore): Promise<void> {
+  const active = (await core.call('jobs.list', {})).filter((j) => j.state === 'queued' || j.state === 'running');
+  for (const job of active) await core.call('jobs.cancel', { id: job.id });
+  await Promise.all(active.map((job) => core.jobs.waitFor(job.id)));
+}
+
+export interface ServedApp {
+  server: RunningServer;
+  browser: Browser;
+  /** Closes the browser, cancels what still runs, then stops the server. */
+  close(): Promise<void>;
+}
+
+export async function serveApp(core: AppCore): Promise<ServedApp> {
+  const [server, browser] = await Promise.all([startServer({ core, uiDir: builtUiDir() }), launchBrowser()]);
+  return {
+    server,
+    browser,
+    async close() {
+      await browser.close();
+      await stopJobs(core);
       await server.close();
     },
   };

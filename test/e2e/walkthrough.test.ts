@@ -6,15 +6,13 @@
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CalibrationResult, EvaluationResult } from '../../electron/api/contract.js';
 import { AppCore } from '../../electron/core/app-core.js';
 import { builtInModels, DEMO_MODEL_NAME } from '../../electron/core/demo/demo-model.js';
-import { startServer, type RunningServer } from '../../electron/server/http-server.js';
-import { builtUiDir } from '../../electron/server/ui-server.js';
-import { ARTIFACTS, launchBrowser } from './browser.js';
-import { watchErrors } from './test-app.js';
+import { ARTIFACTS } from './browser.js';
+import { serveApp, type ServedApp, watchErrors } from './test-app.js';
 
 /** Lets chart.js draw after a resize or a theme switch before a screenshot. */
 const settle = (page: Page) => page.evaluate(() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done))));
@@ -22,31 +20,24 @@ const settle = (page: Page) => page.evaluate(() => new Promise((done) => request
 describe('walkthrough of a new user on the demo model', () => {
   const workspaceDir = join(mkdtempSync(join(tmpdir(), 'fas-e2e-walkthrough-')), 'workspace');
   let core: AppCore;
-  let server: RunningServer;
-  let browser: Browser;
+  let app: ServedApp;
 
   beforeAll(async () => {
     expect(builtInModels()).toHaveLength(1);
     core = new AppCore({ workspaceDir, builtInModels: builtInModels() });
-    [server, browser] = await Promise.all([startServer({ core, uiDir: builtUiDir() }), launchBrowser()]);
+    app = await serveApp(core);
   });
-  afterAll(async () => {
-    await browser?.close();
-    for (const job of (await core?.call('jobs.list', {})) ?? []) {
-      if (job.state === 'running' || job.state === 'queued') await core.call('jobs.cancel', { id: job.id });
-    }
-    await server?.close();
-  });
+  afterAll(() => app?.close());
 
   it('fine-tunes, calibrates and evaluates the demo model, with charts and results at each stage', async () => {
-    const page = await browser.newPage({ viewport: { width: 1100, height: 900 } });
+    const page = await app.browser.newPage({ viewport: { width: 1100, height: 900 } });
     page.setDefaultTimeout(20_000);
     const errors = watchErrors(page);
     const nav = page.getByRole('navigation');
     const next = page.getByRole('button', { name: 'Next' });
 
     // The library already holds the demo model.
-    await page.goto(`${server.url}#/library`);
+    await page.goto(`${app.server.url}#/library`);
     const demoCard = page.getByTestId('model-card').filter({ hasText: DEMO_MODEL_NAME });
     await demoCard.waitFor();
     await expect(demoCard.getByTestId('stage').textContent()).resolves.toBe('Original');
@@ -209,7 +200,7 @@ describe('walkthrough of a new user on the demo model', () => {
     const fits = () => page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth);
     await expect(fits()).resolves.toBe(true);
     await page.screenshot({ path: `${ARTIFACTS}walkthrough-4-evaluate-results-narrow-dark.png`, fullPage: true });
-    await page.goto(`${server.url}#/calibrate/${calibrateId}`);
+    await page.goto(`${app.server.url}#/calibrate/${calibrateId}`);
     await calibrated.waitFor();
     await settle(page);
     await expect(fits()).resolves.toBe(true);
