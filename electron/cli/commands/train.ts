@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { type Command, Option } from 'commander';
 import { finetuneJob } from '../../core/jobs/kinds/finetune.js';
 import { trainJob } from '../../core/jobs/kinds/train.js';
-import type { TrainResult } from '../../core/training/train-loop.js';
+import type { TrainingResult } from '../../api/contract.js';
 import { finetuneSettings, trainSettings } from '../../core/training/settings.js';
 import { fraction, nonNegativeNumber, positiveInt } from '../options.js';
 import { runJobInTerminal } from '../run-job.js';
@@ -83,7 +83,7 @@ function settingsFrom(dir: string, o: TrainCliOptions) {
   };
 }
 
-function report(result: TrainResult, json: boolean | undefined): void {
+function report(result: TrainingResult, json: boolean | undefined): void {
   if (json) return console.log(JSON.stringify(result, null, 2));
   const ppl = (x: number | null) => (x === null ? 'n/a' : x.toFixed(2));
   const lines = [`Wrote ${result.outDir} after ${result.steps} steps (${result.tokensSeen.toLocaleString('en')} tokens).`];

@@ -10,7 +10,8 @@ import { runCalibration } from '../calibration/run-calibration.js';
 import { evalSettings, runEvaluation, type EvalReport } from '../eval/evaluate.js';
 import type { JobContext } from '../jobs/types.js';
 import { finetuneSettings } from '../training/settings.js';
-import { runTraining, type TrainResult } from '../training/train-loop.js';
+import type { TrainingResult } from '../../api/contract.js';
+import { runTraining } from '../training/train-loop.js';
 
 export const convertSettings = z.object({
   modelDir: z.string().min(1),
@@ -36,7 +37,7 @@ export const convertSettings = z.object({
 export type ConvertSettings = z.infer<typeof convertSettings>;
 
 export interface ConversionSummary {
-  stage1: TrainResult;
+  stage1: TrainingResult;
   calibration: CalibrationReport;
   evaluation: EvalReport;
   /** Where the spiking model is: the calibrated folder. */

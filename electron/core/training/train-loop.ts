@@ -3,6 +3,7 @@
 // exact resume, cancel that keeps the last good checkpoint, and a clear stop on a NaN loss.
 import { access, readdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import type { TrainingResult } from '../../api/contract.js';
 import type { NativeAddon, NativeTrainer } from '../../../native/index.js';
 import { loadJobDataset, TrainBatches, validationBatches, type BatchCursor, type TokenDataset } from '../data/index.js';
 import type { JobContext } from '../jobs/types.js';
@@ -19,22 +20,10 @@ import { RESUME_INVARIANTS, type TrainSettings } from './settings.js';
 /** The engine entry point the loop needs (the native addon; tests may wrap it). */
 export type TrainingEngine = Pick<NativeAddon, 'createTrainer'>;
 
-export interface TrainResult {
-  outDir: string;
-  steps: number;
-  tokensSeen: number;
-  /** Validation perplexity before the first step and after the last (QCFS mode in stage 1). */
-  perplexityBefore: number | null;
-  perplexityAfter: number | null;
-  /** Stage 1 only: the original ANN's perplexity with the same weights before fine-tuning. */
-  annPerplexityBefore: number | null;
-  finalLambdas: number[] | null;
-}
-
 /** Checkpoints live inside the output folder until the finished model replaces the whole folder. */
 export const CHECKPOINT_DIR = 'checkpoint';
 
-export async function runTraining(settings: TrainSettings, ctx: JobContext, engine: TrainingEngine): Promise<TrainResult> {
+export async function runTraining(settings: TrainSettings, ctx: JobContext, engine: TrainingEngine): Promise<TrainingResult> {
   if (resolve(settings.outDir) === resolve(settings.modelDir)) {
     throw new TrainingError('The output folder must differ from the model folder: the original model is never overwritten.');
   }
