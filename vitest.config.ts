@@ -7,6 +7,7 @@ export default defineConfig({
   resolve: process.env.VITEST ? { conditions: ['browser'] } : undefined,
   test: {
     include: ['test/**/*.test.ts'],
+    globalSetup: ['test/e2e/browser-setup.ts'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     fileParallelism: true,

@@ -5,6 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { summarise } from './vitest-summary.mjs';
 
 function run(cmd, args) {
   console.log(`\n> ${cmd} ${args.join(' ')}`);
@@ -18,11 +19,12 @@ const vitest = run('npx', ['vitest', 'run', '--reporter=default', '--reporter=js
 let passed = 0;
 let failed = 0;
 try {
-  const results = JSON.parse(readFileSync(report, 'utf8'));
-  passed = results.numPassedTests;
-  failed = results.numFailedTests + (results.numFailedTestSuites ?? 0);
+  const summary = summarise(JSON.parse(readFileSync(report, 'utf8')));
+  for (const file of summary.brokenFiles) console.log(`failed to run: ${file.name}: ${file.message}`);
+  ({ passed, failed } = summary);
 } catch {
-  failed += 1; // vitest crashed before writing its report
+  console.log('vitest stopped before writing its report');
+  failed += 1;
 }
 if (typecheck !== 0) {
   console.log('type-check failed');

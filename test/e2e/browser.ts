@@ -1,18 +1,18 @@
-// Headless Chromium (Debian's package) driven by playwright-core; `npx playwright install` cannot
-// download browsers offline, so the system browser is used.
-import { existsSync, mkdirSync } from 'node:fs';
+// Headless Chromium driven by playwright-core (`npx playwright install` cannot download browsers
+// offline); which Chromium is decided once per run by browser-setup.ts.
+import { mkdirSync } from 'node:fs';
 import { chromium, type Browser } from 'playwright-core';
+import { inject } from 'vitest';
 
-export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 export const ARTIFACTS = new URL('../../test-results/', import.meta.url).pathname;
 
 export async function launchBrowser(): Promise<Browser> {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(`No Chromium at ${CHROMIUM}: install Debian's chromium (apt-get install -y chromium) or set CHROMIUM_PATH.`);
-  }
+  const found = inject('browser');
+  if ('error' in found) throw new Error(found.error);
   mkdirSync(ARTIFACTS, { recursive: true });
   return chromium.launch({
-    executablePath: CHROMIUM,
+    executablePath: found.executablePath,
+    env: found.env ? { ...process.env, ...found.env } : undefined,
     args: [
       '--headless',
       '--no-sandbox',

@@ -79,6 +79,8 @@ describe('Chat page', () => {
     await page.getByLabel('System prompt').fill('Answer briefly.');
     await setField(page, 'Max tokens per reply', '24');
     await setField(page, 'Temperature', '0.9');
+    // A fixed seed: the sampled reply, and its continuation, are the same on every run.
+    await setField(page, 'Seed', '7');
     await page.getByRole('button', { name: 'Regenerate' }).click();
     await expect.poll(() => replyStats(page).textContent(), { timeout: 20_000 }).not.toMatch(/^Stopped\./);
     expect(await page.getByTestId('message-assistant').count()).toBe(1);
@@ -139,6 +141,7 @@ describe('Chat page', () => {
     await page.getByRole('heading', { name: 'Left: tiny-chat' }).waitFor();
     await page.getByText('Advanced: sampling').click();
     await setField(page, 'Max tokens per reply', '30');
+    await setField(page, 'Seed', '7');
     const message = page.getByRole('textbox', { name: 'Message' });
     await message.fill('Hello, both of you');
     await message.press('Enter');
@@ -169,6 +172,7 @@ describe('Chat page', () => {
     await setField(page, 'Timesteps (T)', '8');
     await page.getByText('Advanced: sampling').click();
     await setField(page, 'Max tokens per reply', '16');
+    await setField(page, 'Seed', '7');
 
     const message = page.getByRole('textbox', { name: 'Message' });
     await message.fill('Hi');
@@ -217,6 +221,7 @@ describe('Chat page', () => {
     await page.getByRole('heading', { name: 'Right: tiny-spiking (spiking, T = 4)' }).waitFor();
     await page.getByText('Advanced: sampling').click();
     await setField(page, 'Max tokens per reply', '16');
+    await setField(page, 'Seed', '7');
     const message = page.getByRole('textbox', { name: 'Message' });
     await message.fill('Compare');
     await message.press('Enter');

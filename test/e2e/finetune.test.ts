@@ -1,6 +1,7 @@
 // The fine-tuning wizard (FAS stage 1) in headless Chromium against the real core and engine, on a
 // tiny GPT-2 and a small text: walk the four steps, follow the run to its results, find the new
-// model in the library with its lineage; pause a run and resume it to the end from the Runs page.
+// model in the library with its lineage; pause a run (held still by the test while it clicks) and
+// resume it to the end from the Runs page.
 // Needs `npm run build:core && npm run build:ui`.
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,6 +12,7 @@ import type { ModelEntry } from '../../electron/api/contract.js';
 import { AppCore } from '../../electron/core/app-core.js';
 import { writeTinyModel } from '../helpers/tiny-models.js';
 import { ARTIFACTS } from './browser.js';
+import { jobHold } from './held-jobs.js';
 import { serveApp, type ServedApp, watchErrors } from './test-app.js';
 
 const TEXT = 'The whale swam on. The sea was calm and grey. Ishmael watched the whale from the deck.\n\n'.repeat(60);
@@ -22,11 +24,12 @@ describe('fine-tuning wizard', () => {
   let core: AppCore;
   let app: ServedApp;
   let source: ModelEntry;
+  const hold = jobHold();
 
   beforeAll(async () => {
     await writeTinyModel(join(temp, 'tiny-gpt2'), 'gpt2');
     writeFileSync(dataPath, TEXT);
-    core = new AppCore({ workspaceDir });
+    core = new AppCore({ workspaceDir, jobKinds: hold.kinds });
     source = await core.call('models.open', { path: join(temp, 'tiny-gpt2') });
     app = await serveApp(core);
   });
@@ -133,7 +136,8 @@ describe('fine-tuning wizard', () => {
 
   it('pauses a run in the wizard and resumes it from the Runs page to the end', async () => {
     const outDir = join(workspaceDir, 'models', 'paused');
-    const params = { modelDir: source.path, dataPath, outDir, steps: 600, batchSize: 16, blockSize: 32, valEvery: 200, saveEvery: 400 };
+    const params = { modelDir: source.path, dataPath, outDir, steps: 40, batchSize: 4, blockSize: 32, valEvery: 20, saveEvery: 30 };
+    hold.hold();
     const started = await core.call('jobs.start', { kind: 'finetune', params });
     const page = await app.browser.newPage({ viewport: { width: 1000, height: 900 } });
     page.setDefaultTimeout(15_000);
@@ -143,10 +147,13 @@ describe('fine-tuning wizard', () => {
     await page.waitForFunction(() => Number(document.querySelector('[role=progressbar]')?.getAttribute('aria-valuenow')) > 0);
     await page.getByText(/^(about .*|less than a minute) left$/).waitFor();
     await page.screenshot({ path: `${ARTIFACTS}finetune-running.png`, fullPage: true });
-    await page.getByRole('button', { name: 'Pause' }).click();
+    // The job is held at its first step: the click lands on a running job, and the job goes on once the
+    // pause request has reached it.
+    await Promise.all([page.waitForResponse((r) => r.url().includes('/api/call/jobs.cancel')), page.getByRole('button', { name: 'Pause' }).click()]);
+    hold.release();
 
     const resume = page.getByTestId('resume');
-    await resume.getByText(/^Paused at step \d+ of 600\./).waitFor();
+    await resume.getByText(/^Paused at step \d+ of 40\./).waitFor();
     await expect(page.getByTestId('job-state').textContent()).resolves.toBe('Paused');
     const pausedAt = Number((await resume.locator('strong').textContent())!.match(/step (\d+)/)![1]);
     await expect(resume.textContent()).resolves.toContain('Resuming continues from this checkpoint');
@@ -167,7 +174,7 @@ describe('fine-tuning wizard', () => {
     await page.getByTestId('job-state').filter({ hasText: 'Done' }).waitFor({ timeout: 60_000 });
     const steps = (await core.call('jobs.metrics', { id: resumedId })).map((row) => row.step);
     expect(steps[0]).toBe(pausedAt + 1);
-    expect(steps.at(-1)).toBe(600);
+    expect(steps.at(-1)).toBe(40);
     expect((await core.call('models.list', {})).find((m) => m.path === outDir)?.parentId).toBe(source.id);
 
     // The paused run points to the one that continued it, and is no longer unfinished.

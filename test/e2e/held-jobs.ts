@@ -1,0 +1,58 @@
+// Job kinds that a test can hold still: while the hold file exists, a run stops at its first
+// progress report with a fraction above 0 and waits there, so a test clicks Pause or Cancel on a
+// job that is certainly running, not racing one that may already have finished. The real job
+// module runs unchanged around the hold (generated wrapper modules, one per kind).
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { compiledPath } from '../../electron/core/compiled-path.js';
+import type { JobKind } from '../../electron/core/jobs/job-manager.js';
+import { jobKinds } from '../../electron/core/jobs/kinds.js';
+
+export interface JobHold {
+  /** The app's job kinds, each wrapped with the hold. */
+  kinds: Record<string, JobKind>;
+  /** Runs started from now on stop at their first progress until release(). */
+  hold(): void;
+  release(): void;
+}
+
+export function jobHold(): JobHold {
+  const dir = mkdtempSync(join(tmpdir(), 'fas-held-jobs-'));
+  const holdFile = join(dir, 'hold');
+  const kinds: Record<string, JobKind> = {};
+  for (const [name, kind] of Object.entries(jobKinds)) {
+    const real = compiledPath(kind.module, new URL('../../electron/core/jobs/job-manager.ts', import.meta.url).href);
+    const wrapper = join(dir, `${name}.mjs`);
+    writeFileSync(
+      wrapper,
+      `import { existsSync } from 'node:fs';
+import real from ${JSON.stringify(real)};
+const sleeper = new Int32Array(new SharedArrayBuffer(4));
+export default {
+  ...real,
+  run(params, ctx) {
+    let held = !existsSync(${JSON.stringify(holdFile)});
+    return real.run(params, {
+      ...ctx,
+      progress(update) {
+        ctx.progress(update);
+        if (held || !(update.fraction > 0)) return;
+        held = true;
+        // Blocks this job's process (its progress message is already sent); a cancel sent meanwhile
+        // is read as soon as the job awaits again.
+        while (existsSync(${JSON.stringify(holdFile)})) Atomics.wait(sleeper, 0, 0, 20);
+      },
+    });
+  },
+};
+`,
+    );
+    kinds[name] = { ...kind, module: wrapper };
+  }
+  return {
+    kinds,
+    hold: () => writeFileSync(holdFile, ''),
+    release: () => rmSync(holdFile, { force: true }),
+  };
+}
