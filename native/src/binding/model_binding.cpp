@@ -389,6 +389,9 @@ class NativeSession : public Napi::ObjectWrap<NativeSession> {
     Napi::Reference<Napi::Value> thrown;  // what onToken threw, if it did
   };
 
+  // Tokens generated but not yet delivered to onToken, at most.
+  static constexpr size_t kTokensAhead = 2;
+
   class GenerateWorker : public Napi::AsyncWorker {
    public:
     GenerateWorker(Napi::Env env, GenerateJob* job) : Napi::AsyncWorker(env), job_(job) {}
@@ -475,7 +478,9 @@ class NativeSession : public Napi::ObjectWrap<NativeSession> {
       claim(env);
       GenerateJob* raw = job.release();
       try {
-        raw->onToken = Napi::ThreadSafeFunction::New(env, info[1].As<Napi::Function>(), "fas.generate", 0, 1, raw,
+        // A queue of kTokensAhead: the worker blocks rather than run ahead of a busy JS thread, so an
+        // abort() from onToken stops the generation within a few tokens however loaded the machine is.
+        raw->onToken = Napi::ThreadSafeFunction::New(env, info[1].As<Napi::Function>(), "fas.generate", kTokensAhead, 1, raw,
                                                      [](Napi::Env e, GenerateJob* j) { finish(e, j); });
       } catch (...) {
         state_->busy = false;
