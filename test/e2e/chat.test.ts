@@ -62,7 +62,8 @@ describe('Chat page', () => {
     const early = await length();
     await expect.poll(length, { timeout: 20_000 }).toBeGreaterThan(early + 20);
     await page.screenshot({ path: `${ARTIFACTS}chat-streaming.png` });
-    expect(await page.getByTestId('message-assistant').last().getAttribute('aria-busy')).toBe('true');
+    const stillWriting = await page.getByTestId('message-assistant').last().getAttribute('aria-busy');
+    expect(stillWriting, `the reply ended early: ${await replyStats(page).textContent().catch(() => '')}`).toBe('true');
 
     await page.getByRole('button', { name: 'Stop' }).click();
     await expect.poll(() => replyStats(page).textContent(), { timeout: 10_000 }).toMatch(/^Stopped\.\s*[\d,]+ tokens · [\d.]+ tokens\/s · first token after [\d.]+ s/);
