@@ -63,7 +63,7 @@ describe('Chat page', () => {
     await expect.poll(length, { timeout: 20_000 }).toBeGreaterThan(early + 20);
     await page.screenshot({ path: `${ARTIFACTS}chat-streaming.png` });
     const stillWriting = await page.getByTestId('message-assistant').last().getAttribute('aria-busy');
-    expect(stillWriting, `the reply ended early: ${await replyStats(page).textContent().catch(() => '')}`).toBe('true');
+    expect(stillWriting, `the reply ended early: ${await replyStats(page).textContent({ timeout: 1000 }).catch(() => '')}`).toBe('true');
 
     await page.getByRole('button', { name: 'Stop' }).click();
     await expect.poll(() => replyStats(page).textContent(), { timeout: 10_000 }).toMatch(/^Stopped\.\s*[\d,]+ tokens · [\d.]+ tokens\/s · first token after [\d.]+ s/);
