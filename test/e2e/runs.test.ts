@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchBrowser } from './browser.js';
@@ -73,15 +76,17 @@ describe('Runs page', () => {
   });
 
   it('grows the chart live while the detail view is open', async () => {
-    const job = await app.count({ steps: 15, delayMs: 150 });
+    // The job holds at step 5 until the page has shown it.
+    const holdFile = join(mkdtempSync(join(tmpdir(), 'fas-e2e-hold-')), 'hold');
+    writeFileSync(holdFile, '');
+    const job = await app.count({ steps: 15, holdFile, holdAt: 5 });
     const page = await browser.newPage();
     await page.goto(`${app.server.url}#/runs/${job.id}`);
     const caption = page.getByTestId('metric-chart').locator('figcaption');
-    await caption.waitFor();
-    const first = Number((await caption.textContent())!.match(/at step (\d+)/)![1]);
+    await caption.filter({ hasText: 'at step 5' }).waitFor();
+    rmSync(holdFile);
     await page.getByTestId('job-state').filter({ hasText: 'Done' }).waitFor();
     await expect(caption.textContent()).resolves.toContain('at step 15');
-    expect(first).toBeLessThan(15);
     const label = await page.getByRole('img', { name: /Line chart of loss/ }).getAttribute('aria-label');
     expect(label).toContain('15 points');
   });

@@ -15,6 +15,8 @@ import { launchBrowser } from './browser.js';
 
 const countParams = z.object({
   steps: z.number().int().min(1),
+  holdFile: z.string().optional(),
+  holdAt: z.number().int().min(1).optional(),
   delayMs: z.number().optional(),
   fail: z.boolean().optional(),
 });
