@@ -145,7 +145,8 @@ function modelPlan(source: OpenedModelFolder) {
   const tensors = familyLayout(source.config.family)
     .tensors(source.config)
     .map((t) => ({ canonical: t.canonical, hf: source.prefix + t.hfName, shape: t.shape, transposed: t.transposed ?? false, split: t.split ?? null }));
-  return { ...spec, prefix: source.prefix, tensors, head: source.spec.tiedHead ? null : HEAD };
+  if (!spec.tiedHead) tensors.push({ canonical: 'head.weight', hf: HEAD, shape: [spec.vocabSize, spec.wordEmbedDim], transposed: false, split: null });
+  return { ...spec, prefix: source.prefix, tensors };
 }
 
 /** Weights (hard-linked when the file system allows, else copied), config and tokenizer files; returns the non-weight files. */

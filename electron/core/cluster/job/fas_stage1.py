@@ -518,8 +518,6 @@ def write_output_model(job, job_dir, out_dir, params):
     for name in plan["copyFiles"]:
         shutil.copyfile(os.path.join(source, name), os.path.join(tmp, name))
     hf = hf_from_canonical(plan, params)
-    if not plan["tiedHead"]:
-        hf["lm_head.weight"] = params["head.weight"]
     shards, size = [[]], 0
     for name in sorted(hf):
         nbytes = hf[name].numel() * 4
@@ -566,6 +564,7 @@ def train(args):
     run = Run(args)
     settings, plan = job["settings"], job["model"]
     torch.manual_seed(settings["seed"])
+    print(f"Rank {run.rank} of {run.world}: pid {os.getpid()}, device {run.device}", flush=True)
     if settings["batchSize"] % run.world != 0:
         raise JobError(f"The batch size {settings['batchSize']} does not split evenly over {run.world} processes. Use a number of GPUs that divides it, or export the job again with another batch size.")
     out_dir = os.path.join(job_dir, "output")
@@ -712,21 +711,32 @@ def train(args):
         dist.destroy_process_group()
 
 
-def logits(args):
-    """The logits of every position for `ids`, as `fas logits --json` prints them (to compare with the engine)."""
-    job = load_job(args.job)
-    weights = args.weights or os.path.join(args.job, job["model"]["dir"])
+def model_logits(job_dir, weights, ids, mode):
+    job = load_job(job_dir)
+    weights = weights or os.path.join(job_dir, job["model"]["dir"])
     lambdas = None
     spiking = os.path.join(weights, "spiking.safetensors")
     if os.path.exists(spiking):
         f = SafetensorsFile(spiking)
         lambdas = [float(f.read(f"layers.{i}.qcfs.lambda")[0]) for i in range(job["model"]["numLayers"])]
     model = Model(job["model"], site_of(job), initial_params(job, weights, lambdas))
-    model.set_mode(args.mode)
-    ids = torch.tensor([[int(i) for i in args.ids.split(",")]], dtype=torch.int64)
+    model.set_mode(mode)
     with torch.no_grad():
-        out = model(ids)[0]
-    print(json.dumps({"logits": out.tolist()}))
+        return model(torch.tensor([ids], dtype=torch.int64))[0].tolist()
+
+
+def logits(args):
+    """The logits of every position, as `fas logits --json` prints them (to compare with the engine). With
+    --stdin: one request per line, {"job", "weights", "ids", "mode"}, one {"logits"} line out for each."""
+    if args.stdin:
+        for line in sys.stdin:
+            if line.strip():
+                r = json.loads(line)
+                print(json.dumps({"logits": model_logits(r.get("job", args.job), r.get("weights"), r["ids"], r.get("mode", "ann"))}), flush=True)
+        return
+    if not args.ids:
+        raise JobError("logits needs --ids (or --stdin).")
+    print(json.dumps({"logits": model_logits(args.job, args.weights, [int(i) for i in args.ids.split(",")], args.mode)}))
 
 
 def main():
@@ -738,7 +748,8 @@ def main():
     t.add_argument("--fsdp", action="store_true", help="shard parameters, gradients and optimizer state (FSDP) instead of replicating them (DDP)")
     t.set_defaults(run=train)
     lg = sub.add_parser("logits", help="print the logits of every position for token ids (JSON)")
-    lg.add_argument("--ids", required=True, help="comma-separated token ids")
+    lg.add_argument("--ids", help="comma-separated token ids")
+    lg.add_argument("--stdin", action="store_true", help='read requests as JSON lines: {"job", "weights", "ids", "mode"}')
     lg.add_argument("--mode", choices=["ann", "qcfs"], default="ann")
     lg.add_argument("--weights", help="a model folder with the job's layout (default: the job's model; its spiking.safetensors gives lambda)")
     lg.set_defaults(run=logits)
