@@ -315,6 +315,8 @@ class Layer(Params):
 
 class Model(Params):
     def __init__(self, spec, site, canonical):
+        # Sorted: the parameters' order (which the optimizer state follows) must not depend on where they came from.
+        canonical = dict(sorted(canonical.items()))
         top = {n: t for n, t in canonical.items() if not n.startswith("layers.")}
         super().__init__(top)
         self.spec = spec
@@ -441,7 +443,7 @@ def wrap(model, run, fsdp):
         return FSDP(model, auto_wrap_policy=ModuleWrapPolicy({Layer}), use_orig_params=True, device_id=run.device if run.device.type == "cuda" else None)
     from torch.nn.parallel import DistributedDataParallel as DDP
 
-    return DDP(model, device_ids=[run.device] if run.device.type == "cuda" else None)
+    return DDP(model, device_ids=[run.device] if run.device.type == "cuda" else None, gradient_as_bucket_view=True)
 
 
 def named_params(model):
