@@ -109,11 +109,8 @@ describe('cluster jobs (fas_stage1.py on the CPU)', async () => {
     const settings = { steps: 12, gradAccum: 2, saveEvery: 2, valEvery: 6, lr: 3e-3, thresholdLr: 1e-2 };
     const single = join(temp.path, 'job-single');
     await exportFor(model, single, settings);
-    // --redirects 1 --tee 1: Debian's torchrun 1.13 under Python 3.11 fails on its default "0" (an IntFlag change); teeing stdout works everywhere.
-    const torchrun = (jobDir: string) =>
-      spawn(python, ['-m', 'torch.distributed.run', '--standalone', '--nproc_per_node=2', '--redirects', '1', '--tee', '1', join(jobDir, 'fas_stage1.py'), '--device', 'cpu', 'train'], {
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
+    // The job's own launch line: torchrun, one node, two processes (CPU: no GPU is visible).
+    const torchrun = (jobDir: string) => spawn(join(jobDir, 'launch.sh'), ['single'], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, PYTHON: python, NPROC: '2' } });
     let singleLosses: number[] = [];
 
     it('one process trains and writes the model folder', async () => {

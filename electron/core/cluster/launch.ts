@@ -20,15 +20,18 @@ set -euo pipefail
 cd "$(dirname "$0")"
 PYTHON=\${PYTHON:-python3}
 NPROC=\${NPROC:-$("$PYTHON" -c 'import torch; print(max(torch.cuda.device_count(), 1))')}
+# Per-rank stdout is teed to the terminal (--redirects 1 --tee 1): torchrun 1.13 under Python 3.11 (Debian's
+# python3-torch) fails on its default "--redirects 0".
+RUN=("$PYTHON" -m torch.distributed.run --redirects 1 --tee 1)
 FLAGS=()
 if [ "\${SHARD:-ddp}" = fsdp ]; then FLAGS+=(--fsdp); fi
 case "\${1:-single}" in
   single)
-    exec "$PYTHON" -m torch.distributed.run --standalone --nnodes=1 --nproc_per_node="$NPROC" ${SCRIPT_FILE} train "\${FLAGS[@]}"
+    exec "\${RUN[@]}" --standalone --nnodes=1 --nproc_per_node="$NPROC" ${SCRIPT_FILE} train "\${FLAGS[@]}"
     ;;
   multi)
     : "\${NNODES:?set NNODES, the number of nodes}" "\${MASTER_ADDR:?set MASTER_ADDR, a host name of the first node}"
-    exec "$PYTHON" -m torch.distributed.run --nnodes="$NNODES" --nproc_per_node="$NPROC" \\
+    exec "\${RUN[@]}" --nnodes="$NNODES" --nproc_per_node="$NPROC" \\
       --rdzv_id="\${JOB_ID:-fas-stage1}" --rdzv_backend=c10d --rdzv_endpoint="$MASTER_ADDR:\${MASTER_PORT:-29500}" \\
       ${SCRIPT_FILE} train "\${FLAGS[@]}"
     ;;

@@ -710,6 +710,8 @@ def train(args):
         run.log(f"Validation perplexity (QCFS) after training: {after:.3f}")
     run.log(f"Wrote {os.path.join(out_dir, 'model')}. Copy the job folder back and run: fas import-job <job folder>")
     if run.world > 1:
+        # Together: a gloo rank that tears its group down after its peer has gone can wait forever.
+        dist.barrier()
         dist.destroy_process_group()
 
 
