@@ -584,7 +584,9 @@ def train(args):
         canonical = {n: saved.read(n) for n in saved.entries}
     else:
         canonical = initial_params(job, os.path.join(job_dir, plan["dir"]))
-    raw = Model(plan, site_of(job), canonical).to(run.device)
+    raw = Model(plan, site_of(job), canonical)
+    if not args.fsdp:  # FSDP moves and shards one layer at a time, so a whole model never sits on one GPU
+        raw.to(run.device)
     raw.set_mode("qcfs")
     model = wrap(raw, run, args.fsdp)
 
