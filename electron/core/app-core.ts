@@ -9,6 +9,7 @@ import { ChatService } from './chat/chat-service.js';
 import { exportClusterJob } from './cluster/export-job.js';
 import { exportJobSettings } from './cluster/settings.js';
 import { importClusterJob } from './cluster/import-job.js';
+import { asRequest } from './cluster/requests.js';
 import { checkTrainingData, trainingCorpora } from './data/sources.js';
 import { estimateMemory } from './estimate/estimate.js';
 import { SHIPPED_TASKS } from './eval/tasks.js';
@@ -74,8 +75,8 @@ export class AppCore {
       'jobs.defaults': ({ kind }) => paramDefaults(kinds, kind),
       'jobs.resumeInfo': ({ id }) => resumeInfo(this.jobs, id),
       'jobs.resume': ({ id }) => resumeJob(this.jobs, id),
-      'cluster.exportJob': (settings) => exportClusterJob(exportJobSettings.parse(settings)),
-      'cluster.importJob': ({ jobDir }) => importClusterJob(jobDir, this.library),
+      'cluster.exportJob': (settings) => asRequest(() => exportClusterJob(exportJobSettings.parse(settings))),
+      'cluster.importJob': ({ jobDir }) => asRequest(() => importClusterJob(jobDir, this.library)),
       'data.corpora': () => trainingCorpora(),
       'data.check': ({ path }) => checkTrainingData(path),
       'eval.tasks': () => SHIPPED_TASKS.map((t) => ({ ...t, kind: t.name === 'ppl' ? ('perplexity' as const) : ('multiple-choice' as const) })),
