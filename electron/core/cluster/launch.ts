@@ -27,13 +27,13 @@ FLAGS=()
 if [ "\${SHARD:-ddp}" = fsdp ]; then FLAGS+=(--fsdp); fi
 case "\${1:-single}" in
   single)
-    exec "\${RUN[@]}" --standalone --nnodes=1 --nproc_per_node="$NPROC" ${SCRIPT_FILE} train "\${FLAGS[@]}"
+    exec "\${RUN[@]}" --standalone --nnodes=1 --nproc_per_node="$NPROC" ${SCRIPT_FILE} train \${FLAGS[@]+"\${FLAGS[@]}"}
     ;;
   multi)
     : "\${NNODES:?set NNODES, the number of nodes}" "\${MASTER_ADDR:?set MASTER_ADDR, a host name of the first node}"
     exec "\${RUN[@]}" --nnodes="$NNODES" --nproc_per_node="$NPROC" \\
       --rdzv_id="\${JOB_ID:-fas-stage1}" --rdzv_backend=c10d --rdzv_endpoint="$MASTER_ADDR:\${MASTER_PORT:-29500}" \\
-      ${SCRIPT_FILE} train "\${FLAGS[@]}"
+      ${SCRIPT_FILE} train \${FLAGS[@]+"\${FLAGS[@]}"}
     ;;
   *)
     echo "usage: $0 single|multi (see the comments at the top)" >&2

@@ -573,6 +573,8 @@ def train(args):
     os.makedirs(out_dir, exist_ok=True)
     checkpoints = Checkpoints(out_dir)
     resume_dir = checkpoints.latest()
+    if not resume_dir and os.path.exists(os.path.join(out_dir, "model", "spiking_config.json")):
+        raise JobError(f"This job has finished: {os.path.join(out_dir, 'model')} is written. Import it with `fas import-job`, or delete {out_dir} to run it again.")
     state = None
     if resume_dir:
         with open(os.path.join(resume_dir, "state.json"), encoding="utf-8") as f:
@@ -705,6 +707,7 @@ def train(args):
         final_lambdas = [float(params[f"layers.{i}.qcfs.lambda"][0]) for i in range(plan["numLayers"])]
         result = {"steps": step, "tokensSeen": step * accum * batch * block, "perplexityBefore": perplexity_before, "finalLambdas": final_lambdas, "world": run.world}
         write_text(os.path.join(out_dir, "result.json"), json.dumps(result, indent=2) + "\n")
+        shutil.rmtree(checkpoints.dir, ignore_errors=True)  # the finished model replaces the checkpoints
     if run.world > 1:
         dist.barrier()
     if validation is not None:
