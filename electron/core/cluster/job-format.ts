@@ -17,12 +17,10 @@ export const README_FILE = 'README.md';
 /** The source model, copied into the job. */
 export const MODEL_DIR = 'model';
 export const DATA_DIR = 'data';
-/** What the script writes: output/model (the finished model), output/checkpoint, log.jsonl, result.json. */
+/** What the script writes: output/model (the finished model), output/checkpoint, output/log.jsonl, output/result.json. */
 export const OUTPUT_DIR = 'output';
 export const OUTPUT_MODEL_DIR = join(OUTPUT_DIR, 'model');
 export const OUTPUT_CHECKPOINT_DIR = join(OUTPUT_DIR, 'checkpoint');
-export const OUTPUT_LOG_FILE = join(OUTPUT_DIR, 'log.jsonl');
-export const OUTPUT_RESULT_FILE = join(OUTPUT_DIR, 'result.json');
 
 /** A raw little-endian array in the job folder (int32 token ids, uint8 masks, int64 block starts). */
 const arrayRef = z.object({ file: z.string(), count: z.number().int().nonnegative() });

@@ -17,7 +17,7 @@ export interface GpuMemory {
 }
 
 /** Parameters of one transformer layer (what FSDP gathers whole while it computes that layer). */
-export function layerParameters(s: ModelShape): number {
+function layerParameters(s: ModelShape): number {
   const attention = s.hidden * (s.qDim + 2 * s.kvDim) + s.qDim * s.hidden;
   const ffn = (s.gated ? 3 : 2) * s.hidden * s.ffn;
   return attention + ffn + 4 * s.hidden; // norms and biases, roughly
@@ -28,7 +28,7 @@ export function layerParameters(s: ModelShape): number {
  * (estimate/memory.ts), plus eager attention's scores and probabilities (the engine recomputes
  * them) and the logits with their log-softmax and gradient.
  */
-export function activationBytes(s: ModelShape, rows: number, block: number, heads: number): number {
+function activationBytes(s: ModelShape, rows: number, block: number, heads: number): number {
   const tokens = rows * block;
   const attention = 3 * s.layers * heads * block; // scores, masked scores, probabilities per query token
   return tokens * (keptPerToken(s, true) + attention + 3 * s.vocab) * FLOAT;
