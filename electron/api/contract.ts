@@ -100,6 +100,36 @@ export interface Preset {
   savedAt: string;
 }
 
+/** A cluster job: the model, the data and the job folder, plus any stage-1 setting (the finetune job's names and defaults). */
+export interface ClusterExportParams {
+  modelDir: string;
+  dataPath: string;
+  jobDir: string;
+  /** "all" (every matrix product spike-driven) is refused for now. */
+  scope?: 'ffn' | 'all';
+  steps?: number;
+  batchSize?: number;
+  blockSize?: number;
+  gradAccum?: number;
+  lr?: number;
+  thresholdLr?: number;
+  seed?: number;
+  qcfs?: { levels?: number; initialLambda?: number };
+  timesteps?: number;
+  [setting: string]: unknown;
+}
+
+export interface ClusterExportResult {
+  jobDir: string;
+  steps: number;
+  tokensPerStep: number;
+  trainBlocks: number;
+  validationBlocks: number;
+  notes: string[];
+  /** Estimated bytes per GPU with DDP and with FSDP on that many GPUs (null: the batch does not split). */
+  memory: Array<{ gpus: number; ddp: number | null; fsdp: number | null }>;
+}
+
 /** Every request: its parameters and its result. */
 export interface ApiMethods {
   'app.info': { params: Record<string, never>; result: AppInfo };
@@ -135,6 +165,13 @@ export interface ApiMethods {
    * interrupted) training run from its last checkpoint, or from the beginning when it saved none.
    */
   'jobs.resume': { params: { id: string }; result: JobRecord };
+  /**
+   * Writes a folder that runs FAS stage 1 on a GPU cluster with torchrun (the data tokenised here, the
+   * settings, the script, launch.sh and a README with the memory each GPU needs).
+   */
+  'cluster.exportJob': { params: ClusterExportParams; result: ClusterExportResult };
+  /** Checks the model a finished cluster job wrote and adds it to the library as a child of the exported model. */
+  'cluster.importJob': { params: { jobDir: string }; result: ModelEntry };
   /** The bundled public-domain corpora that are installed, to train on. */
   'data.corpora': { params: Record<string, never>; result: TrainingCorpus[] };
   /** Checks training data (a .txt or .jsonl file, or a folder of .txt/.md files); a refusal says why. */

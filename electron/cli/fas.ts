@@ -8,6 +8,8 @@ import { registerBenchCommand } from './commands/bench.js';
 import { registerCalibrateCommand } from './commands/calibrate.js';
 import { registerChatCommand } from './commands/chat.js';
 import { registerConvertCommand } from './commands/convert.js';
+import { registerExportJobCommand } from './commands/export-job.js';
+import { registerImportJobCommand } from './commands/import-job.js';
 import { registerEvalCommand } from './commands/eval.js';
 import { registerGenerateCommand } from './commands/generate.js';
 import { registerHardwareCommand } from './commands/hardware.js';
@@ -34,6 +36,8 @@ export function buildProgram(core: () => AppCore): Command {
   registerCalibrateCommand(program);
   registerEvalCommand(program);
   registerConvertCommand(program);
+  registerExportJobCommand(program, core);
+  registerImportJobCommand(program, core);
   registerSpikesCommand(program);
   registerBenchCommand(program);
   registerServeCommand(program);

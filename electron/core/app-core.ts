@@ -6,6 +6,10 @@ import { ApiError, toErrorBody } from './api/errors.js';
 import { paramSchemas } from './api/schemas.js';
 import { APP_NAME, APP_VERSION } from './app-info.js';
 import { ChatService } from './chat/chat-service.js';
+import { exportClusterJob } from './cluster/export-job.js';
+import { exportJobSettings } from './cluster/settings.js';
+import { importClusterJob } from './cluster/import-job.js';
+import { asRequest } from './cluster/requests.js';
 import { checkTrainingData, trainingCorpora } from './data/sources.js';
 import { estimateMemory } from './estimate/estimate.js';
 import { SHIPPED_TASKS } from './eval/tasks.js';
@@ -71,6 +75,8 @@ export class AppCore {
       'jobs.defaults': ({ kind }) => paramDefaults(kinds, kind),
       'jobs.resumeInfo': ({ id }) => resumeInfo(this.jobs, id),
       'jobs.resume': ({ id }) => resumeJob(this.jobs, id),
+      'cluster.exportJob': (settings) => asRequest(() => exportClusterJob(exportJobSettings.parse(settings))),
+      'cluster.importJob': ({ jobDir }) => asRequest(() => importClusterJob(jobDir, this.library)),
       'data.corpora': () => trainingCorpora(),
       'data.check': ({ path }) => checkTrainingData(path),
       'eval.tasks': () => SHIPPED_TASKS.map((t) => ({ ...t, kind: t.name === 'ppl' ? ('perplexity' as const) : ('multiple-choice' as const) })),

@@ -9,9 +9,8 @@ import { finetuneSettings, trainSettings } from '../../core/training/settings.js
 import { fraction, nonNegativeNumber, positiveInt } from '../options.js';
 import { runJobInTerminal } from '../run-job.js';
 
-interface TrainCliOptions {
+export interface RunSettingOptions {
   data: string;
-  out: string;
   steps?: number;
   lr?: number;
   batch?: number;
@@ -26,20 +25,23 @@ interface TrainCliOptions {
   saveEvery?: number;
   seed?: number;
   maxDataBytes?: number;
-  resume?: boolean;
-  overwrite?: boolean;
-  json?: boolean;
   L?: number;
   lambda?: number;
   thresholdLr?: number;
   T?: number;
 }
 
-/** Options both commands share; defaults come from the settings schemas, so they are shown, not repeated. */
-function withTrainingOptions(cmd: Command): Command {
+interface TrainCliOptions extends RunSettingOptions {
+  out: string;
+  resume?: boolean;
+  overwrite?: boolean;
+  json?: boolean;
+}
+
+/** The settings of a training run (everything but where it writes), shared by train, finetune and export-job; defaults come from the settings schemas, so they are shown, not repeated. */
+export function withRunSettingOptions(cmd: Command): Command {
   return cmd
     .requiredOption('--data <path>', 'training text: a .txt file, a folder of .txt/.md files, or .jsonl ({"text"} or {"prompt","completion"})')
-    .requiredOption('--out <dir>', 'folder to write the model to (checkpoints go inside it while training)')
     .option('--steps <n>', 'optimizer steps', positiveInt)
     .option('--lr <x>', 'learning rate of the weights', nonNegativeNumber)
     .option('--batch <n>', 'sequences per step', positiveInt)
@@ -53,17 +55,30 @@ function withTrainingOptions(cmd: Command): Command {
     .option('--val-fraction <x>', 'share of the data held out for validation', fraction)
     .option('--save-every <n>', 'checkpoint every n steps', positiveInt)
     .option('--seed <n>', 'seed for data order and split', (v) => Math.floor(nonNegativeNumber(v)))
-    .option('--max-data-bytes <n>', 'read at most this many bytes of data', positiveInt)
+    .option('--max-data-bytes <n>', 'read at most this many bytes of data', positiveInt);
+}
+
+/** FAS stage 1's own settings: QCFS and the thresholds. */
+export function withQcfsOptions(cmd: Command): Command {
+  return cmd
+    .option('--L <n>', 'QCFS quantisation levels', positiveInt)
+    .option('--lambda <x>', 'initial QCFS threshold of every layer', nonNegativeNumber)
+    .option('--threshold-lr <x>', 'learning rate of the thresholds', nonNegativeNumber)
+    .option('--T <n>', 'timesteps recorded for the spiking model', positiveInt);
+}
+
+function withTrainingOptions(cmd: Command): Command {
+  return withRunSettingOptions(cmd)
+    .requiredOption('--out <dir>', 'folder to write the model to (checkpoints go inside it while training)')
     .option('--resume', 'continue from the checkpoint in --out')
     .option('--overwrite', 'replace what is in --out')
     .option('--json', 'print the result as JSON');
 }
 
-function settingsFrom(dir: string, o: TrainCliOptions) {
+export function runSettingsFrom(dir: string, o: RunSettingOptions) {
   return {
     modelDir: dir,
     dataPath: o.data,
-    outDir: o.out,
     steps: o.steps,
     lr: o.lr,
     batchSize: o.batch,
@@ -78,9 +93,16 @@ function settingsFrom(dir: string, o: TrainCliOptions) {
     saveEvery: o.saveEvery,
     seed: o.seed,
     maxDataBytes: o.maxDataBytes,
-    resume: o.resume ?? false,
-    overwrite: o.overwrite ?? false,
   };
+}
+
+export function qcfsSettingsFrom(o: RunSettingOptions) {
+  const qcfs = o.L !== undefined || o.lambda !== undefined ? { levels: o.L, initialLambda: o.lambda } : undefined;
+  return { qcfs, thresholdLr: o.thresholdLr, timesteps: o.T };
+}
+
+function settingsFrom(dir: string, o: TrainCliOptions) {
+  return { ...runSettingsFrom(dir, o), outDir: o.out, resume: o.resume ?? false, overwrite: o.overwrite ?? false };
 }
 
 function report(result: TrainingResult, json: boolean | undefined): void {
@@ -104,14 +126,9 @@ export function registerTrainCommands(program: Command): void {
     },
   );
 
-  withTrainingOptions(program.command('finetune <model-dir>').description('FAS stage 1: replace the FFN activation by QCFS and fine-tune; writes a spiking model folder'))
-    .option('--L <n>', 'QCFS quantisation levels', positiveInt)
-    .option('--lambda <x>', 'initial QCFS threshold of every layer', nonNegativeNumber)
-    .option('--threshold-lr <x>', 'learning rate of the thresholds', nonNegativeNumber)
-    .option('--T <n>', 'timesteps recorded for the spiking model', positiveInt)
+  withQcfsOptions(withTrainingOptions(program.command('finetune <model-dir>').description('FAS stage 1: replace the FFN activation by QCFS and fine-tune; writes a spiking model folder')))
     .action(async (dir: string, o: TrainCliOptions) => {
-      const qcfs = o.L !== undefined || o.lambda !== undefined ? { levels: o.L, initialLambda: o.lambda } : undefined;
-      const settings = finetuneSettings.parse({ ...settingsFrom(dir, o), qcfs, thresholdLr: o.thresholdLr, timesteps: o.T });
+      const settings = finetuneSettings.parse({ ...settingsFrom(dir, o), ...qcfsSettingsFrom(o) });
       report(await runJobInTerminal(finetuneJob, settings, { runDir: runDir() }), o.json);
     });
 }

@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import type { MethodName } from '../../api/contract.js';
 import { chatParamSchemas } from '../chat/chat-schemas.js';
+import { exportJobSettings } from '../cluster/settings.js';
 
 const none = z.object({}).strict();
 const byId = z.object({ id: z.string().min(1).max(200) }).strict();
@@ -33,6 +34,8 @@ export const paramSchemas: { [M in MethodName]: z.ZodType } = {
   'jobs.defaults': z.object({ kind: z.string().min(1).max(100) }).strict(),
   'jobs.resumeInfo': byId,
   'jobs.resume': byId,
+  'cluster.exportJob': exportJobSettings.strict(),
+  'cluster.importJob': z.object({ jobDir: z.string().min(1).max(4096) }).strict(),
   'data.corpora': none,
   'data.check': z.object({ path: z.string().min(1).max(4096) }).strict(),
   'eval.tasks': none,

@@ -64,8 +64,15 @@ export class TrainBatches {
 
   next(): Batch {
     const batch = emptyBatch(this.batchSize, this.dataset);
+    this.nextBlocks().forEach((block, row) => copyBlock(this.dataset.train, block, this.dataset.blockSize, batch, row));
+    return batch;
+  }
+
+  /** The training blocks of the next batch (indices into `train.blockStarts`), advancing the cursor as next() does. */
+  nextBlocks(): Uint32Array {
+    const blocks = new Uint32Array(this.batchSize);
     for (let row = 0; row < this.batchSize; row++) {
-      copyBlock(this.dataset.train, this.order[this.index], this.dataset.blockSize, batch, row);
+      blocks[row] = this.order[this.index]!;
       this.index++;
       if (this.index === this.order.length) {
         this.epoch++;
@@ -73,7 +80,7 @@ export class TrainBatches {
         this.order = this.epochOrder(this.epoch);
       }
     }
-    return batch;
+    return blocks;
   }
 
   private epochOrder(epoch: number): Uint32Array {
@@ -92,15 +99,19 @@ export function* validationBatches(dataset: TokenDataset, batchSize: number, max
   if (maxBlocks !== Infinity && !(Number.isInteger(maxBlocks) && maxBlocks >= 0)) {
     throw new DataError('options', `The number of validation blocks must be a whole number, got ${maxBlocks}.`);
   }
-  const total = dataset.validation.blockStarts.length;
-  const count = Math.min(total, maxBlocks);
-  for (let first = 0; first < count; first += batchSize) {
-    const batch = emptyBatch(Math.min(batchSize, count - first), dataset);
-    for (let row = 0; row < batch.size; row++) {
-      copyBlock(dataset.validation, Math.floor(((first + row) * total) / count), dataset.blockSize, batch, row);
-    }
+  const blocks = validationBlocks(dataset, maxBlocks);
+  for (let first = 0; first < blocks.length; first += batchSize) {
+    const batch = emptyBatch(Math.min(batchSize, blocks.length - first), dataset);
+    for (let row = 0; row < batch.size; row++) copyBlock(dataset.validation, blocks[first + row]!, dataset.blockSize, batch, row);
     yield batch;
   }
+}
+
+/** The validation blocks validationBatches visits, in its order: all, or `maxBlocks` spread evenly over the set. */
+export function validationBlocks(dataset: TokenDataset, maxBlocks = Infinity): Uint32Array {
+  const total = dataset.validation.blockStarts.length;
+  const count = Math.min(total, maxBlocks);
+  return Uint32Array.from({ length: count }, (_, k) => Math.floor((k * total) / count));
 }
 
 function emptyBatch(size: number, dataset: TokenDataset): Batch {

@@ -1,5 +1,5 @@
 // The data pipeline's public surface; the rest of the app imports from here.
-export { TrainBatches, validationBatches } from './batches.js';
+export { TrainBatches, validationBatches, validationBlocks } from './batches.js';
 export type { Batch, BatchCursor } from './batches.js';
 export { shippedCorpora } from './corpora.js';
 export type { ShippedCorpus } from './corpora.js';

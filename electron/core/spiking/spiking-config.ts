@@ -4,6 +4,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import type { ModelStage, SpikingInfo } from '../../api/contract.js';
+import type { ModelFamily } from '../../../native/index.js';
 import { ModelFolderError } from '../model/errors.js';
 import { writeJsonAtomic } from '../storage/json-file.js';
 
@@ -57,6 +58,16 @@ export async function readSpikingConfig(dir: string): Promise<SpikingConfig | nu
     throw new ModelFolderError('unsupported-config', `${file} has unknown spiking format version ${parsed.data.version}.`);
   }
   return parsed.data;
+}
+
+/** The LLaMA family's QCFS site is the signed gated product: two-sided QCFS (fas-method.md section 2). */
+export function hasSignedSite(family: ModelFamily): boolean {
+  return family === 'llama';
+}
+
+/** A stage-1 output's config: QCFS thresholds trained, neurons not yet calibrated. */
+export function stage1SpikingConfig(levels: number, timesteps: number, family: ModelFamily): Omit<SpikingConfig, 'format' | 'version'> {
+  return { L: levels, T: timesteps, neuron: 'if-soft-reset', signed: hasSignedSite(family), site: 'ffn_act', calibration: 'none' };
 }
 
 export function writeSpikingConfig(dir: string, config: Omit<SpikingConfig, 'format' | 'version'>): Promise<void> {

@@ -10,6 +10,7 @@ import type { JobContext } from '../jobs/types.js';
 import { JobCancelledError } from '../jobs/types.js';
 import { openModelFolder, type OpenedModelFolder } from '../model/folder.js';
 import { loadTokenizer } from '../model/tokenizer.js';
+import { hasSignedSite, stage1SpikingConfig } from '../spiking/spiking-config.js';
 import { readSpikingWeights } from '../spiking/spiking-weights.js';
 import { loadCheckpoint, OPTIMIZER_FILE, optimizerTensors, STATE_FILE, trainerStateFile } from './checkpoint.js';
 import { TrainingError } from './errors.js';
@@ -43,8 +44,7 @@ export async function runTraining(settings: TrainSettings, ctx: JobContext, engi
   const dataset = await loadJobDataset(settings, tokenizer.forData());
   for (const note of dataset.notes) ctx.log(note);
 
-  // The LLaMA family's QCFS site is the signed gated product: two-sided QCFS (fas-method.md section 2).
-  const signed = source.spec.family === 'llama';
+  const signed = hasSignedSite(source.spec.family);
   const trainer = await engine.createTrainer(current.spec, { qcfs: settings.qcfs && { ...settings.qcfs, signed } });
   try {
     let step = 0;
@@ -120,7 +120,7 @@ export async function runTraining(settings: TrainSettings, ctx: JobContext, engi
 
     ctx.progress({ fraction: 1, message: 'Writing the model' });
     const lambdas = settings.qcfs ? readLambdas(trainer, source.spec.numLayers) : null;
-    await writeDerivedModel(settings.outDir, { source, read: (name) => trainer.getTensor(name), spiking: spikingPart(settings, lambdas, signed) });
+    await writeDerivedModel(settings.outDir, { source, read: (name) => trainer.getTensor(name), spiking: spikingPart(settings, lambdas, source) });
     return {
       outDir: settings.outDir,
       steps: step,
@@ -136,10 +136,10 @@ export async function runTraining(settings: TrainSettings, ctx: JobContext, engi
 }
 
 /** Stage 1 output: the QCFS thresholds, neurons not yet calibrated (fas-method.md section 7). */
-function spikingPart(settings: TrainSettings, lambdas: number[] | null, signed: boolean): DerivedModel['spiking'] {
+function spikingPart(settings: TrainSettings, lambdas: number[] | null, source: OpenedModelFolder): DerivedModel['spiking'] {
   if (!settings.qcfs || !lambdas) return undefined;
   return {
-    config: { L: settings.qcfs.levels, T: settings.timesteps, neuron: 'if-soft-reset', signed, site: 'ffn_act', calibration: 'none' },
+    config: stage1SpikingConfig(settings.qcfs.levels, settings.timesteps, source.spec.family),
     weights: { lambdas: Float32Array.from(lambdas), neurons: null },
   };
 }
@@ -187,7 +187,7 @@ async function saveCheckpoint(
   await writeDerivedModel(dir, {
     source,
     read: (name) => trainer.getTensor(name),
-    spiking: spikingPart(settings, lambdas, source.spec.family === 'llama'),
+    spiking: spikingPart(settings, lambdas, source),
     extraFiles: { [STATE_FILE]: trainerStateFile(step, cursor, settings as unknown as Record<string, unknown>) },
     extraTensorFiles: { [OPTIMIZER_FILE]: optimizerTensors(trainer.getOptimizerState(), shapes) },
   });

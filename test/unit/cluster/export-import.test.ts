@@ -1,0 +1,59 @@
+// The cluster job folder without Python: the block order written for the script is the native trainer's
+// (TrainBatches), the job describes the model and the spiking output, and import-job explains what is missing.
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { AppCore } from '../../../electron/core/app-core.js';
+import { exportClusterJob } from '../../../electron/core/cluster/export-job.js';
+import { readJobFile } from '../../../electron/core/cluster/job-format.js';
+import { exportJobSettings } from '../../../electron/core/cluster/settings.js';
+import { loadJobDataset, TrainBatches } from '../../../electron/core/data/index.js';
+import { openModelFolder } from '../../../electron/core/model/folder.js';
+import { loadTokenizer } from '../../../electron/core/model/tokenizer.js';
+import { tempDir, writeTinyModel } from '../../helpers/tiny-models.js';
+
+describe('cluster job export and import', async () => {
+  const temp = await tempDir();
+  afterAll(() => temp.cleanup());
+  const model = join(temp.path, 'model');
+  await writeTinyModel(model, 'qwen2');
+  const data = join(temp.path, 'data.txt');
+  writeFileSync(data, 'Call me Ishmael. Some years ago, never mind how long precisely, I went to sea.\n\n'.repeat(20));
+  const settings = exportJobSettings.parse({ modelDir: model, dataPath: data, jobDir: join(temp.path, 'job'), steps: 7, batchSize: 3, blockSize: 12, gradAccum: 2, seed: 5 });
+  const result = await exportClusterJob(settings);
+  const jobDir = result.jobDir;
+
+  it('writes every step\'s blocks in the order the native trainer draws them', async () => {
+    const source = await openModelFolder(model);
+    const dataset = await loadJobDataset(settings, (await loadTokenizer(source.tokenizerFiles, source.config)).forData());
+    const batches = new TrainBatches(dataset, 3, { epoch: 0, index: 0, seed: 5 });
+    const expected = Array.from({ length: 7 * 2 }, () => Array.from(batches.nextBlocks(), (b) => dataset.train.blockStarts[b]!)).flat();
+    const job = await readJobFile(jobDir);
+    const raw = readFileSync(join(jobDir, job.data.samples.file));
+    const written = Array.from(new BigInt64Array(raw.buffer, raw.byteOffset, raw.length / 8), Number);
+    expect(written).toEqual(expected);
+    const ids = readFileSync(join(jobDir, job.data.train.ids.file));
+    expect(Array.from(new Int32Array(ids.buffer, ids.byteOffset, ids.length / 4))).toEqual(Array.from(dataset.train.ids));
+  });
+
+  it('describes the model, the settings and the stage-1 output', async () => {
+    const job = JSON.parse(readFileSync(join(jobDir, 'job.json'), 'utf8')) as Record<string, any>;
+    expect(job.spiking).toEqual({ format: 'fas-spiking', version: 1, L: 8, T: 8, neuron: 'if-soft-reset', signed: true, site: 'ffn_act', calibration: 'none' });
+    expect(job.settings).toMatchObject({ steps: 7, batchSize: 3, blockSize: 12, gradAccum: 2, seed: 5, levels: 8, initialLambda: 2, scope: 'ffn' });
+    expect(job.model.tensors.find((t: { canonical: string }) => t.canonical === 'head.weight')?.hf).toBe('lm_head.weight');
+    expect(job.model.copyFiles).toContain('tokenizer.json');
+    expect(readFileSync(join(jobDir, 'launch.sh'), 'utf8')).toContain('--rdzv_backend=c10d');
+    expect(readFileSync(join(jobDir, 'README.md'), 'utf8')).toContain('| 1 |');
+    expect(result.memory[0]!.ddp).toBeGreaterThan(0);
+  });
+
+  it('refuses a folder that is not empty, and says what an unfinished job lacks', async () => {
+    await expect(exportClusterJob({ ...settings, jobDir })).rejects.toThrow(/already exists and is not empty/);
+    const core = new AppCore({ workspaceDir: join(temp.path, 'ws'), jobKinds: {} });
+    await expect(core.call('cluster.importJob', { jobDir })).rejects.toThrow(/has not finished/);
+    await expect(core.call('cluster.importJob', { jobDir: model })).rejects.toThrow(/not a job folder/);
+    await expect(core.call('cluster.exportJob', { modelDir: model, dataPath: data, jobDir: join(temp.path, 'all'), scope: 'all' })).rejects.toThrow(
+      /not yet supported for cluster jobs/,
+    );
+  });
+});
