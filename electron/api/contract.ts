@@ -73,6 +73,8 @@ export interface SpikingInfo {
   timesteps: number;
   signed: boolean;
   calibration: 'none' | 'layer' | 'neuron';
+  /** 'ffn': spikes at the FFN site only (the FAS paper's recipe); 'all': every matrix product on spikes. */
+  scope: 'ffn' | 'all';
 }
 
 export interface ModelEntry {

@@ -34,7 +34,7 @@ describe('chat modes', () => {
   });
 
   it("defaults a converted model to the spiking model at the folder's T, any other to the ANN", () => {
-    const model = { name: 'gpt2', spiking: { levels: 8, timesteps: 16, signed: false, calibration: 'neuron' } } as ModelEntry;
+    const model = { name: 'gpt2', spiking: { levels: 8, timesteps: 16, signed: false, calibration: 'neuron', scope: 'ffn' } } as ModelEntry;
     expect(defaultMode(model)).toEqual({ kind: 'snn', timesteps: 16 });
     expect(defaultMode({ ...model, spiking: null })).toEqual({ kind: 'ann' });
     expect(modeWords({ kind: 'snn', timesteps: 16 })).toBe('spiking, T = 16');
