@@ -184,7 +184,30 @@ SpikingParams spikingParams(const Napi::Value& v) {
   p.signedSpikes = boolean(field(o, w, "signed"), w + ".signed");
   const Napi::Value timesteps = field(o, w, "timesteps", false);
   if (!timesteps.IsUndefined()) p.timesteps = static_cast<int>(integer(timesteps, w + ".timesteps", 1, kMaxTimesteps));
-  p.lambdas = floats(field(o, w, "lambdas"), w + ".lambdas");
+  const Napi::Value scope = field(o, w, "scope", false);
+  if (!scope.IsUndefined()) {
+    p.scope = choice<SpikingScope>(scope, w + ".scope", {{"ffn", SpikingScope::Ffn}, {"all", SpikingScope::All}});
+  }
+  if (p.scope == SpikingScope::All) {
+    // Scope all: sites[layer] = {attn_in, q, v, attn_out, ffn_in, qcfs}, and headIn.
+    const Napi::Value sites = field(o, w, "sites");
+    if (!sites.IsArray()) throw typeError(v.Env(), w + ".sites must be an array, one entry per layer");
+    const Napi::Array layers = sites.As<Napi::Array>();
+    for (uint32_t l = 0; l < layers.Length(); ++l) {
+      const std::string where = w + ".sites[" + std::to_string(l) + "]";
+      const Napi::Value layer = layers.Get(l);
+      if (!layer.IsObject()) throw typeError(v.Env(), where + " must be an object");
+      LayerSiteLambdas lambdas;
+      for (int site = 0; site < kLayerSites; ++site) {
+        const char* name = siteName(Site(site));
+        lambdas[site] = floats(field(layer.As<Napi::Object>(), where, name), where + "." + name);
+      }
+      p.sites.push_back(std::move(lambdas));
+    }
+    p.headIn = floats(field(o, w, "headIn"), w + ".headIn");
+  } else {
+    p.lambdas = floats(field(o, w, "lambdas"), w + ".lambdas");
+  }
   const Napi::Value neurons = field(o, w, "neurons", false);
   if (!neurons.IsUndefined() && !neurons.IsNull()) {
     if (!neurons.IsArray()) throw typeError(v.Env(), w + ".neurons must be an array, one entry per layer");
@@ -240,7 +263,8 @@ Napi::Object statsObject(Napi::Env env, const RunStats& s, const ModelConfig& c)
   const bool snn = s.mode.ffn == FfnMode::Snn;
   Napi::Object out = Napi::Object::New(env);
   out.Set("mode", modeName(s.mode.ffn));
-  out.Set("timesteps", s.mode.copies());
+  out.Set("timesteps", snn ? s.mode.timesteps : 1);
+  out.Set("scope", s.mode.layerEncoding ? "all" : "ffn");
   out.Set("tokens", double(s.tokens));
   out.Set("macsPerToken", s.ops.macs / tokens);
   out.Set("acsPerToken", s.ops.acs / tokens);
@@ -255,6 +279,30 @@ Napi::Object statsObject(Napi::Env env, const RunStats& s, const ModelConfig& c)
     rates.Set(l, s.firingRate(l, c.ffnSize));
     spikes.Set(l, double(s.spikes[l]));
   }
+  Napi::Array sites = Napi::Array::New(env);
+  if (snn && s.mode.layerEncoding) {
+    for (uint32_t l = 0; l < c.numLayers; ++l) {
+      rates.Set(l, s.layerSiteFiringRate(l));
+      double count = 0;
+      for (int k = 0; k < kLayerSites; ++k) count += s.sites[l * kLayerSites + k].absCount;
+      spikes.Set(l, count);
+    }
+    for (int k = 0; k < kSiteCount; ++k) {
+      Napi::Object site = Napi::Object::New(env);
+      site.Set("site", siteName(Site(k)));
+      site.Set("firingRate", s.siteFiringRate(Site(k)));
+      Napi::Array perLayer = Napi::Array::New(env);
+      for (uint32_t l = 0; Site(k) != Site::HeadIn && l < c.numLayers; ++l) {
+        const spiking::SiteTally& t = s.sites[l * kLayerSites + k];
+        perLayer.Set(l, t.values > 0 ? t.absCount / (double(t.values) * s.siteLevels) : 0.0);
+      }
+      site.Set("layerFiringRates", perLayer);
+      site.Set("acsPerToken", s.siteAcs[k] / tokens);
+      site.Set("picojoulesPerToken", s.siteAcs[k] * spiking::kAcPicojoules / tokens);
+      sites.Set(uint32_t(k), site);
+    }
+  }
+  out.Set("sites", sites);
   out.Set("firingRates", rates);
   out.Set("spikes", spikes);
   if (snn && !s.neuronSpikes.empty()) {
@@ -276,7 +324,7 @@ Napi::Object statsObject(Napi::Env env, const RunStats& s, const ModelConfig& c)
   out.Set("downProjection", down);
   out.Set("backend", s.gpuCalls > 0 ? "cuda" : "cpu");
   out.Set("backendNote", s.gpuNote);
-  out.Set("counted", kOpCountScope);
+  out.Set("counted", s.mode.layerEncoding && snn ? kAllSitesOpCountScope : kOpCountScope);
   return out;
 }
 

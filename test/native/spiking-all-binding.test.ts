@@ -1,0 +1,83 @@
+// The fully spike-driven scope (fas-method.md section 9) through the addon: tiny GPT-2, OPT and
+// LLaMA folders with a format 2, scope "all" spiking folder, loaded by electron/core/inference;
+// snn at T = L against qcfs, sessions and generation, the per-site statistics, and refusals.
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { loadModel } from '../../electron/core/inference/loaded-model.js';
+import { openModelFolder } from '../../electron/core/model/folder.js';
+import { writeSafetensors } from '../../electron/core/model/safetensors.js';
+import { SPIKING_WEIGHTS_FILE, writeSpikingConfig } from '../../electron/core/spiking/spiking-config.js';
+import { LAYER_SITES, layerSiteWidths, spikingTensors, type AllScopeWeights } from '../../electron/core/spiking/spiking-weights.js';
+import { tempDir, TINY_VOCAB, writeTinyModel, type TinyVariant } from '../helpers/tiny-models.js';
+import { mulberry32 } from '../../electron/core/random.js';
+
+async function writeAllScope(dir: string, variant: TinyVariant, T: number): Promise<void> {
+  await writeTinyModel(dir, variant);
+  const random = mulberry32(7);
+  const thresholds = (n: number) => Float32Array.from({ length: n }, () => 0.6 + 1.4 * random());
+  const { spec } = await openModelFolder(dir);
+  const widths = layerSiteWidths(spec);
+  const weights: AllScopeWeights = {
+    layers: Array.from({ length: spec.numLayers }, (_, i) => ({
+      ...Object.fromEntries(LAYER_SITES.map((site) => [site, thresholds(widths[site])])),
+      qcfs: thresholds(i === 0 ? 1 : spec.ffnSize),
+    })) as AllScopeWeights['layers'],
+    headIn: thresholds(spec.hiddenSize),
+  };
+  const signed = variant.startsWith('llama');
+  await writeSpikingConfig(dir, { L: 8, T, neuron: 'if-soft-reset', signed, site: 'ffn_act', calibration: 'none', scope: 'all' });
+  await writeSafetensors(join(dir, SPIKING_WEIGHTS_FILE), spikingTensors(weights));
+}
+
+const maxDiff = (a: Float32Array, b: Float32Array) => a.reduce((m, v, i) => Math.max(m, Math.abs(v - b[i]!)), 0);
+const ids = Int32Array.from([72, 101, 108, 108, 111, 32, 119, 111], (v) => v % TINY_VOCAB);
+
+describe.each(['gpt2', 'opt', 'llama-gqa-tied'] as const)('scope all on a tiny %s folder', (variant) => {
+  it('runs snn at T = L exactly as qcfs, generates, and reports every site', async () => {
+    const temp = await tempDir();
+    const dir = temp.path;
+    await writeAllScope(dir, variant, 4);
+    const model = await loadModel(dir);
+    try {
+      expect(model.spiking).toMatchObject({ scope: 'all', encoding: 'layer', version: 2 });
+      const qcfs = await model.engine.forwardWithStats(ids, 1, ids.length, { mode: 'qcfs' });
+      const snn = await model.engine.forwardWithStats(ids, 1, ids.length, { mode: 'snn', timesteps: 8 });
+      const ann = await model.engine.forward(ids, 1, ids.length);
+      expect(maxDiff(snn.logits, qcfs.logits)).toBeLessThan(1e-3);
+      expect(maxDiff(ann, qcfs.logits)).toBeGreaterThan(1e-3);
+      expect(snn.stats).toMatchObject({ mode: 'snn', timesteps: 8, scope: 'all' });
+      expect(snn.stats.sites.map((s) => s.site)).toEqual(['attn_in', 'q', 'v', 'attn_out', 'ffn_in', 'qcfs', 'head_in']);
+      for (const site of snn.stats.sites) {
+        expect(site.firingRate).toBeGreaterThan(0);
+        expect(site.firingRate).toBeLessThanOrEqual(1);
+        expect(site.acsPerToken).toBeGreaterThan(0);
+      }
+      const acs = snn.stats.sites.reduce((a, s) => a + s.acsPerToken, 0);
+      expect(snn.stats.acsPerToken).toBeCloseTo(acs, 3);
+      expect(snn.stats.counted).toMatch(/Scope all/);
+      expect(qcfs.stats.sites).toEqual([]);
+
+      // The default T is the folder's; a session at T = 4 generates the argmax of the forward.
+      const session = model.engine.createSession({ mode: 'snn' });
+      const streamed: number[] = [];
+      const result = await session.generate({ promptIds: ids, maxTokens: 3 }, (id) => streamed.push(id));
+      expect(streamed).toHaveLength(3);
+      const whole = await model.engine.forward(ids, 1, ids.length, { mode: 'snn', lastOnly: true });
+      expect(streamed[0]).toBe(whole.indexOf(Math.max(...whole)));
+      expect(result.stats).toMatchObject({ timesteps: 4, scope: 'all' });
+    } finally {
+      model.engine.dispose();
+      await temp.cleanup();
+    }
+  });
+});
+
+describe('scope all refusals', () => {
+  it('refuses thresholds that do not fit the model', async () => {
+    const temp = await tempDir();
+    await writeAllScope(temp.path, 'gpt2', 4);
+    await writeSafetensors(join(temp.path, SPIKING_WEIGHTS_FILE), { 'head_in.lambda': { dtype: 'F32', shape: [1], data: Float32Array.of(1) } });
+    await expect(loadModel(temp.path)).rejects.toThrow(/"layers\.0\.attn_in\.lambda" is missing/);
+    await temp.cleanup();
+  });
+});
