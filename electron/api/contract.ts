@@ -280,6 +280,8 @@ export interface CalibrationResult {
   evaluations: { before?: CalibrationEvaluation; coarse?: CalibrationEvaluation; fine?: CalibrationEvaluation; joint?: CalibrationEvaluation };
   /** What was and was not optimised, in words. */
   scope: string;
+  /** A model spiking at every layer (scope 'all'): nothing to calibrate; the folder was written at `timesteps`. */
+  notNeeded?: boolean;
 }
 
 export interface CalibrationLayer {

@@ -4,30 +4,10 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadModel } from '../../electron/core/inference/loaded-model.js';
-import { openModelFolder } from '../../electron/core/model/folder.js';
 import { writeSafetensors } from '../../electron/core/model/safetensors.js';
-import { SPIKING_WEIGHTS_FILE, writeSpikingConfig } from '../../electron/core/spiking/spiking-config.js';
-import { LAYER_SITES, layerSiteWidths, spikingTensors, type AllScopeWeights } from '../../electron/core/spiking/spiking-weights.js';
-import { tempDir, TINY_VOCAB, writeTinyModel, type TinyVariant } from '../helpers/tiny-models.js';
-import { mulberry32 } from '../../electron/core/random.js';
-
-async function writeAllScope(dir: string, variant: TinyVariant, T: number): Promise<void> {
-  await writeTinyModel(dir, variant);
-  const random = mulberry32(7);
-  const thresholds = (n: number) => Float32Array.from({ length: n }, () => 0.6 + 1.4 * random());
-  const { spec } = await openModelFolder(dir);
-  const widths = layerSiteWidths(spec);
-  const weights: AllScopeWeights = {
-    layers: Array.from({ length: spec.numLayers }, (_, i) => ({
-      ...Object.fromEntries(LAYER_SITES.map((site) => [site, thresholds(widths[site])])),
-      qcfs: thresholds(i === 0 ? 1 : spec.ffnSize),
-    })) as AllScopeWeights['layers'],
-    headIn: thresholds(spec.hiddenSize),
-  };
-  const signed = variant.startsWith('llama');
-  await writeSpikingConfig(dir, { L: 8, T, neuron: 'if-soft-reset', signed, site: 'ffn_act', calibration: 'none', scope: 'all' });
-  await writeSafetensors(join(dir, SPIKING_WEIGHTS_FILE), spikingTensors(weights));
-}
+import { SPIKING_WEIGHTS_FILE } from '../../electron/core/spiking/spiking-config.js';
+import { writeAllScopeModel } from '../helpers/spiking-all.js';
+import { tempDir, TINY_VOCAB } from '../helpers/tiny-models.js';
 
 const maxDiff = (a: Float32Array, b: Float32Array) => a.reduce((m, v, i) => Math.max(m, Math.abs(v - b[i]!)), 0);
 const ids = Int32Array.from([72, 101, 108, 108, 111, 32, 119, 111], (v) => v % TINY_VOCAB);
@@ -36,7 +16,7 @@ describe.each(['gpt2', 'opt', 'llama-gqa-tied'] as const)('scope all on a tiny %
   it('runs snn at T = L exactly as qcfs, generates, and reports every site', async () => {
     const temp = await tempDir();
     const dir = temp.path;
-    await writeAllScope(dir, variant, 4);
+    await writeAllScopeModel(dir, variant, 4);
     const model = await loadModel(dir);
     try {
       expect(model.spiking).toMatchObject({ scope: 'all', encoding: 'layer', version: 2 });
@@ -75,7 +55,7 @@ describe.each(['gpt2', 'opt', 'llama-gqa-tied'] as const)('scope all on a tiny %
 describe('scope all refusals', () => {
   it('refuses thresholds that do not fit the model', async () => {
     const temp = await tempDir();
-    await writeAllScope(temp.path, 'gpt2', 4);
+    await writeAllScopeModel(temp.path, 'gpt2', 4);
     await writeSafetensors(join(temp.path, SPIKING_WEIGHTS_FILE), { 'head_in.lambda': { dtype: 'F32', shape: [1], data: Float32Array.of(1) } });
     await expect(loadModel(temp.path)).rejects.toThrow(/"layers\.0\.attn_in\.lambda" is missing/);
     await temp.cleanup();
