@@ -313,6 +313,12 @@ export interface NativeModel {
     options?: ForwardOptions,
   ): Promise<{ logits: Float32Array; stats: InferenceStats }>;
   /**
+   * Starting thresholds of scope 'all' from activation statistics: the model run as an ANN over ids
+   * [batch, seqLen], and for every channel of every site the `percentile` (in (0, 1], e.g. 0.999) of
+   * |x|, at least 1e-3. The FFN site comes per neuron.
+   */
+  siteThresholds(ids: Int32Array, batch: number, seqLen: number, percentile: number): Promise<{ sites: NativeSiteLambdas[]; headIn: Float32Array }>;
+  /**
    * A new, empty generation session on this model, in a mode fixed for its life. In 'snn' mode each
    * token runs its T timesteps and the key/value cache is T times that of the ANN (scope 'all': one
    * pass per token and one cache, of quantised values). Throws for a mode

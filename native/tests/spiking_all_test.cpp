@@ -3,6 +3,7 @@
 // v0 = lambda / 2, one spike at most per step) against the engine's count path (the same counts,
 // and the same logits); snn at T = L against qcfs; qcfs against an independent quantised forward;
 // sessions (a cache of quantised values) against whole-sequence passes; the statistics.
+#include <algorithm>
 #include <cmath>
 #include <map>
 #include <random>
@@ -11,6 +12,7 @@
 #include "engine/ops/matmul.h"
 #include "engine/runtime/forward.h"
 #include "engine/runtime/session.h"
+#include "engine/runtime/site_thresholds.h"
 #include "spiking_simulation.h"
 #include "test.h"
 
@@ -317,4 +319,56 @@ TEST(spiking_all_event_driven_product_equals_the_dense_one) {
     CHECK(maxAbsDiff(event.data(), dense.data(), event.size()) < 1e-4);
   }
   CHECK(spiking::preferEventCounts(0.01, 1) && !spiking::preferEventCounts(0.5, 1));
+}
+
+TEST(spiking_all_thresholds_from_activation_percentiles) {
+  ThreadPool pool(2);
+  for (const Family family : kFamilies) {
+    const auto model = test::spikingTinyModel(family, 140);
+    const ModelConfig& c = model->config;
+    const int64_t batch = 2, seq = 10;
+    const auto ids = tokens(batch * seq, c.vocabSize, 141);
+    // The trace of the same ANN run gives every site's values; the 90th percentile of 20 values
+    // per channel is the 3rd largest.
+    std::map<std::pair<int64_t, int>, std::vector<std::vector<float>>> values;
+    const SiteTrace trace = [&](int64_t layer, Site s, const float* x, const int32_t* counts, int64_t rows, int64_t width) {
+      CHECK(counts == nullptr);
+      auto& channels = values[{layer, int(s)}];
+      channels.resize(width);
+      for (int64_t r = 0; r < rows; ++r) {
+        for (int64_t k = 0; k < width; ++k) channels[k].push_back(std::fabs(x[r * width + k]));
+      }
+    };
+    for (int64_t b = 0; b < batch; ++b) {
+      ForwardArgs args;
+      args.ids = ids.data() + b * seq;
+      args.seqLen = seq;
+      args.siteTrace = &trace;
+      std::vector<float> kc(seq * c.kvDim()), vc(kc.size()), logits(seq * c.vocabSize);
+      const std::vector<KvView> kv(c.numLayers, KvView{kc.data(), vc.data(), seq});
+      args.kv = kv.data();
+      forward(*model, pool, args, logits.data());
+    }
+    const SiteThresholds t = siteThresholds(*model, pool, ids.data(), batch, seq, 0.9);
+    CHECK(int64_t(t.sites.size()) == c.numLayers && int64_t(t.headIn.size()) == c.hiddenSize);
+    for (const auto& [key, channels] : values) {
+      const std::vector<float>& got = key.second == int(Site::HeadIn) ? t.headIn : t.sites[key.first][key.second];
+      CHECK(got.size() == channels.size());
+      for (size_t k = 0; k < channels.size(); ++k) {
+        std::vector<float> sorted = channels[k];
+        CHECK(sorted.size() == size_t(batch * seq));
+        std::sort(sorted.rbegin(), sorted.rend());
+        CHECK(got[k] == std::max(sorted[2], kMinSiteThreshold));
+      }
+    }
+    // A scope all model built from them loads and runs.
+    SpikingParams p;
+    p.scope = SpikingScope::All;
+    p.signedSpikes = c.activation == Activation::SiluGated;
+    p.sites = t.sites;
+    p.headIn = t.headIn;
+    auto copy = test::spikingTinyModel(family, 140);
+    const auto converted = test::withSpiking(std::move(copy), std::move(p));
+    forwardSequences(*converted, pool, ids.data(), batch, seq, false, RunMode{FfnMode::Snn, 8});
+  }
 }

@@ -5,9 +5,10 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadModel } from '../../electron/core/inference/loaded-model.js';
 import { writeSafetensors } from '../../electron/core/model/safetensors.js';
-import { SPIKING_WEIGHTS_FILE } from '../../electron/core/spiking/spiking-config.js';
+import { SPIKING_WEIGHTS_FILE, writeSpikingConfig } from '../../electron/core/spiking/spiking-config.js';
+import { layerSiteWidths, spikingTensors } from '../../electron/core/spiking/spiking-weights.js';
 import { writeAllScopeModel } from '../helpers/spiking-all.js';
-import { tempDir, TINY_VOCAB } from '../helpers/tiny-models.js';
+import { tempDir, TINY_VOCAB, writeTinyModel } from '../helpers/tiny-models.js';
 
 const maxDiff = (a: Float32Array, b: Float32Array) => a.reduce((m, v, i) => Math.max(m, Math.abs(v - b[i]!)), 0);
 const ids = Int32Array.from([72, 101, 108, 108, 111, 32, 119, 111], (v) => v % TINY_VOCAB);
@@ -49,6 +50,37 @@ describe.each(['gpt2', 'opt', 'llama-gqa-tied'] as const)('scope all on a tiny %
       model.engine.dispose();
       await temp.cleanup();
     }
+  });
+});
+
+describe('scope all thresholds from activation statistics', () => {
+  it('gives every site a positive threshold per channel that a scope all folder takes', async () => {
+    const temp = await tempDir();
+    await writeTinyModel(temp.path, 'llama-gqa-tied');
+    const ann = await loadModel(temp.path);
+    const { spec } = ann.folder;
+    const t = await ann.engine.siteThresholds(ids, 1, ids.length, 0.999);
+    ann.engine.dispose();
+    expect(t.sites).toHaveLength(spec.numLayers);
+    const widths = { ...layerSiteWidths(spec), qcfs: spec.ffnSize };
+    for (const layer of t.sites) {
+      for (const [site, width] of Object.entries(widths)) {
+        const values = layer[site as keyof typeof widths];
+        expect(values).toHaveLength(width);
+        expect(values.every((v) => v >= 1e-3 && Number.isFinite(v))).toBe(true);
+      }
+    }
+    expect(t.headIn).toHaveLength(spec.hiddenSize);
+    // The largest |x| of 8 values (the 99.9th percentile): nothing clips, so qcfs with many levels is the ANN.
+    await writeSpikingConfig(temp.path, { L: 8, T: 8, neuron: 'if-soft-reset', signed: true, site: 'ffn_act', calibration: 'none', scope: 'all' });
+    await writeSafetensors(join(temp.path, SPIKING_WEIGHTS_FILE), spikingTensors({ layers: t.sites, headIn: t.headIn }));
+    const converted = await loadModel(temp.path);
+    const snn = await converted.engine.forwardWithStats(ids, 1, ids.length, { mode: 'snn', timesteps: 1024 });
+    const plain = await converted.engine.forward(ids, 1, ids.length);
+    expect(maxDiff(snn.logits, plain)).toBeLessThan(0.05);
+    converted.engine.dispose();
+    await expect(converted.engine.forward(ids, 1, ids.length)).rejects.toThrow(/disposed/);
+    await temp.cleanup();
   });
 });
 

@@ -16,6 +16,7 @@
 #include "engine/runtime/forward.h"
 #include "engine/runtime/generate.h"
 #include "engine/runtime/session.h"
+#include "engine/runtime/site_thresholds.h"
 #include "engine/runtime/spiking_site.h"
 #include "engine/runtime/spiking_stats.h"
 #include "engine/threadpool.h"
@@ -560,6 +561,7 @@ class NativeModel : public Napi::ObjectWrap<NativeModel> {
     return DefineClass(env, "NativeModel",
                        {InstanceMethod<&NativeModel::forward>("forward"),
                         InstanceMethod<&NativeModel::forwardWithStats>("forwardWithStats"),
+                        InstanceMethod<&NativeModel::siteThresholds>("siteThresholds"),
                         InstanceMethod<&NativeModel::createSession>("createSession", napi_default, classes),
                         InstanceMethod<&NativeModel::dispose>("dispose")});
   }
@@ -602,6 +604,58 @@ class NativeModel : public Napi::ObjectWrap<NativeModel> {
     std::vector<float> logits_;
     RunStats stats_;
   };
+
+  class ThresholdsWorker : public PromiseWorker {
+   public:
+    ThresholdsWorker(Napi::Env env, std::shared_ptr<const Model> model, std::vector<int32_t> ids, int64_t batch,
+                     int64_t seqLen, double percentile)
+        : PromiseWorker(env), model_(std::move(model)), ids_(std::move(ids)), batch_(batch), seqLen_(seqLen),
+          percentile_(percentile) {}
+    void Execute() override {
+      result_ = fas::siteThresholds(*model_, pool(), ids_.data(), batch_, seqLen_, percentile_);
+    }
+    Napi::Value result(Napi::Env env) override {
+      Napi::Array layers = Napi::Array::New(env, result_.sites.size());
+      for (uint32_t l = 0; l < result_.sites.size(); ++l) {
+        Napi::Object layer = Napi::Object::New(env);
+        for (int s = 0; s < kLayerSites; ++s) layer.Set(siteName(Site(s)), toFloat32Array(env, result_.sites[l][s]));
+        layers.Set(l, layer);
+      }
+      Napi::Object out = Napi::Object::New(env);
+      out.Set("sites", layers);
+      out.Set("headIn", toFloat32Array(env, result_.headIn));
+      return out;
+    }
+
+   private:
+    std::shared_ptr<const Model> model_;
+    std::vector<int32_t> ids_;
+    int64_t batch_, seqLen_;
+    double percentile_;
+    SiteThresholds result_;
+  };
+
+  // siteThresholds(ids, batch, seqLen, percentile): per-channel thresholds of every scope all site.
+  Napi::Value siteThresholds(const Napi::CallbackInfo& info) {
+    const Napi::Env env = info.Env();
+    return promiseOf(env, [&]() -> Napi::Value {
+      if (!info[0].IsTypedArray() || info[0].As<Napi::TypedArray>().TypedArrayType() != napi_int32_array) {
+        throw typeError(env, "siteThresholds needs ids as an Int32Array");
+      }
+      std::vector<int32_t> ids = tokenIds(info[0], "ids");
+      const int64_t batch = integer(info[1], "batch", 1, kMaxId), seqLen = integer(info[2], "seqLen", 1, kMaxId);
+      if (batch * seqLen != static_cast<int64_t>(ids.size())) {
+        throw typeError(env, "ids has " + std::to_string(ids.size()) + " entries, batch * seqLen is " +
+                                 std::to_string(batch * seqLen));
+      }
+      if (!info[3].IsNumber()) throw typeError(env, "percentile must be a number in (0, 1]");
+      const double percentile = info[3].As<Napi::Number>().DoubleValue();
+      if (!(percentile > 0.0 && percentile <= 1.0)) throw typeError(env, "percentile must be a number in (0, 1]");
+      auto* worker = new ThresholdsWorker(env, live(env), std::move(ids), batch, seqLen, percentile);
+      worker->Queue();
+      return worker->promise();
+    });
+  }
 
   const std::shared_ptr<const Model>& live(Napi::Env env) const {
     if (!model_) throw Napi::Error::New(env, "the model is disposed");

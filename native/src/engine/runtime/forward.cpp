@@ -134,10 +134,19 @@ class Runner {
   // Scope all: the site's input copied off `in` (which may be the residual stream) and quantised;
   // returns what the products that follow read. Otherwise `in` itself.
   const float* sited(int64_t l, Site site, const float* in, int64_t rows) {
-    if (!sites_) return in;
+    if (!sites_) {
+      observe(l, site, in, rows, c_.hiddenSize);
+      return in;
+    }
     std::copy_n(in, rows * c_.hiddenSize, s_.sited.data());
     sites_->quantise(pool_, l, site, s_.sited.data(), rows, c_.hiddenSize);
     return s_.sited.data();
+  }
+
+  // Outside scope all, shows the trace a site's input as it would be quantised (activation
+  // statistics for the thresholds); in scope all SpikeDrivenSites shows it with its counts.
+  void observe(int64_t l, Site site, const float* x, int64_t rows, int64_t width) {
+    if (!sites_ && a_.siteTrace) (*a_.siteTrace)(l, site, x, nullptr, rows, width);
   }
 
   // y = in W^T + b: from the last quantised site's counts in scope all, else the plain product.
@@ -167,6 +176,8 @@ class Runner {
     if (c_.positions == PositionKind::Rope) {
       ops::rope(pool_, s_.k.data(), positions_.data(), rows_, c_.numKvHeads, c_.headDim, c_.ropeTheta);
     }
+    observe(l, Site::Q, s_.q.data(), rows_, c_.qDim());
+    observe(l, Site::V, s_.v.data(), rows_, kvDim);
     if (sites_) {
       const bool stats = !s_.qAbs.empty();
       sites_->quantise(pool_, l, Site::Q, s_.q.data(), rows_, c_.qDim(), stats ? s_.qAbs.data() : nullptr);
@@ -179,6 +190,7 @@ class Runner {
     if (sites_ && !s_.qAbs.empty()) attentionAcs(l, kv);
     const ops::AttentionShape shape{seqs_, seq, a_.past, kv.capacity, c_.numHeads, c_.numKvHeads, c_.headDim};
     ops::attention(pool_, shape, s_.q.data(), kv.k, kv.v, s_.ctx.data());
+    observe(l, Site::AttnOut, s_.ctx.data(), rows_, c_.qDim());
     if (sites_) sites_->quantise(pool_, l, Site::AttnOut, s_.ctx.data(), rows_, c_.qDim());
     project(s_.ctx.data(), L.o, L.oB, s_.out.data(), rows_, c_.qDim(), h);
   }
@@ -222,6 +234,7 @@ class Runner {
     float* f1 = s_.f1.data();
     in = sited(l, Site::FfnIn, in, rows_);
     project(in, L.up, L.upB, f1, rows_, h, f);
+    if (c_.activation != Activation::SiluGated) observe(l, Site::Ffn, f1, rows_, f);  // QCFS replaces the activation
     switch (c_.activation) {
       case Activation::GeluNew:
         if (!quantisedSite) ops::gelu_new(pool_, f1, f1, rows_ * f);
@@ -232,6 +245,7 @@ class Runner {
       case Activation::SiluGated:
         project(in, L.gate, L.gateB, s_.f2.data(), rows_, h, f);
         ops::silu_mul(pool_, s_.f2.data(), f1, f1, rows_ * f);
+        observe(l, Site::Ffn, f1, rows_, f);  // the signed site is the gated product
         break;
     }
     if (a_.capture && a_.capture->layer == l) std::copy_n(f1, rows_ * f, a_.capture->input);
@@ -262,6 +276,7 @@ class Runner {
     const int64_t rows = a_.batch * perSequence;
     // Scope all: head_in quantises the input of the head, or of project_out where there is one (the
     // head then reads project_out's real-valued output).
+    observe(0, Site::HeadIn, x, rows, h);
     if (sites_) sites_->quantise(pool_, 0, Site::HeadIn, x, rows, h);
     if (m_.projectOut) {
       FloatVector projected(rows * c_.wordEmbedDim);
