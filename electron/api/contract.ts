@@ -342,7 +342,15 @@ export interface EvaluationResult {
   /** Firing rate of each layer's neurons, at the model's own T. */
   firing?: { timesteps: number; perLayer: number[] };
   /** Energy per token (MACs x 4.6 pJ, ACs x 0.9 pJ), and what was counted. */
-  energy?: { timesteps: number; annMacJoules: number; snnMacJoules: number; snnAcJoules: number; counted: string };
+  energy?: {
+    timesteps: number;
+    annMacJoules: number;
+    snnMacJoules: number;
+    snnAcJoules: number;
+    counted: string;
+    /** A model spiking at every layer: each site's mean |count| per value and AC energy per token. */
+    perSite?: Array<{ site: string; meanCount: number; acJoules: number }>;
+  };
   /** Where the spiking model collapses (too few timesteps), in words. */
   warnings: string[];
   createdAt: string;
