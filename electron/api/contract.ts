@@ -449,8 +449,20 @@ export interface ReplyOps {
   annPicojoulesPerToken: number;
   /** Spiking mode: per layer, the fraction of neuron slots (neuron, timestep, position) that fired; [] for the ANN. */
   firingRates: number[];
+  /**
+   * A model spiking at every layer (scope 'all'): per site, the mean spike count per value and its
+   * energy per token; absent otherwise.
+   */
+  sites?: ReplySiteOps[];
   /** What the counts include and leave out, in words. */
   counted: string;
+}
+
+export interface ReplySiteOps {
+  /** spiking.safetensors' name: attn_in, q, v, attn_out, ffn_in, qcfs (the FFN site), head_in. */
+  site: string;
+  meanCount: number;
+  picojoulesPerToken: number;
 }
 
 export interface ChatMessage {
