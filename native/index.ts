@@ -113,6 +113,23 @@ export interface NativeModelSpec {
 //          down projection (c_proj / fc2 / down_proj) is computed from the spikes; logits are the
 //          average over the T timesteps. Exactly equivalent to stepping the network T times.
 // qcfs and snn need a model loaded with its spiking parameters (LoadModelOptions.spiking).
+// Scope 'all' (fas-method.md section 9): a quantiser with per-channel thresholds at every input of a
+// matrix product (attn_in, q after RoPE, v, attn_out, ffn_in, the FFN site, head_in), L levels in
+// 'qcfs'; in 'snn' layer-encoded IF neurons whose counts clip(floor(T x / lambda + 0.5), -T, T)
+// drive every product (event-driven when sparse), one pass per token whatever T (a cache of
+// quantised values, keys real); softmax, norms, RoPE, SiLU and the SwiGLU product once per token.
+
+/** One layer's thresholds in scope 'all', spiking.safetensors' names: each [width], qcfs [1] or [ffn]. */
+export interface NativeSiteLambdas {
+  attn_in: Float32Array;
+  q: Float32Array;
+  v: Float32Array;
+  attn_out: Float32Array;
+  ffn_in: Float32Array;
+  qcfs: Float32Array;
+}
+
+export type SpikingSiteName = keyof NativeSiteLambdas | 'head_in';
 
 export type InferenceMode = 'ann' | 'qcfs' | 'snn';
 
@@ -123,8 +140,13 @@ export interface NativeSpikingParams {
   signed: boolean;
   /** T of 'snn' runs that do not choose one (spiking_config.json's T); default 8. */
   timesteps?: number;
-  /** QCFS lambda of every layer, > 0. */
-  lambdas: Float32Array;
+  /** 'ffn' (default): the FAS paper's recipe, spikes at the FFN site; 'all': every matrix product on spikes. */
+  scope?: 'ffn' | 'all';
+  /** Scope 'ffn': QCFS lambda of every layer, > 0. */
+  lambdas?: Float32Array;
+  /** Scope 'all': every layer's site thresholds (finite, > 0), and the head input's ([hidden]). */
+  sites?: NativeSiteLambdas[];
+  headIn?: Float32Array;
   /**
    * Calibrated neurons, one entry per layer (NativeNeuronValues, in the calibration section below);
    * absent or null before stage 2. With shape [positions, ffn], later positions use the last row.
@@ -163,10 +185,24 @@ export type SessionOptions = RunModeOptions;
  * What one forward(), eval() or generate() did, for the energy estimate of fas-method.md section 5.
  * Per-token values divide by `tokens`, every position run (prompt and generated tokens alike).
  */
+/** Scope 'all' in 'snn' mode: one site's spike counts and energy. */
+export interface SiteStats {
+  site: SpikingSiteName;
+  /** Mean |count| / T over the site's values, every layer's. */
+  firingRate: number;
+  /** The same per layer ([] for head_in). */
+  layerFiringRates: number[];
+  /** ACs per token: the site's |counts| x fan-out (InferenceStats.counted says which fan-out). */
+  acsPerToken: number;
+  picojoulesPerToken: number;
+}
+
 export interface InferenceStats {
   mode: InferenceMode;
   /** T in 'snn' mode, else 1. */
   timesteps: number;
+  /** The model's spiking scope ('ffn' for a plain model). */
+  scope: 'ffn' | 'all';
   tokens: number;
   /** Multiply-accumulates on real values per token, this mode (see `counted`). */
   macsPerToken: number;
@@ -179,15 +215,21 @@ export interface InferenceStats {
    * 1 - picojoules / annPicojoules, negative when this mode costs more.
    */
   energyPerToken: { picojoules: number; annPicojoules: number; saving: number };
-  /** 'snn': per layer, the fraction of (neuron, timestep, position) slots that fired; [] otherwise. */
+  /**
+   * 'snn': per layer, the fraction of (neuron, timestep, position) slots that fired; [] otherwise.
+   * Scope 'all': per layer, mean |count| / T over its sites' values.
+   */
   firingRates: number[];
-  /** 'snn': per layer, the spikes fired (+1 and -1 alike); [] otherwise. */
+  /** 'snn': per layer, the spikes fired (+1 and -1 alike; scope 'all': over its sites); [] otherwise. */
   spikes: number[];
+  /** Scope 'all' in 'snn' mode: every site, in the order a layer runs them, then head_in; [] otherwise. */
+  sites: SiteStats[];
   /** With neuronRates: per layer, every neuron's firing rate over its timesteps and positions. */
   neuronFiringRates: Float32Array[] | null;
   /**
-   * How the down projections of 'snn' ran, counted per layer and pass: event-driven or dense on the
-   * CPU (a cost model picks from the measured firing rate), or on the GPU.
+   * How the down projections of 'snn' ran (scope 'all': every product from spike counts, in qcfs and
+   * snn), counted per layer and pass: event-driven or dense on the CPU (a cost model picks from the
+   * measured firing rate), or on the GPU.
    */
   downProjection: { event: number; dense: number; gpu: number };
   /** 'cuda' when any layer ran on the GPU. */
@@ -271,8 +313,15 @@ export interface NativeModel {
     options?: ForwardOptions,
   ): Promise<{ logits: Float32Array; stats: InferenceStats }>;
   /**
+   * Starting thresholds of scope 'all' from activation statistics: the model run as an ANN over ids
+   * [batch, seqLen], and for every channel of every site the `percentile` (in (0, 1], e.g. 0.999) of
+   * |x|, at least 1e-3. The FFN site comes per neuron.
+   */
+  siteThresholds(ids: Int32Array, batch: number, seqLen: number, percentile: number): Promise<{ sites: NativeSiteLambdas[]; headIn: Float32Array }>;
+  /**
    * A new, empty generation session on this model, in a mode fixed for its life. In 'snn' mode each
-   * token runs its T timesteps and the key/value cache is T times that of the ANN. Throws for a mode
+   * token runs its T timesteps and the key/value cache is T times that of the ANN (scope 'all': one
+   * pass per token and one cache, of quantised values). Throws for a mode
    * the model was not loaded for.
    */
   createSession(options?: SessionOptions): NativeSession;

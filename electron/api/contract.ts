@@ -73,6 +73,8 @@ export interface SpikingInfo {
   timesteps: number;
   signed: boolean;
   calibration: 'none' | 'layer' | 'neuron';
+  /** 'ffn': spikes at the FFN site only (the FAS paper's recipe); 'all': every matrix product on spikes. */
+  scope: 'ffn' | 'all';
 }
 
 export interface ModelEntry {
@@ -315,6 +317,8 @@ export interface CalibrationResult {
   evaluations: { before?: CalibrationEvaluation; coarse?: CalibrationEvaluation; fine?: CalibrationEvaluation; joint?: CalibrationEvaluation };
   /** What was and was not optimised, in words. */
   scope: string;
+  /** A model spiking at every layer (scope 'all'): nothing to calibrate; the folder was written at `timesteps`. */
+  notNeeded?: boolean;
 }
 
 export interface CalibrationLayer {
@@ -375,7 +379,15 @@ export interface EvaluationResult {
   /** Firing rate of each layer's neurons, at the model's own T. */
   firing?: { timesteps: number; perLayer: number[] };
   /** Energy per token (MACs x 4.6 pJ, ACs x 0.9 pJ), and what was counted. */
-  energy?: { timesteps: number; annMacJoules: number; snnMacJoules: number; snnAcJoules: number; counted: string };
+  energy?: {
+    timesteps: number;
+    annMacJoules: number;
+    snnMacJoules: number;
+    snnAcJoules: number;
+    counted: string;
+    /** A model spiking at every layer: each site's mean |count| per value and AC energy per token. */
+    perSite?: Array<{ site: string; meanCount: number; acJoules: number }>;
+  };
   /** Where the spiking model collapses (too few timesteps), in words. */
   warnings: string[];
   createdAt: string;
@@ -474,8 +486,20 @@ export interface ReplyOps {
   annPicojoulesPerToken: number;
   /** Spiking mode: per layer, the fraction of neuron slots (neuron, timestep, position) that fired; [] for the ANN. */
   firingRates: number[];
+  /**
+   * A model spiking at every layer (scope 'all'): per site, the mean spike count per value and its
+   * energy per token; absent otherwise.
+   */
+  sites?: ReplySiteOps[];
   /** What the counts include and leave out, in words. */
   counted: string;
+}
+
+export interface ReplySiteOps {
+  /** spiking.safetensors' name: attn_in, q, v, attn_out, ffn_in, qcfs (the FFN site), head_in. */
+  site: string;
+  meanCount: number;
+  picojoulesPerToken: number;
 }
 
 export interface ChatMessage {

@@ -47,4 +47,19 @@ describe('HTML evaluation report', () => {
     await page.screenshot({ path: join(ARTIFACTS, 'eval-report.png'), fullPage: true });
     expect(errors).toEqual([]);
   });
+
+  it('lists every site of a model spiking at every layer with its counts and share of the ANN energy', async () => {
+    const perSite = [
+      { site: 'attn_in', meanCount: 2.35, acJoules: 1.65e-6 },
+      { site: 'head_in', meanCount: 2.5, acJoules: 2.37e-6 },
+    ];
+    const all: EvalReport = { ...report, energy: { timesteps: 8, annMacJoules: 2e-5, snnMacJoules: 0, snnAcJoules: 4.02e-6, counted: 'Scope all.', perSite } };
+    const file = join(ARTIFACTS, 'eval-report-all.html');
+    writeFileSync(file, await htmlReport(all));
+    const page = await browser.newPage();
+    await page.goto(`file://${file}`);
+    const rows = page.getByTestId('sites').locator('tbody tr');
+    expect(await rows.allTextContents()).toEqual(['attn_in2.351.6508.3%', 'head_in2.502.37011.8%']);
+    expect(await htmlReport(report)).not.toContain('data-testid="sites"');
+  });
 });

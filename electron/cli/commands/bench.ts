@@ -5,10 +5,11 @@ import { type Command, Option } from 'commander';
 import { GPT2_124M, benchModelDir } from '../../core/bench/bench-model.js';
 import { benchInference } from '../../core/bench/bench-inference.js';
 import { benchSpiking } from '../../core/bench/bench-spiking.js';
+import { benchSpikingAll } from '../../core/bench/bench-spiking-all.js';
 import { benchTraining } from '../../core/bench/bench-training.js';
 import { loadNative } from '../../../native/index.js';
 
-const SECTIONS = { inference: benchInference, training: benchTraining, spiking: benchSpiking } as const;
+const SECTIONS = { inference: benchInference, training: benchTraining, spiking: benchSpiking, spikingAll: benchSpikingAll } as const;
 type Section = keyof typeof SECTIONS;
 
 export function registerBenchCommand(program: Command): void {
@@ -35,9 +36,10 @@ export function registerBenchCommand(program: Command): void {
         inference: (await run('inference')) as Awaited<ReturnType<typeof benchInference>>,
         training: (await run('training')) as Awaited<ReturnType<typeof benchTraining>>,
         spiking: (await run('spiking')) as Awaited<ReturnType<typeof benchSpiking>>,
+        spikingAll: (await run('spikingAll')) as Awaited<ReturnType<typeof benchSpikingAll>>,
       };
       if (opts.json) return console.log(JSON.stringify(report, null, 2));
-      const { inference: i, training: t, spiking: s } = report;
+      const { inference: i, training: t, spiking: s, spikingAll: a } = report;
       const mib = (b: number) => `${(b / 2 ** 20).toFixed(0)} MiB`;
       console.log(
         [
@@ -47,6 +49,7 @@ export function registerBenchCommand(program: Command): void {
           `Training   ${t.tokensPerSecond} tokens/s (forward + backward + AdamW, batch 4 x 256); peak memory ${mib(t.peakRssBytes)}`,
           `Spiking    ANN decode ${s.annDecodeTokensPerSecond} tokens/s; ${s.snn.map((r) => `T=${r.timesteps}: ${r.decodeTokensPerSecond} tokens/s (${r.slowdownVsAnn}x slower, firing rate ${r.firingRate})`).join('; ')}`,
           ...s.downProjection.map((d) => `           down projection, ${d.rows} token(s) x T=${d.timesteps} at rate ${d.firingRate}: event-driven ${d.eventMs} ms, dense ${d.denseMs} ms`),
+          `Every layer spiking: ANN decode ${a.annDecodeTokensPerSecond} tokens/s; ${a.snn.map((r) => `T=${r.timesteps}: ${r.decodeTokensPerSecond} tokens/s (${r.slowdownVsAnn}x slower, ${r.energyVsAnn}x the ANN's energy)`).join('; ')}`,
         ].join('\n'),
       );
     });

@@ -22,7 +22,7 @@ export function registerInfoCommand(program: Command): void {
           `Parameters    ${(s.parameterCount / 1e6).toFixed(2)} M, stored as ${s.dtypes.join('/')} (${formatBytes(s.weightBytes)})`,
           `Vocabulary    ${s.vocabSize} tokens, context ${s.maxPositions}`,
           `Memory        about ${formatBytes(s.estimatedRunBytes)} to run`,
-          `Stage         ${stage}${info.spiking ? ` (L=${info.spiking.levels}, T=${info.spiking.timesteps}, calibration ${info.spiking.calibration})` : ''}`,
+          `Stage         ${stage}${info.spiking ? ` (${info.spiking.scope === 'all' ? 'every layer spiking' : 'spikes at the FFN site'}, L=${info.spiking.levels}, T=${info.spiking.timesteps}, calibration ${info.spiking.calibration})` : ''}`,
           ...folder.warnings.map((w) => `Warning       ${w}`),
         ].join('\n'),
       );

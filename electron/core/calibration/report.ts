@@ -76,7 +76,14 @@ export interface CalibrationReport extends CalibrationProgress {
   blockSize: number;
   /** What was and was not optimised, in words. */
   scope: string;
+  /** A scope all model (layer encoding): nothing was calibrated, the folder was written at `timesteps`. */
+  notNeeded?: boolean;
 }
+
+export const NO_CALIBRATION_NEEDED =
+  'This model spikes at every layer with layer encoding (scope "all"): its spiking network equals the fine-tuned ' +
+  'quantised model by construction (exactly at T = L), so no calibration is needed. The folder is written at the ' +
+  'chosen T with its thresholds unchanged; a T below L lowers the energy and may cost some accuracy.';
 
 export const CALIBRATION_SCOPE =
   'The coarse search and the per-layer fine pass minimise each layer\'s align loss, layer by layer; a layer\'s new ' +
@@ -93,6 +100,7 @@ export function lastEvaluation(p: Pick<CalibrationProgress, 'evaluations'>): Eva
 /** The report as lines of text for the terminal. */
 export function formatReport(r: CalibrationReport): string {
   const e = (x: number | null | undefined) => (x === null || x === undefined ? '      -' : x.toExponential(2).padStart(9));
+  if (r.notNeeded) return `Wrote ${r.outDir} at T = ${r.timesteps}. ${r.scope}`;
   const lines = [
     `Wrote ${r.outDir}: ${r.level === 'neuron' ? 'per-neuron' : 'per-layer'} calibration at T = ${r.timesteps} on ${r.samples} sequences of ${r.blockSize} tokens.`,
     '',

@@ -19,13 +19,13 @@ import { JobCancelledError } from '../jobs/types.js';
 import { openModelFolder, type OpenedModelFolder } from '../model/folder.js';
 import { loadTokenizer } from '../model/tokenizer.js';
 import { readSpikingConfig, type SpikingConfig } from '../spiking/spiking-config.js';
-import { readSpikingWeights, type NeuronParams } from '../spiking/spiking-weights.js';
+import { readAllScopeWeights, readSpikingWeights, type NeuronParams } from '../spiking/spiking-weights.js';
 import { writeDerivedModel } from '../training/model-writer.js';
 import { loadCalibrationData, type CalibrationData } from './calibration-data.js';
 import { CALIBRATION_CHECKPOINT_DIR, loadCalibrationCheckpoint, saveCalibrationCheckpoint, type CalibrationState } from './checkpoint.js';
 import { CalibrationError } from './errors.js';
 import { readCanonicalTensors } from './frozen-weights.js';
-import { CALIBRATION_SCOPE, STAGES, type CalibrationProgress, type CalibrationReport, type Evaluation, type JointCalibration, type Stage } from './report.js';
+import { CALIBRATION_SCOPE, NO_CALIBRATION_NEEDED, STAGES, type CalibrationProgress, type CalibrationReport, type Evaluation, type JointCalibration, type Stage } from './report.js';
 import { RESUME_INVARIANTS, type CalibrateSettings } from './settings.js';
 
 /** The engine entry point the job needs (the native addon; tests may wrap it). */
@@ -41,6 +41,7 @@ export async function runCalibration(settings: CalibrateSettings, ctx: JobContex
   }
   const source = await openModelFolder(settings.modelDir);
   const spiking = await stageOneConfig(source);
+  if (spiking.scope === 'all') return writeAtTimesteps(source, spiking, settings, ctx);
   const { numLayers, ffnSize } = source.spec;
   if (settings.blockSize > source.spec.maxPositions) {
     throw new CalibrationError(`The block size ${settings.blockSize} is longer than the model's context (${source.spec.maxPositions} positions).`);
@@ -309,6 +310,35 @@ const stageName: Record<Stage, string> = {
 function stagesOf(settings: CalibrateSettings): readonly Stage[] {
   if (settings.level === 'layer') return ['before', 'coarse'];
   return settings.jointEpochs > 0 ? STAGES : ['before', 'coarse', 'fine'];
+}
+
+/**
+ * Scope all with layer encoding (fas-method.md section 9): the spiking network equals the quantised
+ * model at T = L by construction, so there is nothing to calibrate; the folder is written at the
+ * chosen T with its thresholds unchanged.
+ */
+async function writeAtTimesteps(source: OpenedModelFolder, spiking: SpikingConfig, settings: CalibrateSettings, ctx: JobContext): Promise<CalibrationReport> {
+  ctx.log(NO_CALIBRATION_NEEDED);
+  ctx.progress({ fraction: null, message: `Writing the model at T = ${settings.timesteps}` });
+  const weights = await readAllScopeWeights(source.dir, source.spec);
+  const tensors = await readCanonicalTensors(source);
+  await writeDerivedModel(settings.outDir, {
+    source,
+    read: (name) => tensors.get(name) ?? missing(name),
+    spiking: { config: { ...spiking, T: settings.timesteps }, weights },
+  });
+  return {
+    layers: [],
+    calibrationKl: null,
+    evaluations: {},
+    outDir: settings.outDir,
+    timesteps: settings.timesteps,
+    level: settings.level,
+    samples: 0,
+    blockSize: settings.blockSize,
+    scope: NO_CALIBRATION_NEEDED,
+    notNeeded: true,
+  };
 }
 
 async function stageOneConfig(source: OpenedModelFolder): Promise<SpikingConfig> {

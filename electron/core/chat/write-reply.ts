@@ -76,6 +76,9 @@ export function replyOps(stats: InferenceStats): ReplyOps | null {
     picojoulesPerToken: stats.energyPerToken.picojoules,
     annPicojoulesPerToken: stats.energyPerToken.annPicojoules,
     firingRates: stats.firingRates,
+    ...(stats.sites.length > 0 && {
+      sites: stats.sites.map((s) => ({ site: s.site, meanCount: s.firingRate * stats.timesteps, picojoulesPerToken: s.picojoulesPerToken })),
+    }),
     counted: stats.counted,
   };
 }
@@ -93,6 +96,12 @@ export function combineOps(earlier: ReplyOps | null, later: ReplyOps | null): Re
     picojoulesPerToken: mean(earlier.picojoulesPerToken, later.picojoulesPerToken),
     annPicojoulesPerToken: mean(earlier.annPicojoulesPerToken, later.annPicojoulesPerToken),
     firingRates: later.firingRates.map((rate, layer) => mean(earlier.firingRates[layer] ?? rate, rate)),
+    ...(later.sites && {
+      sites: later.sites.map((s, i) => {
+        const before = earlier.sites?.[i] ?? s;
+        return { site: s.site, meanCount: mean(before.meanCount, s.meanCount), picojoulesPerToken: mean(before.picojoulesPerToken, s.picojoulesPerToken) };
+      }),
+    }),
     counted: later.counted,
   };
 }

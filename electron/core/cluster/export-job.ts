@@ -13,7 +13,7 @@ import { readCheckpoint } from '../model/checkpoint.js';
 import { openModelFolder, type OpenedModelFolder } from '../model/folder.js';
 import { familyLayout, HEAD } from '../model/mapping.js';
 import { loadTokenizer } from '../model/tokenizer.js';
-import { SPIKING_FORMAT, SPIKING_FORMAT_VERSION, stage1SpikingConfig } from '../spiking/spiking-config.js';
+import { spikingConfigJson, stage1SpikingConfig } from '../spiking/spiking-config.js';
 import { siblingPath } from '../storage/atomic.js';
 import { ClusterJobError } from './errors.js';
 import {
@@ -107,7 +107,7 @@ export async function exportClusterJob(settings: ExportJobSettings, progress: (m
     sourceModel: { path: source.dir, name: basename(source.dir) },
     settings: scriptSettings(settings),
     model: { ...modelPlan(source), dir: MODEL_DIR, copyFiles },
-    spiking: { format: SPIKING_FORMAT, version: SPIKING_FORMAT_VERSION, ...stage1SpikingConfig(settings.qcfs.levels, settings.timesteps, source.spec.family) },
+    spiking: spikingConfigJson(stage1SpikingConfig(settings.qcfs.levels, settings.timesteps, source.spec.family)),
     data,
   };
   await writeFile(join(staging, JOB_FILE), JSON.stringify(job, null, 2) + '\n');

@@ -30,10 +30,11 @@ export async function estimateMemory(
 
 /**
  * Calibration is always spiking; chat and evaluation are spiking with a converted model (evaluation
- * at the largest T it measures); training never is.
+ * at the largest T it measures); training never is. A model spiking at every layer runs one pass per
+ * token whatever T (layer encoding), so it holds one copy, and it is never calibrated.
  */
 function timestepsFor(params: ParamsOf<'models.estimate'>, entry: ModelEntry): number {
   const spiking = params.job === 'calibrate' || ((params.job === 'chat' || params.job === 'evaluate') && entry.stage !== 'ann');
-  if (!spiking) return 1;
+  if (!spiking || entry.spiking?.scope === 'all') return 1;
   return params.timesteps ?? entry.spiking?.timesteps ?? DEFAULT_TIMESTEPS;
 }

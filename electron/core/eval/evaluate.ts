@@ -45,6 +45,8 @@ export interface EnergyReport {
   snnMacJoules: number;
   snnAcJoules: number;
   counted: string;
+  /** A model spiking at every layer (scope all): each site's mean |count| per value and AC energy per token. */
+  perSite?: Array<{ site: string; meanCount: number; acJoules: number }>;
 }
 
 export interface EvalReport {
@@ -83,6 +85,9 @@ async function spikeStatistics(model: LoadedModel, ids: Int32Array, timesteps: n
       snnMacJoules: stats.macsPerToken * 4.6e-12,
       snnAcJoules: stats.acsPerToken * 0.9e-12,
       counted: stats.counted,
+      ...(stats.sites.length > 0 && {
+        perSite: stats.sites.map((s) => ({ site: s.site, meanCount: s.firingRate * timesteps, acJoules: s.picojoulesPerToken * 1e-12 })),
+      }),
     },
   };
 }

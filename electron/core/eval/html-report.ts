@@ -47,6 +47,7 @@ ${report.warnings.map((w) => `<p class="warn" role="alert">${escape(w)}</p>`).jo
 ${snn.length ? '<h2>Against the number of timesteps T</h2><div class="chart"><canvas id="metric" aria-label="metric against T"></canvas></div>' : ''}
 ${data.firing ? '<h2>Firing rate per layer</h2><div class="chart"><canvas id="firing" aria-label="firing rate per layer"></canvas></div>' : ''}
 ${data.energy ? `<h2>Energy per token</h2><div class="chart"><canvas id="energy" aria-label="energy per token"></canvas></div><p class="muted">${escape(data.energy.counted)}</p>` : ''}
+${report.energy?.perSite ? sitesTable(report.energy) : ''}
 <script>${chartJs}</script>
 <script>
 const data = ${JSON.stringify(data).replace(/</g, '\\u003c')};
@@ -63,4 +64,12 @@ if (data.energy) new Chart(document.getElementById('energy'), { type: 'bar', dat
   options: { maintainAspectRatio: false, scales: { x: { stacked: true }, y: { stacked: true, title: { display: true, text: 'µJ per token' } } } } });
 </script></body></html>
 `;
+}
+
+/** Every layer spiking: per site, the mean spike count per value and its share of the ANN's energy. */
+function sitesTable(energy: NonNullable<EvalReport['energy']>): string {
+  const rows = energy
+    .perSite!.map((s) => `<tr><td>${escape(s.site)}</td><td>${s.meanCount.toFixed(2)}</td><td>${(s.acJoules * 1e6).toFixed(3)}</td><td>${((100 * s.acJoules) / energy.annMacJoules).toFixed(1)}%</td></tr>`)
+    .join('');
+  return `<h2>Energy per site at T = ${energy.timesteps}</h2><table data-testid="sites"><thead><tr><th>Site</th><th>Mean |spike count| per value</th><th>AC energy (µJ per token)</th><th>Share of the ANN's energy</th></tr></thead><tbody>${rows}</tbody></table>`;
 }

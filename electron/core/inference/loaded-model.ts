@@ -5,7 +5,7 @@ import { loadNative, type InferenceMode, type NativeModel, type NativeSpikingPar
 import { openModelFolder, type OpenedModelFolder } from '../model/folder.js';
 import { loadTokenizer, type TextTokenizer } from '../model/tokenizer.js';
 import { readSpikingConfig, type SpikingConfig } from '../spiking/spiking-config.js';
-import { readSpikingWeights } from '../spiking/spiking-weights.js';
+import { readAllScopeWeights, readSpikingWeights } from '../spiking/spiking-weights.js';
 
 export interface LoadedModel {
   folder: OpenedModelFolder;
@@ -36,6 +36,10 @@ export function inferenceModes(model: LoadedModel): InferenceMode[] {
 
 async function spikingParams(folder: OpenedModelFolder, config: SpikingConfig, backend: 'cpu' | 'cuda'): Promise<NativeSpikingParams> {
   const { numLayers, ffnSize } = folder.spec;
+  if (config.scope === 'all') {
+    const { layers, headIn } = await readAllScopeWeights(folder.dir, folder.spec);
+    return { scope: 'all', levels: config.L, signed: config.signed, timesteps: config.T, sites: layers, headIn, backend };
+  }
   const weights = await readSpikingWeights(folder.dir, numLayers, ffnSize, config.calibration !== 'none');
   return { levels: config.L, signed: config.signed, timesteps: config.T, lambdas: weights.lambdas, neurons: weights.neurons, backend };
 }

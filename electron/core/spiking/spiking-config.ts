@@ -1,5 +1,7 @@
-// spiking_config.json: what makes a Hugging Face folder a spiking model (fas-method.md section 7).
+// spiking_config.json: what makes a Hugging Face folder a spiking model (fas-method.md sections 7 and 9).
 // Versioned: a folder written by a newer format is refused with a clear message, never misread.
+// Version 2 adds the conversion scope ("ffn": the FAS paper's recipe, spikes at the FFN site; "all":
+// every matrix product on spikes) and the encoding; version 1 folders read as scope ffn, encoding step.
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
@@ -11,11 +13,11 @@ import { writeJsonAtomic } from '../storage/json-file.js';
 export const SPIKING_CONFIG_FILE = 'spiking_config.json';
 export const SPIKING_WEIGHTS_FILE = 'spiking.safetensors';
 export const SPIKING_FORMAT = 'fas-spiking';
-export const SPIKING_FORMAT_VERSION = 1;
+export const SPIKING_FORMAT_VERSION = 2;
 
-const schema = z.object({
+const version1 = z.object({
   format: z.literal(SPIKING_FORMAT),
-  version: z.number().int(),
+  version: z.literal(1),
   L: z.number().int().min(1).max(256),
   T: z.number().int().min(1).max(1024),
   neuron: z.literal('if-soft-reset'),
@@ -24,7 +26,27 @@ const schema = z.object({
   calibration: z.enum(['none', 'layer', 'neuron']),
 });
 
-export type SpikingConfig = z.infer<typeof schema>;
+const version2 = version1
+  .extend({
+    version: z.literal(2),
+    scope: z.enum(['ffn', 'all']),
+    encoding: z.enum(['step', 'layer']),
+  })
+  // The engine runs the paper's scope with neurons stepping through time, and the all scope with
+  // layer encoding (the one that equals the quantised model without calibration).
+  .refine((c) => (c.scope === 'all') === (c.encoding === 'layer'), {
+    message: 'scope "ffn" goes with encoding "step" and scope "all" with encoding "layer"; this app runs no other pairing',
+    path: ['encoding'],
+  })
+  .refine((c) => c.scope === 'ffn' || c.calibration === 'none', {
+    message: 'a scope "all" model with layer encoding needs no neuron calibration, so calibration must be "none"',
+    path: ['calibration'],
+  });
+
+export type SpikingConfig = z.infer<typeof version2>;
+export type SpikingScope = SpikingConfig['scope'];
+/** What a job writes: format and version are added by the writer; scope and encoding default to the paper's recipe. */
+export type SpikingConfigInput = Omit<SpikingConfig, 'format' | 'version' | 'scope' | 'encoding'> & Partial<Pick<SpikingConfig, 'scope' | 'encoding'>>;
 
 /** The folder's spiking config, or null when it is a plain (ANN) model folder. */
 export async function readSpikingConfig(dir: string): Promise<SpikingConfig | null> {
@@ -49,15 +71,16 @@ export async function readSpikingConfig(dir: string): Promise<SpikingConfig | nu
       `${file} uses spiking format version ${version}; this app reads version ${SPIKING_FORMAT_VERSION}. Update the app to open it.`,
     );
   }
-  const parsed = schema.safeParse(raw);
+  if (version !== 1 && version !== 2) {
+    throw new ModelFolderError('unsupported-config', `${file} has unknown spiking format version ${JSON.stringify(version)}; this app reads versions 1 and 2.`);
+  }
+  const parsed = (version === 1 ? version1 : version2).safeParse(raw);
   if (!parsed.success) {
     const detail = parsed.error.issues.map((i) => `${i.path.join('.') || 'file'}: ${i.message}`).join('; ');
     throw new ModelFolderError('invalid-config', `${file} is not a valid FAS spiking config (${detail}).`);
   }
-  if (parsed.data.version !== SPIKING_FORMAT_VERSION) {
-    throw new ModelFolderError('unsupported-config', `${file} has unknown spiking format version ${parsed.data.version}.`);
-  }
-  return parsed.data;
+  const data = parsed.data;
+  return data.version === 1 ? { ...data, version: 2, scope: 'ffn', encoding: 'step' } : data;
 }
 
 /** The LLaMA family's QCFS site is the signed gated product: two-sided QCFS (fas-method.md section 2). */
@@ -66,16 +89,22 @@ export function hasSignedSite(family: ModelFamily): boolean {
 }
 
 /** A stage-1 output's config: QCFS thresholds trained, neurons not yet calibrated. */
-export function stage1SpikingConfig(levels: number, timesteps: number, family: ModelFamily): Omit<SpikingConfig, 'format' | 'version'> {
-  return { L: levels, T: timesteps, neuron: 'if-soft-reset', signed: hasSignedSite(family), site: 'ffn_act', calibration: 'none' };
+export function stage1SpikingConfig(levels: number, timesteps: number, family: ModelFamily): SpikingConfigInput {
+  return { L: levels, T: timesteps, neuron: 'if-soft-reset', signed: hasSignedSite(family), site: 'ffn_act', calibration: 'none', scope: 'ffn' };
 }
 
-export function writeSpikingConfig(dir: string, config: Omit<SpikingConfig, 'format' | 'version'>): Promise<void> {
-  return writeJsonAtomic(join(dir, SPIKING_CONFIG_FILE), { format: SPIKING_FORMAT, version: SPIKING_FORMAT_VERSION, ...config });
+/** The file's content in the current version. */
+export function spikingConfigJson(config: SpikingConfigInput): SpikingConfig {
+  const scope = config.scope ?? 'ffn';
+  return { format: SPIKING_FORMAT, version: SPIKING_FORMAT_VERSION, ...config, scope, encoding: config.encoding ?? (scope === 'all' ? 'layer' : 'step') };
+}
+
+export function writeSpikingConfig(dir: string, config: SpikingConfigInput): Promise<void> {
+  return writeJsonAtomic(join(dir, SPIKING_CONFIG_FILE), spikingConfigJson(config));
 }
 
 export function spikingInfo(config: SpikingConfig | null): SpikingInfo | null {
-  return config && { levels: config.L, timesteps: config.T, signed: config.signed, calibration: config.calibration };
+  return config && { levels: config.L, timesteps: config.T, signed: config.signed, calibration: config.calibration, scope: config.scope };
 }
 
 export function modelStage(config: SpikingConfig | null): ModelStage {

@@ -7,15 +7,15 @@ import type { OpenedModelFolder } from '../model/folder.js';
 import { hfTensorsFromCanonical } from '../model/export.js';
 import type { WritableTensor } from '../model/safetensors.js';
 import { writeModelFolder } from '../model/writer.js';
-import { SPIKING_CONFIG_FILE, SPIKING_FORMAT, SPIKING_FORMAT_VERSION, SPIKING_WEIGHTS_FILE, type SpikingConfig } from '../spiking/spiking-config.js';
-import { spikingTensors, type SpikingWeights } from '../spiking/spiking-weights.js';
+import { SPIKING_CONFIG_FILE, SPIKING_WEIGHTS_FILE, spikingConfigJson, type SpikingConfigInput } from '../spiking/spiking-config.js';
+import { spikingTensors, type AllScopeWeights, type SpikingWeights } from '../spiking/spiking-weights.js';
 
 export interface DerivedModel {
   /** The folder the model came from: its config, naming and tokenizer are kept. */
   source: OpenedModelFolder;
   /** Canonical tensor by name (from the trainer or the inference engine). */
   read(canonical: string): Float32Array;
-  spiking?: { config: Omit<SpikingConfig, 'format' | 'version'>; weights: SpikingWeights };
+  spiking?: { config: SpikingConfigInput; weights: SpikingWeights | AllScopeWeights };
   extraFiles?: Record<string, string>;
   extraTensorFiles?: Record<string, Record<string, WritableTensor>>;
 }
@@ -28,8 +28,7 @@ export async function writeDerivedModel(dir: string, model: DerivedModel): Promi
   const extraTensorFiles = { ...model.extraTensorFiles };
   if (source.tokenizerFiles.specialTokensMap) extraFiles['special_tokens_map.json'] = await readFile(source.tokenizerFiles.specialTokensMap, 'utf8');
   if (model.spiking) {
-    const spikingConfig = { format: SPIKING_FORMAT, version: SPIKING_FORMAT_VERSION, ...model.spiking.config };
-    extraFiles[SPIKING_CONFIG_FILE] = JSON.stringify(spikingConfig, null, 2) + '\n';
+    extraFiles[SPIKING_CONFIG_FILE] = JSON.stringify(spikingConfigJson(model.spiking.config), null, 2) + '\n';
     extraTensorFiles[SPIKING_WEIGHTS_FILE] = spikingTensors(model.spiking.weights);
   }
   await writeModelFolder(dir, {

@@ -16,6 +16,7 @@
 #include "engine/runtime/forward.h"
 #include "engine/runtime/generate.h"
 #include "engine/runtime/session.h"
+#include "engine/runtime/site_thresholds.h"
 #include "engine/runtime/spiking_site.h"
 #include "engine/runtime/spiking_stats.h"
 #include "engine/threadpool.h"
@@ -184,7 +185,30 @@ SpikingParams spikingParams(const Napi::Value& v) {
   p.signedSpikes = boolean(field(o, w, "signed"), w + ".signed");
   const Napi::Value timesteps = field(o, w, "timesteps", false);
   if (!timesteps.IsUndefined()) p.timesteps = static_cast<int>(integer(timesteps, w + ".timesteps", 1, kMaxTimesteps));
-  p.lambdas = floats(field(o, w, "lambdas"), w + ".lambdas");
+  const Napi::Value scope = field(o, w, "scope", false);
+  if (!scope.IsUndefined()) {
+    p.scope = choice<SpikingScope>(scope, w + ".scope", {{"ffn", SpikingScope::Ffn}, {"all", SpikingScope::All}});
+  }
+  if (p.scope == SpikingScope::All) {
+    // Scope all: sites[layer] = {attn_in, q, v, attn_out, ffn_in, qcfs}, and headIn.
+    const Napi::Value sites = field(o, w, "sites");
+    if (!sites.IsArray()) throw typeError(v.Env(), w + ".sites must be an array, one entry per layer");
+    const Napi::Array layers = sites.As<Napi::Array>();
+    for (uint32_t l = 0; l < layers.Length(); ++l) {
+      const std::string where = w + ".sites[" + std::to_string(l) + "]";
+      const Napi::Value layer = layers.Get(l);
+      if (!layer.IsObject()) throw typeError(v.Env(), where + " must be an object");
+      LayerSiteLambdas lambdas;
+      for (int site = 0; site < kLayerSites; ++site) {
+        const char* name = siteName(Site(site));
+        lambdas[site] = floats(field(layer.As<Napi::Object>(), where, name), where + "." + name);
+      }
+      p.sites.push_back(std::move(lambdas));
+    }
+    p.headIn = floats(field(o, w, "headIn"), w + ".headIn");
+  } else {
+    p.lambdas = floats(field(o, w, "lambdas"), w + ".lambdas");
+  }
   const Napi::Value neurons = field(o, w, "neurons", false);
   if (!neurons.IsUndefined() && !neurons.IsNull()) {
     if (!neurons.IsArray()) throw typeError(v.Env(), w + ".neurons must be an array, one entry per layer");
@@ -240,7 +264,8 @@ Napi::Object statsObject(Napi::Env env, const RunStats& s, const ModelConfig& c)
   const bool snn = s.mode.ffn == FfnMode::Snn;
   Napi::Object out = Napi::Object::New(env);
   out.Set("mode", modeName(s.mode.ffn));
-  out.Set("timesteps", s.mode.copies());
+  out.Set("timesteps", snn ? s.mode.timesteps : 1);
+  out.Set("scope", s.mode.layerEncoding ? "all" : "ffn");
   out.Set("tokens", double(s.tokens));
   out.Set("macsPerToken", s.ops.macs / tokens);
   out.Set("acsPerToken", s.ops.acs / tokens);
@@ -255,6 +280,30 @@ Napi::Object statsObject(Napi::Env env, const RunStats& s, const ModelConfig& c)
     rates.Set(l, s.firingRate(l, c.ffnSize));
     spikes.Set(l, double(s.spikes[l]));
   }
+  Napi::Array sites = Napi::Array::New(env);
+  if (snn && s.mode.layerEncoding) {
+    for (uint32_t l = 0; l < c.numLayers; ++l) {
+      rates.Set(l, s.layerSiteFiringRate(l));
+      double count = 0;
+      for (int k = 0; k < kLayerSites; ++k) count += s.sites[l * kLayerSites + k].absCount;
+      spikes.Set(l, count);
+    }
+    for (int k = 0; k < kSiteCount; ++k) {
+      Napi::Object site = Napi::Object::New(env);
+      site.Set("site", siteName(Site(k)));
+      site.Set("firingRate", s.siteFiringRate(Site(k)));
+      Napi::Array perLayer = Napi::Array::New(env);
+      for (uint32_t l = 0; Site(k) != Site::HeadIn && l < c.numLayers; ++l) {
+        const spiking::SiteTally& t = s.sites[l * kLayerSites + k];
+        perLayer.Set(l, t.values > 0 ? t.absCount / (double(t.values) * s.siteLevels) : 0.0);
+      }
+      site.Set("layerFiringRates", perLayer);
+      site.Set("acsPerToken", s.siteAcs[k] / tokens);
+      site.Set("picojoulesPerToken", s.siteAcs[k] * spiking::kAcPicojoules / tokens);
+      sites.Set(uint32_t(k), site);
+    }
+  }
+  out.Set("sites", sites);
   out.Set("firingRates", rates);
   out.Set("spikes", spikes);
   if (snn && !s.neuronSpikes.empty()) {
@@ -276,7 +325,7 @@ Napi::Object statsObject(Napi::Env env, const RunStats& s, const ModelConfig& c)
   out.Set("downProjection", down);
   out.Set("backend", s.gpuCalls > 0 ? "cuda" : "cpu");
   out.Set("backendNote", s.gpuNote);
-  out.Set("counted", kOpCountScope);
+  out.Set("counted", s.mode.layerEncoding && snn ? kAllSitesOpCountScope : kOpCountScope);
   return out;
 }
 
@@ -517,6 +566,7 @@ class NativeModel : public Napi::ObjectWrap<NativeModel> {
     return DefineClass(env, "NativeModel",
                        {InstanceMethod<&NativeModel::forward>("forward"),
                         InstanceMethod<&NativeModel::forwardWithStats>("forwardWithStats"),
+                        InstanceMethod<&NativeModel::siteThresholds>("siteThresholds"),
                         InstanceMethod<&NativeModel::createSession>("createSession", napi_default, classes),
                         InstanceMethod<&NativeModel::dispose>("dispose")});
   }
@@ -559,6 +609,58 @@ class NativeModel : public Napi::ObjectWrap<NativeModel> {
     std::vector<float> logits_;
     RunStats stats_;
   };
+
+  class ThresholdsWorker : public PromiseWorker {
+   public:
+    ThresholdsWorker(Napi::Env env, std::shared_ptr<const Model> model, std::vector<int32_t> ids, int64_t batch,
+                     int64_t seqLen, double percentile)
+        : PromiseWorker(env), model_(std::move(model)), ids_(std::move(ids)), batch_(batch), seqLen_(seqLen),
+          percentile_(percentile) {}
+    void Execute() override {
+      result_ = fas::siteThresholds(*model_, pool(), ids_.data(), batch_, seqLen_, percentile_);
+    }
+    Napi::Value result(Napi::Env env) override {
+      Napi::Array layers = Napi::Array::New(env, result_.sites.size());
+      for (uint32_t l = 0; l < result_.sites.size(); ++l) {
+        Napi::Object layer = Napi::Object::New(env);
+        for (int s = 0; s < kLayerSites; ++s) layer.Set(siteName(Site(s)), toFloat32Array(env, result_.sites[l][s]));
+        layers.Set(l, layer);
+      }
+      Napi::Object out = Napi::Object::New(env);
+      out.Set("sites", layers);
+      out.Set("headIn", toFloat32Array(env, result_.headIn));
+      return out;
+    }
+
+   private:
+    std::shared_ptr<const Model> model_;
+    std::vector<int32_t> ids_;
+    int64_t batch_, seqLen_;
+    double percentile_;
+    SiteThresholds result_;
+  };
+
+  // siteThresholds(ids, batch, seqLen, percentile): per-channel thresholds of every scope all site.
+  Napi::Value siteThresholds(const Napi::CallbackInfo& info) {
+    const Napi::Env env = info.Env();
+    return promiseOf(env, [&]() -> Napi::Value {
+      if (!info[0].IsTypedArray() || info[0].As<Napi::TypedArray>().TypedArrayType() != napi_int32_array) {
+        throw typeError(env, "siteThresholds needs ids as an Int32Array");
+      }
+      std::vector<int32_t> ids = tokenIds(info[0], "ids");
+      const int64_t batch = integer(info[1], "batch", 1, kMaxId), seqLen = integer(info[2], "seqLen", 1, kMaxId);
+      if (batch * seqLen != static_cast<int64_t>(ids.size())) {
+        throw typeError(env, "ids has " + std::to_string(ids.size()) + " entries, batch * seqLen is " +
+                                 std::to_string(batch * seqLen));
+      }
+      if (!info[3].IsNumber()) throw typeError(env, "percentile must be a number in (0, 1]");
+      const double percentile = info[3].As<Napi::Number>().DoubleValue();
+      if (!(percentile > 0.0 && percentile <= 1.0)) throw typeError(env, "percentile must be a number in (0, 1]");
+      auto* worker = new ThresholdsWorker(env, live(env), std::move(ids), batch, seqLen, percentile);
+      worker->Queue();
+      return worker->promise();
+    });
+  }
 
   const std::shared_ptr<const Model>& live(Napi::Env env) const {
     if (!model_) throw Napi::Error::New(env, "the model is disposed");

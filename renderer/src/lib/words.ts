@@ -28,6 +28,17 @@ export const calibrationWords = {
   neuron: 'calibrated per neuron',
 } as const;
 
+/** A converted model's recipe (fas-method section 9), in the words the wizards offer it. */
+export const scopeWords = {
+  ffn: 'FFN only: the FAS paper’s recipe',
+  all: 'Every layer: fully spike-driven, lowest energy',
+} as const;
+
+/** How a converted model's neurons were set: a model spiking at every layer needs no calibration. */
+export function spikingCalibrationWords(spiking: { scope: 'ffn' | 'all'; calibration: keyof typeof calibrationWords }): string {
+  return spiking.scope === 'all' ? 'no calibration needed' : calibrationWords[spiking.calibration];
+}
+
 /** Jobs that can still be cancelled. */
 export function isActive(state: JobState): boolean {
   return state === 'queued' || state === 'running';

@@ -5,7 +5,8 @@ import type { ModelEntry, ReplyOps } from '../../../electron/api/contract.js';
 import { defaultMode, modeWords, replyModelWords } from '../../../electron/shared/chat-modes.js';
 import { chatParamSchemas } from '../../../electron/core/chat/chat-schemas.js';
 import { opsParts } from '../../../electron/shared/reply-words.js';
-import { combineOps } from '../../../electron/core/chat/write-reply.js';
+import { combineOps, replyOps } from '../../../electron/core/chat/write-reply.js';
+import type { InferenceStats } from '../../../native/index.js';
 
 const ops = (changes: Partial<ReplyOps>): ReplyOps => ({
   positions: 10,
@@ -34,7 +35,7 @@ describe('chat modes', () => {
   });
 
   it("defaults a converted model to the spiking model at the folder's T, any other to the ANN", () => {
-    const model = { name: 'gpt2', spiking: { levels: 8, timesteps: 16, signed: false, calibration: 'neuron' } } as ModelEntry;
+    const model = { name: 'gpt2', spiking: { levels: 8, timesteps: 16, signed: false, calibration: 'neuron', scope: 'ffn' } } as ModelEntry;
     expect(defaultMode(model)).toEqual({ kind: 'snn', timesteps: 16 });
     expect(defaultMode({ ...model, spiking: null })).toEqual({ kind: 'ann' });
     expect(modeWords({ kind: 'snn', timesteps: 16 })).toBe('spiking, T = 16');
@@ -71,5 +72,25 @@ describe("a reply's operations", () => {
     expect(both.firingRates[1]).toBeCloseTo(0.5);
     expect(combineOps(null, second)).toBe(second);
     expect(combineOps(first, null)).toBe(first);
+    expect(both.sites).toBeUndefined();
+  });
+
+  it('keeps each site of a model spiking at every layer: its mean count (firing rate x T) and energy', () => {
+    const stats = {
+      mode: 'snn', timesteps: 8, scope: 'all', tokens: 5, macsPerToken: 0, acsPerToken: 900, annMacsPerToken: 1000,
+      energyPerToken: { picojoules: 810, annPicojoules: 4600, saving: 0.82 }, firingRates: [0.25], spikes: [10],
+      sites: [{ site: 'q', firingRate: 0.25, layerFiringRates: [0.25], acsPerToken: 900, picojoulesPerToken: 810 }],
+      neuronFiringRates: null, downProjection: { event: 0, dense: 7, gpu: 0 }, backend: 'cpu', backendNote: '', counted: 'Scope all.',
+    } satisfies InferenceStats;
+    expect(replyOps(stats)!.sites).toEqual([{ site: 'q', meanCount: 2, picojoulesPerToken: 810 }]);
+    expect(replyOps({ ...stats, scope: 'ffn', sites: [] })!.sites).toBeUndefined();
+  });
+
+  it('weights the per-site counts and energy of a model spiking at every layer the same way', () => {
+    const site = (meanCount: number, picojoulesPerToken: number) => [{ site: 'attn_in', meanCount, picojoulesPerToken }];
+    const both = combineOps(ops({ positions: 30, sites: site(1, 100) }), ops({ positions: 10, sites: site(3, 500) }))!;
+    expect(both.sites![0]!.site).toBe('attn_in');
+    expect(both.sites![0]!.meanCount).toBeCloseTo(1.5);
+    expect(both.sites![0]!.picojoulesPerToken).toBeCloseTo(200);
   });
 });

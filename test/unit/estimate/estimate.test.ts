@@ -6,6 +6,7 @@ import { estimateMemory } from '../../../electron/core/estimate/estimate.js';
 import { keptPerToken } from '../../../electron/core/estimate/memory.js';
 import { modelShape } from '../../../electron/core/estimate/model-shape.js';
 import { openModelFolder } from '../../../electron/core/model/folder.js';
+import { writeAllScopeModel } from '../../helpers/spiking-all.js';
 import { tempDir, TINY_POSITIONS, writeTinyModel } from '../../helpers/tiny-models.js';
 
 describe('models.estimate', async () => {
@@ -36,6 +37,16 @@ describe('models.estimate', async () => {
     expect((await estimateMemory(library, { id: model.id, job: 'calibrate', batchSize: 1, blockSize: 8, timesteps: 4 })).timesteps).toBe(4);
     expect((await estimateMemory(library, { id: model.id, job: 'chat', batchSize: 1, blockSize: 8, timesteps: 4 })).timesteps).toBe(1);
     expect((await estimateMemory(library, { id: model.id, job: 'evaluate', batchSize: 4, blockSize: 8, timesteps: 32 })).timesteps).toBe(1);
+  });
+
+  it('holds one copy for a model spiking at every layer, whatever T', async () => {
+    const allDir = join(temp.path, 'tiny-all');
+    await writeAllScopeModel(allDir, 'gpt2', 8);
+    const all = await core.call('models.open', { path: allDir });
+    expect(all.spiking).toMatchObject({ scope: 'all', timesteps: 8 });
+    for (const job of ['chat', 'evaluate', 'calibrate'] as const) {
+      expect((await estimateMemory(core.library, { id: all.id, job, batchSize: 1, blockSize: 8, timesteps: 16 })).timesteps).toBe(1);
+    }
   });
 
   it('says when the job will not fit, and why a request is refused', async () => {

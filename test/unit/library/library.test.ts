@@ -38,7 +38,7 @@ describe('ModelLibrary', () => {
     await writeSpikingConfig(model, { L: 8, T: 8, neuron: 'if-soft-reset', signed: false, site: 'ffn_act', calibration: 'layer' });
     const entry = await new ModelLibrary(temp()).open(model);
     expect(entry.stage).toBe('calibrated');
-    expect(entry.spiking).toEqual({ levels: 8, timesteps: 8, signed: false, calibration: 'layer' });
+    expect(entry.spiking).toEqual({ levels: 8, timesteps: 8, signed: false, calibration: 'layer', scope: 'ffn' });
   });
 
   it('lists a folder that disappeared with the reason, and removes it on request', async () => {

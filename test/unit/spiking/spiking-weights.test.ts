@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { writeSafetensors } from '../../../electron/core/model/safetensors.js';
-import { readSpikingWeights, spikingTensors, type SpikingWeights } from '../../../electron/core/spiking/spiking-weights.js';
+import { readAllScopeWeights, readSpikingWeights, spikingTensors, type AllScopeWeights, type SpikingWeights } from '../../../electron/core/spiking/spiking-weights.js';
 
 const dir = () => mkdtempSync(join(tmpdir(), 'fas-spw-'));
 
@@ -35,5 +35,49 @@ describe('spiking.safetensors', () => {
     );
     await expect(readSpikingWeights(d, 1, 4, true)).rejects.toThrow(/expected \[1\], \[4\] or \[positions, 4\]/);
     await expect(readSpikingWeights(dir(), 1, 4, false)).rejects.toThrow(/missing or damaged/);
+  });
+
+  // Two layers of a model with grouped-query attention: hidden 4, 2 heads of 2 (q width 4), 1 kv head (v width 2), FFN 6.
+  const dims = { numLayers: 2, hiddenSize: 4, ffnSize: 6, numHeads: 2, numKvHeads: 1, headDim: 2 };
+  const allScope = (): AllScopeWeights => ({
+    layers: [0, 1].map((i) => ({
+      attn_in: Float32Array.of(1, 2, 3, 4),
+      q: Float32Array.of(0.5, 0.5, 0.5, 0.5 + i),
+      v: Float32Array.of(0.25, 4),
+      attn_out: Float32Array.of(1, 1, 1, 1),
+      ffn_in: Float32Array.of(2, 2, 2, 2),
+      qcfs: i === 0 ? Float32Array.of(1.5) : Float32Array.of(1, 2, 3, 4, 5, 6),
+    })),
+    headIn: Float32Array.of(3, 3, 3, 3),
+  });
+
+  it('round-trips scope all thresholds under the format 2 names', async () => {
+    const d = dir();
+    const weights = allScope();
+    const tensors = spikingTensors(weights);
+    expect(Object.keys(tensors).sort()).toEqual(
+      ['head_in.lambda', ...[0, 1].flatMap((i) => ['attn_in', 'q', 'v', 'attn_out', 'ffn_in', 'qcfs'].map((s) => `layers.${i}.${s}.lambda`))].sort(),
+    );
+    expect(tensors['layers.1.qcfs.lambda']!.shape).toEqual([6]);
+    expect(tensors['layers.0.v.lambda']!.shape).toEqual([2]);
+    await writeSafetensors(join(d, 'spiking.safetensors'), tensors);
+    expect(await readAllScopeWeights(d, dims)).toEqual(weights);
+  });
+
+  it('refuses scope all thresholds that are missing, mis-shaped, not positive or not finite', async () => {
+    const d = dir();
+    const check = async (change: (w: AllScopeWeights) => void, message: RegExp) => {
+      const w = allScope();
+      change(w);
+      await writeSafetensors(join(d, 'spiking.safetensors'), spikingTensors(w));
+      await expect(readAllScopeWeights(d, dims)).rejects.toThrow(message);
+    };
+    await check((w) => (w.layers[1]!.v = Float32Array.of(1, 1, 1, 1)), /layers\.1\.v\.lambda has shape \[4\], expected \[2\]/);
+    await check((w) => (w.layers[0]!.qcfs = Float32Array.of(1, 1)), /layers\.0\.qcfs\.lambda has shape \[2\], expected \[1\] or \[6\]/);
+    await check((w) => (w.layers[0]!.attn_out[2] = 0), /layers\.0\.attn_out\.lambda\[2\] is 0; thresholds must be positive/);
+    await check((w) => (w.headIn[1] = -1), /head_in\.lambda\[1\] is -1/);
+    await check((w) => (w.layers[1]!.ffn_in[0] = Number.NaN), /"layers\.1\.ffn_in\.lambda" holds NaN or infinite values/);
+    await check((w) => (w.layers[0]!.q[0] = Number.POSITIVE_INFINITY), /"layers\.0\.q\.lambda" holds NaN or infinite values/);
+    await check((w) => w.layers.pop(), /"layers\.1\.attn_in\.lambda" is missing/);
   });
 });

@@ -1,6 +1,7 @@
 #include "engine/runtime/forward.h"
 
 #include <algorithm>
+#include <cmath>
 #include <optional>
 #include <string>
 
@@ -13,6 +14,7 @@
 #include "engine/ops/norm.h"
 #include "engine/ops/rope.h"
 #include "engine/runtime/spiking_ffn.h"
+#include "engine/runtime/spiking_site.h"
 
 namespace fas {
 
@@ -35,6 +37,8 @@ void checkArgs(const ModelConfig& c, const ForwardArgs& a) {
 // Activations of the rows being run, allocated once per call.
 struct Scratch {
   FloatVector x, xn, q, k, v, ctx, out, f1, f2;
+  FloatVector sited;  // scope all: a site's input, quantised off the residual stream
+  std::vector<double> qAbs, vAbs;  // scope all with stats: per row, |count| of q and v
 };
 
 // Runs the rows of `batch` sequences; in snn mode each sequence runs once per timestep, the rows
@@ -60,7 +64,13 @@ class Runner {
     s_.ctx.resize(rows_ * c_.qDim());
     s_.f1.resize(rows_ * c_.ffnSize);
     if (c_.activation == Activation::SiluGated) s_.f2.resize(rows_ * c_.ffnSize);
-    if (a.mode.ffn != FfnMode::Ann) site_.emplace(m, a.mode, a.batch, a.seqLen, a.past, stats);
+    if (a.mode.layerEncoding) {
+      sites_.emplace(m, a.mode, stats, a.siteTrace);
+      s_.sited.resize(rows_ * c_.hiddenSize);
+      if (stats) s_.qAbs.resize(rows_), s_.vAbs.resize(rows_);
+    } else if (a.mode.ffn != FfnMode::Ann) {
+      site_.emplace(m, a.mode, a.batch, a.seqLen, a.past, stats);
+    }
   }
 
   void run(float* logits) {
@@ -106,13 +116,13 @@ class Runner {
     float* xn = s_.xn.data();
     if (c_.preNorm) {
       norm(x, L.attnNormW, L.attnNormB, xn, rows_);
-      attention(L, kv, xn);
+      attention(l, kv, xn);
       ops::add_inplace(s_.out.data(), x, n);
       norm(x, L.ffnNormW, L.ffnNormB, xn, rows_);
       ffn(l, xn);
       ops::add_inplace(s_.out.data(), x, n);
     } else {
-      attention(L, kv, x);
+      attention(l, kv, x);
       ops::add_inplace(s_.out.data(), x, n);
       norm(x, L.attnNormW, L.attnNormB, x, rows_);
       ffn(l, x);
@@ -121,27 +131,98 @@ class Runner {
     }
   }
 
+  // Scope all: the site's input copied off `in` (which may be the residual stream) and quantised;
+  // returns what the products that follow read. Otherwise `in` itself.
+  const float* sited(int64_t l, Site site, const float* in, int64_t rows) {
+    if (!sites_) {
+      observe(l, site, in, rows, c_.hiddenSize);
+      return in;
+    }
+    std::copy_n(in, rows * c_.hiddenSize, s_.sited.data());
+    sites_->quantise(pool_, l, site, s_.sited.data(), rows, c_.hiddenSize);
+    return s_.sited.data();
+  }
+
+  // Outside scope all, shows the trace a site's input as it would be quantised (activation
+  // statistics for the thresholds); in scope all SpikeDrivenSites shows it with its counts.
+  void observe(int64_t l, Site site, const float* x, int64_t rows, int64_t width) {
+    if (!sites_ && a_.siteTrace) (*a_.siteTrace)(l, site, x, nullptr, rows, width);
+  }
+
+  // y = in W^T + b: from the last quantised site's counts in scope all, else the plain product.
+  void project(const float* in, const float* w, const float* b, float* y, int64_t rows, int64_t inSize, int64_t out) {
+    if (sites_) {
+      sites_->linear(pool_, in, w, b, y, out);
+    } else {
+      ops::linear(pool_, in, w, b, y, rows, inSize, out);
+    }
+  }
+
   // s_.out = o(attention(q(in), cache)), after writing this call's keys and values into the cache.
-  void attention(const LayerWeights& L, const KvView& kv, const float* in) {
+  // Scope all: q (after RoPE) and v are quantised, so the cache holds the quantised values; the
+  // keys stay real-valued.
+  void attention(int64_t l, const KvView& kv, const float* in) {
+    const LayerWeights& L = m_.layers[l];
     const int64_t h = c_.hiddenSize, kvDim = c_.kvDim(), seq = a_.seqLen;
-    ops::linear(pool_, in, L.q, L.qB, s_.q.data(), rows_, h, c_.qDim());
+    in = sited(l, Site::AttnIn, in, rows_);
+    project(in, L.q, L.qB, s_.q.data(), rows_, h, c_.qDim());
     if (c_.positions == PositionKind::Rope) {
       ops::rope(pool_, s_.q.data(), positions_.data(), rows_, c_.numHeads, c_.headDim, c_.ropeTheta);
     }
     // Keys and values of all rows in one product each (the weights read once, not once per
     // sequence or timestep), then each sequence's rows go to its cache after its `past` positions.
-    ops::linear(pool_, in, L.k, L.kB, s_.k.data(), rows_, h, kvDim);
-    ops::linear(pool_, in, L.v, L.vB, s_.v.data(), rows_, h, kvDim);
+    project(in, L.k, L.kB, s_.k.data(), rows_, h, kvDim);
+    project(in, L.v, L.vB, s_.v.data(), rows_, h, kvDim);
     if (c_.positions == PositionKind::Rope) {
       ops::rope(pool_, s_.k.data(), positions_.data(), rows_, c_.numKvHeads, c_.headDim, c_.ropeTheta);
+    }
+    observe(l, Site::Q, s_.q.data(), rows_, c_.qDim());
+    observe(l, Site::V, s_.v.data(), rows_, kvDim);
+    if (sites_) {
+      const bool stats = !s_.qAbs.empty();
+      sites_->quantise(pool_, l, Site::Q, s_.q.data(), rows_, c_.qDim(), stats ? s_.qAbs.data() : nullptr);
+      sites_->quantise(pool_, l, Site::V, s_.v.data(), rows_, kvDim, stats ? s_.vAbs.data() : nullptr);
     }
     for (int64_t b = 0; b < seqs_; ++b) {
       std::copy_n(s_.k.data() + b * seq * kvDim, seq * kvDim, kv.k + (b * kv.capacity + a_.past) * kvDim);
       std::copy_n(s_.v.data() + b * seq * kvDim, seq * kvDim, kv.v + (b * kv.capacity + a_.past) * kvDim);
     }
+    if (sites_ && !s_.qAbs.empty()) attentionAcs(l, kv);
     const ops::AttentionShape shape{seqs_, seq, a_.past, kv.capacity, c_.numHeads, c_.numKvHeads, c_.headDim};
     ops::attention(pool_, shape, s_.q.data(), kv.k, kv.v, s_.ctx.data());
-    ops::linear(pool_, s_.ctx.data(), L.o, L.oB, s_.out.data(), rows_, c_.qDim(), h);
+    observe(l, Site::AttnOut, s_.ctx.data(), rows_, c_.qDim());
+    if (sites_) sites_->quantise(pool_, l, Site::AttnOut, s_.ctx.data(), rows_, c_.qDim());
+    project(s_.ctx.data(), L.o, L.oB, s_.out.data(), rows_, c_.qDim(), h);
+  }
+
+  // The ACs of the attention products (fas-method.md section 9): each query count reaches every key
+  // its query attends; each value count adds into the context of every query that attends its
+  // position, once per head sharing its key/value head. Cached values' counts are read back from
+  // their quantised values (count = value * levels / lambda, an integer).
+  void attentionAcs(int64_t l, const KvView& kv) {
+    const int64_t seq = a_.seqLen, kvDim = c_.kvDim(), total = a_.past + seq;
+    const spiking::SiteQuantiser qv = sites_->quantiser(l, Site::V);
+    double qAcs = 0, vAcs = 0;
+    std::vector<double> vPrefix(total + 1);
+    for (int64_t b = 0; b < seqs_; ++b) {
+      for (int64_t p = 0; p < total; ++p) {
+        double abs = 0;
+        if (p >= a_.past) {
+          abs = s_.vAbs[b * seq + p - a_.past];
+        } else {
+          const float* row = kv.v + (b * kv.capacity + p) * kvDim;
+          for (int64_t c = 0; c < kvDim; ++c) abs += std::fabs(std::nearbyint(row[c] * float(qv.levels) / qv.lambdaOf(c)));
+        }
+        vPrefix[p + 1] = vPrefix[p] + abs;
+      }
+      for (int64_t s = 0; s < seq; ++s) {
+        const int64_t keys = a_.past + s + 1;
+        qAcs += s_.qAbs[b * seq + s] * double(keys);
+        vAcs += vPrefix[keys];
+      }
+    }
+    sites_->addAcs(Site::Q, qAcs);
+    sites_->addAcs(Site::V, vAcs * double(c_.numHeads / c_.numKvHeads));
   }
 
   // s_.out = down(act(up(in))), or down(silu(gate(in)) * up(in)) for SwiGLU. In qcfs and snn modes
@@ -149,22 +230,29 @@ class Runner {
   void ffn(int64_t l, const float* in) {
     const LayerWeights& L = m_.layers[l];
     const int64_t h = c_.hiddenSize, f = c_.ffnSize;
+    const bool quantisedSite = site_ || sites_;  // QCFS or neurons replace the activation
     float* f1 = s_.f1.data();
-    ops::linear(pool_, in, L.up, L.upB, f1, rows_, h, f);
+    in = sited(l, Site::FfnIn, in, rows_);
+    project(in, L.up, L.upB, f1, rows_, h, f);
+    if (c_.activation != Activation::SiluGated) observe(l, Site::Ffn, f1, rows_, f);  // QCFS replaces the activation
     switch (c_.activation) {
       case Activation::GeluNew:
-        if (!site_) ops::gelu_new(pool_, f1, f1, rows_ * f);
+        if (!quantisedSite) ops::gelu_new(pool_, f1, f1, rows_ * f);
         break;
       case Activation::Relu:
-        if (!site_) ops::relu(pool_, f1, f1, rows_ * f);
+        if (!quantisedSite) ops::relu(pool_, f1, f1, rows_ * f);
         break;
       case Activation::SiluGated:
-        ops::linear(pool_, in, L.gate, L.gateB, s_.f2.data(), rows_, h, f);
+        project(in, L.gate, L.gateB, s_.f2.data(), rows_, h, f);
         ops::silu_mul(pool_, s_.f2.data(), f1, f1, rows_ * f);
+        observe(l, Site::Ffn, f1, rows_, f);  // the signed site is the gated product
         break;
     }
     if (a_.capture && a_.capture->layer == l) std::copy_n(f1, rows_ * f, a_.capture->input);
-    if (site_) {
+    if (sites_) {
+      sites_->quantise(pool_, l, Site::Ffn, f1, rows_, f);
+      project(f1, L.down, L.downB, s_.out.data(), rows_, f, h);
+    } else if (site_) {
       site_->run(pool_, l, f1, s_.out.data());
     } else {
       ops::linear(pool_, f1, L.down, L.downB, s_.out.data(), rows_, f, h);
@@ -186,14 +274,17 @@ class Runner {
     if (m_.finalNormW) norm(x, m_.finalNormW, m_.finalNormB, x, seqs_ * perSequence);
     if (copies_ > 1) averageTimesteps(x, perSequence);
     const int64_t rows = a_.batch * perSequence;
-    const float* features = x;
-    FloatVector projected;
+    // Scope all: head_in quantises the input of the head, or of project_out where there is one (the
+    // head then reads project_out's real-valued output).
+    observe(0, Site::HeadIn, x, rows, h);
+    if (sites_) sites_->quantise(pool_, 0, Site::HeadIn, x, rows, h);
     if (m_.projectOut) {
-      projected.resize(rows * c_.wordEmbedDim);
-      ops::linear(pool_, x, m_.projectOut, nullptr, projected.data(), rows, h, c_.wordEmbedDim);
-      features = projected.data();
+      FloatVector projected(rows * c_.wordEmbedDim);
+      project(x, m_.projectOut, nullptr, projected.data(), rows, h, c_.wordEmbedDim);
+      ops::linear(pool_, projected.data(), m_.head, nullptr, logits, rows, c_.wordEmbedDim, c_.vocabSize);
+    } else {
+      project(x, m_.head, nullptr, logits, rows, h, c_.vocabSize);
     }
-    ops::linear(pool_, features, m_.head, nullptr, logits, rows, c_.wordEmbedDim, c_.vocabSize);
   }
 
   // x [batch, T, perSequence, hidden] -> [batch, perSequence, hidden], the mean over T, in place
@@ -223,7 +314,8 @@ class Runner {
   const int64_t rows_;
   std::vector<int32_t> ids_, positions_;
   Scratch s_;
-  std::optional<SpikingFfn> site_;  // qcfs and snn modes
+  std::optional<SpikingFfn> site_;  // qcfs and snn modes of scope ffn
+  std::optional<SpikeDrivenSites> sites_;  // qcfs and snn modes of scope all
 };
 
 // Runs one pass, adding its counts to args.stats only once it completes (an aborted pass adds none).
@@ -237,8 +329,12 @@ void runPass(const Model& model, ThreadPool& pool, const ForwardArgs& args, floa
   Runner(model, pool, args, &pass).run(logits);
   const ModelConfig& c = model.config;
   pass.tokens = args.batch * args.seqLen;
-  pass.ops += forwardMacs(c, args.batch, args.seqLen, args.past, args.lastOnly, args.mode.copies(),
-                          args.mode.ffn == FfnMode::Snn);
+  if (args.mode.layerEncoding && args.mode.ffn == FfnMode::Snn) {
+    pass.ops += spikeDrivenMacs(c, args.batch, args.seqLen, args.lastOnly);
+  } else {
+    pass.ops += forwardMacs(c, args.batch, args.seqLen, args.past, args.lastOnly, args.mode.copies(),
+                            args.mode.ffn == FfnMode::Snn && !args.mode.layerEncoding);
+  }
   pass.annOps += forwardMacs(c, args.batch, args.seqLen, args.past, args.lastOnly, 1, false);
   args.stats->add(pass);
 }
@@ -254,10 +350,17 @@ void checkMode(const Model& model, const RunMode& mode) {
   }
 }
 
+RunMode modeFor(const Model& model, RunMode mode) {
+  mode.layerEncoding = mode.ffn != FfnMode::Ann && model.spiking && model.spiking->allScope();
+  return mode;
+}
+
 void forward(const Model& model, ThreadPool& pool, const ForwardArgs& args, float* logits) {
   checkArgs(model.config, args);
   checkMode(model, args.mode);
-  runPass(model, pool, args, logits);
+  ForwardArgs a = args;
+  a.mode = modeFor(model, args.mode);
+  runPass(model, pool, a, logits);
 }
 
 std::vector<float> forwardSequences(const Model& model, ThreadPool& pool, const int32_t* ids, int64_t batch,
@@ -268,7 +371,7 @@ std::vector<float> forwardSequences(const Model& model, ThreadPool& pool, const 
   args.batch = batch;
   args.seqLen = seqLen;
   args.lastOnly = lastOnly;
-  args.mode = mode;
+  args.mode = modeFor(model, mode);
   args.stats = stats;
   checkArgs(c, args);
   checkMode(model, mode);
@@ -276,9 +379,9 @@ std::vector<float> forwardSequences(const Model& model, ThreadPool& pool, const 
   // many times, few enough that activation memory stays small whatever the batch.
   constexpr int64_t kRowsPerPass = 256;
   // In snn mode each sequence brings T copies of its rows.
-  const int64_t group = std::min(batch, std::max<int64_t>(1, kRowsPerPass / (seqLen * mode.copies())));
+  const int64_t group = std::min(batch, std::max<int64_t>(1, kRowsPerPass / (seqLen * args.mode.copies())));
   // Each layer's keys and values are only read by that layer, so one buffer serves them all.
-  FloatVector k(group * mode.copies() * seqLen * c.kvDim()), v(k.size());
+  FloatVector k(group * args.mode.copies() * seqLen * c.kvDim()), v(k.size());
   const std::vector<KvView> kv(c.numLayers, KvView{k.data(), v.data(), seqLen});
   args.kv = kv.data();
   const int64_t rowsPerSequence = lastOnly ? 1 : seqLen;

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "engine/model/model.h"
+#include "engine/runtime/spike_sites.h"
 #include "engine/runtime/spiking_mode.h"
 #include "engine/runtime/spiking_stats.h"
 #include "engine/threadpool.h"
@@ -47,6 +48,7 @@ struct ForwardArgs {
   RunMode mode;                 // ann, qcfs, or snn at T timesteps (needs model.spiking)
   RunStats* stats = nullptr;    // when given, this pass's counts are added to it
   const SiteCapture* capture = nullptr;  // calibration only
+  const SiteTrace* siteTrace = nullptr;  // tests: every scope all site's input and counts
 };
 
 // Writes logits [batch, lastOnly ? 1 : seqLen, vocab]; in snn mode the average over the T timesteps.
@@ -64,5 +66,8 @@ std::vector<float> forwardSequences(const Model& model, ThreadPool& pool, const 
 // Throws std::invalid_argument when the model cannot run in this mode (no spiking parameters, T
 // out of range).
 void checkMode(const Model& model, const RunMode& mode);
+
+// The mode as this model runs it: layer encoding for a scope all model in qcfs or snn mode.
+RunMode modeFor(const Model& model, RunMode mode);
 
 }  // namespace fas

@@ -24,6 +24,27 @@ bool allFinite(const std::vector<float>& values, bool positive) {
   return true;
 }
 
+// Scope all: every site's thresholds have the site's width, finite and > 0.
+void checkSites(const ModelConfig& c, const SpikingParams& p) {
+  require(p.lambdas.empty() && p.neurons.empty(), "scope all has per-site thresholds, no FFN lambdas or neurons");
+  require(static_cast<int64_t>(p.sites.size()) == c.numLayers,
+          std::to_string(p.sites.size()) + " layers of site thresholds for " + std::to_string(c.numLayers) + " layers");
+  const int64_t widths[kLayerSites] = {c.hiddenSize, c.qDim(), c.kvDim(), c.qDim(), c.hiddenSize, c.ffnSize};
+  for (size_t l = 0; l < p.sites.size(); ++l) {
+    for (int s = 0; s < kLayerSites; ++s) {
+      const std::vector<float>& lambda = p.sites[l][s];
+      const std::string name = "layers." + std::to_string(l) + "." + siteName(Site(s)) + ".lambda";
+      const bool fits = static_cast<int64_t>(lambda.size()) == widths[s] || (Site(s) == Site::Ffn && lambda.size() == 1);
+      require(fits, name + " has " + std::to_string(lambda.size()) + " values, expected " + std::to_string(widths[s]) +
+                        (Site(s) == Site::Ffn ? " or 1" : ""));
+      require(allFinite(lambda, true), name + ": every threshold must be a finite number > 0");
+    }
+  }
+  require(static_cast<int64_t>(p.headIn.size()) == c.hiddenSize,
+          "head_in.lambda has " + std::to_string(p.headIn.size()) + " values, expected " + std::to_string(c.hiddenSize));
+  require(allFinite(p.headIn, true), "head_in.lambda: every threshold must be a finite number > 0");
+}
+
 }  // namespace
 
 SpikingSite::SpikingSite(const ModelConfig& c, SpikingParams params) : params_(std::move(params)), ffn_(c.ffnSize) {
@@ -31,6 +52,10 @@ SpikingSite::SpikingSite(const ModelConfig& c, SpikingParams params) : params_(s
   require(p.levels >= 1 && p.levels <= 65536, "levels must be in 1..65536");
   require(p.timesteps >= 1 && p.timesteps <= kMaxTimesteps,
           "timesteps must be in 1.." + std::to_string(kMaxTimesteps));
+  if (p.scope == SpikingScope::All) {
+    checkSites(c, p);
+    return;
+  }
   require(static_cast<int64_t>(p.lambdas.size()) == c.numLayers,
           std::to_string(p.lambdas.size()) + " lambdas for " + std::to_string(c.numLayers) + " layers");
   require(allFinite(p.lambdas, true), "every lambda must be a finite number > 0");
@@ -56,6 +81,14 @@ SpikingSite::SpikingSite(const ModelConfig& c, SpikingParams params) : params_(s
 }
 
 SpikingSite::~SpikingSite() = default;
+
+spiking::SiteQuantiser SpikingSite::quantiser(int64_t layer, Site site, int levels) const {
+  // GPT-2's and OPT's FFN site (before gelu_new / ReLU) is unsigned; LLaMA's product and every other site signed.
+  if (site == Site::HeadIn) return {params_.headIn.data(), true, levels, true};
+  const std::vector<float>& lambda = params_.sites[layer][int(site)];
+  const bool signedSite = site != Site::Ffn || params_.signedSpikes;
+  return {lambda.data(), lambda.size() > 1, levels, signedSite};
+}
 
 spiking::Qcfs SpikingSite::qcfs(int64_t layer) const {
   return spiking::Qcfs{params_.lambdas[layer], params_.levels, params_.signedSpikes};

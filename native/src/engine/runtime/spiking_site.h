@@ -3,6 +3,7 @@
 // Model (Model::spiking) when it is loaded with spiking parameters; read-only afterwards, except for
 // what snn mode builds on first use.
 #pragma once
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -11,8 +12,10 @@
 
 #include "engine/aligned.h"
 #include "engine/model/config.h"
+#include "engine/runtime/spiking_mode.h"
 #include "spiking/neuron_param.h"
 #include "spiking/qcfs.h"
+#include "spiking/site_quantiser.h"
 
 namespace fas {
 
@@ -29,11 +32,22 @@ struct NeuronValues {
   int64_t positions = 0;  // > 0: [positions, ffn]; 0: [1] or [ffn], told apart by the size
 };
 
+// fas-method.md section 9. Scope "ffn": the FAS paper's recipe, spikes at the FFN site only.
+// Scope "all": a quantiser with per-channel thresholds at every input of a matrix product, run with
+// layer encoding (one pass per token from spike counts).
+enum class SpikingScope { Ffn, All };
+
+// A layer's thresholds per site, indexed by Site: [width], the FFN site's [1] or [ffn].
+using LayerSiteLambdas = std::array<std::vector<float>, kLayerSites>;
+
 struct SpikingParams {
+  SpikingScope scope = SpikingScope::Ffn;
   int levels = 8;             // L
   bool signedSpikes = false;  // signed QCFS and bipolar neurons (LLaMA's signed gated product)
   int timesteps = 8;          // T used when a snn run does not choose one
-  std::vector<float> lambdas;         // one per layer, > 0
+  std::vector<float> lambdas;         // scope ffn: one per layer, > 0
+  std::vector<LayerSiteLambdas> sites;  // scope all: one per layer
+  std::vector<float> headIn;            // scope all: [hidden]
   std::vector<NeuronValues> neurons;  // one per layer once calibrated; empty: theta = lambda, v0 = theta / 2
   bool preferCuda = false;    // snn mode: run the neurons and the down projection on the GPU when usable
 };
@@ -45,6 +59,9 @@ class SpikingSite {
   ~SpikingSite();
 
   const SpikingParams& params() const { return params_; }
+  bool allScope() const { return params_.scope == SpikingScope::All; }
+  // Scope all: the quantiser of a layer's site (HeadIn ignores the layer) at `levels` levels.
+  spiking::SiteQuantiser quantiser(int64_t layer, Site site, int levels) const;
   spiking::Qcfs qcfs(int64_t layer) const;
   // Per-position values hold for positions below their count; later positions use the last row.
   spiking::IfNeuron neuron(int64_t layer) const;
