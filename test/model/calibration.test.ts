@@ -110,7 +110,7 @@ describe('calibration', async () => {
     expect(existsSync(join(calibrated, 'checkpoint'))).toBe(false);
 
     // The inference engine, loading each folder, scores the held-out text as the report says.
-    const settings = calibrateSettings.parse({ ...base, outDir: calibrated });
+    const settings = { ...calibrateSettings.parse({ ...base, outDir: calibrated }), blockSize: base.blockSize };
     const scored = async (dir: string, mode: 'qcfs' | 'snn') => {
       const model = await loadModel(dir);
       const { heldOut } = await loadCalibrationData(settings, model.tokenizer);

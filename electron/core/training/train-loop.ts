@@ -1,8 +1,8 @@
 // The training loop shared by `fas train` (pretraining, plain fine-tuning) and FAS stage 1 (the
 // same with QCFS at the FFN site): data, AdamW steps with a schedule, validation, checkpoints,
 // exact resume, cancel that keeps the last good checkpoint, and a clear stop on a NaN loss.
-import { access, readdir } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { access } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { TrainingResult } from '../../api/contract.js';
 import type { NativeAddon, NativeTrainer } from '../../../native/index.js';
 import { loadJobDataset, TrainBatches, validationBatches, type BatchCursor, type TokenDataset } from '../data/index.js';
@@ -11,11 +11,13 @@ import { JobCancelledError } from '../jobs/types.js';
 import { openModelFolder, type OpenedModelFolder } from '../model/folder.js';
 import { loadTokenizer } from '../model/tokenizer.js';
 import { readSpikingWeights } from '../spiking/spiking-weights.js';
+import { claimOutputFolder } from '../storage/owned-folder.js';
 import { loadCheckpoint, OPTIMIZER_FILE, optimizerTensors, STATE_FILE, trainerStateFile } from './checkpoint.js';
 import { TrainingError } from './errors.js';
 import { writeDerivedModel, type DerivedModel } from './model-writer.js';
 import { lrFactor } from './schedule.js';
-import { RESUME_INVARIANTS, type TrainSettings } from './settings.js';
+import { blockSizeFor } from '../../shared/model-defaults.js';
+import { RESUME_INVARIANTS, type TrainRunSettings, type TrainSettings } from './settings.js';
 
 /** The engine entry point the loop needs (the native addon; tests may wrap it). */
 export type TrainingEngine = Pick<NativeAddon, 'createTrainer'>;
@@ -23,16 +25,17 @@ export type TrainingEngine = Pick<NativeAddon, 'createTrainer'>;
 /** Checkpoints live inside the output folder until the finished model replaces the whole folder. */
 export const CHECKPOINT_DIR = 'checkpoint';
 
-export async function runTraining(settings: TrainSettings, ctx: JobContext, engine: TrainingEngine): Promise<TrainingResult> {
-  if (resolve(settings.outDir) === resolve(settings.modelDir)) {
-    throw new TrainingError('The output folder must differ from the model folder: the original model is never overwritten.');
-  }
-  const checkpointDir = join(settings.outDir, CHECKPOINT_DIR);
-  if (!settings.resume && !settings.overwrite && (await readdir(settings.outDir).catch(() => [])).length > 0) {
-    throw new TrainingError(`${settings.outDir} already exists and is not empty. Choose a new output folder, resume the run that wrote it, or allow overwriting it.`);
-  }
+export async function runTraining(requested: TrainSettings, ctx: JobContext, engine: TrainingEngine): Promise<TrainingResult> {
+  const checkpointDir = join(requested.outDir, CHECKPOINT_DIR);
+  await claimOutputFolder(requested.outDir, {
+    inputs: [requested.modelDir, requested.dataPath],
+    overwrite: requested.overwrite,
+    resume: requested.resume && join(checkpointDir, STATE_FILE),
+    log: ctx.log,
+  });
+  const source = await openModelFolder(requested.modelDir);
+  const settings: TrainRunSettings = { ...requested, blockSize: blockSizeFor(requested.blockSize, source.spec.maxPositions) };
   const resumeFrom = settings.resume ? await loadResumable(checkpointDir, settings) : null;
-  const source = await openModelFolder(settings.modelDir);
   const current = resumeFrom?.folder ?? source;
   const tokenizer = await loadTokenizer(source.tokenizerFiles, source.config);
   if (settings.blockSize > source.spec.maxPositions) {
@@ -149,7 +152,7 @@ function readLambdas(trainer: NativeTrainer, layers: number): number[] {
 }
 
 /** exp(mean token loss) over the validation blocks, or null when there is no validation set. */
-async function validationPerplexity(trainer: NativeTrainer, dataset: TokenDataset, settings: TrainSettings, mode: 'ann' | 'qcfs'): Promise<number | null> {
+async function validationPerplexity(trainer: NativeTrainer, dataset: TokenDataset, settings: TrainRunSettings, mode: 'ann' | 'qcfs'): Promise<number | null> {
   let lossSum = 0;
   let tokens = 0;
   for (const batch of validationBatches(dataset, settings.batchSize, settings.valBlocks)) {
@@ -160,7 +163,7 @@ async function validationPerplexity(trainer: NativeTrainer, dataset: TokenDatase
   return tokens === 0 ? null : Math.exp(lossSum / tokens);
 }
 
-async function loadResumable(checkpointDir: string, settings: TrainSettings) {
+async function loadResumable(checkpointDir: string, settings: TrainRunSettings) {
   const exists = await access(join(checkpointDir, STATE_FILE)).then(
     () => true,
     () => false,
