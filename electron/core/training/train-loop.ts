@@ -49,6 +49,9 @@ export async function runTraining(requested: TrainSettings, ctx: JobContext, eng
   // The LLaMA family's QCFS site is the signed gated product: two-sided QCFS (fas-method.md section 2).
   const signed = source.spec.family === 'llama';
   const trainer = await engine.createTrainer(current.spec, { qcfs: settings.qcfs && { ...settings.qcfs, signed } });
+  // Cancel reaches into the micro-batch in flight: the engine stops it after its forward pass.
+  const onAbort = () => trainer.abort();
+  ctx.signal.addEventListener('abort', onAbort);
   try {
     let step = 0;
     let cursor: BatchCursor = { epoch: 0, index: 0, seed: settings.seed };
@@ -64,7 +67,7 @@ export async function runTraining(requested: TrainSettings, ctx: JobContext, eng
     }
     // A run paused on its last step resumes straight to writing the model.
 
-    const validate = (mode: 'ann' | 'qcfs') => validationPerplexity(trainer, dataset, settings, mode);
+    const validate = (mode: 'ann' | 'qcfs') => validationPerplexity(trainer, dataset, settings, mode, ctx.signal);
     const trainMode = settings.qcfs ? 'qcfs' : 'ann';
     const annPerplexityBefore = settings.qcfs && !resumeFrom ? await validate('ann') : null;
     const perplexityBefore = resumeFrom ? null : await validate(trainMode);
@@ -72,17 +75,27 @@ export async function runTraining(requested: TrainSettings, ctx: JobContext, eng
 
     const batches = new TrainBatches(dataset, settings.batchSize, cursor);
     const tokensPerStep = settings.batchSize * settings.blockSize * settings.gradAccum;
-    const save = (atStep: number) => saveCheckpoint(checkpointDir, source, trainer, settings, atStep, batches.cursor);
+    const save = (atStep: number, at: BatchCursor = batches.cursor) => saveCheckpoint(checkpointDir, source, trainer, settings, atStep, at);
+    /** Pause and Cancel keep the work: the checkpoint of the last whole step (its data cursor with it), then stop. */
+    const stop = async (atStep: number, at: BatchCursor): Promise<never> => {
+      await save(atStep, at);
+      throw new JobCancelledError();
+    };
     let lastSaved = step;
     const started = Date.now();
     const firstStep = step;
     while (step < settings.steps) {
       const factor = lrFactor(step, settings.steps, settings.warmupSteps, settings.decay);
       let lossSum = 0;
+      const stepStart = batches.cursor;
       for (let micro = 0; micro < settings.gradAccum; micro++) {
+        if (ctx.signal.aborted) await stop(step, stepStart);
         const batch = batches.next();
-        const { loss } = await trainer.forwardBackward(batch.inputs, batch.targets, batch.size, settings.blockSize, batch.mask);
-        lossSum += loss;
+        const result = await trainer.forwardBackward(batch.inputs, batch.targets, batch.size, settings.blockSize, batch.mask).catch(async (err: unknown) => {
+          if (ctx.signal.aborted) await stop(step, stepStart);
+          throw err;
+        });
+        lossSum += result.loss;
       }
       const loss = lossSum / settings.gradAccum;
       const { gradNorm, applied } = await trainer.optimizerStep({
@@ -110,10 +123,7 @@ export async function runTraining(requested: TrainSettings, ctx: JobContext, eng
       }
       const message = `Step ${step} of ${settings.steps}, loss ${loss.toFixed(3)}, ${metrics.tokensPerSecond} tokens/s`;
       ctx.progress({ fraction: step / settings.steps, message, metrics });
-      if (ctx.signal.aborted) {
-        await save(step);
-        throw new JobCancelledError();
-      }
+      if (ctx.signal.aborted) await stop(step, batches.cursor);
       if (step % settings.saveEvery === 0 && step < settings.steps) {
         ctx.progress({ fraction: step / settings.steps, message: `Saving a checkpoint at step ${step}` });
         await save(step);
@@ -134,6 +144,7 @@ export async function runTraining(requested: TrainSettings, ctx: JobContext, eng
       finalLambdas: lambdas,
     };
   } finally {
+    ctx.signal.removeEventListener('abort', onAbort);
     trainer.dispose();
   }
 }
@@ -151,11 +162,18 @@ function readLambdas(trainer: NativeTrainer, layers: number): number[] {
   return Array.from({ length: layers }, (_, i) => trainer.getTensor(`layers.${i}.qcfs.lambda`)[0]!);
 }
 
-/** exp(mean token loss) over the validation blocks, or null when there is no validation set. */
-async function validationPerplexity(trainer: NativeTrainer, dataset: TokenDataset, settings: TrainRunSettings, mode: 'ann' | 'qcfs'): Promise<number | null> {
+/** exp(mean token loss) over the validation blocks, or null when there is no validation set or the job is cancelled. */
+async function validationPerplexity(
+  trainer: NativeTrainer,
+  dataset: TokenDataset,
+  settings: TrainRunSettings,
+  mode: 'ann' | 'qcfs',
+  signal: AbortSignal,
+): Promise<number | null> {
   let lossSum = 0;
   let tokens = 0;
   for (const batch of validationBatches(dataset, settings.batchSize, settings.valBlocks)) {
+    if (signal.aborted) return null;
     const r = await trainer.evaluate(batch.inputs, batch.targets, batch.size, settings.blockSize, mode, batch.mask);
     lossSum += r.lossSum;
     tokens += r.tokens;
