@@ -190,7 +190,7 @@ describe('calibration', async () => {
     await expect(runCalibration(calibrateSettings.parse({ ...base, outDir: out, resume: true }), context(), loadNative())).rejects.toThrow(
       /no calibration checkpoint to resume/,
     );
-    await expect(runCalibration(calibrateSettings.parse({ ...base, outDir: stage1 }), context(), loadNative())).rejects.toThrow(/must differ/);
+    await expect(runCalibration(calibrateSettings.parse({ ...base, outDir: stage1 }), context(), loadNative())).rejects.toThrow(/is the job's input/);
   });
 
   it('runs from the command line and prints the report', async () => {
@@ -200,7 +200,7 @@ describe('calibration', async () => {
     const { stdout } = await promisify(execFile)(process.execPath, args);
     expect(stdout).toContain(`per-layer calibration at T = ${T} on 8 sequences of 24 tokens`);
     expect(stdout).toContain(`SNN at T=${T}, after the coarse pass`);
-    await expect(promisify(execFile)(process.execPath, args)).rejects.toThrow(/already exists and is not empty/);
+    await expect(promisify(execFile)(process.execPath, args)).rejects.toThrow(/already holds an earlier run's output/);
     const json = await promisify(execFile)(process.execPath, [...args, '--overwrite', '--json']);
     expect(JSON.parse(json.stdout)).toMatchObject({ level: 'layer', timesteps: T, samples: 8 });
   });
