@@ -34,13 +34,22 @@ export type CalibrationEngine = Pick<NativeAddon, 'createCalibrator'>;
 
 
 export async function runCalibration(requested: CalibrateSettings, ctx: JobContext, engine: CalibrationEngine): Promise<CalibrationReport> {
-  const checkpointDir = join(requested.outDir, CALIBRATION_CHECKPOINT_DIR);
-  await claimOutputFolder(requested.outDir, {
+  const release = await claimOutputFolder(requested.outDir, {
     inputs: [requested.modelDir, requested.dataPath],
     overwrite: requested.overwrite,
-    resume: requested.resume && join(checkpointDir, CALIBRATION_STATE_FILE),
+    resume: requested.resume && join(requested.outDir, CALIBRATION_CHECKPOINT_DIR, CALIBRATION_STATE_FILE),
     log: ctx.log,
   });
+  try {
+    return await calibrate(requested, ctx, engine);
+  } finally {
+    release();
+  }
+}
+
+/** The run itself, in its claimed output folder. */
+async function calibrate(requested: CalibrateSettings, ctx: JobContext, engine: CalibrationEngine): Promise<CalibrationReport> {
+  const checkpointDir = join(requested.outDir, CALIBRATION_CHECKPOINT_DIR);
   const source = await openModelFolder(requested.modelDir);
   const settings: CalibrationRunSettings = { ...requested, blockSize: blockSizeFor(requested.blockSize, source.spec.maxPositions) };
   const spiking = await stageOneConfig(source);

@@ -1,6 +1,6 @@
 // Runs jobs one at a time, each in its own child process, keeps their records in the workspace
 // (runs/<id>/run.json) and streams their progress as 'job.progress' events. One process at a time
-// runs jobs in a workspace (storage/workspace-lock); a failure to write a run's files fails that job
+// runs jobs in a workspace (storage/process-lock); a failure to write a run's files fails that job
 // with a message and never escapes as an unhandled rejection.
 import { fork, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -12,7 +12,7 @@ import { ApiError } from '../api/errors.js';
 import { compiledPath } from '../compiled-path.js';
 import { readJsonIfExists, writeJsonAtomic } from '../storage/json-file.js';
 import { recoverInterruptedSwaps } from '../storage/owned-folder.js';
-import { describeHolder, WorkspaceLock, type LockHolder } from '../storage/workspace-lock.js';
+import { describeHolder, LOCK_FILE, ProcessLock, type LockHolder } from '../storage/process-lock.js';
 import { cancelGraceMs } from './cancel-grace.js';
 import type { FromJobProcess, JobProgressUpdate, ToJobProcess } from './types.js';
 
@@ -58,13 +58,13 @@ export class JobManager {
   private readonly saves = new Map<string, Promise<void>>();
   /** Per job, the last pending line appended to its log or metrics: chained so lines keep their order. */
   private readonly appends = new Map<string, Promise<void>>();
-  private readonly lock: WorkspaceLock;
+  private readonly lock: ProcessLock;
   /** Whether the runs left unfinished by an earlier process were marked and cleaned up. */
   private recovered = false;
 
   constructor(private readonly options: JobManagerOptions) {
     this.runsDir = join(options.workspaceDir, 'runs');
-    this.lock = new WorkspaceLock(options.workspaceDir, options.processDescription);
+    this.lock = new ProcessLock(join(options.workspaceDir, LOCK_FILE), options.processDescription);
   }
 
   /**

@@ -5,6 +5,7 @@
 import { mkdir, readdir, realpath, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve, sep } from 'node:path';
 import { fsyncDir, siblingPath } from './atomic.js';
+import { describeHolder, OUTPUT_LOCK_FILE, ProcessLock } from './process-lock.js';
 
 /** The mark file: its presence says "this app created this folder and may replace it". */
 export const OWNER_MARK = '.fas-spiking-llm-output';
@@ -37,7 +38,7 @@ async function userEntries(dir: string): Promise<string[] | null> {
     if (err.code === 'ENOENT') return null;
     throw err;
   });
-  return entries && entries.filter((name) => name !== OWNER_MARK && !SWAP_ENTRY.test(name));
+  return entries && entries.filter((name) => name !== OWNER_MARK && name !== OUTPUT_LOCK_FILE && !SWAP_ENTRY.test(name));
 }
 
 /**
@@ -47,10 +48,12 @@ async function userEntries(dir: string): Promise<string[] | null> {
 export async function assertReplaceable(dir: string): Promise<void> {
   const entries = await userEntries(dir);
   if (entries === null || entries.length === 0 || (await isOwned(dir))) return;
-  throw new OutputFolderError(notOursMessage(dir));
+  throw new OutputFolderError(notOursMessage(dir, true));
 }
 
-function notOursMessage(dir: string): string {
+/** Why a non-empty folder the app did not create cannot be the output folder. */
+function notOursMessage(dir: string, overwrite: boolean): string {
+  if (!overwrite) return `${dir} already exists, is not empty and was not created by this app. Choose a new or empty output folder.`;
   return (
     `${dir} was not created by this app, so it is never replaced or deleted, even when overwriting is allowed: ` +
     'choose a new or empty output folder (the app creates it), or pick the folder of an earlier run of this app.'
@@ -105,26 +108,37 @@ export interface ClaimOptions {
 }
 
 /**
- * Prepares a job's output folder under the rule: recovers interrupted swaps, refuses inputs, refuses a
- * non-empty folder unless resuming or overwriting one the app wrote, then creates and marks it.
+ * Prepares a job's output folder under the rule: refuses inputs, locks the folder for this job (two
+ * jobs never write one folder), recovers interrupted swaps, refuses a non-empty folder unless resuming
+ * or overwriting one the app wrote, then creates and marks it. Returns the release of the lock, for
+ * when the job ends (the process's end releases it too).
  */
-export async function claimOutputFolder(outDir: string, options: ClaimOptions): Promise<void> {
+export async function claimOutputFolder(outDir: string, options: ClaimOptions): Promise<() => void> {
   await checkOutputAgainstInputs(outDir, options.inputs);
-  for (const note of await recoverInterruptedSwaps(outDir)) options.log?.(note);
-  const entries = await userEntries(outDir);
-  if (entries === null) {
-    await mkdirMarked(outDir);
-    return;
+  const found = await userEntries(outDir);
+  if (found === null) await mkdirMarked(outDir);
+  // Refused before anything (even a lock file) is written into a folder that is not the app's.
+  else if (found.length > 0 && !options.resume && !(await isOwned(outDir))) throw new OutputFolderError(notOursMessage(outDir, options.overwrite));
+  const lock = new ProcessLock(join(outDir, OUTPUT_LOCK_FILE));
+  const holder = lock.tryAcquire();
+  if (holder) {
+    throw new OutputFolderError(`Another job is writing to ${outDir}: ${describeHolder(holder)}. Wait for it to finish, or choose another output folder.`);
   }
+  try {
+    await claimLocked(outDir, options);
+  } catch (err) {
+    lock.release();
+    throw err;
+  }
+  return () => lock.release();
+}
+
+async function claimLocked(outDir: string, options: ClaimOptions): Promise<void> {
+  for (const note of await recoverInterruptedSwaps(outDir)) options.log?.(note);
+  const entries = (await userEntries(outDir)) ?? [];
   const owned = await isOwned(outDir);
   if (entries.length > 0 && !options.resume) {
-    if (!owned) {
-      throw new OutputFolderError(
-        options.overwrite
-          ? notOursMessage(outDir)
-          : `${outDir} already exists, is not empty and was not created by this app. Choose a new or empty output folder.`,
-      );
-    }
+    if (!owned) throw new OutputFolderError(notOursMessage(outDir, options.overwrite));
     if (!options.overwrite) {
       throw new OutputFolderError(`${outDir} already holds an earlier run's output. Choose a new output folder, resume the run that wrote it, or allow overwriting it.`);
     }

@@ -26,13 +26,22 @@ export type TrainingEngine = Pick<NativeAddon, 'createTrainer'>;
 export const CHECKPOINT_DIR = 'checkpoint';
 
 export async function runTraining(requested: TrainSettings, ctx: JobContext, engine: TrainingEngine): Promise<TrainingResult> {
-  const checkpointDir = join(requested.outDir, CHECKPOINT_DIR);
-  await claimOutputFolder(requested.outDir, {
+  const release = await claimOutputFolder(requested.outDir, {
     inputs: [requested.modelDir, requested.dataPath],
     overwrite: requested.overwrite,
-    resume: requested.resume && join(checkpointDir, STATE_FILE),
+    resume: requested.resume && join(requested.outDir, CHECKPOINT_DIR, STATE_FILE),
     log: ctx.log,
   });
+  try {
+    return await train(requested, ctx, engine);
+  } finally {
+    release();
+  }
+}
+
+/** The run itself, in its claimed output folder. */
+async function train(requested: TrainSettings, ctx: JobContext, engine: TrainingEngine): Promise<TrainingResult> {
+  const checkpointDir = join(requested.outDir, CHECKPOINT_DIR);
   const source = await openModelFolder(requested.modelDir);
   const settings: TrainRunSettings = { ...requested, blockSize: blockSizeFor(requested.blockSize, source.spec.maxPositions) };
   const resumeFrom = settings.resume ? await loadResumable(checkpointDir, settings) : null;

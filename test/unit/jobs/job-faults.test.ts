@@ -9,10 +9,11 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { JobManager } from '../../../electron/core/jobs/job-manager.js';
-import { LOCK_FILE } from '../../../electron/core/storage/workspace-lock.js';
+import { claimOutputFolder } from '../../../electron/core/storage/owned-folder.js';
+import { LOCK_FILE, OUTPUT_LOCK_FILE } from '../../../electron/core/storage/process-lock.js';
 
 const countJob = fileURLToPath(new URL('../../fixtures/jobs/count.mjs', import.meta.url));
-const lockModule = fileURLToPath(new URL('../../../dist/electron/core/storage/workspace-lock.js', import.meta.url));
+const lockModule = fileURLToPath(new URL('../../../dist/electron/core/storage/process-lock.js', import.meta.url));
 const countParams = z.object({ steps: z.number().int().min(1), delayMs: z.number().optional() });
 
 function manager(workspaceDir = mkdtempSync(join(tmpdir(), 'fas-faults-'))) {
@@ -24,9 +25,9 @@ function manager(workspaceDir = mkdtempSync(join(tmpdir(), 'fas-faults-'))) {
   });
 }
 
-/** Another process that holds the workspace, as `fas serve` would. */
-async function otherProcess(workspaceDir: string) {
-  const script = `import(${JSON.stringify(lockModule)}).then((m) => { new m.WorkspaceLock(${JSON.stringify(workspaceDir)}, 'fas serve --port 5199').tryAcquire(); console.log('held'); setInterval(() => {}, 1000); });`;
+/** Another process that holds a lock file, as `fas serve` holds its workspace. */
+async function otherProcess(lockFile: string, description = 'fas serve --port 5199') {
+  const script = `import(${JSON.stringify(lockModule)}).then((m) => { new m.ProcessLock(${JSON.stringify(lockFile)}, ${JSON.stringify(description)}).tryAcquire(); console.log('held'); setInterval(() => {}, 1000); });`;
   const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
   await new Promise<void>((resolve) => child.stdout!.once('data', () => resolve()));
   return child;
@@ -38,7 +39,7 @@ describe('JobManager under faults', () => {
     const runDir = join(workspaceDir, 'runs', 'theirs');
     mkdirSync(runDir, { recursive: true });
     writeFileSync(join(runDir, 'run.json'), JSON.stringify({ id: 'theirs', kind: 'count', state: 'running', createdAt: '2026-01-01', finishedAt: null, runDir, params: {} }));
-    const other = await otherProcess(workspaceDir);
+    const other = await otherProcess(join(workspaceDir, LOCK_FILE));
     try {
       const m = manager(workspaceDir);
       await m.init();
@@ -78,5 +79,20 @@ describe('JobManager under faults', () => {
     appendFileSync(join(job.runDir, 'metrics.jsonl'), '{"step": 4, "lo');
     expect((await m.metrics(job.id)).map((row) => row.step)).toEqual([1, 2, 3]);
     m.close();
+  });
+
+  it('never lets two jobs write one output folder', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'fas-out-'));
+    await (await claimOutputFolder(out, { inputs: [], overwrite: false, resume: false }))();
+    const other = await otherProcess(join(out, OUTPUT_LOCK_FILE), 'fas train ./model --out ./out');
+    try {
+      await expect(claimOutputFolder(out, { inputs: [], overwrite: true, resume: false })).rejects.toThrow(
+        new RegExp(`Another job is writing to .*: process ${other.pid} \\("fas train ./model --out ./out"`),
+      );
+    } finally {
+      other.kill('SIGKILL');
+      await new Promise((resolve) => other.once('exit', resolve));
+    }
+    await (await claimOutputFolder(out, { inputs: [], overwrite: true, resume: false }))();
   });
 });

@@ -1,11 +1,15 @@
-// One process at a time runs jobs in a workspace: the desktop app, `fas serve` or a CLI command that
-// opens the workspace. The holder writes <workspace>/.lock (its pid, host and what it is); another
-// process sees who holds it, and takes the lock over only when that process no longer runs.
+// One process at a time in a workspace (the desktop app, `fas serve` or a CLI command that opens it:
+// <workspace>/.lock) and in a job's output folder (OUTPUT_LOCK_FILE inside it). The holder writes the
+// lock file (its pid, host and what it is); another process sees who holds it, and takes the lock over
+// only when that process no longer runs.
 import { closeSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { basename, join } from 'node:path';
+import { basename } from 'node:path';
 
+/** The workspace's lock file. */
 export const LOCK_FILE = '.lock';
+/** The lock file inside a job's output folder while a job writes it. */
+export const OUTPUT_LOCK_FILE = '.fas-spiking-llm-job.lock';
 
 export interface LockHolder {
   pid: number;
@@ -68,16 +72,14 @@ function removeIfOurs(path: string): void {
   }
 }
 
-export class WorkspaceLock {
+export class ProcessLock {
   private held = false;
-  private readonly path: string;
 
+  /** `path`: the lock file (LOCK_FILE in a workspace, OUTPUT_LOCK_FILE in an output folder). */
   constructor(
-    workspaceDir: string,
+    private readonly path: string,
     private readonly description = describeThisProcess(),
-  ) {
-    this.path = join(workspaceDir, LOCK_FILE);
-  }
+  ) {}
 
   get isHeld(): boolean {
     return this.held;
