@@ -2,12 +2,13 @@
 // while its job runs, a metrics line torn by a crash. Needs `npm run build:core` (the lock holder
 // below and the job processes run the compiled files).
 import { spawn } from 'node:child_process';
-import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import { ASSUMED_WRITE_BYTES_PER_SECOND, cancelGraceMs } from '../../../electron/core/jobs/cancel-grace.js';
 import { JobManager } from '../../../electron/core/jobs/job-manager.js';
 import { claimOutputFolder } from '../../../electron/core/storage/owned-folder.js';
 import { LOCK_FILE, OUTPUT_LOCK_FILE } from '../../../electron/core/storage/process-lock.js';
@@ -94,5 +95,17 @@ describe('JobManager under faults', () => {
       await new Promise((resolve) => other.once('exit', resolve));
     }
     await (await claimOutputFolder(out, { inputs: [], overwrite: true, resume: false }))();
+  });
+
+  it('waits long enough for a checkpoint of the model at hand before killing a cancelled job', async () => {
+    const small = mkdtempSync(join(tmpdir(), 'fas-grace-'));
+    const large = mkdtempSync(join(tmpdir(), 'fas-grace-'));
+    writeFileSync(join(large, 'model.safetensors'), '');
+    truncateSync(join(large, 'model.safetensors'), 2 ** 30); // sparse: 1 GiB of weights, nothing written
+    const base = await cancelGraceMs({ modelDir: small });
+    // Weights, and Adam's two moments, in F32 from weights that may be 16-bit: 6 GiB at the assumed speed.
+    expect((await cancelGraceMs({ modelDir: large })) - base).toBeCloseTo(((6 * 2 ** 30) / ASSUMED_WRITE_BYTES_PER_SECOND) * 1000, -1);
+    expect(base).toBeGreaterThanOrEqual(10_000);
+    for (const dir of [small, large]) rmSync(dir, { recursive: true });
   });
 });
