@@ -66,6 +66,8 @@ describe('JobManager under faults', () => {
     const job = await m.start('count', { steps: 400, delayMs: 5 });
     while (m.get(job.id).fraction === null) await new Promise((r) => setTimeout(r, 10));
     renameSync(job.runDir, `${job.runDir}-deleted`);
+    // And a file where it was, so the folder cannot come back by itself (writes of run.json recreate folders).
+    writeFileSync(job.runDir, '');
     const done = await m.waitFor(job.id);
     expect(done.state).toBe('failed');
     expect(done.error).toMatch(/its run folder .* could not be written/);
