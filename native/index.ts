@@ -490,6 +490,12 @@ export interface NativeTrainer {
   getOptimizerState(): TrainerOptimizerState;
   /** Restores a state from getOptimizerState, so a resumed run continues bit-exactly. Checks it whole first. */
   setOptimizerState(state: TrainerOptimizerState): void;
+  /**
+   * Stops a cancelled job's work: the forwardBackward in flight (and every later one) rejects with
+   * "aborted" after its forward pass, without adding its gradients. Parameters and optimizer state
+   * stay as the last optimizerStep left them, so a checkpoint saved now resumes exactly.
+   */
+  abort(): void;
   /** Frees the parameters, gradients and optimizer state; later calls throw. */
   dispose(): void;
 }

@@ -7,7 +7,7 @@
 // 4. writes it to build/demo/model in F16 (half the size), with its model card.
 // Then `node build/scripts/describe-demo-model.mjs` measures it (perplexity on Moby Dick, a sample).
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -39,5 +39,7 @@ fas(
 );
 
 const { toHalfPrecisionFolder } = await import(join(root, 'dist/electron/core/demo/demo-model.js'));
+// The app replaces only folders it marked as its own; this one is the project's, so the recipe clears it.
+rmSync(join(root, 'build/demo/model'), { recursive: true, force: true });
 await toHalfPrecisionFolder(join(work, 'pretrained'), join(root, 'build/demo/model'));
 console.log('Wrote build/demo/model.');

@@ -30,6 +30,8 @@ export interface AppCoreOptions {
   jobKinds?: Record<string, JobKind>;
   /** Models that are always in the library (the bundled demo model). */
   builtInModels?: BuiltInModel[];
+  /** How this process is named to another one that finds the workspace in use. */
+  processDescription?: string;
 }
 
 type Handlers = { [M in MethodName]: (params: ParamsOf<M>) => Promise<ResultOf<M>> | ResultOf<M> };
@@ -52,6 +54,7 @@ export class AppCore {
       kinds,
       emit: (e) => this.emit(e),
       afterDone: (job) => addOutputToLibrary(job, this.library),
+      processDescription: options.processDescription,
     });
     this.ready = this.jobs.init();
     this.library = new ModelLibrary(this.workspaceDir, options.builtInModels ?? []);

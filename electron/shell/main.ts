@@ -38,8 +38,10 @@ function createWindow(core: AppCore): BrowserWindow {
   return win;
 }
 
+// One app per user: a second start shows the first window instead of running jobs beside it.
+if (!app.requestSingleInstanceLock()) app.exit(0);
 await app.whenReady();
-const core = new AppCore({ builtInModels: builtInModels() });
+const core = new AppCore({ builtInModels: builtInModels(), processDescription: 'the FAS Spiking LLM desktop app' });
 // Nothing but writing to the clipboard ("Copy diagnostics", chat export) is granted to the page.
 session.defaultSession.setPermissionRequestHandler((_wc, permission, callback) => callback(permission === 'clipboard-sanitized-write'));
 const untrusted = { ok: false, error: { code: 'unauthorized', message: 'Untrusted sender.' } } as const;
@@ -60,5 +62,9 @@ ipcMain.handle(OPEN_REPORT, async (event, id: unknown): Promise<ApiResponse<null
   return problem ? { ok: false, error: { code: 'failed', message: `The report could not be opened: ${problem}` } } : { ok: true, result: null };
 });
 buildMenu();
-createWindow(core);
+const win = createWindow(core);
+app.on('second-instance', () => {
+  if (win.isMinimized()) win.restore();
+  win.focus();
+});
 app.on('window-all-closed', () => app.quit());

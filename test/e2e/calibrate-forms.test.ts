@@ -7,6 +7,7 @@ import type { CalibrationReport } from '../../electron/core/calibration/report.j
 import { calibrateSettings } from '../../electron/core/calibration/settings.js';
 import { paramDefaults } from '../../electron/core/jobs/defaults.js';
 import { jobKinds } from '../../electron/core/jobs/kinds.js';
+import { DEFAULT_BLOCK_SIZE } from '../../electron/shared/model-defaults.js';
 import {
   baseModelName,
   calibrateParams,
@@ -44,7 +45,8 @@ describe('calibration form', () => {
       maxPositions: null,
       maxDataMegabytes: null,
     });
-    expect(calibrateSettings.parse(calibrateParams(defaults, paths))).toEqual(jobDefaults);
+    // The wizard sends the block size it shows (fitted to the chosen model), the job's default when it fits.
+    expect(calibrateSettings.parse(calibrateParams(defaults, paths))).toEqual({ ...jobDefaults, blockSize: DEFAULT_BLOCK_SIZE });
   });
 
   it('passes the optional settings only where the job takes them', () => {

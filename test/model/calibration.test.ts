@@ -114,7 +114,7 @@ describe('calibration', async () => {
     expect(existsSync(join(calibrated, 'checkpoint'))).toBe(false);
 
     // The inference engine, loading each folder, scores the held-out text as the report says.
-    const settings = calibrateSettings.parse({ ...base, outDir: calibrated });
+    const settings = { ...calibrateSettings.parse({ ...base, outDir: calibrated }), blockSize: base.blockSize };
     const scored = async (dir: string, mode: 'qcfs' | 'snn') => {
       const model = await loadModel(dir);
       const { heldOut } = await loadCalibrationData(settings, model.tokenizer);
@@ -194,7 +194,7 @@ describe('calibration', async () => {
     await expect(runCalibration(calibrateSettings.parse({ ...base, outDir: out, resume: true }), context(), loadNative())).rejects.toThrow(
       /no calibration checkpoint to resume/,
     );
-    await expect(runCalibration(calibrateSettings.parse({ ...base, outDir: stage1 }), context(), loadNative())).rejects.toThrow(/must differ/);
+    await expect(runCalibration(calibrateSettings.parse({ ...base, outDir: stage1 }), context(), loadNative())).rejects.toThrow(/is the job's input/);
   });
 
   it('runs from the command line and prints the report', async () => {
@@ -204,7 +204,7 @@ describe('calibration', async () => {
     const { stdout } = await promisify(execFile)(process.execPath, args);
     expect(stdout).toContain(`per-layer calibration at T = ${T} on 8 sequences of 24 tokens`);
     expect(stdout).toContain(`SNN at T=${T}, after the coarse pass`);
-    await expect(promisify(execFile)(process.execPath, args)).rejects.toThrow(/already exists and is not empty/);
+    await expect(promisify(execFile)(process.execPath, args)).rejects.toThrow(/already holds an earlier run's output/);
     const json = await promisify(execFile)(process.execPath, [...args, '--overwrite', '--json']);
     expect(JSON.parse(json.stdout)).toMatchObject({ level: 'layer', timesteps: T, samples: 8 });
   });

@@ -30,7 +30,7 @@ describe('conversion', async () => {
   });
 
   it('replaces an earlier conversion only when told to', async () => {
-    await expect(runConversion(convertSettings.parse(settings), context)).rejects.toThrow(/already exists and is not empty/);
+    await expect(runConversion(convertSettings.parse(settings), context)).rejects.toThrow(/already holds an earlier run's output/);
     const again = await runConversion(convertSettings.parse({ ...settings, overwrite: true }), context);
     expect(existsSync(join(again.modelDir, 'checkpoint'))).toBe(false);
     expect(await readSpikingConfig(again.modelDir)).toMatchObject({ calibration: 'neuron' });

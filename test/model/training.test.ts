@@ -70,6 +70,42 @@ describe('training loop', async () => {
     expect(Buffer.compare(await readFile(join(straight, 'model.safetensors')), await readFile(join(resumed, 'model.safetensors')))).toBe(0);
   });
 
+  it('cancel stops inside a micro-batch in flight and still resumes to the uninterrupted weights', async () => {
+    const settings = { ...base, gradAccum: 3, steps: 5, saveEvery: 100 };
+    const straight = join(temp.path, 'straight-accum');
+    await runTraining(trainSettings.parse({ ...settings, outDir: straight }), context(temp.path).ctx, loadNative());
+
+    // Cancel while the 8th micro-batch (step 3, second of three) runs in the engine.
+    const { ctx } = context(temp.path);
+    const controller = new AbortController();
+    let calls = 0;
+    const engine: TrainingEngine = {
+      async createTrainer(spec, options) {
+        const trainer = await loadNative().createTrainer(spec, options);
+        return new Proxy(trainer, {
+          get: (target, key) => {
+            if (key === 'forwardBackward') {
+              return (...args: Parameters<NativeTrainer['forwardBackward']>) => {
+                const call = trainer.forwardBackward(...args);
+                if (++calls === 8) controller.abort();
+                return call;
+              };
+            }
+            const value: unknown = Reflect.get(target, key);
+            return typeof value === 'function' ? value.bind(target) : value;
+          },
+        });
+      },
+    };
+    const cancelled = join(temp.path, 'cancelled-accum');
+    await expect(runTraining(trainSettings.parse({ ...settings, outDir: cancelled }), { ...ctx, signal: controller.signal }, engine)).rejects.toBeInstanceOf(JobCancelledError);
+    expect(calls).toBe(8);
+    const { readFile } = await import('node:fs/promises');
+    expect(JSON.parse(await readFile(join(cancelled, 'checkpoint', 'trainer_state.json'), 'utf8')).step).toBe(2);
+    await runTraining(trainSettings.parse({ ...settings, outDir: cancelled, resume: true }), context(temp.path).ctx, loadNative());
+    expect(Buffer.compare(await readFile(join(straight, 'model.safetensors')), await readFile(join(cancelled, 'model.safetensors')))).toBe(0);
+  });
+
   it('refuses to resume with different settings or without a checkpoint', async () => {
     const out = join(temp.path, 'nothing-here');
     mkdirSync(out);

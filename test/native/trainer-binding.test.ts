@@ -252,6 +252,18 @@ describe('trainer binding', () => {
     expect(second.getOptimizerState()).toEqual(first.getOptimizerState());
   });
 
+  it('abort() stops the micro-batch in flight without adding its gradients', async () => {
+    const trainer = await create(false);
+    const { inputs, targets } = batch();
+    const call = trainer.forwardBackward(inputs, targets, 2, 8);
+    trainer.abort();
+    await expect(call).rejects.toThrow('aborted');
+    await expect(trainer.forwardBackward(inputs, targets, 2, 8)).rejects.toThrow('aborted');
+    // Nothing was accumulated: there is no step to take, and the parameters are as they were.
+    await expect(trainer.optimizerStep(HYPER)).rejects.toThrow(/needs gradients/);
+    expect(trainer.getOptimizerState().step).toBe(0);
+  });
+
   it('reports a NaN loss and does not apply the step', async () => {
     const trainer = await create(false);
     const { inputs, targets } = batch();

@@ -7,6 +7,7 @@ import { formatReport } from '../../core/calibration/report.js';
 import { calibrateSettings } from '../../core/calibration/settings.js';
 import { calibrateJob } from '../../core/jobs/kinds/calibrate.js';
 import { fraction, nonNegativeNumber, positiveInt } from '../options.js';
+import { DEFAULT_BLOCK_SIZE } from '../../shared/model-defaults.js';
 import { runJobInTerminal } from '../run-job.js';
 
 interface CalibrateCliOptions {
@@ -41,7 +42,7 @@ export function registerCalibrateCommand(program: Command): void {
     .option('--T <n>', 'timesteps of the spiking model', positiveInt)
     .addOption(new Option('--level <level>', 'per-layer values only, or per-neuron values after them').choices(['layer', 'neuron']))
     .option('--samples <n>', 'calibration sequences', positiveInt)
-    .option('--block <n>', 'tokens per sequence', positiveInt)
+    .option('--block <n>', `tokens per sequence (default ${DEFAULT_BLOCK_SIZE}, at most the model's context)`, positiveInt)
     .option('--batch <n>', 'sequences per batch (and per Adam step)', positiveInt)
     .option('--epochs <n>', 'fine-pass epochs per layer', positiveInt)
     .option('--lr <x>', 'fine-pass learning rate', nonNegativeNumber)

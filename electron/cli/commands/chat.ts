@@ -2,7 +2,7 @@
 // reply stats as the app. --snn chats with a converted model's spiking version and follows each reply
 // with its firing rate, operations and energy. Ctrl+C stops the reply being written; at the prompt it
 // quits, as /exit does.
-import { writeFile } from 'node:fs/promises';
+import { writeFileAtomic } from '../../core/storage/json-file.js';
 import { basename, extname, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Command } from 'commander';
@@ -136,7 +136,7 @@ async function converse(model: ChatModel, c: Conversation): Promise<void> {
     const chat = { id: 'terminal', title: titleFrom(messages), createdAt: startedAt, updatedAt: now, modelId: c.name, modelName: c.name, mode: c.mode, systemPrompt: c.system, sampling: c.sampling, messages };
     const exported = exportChat(chat, extname(file).toLowerCase() === '.json' ? 'json' : 'markdown');
     try {
-      await writeFile(file, exported.text);
+      await writeFileAtomic(file, exported.text);
       console.error(`Saved the conversation to ${resolve(file)}.`);
     } catch (err) {
       console.error(`The conversation could not be saved to ${file}: ${(err as Error).message}`);

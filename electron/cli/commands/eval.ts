@@ -1,5 +1,5 @@
 import { mkdtempSync } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
+import { writeFileAtomic } from '../../core/storage/json-file.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Command } from 'commander';
@@ -22,7 +22,7 @@ export function registerEvalCommand(program: Command): void {
     .action(async (dir: string, o: { task: string; T?: number[]; limit?: number; block?: number; json?: boolean; report?: string }) => {
       const settings = evalSettings.parse({ modelDir: dir, task: o.task, timesteps: o.T, limit: o.limit, blockSize: o.block });
       const report = await runJobInTerminal({ kind: 'evaluate', run: runEvaluation }, settings, { runDir: mkdtempSync(join(tmpdir(), 'fas-eval-')) });
-      if (o.report) await writeFile(o.report, await htmlReport(report));
+      if (o.report) await writeFileAtomic(o.report, await htmlReport(report));
       console.log(o.json ? JSON.stringify(report, null, 2) : describeReport(report));
     });
 }

@@ -7,6 +7,7 @@ import { trainJob } from '../../core/jobs/kinds/train.js';
 import type { TrainingResult } from '../../api/contract.js';
 import { finetuneSettings, trainSettings } from '../../core/training/settings.js';
 import { fraction, nonNegativeNumber, positiveInt } from '../options.js';
+import { DEFAULT_BLOCK_SIZE } from '../../shared/model-defaults.js';
 import { runJobInTerminal } from '../run-job.js';
 
 export interface RunSettingOptions {
@@ -45,7 +46,7 @@ export function withRunSettingOptions(cmd: Command): Command {
     .option('--steps <n>', 'optimizer steps', positiveInt)
     .option('--lr <x>', 'learning rate of the weights', nonNegativeNumber)
     .option('--batch <n>', 'sequences per step', positiveInt)
-    .option('--block <n>', 'tokens per sequence', positiveInt)
+    .option('--block <n>', `tokens per sequence (default ${DEFAULT_BLOCK_SIZE}, at most the model's context)`, positiveInt)
     .option('--grad-accum <n>', 'micro-batches per step', positiveInt)
     .option('--warmup <n>', 'warm-up steps', (v) => Math.floor(nonNegativeNumber(v)))
     .addOption(new Option('--decay <schedule>', 'learning-rate decay after warm-up').choices(['linear', 'cosine', 'constant']))

@@ -2,7 +2,7 @@
 // the data, which the neurons are fitted to, and held-out sequences for perplexity and KL.
 import { loadJobDataset, TrainBatches, validationBatches, type Batch } from '../data/index.js';
 import type { TextTokenizer } from '../model/tokenizer.js';
-import type { CalibrateSettings } from './settings.js';
+import type { CalibrationRunSettings } from './settings.js';
 
 export interface CalibrationData {
   /** [samples, blockSize] token ids, and the token after each (for the logits' comparison). */
@@ -14,7 +14,7 @@ export interface CalibrationData {
   notes: string[];
 }
 
-export async function loadCalibrationData(settings: CalibrateSettings, tokenizer: TextTokenizer): Promise<CalibrationData> {
+export async function loadCalibrationData(settings: CalibrationRunSettings, tokenizer: TextTokenizer): Promise<CalibrationData> {
   const dataset = await loadJobDataset(settings, tokenizer.forData());
   const notes = [...dataset.notes];
   const blocks = dataset.train.blockStarts.length;

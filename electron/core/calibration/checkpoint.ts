@@ -1,15 +1,15 @@
 // The resume point of a calibration run, in <out>/checkpoint: every layer's neurons as they stand
 // (spiking.safetensors, the format of the finished folder) and the progress so far
 // (calibration_state.json: the next layer of the current stage, and the report's rows). Saved after
-// each layer of each stage; the state is written last, so after a crash between the two files the
-// saved layer is simply done again.
-import { mkdir, readFile } from 'node:fs/promises';
+// each layer of each stage, both files in one atomic folder swap, so a resume is always exact.
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { writeSafetensors } from '../model/safetensors.js';
 import { SPIKING_WEIGHTS_FILE } from '../spiking/spiking-config.js';
 import { readSpikingWeights, spikingTensors, type SpikingWeights } from '../spiking/spiking-weights.js';
-import { writeJsonAtomic } from '../storage/json-file.js';
+import { writeNewFileDurably } from '../storage/atomic.js';
+import { writeFolderAtomically } from '../storage/owned-folder.js';
 import { CalibrationError } from './errors.js';
 import { progressSchema, STAGES } from './report.js';
 
@@ -32,10 +32,13 @@ const stateSchema = z.object({
 
 export type CalibrationState = z.infer<typeof stateSchema>;
 
+/** Writes the neurons and the state together in one folder swap, so a crash keeps the previous pair whole. */
 export async function saveCalibrationCheckpoint(dir: string, state: Omit<CalibrationState, 'format' | 'version' | 'savedAt'>, weights: SpikingWeights): Promise<void> {
-  await mkdir(dir, { recursive: true });
-  await writeSafetensors(join(dir, SPIKING_WEIGHTS_FILE), spikingTensors(weights));
-  await writeJsonAtomic(join(dir, CALIBRATION_STATE_FILE), { format: STATE_FORMAT, version: STATE_VERSION, ...state, savedAt: new Date().toISOString() });
+  const json = JSON.stringify({ format: STATE_FORMAT, version: STATE_VERSION, ...state, savedAt: new Date().toISOString() }, null, 2) + '\n';
+  await writeFolderAtomically(dir, async (temp) => {
+    await writeSafetensors(join(temp, SPIKING_WEIGHTS_FILE), spikingTensors(weights));
+    await writeNewFileDurably(join(temp, CALIBRATION_STATE_FILE), Buffer.from(json));
+  });
 }
 
 function damaged(dir: string, what: string, err?: unknown): never {

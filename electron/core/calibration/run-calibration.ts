@@ -10,8 +10,7 @@
 // Held-out perplexity and KL are measured after each stage. A checkpoint after every layer (and
 // after the joint pass) lets a cancelled or crashed run resume where it stopped; the finished
 // folder replaces the output folder.
-import { readdir } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import type { NativeAddon, NativeCalibrator, TeacherStudentComparison } from '../../../native/index.js';
 import type { Batch } from '../data/index.js';
 import type { JobContext } from '../jobs/types.js';
@@ -20,26 +19,39 @@ import { openModelFolder, type OpenedModelFolder } from '../model/folder.js';
 import { loadTokenizer } from '../model/tokenizer.js';
 import { readSpikingConfig, type SpikingConfig } from '../spiking/spiking-config.js';
 import { readAllScopeWeights, readSpikingWeights, type NeuronParams } from '../spiking/spiking-weights.js';
+import { claimOutputFolder } from '../storage/owned-folder.js';
 import { writeDerivedModel } from '../training/model-writer.js';
 import { loadCalibrationData, type CalibrationData } from './calibration-data.js';
-import { CALIBRATION_CHECKPOINT_DIR, loadCalibrationCheckpoint, saveCalibrationCheckpoint, type CalibrationState } from './checkpoint.js';
+import { CALIBRATION_CHECKPOINT_DIR, CALIBRATION_STATE_FILE, loadCalibrationCheckpoint, saveCalibrationCheckpoint, type CalibrationState } from './checkpoint.js';
 import { CalibrationError } from './errors.js';
 import { readCanonicalTensors } from './frozen-weights.js';
 import { CALIBRATION_SCOPE, NO_CALIBRATION_NEEDED, STAGES, type CalibrationProgress, type CalibrationReport, type Evaluation, type JointCalibration, type Stage } from './report.js';
-import { RESUME_INVARIANTS, type CalibrateSettings } from './settings.js';
+import { blockSizeFor } from '../../shared/model-defaults.js';
+import { RESUME_INVARIANTS, type CalibrateSettings, type CalibrationRunSettings } from './settings.js';
 
 /** The engine entry point the job needs (the native addon; tests may wrap it). */
 export type CalibrationEngine = Pick<NativeAddon, 'createCalibrator'>;
 
 
-export async function runCalibration(settings: CalibrateSettings, ctx: JobContext, engine: CalibrationEngine): Promise<CalibrationReport> {
-  if (resolve(settings.outDir) === resolve(settings.modelDir)) {
-    throw new CalibrationError('The output folder must differ from the model folder: the stage-1 model is never overwritten.');
+export async function runCalibration(requested: CalibrateSettings, ctx: JobContext, engine: CalibrationEngine): Promise<CalibrationReport> {
+  const release = await claimOutputFolder(requested.outDir, {
+    inputs: [requested.modelDir, requested.dataPath],
+    overwrite: requested.overwrite,
+    resume: requested.resume && join(requested.outDir, CALIBRATION_CHECKPOINT_DIR, CALIBRATION_STATE_FILE),
+    log: ctx.log,
+  });
+  try {
+    return await calibrate(requested, ctx, engine);
+  } finally {
+    release();
   }
-  if (!settings.resume && !settings.overwrite && (await readdir(settings.outDir).catch(() => [])).length > 0) {
-    throw new CalibrationError(`${settings.outDir} already exists and is not empty. Choose a new output folder, resume the run that wrote it, or allow overwriting it.`);
-  }
-  const source = await openModelFolder(settings.modelDir);
+}
+
+/** The run itself, in its claimed output folder. */
+async function calibrate(requested: CalibrateSettings, ctx: JobContext, engine: CalibrationEngine): Promise<CalibrationReport> {
+  const checkpointDir = join(requested.outDir, CALIBRATION_CHECKPOINT_DIR);
+  const source = await openModelFolder(requested.modelDir);
+  const settings: CalibrationRunSettings = { ...requested, blockSize: blockSizeFor(requested.blockSize, source.spec.maxPositions) };
   const spiking = await stageOneConfig(source);
   if (spiking.scope === 'all') return writeAtTimesteps(source, spiking, settings, ctx);
   const { numLayers, ffnSize } = source.spec;
@@ -47,7 +59,6 @@ export async function runCalibration(settings: CalibrateSettings, ctx: JobContex
     throw new CalibrationError(`The block size ${settings.blockSize} is longer than the model's context (${source.spec.maxPositions} positions).`);
   }
   const { lambdas } = await readSpikingWeights(source.dir, numLayers, ffnSize, false);
-  const checkpointDir = join(settings.outDir, CALIBRATION_CHECKPOINT_DIR);
   const resumed = settings.resume ? await loadResumable(checkpointDir, settings, numLayers, ffnSize) : null;
 
   ctx.progress({ fraction: null, message: 'Reading and tokenising the data' });
@@ -136,7 +147,7 @@ class StageRunner {
 
   constructor(
     private readonly calibrator: NativeCalibrator,
-    private readonly settings: CalibrateSettings,
+    private readonly settings: CalibrationRunSettings,
     private readonly ctx: JobContext,
     private readonly data: CalibrationData,
     private readonly progress: CalibrationProgress,
@@ -317,7 +328,7 @@ function stagesOf(settings: CalibrateSettings): readonly Stage[] {
  * model at T = L by construction, so there is nothing to calibrate; the folder is written at the
  * chosen T with its thresholds unchanged.
  */
-async function writeAtTimesteps(source: OpenedModelFolder, spiking: SpikingConfig, settings: CalibrateSettings, ctx: JobContext): Promise<CalibrationReport> {
+async function writeAtTimesteps(source: OpenedModelFolder, spiking: SpikingConfig, settings: CalibrationRunSettings, ctx: JobContext): Promise<CalibrationReport> {
   ctx.log(NO_CALIBRATION_NEEDED);
   ctx.progress({ fraction: null, message: `Writing the model at T = ${settings.timesteps}` });
   const weights = await readAllScopeWeights(source.dir, source.spec);

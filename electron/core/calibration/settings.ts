@@ -13,7 +13,8 @@ export const calibrateSettings = z
     level: z.enum(['layer', 'neuron']).default('neuron'),
     /** Calibration sequences, drawn from the training side of the data. */
     samples: z.number().int().min(1).max(100_000).default(32),
-    blockSize: z.number().int().min(2).max(1_000_000).default(128),
+    /** Tokens per sequence; none: shared/model-defaults' default, cut to the model's context. */
+  blockSize: z.number().int().min(2).max(1_000_000).optional(),
     /** Sequences captured together, and per Adam step in the fine pass. */
     batchSize: z.number().int().min(1).max(4096).default(4),
     /** Fine pass: epochs over the calibration sequences, per layer. */
@@ -44,6 +45,9 @@ export const calibrateSettings = z
   });
 
 export type CalibrateSettings = z.infer<typeof calibrateSettings>;
+
+/** The settings a run uses: the model-dependent defaults filled in for its model (shared/model-defaults). */
+export type CalibrationRunSettings = CalibrateSettings & { blockSize: number };
 
 /** Settings that must match when a run resumes: they decide what the saved layers were fitted to. */
 export const RESUME_INVARIANTS = [

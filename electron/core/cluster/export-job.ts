@@ -14,6 +14,7 @@ import { openModelFolder, type OpenedModelFolder } from '../model/folder.js';
 import { familyLayout, HEAD } from '../model/mapping.js';
 import { loadTokenizer } from '../model/tokenizer.js';
 import { spikingConfigJson, stage1SpikingConfig } from '../spiking/spiking-config.js';
+import { blockSizeFor } from '../../shared/model-defaults.js';
 import { siblingPath } from '../storage/atomic.js';
 import { ClusterJobError } from './errors.js';
 import {
@@ -47,17 +48,18 @@ export interface ExportedJob {
 /** GPU counts the README's memory table shows. */
 export const GPU_COUNTS = [1, 2, 4, 8, 16, 32, 64];
 
-export async function exportClusterJob(settings: ExportJobSettings, progress: (message: string) => void = () => {}): Promise<ExportedJob> {
-  if (settings.scope !== 'ffn') {
+export async function exportClusterJob(requested: ExportJobSettings, progress: (message: string) => void = () => {}): Promise<ExportedJob> {
+  if (requested.scope !== 'ffn') {
     throw new ClusterJobError(
-      `Scope "${settings.scope}" (every matrix product spike-driven) is not yet supported for cluster jobs. ` +
+      `Scope "${requested.scope}" (every matrix product spike-driven) is not yet supported for cluster jobs. ` +
         'Export with scope "ffn" (the paper\'s QCFS site), or run that scope in the app.',
     );
   }
-  const jobDir = resolve(settings.jobDir);
+  const jobDir = resolve(requested.jobDir);
   const existing = await readdir(jobDir).catch(() => null);
   if (existing && existing.length > 0) throw new ClusterJobError(`${jobDir} already exists and is not empty. Choose a new folder for the job.`);
-  const source = await openModelFolder(settings.modelDir);
+  const source = await openModelFolder(requested.modelDir);
+  const settings = { ...requested, blockSize: blockSizeFor(requested.blockSize, source.spec.maxPositions) };
   if (settings.blockSize > source.spec.maxPositions) {
     throw new ClusterJobError(`The block size ${settings.blockSize} is longer than the model's context (${source.spec.maxPositions} positions).`);
   }

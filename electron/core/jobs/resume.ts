@@ -60,10 +60,9 @@ export async function resumeJob(jobs: JobManager, id: string): Promise<JobRecord
   const info = await resumeInfo(jobs, id);
   if (!info.canResume) throw new ApiError('bad_request', `This run cannot be resumed: ${info.reason}`);
   const job = jobs.get(id);
-  const params: Record<string, unknown> = { ...(job.params as object), resume: info.checkpoint !== null };
-  // A calibration stopped before its first checkpoint starts again over what it had begun to write.
-  if (job.kind === 'calibrate' && info.checkpoint === null) params.overwrite = true;
-  return jobs.start(job.kind, params);
+  // A run stopped before its first checkpoint starts again with its own settings: its folder then holds
+  // nothing but the app's mark, and overwriting is never switched on for the user.
+  return jobs.start(job.kind, { ...(job.params as object), resume: info.checkpoint !== null });
 }
 
 /** A run of the same family started after `job` that writes to the same folder (it resumed it, or replaced it). */

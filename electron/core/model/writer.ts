@@ -1,8 +1,10 @@
 // Writes a model folder in Hugging Face layout (so transformers can load it too), all or nothing:
-// everything goes into a temporary folder beside the target, which is then renamed into place.
-import { mkdir, rename, rm, stat } from 'node:fs/promises';
-import { basename, dirname, join, resolve } from 'node:path';
-import { fsyncDir, siblingPath, writeNewFileDurably } from '../storage/atomic.js';
+// everything goes into a temporary folder beside the target, which is then renamed into place. The
+// folder carries the app's mark, and only an empty or marked folder is ever replaced (storage/owned-folder).
+import { stat } from 'node:fs/promises';
+import { basename, join, resolve } from 'node:path';
+import { writeNewFileDurably } from '../storage/atomic.js';
+import { OWNER_MARK, writeFolderAtomically } from '../storage/owned-folder.js';
 import { INDEX_FILE, SINGLE_FILE } from './checkpoint.js';
 import { DTYPE_BYTES } from './dtype.js';
 import { ModelFolderError } from './errors.js';
@@ -22,7 +24,7 @@ export interface ModelFolderContents {
   maxShardBytes?: number;
 }
 
-const RESERVED = new Set(['config.json', 'tokenizer.json', 'tokenizer_config.json', SINGLE_FILE, INDEX_FILE]);
+const RESERVED = new Set([OWNER_MARK, 'config.json', 'tokenizer.json', 'tokenizer_config.json', SINGLE_FILE, INDEX_FILE]);
 const SHARD_NAME = /^model-\d+-of-\d+\.safetensors$/;
 
 /** Writes (or replaces) the folder `dir`. On failure the previous folder, if any, is left as it was. */
@@ -42,17 +44,7 @@ export async function writeModelFolder(dir: string, contents: ModelFolderContent
     throw new ModelFolderError('write-failed', `Cannot write a model folder at ${target}: a file with that name exists.`);
   }
 
-  await mkdir(dirname(target), { recursive: true });
-  const temp = siblingPath(target, 'tmp');
-  await mkdir(temp);
-  try {
-    await fillFolder(temp, contents);
-    await fsyncDir(temp);
-    await swapIn(temp, target, existing !== null);
-  } catch (error) {
-    await rm(temp, { recursive: true, force: true });
-    throw error;
-  }
+  await writeFolderAtomically(target, (temp) => fillFolder(temp, contents));
 }
 
 async function fillFolder(folder: string, contents: ModelFolderContents): Promise<void> {
@@ -107,22 +99,4 @@ function splitIntoShards(tensors: Record<string, WritableTensor>, maxBytes: numb
     size += bytes;
   }
   return shards;
-}
-
-/** Moves the finished folder into place; an old folder is moved aside first and deleted last. */
-async function swapIn(temp: string, target: string, replacing: boolean): Promise<void> {
-  if (!replacing) {
-    await rename(temp, target);
-  } else {
-    const old = siblingPath(target, 'old');
-    await rename(target, old);
-    try {
-      await rename(temp, target);
-    } catch (error) {
-      await rename(old, target);
-      throw error;
-    }
-    await rm(old, { recursive: true, force: true });
-  }
-  await fsyncDir(dirname(target));
 }

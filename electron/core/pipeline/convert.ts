@@ -9,6 +9,7 @@ import type { CalibrationReport } from '../calibration/report.js';
 import { runCalibration } from '../calibration/run-calibration.js';
 import { evalSettings, runEvaluation, type EvalReport } from '../eval/evaluate.js';
 import type { JobContext } from '../jobs/types.js';
+import { prepareParentFolder } from '../storage/owned-folder.js';
 import { finetuneSettings } from '../training/settings.js';
 import type { TrainingResult } from '../../api/contract.js';
 import { runTraining } from '../training/train-loop.js';
@@ -20,7 +21,8 @@ export const convertSettings = z.object({
   /** Stage 1 */
   steps: z.number().int().min(1).default(60),
   batchSize: z.number().int().min(1).default(8),
-  blockSize: z.number().int().min(2).default(128),
+  /** Tokens per sequence; none: shared/model-defaults' default, cut to the model's context. */
+  blockSize: z.number().int().min(2).optional(),
   maxDataBytes: z.number().int().positive().default(2_000_000),
   /** Stage 2 */
   timesteps: z.number().int().min(1).max(1024).default(8),
@@ -56,6 +58,7 @@ export async function runConversion(settings: ConvertSettings, ctx: JobContext):
   const s = settings;
   const stage1Dir = join(s.outDir, 'stage1-qcfs');
   const stage2Dir = join(s.outDir, 'stage2-spiking');
+  await prepareParentFolder(s.outDir, [s.modelDir, s.dataPath]);
   const native = loadNative();
   const stage1 = await runTraining(
     finetuneSettings.parse({

@@ -9,13 +9,37 @@ export function siblingPath(path: string, tag: 'tmp' | 'old'): string {
   return join(dirname(path), `.${basename(path)}.${tag}-${randomBytes(4).toString('hex')}`);
 }
 
+/** Bytes the writes below may still write before failing as a full disk would (tests only); null = no limit. */
+let simulatedSpaceLeft: number | null = null;
+
+/** Makes writeAll fail with ENOSPC once `bytes` more bytes are written (null lifts the limit): a full disk, for tests. */
+export function simulateDiskSpaceForTesting(bytes: number | null): void {
+  simulatedSpaceLeft = bytes;
+}
+
+export class DiskFullError extends Error {
+  readonly code = 'ENOSPC';
+  constructor() {
+    super('The disk is full, so the save could not finish. What was saved before is kept; free some space, then try again (or resume).');
+    this.name = 'DiskFullError';
+  }
+}
+
 /** Writes the whole buffer; a single write call may write less than asked for. */
 export async function writeAll(handle: FileHandle, data: Uint8Array): Promise<void> {
   const chunk = 64 * 1024 * 1024;
   for (let done = 0; done < data.byteLength; ) {
-    const end = Math.min(done + chunk, data.byteLength);
-    const { bytesWritten } = await handle.write(data, done, end - done);
-    done += bytesWritten;
+    let end = Math.min(done + chunk, data.byteLength);
+    if (simulatedSpaceLeft !== null) end = Math.min(end, done + simulatedSpaceLeft);
+    if (end === done) throw new DiskFullError();
+    try {
+      const { bytesWritten } = await handle.write(data, done, end - done);
+      done += bytesWritten;
+      if (simulatedSpaceLeft !== null) simulatedSpaceLeft -= bytesWritten;
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      throw code === 'ENOSPC' || code === 'EDQUOT' ? new DiskFullError() : err;
+    }
   }
 }
 

@@ -14,7 +14,8 @@ export const trainSettings = z.object({
   outDir: z.string().min(1),
   steps: z.number().int().min(1).max(10_000_000).default(200),
   batchSize: z.number().int().min(1).max(4096).default(8),
-  blockSize: z.number().int().min(2).max(1_000_000).default(128),
+  /** Tokens per sequence; none: shared/model-defaults' default, cut to the model's context. */
+  blockSize: z.number().int().min(2).max(1_000_000).optional(),
   gradAccum: z.number().int().min(1).max(1024).default(1),
   lr: z.number().positive().max(1).default(3e-4),
   /** Learning rate of the QCFS thresholds, much larger than the weights' in FAS. */
@@ -44,6 +45,9 @@ export const trainSettings = z.object({
 });
 
 export type TrainSettings = z.infer<typeof trainSettings>;
+
+/** The settings a run uses: the model-dependent defaults filled in for its model (shared/model-defaults). */
+export type TrainRunSettings = TrainSettings & { blockSize: number };
 
 /** Settings that must match when a run resumes (the rest, such as steps, may change). */
 export const RESUME_INVARIANTS = ['dataPath', 'batchSize', 'blockSize', 'gradAccum', 'seed', 'validationFraction', 'qcfs'] as const;

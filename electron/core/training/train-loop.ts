@@ -1,8 +1,8 @@
 // The training loop shared by `fas train` (pretraining, plain fine-tuning) and FAS stage 1 (the
 // same with QCFS at the FFN site): data, AdamW steps with a schedule, validation, checkpoints,
 // exact resume, cancel that keeps the last good checkpoint, and a clear stop on a NaN loss.
-import { access, readdir } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { access } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { TrainingResult } from '../../api/contract.js';
 import type { NativeAddon, NativeTrainer } from '../../../native/index.js';
 import { loadJobDataset, TrainBatches, validationBatches, type BatchCursor, type TokenDataset } from '../data/index.js';
@@ -12,11 +12,13 @@ import { openModelFolder, type OpenedModelFolder } from '../model/folder.js';
 import { loadTokenizer } from '../model/tokenizer.js';
 import { hasSignedSite, stage1SpikingConfig } from '../spiking/spiking-config.js';
 import { readSpikingWeights } from '../spiking/spiking-weights.js';
+import { claimOutputFolder } from '../storage/owned-folder.js';
 import { loadCheckpoint, OPTIMIZER_FILE, optimizerTensors, STATE_FILE, trainerStateFile } from './checkpoint.js';
 import { TrainingError } from './errors.js';
 import { writeDerivedModel, type DerivedModel } from './model-writer.js';
 import { lrFactor } from './schedule.js';
-import { RESUME_INVARIANTS, type TrainSettings } from './settings.js';
+import { blockSizeFor } from '../../shared/model-defaults.js';
+import { RESUME_INVARIANTS, type TrainRunSettings, type TrainSettings } from './settings.js';
 
 /** The engine entry point the loop needs (the native addon; tests may wrap it). */
 export type TrainingEngine = Pick<NativeAddon, 'createTrainer'>;
@@ -24,16 +26,26 @@ export type TrainingEngine = Pick<NativeAddon, 'createTrainer'>;
 /** Checkpoints live inside the output folder until the finished model replaces the whole folder. */
 export const CHECKPOINT_DIR = 'checkpoint';
 
-export async function runTraining(settings: TrainSettings, ctx: JobContext, engine: TrainingEngine): Promise<TrainingResult> {
-  if (resolve(settings.outDir) === resolve(settings.modelDir)) {
-    throw new TrainingError('The output folder must differ from the model folder: the original model is never overwritten.');
+export async function runTraining(requested: TrainSettings, ctx: JobContext, engine: TrainingEngine): Promise<TrainingResult> {
+  const release = await claimOutputFolder(requested.outDir, {
+    inputs: [requested.modelDir, requested.dataPath],
+    overwrite: requested.overwrite,
+    resume: requested.resume && join(requested.outDir, CHECKPOINT_DIR, STATE_FILE),
+    log: ctx.log,
+  });
+  try {
+    return await train(requested, ctx, engine);
+  } finally {
+    release();
   }
-  const checkpointDir = join(settings.outDir, CHECKPOINT_DIR);
-  if (!settings.resume && !settings.overwrite && (await readdir(settings.outDir).catch(() => [])).length > 0) {
-    throw new TrainingError(`${settings.outDir} already exists and is not empty. Choose a new output folder, resume the run that wrote it, or allow overwriting it.`);
-  }
+}
+
+/** The run itself, in its claimed output folder. */
+async function train(requested: TrainSettings, ctx: JobContext, engine: TrainingEngine): Promise<TrainingResult> {
+  const checkpointDir = join(requested.outDir, CHECKPOINT_DIR);
+  const source = await openModelFolder(requested.modelDir);
+  const settings: TrainRunSettings = { ...requested, blockSize: blockSizeFor(requested.blockSize, source.spec.maxPositions) };
   const resumeFrom = settings.resume ? await loadResumable(checkpointDir, settings) : null;
-  const source = await openModelFolder(settings.modelDir);
   const current = resumeFrom?.folder ?? source;
   const tokenizer = await loadTokenizer(source.tokenizerFiles, source.config);
   if (settings.blockSize > source.spec.maxPositions) {
@@ -46,6 +58,9 @@ export async function runTraining(settings: TrainSettings, ctx: JobContext, engi
 
   const signed = hasSignedSite(source.spec.family);
   const trainer = await engine.createTrainer(current.spec, { qcfs: settings.qcfs && { ...settings.qcfs, signed } });
+  // Cancel reaches into the micro-batch in flight: the engine stops it after its forward pass.
+  const onAbort = () => trainer.abort();
+  ctx.signal.addEventListener('abort', onAbort);
   try {
     let step = 0;
     let cursor: BatchCursor = { epoch: 0, index: 0, seed: settings.seed };
@@ -61,7 +76,7 @@ export async function runTraining(settings: TrainSettings, ctx: JobContext, engi
     }
     // A run paused on its last step resumes straight to writing the model.
 
-    const validate = (mode: 'ann' | 'qcfs') => validationPerplexity(trainer, dataset, settings, mode);
+    const validate = (mode: 'ann' | 'qcfs') => validationPerplexity(trainer, dataset, settings, mode, ctx.signal);
     const trainMode = settings.qcfs ? 'qcfs' : 'ann';
     const annPerplexityBefore = settings.qcfs && !resumeFrom ? await validate('ann') : null;
     const perplexityBefore = resumeFrom ? null : await validate(trainMode);
@@ -69,17 +84,27 @@ export async function runTraining(settings: TrainSettings, ctx: JobContext, engi
 
     const batches = new TrainBatches(dataset, settings.batchSize, cursor);
     const tokensPerStep = settings.batchSize * settings.blockSize * settings.gradAccum;
-    const save = (atStep: number) => saveCheckpoint(checkpointDir, source, trainer, settings, atStep, batches.cursor);
+    const save = (atStep: number, at: BatchCursor = batches.cursor) => saveCheckpoint(checkpointDir, source, trainer, settings, atStep, at);
+    /** Pause and Cancel keep the work: the checkpoint of the last whole step (its data cursor with it), then stop. */
+    const stop = async (atStep: number, at: BatchCursor): Promise<never> => {
+      await save(atStep, at);
+      throw new JobCancelledError();
+    };
     let lastSaved = step;
     const started = Date.now();
     const firstStep = step;
     while (step < settings.steps) {
       const factor = lrFactor(step, settings.steps, settings.warmupSteps, settings.decay);
       let lossSum = 0;
+      const stepStart = batches.cursor;
       for (let micro = 0; micro < settings.gradAccum; micro++) {
+        if (ctx.signal.aborted) await stop(step, stepStart);
         const batch = batches.next();
-        const { loss } = await trainer.forwardBackward(batch.inputs, batch.targets, batch.size, settings.blockSize, batch.mask);
-        lossSum += loss;
+        const result = await trainer.forwardBackward(batch.inputs, batch.targets, batch.size, settings.blockSize, batch.mask).catch(async (err: unknown) => {
+          if (ctx.signal.aborted) await stop(step, stepStart);
+          throw err;
+        });
+        lossSum += result.loss;
       }
       const loss = lossSum / settings.gradAccum;
       const { gradNorm, applied } = await trainer.optimizerStep({
@@ -107,10 +132,7 @@ export async function runTraining(settings: TrainSettings, ctx: JobContext, engi
       }
       const message = `Step ${step} of ${settings.steps}, loss ${loss.toFixed(3)}, ${metrics.tokensPerSecond} tokens/s`;
       ctx.progress({ fraction: step / settings.steps, message, metrics });
-      if (ctx.signal.aborted) {
-        await save(step);
-        throw new JobCancelledError();
-      }
+      if (ctx.signal.aborted) await stop(step, batches.cursor);
       if (step % settings.saveEvery === 0 && step < settings.steps) {
         ctx.progress({ fraction: step / settings.steps, message: `Saving a checkpoint at step ${step}` });
         await save(step);
@@ -131,6 +153,7 @@ export async function runTraining(settings: TrainSettings, ctx: JobContext, engi
       finalLambdas: lambdas,
     };
   } finally {
+    ctx.signal.removeEventListener('abort', onAbort);
     trainer.dispose();
   }
 }
@@ -148,11 +171,18 @@ function readLambdas(trainer: NativeTrainer, layers: number): number[] {
   return Array.from({ length: layers }, (_, i) => trainer.getTensor(`layers.${i}.qcfs.lambda`)[0]!);
 }
 
-/** exp(mean token loss) over the validation blocks, or null when there is no validation set. */
-async function validationPerplexity(trainer: NativeTrainer, dataset: TokenDataset, settings: TrainSettings, mode: 'ann' | 'qcfs'): Promise<number | null> {
+/** exp(mean token loss) over the validation blocks, or null when there is no validation set or the job is cancelled. */
+async function validationPerplexity(
+  trainer: NativeTrainer,
+  dataset: TokenDataset,
+  settings: TrainRunSettings,
+  mode: 'ann' | 'qcfs',
+  signal: AbortSignal,
+): Promise<number | null> {
   let lossSum = 0;
   let tokens = 0;
   for (const batch of validationBatches(dataset, settings.batchSize, settings.valBlocks)) {
+    if (signal.aborted) return null;
     const r = await trainer.evaluate(batch.inputs, batch.targets, batch.size, settings.blockSize, mode, batch.mask);
     lossSum += r.lossSum;
     tokens += r.tokens;
@@ -160,7 +190,7 @@ async function validationPerplexity(trainer: NativeTrainer, dataset: TokenDatase
   return tokens === 0 ? null : Math.exp(lossSum / tokens);
 }
 
-async function loadResumable(checkpointDir: string, settings: TrainSettings) {
+async function loadResumable(checkpointDir: string, settings: TrainRunSettings) {
   const exists = await access(join(checkpointDir, STATE_FILE)).then(
     () => true,
     () => false,

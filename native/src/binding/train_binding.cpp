@@ -199,6 +199,7 @@ class NativeTrainer : public Napi::ObjectWrap<NativeTrainer> {
                         InstanceMethod<&NativeTrainer::setTensor>("setTensor"),
                         InstanceMethod<&NativeTrainer::getOptimizerState>("getOptimizerState"),
                         InstanceMethod<&NativeTrainer::setOptimizerState>("setOptimizerState"),
+                        InstanceMethod<&NativeTrainer::abort>("abort"),
                         InstanceMethod<&NativeTrainer::dispose>("dispose")});
   }
 
@@ -225,6 +226,11 @@ class NativeTrainer : public Napi::ObjectWrap<NativeTrainer> {
     state_->busy = true;
     worker->Queue();
     return worker->promise();
+  }
+
+  // Read by the worker thread between the passes of forwardBackward: safe while a call is in flight.
+  void abort(const Napi::CallbackInfo&) {
+    if (state_->trainer) state_->trainer->abortFlag() = true;
   }
 
   Napi::Value forwardBackward(const Napi::CallbackInfo& info) {

@@ -60,6 +60,8 @@ Trainer::Trainer(const Model& model, const TrainerOptions& options)
 
 LossSum Trainer::forwardBackward(const TokenBatch& batch) {
   const LossSum loss = model_.forward(pool_, params_.data(), batch, qcfs_);
+  // The backward pass costs about twice the forward: a cancel need not wait for it.
+  if (abort_) throw std::runtime_error("aborted");
   pendingTokens_ += loss.tokens;
   // A non-finite loss would only spread NaN through the gradients: skip its backward, refuse the step.
   if (!std::isfinite(loss.sum)) {

@@ -10,6 +10,7 @@
 // A non-finite loss or gradient is reported and the step is then not applied. Results are bit-for-bit
 // the same for any thread count: every reduction runs in a fixed order.
 #pragma once
+#include <atomic>
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -63,7 +64,8 @@ class Trainer {
   // Copies the model's weights; the trainer keeps no reference to the model.
   Trainer(const Model& model, const TrainerOptions& options);
 
-  // Forward (with QCFS when the site is on) and backward of one micro-batch.
+  // Forward (with QCFS when the site is on) and backward of one micro-batch. Throws "aborted" between
+  // the two passes once abortFlag() is set (the gradients of this micro-batch are then not added).
   LossSum forwardBackward(const TokenBatch& batch);
   StepResult optimizerStep(const StepHyper& hyper);
   LossSum evaluate(const TokenBatch& batch, EvalMode mode);
@@ -80,6 +82,8 @@ class Trainer {
   void setOptimizerState(const OptimizerState& state);
 
   int threads() const { return pool_.size(); }
+  // Set from any thread to stop a forwardBackward in flight, and every later one (a cancelled job).
+  std::atomic<bool>& abortFlag() { return abort_; }
 
  private:
   const ParamInfo& info(const std::string& name) const;
@@ -94,6 +98,7 @@ class Trainer {
   int64_t step_ = 0;
   int64_t pendingTokens_ = 0;   // counted targets since the last step
   bool pendingNonFinite_ = false;
+  std::atomic<bool> abort_{false};
 };
 
 }  // namespace fas::train

@@ -3,6 +3,7 @@
 // parameters. What differs between the stages comes in as their StageRules.
 import type { Snippet } from 'svelte';
 import type { FasApi, MemoryEstimate, ModelEntry, TrainingCorpus } from '../../../electron/api/contract';
+import { blockSizeFor, DEFAULT_BLOCK_SIZE } from '../../../electron/shared/model-defaults';
 import { outDirProblem } from './output-folder';
 import { chosenText, firstTextChoice, type TextChoice } from './text-choice';
 
@@ -30,7 +31,9 @@ interface Library<Settings> {
 
 export class StageForm<Settings extends object> {
   loaded: Library<Settings> | null = $state(null);
-  modelId = $state('');
+  private chosenModelId = $state('');
+  /** The block size this form last set to fit a model's context, so a value the user typed is kept. */
+  private fittedBlockSize: number | null = null;
   data: TextChoice = $state(firstTextChoice([]));
   settings: Settings = $state() as Settings;
   /** The output folder as the user typed it; null keeps the default. */
@@ -49,9 +52,24 @@ export class StageForm<Settings extends object> {
   readonly modelBlocker = $derived.by(() => (this.models.length === 0 ? this.rules.noModel : this.model ? null : 'Choose a model first.'));
   readonly settingsBlocker = $derived.by(() => (this.model ? this.rules.settingsProblem(this.settings, this.model.summary!.maxPositions) : null));
   /** What stops the job once the model and text are chosen: the settings, then the output folder. */
-  readonly jobBlocker = $derived(this.settingsBlocker ?? outDirProblem(this.outDir, this.loaded?.models ?? []));
+  readonly jobBlocker = $derived(this.settingsBlocker ?? outDirProblem(this.outDir, this.loaded?.models ?? [], this.text.path));
 
   constructor(private readonly rules: StageRules<Settings>) {}
+
+  get modelId(): string {
+    return this.chosenModelId;
+  }
+
+  /** Choosing a model fits the defaults that depend on it (the block size, at most its context). */
+  set modelId(id: string) {
+    this.chosenModelId = id;
+    const context = this.model?.summary?.maxPositions;
+    const settings = this.settings as { blockSize?: number } | undefined;
+    if (!context || settings?.blockSize === undefined) return;
+    if (settings.blockSize !== DEFAULT_BLOCK_SIZE && settings.blockSize !== this.fittedBlockSize) return;
+    this.fittedBlockSize = blockSizeFor(undefined, context);
+    this.settings = { ...this.settings, blockSize: this.fittedBlockSize };
+  }
 
   /** Reads the library, the bundled texts, the job kind's defaults and the workspace. */
   async load(api: FasApi): Promise<void> {

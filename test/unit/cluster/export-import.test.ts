@@ -25,7 +25,7 @@ describe('cluster job export and import', async () => {
 
   it('writes every step\'s blocks in the order the native trainer draws them', async () => {
     const source = await openModelFolder(model);
-    const dataset = await loadJobDataset(settings, (await loadTokenizer(source.tokenizerFiles, source.config)).forData());
+    const dataset = await loadJobDataset({ ...settings, blockSize: 12 }, (await loadTokenizer(source.tokenizerFiles, source.config)).forData());
     const batches = new TrainBatches(dataset, 3, { epoch: 0, index: 0, seed: 5 });
     const expected = Array.from({ length: 7 * 2 }, () => Array.from(batches.nextBlocks(), (b) => dataset.train.blockStarts[b]!)).flat();
     const job = await readJobFile(jobDir);

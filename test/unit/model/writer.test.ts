@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { byteTokenizerConfig, byteTokenizerJson } from '../../../electron/core/model/gpt2-tokenizer.js';
 import { openModelFolder } from '../../../electron/core/model/folder.js';
+import { OWNER_MARK } from '../../../electron/core/storage/owned-folder.js';
 import { writeModelFolder, type ModelFolderContents } from '../../../electron/core/model/writer.js';
 import { tempDir, tinyModelContents } from '../../helpers/tiny-models.js';
 
@@ -33,6 +34,7 @@ describe('writeModelFolder', () => {
     const extra = { 'generation_config.json': '{"eos_token_id": 256}', 'state.bin': Uint8Array.of(1, 2, 3) };
     await writeModelFolder(dir, contents(1, extra));
     expect((await readdir(dir)).sort()).toEqual([
+      OWNER_MARK,
       'config.json',
       'generation_config.json',
       'model.safetensors',

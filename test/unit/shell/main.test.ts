@@ -14,6 +14,9 @@ const created: {
 const ipcHandlers: Record<string, (...a: any[]) => any> = {};
 const openExternal = vi.fn();
 const openPath = vi.fn(async (_path: string) => '');
+const appOn = vi.fn();
+const focusWindow = vi.fn();
+const appExit = vi.fn();
 
 vi.mock('electron', () => {
   class BrowserWindow {
@@ -27,13 +30,18 @@ vi.mock('electron', () => {
     }
     once() {}
     on() {}
+    isMinimized() {
+      return false;
+    }
+    restore() {}
+    focus = focusWindow;
     isDestroyed() {
       return false;
     }
     loadFile = vi.fn(async () => undefined);
   }
   return {
-    app: { whenReady: async () => undefined, on: vi.fn(), quit: vi.fn(), getName: () => 'FAS Spiking LLM' },
+    app: { whenReady: async () => undefined, on: appOn, quit: vi.fn(), exit: appExit, requestSingleInstanceLock: () => true, getName: () => 'FAS Spiking LLM' },
     BrowserWindow,
     ipcMain: { handle: (channel: string, fn: (...a: any[]) => any) => (ipcHandlers[channel] = fn) },
     session: { defaultSession: { setPermissionRequestHandler: (fn: (...a: any[]) => void) => (created.permissionHandler = fn) } },
@@ -89,5 +97,12 @@ describe('Electron shell', async () => {
     expect(await handler({ senderFrame: { url: 'https://evil.example/' } }, 'any')).toMatchObject({ ok: false, error: { code: 'unauthorized' } });
     expect(await handler({ senderFrame: { url: 'file:///app/index.html' } }, 'no-such-run')).toMatchObject({ ok: false, error: { code: 'not_found' } });
     expect(openPath).not.toHaveBeenCalled();
+  });
+
+  it('runs once per user: a second start focuses the first window', () => {
+    expect(appExit).not.toHaveBeenCalled();
+    const secondInstance = appOn.mock.calls.find(([name]) => name === 'second-instance')?.[1] as () => void;
+    secondInstance();
+    expect(focusWindow).toHaveBeenCalled();
   });
 });
