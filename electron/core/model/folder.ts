@@ -9,7 +9,7 @@ import { ModelFolderError, type ModelFolderReason } from './errors.js';
 import { buildModelSpec } from './mapping.js';
 import { SafetensorsError } from './safetensors.js';
 import { summarizeModel, type ModelSummary } from './summary.js';
-import type { TokenizerFiles } from './tokenizer.js';
+import { checkTokenizerVocabulary, loadTokenizer, type TokenizerFiles } from './tokenizer.js';
 
 export interface OpenedModelFolder {
   /** Absolute path of the folder. */
@@ -73,6 +73,7 @@ export async function openModelFolder(dir: string): Promise<OpenedModelFolder> {
     tokenizerConfig: optional('tokenizer_config.json'),
     specialTokensMap: optional('special_tokens_map.json'),
   };
+  checkTokenizerVocabulary(await loadTokenizer(tokenizerFiles, config), tokenizerFiles.tokenizerJson, config.vocabSize);
   if (!tokenizerFiles.tokenizerConfig) {
     warnings.push('The folder has no tokenizer_config.json; special tokens are taken from config.json.');
   }
