@@ -53,8 +53,8 @@ export class ChatModel {
   }
 
   /** The prompt's token ids; throws PromptTooLongError when it leaves no room for a reply. */
-  promptIds(system: string, messages: readonly PromptMessage[], continueLast: boolean): number[] {
-    const text = this.format.render(system, messages, continueLast);
+  async promptIds(system: string, messages: readonly PromptMessage[], continueLast: boolean): Promise<number[]> {
+    const text = await this.format.render(system, messages, continueLast);
     const ids = this.loaded.tokenizer.encode(text, { addSpecialTokens: this.format.addSpecialTokens });
     if (ids.length >= this.contextLength) throw new PromptTooLongError(ids.length, this.contextLength);
     return ids;
