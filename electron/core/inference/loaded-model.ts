@@ -21,7 +21,11 @@ export interface LoadOptions {
 }
 
 export async function loadModel(dir: string, options: LoadOptions = {}): Promise<LoadedModel> {
-  const folder = await openModelFolder(dir);
+  return loadOpenedModel(await openModelFolder(dir), options);
+}
+
+/** Loads a folder already opened (and checked, for example against the memory available). */
+export async function loadOpenedModel(folder: OpenedModelFolder, options: LoadOptions = {}): Promise<LoadedModel> {
   const tokenizer = await loadTokenizer(folder.tokenizerFiles, folder.config);
   const spiking = await readSpikingConfig(folder.dir);
   const params = spiking && (await spikingParams(folder, spiking, options.spikingBackend ?? 'cpu'));
