@@ -6,6 +6,7 @@ import { openModelFolder, type OpenedModelFolder } from '../model/folder.js';
 import { loadTokenizer, type TextTokenizer } from '../model/tokenizer.js';
 import { readSpikingConfig, type SpikingConfig } from '../spiking/spiking-config.js';
 import { readSpikingWeights } from '../spiking/spiking-weights.js';
+import { guardEngine, watchWeightFiles } from './weight-files.js';
 
 export interface LoadedModel {
   folder: OpenedModelFolder;
@@ -29,7 +30,8 @@ export async function loadOpenedModel(folder: OpenedModelFolder, options: LoadOp
   const tokenizer = await loadTokenizer(folder.tokenizerFiles, folder.config);
   const spiking = await readSpikingConfig(folder.dir);
   const params = spiking && (await spikingParams(folder, spiking, options.spikingBackend ?? 'cpu'));
-  const engine = await loadNative().loadModel(folder.spec, { spiking: params });
+  const unchanged = watchWeightFiles(Object.values(folder.spec.tensors).map((t) => t.file));
+  const engine = guardEngine(await loadNative().loadModel(folder.spec, { spiking: params }), unchanged);
   return { folder, tokenizer, engine, spiking };
 }
 
