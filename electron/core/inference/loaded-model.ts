@@ -3,7 +3,7 @@
 // it in the 'qcfs' and 'snn' modes (native/index.ts, fas-method.md sections 2, 3 and 7).
 import { loadNative, type InferenceMode, type NativeModel, type NativeSpikingParams } from '../../../native/index.js';
 import { openModelFolder, type OpenedModelFolder } from '../model/folder.js';
-import { loadTokenizer, type TextTokenizer } from '../model/tokenizer.js';
+import type { TextTokenizer } from '../model/tokenizer.js';
 import { readSpikingConfig, type SpikingConfig } from '../spiking/spiking-config.js';
 import { readSpikingWeights } from '../spiking/spiking-weights.js';
 import { guardEngine, watchWeightFiles } from './weight-files.js';
@@ -27,7 +27,7 @@ export async function loadModel(dir: string, options: LoadOptions = {}): Promise
 
 /** Loads a folder already opened (and checked, for example against the memory available). */
 export async function loadOpenedModel(folder: OpenedModelFolder, options: LoadOptions = {}): Promise<LoadedModel> {
-  const tokenizer = await loadTokenizer(folder.tokenizerFiles, folder.config);
+  const { tokenizer } = folder;
   const spiking = await readSpikingConfig(folder.dir);
   const params = spiking && (await spikingParams(folder, spiking, options.spikingBackend ?? 'cpu'));
   const unchanged = watchWeightFiles(Object.values(folder.spec.tensors).map((t) => t.file));
