@@ -22,7 +22,13 @@ export interface TemplateJob {
 
 export type TemplateOutcome = { ok: true; text: string } | { ok: false; message: string };
 
-let worker: Worker | null = null;
+interface TemplateWorker {
+  worker: Worker;
+  /** Resolves once the worker has loaded and listens; rejects when it could not start. */
+  ready: Promise<void>;
+}
+
+let current: TemplateWorker | null = null;
 /** Renders run one at a time: each waits for the one before. */
 let queue: Promise<unknown> = Promise.resolve();
 
@@ -33,20 +39,38 @@ export function renderTemplate(source: string, context: Record<string, unknown>,
   return run;
 }
 
-function startWorker(): Worker {
-  const started = new Worker(compiledPath('./template-worker.js', import.meta.url), { resourceLimits: { maxOldGenerationSizeMb: TEMPLATE_LIMITS.heapMb } });
-  // An idle worker must not keep a CLI process alive.
-  started.unref();
-  return started;
+function startWorker(): TemplateWorker {
+  const worker = new Worker(compiledPath('./template-worker.js', import.meta.url), { resourceLimits: { maxOldGenerationSizeMb: TEMPLATE_LIMITS.heapMb } });
+  // An idle worker must not keep a CLI process alive; one that ended is replaced at the next render.
+  worker.unref();
+  worker.once('exit', () => {
+    if (current?.worker === worker) current = null;
+  });
+  const ready = new Promise<void>((resolve, reject) => {
+    const onExit = () => reject(new Error('the chat template renderer could not start'));
+    worker.once('error', reject).once('exit', onExit);
+    worker.once('message', () => {
+      worker.off('error', reject).off('exit', onExit);
+      resolve();
+    });
+  });
+  return { worker, ready };
 }
 
-function renderInWorker(job: TemplateJob, timeMs: number): Promise<string> {
-  const current = (worker ??= startWorker());
+async function renderInWorker(job: TemplateJob, timeMs: number): Promise<string> {
+  const started = (current ??= startWorker());
+  try {
+    await started.ready;
+  } catch (err) {
+    if (current === started) current = null;
+    throw err;
+  }
+  const { worker } = started;
   return new Promise<string>((resolve, reject) => {
     const stop = (message: string) => {
       cleanUp();
-      if (worker === current) worker = null;
-      void current.terminate();
+      if (current === started) current = null;
+      void worker.terminate();
       reject(new Error(message));
     };
     const timer = setTimeout(() => stop(`the chat template did not finish within ${timeMs / 1000} s`), timeMs);
@@ -60,9 +84,9 @@ function renderInWorker(job: TemplateJob, timeMs: number): Promise<string> {
     const onExit = () => stop('the chat template stopped without a result');
     const cleanUp = () => {
       clearTimeout(timer);
-      current.off('message', onMessage).off('error', onError).off('exit', onExit);
+      worker.off('message', onMessage).off('error', onError).off('exit', onExit);
     };
-    current.on('message', onMessage).on('error', onError).on('exit', onExit);
-    current.postMessage(job);
+    worker.on('message', onMessage).on('error', onError).on('exit', onExit);
+    worker.postMessage(job);
   });
 }

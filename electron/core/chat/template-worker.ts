@@ -19,3 +19,5 @@ function render({ source, context, maxChars }: TemplateJob): TemplateOutcome {
 }
 
 parentPort!.on('message', (job: TemplateJob) => parentPort!.postMessage(render(job)));
+// Loaded and listening: the time limit of a render starts now, not while the worker starts up.
+parentPort!.postMessage('ready');

@@ -102,7 +102,7 @@ describe('chat template format', () => {
     const loops = '{% for i in range(100000000) %}{% for j in range(100000000) %}{{ i }}{% endfor %}{% endfor %}';
     const started = Date.now();
     await expect(templateFormat(loops, { bosToken: '', eosToken: '' }, tokenizer)).rejects.toThrow(/the chat template (did not finish within 2 s|needed more than 256 MB to render)/);
-    expect(Date.now() - started).toBeLessThan(10_000);
+    expect(Date.now() - started).toBeLessThan(20_000); // a hang guard, not a speed target
     // The next render gets a fresh worker.
     expect((await templateFormat(CHATML_TEMPLATE, { bosToken: '', eosToken: '<|im_end|>' }, tokenizer)).kind).toBe('template');
     await expect(renderTemplate('{% for i in range(50) %}x{% endfor %}', {}, { timeMs: 2000, maxChars: 10 })).rejects.toThrow(/it wrote 50 characters, more than the 10 a prompt can be/);
