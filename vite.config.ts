@@ -1,7 +1,7 @@
 import { defineConfig } from 'vite';
 import { svelte } from '@sveltejs/vite-plugin-svelte';
 
-// The UI is built once into dist/renderer and loaded by Electron from file:// (hence base './')
+// The UI is built once into dist/renderer and loaded by Electron from app://fas/ (relative paths: base './')
 // or served by the local HTTP server.
 export default defineConfig({
   root: 'renderer',

@@ -1,7 +1,8 @@
 // The local HTTP transport: the built UI and the API on 127.0.0.1 only, for browsers, scripts and
-// tests. Every API request must carry the per-run token, which is handed only to the page this
-// server serves; other local pages cannot read it (same-origin policy), so they cannot drive the app.
-import { randomBytes, timingSafeEqual } from 'node:crypto';
+// tests. Every API call must carry the per-run token in the x-fas-token header; the token is handed
+// only to the page this server serves, and other pages cannot read it (same-origin policy). The rules
+// every request passes are in request-guard.ts; the event stream and report tabs use tickets.ts.
+import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -9,6 +10,8 @@ import path from 'node:path';
 import type { ApiResponse, ReportFile } from '../api/contract.js';
 import type { AppCore } from '../core/app-core.js';
 import { contentSecurityPolicy } from './csp.js';
+import { contentTypeRefusal, hasHeaderToken, localHost, originRefusal } from './request-guard.js';
+import { TICKET_LIFETIME_MS, TicketBook, type TicketScope } from './tickets.js';
 
 export interface ServerOptions {
   core: AppCore;
@@ -17,6 +20,8 @@ export interface ServerOptions {
   /** 0 picks a free port. */
   port?: number;
   token?: string;
+  /** Injected by tests to control the clock. */
+  tickets?: TicketBook;
 }
 
 export interface RunningServer {
@@ -39,6 +44,8 @@ const TYPES: Record<string, string> = {
 
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
   const token = options.token ?? randomBytes(32).toString('hex');
+  const tickets = options.tickets ?? new TicketBook();
+  let port = 0;
   const server = http.createServer((req, res) => {
     route(req, res).catch((err: unknown) => {
       if (!res.headersSent) sendJson(res, 500, { ok: false, error: { code: 'failed', message: String(err) } });
@@ -47,35 +54,57 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   });
 
   async function route(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
-    // Refuse other host names: a DNS-rebinding page would arrive with its own.
-    const host = req.headers.host ?? '';
-    if (!/^(127\.0\.0\.1|localhost)(:\d+)?$/.test(host)) return sendJson(res, 403, errorBody('unauthorized', 'Unknown host.'));
+    const host = localHost(req);
+    if (!host) return sendJson(res, 403, errorBody('unauthorized', 'Unknown host.'));
+    const refused = originRefusal(req, port);
+    if (refused) return sendJson(res, refused.status, errorBody('unauthorized', refused.message));
     const url = new URL(req.url ?? '/', `http://${host}`);
-    if (url.pathname.startsWith('/api/')) {
-      if (!hasToken(req, url, token)) return sendJson(res, 401, errorBody('unauthorized', 'Missing or wrong API token.'));
-      if (url.pathname === '/api/events' && req.method === 'GET') return streamEvents(req, res, options.core);
-      if (url.pathname.startsWith('/api/report/') && req.method === 'GET') {
-        return sendReport(res, options.core, decodeURIComponent(url.pathname.slice('/api/report/'.length)));
-      }
-      const method = url.pathname.slice('/api/call/'.length);
-      if (url.pathname.startsWith('/api/call/') && req.method === 'POST') {
-        const params = await readJsonBody(req);
-        if (params === undefined) return sendJson(res, 400, errorBody('bad_request', 'The body must be JSON.'));
-        const result = await options.core.handle(decodeURIComponent(method), params);
-        return sendJson(res, result.ok ? 200 : statusOf(result), result);
-      }
-      return sendJson(res, 404, errorBody('not_found', 'No such API route.'));
-    }
+    if (url.pathname.startsWith('/api/')) return routeApi(req, res, url);
     if (req.method !== 'GET' && req.method !== 'HEAD') return sendJson(res, 405, errorBody('bad_request', 'Method not allowed.'));
     if (!options.uiDir) return sendJson(res, 404, errorBody('not_found', 'This server has no UI.'));
     return serveStatic(res, options.uiDir, url.pathname, token);
+  }
+
+  async function routeApi(req: http.IncomingMessage, res: http.ServerResponse, url: URL): Promise<void> {
+    if (url.searchParams.has('token')) {
+      return sendJson(res, 401, errorBody('unauthorized', 'The API token is never accepted in a URL: send it in the x-fas-token header.'));
+    }
+    if (req.method === 'GET') {
+      // The two GETs a browser opens without headers (EventSource, a new tab) may carry a ticket instead.
+      const ticket = url.searchParams.get('ticket');
+      const allowed = (scope: TicketScope) => hasHeaderToken(req, token) || (ticket !== null && tickets.redeem(ticket, scope));
+      if (url.pathname === '/api/events') {
+        return allowed({ kind: 'events' }) ? streamEvents(req, res, options.core) : sendJson(res, 401, NO_TICKET);
+      }
+      if (url.pathname.startsWith('/api/report/')) {
+        const id = decodeURIComponent(url.pathname.slice('/api/report/'.length));
+        return allowed({ kind: 'report', id }) ? sendReport(res, options.core, id) : sendJson(res, 401, NO_TICKET);
+      }
+      return sendJson(res, 404, errorBody('not_found', 'No such API route.'));
+    }
+    if (req.method !== 'POST') return sendJson(res, 405, errorBody('bad_request', 'Method not allowed.'));
+    if (!hasHeaderToken(req, token)) return sendJson(res, 401, errorBody('unauthorized', 'Missing or wrong API token.'));
+    const badType = contentTypeRefusal(req);
+    if (badType) return sendJson(res, badType.status, errorBody('bad_request', badType.message));
+    const params = await readJsonBody(req);
+    if (params === undefined) return sendJson(res, 400, errorBody('bad_request', 'The body must be JSON.'));
+    if (url.pathname === '/api/ticket') {
+      const scope = ticketScope(params);
+      if (!scope) return sendJson(res, 400, errorBody('bad_request', 'A ticket is for {"kind": "events"} or {"kind": "report", "id": "<run id>"}.'));
+      return sendJson(res, 200, { ok: true, result: { ticket: tickets.issue(scope), expiresInMs: TICKET_LIFETIME_MS } });
+    }
+    if (url.pathname.startsWith('/api/call/')) {
+      const result = await options.core.handle(decodeURIComponent(url.pathname.slice('/api/call/'.length)), params);
+      return sendJson(res, result.ok ? 200 : statusOf(result), result);
+    }
+    return sendJson(res, 404, errorBody('not_found', 'No such API route.'));
   }
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port ?? 0, '127.0.0.1', resolve);
   });
-  const { port } = server.address() as AddressInfo;
+  port = (server.address() as AddressInfo).port;
   return {
     url: `http://127.0.0.1:${port}/`,
     port,
@@ -97,12 +126,14 @@ function statusOf(res: ApiResponse<unknown>): number {
   return { bad_request: 400, not_found: 404, unauthorized: 401, failed: 500 }[res.error.code];
 }
 
-/** Header for requests; query parameter for EventSource, which cannot send headers. */
-function hasToken(req: http.IncomingMessage, url: URL, token: string): boolean {
-  const given = (req.headers['x-fas-token'] as string | undefined) ?? url.searchParams.get('token') ?? '';
-  const a = Buffer.from(given);
-  const b = Buffer.from(token);
-  return a.length === b.length && timingSafeEqual(a, b);
+const NO_TICKET = errorBody('unauthorized', 'Missing, used or expired ticket: ask for a new one with POST /api/ticket.');
+
+function ticketScope(params: unknown): TicketScope | undefined {
+  if (typeof params !== 'object' || params === null) return undefined;
+  const { kind, id } = params as Record<string, unknown>;
+  if (kind === 'events') return { kind };
+  if (kind === 'report' && typeof id === 'string' && id.length > 0) return { kind, id };
+  return undefined;
 }
 
 async function readJsonBody(req: http.IncomingMessage): Promise<unknown> {
@@ -128,7 +159,7 @@ function sendJson(res: http.ServerResponse, status: number, body: unknown): void
 }
 
 /**
- * A finished evaluation's HTML report, opened in its own tab (the token comes in the query). Its
+ * A finished evaluation's HTML report, opened in its own tab (with a ticket in the query). Its
  * inline charts need inline scripts, which the app's policy forbids, so the report gets its own
  * policy: a sandbox (an opaque origin, which cannot read the API) where only its inline code runs.
  */

@@ -184,8 +184,9 @@ export default { kind: 'evaluate', async run(params, ctx) {
     const [tab] = await Promise.all([page.waitForEvent('popup'), results.getByRole('button', { name: 'Open the report' }).click()]);
     const tabErrors: string[] = [];
     tab.on('pageerror', (e) => tabErrors.push(e.message));
-    await tab.waitForLoadState();
-    expect(tab.url()).toContain(`/api/report/${encodeURIComponent(job.id)}?token=`);
+    await tab.waitForURL(/\/api\/report\//);
+    expect(tab.url()).toContain(`/api/report/${encodeURIComponent(job.id)}?ticket=`);
+    expect(tab.url()).not.toContain(app.server.token);
     await tab.locator('#metric').waitFor();
     await expect.poll(() => tab.evaluate(() => Boolean((window as unknown as { Chart?: { getChart(id: string): unknown } }).Chart?.getChart('metric')))).toBe(true);
     await expect(tab.evaluate(() => window.origin)).resolves.toBe('null'); // an opaque origin: it cannot call the API

@@ -67,6 +67,23 @@ describe('fas CLI', () => {
     expect(res.stderr).toMatch(/^fas: .*has no config\.json/);
   });
 
+  it('reports a broken tokenizer and absurd sizes at once, with the reason', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'fas-cli-'));
+    writeFileSync(join(dir, 'tokenizer.json'), JSON.stringify(byteTokenizerJson()));
+    const out = join(dir, 'model');
+    const init = await fas('init', '--arch', 'gpt2', '--layers', '1', '--d-model', '16', '--heads', '2', '--context', '32', '--tokenizer', join(dir, 'tokenizer.json'), '--out', out);
+    expect(init.code, init.stderr).toBe(0);
+    writeFileSync(join(out, 'tokenizer.json'), JSON.stringify({ ...byteTokenizerJson(), model: { type: 'BPE', vocab: {}, merges: [] }, added_tokens: [] }));
+    const broken = await fas('info', out);
+    expect(broken.code).toBe(1);
+    expect(broken.stderr).toMatch(/tokenizer\.json has no usable vocabulary/);
+    const config = join(out, 'config.json');
+    writeFileSync(config, JSON.stringify({ model_type: 'gpt2', n_layer: 1e9 }));
+    const huge = await fas('info', out);
+    expect(huge.code).toBe(1);
+    expect(huge.stderr).toMatch(/"n_layer": at most 1,024 layers are supported/);
+  });
+
   it('rejects bad option values next to the option', async () => {
     const res = await fas('init', '--arch', 'gpt2', '--layers', 'two', '--d-model', '8', '--heads', '2', '--tokenizer', 'gpt2', '--out', '/tmp/x');
     expect(res.code).not.toBe(0);

@@ -113,7 +113,7 @@ async function converse(model: ChatModel, c: Conversation): Promise<void> {
     const user = newMessage('user', text);
     let ids: number[];
     try {
-      ids = model.promptIds(c.system, [...messages, user], false);
+      ids = await model.promptIds(c.system, [...messages, user], false);
     } catch (err) {
       console.error(err instanceof Error ? err.message : String(err));
       return;

@@ -2,9 +2,12 @@
 // one generation session in that mode, whose key/value cache carries over from reply to reply. When
 // the next prompt extends what the session already holds (the usual case: the previous prompt, the
 // reply, then the new message), only the new tokens run; otherwise the session starts over.
+import { basename } from 'node:path';
 import type { ChatMode } from '../../api/contract.js';
 import type { NativeSession, SessionOptions } from '../../../native/index.js';
-import { loadModel, type LoadedModel } from '../inference/loaded-model.js';
+import { availableMemoryBytes, chatContext } from '../estimate/memory-guard.js';
+import { loadOpenedModel, type LoadedModel } from '../inference/loaded-model.js';
+import { openModelFolder } from '../model/folder.js';
 import { folderPromptFormat } from './chat-template.js';
 import type { PromptFormat, PromptMessage } from './prompt-format.js';
 import { streamReply, type ReplyOptions, type ReplyRun } from '../inference/stream-reply.js';
@@ -46,15 +49,15 @@ export class ChatModel {
     readonly format: PromptFormat,
     /** Why the model's own chat template is not used; null when nothing needs saying. */
     readonly formatNote: string | null,
+    /** Tokens the chat reads at once: the model's context, or less when memory is short (memory-guard.ts). */
+    readonly contextLength: number,
+    /** Why the context is shorter than the model's; null when it is not. */
+    readonly contextNote: string | null,
   ) {}
 
-  get contextLength(): number {
-    return this.loaded.folder.spec.maxPositions;
-  }
-
   /** The prompt's token ids; throws PromptTooLongError when it leaves no room for a reply. */
-  promptIds(system: string, messages: readonly PromptMessage[], continueLast: boolean): number[] {
-    const text = this.format.render(system, messages, continueLast);
+  async promptIds(system: string, messages: readonly PromptMessage[], continueLast: boolean): Promise<number[]> {
+    const text = await this.format.render(system, messages, continueLast);
     const ids = this.loaded.tokenizer.encode(text, { addSpecialTokens: this.format.addSpecialTokens });
     if (ids.length >= this.contextLength) throw new PromptTooLongError(ids.length, this.contextLength);
     return ids;
@@ -82,7 +85,9 @@ export class ChatModel {
       started ||= text !== '';
       if (text) onText(text);
     };
-    const options: ReplyOptions = { ...sampling, stopStrings: this.format.stopStrings, stopIds: this.format.stopIds };
+    // The reply may fill the context, never more: past it the cache would outgrow what was checked.
+    const room = this.contextLength - ids.length;
+    const options: ReplyOptions = { ...sampling, maxTokens: Math.min(sampling.maxTokens, room), stopStrings: this.format.stopStrings, stopIds: this.format.stopIds };
     const run = await streamReply(this.session, this.loaded.tokenizer, promptIds, options, show, signal).catch((err: unknown) => {
       this.session.reset();
       throw err;
@@ -102,13 +107,20 @@ function startsWith(ids: readonly number[], prefix: readonly number[]): boolean 
   return prefix.length <= ids.length && prefix.every((id, i) => ids[i] === id);
 }
 
-/** Loads a model folder for chatting in the given mode. */
-export async function openChatModel(dir: string, mode: ChatMode): Promise<ChatModel> {
-  const loaded = await loadModel(dir);
+/**
+ * Loads a model folder for chatting in the given mode, after checking that its weights, cache and
+ * work buffers fit in the memory available (a shorter context when only that fits).
+ */
+export async function openChatModel(dir: string, mode: ChatMode, availableBytes: () => number = availableMemoryBytes): Promise<ChatModel> {
+  const folder = await openModelFolder(dir);
+  const timesteps = mode.kind === 'snn' ? mode.timesteps : 1;
+  const label = `"${basename(folder.dir)}" as ${mode.kind === 'snn' ? `the spiking model at T = ${timesteps}` : 'the original model'}`;
+  const context = chatContext({ label, spec: folder.spec, parameters: folder.summary.parameterCount }, timesteps, availableBytes());
+  const loaded = await loadOpenedModel(folder);
   try {
     const session = loaded.engine.createSession(sessionOptions(loaded, mode));
     const { format, note } = await folderPromptFormat(loaded.folder, loaded.tokenizer);
-    return new ChatModel(loaded, session, format, note);
+    return new ChatModel(loaded, session, format, note, context.contextLength, context.note);
   } catch (err) {
     loaded.engine.dispose();
     throw err;

@@ -139,7 +139,7 @@ export class ChatService {
       const mode = checkMode(entry, chat.mode);
       // A converted model loads once per mode: the notices name the mode.
       lease = await this.models.acquire({ id: entry.id, name: modelInMode(entry, mode), path: entry.path, mode });
-      const ids = promptIds(lease.model, chat, continueLast ? [...history, message] : history, continueLast);
+      const ids = await promptIds(lease.model, chat, continueLast ? [...history, message] : history, continueLast);
       const saved = await this.store.update(id, (c) => ({
         ...c,
         title: c.title || titleFrom(history),
@@ -235,9 +235,9 @@ function planContinue(chat: StoredChat): ReplyPlan {
 }
 
 /** The prompt's ids; a prompt that is too long, or that the model's chat template refuses, is the user's to change. */
-function promptIds(model: ChatModel, chat: StoredChat, messages: ChatMessage[], continueLast: boolean): number[] {
+async function promptIds(model: ChatModel, chat: StoredChat, messages: ChatMessage[], continueLast: boolean): Promise<number[]> {
   try {
-    return model.promptIds(chat.systemPrompt, messages.map((m) => ({ role: m.role, text: m.text })), continueLast);
+    return await model.promptIds(chat.systemPrompt, messages.map((m) => ({ role: m.role, text: m.text })), continueLast);
   } catch (err) {
     throw new ApiError('bad_request', err instanceof Error ? err.message : String(err));
   }

@@ -17,7 +17,7 @@ export async function folderPromptFormat(folder: OpenedModelFolder, tokenizer: T
   const source = (await readFile(join(folder.dir, 'chat_template.jinja'), 'utf8').catch(() => null)) ?? templateOf(config);
   if (source === null) return { format: plainFormat, note: null };
   try {
-    return { format: templateFormat(source, { bosToken: special(config.bos_token), eosToken: special(config.eos_token) }, tokenizer), note: null };
+    return { format: await templateFormat(source, { bosToken: special(config.bos_token), eosToken: special(config.eos_token) }, tokenizer), note: null };
   } catch (err) {
     const reason = err instanceof Error ? err.message : String(err);
     return { format: plainFormat, note: `Its chat template could not be used (${reason}), so it continues a plain transcript instead.` };

@@ -77,7 +77,7 @@ export class ModelHost {
       model.format.kind === 'template'
         ? 'It is prompted with its own chat template.'
         : 'It has no chat template, so it continues a plain transcript ("User: …", "Assistant: …").';
-    const message = [`"${ref.name}" is loaded.`, model.formatNote ?? format].join(' ');
+    const message = [`"${ref.name}" is loaded.`, model.formatNote ?? format, model.contextNote].filter(Boolean).join(' ');
     this.notify({ modelId: ref.id, modelName: ref.name, state: 'ready', message });
     return model;
   }

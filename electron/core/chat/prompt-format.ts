@@ -13,8 +13,8 @@
 //   Assistant:
 //
 // and stops before it starts writing the user's next turn ("\nUser:").
-import { Template } from '@huggingface/jinja';
 import type { TextTokenizer } from '../model/tokenizer.js';
+import { renderTemplate } from './template-sandbox.js';
 
 export interface PromptMessage {
   role: 'user' | 'assistant';
@@ -28,7 +28,7 @@ export interface PromptFormat {
    * The text to continue. With `continueLast` the last message (an unfinished reply) is left open
    * so the model extends it; otherwise the text ends where the assistant's next reply begins.
    */
-  render(system: string, messages: readonly PromptMessage[], continueLast: boolean): string;
+  render(system: string, messages: readonly PromptMessage[], continueLast: boolean): Promise<string>;
   /** Whether encoding adds the tokenizer's special tokens (a template writes its own). */
   addSpecialTokens: boolean;
   /** Text that ends a reply, never shown. */
@@ -39,7 +39,7 @@ export interface PromptFormat {
 
 export const plainFormat: PromptFormat = {
   kind: 'plain',
-  render(system, messages, continueLast) {
+  async render(system, messages, continueLast) {
     const turns = system.trim() ? [`System: ${system.trim()}`] : [];
     for (const m of messages) turns.push(`${m.role === 'user' ? 'User' : 'Assistant'}: ${m.text}`);
     if (!continueLast) turns.push('Assistant:');
@@ -58,20 +58,20 @@ export interface TemplateTokens {
 type TemplateMessage = { role: 'system' | 'user' | 'assistant'; content: string };
 
 /**
- * A format from a Hugging Face chat template. Throws when the template cannot be parsed or cannot
- * render a simple conversation, so the caller can fall back to the plain format.
+ * A format from a Hugging Face chat template, rendered off the main thread under limits
+ * (template-sandbox.ts). Rejects when the template cannot be parsed or cannot render a simple
+ * conversation, so the caller can fall back to the plain format.
  */
-export function templateFormat(source: string, tokens: TemplateTokens, tokenizer: TextTokenizer): PromptFormat {
-  const template = new Template(source);
+export async function templateFormat(source: string, tokens: TemplateTokens, tokenizer: TextTokenizer): Promise<PromptFormat> {
   const apply = (messages: TemplateMessage[], addGenerationPrompt: boolean) =>
-    template.render({ messages, add_generation_prompt: addGenerationPrompt, bos_token: tokens.bosToken, eos_token: tokens.eosToken });
+    renderTemplate(source, { messages, add_generation_prompt: addGenerationPrompt, bos_token: tokens.bosToken, eos_token: tokens.eosToken });
 
   /** The messages with the system prompt first, or folded into the first user message when the template refuses a system role. */
-  const withSystem = (system: string, messages: readonly PromptMessage[], addGenerationPrompt: boolean): string => {
+  const withSystem = async (system: string, messages: readonly PromptMessage[], addGenerationPrompt: boolean): Promise<string> => {
     const turns: TemplateMessage[] = messages.map((m) => ({ role: m.role, content: m.text }));
     if (!system.trim()) return apply(turns, addGenerationPrompt);
     try {
-      return apply([{ role: 'system', content: system.trim() }, ...turns], addGenerationPrompt);
+      return await apply([{ role: 'system', content: system.trim() }, ...turns], addGenerationPrompt);
     } catch {
       const [first, ...rest] = turns;
       const merged = first ? [{ ...first, content: `${system.trim()}\n\n${first.content}` }, ...rest] : [{ role: 'user' as const, content: system.trim() }];
@@ -80,18 +80,18 @@ export function templateFormat(source: string, tokens: TemplateTokens, tokenizer
   };
 
   const probe = 'fas-probe-reply';
-  const probed = apply([{ role: 'user', content: 'Hi' }, { role: 'assistant', content: probe }], false);
+  const probed = await apply([{ role: 'user', content: 'Hi' }, { role: 'assistant', content: probe }], false);
   const at = probed.lastIndexOf(probe);
   if (at === -1) throw new Error('the template does not write the replies');
   const endOfTurn = firstWord(probed.slice(at + probe.length));
   const endId = tokenizer.tokenId(endOfTurn);
   return {
     kind: 'template',
-    render(system, messages, continueLast) {
+    async render(system, messages, continueLast) {
       if (!continueLast) return withSystem(system, messages, true);
       // As transformers' continue_final_message: render the whole conversation, then cut right after
       // the last reply's text, dropping whatever closes the turn.
-      const text = withSystem(system, messages, false);
+      const text = await withSystem(system, messages, false);
       const last = messages.at(-1)?.text ?? '';
       for (const needle of [last, last.trim()]) {
         const at = text.lastIndexOf(needle);

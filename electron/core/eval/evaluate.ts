@@ -3,8 +3,11 @@
 // where the spiking model collapses at small T.
 import { z } from 'zod';
 import type { JobContext } from '../jobs/types.js';
-import { loadModel, type LoadedModel } from '../inference/loaded-model.js';
-import { modelStage } from '../spiking/spiking-config.js';
+import { basename } from 'node:path';
+import { availableMemoryBytes, checkEvaluationMemory } from '../estimate/memory-guard.js';
+import { loadOpenedModel, type LoadedModel } from '../inference/loaded-model.js';
+import { openModelFolder } from '../model/folder.js';
+import { modelStage, readSpikingConfig } from '../spiking/spiking-config.js';
 import { continuationScorer } from './continuation-scorer.js';
 import { readChoiceItems, scoreMultipleChoice } from './multiple-choice.js';
 import { perplexity, type ForwardFn } from './perplexity.js';
@@ -92,10 +95,17 @@ async function spikeStatistics(model: LoadedModel, ids: Int32Array, timesteps: n
   };
 }
 
-export async function runEvaluation(settings: EvalSettings, ctx: JobContext): Promise<EvalReport> {
+export async function runEvaluation(settings: EvalSettings, ctx: JobContext, availableBytes: () => number = availableMemoryBytes): Promise<EvalReport> {
   const task = resolveTask(settings.task);
   ctx.progress({ fraction: null, message: 'Loading the model' });
-  const model = await loadModel(settings.modelDir);
+  const folder = await openModelFolder(settings.modelDir);
+  // The largest batch runs the spiking model at the largest T; multiple choice scores one item (at most the context) at a time.
+  const timesteps = (await readSpikingConfig(folder.dir)) ? Math.max(...settings.timesteps) : 1;
+  const blockSize = task.kind === 'perplexity' ? Math.min(settings.blockSize, folder.spec.maxPositions) : folder.spec.maxPositions;
+  const batchSize = task.kind === 'perplexity' ? settings.batchSize : 1;
+  const label = `"${basename(folder.dir)}"${timesteps > 1 ? ` up to T = ${timesteps}` : ''}`;
+  checkEvaluationMemory({ label, spec: folder.spec, parameters: folder.summary.parameterCount }, { batchSize, blockSize, timesteps }, availableBytes());
+  const model = await loadOpenedModel(folder);
   try {
     const { spec } = model.folder;
     const plan = evaluationPlan(model, settings.timesteps);

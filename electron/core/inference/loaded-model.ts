@@ -3,9 +3,10 @@
 // it in the 'qcfs' and 'snn' modes (native/index.ts, fas-method.md sections 2, 3 and 7).
 import { loadNative, type InferenceMode, type NativeModel, type NativeSpikingParams } from '../../../native/index.js';
 import { openModelFolder, type OpenedModelFolder } from '../model/folder.js';
-import { loadTokenizer, type TextTokenizer } from '../model/tokenizer.js';
+import type { TextTokenizer } from '../model/tokenizer.js';
 import { readSpikingConfig, type SpikingConfig } from '../spiking/spiking-config.js';
 import { readAllScopeWeights, readSpikingWeights } from '../spiking/spiking-weights.js';
+import { guardEngine, watchWeightFiles } from './weight-files.js';
 
 export interface LoadedModel {
   folder: OpenedModelFolder;
@@ -21,11 +22,16 @@ export interface LoadOptions {
 }
 
 export async function loadModel(dir: string, options: LoadOptions = {}): Promise<LoadedModel> {
-  const folder = await openModelFolder(dir);
-  const tokenizer = await loadTokenizer(folder.tokenizerFiles, folder.config);
+  return loadOpenedModel(await openModelFolder(dir), options);
+}
+
+/** Loads a folder already opened (and checked, for example against the memory available). */
+export async function loadOpenedModel(folder: OpenedModelFolder, options: LoadOptions = {}): Promise<LoadedModel> {
+  const { tokenizer } = folder;
   const spiking = await readSpikingConfig(folder.dir);
   const params = spiking && (await spikingParams(folder, spiking, options.spikingBackend ?? 'cpu'));
-  const engine = await loadNative().loadModel(folder.spec, { spiking: params });
+  const unchanged = watchWeightFiles(Object.values(folder.spec.tensors).map((t) => t.file));
+  const engine = guardEngine(await loadNative().loadModel(folder.spec, { spiking: params }), unchanged);
   return { folder, tokenizer, engine, spiking };
 }
 

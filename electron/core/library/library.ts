@@ -1,8 +1,9 @@
 // The model library: the folders a user opened (and the bundled demo model), saved in the
 // workspace as library.json. Each listing re-validates the folders, so a moved or deleted folder
-// shows up with the reason instead of failing later in a job.
+// shows up with the reason instead of failing later in a job; a folder whose files kept their size,
+// time and inode is not read again (its description is cached by that fingerprint).
 import { createHash } from 'node:crypto';
-import { realpath } from 'node:fs/promises';
+import { readdir, realpath, stat } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import type { ModelEntry } from '../../api/contract.js';
 import { ApiError } from '../api/errors.js';
@@ -25,8 +26,12 @@ export interface BuiltInModel {
   path: string;
 }
 
+type FolderDescription = Pick<ModelEntry, 'stage' | 'spiking' | 'summary' | 'problem' | 'warnings'>;
+
 export class ModelLibrary {
   private readonly file: string;
+  /** Folder path -> its files' fingerprint and what was read from them. */
+  private readonly described = new Map<string, { fingerprint: string; description: FolderDescription }>();
 
   constructor(
     workspaceDir: string,
@@ -36,7 +41,7 @@ export class ModelLibrary {
   }
 
   async list(): Promise<ModelEntry[]> {
-    return Promise.all((await this.saved()).map((entry) => describe(entry)));
+    return Promise.all((await this.saved()).map((entry) => this.describe(entry)));
   }
 
   /** Validates the folder (throwing an ApiError whose message says why it is rejected) and adds it. */
@@ -52,14 +57,14 @@ export class ModelLibrary {
       addedAt: new Date().toISOString(),
     };
     try {
-      entry = await describe(saved, true);
+      entry = await this.describe(saved, true);
     } catch (err) {
       if (err instanceof ModelFolderError) throw new ApiError('bad_request', err.message);
       throw err;
     }
     const all = await this.saved();
     const existing = all.find((e) => e.id === saved.id);
-    if (existing) return describe(existing);
+    if (existing) return this.describe(existing);
     await this.save([...all.filter((e) => !e.builtIn), saved]);
     return entry;
   }
@@ -76,7 +81,17 @@ export class ModelLibrary {
   async get(id: string): Promise<ModelEntry> {
     const entry = (await this.saved()).find((e) => e.id === id);
     if (!entry) throw new ApiError('not_found', `No model with id "${id}" in the library.`);
-    return describe(entry);
+    return this.describe(entry);
+  }
+
+  /** Reads the folder (or reuses what was read while its files are unchanged); with `strict` a problem is thrown. */
+  private async describe(saved: SavedEntry, strict = false): Promise<ModelEntry> {
+    const fingerprint = await folderFingerprint(saved.path);
+    const cached = this.described.get(saved.path);
+    if (cached && cached.fingerprint === fingerprint && !(strict && cached.description.problem)) return { ...saved, ...cached.description };
+    const description = await readDescription(saved.path, strict);
+    this.described.set(saved.path, { fingerprint, description });
+    return { ...saved, ...description };
   }
 
   /** Built-in models first, then the user's, as saved. */
@@ -106,15 +121,28 @@ async function modelId(dir: string): Promise<string> {
   return createHash('sha256').update(real).digest('hex').slice(0, 12);
 }
 
-/** Reads the folder; with `strict` a problem is thrown, else reported in the entry. */
-async function describe(saved: SavedEntry, strict = false): Promise<ModelEntry> {
-  const base = { ...saved, stage: 'ann' as const, spiking: null, summary: null, warnings: [] };
+/** Reads the folder; with `strict` a problem is thrown, else reported in the description. */
+async function readDescription(dir: string, strict: boolean): Promise<FolderDescription> {
+  const base = { stage: 'ann' as const, spiking: null, summary: null, warnings: [] };
   try {
-    const folder = await openModelFolder(saved.path);
-    const spiking = await readSpikingConfig(saved.path);
-    return { ...base, stage: modelStage(spiking), spiking: spikingInfo(spiking), summary: folder.summary, problem: null, warnings: folder.warnings };
+    const folder = await openModelFolder(dir);
+    const spiking = await readSpikingConfig(dir);
+    return { stage: modelStage(spiking), spiking: spikingInfo(spiking), summary: folder.summary, problem: null, warnings: folder.warnings };
   } catch (err) {
     if (strict || !(err instanceof ModelFolderError)) throw err;
     return { ...base, problem: err.message };
   }
+}
+
+/** Name, size, modification time and inode of every file in the folder: any change to what describe reads changes it. */
+async function folderFingerprint(dir: string): Promise<string> {
+  const names = await readdir(dir).catch(() => null);
+  if (!names) return 'missing';
+  const parts = await Promise.all(
+    names.sort().map(async (name) => {
+      const info = await stat(join(dir, name)).catch(() => null);
+      return info ? `${name}:${info.size}:${info.mtimeMs}:${info.ino}` : `${name}:gone`;
+    }),
+  );
+  return parts.join('|');
 }

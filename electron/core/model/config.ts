@@ -26,7 +26,28 @@ export interface ModelConfig extends ModelHyperParams {
   padTokenId: number | null;
 }
 
+/**
+ * Upper bounds on every size config.json gives, checked before anything allocates or loops over a
+ * size: a hostile or mistyped file (num_hidden_layers: 1000000000) is refused at once. Each bound is
+ * far above the largest open model of a supported family (LLaMA 3 405B: 126 layers, hidden 16384,
+ * FFN 53248, 128 heads, vocabulary 128256, context 131072).
+ */
+export const CONFIG_LIMITS = {
+  layers: 1024,
+  width: 1 << 17,
+  heads: 1024,
+  vocab: 1 << 22,
+  positions: 1 << 21,
+} as const;
+
 const count = z.number().int().positive();
+const bounded = (max: number, what: string) =>
+  count.max(max, { message: `at most ${max.toLocaleString('en-US')} ${what} are supported` });
+const layers = bounded(CONFIG_LIMITS.layers, 'layers');
+const width = bounded(CONFIG_LIMITS.width, 'units');
+const heads = bounded(CONFIG_LIMITS.heads, 'heads');
+const vocab = bounded(CONFIG_LIMITS.vocab, 'tokens');
+const positions = bounded(CONFIG_LIMITS.positions, 'positions');
 const epsilon = z.number().positive();
 const tokenId = z.number().int().nonnegative();
 const tokenIds = {
@@ -92,12 +113,12 @@ function divides(file: string, what: string, whole: number, part: number): void 
 }
 
 const gpt2Schema = z.object({
-  vocab_size: count.default(50257),
-  n_positions: count.default(1024),
-  n_embd: count.default(768),
-  n_layer: count.default(12),
-  n_head: count.default(12),
-  n_inner: count.nullish(),
+  vocab_size: vocab.default(50257),
+  n_positions: positions.default(1024),
+  n_embd: width.default(768),
+  n_layer: layers.default(12),
+  n_head: heads.default(12),
+  n_inner: width.nullish(),
   activation_function: z.string().default('gelu_new'),
   layer_norm_epsilon: epsilon.default(1e-5),
   scale_attn_weights: z.boolean().default(true),
@@ -146,15 +167,15 @@ function parseGpt2(raw: unknown, file: string): ModelConfig {
 }
 
 const optSchema = z.object({
-  vocab_size: count.default(50272),
-  hidden_size: count.default(768),
-  num_hidden_layers: count.default(12),
-  ffn_dim: count.default(3072),
-  max_position_embeddings: count.default(2048),
+  vocab_size: vocab.default(50272),
+  hidden_size: width.default(768),
+  num_hidden_layers: layers.default(12),
+  ffn_dim: width.default(3072),
+  max_position_embeddings: positions.default(2048),
   do_layer_norm_before: z.boolean().default(true),
   _remove_final_layer_norm: z.boolean().default(false),
-  word_embed_proj_dim: count.nullish(),
-  num_attention_heads: count.default(12),
+  word_embed_proj_dim: width.nullish(),
+  num_attention_heads: heads.default(12),
   activation_function: z.string().default('relu'),
   layer_norm_elementwise_affine: z.boolean().default(true),
   enable_bias: z.boolean().default(true),
@@ -203,15 +224,15 @@ const ropeSettings = z.record(z.string(), z.unknown()).nullish();
 function llamaSchema(modelType: 'llama' | 'qwen2') {
   const qwen = modelType === 'qwen2';
   return z.object({
-    vocab_size: count.default(qwen ? 151936 : 32000),
-    hidden_size: count.default(4096),
-    intermediate_size: count.default(qwen ? 22016 : 11008),
-    num_hidden_layers: count.default(32),
-    num_attention_heads: count.default(32),
-    num_key_value_heads: count.nullish(),
-    head_dim: count.nullish(),
+    vocab_size: vocab.default(qwen ? 151936 : 32000),
+    hidden_size: width.default(4096),
+    intermediate_size: width.default(qwen ? 22016 : 11008),
+    num_hidden_layers: layers.default(32),
+    num_attention_heads: heads.default(32),
+    num_key_value_heads: heads.nullish(),
+    head_dim: width.nullish(),
     hidden_act: z.string().default('silu'),
-    max_position_embeddings: count.default(qwen ? 32768 : 2048),
+    max_position_embeddings: positions.default(qwen ? 32768 : 2048),
     rms_norm_eps: epsilon.default(1e-6),
     rope_theta: epsilon.default(10000),
     rope_scaling: ropeSettings,

@@ -9,7 +9,7 @@ import { ModelFolderError, type ModelFolderReason } from './errors.js';
 import { buildModelSpec } from './mapping.js';
 import { SafetensorsError } from './safetensors.js';
 import { summarizeModel, type ModelSummary } from './summary.js';
-import type { TokenizerFiles } from './tokenizer.js';
+import { checkTokenizerVocabulary, loadTokenizer, type TextTokenizer, type TokenizerFiles } from './tokenizer.js';
 
 export interface OpenedModelFolder {
   /** Absolute path of the folder. */
@@ -19,6 +19,8 @@ export interface OpenedModelFolder {
   /** The tensor-name prefix of its checkpoint, kept when a derived model is written. */
   prefix: string;
   tokenizerFiles: TokenizerFiles;
+  /** The folder's tokenizer, already loaded and probed (checkTokenizerVocabulary). */
+  tokenizer: TextTokenizer;
   summary: ModelSummary;
   /** Things worth telling the user that do not stop the model from loading. */
   warnings: string[];
@@ -73,10 +75,12 @@ export async function openModelFolder(dir: string): Promise<OpenedModelFolder> {
     tokenizerConfig: optional('tokenizer_config.json'),
     specialTokensMap: optional('special_tokens_map.json'),
   };
+  const tokenizer = await loadTokenizer(tokenizerFiles, config);
+  checkTokenizerVocabulary(tokenizer, tokenizerFiles.tokenizerJson, config.vocabSize);
   if (!tokenizerFiles.tokenizerConfig) {
     warnings.push('The folder has no tokenizer_config.json; special tokens are taken from config.json.');
   }
-  return { dir: folder, config, spec, prefix, tokenizerFiles, summary: summarizeModel(config, spec), warnings };
+  return { dir: folder, config, spec, prefix, tokenizerFiles, tokenizer, summary: summarizeModel(config, spec), warnings };
 }
 
 /** Reads a JSON file, turning a parse error into a message that names the file. */

@@ -36,6 +36,7 @@ export function buildModelSpec(config: ModelConfig, checkpoint: Checkpoint): Map
         'config.json describes.',
     );
   }
+  checkSizesFitWeights(config, checkpoint);
 
   const tensors: Record<string, NativeTensorRef> = {};
   const used = new Set<string>();
@@ -65,6 +66,29 @@ export function buildModelSpec(config: ModelConfig, checkpoint: Checkpoint): Map
   }
 
   return { spec: { ...hyperParams(config), tiedHead, tensors }, prefix, warnings };
+}
+
+/**
+ * The sizes in config.json imply a least number of weights (embedding plus every layer's attention
+ * and FFN matrices). When the files hold fewer, config.json and the weights do not belong together:
+ * say so with both numbers before planning (and looping over) tensors the files cannot have.
+ */
+function checkSizesFitWeights(config: ModelConfig, checkpoint: Checkpoint): void {
+  const h = config.hiddenSize;
+  const q = config.numHeads * config.headDim;
+  const kv = config.numKvHeads * config.headDim;
+  const ffnMatrices = config.activation === 'silu_gated' ? 3 : 2;
+  const implied = config.vocabSize * config.wordEmbedDim + config.numLayers * (2 * h * q + 2 * h * kv + ffnMatrices * h * config.ffnSize);
+  let stored = 0;
+  for (const tensor of checkpoint.tensors.values()) stored += tensor.shape.reduce((a, b) => a * b, 1);
+  if (implied > stored) {
+    throw mismatch(
+      `config.json describes a ${config.modelType} model with ${config.numLayers.toLocaleString('en-US')} layers, hidden size ` +
+        `${h.toLocaleString('en-US')} and a vocabulary of ${config.vocabSize.toLocaleString('en-US')}, which needs at least ` +
+        `${implied.toLocaleString('en-US')} weights, but ${checkpoint.source} holds only ${stored.toLocaleString('en-US')}. ` +
+        'The weights and config.json do not belong together.',
+    );
+  }
 }
 
 function tensorRef(config: ModelConfig, checkpoint: Checkpoint, planned: PlannedTensor, name: string): NativeTensorRef {

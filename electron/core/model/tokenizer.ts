@@ -4,6 +4,7 @@ import { readFile } from 'node:fs/promises';
 import { Tokenizer } from '@huggingface/tokenizers';
 import type { DataTokenizer } from '../data/tokenizer.js';
 import { ModelFolderError } from './errors.js';
+import { hasNestedQuantifier, tokenizerRegexes } from './regex-safety.js';
 
 export interface TokenizerFiles {
   tokenizerJson: string;
@@ -40,6 +41,13 @@ export class TextTokenizer {
   constructor({ tokenizerJson, tokenizerConfig = {}, specialTokensMap = {}, configIds }: TokenizerSources) {
     if (typeof tokenizerJson !== 'object' || tokenizerJson === null || !('model' in tokenizerJson)) {
       throw new Error('tokenizer.json has no "model" section');
+    }
+    const risky = tokenizerRegexes(tokenizerJson).find(hasNestedQuantifier);
+    if (risky !== undefined) {
+      throw new Error(
+        `its pattern ${JSON.stringify(risky.slice(0, 80))} repeats a group that itself repeats, which can take ` +
+          'practically forever on some texts; no supported model needs such a pattern',
+      );
     }
     // The library insists on these keys although the format makes them optional.
     const optional = { normalizer: null, pre_tokenizer: null, post_processor: null, decoder: null, added_tokens: [] };
@@ -118,6 +126,34 @@ export async function loadTokenizer(files: TokenizerFiles, configIds?: ConfigTok
       'invalid-tokenizer',
       `${files.tokenizerJson} is not a tokenizer this app can use (${(error as Error).message}).`,
       { cause: error },
+    );
+  }
+}
+
+/** A probe text that every usable tokenizer turns into ids inside the model's vocabulary. */
+const PROBE_TEXT = 'Hello, world! 123';
+
+/**
+ * Refuses a tokenizer that cannot serve the model: one that turns ordinary text into nothing, or into
+ * ids the model has no embedding for. Run when a folder is opened, so the folder is reported broken
+ * at once instead of failing later in a job or a chat.
+ */
+export function checkTokenizerVocabulary(tokenizer: TextTokenizer, file: string, modelVocabSize: number): void {
+  let ids: number[];
+  try {
+    ids = tokenizer.encode(PROBE_TEXT, { addSpecialTokens: false });
+  } catch (error) {
+    throw new ModelFolderError('invalid-tokenizer', `${file} cannot tokenize text (${(error as Error).message}).`, { cause: error });
+  }
+  if (ids.length === 0) {
+    throw new ModelFolderError('invalid-tokenizer', `${file} has no usable vocabulary: it turns the text "${PROBE_TEXT}" into no tokens at all.`);
+  }
+  const bad = ids.find((id) => !Number.isInteger(id) || id < 0 || id >= modelVocabSize);
+  if (bad !== undefined) {
+    throw new ModelFolderError(
+      'invalid-tokenizer',
+      `${file} has no usable vocabulary for this model: it turns "${PROBE_TEXT}" into token ${String(bad)}, ` +
+        `but the model has embeddings for ids 0 to ${modelVocabSize - 1} only. The tokenizer and the weights do not belong together.`,
     );
   }
 }

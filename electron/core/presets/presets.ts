@@ -4,6 +4,7 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Preset } from '../../api/contract.js';
+import { z } from 'zod';
 import { ApiError } from '../api/errors.js';
 import { readJsonIfExists, writeJsonAtomic } from '../storage/json-file.js';
 
@@ -11,6 +12,8 @@ const KIND_PATTERN = /^[a-z][a-z0-9-]{0,39}$/;
 const MAX_NAME_LENGTH = 60;
 const MAX_VALUES_BYTES = 64 * 1024;
 const MAX_PRESETS_PER_KIND = 200;
+
+const presetSchema = z.object({ name: z.string(), values: z.record(z.string(), z.unknown()), savedAt: z.string() });
 
 interface PresetsFile {
   version: 1;
@@ -79,8 +82,12 @@ export class PresetStore {
       throw new ApiError('failed', `The saved presets in ${file} could not be read (${(err as Error).message}). The file was left as it is.`);
     }
     if (saved === null) return [];
-    if (saved.version !== 1 || !Array.isArray(saved.presets)) {
+    if (saved?.version !== 1 || !Array.isArray(saved.presets)) {
       throw new ApiError('failed', `${file} was written by a different version of the app, so its presets cannot be read. The file was left as it is.`);
+    }
+    const bad = saved.presets.findIndex((p) => !presetSchema.safeParse(p).success);
+    if (bad !== -1) {
+      throw new ApiError('failed', `Preset ${bad + 1} in ${file} is damaged (it needs a name, its values and when it was saved), so the presets cannot be read. The file was left as it is.`);
     }
     return sortByName(saved.presets);
   }

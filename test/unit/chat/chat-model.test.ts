@@ -27,7 +27,7 @@ describe('a model loaded for chatting', () => {
   });
 
   it('streams a reply and reports its stats', async () => {
-    const ids = model.promptIds('', [{ role: 'user', text: 'Hi' }], false);
+    const ids = await model.promptIds('', [{ role: 'user', text: 'Hi' }], false);
     const { pieces, onText } = collect();
     const reply = await model.reply(ids, greedy, onText, new AbortController().signal);
     expect(reply.text).toBe(pieces.join(''));
@@ -41,7 +41,7 @@ describe('a model loaded for chatting', () => {
   });
 
   it('runs only the new tokens when the prompt extends the last one, with the same result as from scratch', async () => {
-    const first = model.promptIds('', [{ role: 'user', text: 'Hi' }], false);
+    const first = await model.promptIds('', [{ role: 'user', text: 'Hi' }], false);
     const a = await model.reply(first, greedy, () => {}, new AbortController().signal);
     // The next prompt: the same conversation, the reply as the model wrote it (bytes: one token each), a new message.
     const next = [...first, ...a.ids, ...[...'\n\nUser: more\n\nAssistant:'].map((c) => c.charCodeAt(0))];
@@ -52,13 +52,13 @@ describe('a model loaded for chatting', () => {
     expect(fresh.cachedTokens).toBe(0);
     expect(cached.ids).toEqual(fresh.ids);
     // A prompt that does not extend the context starts over.
-    const other = await model.reply(model.promptIds('', [{ role: 'user', text: 'Bye' }], false), greedy, () => {}, new AbortController().signal);
+    const other = await model.reply(await model.promptIds('', [{ role: 'user', text: 'Bye' }], false), greedy, () => {}, new AbortController().signal);
     expect(other.cachedTokens).toBe(0);
   });
 
   it('stops at once when aborted', async () => {
     const controller = new AbortController();
-    const ids = model.promptIds('', [{ role: 'user', text: 'Tell me a long story' }], false);
+    const ids = await model.promptIds('', [{ role: 'user', text: 'Tell me a long story' }], false);
     let count = 0;
     const reply = await model.reply(ids, { ...greedy, maxTokens: 80, repetitionPenalty: 1.3 }, () => {
       if (++count === 2) controller.abort();
@@ -67,14 +67,14 @@ describe('a model loaded for chatting', () => {
     expect(reply.ids.length).toBeLessThan(80);
   });
 
-  it('refuses a prompt that fills the context, in words', () => {
-    expect(() => model.promptIds('x'.repeat(200), [{ role: 'user', text: 'Hi' }], false)).toThrow(
+  it('refuses a prompt that fills the context, in words', async () => {
+    await expect(model.promptIds('x'.repeat(200), [{ role: 'user', text: 'Hi' }], false)).rejects.toThrow(
       /^This conversation is 2\d\d tokens long, but the model reads at most 128 tokens at once, its reply included\./,
     );
   });
 
   it('reports a reply cut short by a full context', async () => {
-    const ids = model.promptIds('x'.repeat(80), [{ role: 'user', text: 'Hi' }], false);
+    const ids = await model.promptIds('x'.repeat(80), [{ role: 'user', text: 'Hi' }], false);
     const reply = await model.reply(ids, { ...greedy, maxTokens: 500, repetitionPenalty: 1.5 }, () => {}, new AbortController().signal);
     expect(reply.stopReason).toBe('length');
     expect(reply.contextFull).toBe(true);
@@ -82,7 +82,7 @@ describe('a model loaded for chatting', () => {
   });
 
   it('counts what the ANN ran for each reply', async () => {
-    const reply = await model.reply(model.promptIds('', [{ role: 'user', text: 'Hi' }], false), greedy, () => {}, new AbortController().signal);
+    const reply = await model.reply(await model.promptIds('', [{ role: 'user', text: 'Hi' }], false), greedy, () => {}, new AbortController().signal);
     expect(reply.stats).toMatchObject({ mode: 'ann', timesteps: 1, acsPerToken: 0, firingRates: [] });
     expect(reply.stats!.macsPerToken).toBe(reply.stats!.annMacsPerToken);
   });
@@ -91,7 +91,7 @@ describe('a model loaded for chatting', () => {
     const dir = await writeConvertedChatModel(join(root, 'converted'), { contextLength: 128, timesteps: 4 });
     const [snn, ann] = await Promise.all([openChatModel(dir, { kind: 'snn', timesteps: 8 }), openChatModel(dir, { kind: 'ann' })]);
     try {
-      const ids = snn.promptIds('', [{ role: 'user', text: 'Hi' }], false);
+      const ids = await snn.promptIds('', [{ role: 'user', text: 'Hi' }], false);
       const spiking = await snn.reply(ids, greedy, () => {}, new AbortController().signal);
       expect(spiking.stats).toMatchObject({ mode: 'snn', timesteps: 8 });
       expect(spiking.stats!.tokens).toBeGreaterThan(ids.length);
@@ -118,7 +118,7 @@ describe('a model loaded for chatting', () => {
     try {
       expect(chatml.format.kind).toBe('template');
       expect(chatml.format.stopStrings).toEqual(['<|im_end|>']);
-      const ids = chatml.promptIds('', [{ role: 'user', text: 'Hi' }], false);
+      const ids = await chatml.promptIds('', [{ role: 'user', text: 'Hi' }], false);
       const reply = await chatml.reply(ids, { ...greedy, maxTokens: 40, temperature: 1, seed: 3 }, () => {}, new AbortController().signal);
       expect(reply.text).not.toContain('<|im_end|>');
     } finally {

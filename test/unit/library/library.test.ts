@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -63,5 +63,25 @@ describe('ModelLibrary', () => {
     const [first] = await lib.list();
     expect(first).toMatchObject({ name: 'Demo model', builtIn: true });
     await expect(lib.remove(first!.id)).rejects.toThrow(/part of the app/);
+  });
+
+  it('reads a folder again only when one of its files changed size, time or inode', async () => {
+    const model = join(temp(), 'cached');
+    await writeTinyModel(model, 'gpt2');
+    const config = join(model, 'config.json');
+    // Whole seconds, so the test can set the same time again exactly.
+    const mtime = new Date(1_700_000_000_000);
+    const atime = mtime;
+    utimesSync(config, atime, mtime);
+    const lib = new ModelLibrary(temp());
+    await lib.open(model);
+    const text = readFileSync(config, 'utf8');
+    // Same size, same time and inode: the summary is reused, the damaged file is not read.
+    writeFileSync(config, 'x'.repeat(Buffer.byteLength(text)), { flag: 'r+' });
+    utimesSync(config, atime, mtime);
+    expect((await lib.list())[0]!.problem).toBeNull();
+    // A new modification time: read again, and the damage is reported.
+    utimesSync(config, atime, new Date(mtime.getTime() + 5000));
+    expect((await lib.list())[0]!.problem).toMatch(/config\.json is not valid JSON/);
   });
 });

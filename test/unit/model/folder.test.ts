@@ -1,4 +1,4 @@
-import { mkdir, open, rm, stat, truncate, writeFile } from 'node:fs/promises';
+import { mkdir, open, readFile, rm, stat, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ModelFolderError, type ModelFolderReason } from '../../../electron/core/model/errors.js';
@@ -142,5 +142,55 @@ describe('openModelFolder refuses, in plain words', () => {
     const file = join(dir, 'model.safetensors');
     await truncate(file, (await stat(file)).size - 100);
     expect(await refusal(dir, 'corrupt-weights')).toMatch(/tensor ".*": data_offsets .* fall outside/);
+  });
+});
+
+describe('hostile model folders', () => {
+  async function tinyWith(name: string, edit: (files: { config: Record<string, unknown>; tokenizer: Record<string, unknown> }) => void): Promise<string> {
+    const dir = join(root, name);
+    await writeTinyModel(dir, 'llama');
+    const config = JSON.parse(await readFile(join(dir, 'config.json'), 'utf8')) as Record<string, unknown>;
+    const tokenizer = JSON.parse(await readFile(join(dir, 'tokenizer.json'), 'utf8')) as Record<string, unknown>;
+    edit({ config, tokenizer });
+    await writeFile(join(dir, 'config.json'), JSON.stringify(config));
+    await writeFile(join(dir, 'tokenizer.json'), JSON.stringify(tokenizer));
+    return dir;
+  }
+
+  it('refuses a billion layers at once, naming the field and the limit', async () => {
+    const dir = await tinyWith('billion-layers', ({ config }) => (config.num_hidden_layers = 1e9));
+    const started = Date.now();
+    const message = await refusal(dir, 'invalid-config');
+    expect(Date.now() - started).toBeLessThan(2000);
+    expect(message).toContain('"num_hidden_layers": at most 1,024 layers are supported');
+  });
+
+  it('refuses sizes whose product the weights cannot hold, with both numbers', async () => {
+    const dir = await tinyWith('too-wide', ({ config }) => {
+      config.num_hidden_layers = 1000;
+      config.vocab_size = 4_000_000;
+    });
+    const message = await refusal(dir, 'tensor-mismatch');
+    expect(message).toMatch(/1,000 layers, hidden size 16 and a vocabulary of 4,000,000, which needs at least [\d,]+ weights, but .*model\.safetensors holds only [\d,]+\./);
+  });
+
+  it('reports a tokenizer.json with no usable vocabulary as broken, with the reason', async () => {
+    const empty = await tinyWith('empty-vocab', ({ tokenizer }) => {
+      tokenizer.model = { type: 'BPE', vocab: {}, merges: [] };
+      tokenizer.added_tokens = [];
+    });
+    expect(await refusal(empty, 'invalid-tokenizer')).toMatch(/tokenizer\.json has no usable vocabulary: it turns the text "Hello, world! 123" into no tokens at all\./);
+    const foreign = await tinyWith('foreign-vocab', ({ tokenizer }) => {
+      const model = tokenizer.model as { vocab: Record<string, number> };
+      model.vocab = Object.fromEntries(Object.entries(model.vocab).map(([token, id]) => [token, id + 1000]));
+    });
+    expect(await refusal(foreign, 'invalid-tokenizer')).toMatch(/into token \d+, but the model has embeddings for ids 0 to 256 only/);
+  });
+
+  it('refuses a pre-tokenizer pattern that can backtrack catastrophically, before running it', async () => {
+    const dir = await tinyWith('redos', ({ tokenizer }) => {
+      tokenizer.pre_tokenizer = { type: 'Sequence', pretokenizers: [{ type: 'Split', pattern: { Regex: '(\\w+\\s?)+$' }, behavior: 'Isolated', invert: false }, tokenizer.pre_tokenizer] };
+    });
+    expect(await refusal(dir, 'invalid-tokenizer')).toMatch(/repeats a group that itself repeats/);
   });
 });
