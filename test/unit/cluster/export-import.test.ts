@@ -38,7 +38,7 @@ describe('cluster job export and import', async () => {
 
   it('describes the model, the settings and the stage-1 output', async () => {
     const job = JSON.parse(readFileSync(join(jobDir, 'job.json'), 'utf8')) as Record<string, any>;
-    expect(job.spiking).toEqual({ format: 'fas-spiking', version: 1, L: 8, T: 8, neuron: 'if-soft-reset', signed: true, site: 'ffn_act', calibration: 'none' });
+    expect(job.spiking).toEqual({ format: 'fas-spiking', version: 2, L: 8, T: 8, neuron: 'if-soft-reset', signed: true, site: 'ffn_act', calibration: 'none', scope: 'ffn', encoding: 'step' });
     expect(job.settings).toMatchObject({ steps: 7, batchSize: 3, blockSize: 12, gradAccum: 2, seed: 5, levels: 8, initialLambda: 2, scope: 'ffn' });
     expect(job.model.tensors.find((t: { canonical: string }) => t.canonical === 'head.weight')?.hf).toBe('lm_head.weight');
     expect(job.model.copyFiles).toContain('tokenizer.json');
