@@ -416,6 +416,16 @@ export interface ReplyStats {
   error: string | null;
   /** What the engine counted for the reply; null when it counted nothing (the reply failed or never began). */
   ops: ReplyOps | null;
+  /** The part of the conversation the model did not see, as it no longer fit its context; null when all of it fit. */
+  contextCut: ContextCut | null;
+}
+
+/** How a conversation was cut to fit the model's context, oldest part first. */
+export interface ContextCut {
+  /** Earlier messages left out. */
+  leftOut: number;
+  /** The oldest message kept lost its start too (a single message longer than the context allows). */
+  trimmed: boolean;
 }
 
 /**

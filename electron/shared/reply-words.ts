@@ -1,6 +1,16 @@
 // How a reply's operations and energy read, the same in the app, the CLI and the Markdown export.
 // The UI imports this file too, so it imports nothing but types.
-import type { ReplyOps } from '../api/contract.js';
+import type { ContextCut, ReplyOps } from '../api/contract.js';
+
+/** "The 4 oldest messages were left out: the model reads only the latest part of a long conversation." */
+export function contextCutWords(cut: ContextCut): string {
+  const parts: string[] = [];
+  if (cut.leftOut > 0) parts.push(cut.leftOut === 1 ? 'the oldest message' : `the ${cut.leftOut} oldest messages`);
+  if (cut.trimmed) parts.push(cut.leftOut > 0 ? 'the start of the last one' : 'the start of the last message');
+  const what = parts.join(' and ');
+  const plural = cut.leftOut > 1 || parts.length > 1;
+  return `${what.charAt(0).toUpperCase()}${what.slice(1)} ${plural ? 'were' : 'was'} left out: the model reads only the latest part of a long conversation.`;
+}
 
 /** The mean firing rate over the layers; null for the ANN. */
 export function meanFiringRate(ops: ReplyOps): number | null {

@@ -23,7 +23,7 @@ const chat: Chat = {
 const finished: ChatMessage = {
   ...reply,
   text: 'Hello there',
-  stats: { modelId: 'm', modelName: 'tiny', mode: { kind: 'ann' }, tokens: 3, promptTokens: 9, cachedTokens: 0, timeToFirstTokenMs: 5, tokensPerSecond: 100, seconds: 0.05, seed: 1, stopReason: 'eos', error: null, ops: null },
+  stats: { modelId: 'm', modelName: 'tiny', mode: { kind: 'ann' }, tokens: 3, promptTokens: 9, cachedTokens: 0, timeToFirstTokenMs: 5, tokensPerSecond: 100, seconds: 0.05, seed: 1, stopReason: 'eos', error: null, ops: null, contextCut: null },
 };
 const delta = (text: string): ApiEvent => ({ name: 'chat.delta', data: { chatId: 'c1', messageId: 'a1', text } });
 
