@@ -148,7 +148,8 @@ export interface ApiMethods {
   /** A conversation, with the text so far of a reply being written. */
   'chats.get': { params: { id: string }; result: Chat };
   'chats.create': {
-    params: { modelId: string; mode?: ChatMode; systemPrompt?: string; sampling?: ChatSampling };
+    /** `title`: a name from the start (e.g. which side of a comparison it is); else the first message names it. */
+    params: { modelId: string; title?: string; mode?: ChatMode; systemPrompt?: string; sampling?: ChatSampling };
     result: Chat;
   };
   /** Renames a conversation or changes its settings (they apply from the next reply). */

@@ -97,7 +97,7 @@ export class ChatService {
     const now = new Date().toISOString();
     const chat: StoredChat = {
       id: randomUUID(),
-      title: '',
+      title: params.title?.replace(/\s+/g, ' ').trim() ?? '',
       createdAt: now,
       updatedAt: now,
       modelId: entry.id,

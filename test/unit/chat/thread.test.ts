@@ -45,6 +45,18 @@ function fakeApi() {
 }
 
 describe('an open conversation in the UI', () => {
+  it("keeps what went wrong until another conversation is shown, such as a new one", async () => {
+    const { api } = fakeApi();
+    const thread = new ChatThread(api);
+    thread.adopt(chat);
+    expect(await thread.regenerate()).toBe(false);
+    expect(thread.problem).toMatchObject({ message: 'unexpected chats.regenerate', doing: 'Writing a new reply' });
+    thread.adopt({ ...chat, messages: [user] });
+    expect(thread.problem).not.toBeNull();
+    thread.adopt({ ...chat, id: 'c2' });
+    expect(thread.problem).toBeNull();
+  });
+
   it('places reply text that streams in before the send call returns', async () => {
     const { api, resolveSend } = fakeApi();
     const thread = new ChatThread(api);
