@@ -6,25 +6,17 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { z } from 'zod';
 import { AppCore } from '../../electron/core/app-core.js';
 import { ARTIFACTS } from './browser.js';
-import { serveApp, type ServedApp, watchErrors } from './test-app.js';
-
-const countAsFinetune = {
-  module: fileURLToPath(new URL('../fixtures/jobs/count.mjs', import.meta.url)),
-  params: z.object({ steps: z.number().int().min(1), delayMs: z.number(), modelDir: z.string(), outDir: z.string() }),
-  title: () => 'Fine-tune the counting model',
-};
+import { countAs, serveApp, type ServedApp, watchErrors } from './test-app.js';
 
 describe('run controls while progress arrives', () => {
   let core: AppCore;
   let app: ServedApp;
 
   beforeAll(async () => {
-    core = new AppCore({ workspaceDir: mkdtempSync(join(tmpdir(), 'fas-e2e-controls-')), jobKinds: { finetune: countAsFinetune } });
+    core = new AppCore({ workspaceDir: mkdtempSync(join(tmpdir(), 'fas-e2e-controls-')), jobKinds: { finetune: countAs('Fine-tune the counting model') } });
     app = await serveApp(core);
   });
   afterAll(() => app?.close());
