@@ -3,6 +3,7 @@
 // parameters. What differs between the stages comes in as their StageRules.
 import type { Snippet } from 'svelte';
 import type { FasApi, MemoryEstimate, ModelEntry, TrainingCorpus } from '../../../electron/api/contract';
+import { memoryBlocker } from './memory-blocker';
 import { outDirProblem } from './output-folder';
 import { chosenText, firstTextChoice, type TextChoice } from './text-choice';
 
@@ -48,8 +49,8 @@ export class StageForm<Settings extends object> {
   );
   readonly modelBlocker = $derived.by(() => (this.models.length === 0 ? this.rules.noModel : this.model ? null : 'Choose a model first.'));
   readonly settingsBlocker = $derived.by(() => (this.model ? this.rules.settingsProblem(this.settings, this.model.summary!.maxPositions) : null));
-  /** What stops the job once the model and text are chosen: the settings, then the output folder. */
-  readonly jobBlocker = $derived(this.settingsBlocker ?? outDirProblem(this.outDir, this.loaded?.models ?? []));
+  /** What stops the job once the model and text are chosen: the settings, a job that will not fit, then the output folder. */
+  readonly jobBlocker = $derived(this.settingsBlocker ?? memoryBlocker(this.estimate) ?? outDirProblem(this.outDir, this.loaded?.models ?? []));
 
   constructor(private readonly rules: StageRules<Settings>) {}
 
