@@ -8,6 +8,7 @@ import type { ModelEntry } from '../../api/contract.js';
 import { ApiError } from '../api/errors.js';
 import { ModelFolderError, openModelFolder } from '../model/index.js';
 import { modelStage, readSpikingConfig, spikingInfo } from '../spiking/spiking-config.js';
+import { expandHome } from '../storage/home-path.js';
 import { readJsonIfExists, writeJsonAtomic } from '../storage/json-file.js';
 
 /** What library.json keeps per model; everything else is read from the folder. */
@@ -41,7 +42,7 @@ export class ModelLibrary {
 
   /** Validates the folder (throwing an ApiError whose message says why it is rejected) and adds it. */
   async open(path: string, options: { name?: string; parentId?: string | null } = {}): Promise<ModelEntry> {
-    const dir = resolve(path);
+    const dir = resolve(expandHome(path));
     let entry: ModelEntry;
     const saved: SavedEntry = {
       id: await modelId(dir),
