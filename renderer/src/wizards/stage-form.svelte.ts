@@ -3,6 +3,7 @@
 // parameters. What differs between the stages comes in as their StageRules.
 import type { Snippet } from 'svelte';
 import type { FasApi, MemoryEstimate, ModelEntry, TrainingCorpus } from '../../../electron/api/contract';
+import { preselect } from '../lib/model-intent';
 import { memoryBlocker } from './memory-blocker';
 import { outDirProblem } from './output-folder';
 import { chosenText, firstTextChoice, type TextChoice } from './text-choice';
@@ -65,6 +66,7 @@ export class StageForm<Settings extends object> {
     this.loaded = { models, corpora, defaults: this.rules.settingsFromDefaults(defaults), workspaceDir: info.workspaceDir };
     this.settings = { ...this.loaded.defaults };
     this.data = firstTextChoice(corpora);
+    this.modelId = preselect(this.models.map((m) => m.id));
   }
 
   /** The WizardFrame's four steps with the stage's content, each with what stops it. */
