@@ -1,7 +1,7 @@
 // The guided path: every library card offers what to do next with its model, the wizard it opens
 // starts with that model chosen, and Chat opens on it.
 // Needs `npm run build:core && npm run build:ui`.
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -62,6 +62,29 @@ describe('the guided path from the library', () => {
     await page.getByRole('button', { name: 'Start comparing' }).waitFor();
     expect([await page.getByLabel('Left model').inputValue(), await page.getByLabel('Right model').inputValue()]).toEqual([original.id, converted.id]);
     expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it('tries a failed fine-tuning again from its page with the same model, text and settings', async () => {
+    // Text too short for one block of training: the job fails at once.
+    const dataPath = join(temp, 'short.txt');
+    writeFileSync(dataPath, 'Too short.');
+    const params = { modelDir: original.path, dataPath, outDir: join(temp, 'out'), steps: 7, batchSize: 2, blockSize: 32 };
+    const job = await core.call('jobs.start', { kind: 'finetune', params });
+    expect((await core.jobs.waitFor(job.id)).state).toBe('failed');
+    const page = await app.browser.newPage({ viewport: { width: 1100, height: 900 } });
+    page.setDefaultTimeout(15_000);
+    await page.goto(`${app.server.url}#/finetune/${job.id}`);
+    await page.getByRole('link', { name: 'Try again with these settings' }).click();
+    await page.getByRole('heading', { name: /Step 1 of 4/ }).waitFor();
+    await expect.poll(() => page.getByRole('radio', { name: /tiny-original/ }).isChecked()).toBe(true);
+    await page.getByRole('button', { name: 'Next' }).click();
+    expect(await page.getByRole('radio', { name: 'My own text' }).isChecked()).toBe(true);
+    expect(await page.getByLabel('File or folder').inputValue()).toBe(dataPath);
+    await page.getByRole('button', { name: 'Next' }).click();
+    await page.getByRole('heading', { name: /Step 3 of 4/ }).waitFor();
+    expect(await page.getByRole('spinbutton', { name: 'Steps', exact: true }).first().inputValue()).toBe('7');
+    expect(await page.getByRole('spinbutton', { name: 'Batch size', exact: true }).first().inputValue()).toBe('2');
     await page.close();
   });
 });

@@ -58,4 +58,5 @@ describe('a run on the Runs page', () => {
     await page.screenshot({ path: `${ARTIFACTS}runs-failed.png`, fullPage: true });
     await page.close();
   });
+
 });

@@ -3,7 +3,7 @@
 // parameters. What differs between the stages comes in as their StageRules.
 import type { Snippet } from 'svelte';
 import type { FasApi, MemoryEstimate, ModelEntry, TrainingCorpus } from '../../../electron/api/contract';
-import { preselect } from '../lib/model-intent';
+import { preselect, takeRetry } from '../lib/model-intent';
 import { memoryBlocker } from './memory-blocker';
 import { outDirProblem } from './output-folder';
 import { chosenText, firstTextChoice, type TextChoice } from './text-choice';
@@ -67,6 +67,8 @@ export class StageForm<Settings extends object> {
     this.settings = { ...this.loaded.defaults };
     this.data = firstTextChoice(corpora);
     this.modelId = preselect(this.models.map((m) => m.id));
+    const retry = takeRetry(this.rules.kind);
+    if (retry) this.retry(retry, corpora);
   }
 
   /** The WizardFrame's four steps with the stage's content, each with what stops it. */
@@ -77,6 +79,15 @@ export class StageForm<Settings extends object> {
       { title: 'Settings', content: content.settings, advanced: content.advanced, blocker: this.jobBlocker },
       { title: 'Start', content: content.review, blocker: this.jobBlocker },
     ];
+  }
+
+  /** A stopped run's model, text and settings, so trying again loses nothing. */
+  private retry(params: Record<string, unknown>, corpora: TrainingCorpus[]): void {
+    this.modelId = this.models.find((m) => m.path === params.modelDir)?.id ?? this.modelId;
+    this.settings = this.rules.withPreset(this.settings, params);
+    const corpus = corpora.find((c) => c.path === params.dataPath);
+    if (corpus) this.data = { source: 'corpus', corpusId: corpus.id, ownPath: '', checked: null };
+    else if (typeof params.dataPath === 'string') this.data = { ...this.data, source: 'own', ownPath: params.dataPath, checked: null };
   }
 
   readonly applyPreset = (values: Record<string, unknown>): void => {
