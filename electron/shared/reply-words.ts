@@ -52,3 +52,17 @@ export function opsParts(ops: ReplyOps): string[] {
     `${formatMicrojoules(ops.picojoulesPerToken)} per token, ${againstAnn(ops)}`,
   ];
 }
+
+/**
+ * The energy of a spiking model per token against the original's, in a plain sentence that says where
+ * it goes (any unit, the same for all three): e.g. "This spiking model spends 2.4 times the energy of
+ * the original per token: only its FFN activations spike; at T = 4 the layers that still multiply cost
+ * 2.1 times the original's, and the spikes add 0.3 times more."
+ */
+export function energyLine(e: { annMac: number; snnMac: number; snnAc: number; timesteps: number }): string {
+  const times = (x: number) => x.toLocaleString('en', { maximumFractionDigits: 1, minimumFractionDigits: 1 });
+  const ratio = (e.snnMac + e.snnAc) / e.annMac;
+  const where = `at T = ${e.timesteps} the layers that still multiply cost ${times(e.snnMac / e.annMac)} times the original's, and the spikes add ${times(e.snnAc / e.annMac)} times more`;
+  if (ratio > 1) return `This spiking model spends ${times(ratio)} times the energy of the original per token: only its FFN activations spike; ${where}.`;
+  return `This spiking model saves ${Math.round(100 * (1 - ratio))}% of the original's energy per token: its FFN multiplies became cheaper spike accumulates; ${where}.`;
+}
