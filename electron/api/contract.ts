@@ -109,6 +109,8 @@ export interface ApiMethods {
   'models.open': { params: { path: string }; result: ModelEntry };
   /** Removes a model from the library (its folder stays on disk). */
   'models.remove': { params: { id: string }; result: ModelEntry[] };
+  /** A new name for a model of the library (its folder stays as it is). */
+  'models.rename': { params: { id: string; name: string }; result: ModelEntry[] };
   /** Starts (queues) a job; `params` are checked against the kind's own schema. */
   'jobs.start': { params: { kind: string; params: unknown }; result: JobRecord };
   'jobs.list': { params: Record<string, never>; result: JobRecord[] };

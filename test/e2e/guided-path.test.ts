@@ -87,4 +87,28 @@ describe('the guided path from the library', () => {
     expect(await page.getByRole('spinbutton', { name: 'Batch size', exact: true }).first().inputValue()).toBe('2');
     await page.close();
   });
+
+  it('renames a model, and says a folder opened again is already in the library without moving it', async () => {
+    const page = await app.browser.newPage({ viewport: { width: 1100, height: 900 } });
+    page.setDefaultTimeout(15_000);
+    const errors = watchErrors(page);
+    await page.goto(`${app.server.url}#/library`);
+    const names = () => page.getByTestId('model-card').locator('h3').allTextContents();
+    await page.getByTestId('model-card').first().waitFor();
+    const before = await names();
+    const card = page.getByTestId('model-card').filter({ has: page.getByRole('heading', { name: 'tiny-original', exact: true }) });
+    await card.getByRole('button', { name: 'Rename' }).click();
+    await card.getByLabel('New name').fill('  My first   model ');
+    await card.getByRole('button', { name: 'Save' }).click();
+    await page.getByRole('heading', { name: 'My first model', exact: true }).waitFor();
+    expect((await core.call('models.list', {})).find((m) => m.id === original.id)!.name).toBe('My first model');
+    expect(await names()).toEqual(before.map((n) => (n === 'tiny-original' ? 'My first model' : n)));
+
+    await page.getByLabel('Folder path').fill(original.path);
+    await page.getByRole('button', { name: 'Open folder' }).click();
+    await page.getByText('"My first model" is already in the library.').waitFor();
+    expect(await names()).toEqual(before.map((n) => (n === 'tiny-original' ? 'My first model' : n)));
+    expect(errors).toEqual([]);
+    await page.close();
+  });
 });

@@ -26,6 +26,9 @@ export interface BuiltInModel {
   path: string;
 }
 
+/** The longest name a model can be given. */
+export const MAX_MODEL_NAME_CHARS = 120;
+
 export class ModelLibrary {
   private readonly file: string;
 
@@ -71,6 +74,18 @@ export class ModelLibrary {
     if (!entry) throw new ApiError('not_found', `No model with id "${id}" in the library.`);
     if (entry.builtIn) throw new ApiError('bad_request', 'The demo model is part of the app and cannot be removed.');
     await this.save(all.filter((e) => e.id !== id && !e.builtIn));
+    return this.list();
+  }
+
+  /** Gives a model a new name; its folder stays as it is. */
+  async rename(id: string, name: string): Promise<ModelEntry[]> {
+    const clean = name.replace(/\s+/g, ' ').trim();
+    if (clean === '') throw new ApiError('bad_request', 'Give the model a name.');
+    const all = await this.saved();
+    const entry = all.find((e) => e.id === id);
+    if (!entry) throw new ApiError('not_found', `No model with id "${id}" in the library.`);
+    if (entry.builtIn) throw new ApiError('bad_request', 'The demo model is part of the app and keeps its name.');
+    await this.save(all.filter((e) => !e.builtIn).map((e) => (e.id === id ? { ...e, name: clean } : e)));
     return this.list();
   }
 
