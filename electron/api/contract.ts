@@ -141,6 +141,8 @@ export interface ApiMethods {
   'models.open': { params: { path: string }; result: ModelEntry };
   /** Removes a model from the library (its folder stays on disk). */
   'models.remove': { params: { id: string }; result: ModelEntry[] };
+  /** A new name for a model of the library (its folder stays as it is). */
+  'models.rename': { params: { id: string; name: string }; result: ModelEntry[] };
   /** Starts (queues) a job; `params` are checked against the kind's own schema. */
   'jobs.start': { params: { kind: string; params: unknown }; result: JobRecord };
   'jobs.list': { params: Record<string, never>; result: JobRecord[] };
@@ -187,7 +189,8 @@ export interface ApiMethods {
   /** A conversation, with the text so far of a reply being written. */
   'chats.get': { params: { id: string }; result: Chat };
   'chats.create': {
-    params: { modelId: string; mode?: ChatMode; systemPrompt?: string; sampling?: ChatSampling };
+    /** `title`: a name from the start (e.g. which side of a comparison it is); else the first message names it. */
+    params: { modelId: string; title?: string; mode?: ChatMode; systemPrompt?: string; sampling?: ChatSampling };
     result: Chat;
   };
   /** Renames a conversation or changes its settings (they apply from the next reply). */
@@ -465,6 +468,16 @@ export interface ReplyStats {
   error: string | null;
   /** What the engine counted for the reply; null when it counted nothing (the reply failed or never began). */
   ops: ReplyOps | null;
+  /** The part of the conversation the model did not see, as it no longer fit its context; null when all of it fit. */
+  contextCut: ContextCut | null;
+}
+
+/** How a conversation was cut to fit the model's context, oldest part first. */
+export interface ContextCut {
+  /** Earlier messages left out. */
+  leftOut: number;
+  /** The oldest message kept lost its start too (a single message longer than the context allows). */
+  trimmed: boolean;
 }
 
 /**

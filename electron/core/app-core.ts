@@ -66,6 +66,7 @@ export class AppCore {
       'models.list': () => this.library.list(),
       'models.open': ({ path }) => this.library.open(path),
       'models.remove': ({ id }) => this.library.remove(id),
+      'models.rename': ({ id, name }) => this.library.rename(id, name),
       'jobs.start': ({ kind, params }) => this.jobs.start(kind, params),
       'jobs.list': () => this.jobs.list(),
       'jobs.get': ({ id }) => this.jobs.get(id),

@@ -1,6 +1,16 @@
 // How a reply's operations and energy read, the same in the app, the CLI and the Markdown export.
 // The UI imports this file too, so it imports nothing but types.
-import type { ReplyOps } from '../api/contract.js';
+import type { ContextCut, ReplyOps } from '../api/contract.js';
+
+/** "The 4 oldest messages were left out: the model reads only the latest part of a long conversation." */
+export function contextCutWords(cut: ContextCut): string {
+  const parts: string[] = [];
+  if (cut.leftOut > 0) parts.push(cut.leftOut === 1 ? 'the oldest message' : `the ${cut.leftOut} oldest messages`);
+  if (cut.trimmed) parts.push(cut.leftOut > 0 ? 'the start of the last one' : 'the start of the last message');
+  const what = parts.join(' and ');
+  const plural = cut.leftOut > 1 || parts.length > 1;
+  return `${what.charAt(0).toUpperCase()}${what.slice(1)} ${plural ? 'were' : 'was'} left out: the model reads only the latest part of a long conversation.`;
+}
 
 /** The mean firing rate over the layers; null for the ANN. */
 export function meanFiringRate(ops: ReplyOps): number | null {
@@ -41,4 +51,18 @@ export function opsParts(ops: ReplyOps): string[] {
     `${formatCount(ops.macsPerToken)} MACs + ${formatCount(ops.acsPerToken)} ACs per token`,
     `${formatMicrojoules(ops.picojoulesPerToken)} per token, ${againstAnn(ops)}`,
   ];
+}
+
+/**
+ * The energy of a spiking model per token against the original's, in a plain sentence that says where
+ * it goes (any unit, the same for all three): e.g. "This spiking model spends 2.4 times the energy of
+ * the original per token: only its FFN activations spike; at T = 4 the layers that still multiply cost
+ * 2.1 times the original's, and the spikes add 0.3 times more."
+ */
+export function energyLine(e: { annMac: number; snnMac: number; snnAc: number; timesteps: number }): string {
+  const times = (x: number) => x.toLocaleString('en', { maximumFractionDigits: 1, minimumFractionDigits: 1 });
+  const ratio = (e.snnMac + e.snnAc) / e.annMac;
+  const where = `at T = ${e.timesteps} the layers that still multiply cost ${times(e.snnMac / e.annMac)} times the original's, and the spikes add ${times(e.snnAc / e.annMac)} times more`;
+  if (ratio > 1) return `This spiking model spends ${times(ratio)} times the energy of the original per token: only its FFN activations spike; ${where}.`;
+  return `This spiking model saves ${Math.round(100 * (1 - ratio))}% of the original's energy per token: its FFN multiplies became cheaper spike accumulates; ${where}.`;
 }

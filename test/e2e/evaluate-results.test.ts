@@ -95,7 +95,7 @@ describe('evaluation wizard and results', () => {
     const rows = await results.getByTestId('eval-table').locator('tbody tr').allTextContents();
     expect(rows).toHaveLength(4);
     for (const row of rows) expect(row).toMatch(/\d+\.\d%\s*\d+\.\d%$/);
-    await expect(results.getByTestId('task').innerText()).resolves.toBe('moby-next-sentence: 4 items answered, chance 25.0%. Accuracy: higher is better.');
+    await expect(results.getByTestId('task').innerText()).resolves.toBe('Next sentence (Moby Dick): 4 items answered, chance 25.0%. Accuracy: higher is better.');
     await expect(results.getByTestId('metric-chart').getByRole('img').getAttribute('aria-label')).resolves.toMatch(/^Line chart of Accuracy of the spiking model against T, 2 points, .*; Chance: 25\.0%$/);
     await settle(page);
     await page.screenshot({ path: `${ARTIFACTS}evaluate-multiple-choice.png`, fullPage: true });
@@ -171,6 +171,7 @@ export default { kind: 'evaluate', async run(params, ctx) {
     );
     expect(await results.getByTestId('eval-table').locator('tbody tr').count()).toBe(8);
     await expect(results.getByTestId('energy').textContent()).resolves.toBe('Original 120 µJ · Spiking 814 µJ per token');
+    await expect(results.getByTestId('energy-line').textContent()).resolves.toMatch(/^\s*This spiking model spends 6\.8 times the energy of the original per token: only its FFN activations spike; at T = \d+ /);
     await settle(page);
     await page.screenshot({ path: `${ARTIFACTS}evaluate-collapse.png`, fullPage: true });
     await page.getByRole('button', { name: /theme/ }).click();

@@ -9,6 +9,7 @@ import type { Browser, Page } from 'playwright-core';
 import { z } from 'zod';
 import type { JobRecord } from '../../electron/api/contract.js';
 import { AppCore } from '../../electron/core/app-core.js';
+import type { JobKind } from '../../electron/core/jobs/job-manager.js';
 import { startServer, type RunningServer } from '../../electron/server/http-server.js';
 import { builtUiDir } from '../../electron/server/ui-server.js';
 import { launchBrowser } from './browser.js';
@@ -20,6 +21,18 @@ const countParams = z.object({
   delayMs: z.number().optional(),
   fail: z.boolean().optional(),
 });
+
+/**
+ * The 'count' job registered under a real kind's name (e.g. finetune), so that kind's pages show it:
+ * its params carry the model and output folders those pages read.
+ */
+export function countAs(title: string): JobKind {
+  return {
+    module: fileURLToPath(new URL('../fixtures/jobs/count.mjs', import.meta.url)),
+    params: countParams.extend({ modelDir: z.string(), outDir: z.string() }),
+    title: () => title,
+  };
+}
 
 export interface TestApp {
   core: AppCore;

@@ -8,7 +8,7 @@ import { createInterface } from 'node:readline';
 import type { Command } from 'commander';
 import type { ChatMessage, ChatMode, ChatSampling } from '../../api/contract.js';
 import { exportChat, statsLine } from '../../core/chat/chat-export.js';
-import { openChatModel, type ChatModel } from '../../core/chat/chat-model.js';
+import { openChatModel, type ChatModel, type FittedPrompt } from '../../core/chat/chat-model.js';
 import { MAX_TIMESTEPS } from '../../shared/chat-modes.js';
 import { newMessage, titleFrom } from '../../core/chat/messages.js';
 import { DEFAULT_CHAT_SAMPLING, chatSamplingSchema } from '../../core/chat/sampling.js';
@@ -111,16 +111,16 @@ async function converse(model: ChatModel, c: Conversation): Promise<void> {
 
   async function reply(text: string): Promise<void> {
     const user = newMessage('user', text);
-    let ids: number[];
+    let prompt: FittedPrompt;
     try {
-      ids = await model.promptIds(c.system, [...messages, user], false);
+      prompt = await model.prompt(c.system, [...messages, user], false, c.sampling.maxTokens);
     } catch (err) {
       console.error(err instanceof Error ? err.message : String(err));
       return;
     }
     messages.push(user);
     replying = new AbortController();
-    const request = { ids, sampling: c.sampling, origin: { modelId: c.name, modelName: c.name, mode: c.mode }, message: newMessage('assistant', ''), continuing: false };
+    const request = { prompt, sampling: c.sampling, origin: { modelId: c.name, modelName: c.name, mode: c.mode }, message: newMessage('assistant', ''), continuing: false };
     const done = await writeReply(model, request, (piece) => process.stdout.write(piece), replying.signal);
     replying = null;
     process.stdout.write('\n');

@@ -1,6 +1,7 @@
 // Runtime validation of every request's parameters: the transports accept anything from outside
 // (another process, a browser page), so the core checks each payload before a handler sees it.
 import { z } from 'zod';
+import { MAX_MODEL_NAME_CHARS } from '../library/library.js';
 import type { MethodName } from '../../api/contract.js';
 import { chatParamSchemas } from '../chat/chat-schemas.js';
 import { exportJobSettings } from '../cluster/settings.js';
@@ -14,6 +15,7 @@ export const paramSchemas: { [M in MethodName]: z.ZodType } = {
   'models.list': none,
   'models.open': z.object({ path: z.string().min(1).max(4096) }).strict(),
   'models.remove': byId,
+  'models.rename': z.object({ id: z.string().min(1).max(200), name: z.string().max(MAX_MODEL_NAME_CHARS) }).strict(),
   'jobs.start': z.object({ kind: z.string().min(1).max(100), params: z.unknown() }).strict(),
   'jobs.list': none,
   'jobs.get': byId,

@@ -1,12 +1,13 @@
 // Settings of a calibration run (FAS stage 2, `fas calibrate`), with their defaults.
 import { z } from 'zod';
+import { pathParam } from '../storage/home-path.js';
 
 export const calibrateSettings = z
   .object({
     /** A stage-1 folder: spiking_config.json with calibration "none". */
-    modelDir: z.string().min(1),
-    dataPath: z.string().min(1),
-    outDir: z.string().min(1),
+    modelDir: pathParam,
+    dataPath: pathParam,
+    outDir: pathParam,
     /** Timesteps T of the spiking model being calibrated. */
     timesteps: z.number().int().min(1).max(1024).default(8),
     /** 'layer': the coarse pass only (one threshold and v0 per layer); 'neuron': then the fine pass. */

@@ -3,7 +3,7 @@
 import type { ChatExport, ChatMessage, ReplyStats, ReplyStopReason } from '../../api/contract.js';
 import type { StoredChat } from './chat-store.js';
 import { replyModelWords } from '../../shared/chat-modes.js';
-import { opsParts } from '../../shared/reply-words.js';
+import { contextCutWords, opsParts } from '../../shared/reply-words.js';
 
 export type ExportFormat = 'markdown' | 'json';
 
@@ -46,7 +46,7 @@ export function statsLine(stats: ReplyStats): string {
   const parts = [`${stats.tokens} tokens`, `${stats.tokensPerSecond.toFixed(1)} tokens/s`];
   if (stats.timeToFirstTokenMs !== null) parts.push(`first token after ${(stats.timeToFirstTokenMs / 1000).toFixed(2)} s`);
   parts.push(stats.error ? `failed: ${stats.error}` : stopWords[stats.stopReason]);
-  return [parts.join(', '), ...(stats.ops ? opsParts(stats.ops) : [])].join('; ');
+  return [parts.join(', '), ...(stats.ops ? opsParts(stats.ops) : []), ...(stats.contextCut ? [contextCutWords(stats.contextCut)] : [])].join('; ');
 }
 
 /** A file name from the title: letters, digits, dashes and underscores only. */

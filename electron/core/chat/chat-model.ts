@@ -3,7 +3,7 @@
 // the next prompt extends what the session already holds (the usual case: the previous prompt, the
 // reply, then the new message), only the new tokens run; otherwise the session starts over.
 import { basename } from 'node:path';
-import type { ChatMode } from '../../api/contract.js';
+import type { ChatMode, ContextCut } from '../../api/contract.js';
 import type { NativeSession, SessionOptions } from '../../../native/index.js';
 import { availableMemoryBytes, chatContext } from '../estimate/memory-guard.js';
 import { loadOpenedModel, type LoadedModel } from '../inference/loaded-model.js';
@@ -12,17 +12,25 @@ import { folderPromptFormat } from './chat-template.js';
 import type { PromptFormat, PromptMessage } from './prompt-format.js';
 import { streamReply, type ReplyOptions, type ReplyRun } from '../inference/stream-reply.js';
 
+/** Thrown when even the system prompt with an empty message leaves no room for a reply. */
 export class PromptTooLongError extends Error {
   constructor(
     readonly tokens: number,
     readonly limit: number,
   ) {
     super(
-      `This conversation is ${tokens.toLocaleString('en')} tokens long, but the model reads at most ${limit.toLocaleString('en')} ` +
-        'tokens at once, its reply included. Start a new conversation, or shorten the system prompt or the message.',
+      `The system prompt is ${tokens.toLocaleString('en')} tokens long, but the model reads at most ${limit.toLocaleString('en')} ` +
+        'tokens at once, its reply included, so no message fits beside it. Shorten the system prompt.',
     );
     this.name = 'PromptTooLongError';
   }
+}
+
+/** A prompt cut to fit the context: the newest messages that fit, with room left for a reply. */
+export interface FittedPrompt {
+  ids: number[];
+  /** What the model does not see; null when the whole conversation fits. */
+  cut: ContextCut | null;
 }
 
 export type Sampling = Omit<ReplyOptions, 'stopStrings' | 'stopIds'>;
@@ -55,12 +63,36 @@ export class ChatModel {
     readonly contextNote: string | null,
   ) {}
 
-  /** The prompt's token ids; throws PromptTooLongError when it leaves no room for a reply. */
-  async promptIds(system: string, messages: readonly PromptMessage[], continueLast: boolean): Promise<number[]> {
-    const text = await this.format.render(system, messages, continueLast);
-    const ids = this.loaded.tokenizer.encode(text, { addSpecialTokens: this.format.addSpecialTokens });
-    if (ids.length >= this.contextLength) throw new PromptTooLongError(ids.length, this.contextLength);
-    return ids;
+  /**
+   * The prompt for the next reply, cut to leave room for it (`maxTokens`, at most a quarter of the
+   * context): when the conversation is too long the oldest messages are left out (from a message of
+   * the user, so the turns still alternate), and when the last message alone is too long its start is
+   * cut. Throws PromptTooLongError when the system prompt leaves no room at all.
+   */
+  async prompt(system: string, messages: readonly PromptMessage[], continueLast: boolean, maxTokens: number): Promise<FittedPrompt> {
+    const budget = this.contextLength - Math.max(1, Math.min(maxTokens, Math.floor(this.contextLength / 4)));
+    const encode = async (kept: readonly PromptMessage[]) =>
+      this.loaded.tokenizer.encode(await this.format.render(system, kept, continueLast), { addSpecialTokens: this.format.addSpecialTokens });
+    const whole = await encode(messages);
+    if (whole.length <= budget) return { ids: whole, cut: null };
+    const last = messages.length - 1;
+    for (let start = 1; start <= last; start++) {
+      if (start < last && messages[start]!.role !== 'user') continue;
+      const ids = await encode(messages.slice(start));
+      if (ids.length <= budget) return { ids, cut: { leftOut: start, trimmed: false } };
+    }
+    // The last message alone is too long: keep as much of its end as fits.
+    const message = messages[last]!;
+    const withEnd = (from: number) => encode([{ ...message, text: message.text.slice(from) }]);
+    const empty = await withEnd(message.text.length);
+    if (empty.length > budget) throw new PromptTooLongError(empty.length, this.contextLength);
+    let [lo, hi] = [0, message.text.length]; // the smallest cut that fits lies in (lo, hi]
+    while (hi - lo > 1) {
+      const mid = (lo + hi) >> 1;
+      if ((await withEnd(mid)).length <= budget) hi = mid;
+      else lo = mid;
+    }
+    return { ids: await withEnd(hi), cut: { leftOut: last, trimmed: true } };
   }
 
   /**
@@ -85,9 +117,9 @@ export class ChatModel {
       started ||= text !== '';
       if (text) onText(text);
     };
-    // The reply may fill the context, never more: past it the cache would outgrow what was checked.
-    const room = this.contextLength - ids.length;
-    const options: ReplyOptions = { ...sampling, maxTokens: Math.min(sampling.maxTokens, room), stopStrings: this.format.stopStrings, stopIds: this.format.stopIds };
+    // A reply may fill the context, never more: past it the cache would outgrow what was checked.
+    const maxTokens = Math.max(1, Math.min(sampling.maxTokens, this.contextLength - ids.length));
+    const options: ReplyOptions = { ...sampling, maxTokens, stopStrings: this.format.stopStrings, stopIds: this.format.stopIds };
     const run = await streamReply(this.session, this.loaded.tokenizer, promptIds, options, show, signal).catch((err: unknown) => {
       this.session.reset();
       throw err;

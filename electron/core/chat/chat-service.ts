@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import type { ApiEvent, Chat, ChatMessage, ChatMode, ModelEntry, ParamsOf, ResultOf } from '../../api/contract.js';
 import { ApiError } from '../api/errors.js';
 import type { ModelLibrary } from '../library/library.js';
-import type { ChatModel } from './chat-model.js';
+import type { ChatModel, FittedPrompt } from './chat-model.js';
 import { exportChat } from './chat-export.js';
 import { defaultMode, modelInMode } from '../../shared/chat-modes.js';
 import type { ChatMethodName } from './chat-schemas.js';
@@ -51,7 +51,7 @@ interface ReplyJob {
   continueLast: boolean;
   entry: ModelEntry;
   lease: ModelLease;
-  ids: number[];
+  prompt: FittedPrompt;
 }
 
 const BUSY = 'A reply is still being written in this conversation. Stop it first, or wait for it to finish.';
@@ -97,7 +97,7 @@ export class ChatService {
     const now = new Date().toISOString();
     const chat: StoredChat = {
       id: randomUUID(),
-      title: '',
+      title: params.title?.replace(/\s+/g, ' ').trim() ?? '',
       createdAt: now,
       updatedAt: now,
       modelId: entry.id,
@@ -139,7 +139,7 @@ export class ChatService {
       const mode = checkMode(entry, chat.mode);
       // A converted model loads once per mode: the notices name the mode.
       lease = await this.models.acquire({ id: entry.id, name: modelInMode(entry, mode), path: entry.path, mode });
-      const ids = await promptIds(lease.model, chat, continueLast ? [...history, message] : history, continueLast);
+      const prompt = await fitPrompt(lease.model, chat, continueLast ? [...history, message] : history, continueLast);
       const saved = await this.store.update(id, (c) => ({
         ...c,
         title: c.title || titleFrom(history),
@@ -148,7 +148,7 @@ export class ChatService {
       }));
       reply.message = message;
       reply.text = message.text;
-      void this.write(reply, { chat: saved, history, message, continueLast, entry, lease, ids }).finally(settle);
+      void this.write(reply, { chat: saved, history, message, continueLast, entry, lease, prompt }).finally(settle);
       return this.view(saved);
     } catch (err) {
       lease?.release();
@@ -159,12 +159,12 @@ export class ChatService {
   }
 
   /** Generates the reply, streaming its text, then saves it and announces it. Never throws. */
-  private async write(reply: Reply, { chat, history, message, continueLast, entry, lease, ids }: ReplyJob): Promise<void> {
+  private async write(reply: Reply, { chat, history, message, continueLast, entry, lease, prompt }: ReplyJob): Promise<void> {
     const deltas = new TextBatcher((text) => {
       reply.text += text;
       this.options.emit({ name: 'chat.delta', data: { chatId: chat.id, messageId: message.id, text } });
     });
-    const request = { ids, sampling: chat.sampling, origin: { modelId: entry.id, modelName: entry.name, mode: chat.mode }, message, continuing: continueLast };
+    const request = { prompt, sampling: chat.sampling, origin: { modelId: entry.id, modelName: entry.name, mode: chat.mode }, message, continuing: continueLast };
     let done = await writeReply(lease.model, request, (text) => deltas.push(text), reply.controller.signal).finally(() => lease.release());
     deltas.flush();
     try {
@@ -234,10 +234,10 @@ function planContinue(chat: StoredChat): ReplyPlan {
   return { history: chat.messages.slice(0, -1), reply: last, continueLast: true };
 }
 
-/** The prompt's ids; a prompt that is too long, or that the model's chat template refuses, is the user's to change. */
-async function promptIds(model: ChatModel, chat: StoredChat, messages: ChatMessage[], continueLast: boolean): Promise<number[]> {
+/** The prompt, cut to fit; a system prompt that is too long, or a conversation the model's chat template refuses, is the user's to change. */
+async function fitPrompt(model: ChatModel, chat: StoredChat, messages: ChatMessage[], continueLast: boolean): Promise<FittedPrompt> {
   try {
-    return await model.promptIds(chat.systemPrompt, messages.map((m) => ({ role: m.role, text: m.text })), continueLast);
+    return await model.prompt(chat.systemPrompt, messages.map((m) => ({ role: m.role, text: m.text })), continueLast, chat.sampling.maxTokens);
   } catch (err) {
     throw new ApiError('bad_request', err instanceof Error ? err.message : String(err));
   }

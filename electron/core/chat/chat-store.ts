@@ -42,6 +42,8 @@ const statsSchema = z.object({
   error: z.string().nullable(),
   // Replies saved before operations were counted have none.
   ops: opsSchema.nullable().default(null),
+  // Replies saved before conversations were cut to fit say nothing of it.
+  contextCut: z.object({ leftOut: z.number(), trimmed: z.boolean() }).nullable().default(null),
 });
 
 const chatSchema = z.object({

@@ -2,12 +2,12 @@
 // it ends, with the stats the chat shows under it. A failure ends up in the stats, never thrown.
 import type { ChatMessage, ChatMode, ChatSampling, ReplyOps, ReplyStats } from '../../api/contract.js';
 import type { InferenceStats } from '../../../native/index.js';
-import type { ChatModel } from './chat-model.js';
+import type { ChatModel, FittedPrompt } from './chat-model.js';
 import { replySeed } from './sampling.js';
 
 export interface ReplyRequest {
-  /** The prompt's ids (ChatModel.promptIds). */
-  ids: number[];
+  /** The prompt, cut to fit the context (ChatModel.prompt). */
+  prompt: FittedPrompt;
   sampling: ChatSampling;
   /** Which model writes it, as the stats name it. */
   origin: { modelId: string; modelName: string; mode: ChatMode };
@@ -19,7 +19,7 @@ export interface ReplyRequest {
 export type WrittenReply = ChatMessage & { stats: ReplyStats };
 
 export async function writeReply(model: ChatModel, request: ReplyRequest, onText: (text: string) => void, signal: AbortSignal): Promise<WrittenReply> {
-  const { ids, sampling, origin, message, continuing } = request;
+  const { prompt, sampling, origin, message, continuing } = request;
   const seed = replySeed(sampling);
   // A continued reply's stats count all its parts; its operations, those written in the same mode.
   const earlier = continuing ? (message.stats?.tokens ?? 0) : 0;
@@ -32,7 +32,7 @@ export async function writeReply(model: ChatModel, request: ReplyRequest, onText
   };
   let stats: ReplyStats;
   try {
-    const run = await model.reply(ids, { maxTokens, temperature, topK, topP, repetitionPenalty, seed }, show, signal, continuing);
+    const run = await model.reply(prompt.ids, { maxTokens, temperature, topK, topP, repetitionPenalty, seed }, show, signal, continuing);
     stats = {
       ...origin,
       seed,
@@ -45,6 +45,7 @@ export async function writeReply(model: ChatModel, request: ReplyRequest, onText
       stopReason: run.contextFull ? 'context' : run.stopReason,
       error: null,
       ops: combineOps(earlierOps, run.stats && replyOps(run.stats)),
+      contextCut: prompt.cut,
     };
   } catch (err) {
     const error = `The model failed while writing the reply: ${err instanceof Error ? err.message : String(err)}`;
@@ -60,6 +61,7 @@ export async function writeReply(model: ChatModel, request: ReplyRequest, onText
       stopReason: 'error',
       error,
       ops: earlierOps,
+      contextCut: prompt.cut,
     };
   }
   return { ...message, text: (continuing ? message.text + text : text).trimEnd(), stats };

@@ -5,7 +5,7 @@ import type { MemoryEstimate, ModelEntry, ParamsOf } from '../../api/contract.js
 import { ApiError } from '../api/errors.js';
 import type { ModelLibrary } from '../library/library.js';
 import { openModelFolder } from '../model/folder.js';
-import { judge, memoryParts } from './memory.js';
+import { judge, memoryParts, whatToLower } from './memory.js';
 import { modelShape } from './model-shape.js';
 
 /** T when neither the request nor the model says (the paper's T for generation). */
@@ -23,9 +23,10 @@ export async function estimateMemory(
     throw new ApiError('bad_request', `The block size ${params.blockSize} is longer than the model's context (${spec.maxPositions} tokens).`);
   }
   const request = { job: params.job, batchSize: params.batchSize, blockSize: params.blockSize, timesteps: timestepsFor(params, entry) };
-  const parts = memoryParts(modelShape(spec, summary.parameterCount), request);
+  const shape = modelShape(spec, summary.parameterCount);
+  const parts = memoryParts(shape, request);
   const totalBytes = parts.reduce((sum, p) => sum + p.bytes, 0);
-  return { ...request, parts, totalBytes, freeBytes, ...judge(params.job, totalBytes, freeBytes) };
+  return { ...request, parts, totalBytes, freeBytes, ...judge(params.job, totalBytes, freeBytes, whatToLower(shape, request)) };
 }
 
 /**

@@ -160,10 +160,29 @@ export function memoryParts(s: ModelShape, r: MemoryRequest): MemoryPart[] {
   ];
 }
 
-/** The verdict and what to do about it, in words. */
-export function judge(job: MemoryJob, totalBytes: number, freeBytes: number): { verdict: MemoryVerdict; advice: string } {
+/** The T the FAS method converts at (4 to 8): a larger T is the first thing to lower. */
+const USUAL_TIMESTEPS = 8;
+
+/**
+ * What to lower, in words: the setting whose lowering saves the most memory (halving the batch or
+ * block size, or T down to the usual 8), e.g. "lower the timesteps T (now 1024)" when T is what
+ * makes the job big; a chat can only use a shorter context.
+ */
+export function whatToLower(s: ModelShape, r: MemoryRequest): string {
+  if (r.job === 'chat') return 'use a shorter context';
+  const total = (request: MemoryRequest) => memoryParts(s, request).reduce((sum, p) => sum + p.bytes, 0);
+  const candidates = [
+    { words: `lower the timesteps T (now ${r.timesteps})`, halved: { ...r, timesteps: r.timesteps > USUAL_TIMESTEPS ? USUAL_TIMESTEPS : Math.floor(r.timesteps / 2) }, can: r.timesteps > 1 },
+    { words: `lower the batch size (now ${r.batchSize})`, halved: { ...r, batchSize: Math.floor(r.batchSize / 2) }, can: r.batchSize > 1 },
+    { words: `lower the block size (now ${r.blockSize})`, halved: { ...r, blockSize: Math.floor(r.blockSize / 2) }, can: r.blockSize > 1 },
+  ].filter((c) => c.can);
+  const best = candidates.map((c) => ({ ...c, saved: total(r) - total(c.halved) })).sort((a, b) => b.saved - a.saved)[0];
+  return best?.words ?? 'lower the batch or block size';
+}
+
+/** The verdict and what to do about it, in words (`lower`: what to lower, from whatToLower). */
+export function judge(job: MemoryJob, totalBytes: number, freeBytes: number, lower = job === 'chat' ? 'use a shorter context' : 'lower the batch or block size'): { verdict: MemoryVerdict; advice: string } {
   const need = `it needs about ${formatBytes(totalBytes)}`;
-  const lower = job === 'chat' ? 'use a shorter context' : 'lower the batch or block size';
   if (totalBytes <= COMFORTABLE_SHARE * freeBytes) {
     return { verdict: 'fits', advice: `Fits: ${need} of the ${formatBytes(freeBytes)} free.` };
   }

@@ -2,6 +2,7 @@
 // the ANN, and for converted folders the QCFS model and the spiking model at each T — with a warning
 // where the spiking model collapses at small T.
 import { z } from 'zod';
+import { pathParam } from '../storage/home-path.js';
 import type { JobContext } from '../jobs/types.js';
 import { basename } from 'node:path';
 import { availableMemoryBytes, checkEvaluationMemory } from '../estimate/memory-guard.js';
@@ -14,7 +15,7 @@ import { perplexity, type ForwardFn } from './perplexity.js';
 import { resolveTask } from './tasks.js';
 
 export const evalSettings = z.object({
-  modelDir: z.string().min(1),
+  modelDir: pathParam,
   task: z.string().min(1).default('ppl'),
   /** Timesteps of the spiking model to evaluate (converted models only). */
   timesteps: z.array(z.number().int().min(1).max(1024)).min(1).default([1, 2, 4, 8, 16, 32]),

@@ -5,15 +5,20 @@ import { evalSettings, type EvalSettings } from '../eval/evaluate.js';
 import { convertSettings, type ConvertSettings } from '../pipeline/convert.js';
 import { finetuneSettings, trainSettings } from '../training/settings.js';
 import type { JobKind } from './job-manager.js';
+import { taskTitle } from '../eval/tasks.js';
+import { basename, resolve } from 'node:path';
 
 const kind = (file: string, params: JobKind['params'], title: JobKind['title']): JobKind => ({ module: `./kinds/${file}.js`, params, title });
 
 type Titled = { modelDir: string; steps: number };
 
+/** A run's title names its model by its folder, as the library does, not by the whole path. */
+const model = (p: unknown) => basename(resolve((p as { modelDir: string }).modelDir));
+
 export const jobKinds: Record<string, JobKind> = {
-  train: kind('train', trainSettings, (p) => `Train ${(p as Titled).modelDir} (${(p as Titled).steps} steps)`),
-  finetune: kind('finetune', finetuneSettings, (p) => `Fine-tune with QCFS: ${(p as Titled).modelDir} (${(p as Titled).steps} steps)`),
-  calibrate: kind('calibrate', calibrateSettings, (p) => `Calibrate the neurons: ${(p as CalibrateSettings).modelDir} (T = ${(p as CalibrateSettings).timesteps})`),
-  evaluate: kind('evaluate', evalSettings, (p) => `Evaluate ${(p as EvalSettings).modelDir} on ${(p as EvalSettings).task}`),
-  convert: kind('convert', convertSettings, (p) => `Convert ${(p as ConvertSettings).modelDir} into a spiking model (T = ${(p as ConvertSettings).timesteps})`),
+  train: kind('train', trainSettings, (p) => `Train ${model(p)} (${(p as Titled).steps} steps)`),
+  finetune: kind('finetune', finetuneSettings, (p) => `Fine-tune ${model(p)} with QCFS (${(p as Titled).steps} steps)`),
+  calibrate: kind('calibrate', calibrateSettings, (p) => `Calibrate the neurons of ${model(p)} (T = ${(p as CalibrateSettings).timesteps})`),
+  evaluate: kind('evaluate', evalSettings, (p) => `Evaluate ${model(p)}: ${taskTitle((p as EvalSettings).task)}`),
+  convert: kind('convert', convertSettings, (p) => `Convert ${model(p)} into a spiking model (T = ${(p as ConvertSettings).timesteps})`),
 };

@@ -9,6 +9,7 @@ import type { ModelEntry } from '../../api/contract.js';
 import { ApiError } from '../api/errors.js';
 import { ModelFolderError, openModelFolder } from '../model/index.js';
 import { modelStage, readSpikingConfig, spikingInfo } from '../spiking/spiking-config.js';
+import { expandHome } from '../storage/home-path.js';
 import { readJsonIfExists, writeJsonAtomic } from '../storage/json-file.js';
 
 /** What library.json keeps per model; everything else is read from the folder. */
@@ -28,6 +29,9 @@ export interface BuiltInModel {
 
 type FolderDescription = Pick<ModelEntry, 'stage' | 'spiking' | 'summary' | 'problem' | 'warnings'>;
 
+/** The longest name a model can be given. */
+export const MAX_MODEL_NAME_CHARS = 120;
+
 export class ModelLibrary {
   private readonly file: string;
   /** Folder path -> its files' fingerprint and what was read from them. */
@@ -46,7 +50,7 @@ export class ModelLibrary {
 
   /** Validates the folder (throwing an ApiError whose message says why it is rejected) and adds it. */
   async open(path: string, options: { name?: string; parentId?: string | null } = {}): Promise<ModelEntry> {
-    const dir = resolve(path);
+    const dir = resolve(expandHome(path));
     let entry: ModelEntry;
     const saved: SavedEntry = {
       id: await modelId(dir),
@@ -75,6 +79,18 @@ export class ModelLibrary {
     if (!entry) throw new ApiError('not_found', `No model with id "${id}" in the library.`);
     if (entry.builtIn) throw new ApiError('bad_request', 'The demo model is part of the app and cannot be removed.');
     await this.save(all.filter((e) => e.id !== id && !e.builtIn));
+    return this.list();
+  }
+
+  /** Gives a model a new name; its folder stays as it is. */
+  async rename(id: string, name: string): Promise<ModelEntry[]> {
+    const clean = name.replace(/\s+/g, ' ').trim();
+    if (clean === '') throw new ApiError('bad_request', 'Give the model a name.');
+    const all = await this.saved();
+    const entry = all.find((e) => e.id === id);
+    if (!entry) throw new ApiError('not_found', `No model with id "${id}" in the library.`);
+    if (entry.builtIn) throw new ApiError('bad_request', 'The demo model is part of the app and keeps its name.');
+    await this.save(all.filter((e) => !e.builtIn).map((e) => (e.id === id ? { ...e, name: clean } : e)));
     return this.list();
   }
 

@@ -3,6 +3,7 @@
 // energy. `fas convert --demo` runs it on the bundled demo model.
 import { join } from 'node:path';
 import { z } from 'zod';
+import { pathParam } from '../storage/home-path.js';
 import { loadNative } from '../../../native/index.js';
 import { calibrateSettings } from '../calibration/settings.js';
 import type { CalibrationReport } from '../calibration/report.js';
@@ -15,9 +16,9 @@ import type { TrainingResult } from '../../api/contract.js';
 import { runTraining } from '../training/train-loop.js';
 
 export const convertSettings = z.object({
-  modelDir: z.string().min(1),
-  dataPath: z.string().min(1),
-  outDir: z.string().min(1),
+  modelDir: pathParam,
+  dataPath: pathParam,
+  outDir: pathParam,
   /** Stage 1 */
   steps: z.number().int().min(1).default(60),
   batchSize: z.number().int().min(1).default(8),

@@ -1,5 +1,6 @@
 // Settings of a training run (`fas train`, and FAS stage 1 with `qcfs`), with their defaults.
 import { z } from 'zod';
+import { pathParam } from '../storage/home-path.js';
 
 export const qcfsSettings = z.object({
   /** Quantisation levels L (8 in every published FAS run). */
@@ -9,9 +10,9 @@ export const qcfsSettings = z.object({
 });
 
 export const trainSettings = z.object({
-  modelDir: z.string().min(1),
-  dataPath: z.string().min(1),
-  outDir: z.string().min(1),
+  modelDir: pathParam,
+  dataPath: pathParam,
+  outDir: pathParam,
   steps: z.number().int().min(1).max(10_000_000).default(200),
   batchSize: z.number().int().min(1).max(4096).default(8),
   /** Tokens per sequence; none: shared/model-defaults' default, cut to the model's context. */

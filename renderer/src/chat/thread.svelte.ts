@@ -41,6 +41,8 @@ export class ChatThread {
 
   /** Takes a conversation from a call result, placing any reply text that came before it. */
   adopt(chat: Chat): void {
+    // What went wrong in another conversation is not this one's.
+    if (this.chat?.id !== chat.id) this.problem = null;
     this.chat = chat;
     const id = chat.replying;
     const held = id ? this.early.get(id) : undefined;

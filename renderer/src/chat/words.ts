@@ -5,7 +5,7 @@ export const stopReasonWords: Record<ReplyStopReason, string> = {
   eos: 'The model ended its reply.',
   stop: 'The model began the next turn.',
   length: 'Reached the most tokens per reply.',
-  context: "The model's context is full.",
+  context: "The reply filled the model's context: Continue carries on, leaving out the oldest messages.",
   aborted: 'Stopped.',
   error: 'Failed.',
 };

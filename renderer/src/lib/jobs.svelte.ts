@@ -1,8 +1,10 @@
 // The live list of runs, shared by every page: loaded once from 'jobs.list', then kept up to date
 // by 'job.progress' events. When a job's state changes, its full record (times, error, result) is
 // fetched again, so the list always ends up exactly as the core saved it.
-import type { FasApi, JobProgress, JobRecord } from '../../../electron/api/contract';
+import type { FasApi, JobProgress, JobRecord, JobState } from '../../../electron/api/contract';
 import { isActive } from './words';
+
+const STATE_ORDER: Record<JobState, number> = { queued: 0, running: 1, done: 2, failed: 2, cancelled: 2, interrupted: 2 };
 
 export class JobsStore {
   /** Newest first, as the core lists them. */
@@ -58,6 +60,9 @@ export class JobsStore {
 
   private apply(progress: JobProgress): void {
     const job = this.find(progress.jobId);
+    // A run only moves forward (waiting, running, stopped). An event older than the record (one held
+    // while the list loaded) would take it back a state and re-create the page parts of that state.
+    if (job && STATE_ORDER[progress.state] < STATE_ORDER[job.state]) return;
     if (job && job.state === progress.state) {
       job.fraction = progress.fraction;
       job.message = progress.message;

@@ -16,6 +16,15 @@ export const jobStateWords: Record<JobState, string> = {
   interrupted: 'Interrupted',
 };
 
+/** A job kind in words; a kind not listed (a test's) shows as it is. */
+export const jobKindWords: Record<string, string> = {
+  train: 'Training',
+  finetune: 'Fine-tuning (stage 1)',
+  calibrate: 'Calibration (stage 2)',
+  evaluate: 'Evaluation',
+  convert: 'Conversion (both stages and the evaluation)',
+};
+
 export const dtypeWords: Record<WeightDType, string> = {
   F32: '32-bit float (F32)',
   F16: '16-bit float (F16)',

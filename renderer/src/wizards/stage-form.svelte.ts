@@ -4,6 +4,8 @@
 import type { Snippet } from 'svelte';
 import type { FasApi, MemoryEstimate, ModelEntry, TrainingCorpus } from '../../../electron/api/contract';
 import { blockSizeFor, DEFAULT_BLOCK_SIZE } from '../../../electron/shared/model-defaults';
+import { preselect, takeRetry } from '../lib/model-intent';
+import { memoryBlocker } from './memory-blocker';
 import { outDirProblem } from './output-folder';
 import { chosenText, firstTextChoice, type TextChoice } from './text-choice';
 
@@ -51,8 +53,8 @@ export class StageForm<Settings extends object> {
   );
   readonly modelBlocker = $derived.by(() => (this.models.length === 0 ? this.rules.noModel : this.model ? null : 'Choose a model first.'));
   readonly settingsBlocker = $derived.by(() => (this.model ? this.rules.settingsProblem(this.settings, this.model.summary!.maxPositions) : null));
-  /** What stops the job once the model and text are chosen: the settings, then the output folder. */
-  readonly jobBlocker = $derived(this.settingsBlocker ?? outDirProblem(this.outDir, this.loaded?.models ?? [], this.text.path));
+  /** What stops the job once the model and text are chosen: the settings, a job that will not fit, then the output folder. */
+  readonly jobBlocker = $derived(this.settingsBlocker ?? memoryBlocker(this.estimate) ?? outDirProblem(this.outDir, this.loaded?.models ?? [], this.text.path));
 
   constructor(private readonly rules: StageRules<Settings>) {}
 
@@ -82,6 +84,9 @@ export class StageForm<Settings extends object> {
     this.loaded = { models, corpora, defaults: this.rules.settingsFromDefaults(defaults), workspaceDir: info.workspaceDir };
     this.settings = { ...this.loaded.defaults };
     this.data = firstTextChoice(corpora);
+    this.modelId = preselect(this.models.map((m) => m.id));
+    const retry = takeRetry(this.rules.kind);
+    if (retry) this.retry(retry, corpora);
   }
 
   /** The WizardFrame's four steps with the stage's content, each with what stops it. */
@@ -92,6 +97,15 @@ export class StageForm<Settings extends object> {
       { title: 'Settings', content: content.settings, advanced: content.advanced, blocker: this.jobBlocker },
       { title: 'Start', content: content.review, blocker: this.jobBlocker },
     ];
+  }
+
+  /** A stopped run's model, text and settings, so trying again loses nothing. */
+  private retry(params: Record<string, unknown>, corpora: TrainingCorpus[]): void {
+    this.modelId = this.models.find((m) => m.path === params.modelDir)?.id ?? this.modelId;
+    this.settings = this.rules.withPreset(this.settings, params);
+    const corpus = corpora.find((c) => c.path === params.dataPath);
+    if (corpus) this.data = { source: 'corpus', corpusId: corpus.id, ownPath: '', checked: null };
+    else if (typeof params.dataPath === 'string') this.data = { ...this.data, source: 'own', ownPath: params.dataPath, checked: null };
   }
 
   readonly applyPreset = (values: Record<string, unknown>): void => {

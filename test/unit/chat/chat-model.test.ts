@@ -27,7 +27,7 @@ describe('a model loaded for chatting', () => {
   });
 
   it('streams a reply and reports its stats', async () => {
-    const ids = await model.promptIds('', [{ role: 'user', text: 'Hi' }], false);
+    const ids = (await model.prompt('', [{ role: 'user', text: 'Hi' }], false, 12)).ids;
     const { pieces, onText } = collect();
     const reply = await model.reply(ids, greedy, onText, new AbortController().signal);
     expect(reply.text).toBe(pieces.join(''));
@@ -41,7 +41,7 @@ describe('a model loaded for chatting', () => {
   });
 
   it('runs only the new tokens when the prompt extends the last one, with the same result as from scratch', async () => {
-    const first = await model.promptIds('', [{ role: 'user', text: 'Hi' }], false);
+    const first = (await model.prompt('', [{ role: 'user', text: 'Hi' }], false, 12)).ids;
     const a = await model.reply(first, greedy, () => {}, new AbortController().signal);
     // The next prompt: the same conversation, the reply as the model wrote it (bytes: one token each), a new message.
     const next = [...first, ...a.ids, ...[...'\n\nUser: more\n\nAssistant:'].map((c) => c.charCodeAt(0))];
@@ -52,13 +52,13 @@ describe('a model loaded for chatting', () => {
     expect(fresh.cachedTokens).toBe(0);
     expect(cached.ids).toEqual(fresh.ids);
     // A prompt that does not extend the context starts over.
-    const other = await model.reply(await model.promptIds('', [{ role: 'user', text: 'Bye' }], false), greedy, () => {}, new AbortController().signal);
+    const other = await model.reply((await model.prompt('', [{ role: 'user', text: 'Bye' }], false, 12)).ids, greedy, () => {}, new AbortController().signal);
     expect(other.cachedTokens).toBe(0);
   });
 
   it('stops at once when aborted', async () => {
     const controller = new AbortController();
-    const ids = await model.promptIds('', [{ role: 'user', text: 'Tell me a long story' }], false);
+    const ids = (await model.prompt('', [{ role: 'user', text: 'Tell me a long story' }], false, 12)).ids;
     let count = 0;
     const reply = await model.reply(ids, { ...greedy, maxTokens: 80, repetitionPenalty: 1.3 }, () => {
       if (++count === 2) controller.abort();
@@ -67,14 +67,34 @@ describe('a model loaded for chatting', () => {
     expect(reply.ids.length).toBeLessThan(80);
   });
 
-  it('refuses a prompt that fills the context, in words', async () => {
-    await expect(model.promptIds('x'.repeat(200), [{ role: 'user', text: 'Hi' }], false)).rejects.toThrow(
-      /^This conversation is 2\d\d tokens long, but the model reads at most 128 tokens at once, its reply included\./,
+  it('refuses a system prompt that leaves no room for a reply, in words', async () => {
+    await expect(model.prompt('x'.repeat(200), [{ role: 'user', text: 'Hi' }], false, 12)).rejects.toThrow(
+      /^The system prompt is 2\d\d tokens long, but the model reads at most 128 tokens at once, its reply included, so no message fits beside it\./,
     );
   });
 
+  it('leaves out the oldest turns, then cuts the start of the last message, keeping room for the reply', async () => {
+    // Byte tokens: a turn "User: <20 letters>" is 26 tokens, "Assistant: <20 letters>" 31.
+    const turn = (role: 'user' | 'assistant', letter: string) => ({ role, text: letter.repeat(20) });
+    const whole = await model.prompt('', [turn('user', 'a')], false, 500);
+    expect(whole.cut).toBeNull();
+    const long = [turn('user', 'a'), turn('assistant', 'b'), turn('user', 'c'), turn('assistant', 'd'), turn('user', 'e')];
+    // Room for the reply: 500 asked, at most a quarter of the 128-token context (32).
+    const fitted = await model.prompt('', long, false, 500);
+    expect(fitted.cut).toEqual({ leftOut: 4, trimmed: false });
+    expect(fitted.ids.length).toBeLessThanOrEqual(96);
+    expect(String.fromCharCode(...fitted.ids.filter((id) => id < 128))).toContain('User: ' + 'e'.repeat(20));
+    // A shorter reply leaves room for one more turn, from a message of the user.
+    expect((await model.prompt('', long, false, 8)).cut).toEqual({ leftOut: 2, trimmed: false });
+    // Continuing a reply longer than the context keeps its end.
+    const continued = await model.prompt('', [turn('user', 'a'), { role: 'assistant', text: 'z'.repeat(300) }], true, 500);
+    expect(continued.cut).toEqual({ leftOut: 1, trimmed: true });
+    expect(continued.ids.length).toBe(96);
+  });
+
   it('reports a reply cut short by a full context', async () => {
-    const ids = await model.promptIds('x'.repeat(80), [{ role: 'user', text: 'Hi' }], false);
+    const ids = (await model.prompt('x'.repeat(80), [{ role: 'user', text: 'Hi' }], false, 12)).ids;
+    // Asked for more than is left, the reply stops where the context ends.
     const reply = await model.reply(ids, { ...greedy, maxTokens: 500, repetitionPenalty: 1.5 }, () => {}, new AbortController().signal);
     expect(reply.stopReason).toBe('length');
     expect(reply.contextFull).toBe(true);
@@ -82,7 +102,7 @@ describe('a model loaded for chatting', () => {
   });
 
   it('counts what the ANN ran for each reply', async () => {
-    const reply = await model.reply(await model.promptIds('', [{ role: 'user', text: 'Hi' }], false), greedy, () => {}, new AbortController().signal);
+    const reply = await model.reply((await model.prompt('', [{ role: 'user', text: 'Hi' }], false, 12)).ids, greedy, () => {}, new AbortController().signal);
     expect(reply.stats).toMatchObject({ mode: 'ann', timesteps: 1, acsPerToken: 0, firingRates: [] });
     expect(reply.stats!.macsPerToken).toBe(reply.stats!.annMacsPerToken);
   });
@@ -91,7 +111,7 @@ describe('a model loaded for chatting', () => {
     const dir = await writeConvertedChatModel(join(root, 'converted'), { contextLength: 128, timesteps: 4 });
     const [snn, ann] = await Promise.all([openChatModel(dir, { kind: 'snn', timesteps: 8 }), openChatModel(dir, { kind: 'ann' })]);
     try {
-      const ids = await snn.promptIds('', [{ role: 'user', text: 'Hi' }], false);
+      const ids = (await snn.prompt('', [{ role: 'user', text: 'Hi' }], false, 12)).ids;
       const spiking = await snn.reply(ids, greedy, () => {}, new AbortController().signal);
       expect(spiking.stats).toMatchObject({ mode: 'snn', timesteps: 8 });
       expect(spiking.stats!.tokens).toBeGreaterThan(ids.length);
@@ -118,7 +138,7 @@ describe('a model loaded for chatting', () => {
     try {
       expect(chatml.format.kind).toBe('template');
       expect(chatml.format.stopStrings).toEqual(['<|im_end|>']);
-      const ids = await chatml.promptIds('', [{ role: 'user', text: 'Hi' }], false);
+      const ids = (await chatml.prompt('', [{ role: 'user', text: 'Hi' }], false, 12)).ids;
       const reply = await chatml.reply(ids, { ...greedy, maxTokens: 40, temperature: 1, seed: 3 }, () => {}, new AbortController().signal);
       expect(reply.text).not.toContain('<|im_end|>');
     } finally {

@@ -111,8 +111,9 @@ describe('chat requests', () => {
     await expect(core.call('chats.send', { id: chat.id, text: '   ' })).rejects.toThrow('Write a message first.');
     await expect(core.call('chats.regenerate', { id: chat.id })).rejects.toThrow('There is no message to answer yet. Write one first.');
     await expect(core.call('chats.continue', { id: chat.id })).rejects.toThrow('There is no reply to continue yet.');
-    await expect(core.call('chats.send', { id: chat.id, text: 'x'.repeat(3000) })).rejects.toThrow(
-      /^This conversation is 3,0\d\d tokens long, but the model reads at most 2,048 tokens at once/,
+    await core.call('chats.update', { id: chat.id, systemPrompt: 'x'.repeat(3000) });
+    await expect(core.call('chats.send', { id: chat.id, text: 'Hi' })).rejects.toThrow(
+      /^The system prompt is 3,0\d\d tokens long, but the model reads at most 2,048 tokens at once, its reply included/,
     );
     expect((await core.call('chats.get', { id: chat.id })).messages).toEqual([]);
     await expect(core.call('chats.update', { id: chat.id, title: '  ' })).rejects.toThrow('Give the conversation a name.');
@@ -157,6 +158,32 @@ describe('chat requests', () => {
       'Loading "three"…',
       expect.stringMatching(/^"three" is loaded\./),
     ]);
+  });
+
+  it('holds a conversation longer than the context: older turns left out, every reply within the context, Continue included', async () => {
+    const small = await core.call('models.open', { path: await writeChatModel(join(root, 'small'), { contextLength: 128, seed: 4 }) });
+    // Asks for replies longer than the whole context, as the default of 512 tokens does on a small model.
+    const chat = await core.call('chats.create', { modelId: small.id, sampling: { ...long, repetitionPenalty: 1.3, maxTokens: 512 } });
+    const turns: ChatDone[] = [];
+    for (const text of ['Tell me about the sea and the whale.', 'And then what happened on the ship?', 'How did the story end?']) {
+      const reply = replyOf(chat.id);
+      await core.call('chats.send', { id: chat.id, text });
+      turns.push((await reply).done);
+    }
+    const continued = replyOf(chat.id);
+    await core.call('chats.continue', { id: chat.id });
+    turns.push((await continued).done);
+    for (const { message } of turns) {
+      const stats = message.stats!;
+      expect(stats.error).toBeNull();
+      // A continued reply counts all its parts; what ran for its last part fits the context.
+      expect(stats.promptTokens + stats.cachedTokens).toBeLessThan(128);
+    }
+    expect(turns[0]!.message.stats!.contextCut).toBeNull();
+    expect(turns[2]!.message.stats!.contextCut).toMatchObject({ leftOut: expect.any(Number) });
+    expect(turns[2]!.message.stats!.contextCut!.leftOut).toBeGreaterThan(0);
+    expect(turns[3]!.message.text.startsWith(turns[2]!.message.text)).toBe(true);
+    expect(turns[3]!.message.stats!.tokens).toBeGreaterThan(turns[2]!.message.stats!.tokens);
   });
 });
 

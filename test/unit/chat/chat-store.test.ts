@@ -106,6 +106,7 @@ const spikingStats: ReplyStats = {
     firingRates: [0.1, 0.3],
     counted,
   },
+  contextCut: { leftOut: 2, trimmed: false },
 };
 
 describe('the spiking mode and its stats in the history', () => {
@@ -122,11 +123,11 @@ describe('the spiking mode and its stats in the history', () => {
 
   it('reads replies saved before operations were counted', async () => {
     const s = store();
-    const { ops: _, ...older } = spikingStats;
+    const { ops: _, contextCut: _cut, ...older } = spikingStats;
     const message = { id: 'a', role: 'assistant', text: 'Hi.', createdAt: '2026-03-01T10:00:01.000Z', stats: { ...older, mode: { kind: 'ann' } } };
     await s.create(chat('old', '2026-03-01T10:00:00.000Z'));
     await writeFile(join(s.dir, 'old.json'), JSON.stringify({ version: 1, chat: { ...chat('old', '2026-03-01T10:00:00.000Z'), messages: [message] } }));
-    expect((await s.get('old')).messages[0]!.stats).toEqual({ ...older, mode: { kind: 'ann' }, ops: null });
+    expect((await s.get('old')).messages[0]!.stats).toEqual({ ...older, mode: { kind: 'ann' }, ops: null, contextCut: null });
   });
 
   it('refuses a mode with no valid T, saying where', async () => {
@@ -162,6 +163,7 @@ describe('chat export', () => {
           stopReason: 'eos',
           error: null,
           ops: { ...spikingStats.ops!, positions: 33, macsPerToken: 10_000, acsPerToken: 0, picojoulesPerToken: 46_000, firingRates: [] },
+          contextCut: null,
         },
       },
       { id: 'u2', role: 'user', text: 'Another.', createdAt: '2026-03-01T10:01:00.000Z', stats: null },
@@ -200,7 +202,8 @@ describe('chat export', () => {
         'Red, green',
         '',
         '*5 tokens, 10.0 tokens/s, first token after 0.30 s, reached the most tokens allowed; firing rate 20.0%; ' +
-          '30K MACs + 2K ACs per token; 0.14 µJ per token, 204% more than the ANN*',
+          '30K MACs + 2K ACs per token; 0.14 µJ per token, 204% more than the ANN; ' +
+          'The 2 oldest messages were left out: the model reads only the latest part of a long conversation.*',
         '',
         '## How the operations were counted',
         '',

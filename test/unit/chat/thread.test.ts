@@ -23,7 +23,7 @@ const chat: Chat = {
 const finished: ChatMessage = {
   ...reply,
   text: 'Hello there',
-  stats: { modelId: 'm', modelName: 'tiny', mode: { kind: 'ann' }, tokens: 3, promptTokens: 9, cachedTokens: 0, timeToFirstTokenMs: 5, tokensPerSecond: 100, seconds: 0.05, seed: 1, stopReason: 'eos', error: null, ops: null },
+  stats: { modelId: 'm', modelName: 'tiny', mode: { kind: 'ann' }, tokens: 3, promptTokens: 9, cachedTokens: 0, timeToFirstTokenMs: 5, tokensPerSecond: 100, seconds: 0.05, seed: 1, stopReason: 'eos', error: null, ops: null, contextCut: null },
 };
 const delta = (text: string): ApiEvent => ({ name: 'chat.delta', data: { chatId: 'c1', messageId: 'a1', text } });
 
@@ -45,6 +45,18 @@ function fakeApi() {
 }
 
 describe('an open conversation in the UI', () => {
+  it("keeps what went wrong until another conversation is shown, such as a new one", async () => {
+    const { api } = fakeApi();
+    const thread = new ChatThread(api);
+    thread.adopt(chat);
+    expect(await thread.regenerate()).toBe(false);
+    expect(thread.problem).toMatchObject({ message: 'unexpected chats.regenerate', doing: 'Writing a new reply' });
+    thread.adopt({ ...chat, messages: [user] });
+    expect(thread.problem).not.toBeNull();
+    thread.adopt({ ...chat, id: 'c2' });
+    expect(thread.problem).toBeNull();
+  });
+
   it('places reply text that streams in before the send call returns', async () => {
     const { api, resolveSend } = fakeApi();
     const thread = new ChatThread(api);

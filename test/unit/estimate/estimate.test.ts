@@ -52,7 +52,11 @@ describe('models.estimate', async () => {
   it('says when the job will not fit, and why a request is refused', async () => {
     const tooBig = await estimateMemory(core.library, { id: model.id, job: 'train', batchSize: 4, blockSize: 16 }, 1000);
     expect(tooBig.verdict).toBe('too-big');
-    expect(tooBig.advice).toContain('Lower the batch or block size.');
+    // The advice names the setting whose halving saves the most.
+    expect(tooBig.advice).toContain('Lower the batch size (now 4).');
+    // A large T is what makes a calibration big, and the advice names it.
+    const manySteps = await estimateMemory(core.library, { id: model.id, job: 'calibrate', batchSize: 4, blockSize: 8, timesteps: 1024 }, 1000);
+    expect(manySteps.advice).toMatch(/^Will not fit: .* Lower the timesteps T \(now 1024\)\.$/);
     await expect(core.call('models.estimate', { id: model.id, job: 'train', batchSize: 1, blockSize: TINY_POSITIONS + 1 })).rejects.toThrow(
       `The block size ${TINY_POSITIONS + 1} is longer than the model's context (${TINY_POSITIONS} tokens).`,
     );

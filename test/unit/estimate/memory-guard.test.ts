@@ -56,8 +56,8 @@ describe('memory guard', () => {
       try {
         expect(short.contextLength).toBeLessThan(4096);
         expect(short.contextNote).toMatch(/"converted" as the spiking model at T = 64 with its full context of 4,096 tokens needs about/);
-        // A prompt longer than the lowered context is refused in words.
-        await expect(short.promptIds('x'.repeat(short.contextLength + 10), [{ role: 'user', text: 'Hi' }], false)).rejects.toThrow(
+        // A system prompt longer than the lowered context is refused in words.
+        await expect(short.prompt('x'.repeat(short.contextLength + 10), [{ role: 'user', text: 'Hi' }], false, 16)).rejects.toThrow(
           new RegExp(`reads at most ${short.contextLength.toLocaleString('en')} tokens at once`),
         );
       } finally {

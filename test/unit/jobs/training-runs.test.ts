@@ -2,6 +2,7 @@
 // checkpoint, 'jobs.resume' continues from it to the end, and the finished model lands in the
 // library with its source as parent. Needs `npm run build:core` (jobs run the compiled files).
 import { existsSync, writeFileSync } from 'node:fs';
+import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { AppCore } from '../../../electron/core/app-core.js';
@@ -92,6 +93,18 @@ describe('training data', () => {
     writeFileSync(join(temp.path, 'empty.txt'), '');
     await expect(core.call('data.check', { path: join(temp.path, 'empty.txt') })).rejects.toThrow('the file is empty');
     await expect(core.call('data.check', { path: join(temp.path, 'nope') })).rejects.toThrow(/does not exist/);
+    // Binary files are refused up front, in words: weights, and anything with zero bytes or that is not UTF-8.
+    writeFileSync(join(temp.path, 'model.safetensors'), Buffer.concat([Buffer.from([8, 0, 0, 0, 0, 0, 0, 0]), Buffer.from('{"a":1}    ')]));
+    await expect(core.call('data.check', { path: join(temp.path, 'model.safetensors') })).rejects.toThrow(
+      `${join(temp.path, 'model.safetensors')} is not text: it holds binary data (model weights). Choose a .txt, .md or .jsonl file, or a folder of them.`,
+    );
+    writeFileSync(join(temp.path, 'latin1.txt'), Buffer.from([0x63, 0x61, 0x66, 0xe9, 0x20, 0x6f, 0x6b]));
+    await expect(core.call('data.check', { path: join(temp.path, 'latin1.txt') })).rejects.toThrow(/latin1\.txt is not text: it holds binary data \(zero bytes or bytes that are not UTF-8 text\)/);
+    // A character cut at the end of the sampled start is still text.
+    writeFileSync(join(temp.path, 'long.txt'), 'é'.repeat(40_000));
+    expect((await core.call('data.check', { path: join(temp.path, 'long.txt') })).format).toBe('text');
+    // "~" is the home folder.
+    await expect(core.call('data.check', { path: '~/fas-no-such-folder-here' })).rejects.toThrow(`${join(homedir(), 'fas-no-such-folder-here')} does not exist`);
     await temp.cleanup();
   });
 });

@@ -22,6 +22,19 @@ describe('ModelLibrary', () => {
     expect(again.map((e) => e.id)).toEqual([entry.id]);
   });
 
+  it('renames a model, keeping its folder, and refuses an empty name', async () => {
+    const workspace = temp();
+    const model = join(temp(), 'tiny-gpt2');
+    await writeTinyModel(model, 'gpt2');
+    const lib = new ModelLibrary(workspace);
+    const entry = await lib.open(model);
+    const renamed = await lib.rename(entry.id, '  My   model ');
+    expect(renamed.map((e) => [e.id, e.name, e.path])).toEqual([[entry.id, 'My model', entry.path]]);
+    expect((await new ModelLibrary(workspace).get(entry.id)).name).toBe('My model');
+    await expect(lib.rename(entry.id, '   ')).rejects.toThrow('Give the model a name.');
+    await expect(lib.rename('nope', 'x')).rejects.toThrow('No model with id "nope" in the library.');
+  });
+
   it('rejects a folder in plain words and adds nothing', async () => {
     const workspace = temp();
     const empty = temp();
