@@ -15,6 +15,18 @@ async function setField(page: Page, label: string, value: string): Promise<void>
   await field.press('Tab');
 }
 
+/** Opens the folded chat settings (once). */
+async function openSettings(page: Page): Promise<void> {
+  const settings = page.getByTestId('chat-settings');
+  if (!(await settings.evaluate((d) => (d as HTMLDetailsElement).open))) await settings.locator('summary').first().click();
+}
+
+/** Opens the chat settings, then their sampling section. */
+async function openSampling(page: Page): Promise<void> {
+  await openSettings(page);
+  await page.getByText('Advanced: sampling').click();
+}
+
 const replyText = (page: Page): Locator => page.getByTestId('message-assistant').last().getByTestId('message-text');
 const replyStats = (page: Page): Locator => page.getByTestId('message-assistant').last().getByTestId('reply-stats');
 
@@ -42,11 +54,11 @@ describe('Chat page', () => {
     const errors = watchErrors(page);
     await page.goto(`${app.server.url}#/chat`);
     await page.getByRole('heading', { name: 'Start a conversation' }).waitFor();
-    await page.getByRole('button', { name: 'New conversation' }).click();
+    await page.getByRole('button', { name: 'New conversation', exact: true }).click();
     const message = page.getByRole('textbox', { name: 'Message' });
     await expect.poll(() => message.evaluate((m) => m === document.activeElement)).toBe(true);
 
-    await page.getByText('Advanced: sampling').click();
+    await openSampling(page);
     await setField(page, 'Temperature', '0');
     await setField(page, 'Repetition penalty', '1');
     await setField(page, 'Max tokens per reply', '8000');
@@ -108,16 +120,6 @@ describe('Chat page', () => {
     expect(markdown).toContain('# Tiny talk\n\n- Model: tiny-chat\n');
     expect(markdown).toContain('## System prompt\n\nAnswer briefly.\n\n## User\n\nHi\n\n## Assistant (tiny-chat)\n');
 
-    expect(errors).toEqual([]);
-    // A message longer than the model's context is refused in words, and stays in the box.
-    await message.fill('x'.repeat(9000));
-    await message.press('Enter');
-    await expect(page.getByTestId('error-box').getByRole('alert').textContent()).resolves.toMatch(
-      /^This conversation is 9,\d{3} tokens long, but the model reads at most 8,192 tokens at once, its reply included\./,
-    );
-    expect((await message.inputValue()).length).toBe(9000);
-    await message.fill('');
-
     const shown = await replyText(page).textContent();
     await page.reload();
     await expect(page.getByTestId('conversation-title').textContent()).resolves.toBe('Tiny talk');
@@ -127,8 +129,7 @@ describe('Chat page', () => {
     await page.getByTestId('conversation-list').getByRole('button', { name: /Tiny talk/ }).waitFor();
     expect(await page.getByTestId('conversation-list').getByRole('button', { name: /Tiny talk/ }).getAttribute('aria-current')).toBe('true');
     await page.screenshot({ path: `${ARTIFACTS}chat-after-reload.png`, fullPage: true });
-    // Chromium logs the refused message's 400 response; nothing else went wrong.
-    expect(errors).toEqual(['Failed to load resource: the server responded with a status of 400 (Bad Request)']);
+    expect(errors).toEqual([]);
     await page.close();
   }, 90_000);
 
@@ -140,7 +141,7 @@ describe('Chat page', () => {
     await page.getByLabel('Right model').selectOption({ label: 'tiny-other (Original)' });
     await page.getByRole('button', { name: 'Start comparing' }).click();
     await page.getByRole('heading', { name: 'Left: tiny-chat' }).waitFor();
-    await page.getByText('Advanced: sampling').click();
+    await openSampling(page);
     await setField(page, 'Max tokens per reply', '30');
     await setField(page, 'Seed', '7');
     const message = page.getByRole('textbox', { name: 'Message' });
@@ -155,7 +156,12 @@ describe('Chat page', () => {
     await page.screenshot({ path: `${ARTIFACTS}chat-side-by-side.png`, fullPage: true });
     // Each side is a saved conversation.
     const saved = await app.core.call('chats.list', {});
-    expect(saved.filter((c) => c.title === 'Hello, both of you').map((c) => c.modelName).sort()).toEqual(['tiny-chat', 'tiny-other']);
+    expect(saved.filter((c) => c.title.startsWith('Side by side, ')).map((c) => [c.modelName, c.title])).toEqual(
+      expect.arrayContaining([
+        ['tiny-chat', 'Side by side, left: tiny-chat; right: tiny-other'],
+        ['tiny-other', 'Side by side, right: tiny-other; left: tiny-chat'],
+      ]),
+    );
     expect(errors).toEqual([]);
     await page.close();
   }, 60_000);
@@ -165,13 +171,14 @@ describe('Chat page', () => {
     const errors = watchErrors(page);
     await page.goto(`${app.server.url}#/chat`);
     await page.getByLabel('Model', { exact: true }).selectOption({ label: 'tiny-spiking (Spiking, calibrated)' });
-    await page.getByRole('button', { name: 'New conversation' }).click();
+    await page.getByRole('button', { name: 'New conversation', exact: true }).click();
+    await openSettings(page);
     // A converted model starts as the spiking model at its folder's T, and says what T is.
     expect(await page.getByRole('radio', { name: 'Spiking model' }).isChecked()).toBe(true);
     expect(await page.getByLabel('Timesteps (T)').inputValue()).toBe('4');
     await page.getByText('Timesteps per token: more is closer to the original, slower. Converted for T = 4.').waitFor();
     await setField(page, 'Timesteps (T)', '8');
-    await page.getByText('Advanced: sampling').click();
+    await openSampling(page);
     await setField(page, 'Max tokens per reply', '16');
     await setField(page, 'Seed', '7');
 
@@ -201,6 +208,7 @@ describe('Chat page', () => {
     expect(await page.getByTestId('reply-ops').last().locator('p').first().textContent()).toMatch(/^[\d.]+K? MACs per token · [\d.]+ µJ per token$/);
     await page.reload();
     await page.getByTestId('reply-ops').nth(1).waitFor();
+    await openSettings(page);
     expect(await page.getByRole('radio', { name: /^Original network \(ANN\)/ }).isChecked()).toBe(true);
     expect(await page.getByTestId('reply-ops').first().textContent()).toContain('firing rate');
     expect(errors).toEqual([]);
@@ -220,7 +228,7 @@ describe('Chat page', () => {
     await page.getByRole('button', { name: 'Start comparing' }).click();
     await page.getByRole('heading', { name: 'Left: tiny-spiking (ANN)' }).waitFor();
     await page.getByRole('heading', { name: 'Right: tiny-spiking (spiking, T = 4)' }).waitFor();
-    await page.getByText('Advanced: sampling').click();
+    await openSampling(page);
     await setField(page, 'Max tokens per reply', '16');
     await setField(page, 'Seed', '7');
     const message = page.getByRole('textbox', { name: 'Message' });

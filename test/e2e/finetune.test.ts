@@ -49,9 +49,9 @@ describe('fine-tuning wizard', () => {
 
     // Step 1: the original model, with what stage 1 does.
     const next = page.getByRole('button', { name: 'Next' });
-    await page.getByText('Choose a model first.').waitFor();
+    // The only model in the library is already chosen.
     await page.getByText(/Stage 1 swaps the activation/).waitFor();
-    await page.getByRole('radio', { name: /tiny-gpt2/ }).check();
+    await expect.poll(() => page.getByRole('radio', { name: /tiny-gpt2/ }).isChecked()).toBe(true);
     await next.click();
 
     // Step 2: the bundled texts are offered; a path is checked before Next.
