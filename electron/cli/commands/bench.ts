@@ -42,8 +42,9 @@ export function registerBenchCommand(program: Command): void {
       console.log(
         [
           `Model      GPT-2-124M shape, random weights, ${report.threads} threads on ${report.cpu}`,
-          `Prefill    ${i.prefillTokensPerSecond} tokens/s (batch 4 x 256)`,
+          `Prefill    ${i.prefillTokensPerSecond} tokens/s (batch 4 x 256); ${i.prefillFullLogitsTokensPerSecond} tokens/s with every position's logits`,
           `Decode     ${i.decodeTokensPerSecond} tokens/s (greedy); peak memory ${mib(i.peakRssBytes)} = ${i.peakRssOverWeights} x the weights`,
+          `           ${(i.decodeShareOfBandwidthLimit * 100).toFixed(0)}% of the ${i.decodeBandwidthLimitTokensPerSecond} tokens/s that the read bandwidth (${(i.readBandwidthBytesPerSecond / 1e9).toFixed(1)} GB/s) allows`,
           `Training   ${t.tokensPerSecond} tokens/s (forward + backward + AdamW, batch 4 x 256); peak memory ${mib(t.peakRssBytes)}`,
           `Spiking    ANN decode ${s.annDecodeTokensPerSecond} tokens/s; ${s.snn.map((r) => `T=${r.timesteps}: ${r.decodeTokensPerSecond} tokens/s (${r.slowdownVsAnn}x slower, firing rate ${r.firingRate})`).join('; ')}`,
           ...s.downProjection.map((d) => `           down projection, ${d.rows} token(s) x T=${d.timesteps} at rate ${d.firingRate}: event-driven ${d.eventMs} ms, dense ${d.denseMs} ms`),

@@ -1,11 +1,21 @@
-// Inference speed and memory on the benchmark model: prefill of 4 x 256 tokens, greedy decode, and
-// peak resident memory against the weight bytes.
+// Inference speed and memory on the benchmark model: prefill of 4 x 256 tokens (the last position's
+// logits, and every position's: the vocabulary head over 1024 rows), greedy decode against the limit
+// the machine's read bandwidth sets (a decode step reads every weight once), and peak resident
+// memory against the weight bytes.
 import { loadNative } from '../../../native/index.js';
 import { openModelFolder } from '../model/folder.js';
 
 export interface InferenceBench {
   prefillTokensPerSecond: number;
+  /** The same prefill with the logits of all 4 x 256 positions. */
+  prefillFullLogitsTokensPerSecond: number;
   decodeTokensPerSecond: number;
+  /** Measured on the engine's threads, best of 5 sweeps over 256 MiB. */
+  readBandwidthBytesPerSecond: number;
+  /** Bandwidth over the bytes a decode step reads (the weights): the fastest decode this machine allows. */
+  decodeBandwidthLimitTokensPerSecond: number;
+  /** decodeTokensPerSecond over that limit. */
+  decodeShareOfBandwidthLimit: number;
   peakRssBytes: number;
   weightBytes: number;
   peakRssOverWeights: number;
@@ -23,6 +33,10 @@ export async function benchInference(dir: string): Promise<InferenceBench> {
   await engine.forward(ids(4 * 256), 4, 256, { lastOnly: true });
   const prefillSeconds = (performance.now() - prefillStart) / 1000;
 
+  const fullStart = performance.now();
+  await engine.forward(ids(4 * 256), 4, 256);
+  const fullSeconds = (performance.now() - fullStart) / 1000;
+
   const session = engine.createSession();
   await session.eval(ids(16));
   const decodeTokens = 32;
@@ -33,9 +47,16 @@ export async function benchInference(dir: string): Promise<InferenceBench> {
 
   const peakRssBytes = process.resourceUsage().maxRSS * 1024;
   const weightBytes = folder.summary.weightBytes;
+  const { bytesPerSecond } = await loadNative().benchReadBandwidth();
+  const decodeTokensPerSecond = decodeTokens / decodeSeconds;
+  const limit = bytesPerSecond / weightBytes;
   return {
     prefillTokensPerSecond: round((4 * 256) / prefillSeconds),
-    decodeTokensPerSecond: round(decodeTokens / decodeSeconds),
+    prefillFullLogitsTokensPerSecond: round((4 * 256) / fullSeconds),
+    decodeTokensPerSecond: round(decodeTokensPerSecond),
+    readBandwidthBytesPerSecond: Math.round(bytesPerSecond),
+    decodeBandwidthLimitTokensPerSecond: round(limit),
+    decodeShareOfBandwidthLimit: round(decodeTokensPerSecond / limit, 3),
     peakRssBytes,
     weightBytes,
     peakRssOverWeights: round(peakRssBytes / weightBytes, 3),
