@@ -3,12 +3,12 @@ import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { type Command, Option } from 'commander';
 import { GPT2_124M, benchModelDir } from '../../core/bench/bench-model.js';
-import { benchInference } from '../../core/bench/bench-inference.js';
+import { benchInference, benchInferenceLimits, inferenceReport } from '../../core/bench/bench-inference.js';
 import { benchSpiking } from '../../core/bench/bench-spiking.js';
 import { benchTraining } from '../../core/bench/bench-training.js';
 import { loadNative } from '../../../native/index.js';
 
-const SECTIONS = { inference: benchInference, training: benchTraining, spiking: benchSpiking } as const;
+const SECTIONS = { inference: benchInference, 'inference-limits': benchInferenceLimits, training: benchTraining, spiking: benchSpiking } as const;
 type Section = keyof typeof SECTIONS;
 
 export function registerBenchCommand(program: Command): void {
@@ -32,7 +32,7 @@ export function registerBenchCommand(program: Command): void {
         model: { ...GPT2_124M, vocabSize: 50257, weights: 'random F32' },
         threads: native.getThreads(),
         cpu: native.hardware().cpuModel,
-        inference: (await run('inference')) as Awaited<ReturnType<typeof benchInference>>,
+        inference: inferenceReport((await run('inference')) as Awaited<ReturnType<typeof benchInference>>, (await run('inference-limits')) as Awaited<ReturnType<typeof benchInferenceLimits>>),
         training: (await run('training')) as Awaited<ReturnType<typeof benchTraining>>,
         spiking: (await run('spiking')) as Awaited<ReturnType<typeof benchSpiking>>,
       };
