@@ -122,8 +122,8 @@ struct Blocked {
         continue;
       }
       if (b.rowStride == 1) {
-        // Transposed B (a weight read as W^T): each column is a contiguous row of the weight, read in
-        // order and scattered into the panel, which stays in L1.
+        // Transposed B (a weight read as W^T): each column is a contiguous row of the weight; 4 x 4
+        // blocks of them are transposed into the panel, which stays in L1, the edges one by one.
         const float* src = b.data + p0 + (n0 + jr) * b.colStride;
         const int64_t cols4 = cols / 4 * 4, kc4 = kc / 4 * 4;
         for (int64_t j = 0; j < cols4; j += 4) {
