@@ -363,6 +363,8 @@ export interface NativeAddon {
    * random weights and spikes) computed event-driven and as a dense product, for `fas bench`.
    */
   benchSpikeLinear(options: { inputs: number; outputs: number; rows: number; timesteps: number; firingRate: number }): Promise<SpikeLinearTiming>;
+  /** The memory read bandwidth on the engine's threads (best of 5 sweeps over 256 MiB), for `fas bench`. */
+  benchReadBandwidth(): Promise<{ bytesPerSecond: number }>;
 }
 
 /** Where the built addon lives: native/build/Release, found from the source tree or from dist/. */

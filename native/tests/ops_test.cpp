@@ -6,6 +6,7 @@
 #include "engine/ops/activation.h"
 #include "engine/ops/attention.h"
 #include "engine/ops/embedding.h"
+#include "engine/ops/gemm.h"
 #include "engine/ops/matmul.h"
 #include "engine/ops/norm.h"
 #include "engine/ops/rope.h"
@@ -39,16 +40,48 @@ TEST(linear_matches_reference_on_odd_shapes) {
   for (const auto isa : fas::test::availableIsas()) {
     fas::simd::IsaLimit limit(isa);
     fas::ThreadPool pool(3);
-    const int64_t shapes[][3] = {{1, 1, 1},   {1, 37, 5},    {3, 17, 9},    {5, 16, 16},
-                                 {7, 33, 70}, {13, 129, 31}, {64, 200, 300}};
+    // Below 32 rows the dot-product tiles, from 32 the packed GEMM (with a second block of depth
+    // past 256 inputs).
+    const int64_t shapes[][3] = {{1, 1, 1},   {1, 37, 5},     {3, 17, 9},      {5, 16, 16},    {7, 33, 70},
+                                 {13, 129, 31}, {32, 5, 3},   {33, 70, 67},    {64, 200, 300}, {41, 300, 130}};
     for (const auto& s : shapes) {
       const int64_t n = s[0], in = s[1], out = s[2];
       const auto x = randomVector(n * in, 1), w = randomVector(out * in, 2), b = randomVector(out, 3);
       for (const bool withBias : {true, false}) {
-        std::vector<float> fast(n * out), ref(n * out);
+        std::vector<float> fast(n * out, NAN), ref(n * out);  // NaN: y's old contents must not be read
         fas::ops::linear(pool, x.data(), w.data(), withBias ? b.data() : nullptr, fast.data(), n, in, out);
         fas::ops::linear_ref(x.data(), w.data(), withBias ? b.data() : nullptr, ref.data(), n, in, out);
         CHECK(relativeError(fast, ref) < 1e-6);
+      }
+    }
+  }
+}
+
+TEST(gemm_bias_matches_reference_and_ignores_thread_count) {
+  using fas::ops::GemmA;
+  using fas::ops::GemmB;
+  fas::ThreadPool one(1), two(2);
+  // B read transposed (a weight [n, k] as W^T, packed 4 x 4 at a time) and plain; odd sizes leave
+  // tails in every loop, k = 300 takes two blocks of depth.
+  const int64_t shapes[][3] = {{1, 1, 1}, {7, 70, 33}, {13, 129, 300}, {70, 3, 17}, {6, 64, 8}};
+  for (const auto isa : fas::test::availableIsas()) {
+    fas::simd::IsaLimit limit(isa);
+    for (const auto& s : shapes) {
+      const int64_t m = s[0], n = s[1], k = s[2];
+      const auto a = randomVector(m * k, 1), w = randomVector(n * k, 2), bias = randomVector(n, 3);
+      for (const bool transposed : {true, false}) {
+        const GemmB b = transposed ? GemmB{w.data(), 1, k} : GemmB{w.data(), n, 1};
+        for (const float* bi : {bias.data(), static_cast<const float*>(nullptr)}) {
+          std::vector<float> c1(m * n, NAN), c2(m * n, NAN), ref(m * n);
+          for (int64_t i = 0; i < m; ++i) {
+            for (int64_t j = 0; j < n; ++j) ref[i * n + j] = bi ? bi[j] : 0.0f;
+          }
+          fas::ops::gemm_bias(one, m, n, k, GemmA{a.data(), k, 1}, b, bi, c1.data(), n);
+          fas::ops::gemm_bias(two, m, n, k, GemmA{a.data(), k, 1}, b, bi, c2.data(), n);
+          fas::ops::gemm_accumulate_ref(m, n, k, GemmA{a.data(), k, 1}, b, ref.data(), n);
+          CHECK(c1 == c2);
+          CHECK(relativeError(c1, ref) < 1e-6);
+        }
       }
     }
   }

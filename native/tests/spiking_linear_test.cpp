@@ -1,7 +1,9 @@
 #include <random>
 #include <vector>
 
+#include "engine/simd.h"
 #include "engine/threadpool.h"
+#include "isas.h"
 #include "spiking/spike_linear.h"
 #include "test.h"
 
@@ -32,16 +34,20 @@ Problem makeProblem(double rate, bool sgn, unsigned seed) {
   return p;
 }
 
-// Event-driven and dense, on 1 to 3 threads, against the reference.
+// Event-driven and dense, on 1 to 3 threads and every ISA (the event-driven register block is
+// dispatched), against the reference.
 void checkAllPaths(const Problem& p, const SpikeLinear& L) {
   const size_t ny = size_t(p.sh.T) * p.sh.rows * p.out;
   std::vector<float> ref(ny), y(ny);
   spikeLinearReference(p.s.data(), p.sh, L, ref.data());
-  for (auto fn : {spikeLinearEvent, spikeLinearDense}) {
-    for (int nth : {1, 2, 3}) {
-      std::fill(y.begin(), y.end(), -99.0f);
-      fas::ThreadPool(nth).run([&](int ith, int nt) { fn(p.s.data(), p.sh, L, y.data(), ith, nt); });
-      for (size_t k = 0; k < ny; ++k) CHECK_NEAR(y[k], ref[k], 1e-4 * (1 + std::fabs(ref[k])));
+  for (const auto isa : fas::test::availableIsas()) {
+    fas::simd::IsaLimit limit(isa);
+    for (auto fn : {spikeLinearEvent, spikeLinearDense}) {
+      for (int nth : {1, 2, 3}) {
+        std::fill(y.begin(), y.end(), -99.0f);
+        fas::ThreadPool(nth).run([&](int ith, int nt) { fn(p.s.data(), p.sh, L, y.data(), ith, nt); });
+        for (size_t k = 0; k < ny; ++k) CHECK_NEAR(y[k], ref[k], 1e-4 * (1 + std::fabs(ref[k])));
+      }
     }
   }
 }

@@ -13,7 +13,7 @@
 #include "train/ops/attention_backward.h"
 #include "train/ops/cross_entropy.h"
 #include "train/ops/embedding_backward.h"
-#include "train/ops/gemm.h"
+#include "engine/ops/gemm.h"
 #include "train/ops/linear.h"
 #include "train/ops/norm_backward.h"
 #include "train/ops/rope_ref.h"
@@ -21,6 +21,9 @@
 
 using namespace fas;
 using namespace fas::train;
+using fas::ops::GemmA;
+using fas::ops::GemmB;
+using fas::ops::gemm_accumulate;
 using fas::test::checkFiniteDifferences;
 using fas::test::dotProduct;
 using fas::test::floatExact;

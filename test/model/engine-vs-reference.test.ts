@@ -39,6 +39,12 @@ describe('engine logits match the reference implementation', async () => {
       const logits = await model.engine.forward(Int32Array.from(IDS), 1, IDS.length);
       const reference = await referenceForward(dir, IDS);
       expect(normalisedError(logits, reference)).toBeLessThan(1e-4);
+      // Three copies in one batch: 39 rows take the packed GEMM instead of the dot-product tiles.
+      const batched = await model.engine.forward(Int32Array.from([...IDS, ...IDS, ...IDS]), 3, IDS.length);
+      const perSequence = batched.length / 3;
+      for (let b = 0; b < 3; b++) {
+        expect(normalisedError(batched.subarray(b * perSequence, (b + 1) * perSequence), reference)).toBeLessThan(1e-4);
+      }
       model.engine.dispose();
     });
   }

@@ -15,3 +15,11 @@ describe('benchSpikeLinear', () => {
     expect(() => loadNative().benchSpikeLinear({ inputs: 8, outputs: 8, rows: 1, timesteps: 1, firingRate: 1.5 })).toThrow('firingRate must be from 0 to 1');
   });
 });
+
+describe('benchReadBandwidth', () => {
+  it('measures a plausible memory read bandwidth', async () => {
+    const { bytesPerSecond } = await loadNative().benchReadBandwidth();
+    expect(Number.isFinite(bytesPerSecond)).toBe(true);
+    expect(bytesPerSecond).toBeGreaterThan(1e8); // any machine since the 1990s reads 100 MB/s
+  });
+});

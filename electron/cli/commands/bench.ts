@@ -3,13 +3,13 @@ import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { type Command, Option } from 'commander';
 import { GPT2_124M, benchModelDir } from '../../core/bench/bench-model.js';
-import { benchInference } from '../../core/bench/bench-inference.js';
+import { benchInference, benchInferenceLimits, inferenceReport } from '../../core/bench/bench-inference.js';
 import { benchSpiking } from '../../core/bench/bench-spiking.js';
 import { benchSpikingAll } from '../../core/bench/bench-spiking-all.js';
 import { benchTraining } from '../../core/bench/bench-training.js';
 import { loadNative } from '../../../native/index.js';
 
-const SECTIONS = { inference: benchInference, training: benchTraining, spiking: benchSpiking, spikingAll: benchSpikingAll } as const;
+const SECTIONS = { inference: benchInference, 'inference-limits': benchInferenceLimits, training: benchTraining, spiking: benchSpiking, spikingAll: benchSpikingAll } as const;
 type Section = keyof typeof SECTIONS;
 
 export function registerBenchCommand(program: Command): void {
@@ -33,7 +33,7 @@ export function registerBenchCommand(program: Command): void {
         model: { ...GPT2_124M, vocabSize: 50257, weights: 'random F32' },
         threads: native.getThreads(),
         cpu: native.hardware().cpuModel,
-        inference: (await run('inference')) as Awaited<ReturnType<typeof benchInference>>,
+        inference: inferenceReport((await run('inference')) as Awaited<ReturnType<typeof benchInference>>, (await run('inference-limits')) as Awaited<ReturnType<typeof benchInferenceLimits>>),
         training: (await run('training')) as Awaited<ReturnType<typeof benchTraining>>,
         spiking: (await run('spiking')) as Awaited<ReturnType<typeof benchSpiking>>,
         spikingAll: (await run('spikingAll')) as Awaited<ReturnType<typeof benchSpikingAll>>,
@@ -44,8 +44,9 @@ export function registerBenchCommand(program: Command): void {
       console.log(
         [
           `Model      GPT-2-124M shape, random weights, ${report.threads} threads on ${report.cpu}`,
-          `Prefill    ${i.prefillTokensPerSecond} tokens/s (batch 4 x 256)`,
+          `Prefill    ${i.prefillTokensPerSecond} tokens/s (batch 4 x 256); ${i.prefillFullLogitsTokensPerSecond} tokens/s with every position's logits`,
           `Decode     ${i.decodeTokensPerSecond} tokens/s (greedy); peak memory ${mib(i.peakRssBytes)} = ${i.peakRssOverWeights} x the weights`,
+          `           ${(i.decodeShareOfBandwidthLimit * 100).toFixed(0)}% of the ${i.decodeBandwidthLimitTokensPerSecond} tokens/s that the read bandwidth (${(i.readBandwidthBytesPerSecond / 1e9).toFixed(1)} GB/s) allows`,
           `Training   ${t.tokensPerSecond} tokens/s (forward + backward + AdamW, batch 4 x 256); peak memory ${mib(t.peakRssBytes)}`,
           `Spiking    ANN decode ${s.annDecodeTokensPerSecond} tokens/s; ${s.snn.map((r) => `T=${r.timesteps}: ${r.decodeTokensPerSecond} tokens/s (${r.slowdownVsAnn}x slower, firing rate ${r.firingRate})`).join('; ')}`,
           ...s.downProjection.map((d) => `           down projection, ${d.rows} token(s) x T=${d.timesteps} at rate ${d.firingRate}: event-driven ${d.eventMs} ms, dense ${d.denseMs} ms`),

@@ -1,5 +1,9 @@
 // Inference speed and memory on the benchmark model: prefill of 4 x 256 tokens, greedy decode, and
-// peak resident memory against the weight bytes.
+// peak resident memory against the weight bytes (benchInference); the same prefill with every
+// position's logits (the vocabulary head over 1024 rows) and the machine's read bandwidth, which
+// limits decoding since a decode step reads every weight once (benchInferenceLimits). They run in
+// separate processes, so the 206 MB of logits and the bandwidth probe's buffer stay out of the
+// first one's peak memory; inferenceReport joins them.
 import { loadNative } from '../../../native/index.js';
 import { openModelFolder } from '../model/folder.js';
 
@@ -11,20 +15,35 @@ export interface InferenceBench {
   peakRssOverWeights: number;
 }
 
+export interface InferenceLimits {
+  /** The prefill of 4 x 256 tokens with the logits of every position. */
+  prefillFullLogitsTokensPerSecond: number;
+  /** Measured on the engine's threads, best of 5 sweeps over 256 MiB. */
+  readBandwidthBytesPerSecond: number;
+}
+
+export interface InferenceReport extends InferenceBench, InferenceLimits {
+  /** Bandwidth over the bytes a decode step reads (the weights): the fastest decode this machine allows. */
+  decodeBandwidthLimitTokensPerSecond: number;
+  /** decodeTokensPerSecond over that limit. */
+  decodeShareOfBandwidthLimit: number;
+}
+
+const ids = (n: number, vocabSize: number) => Int32Array.from({ length: n }, (_, i) => (i * 7919) % vocabSize);
+
 export async function benchInference(dir: string): Promise<InferenceBench> {
   // The engine alone (no tokenizer): the memory target is about what the engine holds.
   const folder = await openModelFolder(dir);
   const engine = await loadNative().loadModel(folder.spec);
   const { vocabSize } = folder.spec;
-  const ids = (n: number) => Int32Array.from({ length: n }, (_, i) => (i * 7919) % vocabSize);
-  await engine.forward(ids(32), 1, 32, { lastOnly: true }); // warm-up: page in the weights
+  await engine.forward(ids(32, vocabSize), 1, 32, { lastOnly: true }); // warm-up: page in the weights
 
   const prefillStart = performance.now();
-  await engine.forward(ids(4 * 256), 4, 256, { lastOnly: true });
+  await engine.forward(ids(4 * 256, vocabSize), 4, 256, { lastOnly: true });
   const prefillSeconds = (performance.now() - prefillStart) / 1000;
 
   const session = engine.createSession();
-  await session.eval(ids(16));
+  await session.eval(ids(16, vocabSize));
   const decodeTokens = 32;
   const decodeStart = performance.now();
   await session.generate({ promptIds: [], maxTokens: decodeTokens, temperature: 0 }, () => undefined);
@@ -39,6 +58,29 @@ export async function benchInference(dir: string): Promise<InferenceBench> {
     peakRssBytes,
     weightBytes,
     peakRssOverWeights: round(peakRssBytes / weightBytes, 3),
+  };
+}
+
+export async function benchInferenceLimits(dir: string): Promise<InferenceLimits> {
+  const folder = await openModelFolder(dir);
+  const engine = await loadNative().loadModel(folder.spec);
+  const { vocabSize } = folder.spec;
+  await engine.forward(ids(32, vocabSize), 1, 32, { lastOnly: true }); // warm-up: page in the weights
+  const start = performance.now();
+  await engine.forward(ids(4 * 256, vocabSize), 4, 256);
+  const seconds = (performance.now() - start) / 1000;
+  engine.dispose();
+  const { bytesPerSecond } = await loadNative().benchReadBandwidth();
+  return { prefillFullLogitsTokensPerSecond: round((4 * 256) / seconds), readBandwidthBytesPerSecond: Math.round(bytesPerSecond) };
+}
+
+export function inferenceReport(bench: InferenceBench, limits: InferenceLimits): InferenceReport {
+  const limit = limits.readBandwidthBytesPerSecond / bench.weightBytes;
+  return {
+    ...bench,
+    ...limits,
+    decodeBandwidthLimitTokensPerSecond: round(limit),
+    decodeShareOfBandwidthLimit: round(bench.decodeTokensPerSecond / limit, 3),
   };
 }
 

@@ -1,12 +1,16 @@
-// benchSpikeLinear: times the event-driven and the dense forms of the spike-receiving linear layer
-// on random spikes at a given firing rate, for `fas bench` (issue target: the event-driven layer
-// against the dense product at the measured firing rate).
+// Probes for `fas bench`:
+//   benchSpikeLinear  times the event-driven and the dense forms of the spike-receiving linear layer
+//                     on random spikes at a given firing rate (the event-driven layer against the
+//                     dense product at the measured firing rate)
+//   benchReadBandwidth  the machine's memory read bandwidth on the engine's threads, the limit of a
+//                     decode step, which reads every weight once
 #include <chrono>
 #include <random>
 #include <vector>
 
 #include "binding/bindings.h"
 #include "binding/js_values.h"
+#include "engine/read_bandwidth.h"
 #include "engine/threadpool.h"
 #include "spiking/spike_linear.h"
 
@@ -81,10 +85,36 @@ Napi::Value benchSpikeLinear(const Napi::CallbackInfo& info) {
   return worker->promise();
 }
 
+class BandwidthWorker : public Napi::AsyncWorker {
+ public:
+  explicit BandwidthWorker(Napi::Env env) : Napi::AsyncWorker(env), deferred_(Napi::Promise::Deferred::New(env)) {}
+  Napi::Promise promise() { return deferred_.Promise(); }
+
+  void Execute() override { bytesPerSecond_ = measureReadBandwidth(enginePool()); }
+
+  void OnOK() override {
+    Napi::Object o = Napi::Object::New(Env());
+    o.Set("bytesPerSecond", bytesPerSecond_);
+    deferred_.Resolve(o);
+  }
+  void OnError(const Napi::Error& e) override { deferred_.Reject(e.Value()); }
+
+ private:
+  Napi::Promise::Deferred deferred_;
+  double bytesPerSecond_ = 0;
+};
+
+Napi::Value benchReadBandwidth(const Napi::CallbackInfo& info) {
+  auto* worker = new BandwidthWorker(info.Env());
+  worker->Queue();
+  return worker->promise();
+}
+
 }  // namespace
 
 void registerBench(Napi::Env env, Napi::Object exports) {
   exports.Set("benchSpikeLinear", Napi::Function::New(env, benchSpikeLinear, "benchSpikeLinear"));
+  exports.Set("benchReadBandwidth", Napi::Function::New(env, benchReadBandwidth, "benchReadBandwidth"));
 }
 
 }  // namespace fas::binding

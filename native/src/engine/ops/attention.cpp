@@ -5,6 +5,7 @@
 #include <cmath>
 #include <vector>
 
+#include "engine/ops/gemm.h"
 #include "engine/simd.h"
 
 namespace fas::ops {
@@ -42,7 +43,8 @@ void attention_ref(const AttentionShape& s, const float* q, const float* k, cons
 
 namespace {
 
-constexpr int64_t kQueryBlock = 16;  // queries per task: small enough to balance the causal triangle
+constexpr int64_t kQueryBlock = 32;  // queries per task: small enough to balance the causal triangle
+constexpr int64_t kGemmQueries = 4;  // from this many queries a block's scores and sums run on the GEMM
 
 // One query of one head: scores against `keys` keys (kStride floats apart), softmax, weighted sum of
 // values. scores has room for `keys` floats.
@@ -86,6 +88,49 @@ struct AttendOne {
   }
 };
 
+// Softmax of one query's scores[0..keys) (already scaled) in place, divided by their sum; the
+// scores of [keys, width) (keys the causal mask hides from this query) become 0.
+template <int N>
+struct SoftmaxRow {
+  FAS_ALWAYS_INLINE static void run(float* scores, int64_t keys, int64_t width) {
+    using V = simd::vec<N>;
+    V top = simd::splat<N>(-INFINITY);
+    int64_t j = 0;
+    for (; j + N <= keys; j += N) top = simd::max<N>(top, simd::load<N>(scores + j));
+    float maxScore = simd::maxLane<N>(top);
+    for (; j < keys; ++j) maxScore = std::max(maxScore, scores[j]);
+    V total = {};
+    for (j = 0; j + N <= keys; j += N) {
+      const V e = simd::exp<N>(simd::load<N>(scores + j) - maxScore);
+      simd::store<N>(scores + j, e);
+      total += e;
+    }
+    float sumExp = simd::sum<N>(total);
+    for (; j < keys; ++j) sumExp += (scores[j] = std::exp(scores[j] - maxScore));
+    const float inv = 1.0f / sumExp;
+    for (j = 0; j + N <= keys; j += N) simd::store<N>(scores + j, simd::load<N>(scores + j) * inv);
+    for (; j < keys; ++j) scores[j] *= inv;
+    std::fill(scores + keys, scores + width, 0.0f);
+  }
+};
+
+// A block of `rows` consecutive queries of one head, the first at position `first`: the scores
+// Q·K^T of the block against every key the last query sees on the GEMM, softmax per row, then
+// out = P·V on the GEMM. qStride is the distance between consecutive queries (and outputs).
+void attendBlock(const float* q, const float* k, const float* v, float* out, std::vector<float>& scores, int64_t rows,
+                 int64_t first, int64_t qStride, int64_t kStride, int64_t d, float scale) {
+  const int64_t width = first + rows;  // keys of the block's last query
+  scores.assign(rows * width, 0.0f);
+  gemm_accumulate_serial(rows, width, d, GemmA{q, qStride, 1}, GemmB{k, 1, kStride}, scores.data(), width);
+  for (int64_t r = 0; r < rows; ++r) {
+    float* row = scores.data() + r * width;
+    for (int64_t j = 0; j <= first + r; ++j) row[j] *= scale;
+    simd::dispatch<SoftmaxRow>(row, first + r + 1, width);
+  }
+  for (int64_t r = 0; r < rows; ++r) std::fill(out + r * qStride, out + r * qStride + d, 0.0f);
+  gemm_accumulate_serial(rows, d, width, GemmA{scores.data(), width, 1}, GemmB{v, kStride}, out, qStride);
+}
+
 }  // namespace
 
 void attention(ThreadPool& pool, const AttentionShape& s, const float* q, const float* k, const float* v,
@@ -104,9 +149,18 @@ void attention(ThreadPool& pool, const AttentionShape& s, const float* q, const 
       const int64_t b = task / (s.numHeads * blocks), h = task / blocks % s.numHeads, blk = task % blocks;
       const float* kb = k + (b * s.kvCapacity * s.numKvHeads + h / group) * d;
       const float* vb = v + (b * s.kvCapacity * s.numKvHeads + h / group) * d;
-      for (int64_t i = blk * kQueryBlock; i < std::min(s.seqLen, (blk + 1) * kQueryBlock); ++i) {
-        const int64_t row = (b * s.seqLen + i) * s.numHeads + h;
-        simd::dispatch<AttendOne>(q + row * d, kb, vb, out + row * d, scores.data(), s.past + i + 1, kStride, d, scale);
+      const int64_t i0 = blk * kQueryBlock, rows = std::min(s.seqLen, i0 + kQueryBlock) - i0;
+      const int64_t row0 = (b * s.seqLen + i0) * s.numHeads + h;
+      if (rows >= kGemmQueries) {
+        attendBlock(q + row0 * d, kb, vb, out + row0 * d, scores, rows, s.past + i0, s.numHeads * d, kStride, d, scale);
+        continue;
+      }
+      // A few queries (decoding): one pass over the keys each, no packing.
+      scores.resize(s.past + s.seqLen);
+      for (int64_t r = 0; r < rows; ++r) {
+        const int64_t row = row0 + r * s.numHeads;
+        simd::dispatch<AttendOne>(q + row * d, kb, vb, out + row * d, scores.data(), s.past + i0 + r + 1, kStride, d,
+                                  scale);
       }
     }
   });

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <atomic>
 
+#include "engine/ops/gemm.h"
 #include "engine/simd.h"
 
 namespace fas::ops {
@@ -20,6 +21,9 @@ void linear_ref(const float* x, const float* w, const float* b, float* y, int64_
 namespace {
 
 constexpr int64_t kBlockBytes = 256 << 10;  // bytes of w per work item: fits L2 on any x86-64
+// From this many rows the packed GEMM wins: packing w costs about as much as 20 to 30 rows of dot
+// products (measured on AVX2 and AVX-512), then its register tile runs near the FMA peak.
+constexpr int64_t kGemmRows = 32;
 
 // y[r][c] = x[r] · w[c] (+ b[c]) for an R x C tile on N-float vectors; x and w rows are `in` floats
 // apart, y rows `out`.
@@ -82,6 +86,11 @@ int64_t roundUp(int64_t v, int64_t m) { return (v + m - 1) / m * m; }
 
 void linear(ThreadPool& pool, const float* x, const float* w, const float* b, float* y, int64_t n, int64_t in,
             int64_t out) {
+  if (n >= kGemmRows) {
+    // B(p, j) = w[j][p]: the weight read transposed.
+    gemm_bias(pool, n, out, in, GemmA{x, in, 1}, GemmB{w, 1, in}, b, y, out);
+    return;
+  }
   // Work items are blocks of w rows small enough to stay in L2 while all of x streams past them;
   // when that makes too few items for the threads, the rows of x are split as well.
   // Multiples of 12 are whole tiles for every ISA's tile side (4 or 3).

@@ -10,8 +10,9 @@ namespace fas::ops {
 // Plain reference: one dot product per output, accumulated in double.
 void linear_ref(const float* x, const float* w, const float* b, float* y, int64_t n, int64_t in, int64_t out);
 
-// Fast version: 4x4 tiles of dot products on SIMD vectors, over blocks of w that stay in L2, which
-// the threads take one at a time.
+// Fast version. From a few dozen rows (prefill, the head over many positions, T-batched spiking rows)
+// the packed GEMM of engine/ops/gemm.h; below (decoding), register tiles of dot products on SIMD
+// vectors over blocks of w that stay in L2, which the threads take one at a time.
 void linear(ThreadPool& pool, const float* x, const float* w, const float* b, float* y, int64_t n, int64_t in,
             int64_t out);
 

@@ -3,7 +3,7 @@
 #include <algorithm>
 
 #include "engine/simd.h"
-#include "train/ops/gemm.h"
+#include "engine/ops/gemm.h"
 
 namespace fas::train {
 
@@ -50,21 +50,14 @@ FAS_SIMD_CLONES void columnSums(const float* dy, float* db, int64_t n, int64_t o
 
 void linear_forward(ThreadPool& pool, const float* x, const float* w, const float* b, float* y, int64_t n, int64_t in,
                     int64_t out) {
-  for (int64_t i = 0; i < n; ++i) {
-    if (b) {
-      std::copy(b, b + out, y + i * out);
-    } else {
-      std::fill(y + i * out, y + (i + 1) * out, 0.0f);
-    }
-  }
   // B(p, j) = w[j][p]: the weight read transposed.
-  gemm_accumulate(pool, n, out, in, GemmA{x, in, 1}, GemmB{w, 1, in}, y, out);
+  ops::gemm_bias(pool, n, out, in, ops::GemmA{x, in, 1}, ops::GemmB{w, 1, in}, b, y, out);
 }
 
 void linear_backward(ThreadPool& pool, const float* x, const float* w, const float* dy, float* dx, float* dw, float* db,
                      int64_t n, int64_t in, int64_t out) {
-  if (dx) gemm_accumulate(pool, n, in, out, GemmA{dy, out, 1}, GemmB{w, in}, dx, in);
-  if (dw) gemm_accumulate(pool, out, in, n, GemmA{dy, 1, out}, GemmB{x, in}, dw, in);
+  if (dx) ops::gemm_accumulate(pool, n, in, out, ops::GemmA{dy, out, 1}, ops::GemmB{w, in}, dx, in);
+  if (dw) ops::gemm_accumulate(pool, out, in, n, ops::GemmA{dy, 1, out}, ops::GemmB{x, in}, dw, in);
   if (db) {
     pool.run([&](int ith, int nth) {
       const Range r = splitRange((out + kLanes - 1) / kLanes, ith, nth);

@@ -15,10 +15,9 @@ void linear_forward_ref(const double* x, const double* w, const double* b, doubl
 void linear_backward_ref(const double* x, const double* w, const double* dy, double* dx, double* dw, double* db,
                          int64_t n, int64_t in, int64_t out);
 
-// Fast versions, every product on the blocked GEMM (train/ops/gemm.h). For the hundreds of rows of a
-// training batch it runs 1.1-2.5x faster than the engine's ops::linear, whose dot-product tiles are
-// built for decoding a few rows. db is summed by column ranges, one per thread, so results do not
-// depend on the thread count.
+// Fast versions, every product on the engine's blocked GEMM (engine/ops/gemm.h), whatever the number
+// of rows (ops::linear switches to dot-product tiles below 32 rows, for decoding). db is summed by
+// column ranges, one per thread, so results do not depend on the thread count.
 void linear_forward(ThreadPool& pool, const float* x, const float* w, const float* b, float* y, int64_t n, int64_t in,
                     int64_t out);
 void linear_backward(ThreadPool& pool, const float* x, const float* w, const float* dy, float* dx, float* dw, float* db,
