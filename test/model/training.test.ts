@@ -146,4 +146,21 @@ describe('training loop', async () => {
       model.engine.dispose();
     }
   });
+
+  it('stage 1 in scope all resumes from a cancelled run to exactly the thresholds of an uninterrupted one', async () => {
+    const settings = { ...base, steps: 6, scope: 'all', qcfs: { levels: 4 } };
+    const straight = join(temp.path, 'all-straight');
+    await runTraining(finetuneSettings.parse({ ...settings, outDir: straight }), context(temp.path).ctx, loadNative());
+    const resumed = join(temp.path, 'all-resumed');
+    const first = context(temp.path, (u, abort) => {
+      if (u.metrics?.step === 5) abort();
+    });
+    await expect(runTraining(finetuneSettings.parse({ ...settings, outDir: resumed }), first.ctx, loadNative())).rejects.toBeInstanceOf(JobCancelledError);
+    await runTraining(finetuneSettings.parse({ ...settings, outDir: resumed, resume: true }), context(temp.path).ctx, loadNative());
+    const spec = (await openModelFolder(straight)).spec;
+    const [a, b] = await Promise.all([readAllScopeWeights(straight, spec), readAllScopeWeights(resumed, spec)]);
+    expect(Array.from(b.headIn)).toEqual(Array.from(a.headIn));
+    expect(Array.from(b.layers[1]!.v)).toEqual(Array.from(a.layers[1]!.v));
+    expect(Array.from(b.layers[0]!.qcfs)).toEqual(Array.from(a.layers[0]!.qcfs));
+  });
 });
