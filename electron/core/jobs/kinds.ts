@@ -8,12 +8,13 @@ import type { JobKind } from './job-manager.js';
 
 const kind = (file: string, params: JobKind['params'], title: JobKind['title']): JobKind => ({ module: `./kinds/${file}.js`, params, title });
 
-type Titled = { modelDir: string; steps: number };
+type Titled = { modelDir: string; steps: number; scope?: 'ffn' | 'all' };
+const everyLayer = (p: unknown) => ((p as Titled).scope === 'all' ? ', every layer' : '');
 
 export const jobKinds: Record<string, JobKind> = {
   train: kind('train', trainSettings, (p) => `Train ${(p as Titled).modelDir} (${(p as Titled).steps} steps)`),
-  finetune: kind('finetune', finetuneSettings, (p) => `Fine-tune with QCFS: ${(p as Titled).modelDir} (${(p as Titled).steps} steps)`),
+  finetune: kind('finetune', finetuneSettings, (p) => `Fine-tune with QCFS: ${(p as Titled).modelDir} (${(p as Titled).steps} steps${everyLayer(p)})`),
   calibrate: kind('calibrate', calibrateSettings, (p) => `Calibrate the neurons: ${(p as CalibrateSettings).modelDir} (T = ${(p as CalibrateSettings).timesteps})`),
   evaluate: kind('evaluate', evalSettings, (p) => `Evaluate ${(p as EvalSettings).modelDir} on ${(p as EvalSettings).task}`),
-  convert: kind('convert', convertSettings, (p) => `Convert ${(p as ConvertSettings).modelDir} into a spiking model (T = ${(p as ConvertSettings).timesteps})`),
+  convert: kind('convert', convertSettings, (p) => `Convert ${(p as ConvertSettings).modelDir} into a spiking model (T = ${(p as ConvertSettings).timesteps}${everyLayer(p)})`),
 };
