@@ -405,6 +405,15 @@ export interface TrainerQcfsOptions {
   initialLambda: number;
   /** Two-sided QCFS, clip to [-lambda, lambda]: the LLaMA family's signed gated product. */
   signed: boolean;
+  /**
+   * Scope 'all' (fas-method.md section 9): a signed quantiser at every input of a matrix product
+   * too, with a lambda per channel, the parameters "layers.{i}.{attn_in,q,v,attn_out,ffn_in}.lambda"
+   * and "head_in.lambda" (spiking.safetensors' names and widths) in the "threshold" group; every
+   * threshold starts at initialLambda until set. Default false.
+   */
+  everySite?: boolean;
+  /** With everySite: "layers.{i}.qcfs.lambda" has one lambda per FFN neuron [ffn] instead of [1]. */
+  perNeuronFfn?: boolean;
 }
 
 export interface TrainerOptions {

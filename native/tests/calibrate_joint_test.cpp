@@ -56,7 +56,7 @@ struct Graph {
   train::Transformer<train::FastKernels> graph;
 
   Graph(const Model& m, Tiny t)
-      : layout(m.config, train::tensorNames(m), true),
+      : layout(m.config, train::tensorNames(m), train::QcfsSite{true, 8, isSigned(t)}),
         weights(train::flatWeights(m, layout)),
         graph(m.config, layout.offsets(), train::QcfsSite{true, 8, isSigned(t)}) {
     for (const train::LayerOffsets& o : layout.offsets().layers) weights[o.lambda] = kLambda;

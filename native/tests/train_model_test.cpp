@@ -1,6 +1,7 @@
 // Whole tiny models of every family: the training forward against the inference engine, the
-// double-precision graph against finite differences (QCFS off, and on with its straight-through
-// gradient), and the fast float trainer's gradients against the double graph.
+// double-precision graph against finite differences (QCFS off, on, and at every site of scope all,
+// with the straight-through gradient), the fast float trainer's gradients against the double graph,
+// and the scope all graph's logits against the engine's qcfs mode on the same thresholds.
 #include <cmath>
 #include <random>
 #include <set>
@@ -8,6 +9,7 @@
 #include <vector>
 
 #include "engine/runtime/forward.h"
+#include "spiking_simulation.h"
 #include "test.h"
 #include "train/model/kernels.h"
 #include "train/model/transformer_impl.h"
@@ -28,6 +30,14 @@ QcfsSite siteFor(Tiny t, bool on) {
   return QcfsSite{on, kLevels, on && tinyConfig(t).activation == Activation::SiluGated};
 }
 
+// Scope all: every site quantised, the FFN site's lambda per neuron or per layer.
+QcfsSite allSitesFor(Tiny t, bool perNeuronFfn) {
+  QcfsSite site = siteFor(t, true);
+  site.everySite = true;
+  site.perNeuronFfn = perNeuronFfn;
+  return site;
+}
+
 // QCFS with the rounding residual of every element frozen at the point of recording:
 //   y = lambda (clip(x / lambda, lo, 1) + residual),  residual = qcfs(x0) / lambda0 - clip(x0 / lambda0, lo, 1).
 // Equal to QCFS at that point, and differentiable around it with exactly the straight-through gradient,
@@ -37,18 +47,31 @@ struct FrozenQcfsKernels : RefKernels {
   static inline std::vector<std::vector<double>> residuals;
   static inline size_t call = 0;  // QCFS sites visited in this forward pass
 
-  static void qcfs(P, const double* x, double* y, int64_t n, double lambda, const QcfsSite& site) {
-    const double lo = site.signedClip ? -1.0 : 0.0;
+  static std::vector<double>& residualsOfCall(int64_t n) {
     if (recording) {
       residuals.resize(call + 1);
       residuals[call].resize(n);
-      for (int64_t i = 0; i < n; ++i) {
-        const double q = spiking::qcfs(static_cast<float>(x[i]), site.at(static_cast<float>(lambda))) / lambda;
-        residuals[call][i] = q - std::clamp(x[i] / lambda, lo, 1.0);
-      }
     }
-    for (int64_t i = 0; i < n; ++i) y[i] = lambda * (std::clamp(x[i] / lambda, lo, 1.0) + residuals[call][i]);
-    ++call;
+    return residuals[call++];
+  }
+
+  static void qcfs(P pool, const double* x, double* y, int64_t n, double lambda, const QcfsSite& site) {
+    quantise(pool, x, y, 1, n, &lambda, SiteQuant{site.levels, site.signedClip, false});
+  }
+
+  // The same at a scope all site, per channel.
+  static void quantise(P, const double* x, double* y, int64_t rows, int64_t width, const double* lambda,
+                       const SiteQuant& q) {
+    const double lo = q.signedSite ? -1.0 : 0.0;
+    std::vector<double>& residual = residualsOfCall(rows * width);
+    for (int64_t i = 0; i < rows * width; ++i) {
+      const double lam = lambda[q.perChannel ? i % width : 0];
+      if (recording) {
+        residual[i] = spiking::qcfs(static_cast<float>(x[i]), q.at(static_cast<float>(lam))) / lam -
+                      std::clamp(x[i] / lam, lo, 1.0);
+      }
+      y[i] = lam * (std::clamp(x[i] / lam, lo, 1.0) + residual[i]);
+    }
   }
 };
 
@@ -61,12 +84,17 @@ struct RefModel {
   std::vector<double> params, grads;
 
   RefModel(const Model& m, const QcfsSite& site)
-      : config(m.config), layout(m.config, names(m), site.enabled), graph(m.config, layout.offsets(), site) {
+      : config(m.config), layout(m.config, names(m), site), graph(m.config, layout.offsets(), site) {
+    std::mt19937 rng(13);
+    std::uniform_real_distribution<double> spread(0.7, 1.4);
     params.assign(layout.total(), 0.0);
     grads.assign(layout.total(), 0.0);
     for (const ParamInfo& p : layout.params()) {
       if (p.group == ParamGroup::Threshold) {
-        params[p.offset] = kLambda;
+        // Scope all: thresholds that differ by channel and site, so that no site's quantised output
+        // (a multiple of its lambda / L) lands exactly on the next site's clip edge, where finite
+        // differences would straddle a kink.
+        for (int64_t k = 0; k < p.size; ++k) params[p.offset + k] = site.everySite ? spread(rng) : kLambda;
         continue;
       }
       const float* src = m.weights.tensors.at(p.name).data;
@@ -100,9 +128,10 @@ std::vector<int64_t> sampleIndices(const ParamInfo& p) {
 
 // Finite differences of the double graph's summed loss for sampled elements of every parameter.
 template <class K>
-void checkGraphGradients(Tiny t, bool qcfs) {
+void checkGraphGradients(Tiny t, const QcfsSite& site) {
+  const bool qcfs = site.enabled;
   const auto model = tinyModel(t);
-  RefModel<K> ref(*model, siteFor(t, qcfs));
+  RefModel<K> ref(*model, site);
   ThreadPool pool(1);
   const TinyBatch b = maskedBatch(ref.config);
   if constexpr (std::is_same_v<K, FrozenQcfsKernels>) {
@@ -119,8 +148,8 @@ void checkGraphGradients(Tiny t, bool qcfs) {
   for (const ParamInfo& p : ref.layout.params()) {
     std::vector<int64_t> at;
     for (const int64_t i : sampleIndices(p)) at.push_back(p.offset + i);
-    checkFiniteDifferences(std::string(tinyName(t)) + " " + p.name, ref.params, ref.grads, loss, qcfs ? 1e-5 : 1e-6,
-                           1e-6, at);
+    const std::string what = std::string(tinyName(t)) + (site.everySite ? " (all sites) " : " ") + p.name;
+    checkFiniteDifferences(what, ref.params, ref.grads, loss, qcfs ? 1e-5 : 1e-6, 1e-6, at);
   }
 }
 
@@ -149,19 +178,28 @@ TEST(train_model_forward_matches_inference_engine) {
 }
 
 TEST(train_model_gradients_finite_differences) {
-  for (const Tiny t : kTinyFamilies) checkGraphGradients<RefKernels>(t, false);
+  for (const Tiny t : kTinyFamilies) checkGraphGradients<RefKernels>(t, siteFor(t, false));
 }
 
 TEST(train_model_gradients_finite_differences_qcfs) {
-  for (const Tiny t : kTinyFamilies) checkGraphGradients<FrozenQcfsKernels>(t, true);
+  for (const Tiny t : kTinyFamilies) checkGraphGradients<FrozenQcfsKernels>(t, siteFor(t, true));
+}
+
+// Scope all: every site's straight-through gradient, weights and every channel's lambda.
+TEST(train_model_gradients_finite_differences_every_site) {
+  for (const Tiny t : kTinyFamilies) {
+    checkGraphGradients<FrozenQcfsKernels>(t, allSitesFor(t, true));
+    checkGraphGradients<FrozenQcfsKernels>(t, allSitesFor(t, false));
+  }
 }
 
 // The fast float trainer against the double graph, element by element for every parameter.
 TEST(train_model_fast_gradients_match_reference) {
-  for (const bool qcfs : {false, true}) {
+  for (const int scope : {0, 1, 2}) {  // no site, the FFN site, every site
+    const bool qcfs = scope > 0;
     for (const Tiny t : kTinyFamilies) {
       const auto model = tinyModel(t);
-      const QcfsSite site = siteFor(t, qcfs);
+      const QcfsSite site = scope == 2 ? allSitesFor(t, true) : siteFor(t, qcfs);
       RefModel<RefKernels> ref(*model, site);
       ThreadPool pool(1);
       const TinyBatch b = maskedBatch(ref.config);
@@ -169,8 +207,13 @@ TEST(train_model_fast_gradients_match_reference) {
       ref.graph.backward(pool, ref.params.data(), ref.grads.data(), 1.0);
 
       TrainerOptions options;
-      if (qcfs) options.qcfs = QcfsOptions{kLevels, kLambda, site.signedClip};
+      if (qcfs) options.qcfs = QcfsOptions{kLevels, kLambda, site.signedClip, site.everySite, site.perNeuronFfn};
       Trainer trainer(*model, options);
+      for (const ParamInfo& p : ref.layout.params()) {
+        if (p.group != ParamGroup::Threshold) continue;
+        const std::vector<float> lambda(ref.params.begin() + p.offset, ref.params.begin() + p.offset + p.size);
+        trainer.setTensor(p.name, lambda.data(), p.size);
+      }
       const LossSum loss = trainer.forwardBackward(view(b));
       CHECK_NEAR(loss.sum, refLoss.sum, 1e-5 * refLoss.sum);
       for (const ParamInfo& p : ref.layout.params()) {
@@ -182,6 +225,55 @@ TEST(train_model_fast_gradients_match_reference) {
                         std::to_string(error));
         }
       }
+    }
+  }
+}
+
+// The trained graph of scope all is the model the engine's qcfs mode runs: the same logits on the
+// same weights and per-channel thresholds.
+TEST(train_model_every_site_forward_matches_engine_qcfs) {
+  for (const Tiny t : kTinyFamilies) {
+    for (const bool perNeuronFfn : {true, false}) {
+      auto model = tinyModel(t);
+      const ModelConfig c = model->config;
+      const QcfsSite site = allSitesFor(t, perNeuronFfn);
+      const ParamLayout layout(c, tensorNames(*model), site);
+      std::vector<float> params = flatWeights(*model, layout);
+      std::mt19937 rng(5);
+      std::uniform_real_distribution<float> u(0.6f, 2.0f);
+      const auto thresholds = [&](int64_t layer, Site s) {
+        const ParamInfo* p = layout.find(siteLambdaName(layer, s));
+        std::vector<float> lambda(p->size);
+        for (float& v : lambda) v = u(rng);
+        std::copy(lambda.begin(), lambda.end(), params.begin() + p->offset);
+        return lambda;
+      };
+      SpikingParams sp;
+      sp.scope = SpikingScope::All;
+      sp.levels = site.levels;
+      sp.signedSpikes = site.signedClip;
+      for (int64_t l = 0; l < c.numLayers; ++l) {
+        LayerSiteLambdas layer;
+        for (int s = 0; s < kLayerSites; ++s) layer[s] = thresholds(l, Site(s));
+        sp.sites.push_back(layer);
+      }
+      sp.headIn = thresholds(0, Site::HeadIn);
+
+      const TinyBatch b = maskedBatch(c);
+      ThreadPool pool(2);
+      Transformer<FastKernels> graph(c, layout.offsets(), site);
+      graph.forward(pool, params.data(), view(b), true);
+      const std::vector<float> trained(graph.logits(), graph.logits() + b.inputs.size() * c.vocabSize);
+      const auto engine = test::withSpiking(std::move(model), sp);
+      const auto qcfs = forwardSequences(*engine, pool, b.inputs.data(), b.batch, b.seqLen, false, RunMode{FfnMode::Qcfs});
+      const auto ann = forwardSequences(*engine, pool, b.inputs.data(), b.batch, b.seqLen, false);
+      double diff = 0, annDiff = 0;
+      for (size_t i = 0; i < qcfs.size(); ++i) {
+        diff = std::max(diff, double(std::fabs(trained[i] - qcfs[i])));
+        annDiff = std::max(annDiff, double(std::fabs(qcfs[i] - ann[i])));
+      }
+      CHECK(diff < 1e-4);
+      CHECK(annDiff > 1e-2);  // the quantisers do act
     }
   }
 }

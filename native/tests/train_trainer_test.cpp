@@ -227,6 +227,36 @@ TEST(train_trainer_lambdas_stay_positive) {
   }
 }
 
+// Scope all: every channel of every site's lambda is clamped, each by itself; a bad value anywhere
+// in a threshold vector is refused.
+TEST(train_trainer_every_site_lambdas_stay_positive_per_channel) {
+  const auto model = tinyModel(Tiny::Gpt2);
+  TrainerOptions options = withQcfs();
+  options.qcfs->everySite = true;
+  options.qcfs->perNeuronFfn = true;
+  Trainer trainer(*model, options);
+  const TinyBatch b = tinyBatch(model->config, 2, 8, 8);
+  trainer.forwardBackward(view(b));
+  const std::string name = siteLambdaName(1, Site::AttnIn);
+  const std::vector<float> grad = trainer.gradient(name);
+  StepHyper h = hyper();
+  h.lrThreshold = 10.0;  // a step far larger than lambda: downhill it would cross zero
+  trainer.optimizerStep(h);
+  const std::vector<float> lambda = trainer.tensor(name);
+  CHECK(lambda.size() == static_cast<size_t>(model->config.hiddenSize));
+  int clamped = 0, moved = 0;
+  for (size_t c = 0; c < lambda.size(); ++c) {
+    if (grad[c] == 0.0f) continue;
+    const double unclamped = 1.0 - 10.0 * (grad[c] > 0 ? 1.0 : -1.0);
+    CHECK_NEAR(lambda[c], std::max<double>(unclamped, kMinLambda), 2e-3);  // AdamW: 10 * g / (|g| + eps)
+    (unclamped < kMinLambda ? clamped : moved) += 1;
+  }
+  CHECK(clamped > 0 && moved > 0);
+  std::vector<float> bad(lambda.size(), 1.0f);
+  bad.back() = 0.0f;
+  CHECK(throwsInvalid([&] { trainer.setTensor(name, bad.data(), static_cast<int64_t>(bad.size())); }));
+}
+
 // Save after 3 steps, run 2 more; a fresh trainer loaded with the saved parameters and optimizer
 // state must reach the same bits.
 TEST(train_trainer_optimizer_state_round_trip_continues_bit_exactly) {

@@ -68,6 +68,10 @@ describe('fine-tuning wizard', () => {
     // Step 3: settings with the memory estimate and its breakdown.
     await page.getByRole('heading', { name: /Step 3 of 4: Settings/ }).waitFor();
     expect(await page.getByLabel('Learning rate', { exact: true }).inputValue()).toBe('0.0001');
+    expect(await page.getByRole('radio', { name: 'FFN only: the FAS paper’s recipe' }).isChecked()).toBe(true);
+    await page.getByRole('radio', { name: 'Every layer: fully spike-driven, lowest energy' }).check();
+    await page.getByText(/needs no calibration afterwards/).waitFor();
+    await page.getByRole('radio', { name: 'FFN only: the FAS paper’s recipe' }).check();
     await page.getByRole('spinbutton', { name: 'Steps', exact: true }).fill('6');
     await page.getByLabel('Batch size').fill('2');
     await page.getByLabel('Block size').fill('64');
@@ -119,7 +123,7 @@ describe('fine-tuning wizard', () => {
     await page.screenshot({ path: `${ARTIFACTS}finetune-results.png`, fullPage: true });
 
     const job = await core.call('jobs.get', { id: jobId });
-    expect(job.params).toMatchObject({ modelDir: source.path, dataPath, steps: 6, batchSize: 2, blockSize: 16, valEvery: 2, qcfs: { levels: 8, initialLambda: 2 } });
+    expect(job.params).toMatchObject({ modelDir: source.path, dataPath, steps: 6, batchSize: 2, blockSize: 16, valEvery: 2, scope: 'ffn', qcfs: { levels: 8, initialLambda: 2 } });
 
     // The library shows the new model, made from the original.
     await page.getByRole('navigation').getByRole('link', { name: 'Library' }).click();

@@ -1,5 +1,6 @@
 // The whole conversion (stage 1, stage 2, evaluation) on a tiny GPT-2 with the real engine: it
-// writes both stages, and a second conversion into the same folder replaces them only when told to.
+// writes both stages, and a second conversion into the same folder replaces them only when told to;
+// in scope all, stage 2 writes the folder at T without calibrating and the report counts every site.
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -34,5 +35,14 @@ describe('conversion', async () => {
     const again = await runConversion(convertSettings.parse({ ...settings, overwrite: true }), context);
     expect(existsSync(join(again.modelDir, 'checkpoint'))).toBe(false);
     expect(await readSpikingConfig(again.modelDir)).toMatchObject({ calibration: 'neuron' });
+  });
+
+  it('in scope all, quantises every layer in stage 1 and writes the spiking folder without calibration', async () => {
+    const summary = await runConversion(convertSettings.parse({ ...settings, outDir: join(temp.path, 'all'), scope: 'all' }), context);
+    expect(await readSpikingConfig(join(temp.path, 'all', 'stage1-qcfs'))).toMatchObject({ scope: 'all', encoding: 'layer', calibration: 'none', T: 2 });
+    expect(summary.calibration.notNeeded).toBe(true);
+    expect(await readSpikingConfig(summary.modelDir)).toMatchObject({ scope: 'all', calibration: 'none', T: 2 });
+    expect(summary.evaluation.energy?.perSite?.map((s) => s.site)).toEqual(['attn_in', 'q', 'v', 'attn_out', 'ffn_in', 'qcfs', 'head_in']);
+    expect(summary.evaluation.rows.filter((r) => r.perplexity !== undefined)).toHaveLength(3); // ANN, quantised, spiking at T = 2
   });
 });

@@ -1,5 +1,6 @@
 // The training loop end to end on tiny models with the real engine: loss falls, checkpoints resume
-// exactly, cancel keeps a checkpoint, a NaN stops the run in words, stage 1 writes a spiking folder.
+// exactly, cancel keeps a checkpoint, a NaN stops the run in words, stage 1 writes a spiking folder
+// (scope ffn and scope all).
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -9,7 +10,8 @@ import { JobCancelledError } from '../../electron/core/jobs/types.js';
 import { openModelFolder } from '../../electron/core/model/folder.js';
 import { readSafetensorsHeader } from '../../electron/core/model/safetensors.js';
 import { readSpikingConfig } from '../../electron/core/spiking/spiking-config.js';
-import { readSpikingWeights } from '../../electron/core/spiking/spiking-weights.js';
+import { readAllScopeWeights, readSpikingWeights } from '../../electron/core/spiking/spiking-weights.js';
+import { loadModel } from '../../electron/core/inference/loaded-model.js';
 import { finetuneSettings, trainSettings } from '../../electron/core/training/settings.js';
 import { runTraining, type TrainingEngine } from '../../electron/core/training/train-loop.js';
 import { tempDir, writeTinyModel } from '../helpers/tiny-models.js';
@@ -80,6 +82,7 @@ describe('training loop', async () => {
     const controller = new AbortController();
     let calls = 0;
     const engine: TrainingEngine = {
+      loadModel: (...args) => loadNative().loadModel(...args),
       async createTrainer(spec, options) {
         const trainer = await loadNative().createTrainer(spec, options);
         return new Proxy(trainer, {
@@ -118,6 +121,7 @@ describe('training loop', async () => {
     // The engine as it is, except that the 6th step's loss overflows.
     let calls = 0;
     const engine: TrainingEngine = {
+      loadModel: (...args) => loadNative().loadModel(...args),
       async createTrainer(spec, options) {
         const trainer = await loadNative().createTrainer(spec, options);
         const forwardBackward: NativeTrainer['forwardBackward'] = async (...args) => {
@@ -150,5 +154,50 @@ describe('training loop', async () => {
     expect(await readSpikingConfig(out)).toMatchObject({ L: 8, T: 8, calibration: 'none', signed: false });
     const weights = await readSpikingWeights(out, 2, 64, false);
     expect(Array.from(weights.lambdas)).toEqual(result.finalLambdas!.map((l) => Math.fround(l)));
+  });
+
+  it('stage 1 in scope all trains every site\'s thresholds and writes a folder that runs in snn mode, equal to qcfs at T = L', async () => {
+    const out = join(temp.path, 'stage1-all');
+    const settings = finetuneSettings.parse({ ...base, outDir: out, steps: 8, scope: 'all', qcfs: { levels: 4 }, timesteps: 4 });
+    const { ctx, updates } = context(temp.path);
+    const result = await runTraining(settings, ctx, loadNative());
+    const losses = updates.flatMap((u) => (u.metrics?.loss === undefined ? [] : [u.metrics.loss]));
+    expect(losses).toHaveLength(8);
+    expect(losses.at(-1)!).toBeLessThan(losses[0]!);
+    expect(result.perplexityAfter!).toBeLessThan(result.perplexityBefore!);
+    expect(await readSpikingConfig(out)).toMatchObject({ version: 2, scope: 'all', encoding: 'layer', L: 4, T: 4, calibration: 'none', signed: false });
+    const model = await loadModel(out);
+    try {
+      const weights = await readAllScopeWeights(out, model.folder.spec);
+      const { spec } = model.folder;
+      expect(weights.layers[0]!.qcfs).toHaveLength(spec.ffnSize); // the FFN site per neuron
+      expect(weights.layers[0]!.q).toHaveLength(spec.numHeads * spec.headDim);
+      const ids = Int32Array.from({ length: 12 }, (_, i) => (i * 37) % 256);
+      const qcfs = await model.engine.forward(ids, 1, 12, { mode: 'qcfs' });
+      const snn = await model.engine.forward(ids, 1, 12, { mode: 'snn', timesteps: 4 });
+      const ann = await model.engine.forward(ids, 1, 12);
+      const maxDiff = (a: Float32Array, b: Float32Array) => a.reduce((m, x, i) => Math.max(m, Math.abs(x - b[i]!)), 0);
+      expect(maxDiff(snn, qcfs)).toBeLessThan(1e-3);
+      expect(maxDiff(qcfs, ann)).toBeGreaterThan(1e-3); // the quantisers act
+    } finally {
+      model.engine.dispose();
+    }
+  });
+
+  it('stage 1 in scope all resumes from a cancelled run to exactly the thresholds of an uninterrupted one', async () => {
+    const settings = { ...base, steps: 6, scope: 'all', qcfs: { levels: 4 } };
+    const straight = join(temp.path, 'all-straight');
+    await runTraining(finetuneSettings.parse({ ...settings, outDir: straight }), context(temp.path).ctx, loadNative());
+    const resumed = join(temp.path, 'all-resumed');
+    const first = context(temp.path, (u, abort) => {
+      if (u.metrics?.step === 5) abort();
+    });
+    await expect(runTraining(finetuneSettings.parse({ ...settings, outDir: resumed }), first.ctx, loadNative())).rejects.toBeInstanceOf(JobCancelledError);
+    await runTraining(finetuneSettings.parse({ ...settings, outDir: resumed, resume: true }), context(temp.path).ctx, loadNative());
+    const spec = (await openModelFolder(straight)).spec;
+    const [a, b] = await Promise.all([readAllScopeWeights(straight, spec), readAllScopeWeights(resumed, spec)]);
+    expect(Array.from(b.headIn)).toEqual(Array.from(a.headIn));
+    expect(Array.from(b.layers[1]!.v)).toEqual(Array.from(a.layers[1]!.v));
+    expect(Array.from(b.layers[0]!.qcfs)).toEqual(Array.from(a.layers[0]!.qcfs));
   });
 });

@@ -1,7 +1,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { lastEvaluation } from '../../core/calibration/report.js';
 import { shippedCorpora } from '../../core/data/index.js';
 import { demoModelDir } from '../../core/demo/demo-model.js';
@@ -19,6 +19,7 @@ interface ConvertOptions {
   steps?: number;
   T?: number;
   level?: 'layer' | 'neuron';
+  scope?: 'ffn' | 'all';
   samples?: number;
   overwrite?: boolean;
   json?: boolean;
@@ -31,6 +32,12 @@ export function registerConvertCommand(program: Command): void {
     .option('--demo', 'convert the bundled demo model on the bundled State of the Union text')
     .option('--data <path>', 'text for fine-tuning and calibration (default with --demo: the State of the Union addresses)')
     .option('--out <dir>', 'folder for the two stages (default with --demo: <workspace>/models/demo-spiking)')
+    .addOption(
+      new Option('--scope <scope>', 'what spikes: "ffn", the FFN site only (the FAS paper\'s recipe), or "all", every layer (fully spike-driven, lowest energy; no calibration needed)').choices([
+        'ffn',
+        'all',
+      ]),
+    )
     .option('--steps <n>', 'stage-1 fine-tuning steps', positiveInt)
     .option('--T <n>', 'timesteps of the spiking model', positiveInt)
     .option('--level <level>', 'calibration: layer or neuron')
@@ -45,7 +52,7 @@ export function registerConvertCommand(program: Command): void {
       const outDir = o.out ?? (o.demo ? join(defaultWorkspaceDir(), 'models', 'demo-spiking') : undefined);
       if (!outDir) throw new Error('Give --out: the folder to write the converted model to.');
       const overwrite = o.overwrite ?? (o.demo === true && o.out === undefined);
-      const settings = convertSettings.parse({ modelDir, dataPath, outDir, steps: o.steps, timesteps: o.T, level: o.level, samples: o.samples, overwrite });
+      const settings = convertSettings.parse({ modelDir, dataPath, outDir, scope: o.scope, steps: o.steps, timesteps: o.T, level: o.level, samples: o.samples, overwrite });
       const summary = await runJobInTerminal(convertJob, settings, { runDir: mkdtempSync(join(tmpdir(), 'fas-convert-')) });
       console.log(o.json ? JSON.stringify(summary, null, 2) : describeSummary(summary));
     });
@@ -55,6 +62,7 @@ export function describeSummary(s: ConversionSummary): string {
   const e = s.evaluation;
   const lines = [`Spiking model written to ${s.modelDir}`, '', `Perplexity on ${e.task.name} (${e.task.size} tokens):`];
   for (const r of e.rows) if (r.perplexity !== undefined) lines.push(`  ${describeRun(r).padEnd(26)} ${r.perplexity.toFixed(2)}`);
+  if (s.calibration.notNeeded) lines.push('', `Stage 2: ${s.calibration.scope}`);
   const before = s.calibration.evaluations.before;
   const after = lastEvaluation(s.calibration);
   if (before && after) {
@@ -69,6 +77,9 @@ export function describeSummary(s: ConversionSummary): string {
       `Energy per token: ANN ${uj(e.energy.annMacJoules)}; spiking model ${uj(snn)} (${uj(e.energy.snnMacJoules)} MAC + ${uj(e.energy.snnAcJoules)} AC)`,
       `  ${e.energy.counted}`,
     );
+  }
+  for (const site of e.energy?.perSite ?? []) {
+    lines.push(`  ${site.site.padEnd(9)} mean |count| per value ${site.meanCount.toFixed(2)}, ${(site.acJoules * 1e6).toFixed(3)} µJ per token`);
   }
   for (const w of e.warnings) lines.push(`Warning: ${w}`);
   return lines.join('\n');

@@ -34,6 +34,7 @@ export interface RunSettingOptions {
 
 interface TrainCliOptions extends RunSettingOptions {
   out: string;
+  scope?: 'ffn' | 'all';
   resume?: boolean;
   overwrite?: boolean;
   json?: boolean;
@@ -63,7 +64,7 @@ export function withRunSettingOptions(cmd: Command): Command {
 export function withQcfsOptions(cmd: Command): Command {
   return cmd
     .option('--L <n>', 'QCFS quantisation levels', positiveInt)
-    .option('--lambda <x>', 'initial QCFS threshold of every layer', nonNegativeNumber)
+    .option('--lambda <x>', 'initial QCFS threshold of every layer (scope all starts every threshold from activation statistics)', nonNegativeNumber)
     .option('--threshold-lr <x>', 'learning rate of the thresholds', nonNegativeNumber)
     .option('--T <n>', 'timesteps recorded for the spiking model', positiveInt);
 }
@@ -128,8 +129,14 @@ export function registerTrainCommands(program: Command): void {
   );
 
   withQcfsOptions(withTrainingOptions(program.command('finetune <model-dir>').description('FAS stage 1: replace the FFN activation by QCFS and fine-tune; writes a spiking model folder')))
+    .addOption(
+      new Option('--scope <scope>', 'what spikes: "ffn", the FFN site only (the FAS paper\'s recipe), or "all", every layer (fully spike-driven, lowest energy)').choices([
+        'ffn',
+        'all',
+      ]),
+    )
     .action(async (dir: string, o: TrainCliOptions) => {
-      const settings = finetuneSettings.parse({ ...settingsFrom(dir, o), ...qcfsSettingsFrom(o) });
+      const settings = finetuneSettings.parse({ ...settingsFrom(dir, o), ...qcfsSettingsFrom(o), scope: o.scope });
       report(await runJobInTerminal(finetuneJob, settings, { runDir: runDir() }), o.json);
     });
 }

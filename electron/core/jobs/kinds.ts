@@ -10,15 +10,16 @@ import { basename, resolve } from 'node:path';
 
 const kind = (file: string, params: JobKind['params'], title: JobKind['title']): JobKind => ({ module: `./kinds/${file}.js`, params, title });
 
-type Titled = { modelDir: string; steps: number };
+type Titled = { modelDir: string; steps: number; scope?: 'ffn' | 'all' };
+const everyLayer = (p: unknown) => ((p as Titled).scope === 'all' ? ', every layer' : '');
 
 /** A run's title names its model by its folder, as the library does, not by the whole path. */
 const model = (p: unknown) => basename(resolve((p as { modelDir: string }).modelDir));
 
 export const jobKinds: Record<string, JobKind> = {
   train: kind('train', trainSettings, (p) => `Train ${model(p)} (${(p as Titled).steps} steps)`),
-  finetune: kind('finetune', finetuneSettings, (p) => `Fine-tune ${model(p)} with QCFS (${(p as Titled).steps} steps)`),
+  finetune: kind('finetune', finetuneSettings, (p) => `Fine-tune ${model(p)} with QCFS (${(p as Titled).steps} steps${everyLayer(p)})`),
   calibrate: kind('calibrate', calibrateSettings, (p) => `Calibrate the neurons of ${model(p)} (T = ${(p as CalibrateSettings).timesteps})`),
   evaluate: kind('evaluate', evalSettings, (p) => `Evaluate ${model(p)}: ${taskTitle((p as EvalSettings).task)}`),
-  convert: kind('convert', convertSettings, (p) => `Convert ${model(p)} into a spiking model (T = ${(p as ConvertSettings).timesteps})`),
+  convert: kind('convert', convertSettings, (p) => `Convert ${model(p)} into a spiking model (T = ${(p as ConvertSettings).timesteps}${everyLayer(p)})`),
 };

@@ -1,6 +1,7 @@
 // The whole conversion in one job: FAS stage 1 (QCFS fine-tuning), stage 2 (neuron calibration),
 // then evaluation of the original, QCFS and spiking models on held-out text, with firing rates and
-// energy. `fas convert --demo` runs it on the bundled demo model.
+// energy. `fas convert --demo` runs it on the bundled demo model. In scope "all" (fas-method.md
+// section 9) stage 1 quantises every layer and stage 2 needs no calibration: it writes the folder at T.
 import { join } from 'node:path';
 import { z } from 'zod';
 import { pathParam } from '../storage/home-path.js';
@@ -19,6 +20,8 @@ export const convertSettings = z.object({
   modelDir: pathParam,
   dataPath: pathParam,
   outDir: pathParam,
+  /** What spikes: "ffn", the FFN site (the FAS paper's recipe); "all", every layer. */
+  scope: finetuneSettings.shape.scope,
   /** Stage 1 */
   steps: z.number().int().min(1).default(60),
   batchSize: z.number().int().min(1).default(8),
@@ -66,6 +69,7 @@ export async function runConversion(settings: ConvertSettings, ctx: JobContext):
       modelDir: s.modelDir,
       dataPath: s.dataPath,
       outDir: stage1Dir,
+      scope: s.scope,
       steps: s.steps,
       batchSize: s.batchSize,
       blockSize: s.blockSize,

@@ -88,9 +88,9 @@ export function hasSignedSite(family: ModelFamily): boolean {
   return family === 'llama';
 }
 
-/** A stage-1 output's config: QCFS thresholds trained, neurons not yet calibrated. */
-export function stage1SpikingConfig(levels: number, timesteps: number, family: ModelFamily): SpikingConfigInput {
-  return { L: levels, T: timesteps, neuron: 'if-soft-reset', signed: hasSignedSite(family), site: 'ffn_act', calibration: 'none', scope: 'ffn' };
+/** A stage-1 output's config: QCFS thresholds trained, neurons not yet calibrated (scope all: none needed, layer encoding). */
+export function stage1SpikingConfig(levels: number, timesteps: number, family: ModelFamily, scope: SpikingScope = 'ffn'): SpikingConfigInput {
+  return { L: levels, T: timesteps, neuron: 'if-soft-reset', signed: hasSignedSite(family), site: 'ffn_act', calibration: 'none', scope };
 }
 
 /** The file's content in the current version. */

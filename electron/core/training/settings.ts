@@ -38,6 +38,12 @@ export const trainSettings = z.object({
   maxDataBytes: z.number().int().positive().optional(),
   /** FAS stage 1: replace the FFN activation by QCFS. */
   qcfs: qcfsSettings.nullable().default(null),
+  /**
+   * Stage 1's conversion scope (fas-method.md section 9): "ffn", QCFS at the FFN site (the paper's
+   * recipe); "all", a quantiser with a threshold per channel at every input of a matrix product,
+   * starting from activation statistics on the training text (needs qcfs).
+   */
+  scope: z.enum(['ffn', 'all']).default('ffn'),
   /** Timesteps recorded in spiking_config.json for later stages (stage 1 output only). */
   timesteps: z.number().int().min(1).max(1024).default(8),
   resume: z.boolean().default(false),
@@ -51,7 +57,7 @@ export type TrainSettings = z.infer<typeof trainSettings>;
 export type TrainRunSettings = TrainSettings & { blockSize: number };
 
 /** Settings that must match when a run resumes (the rest, such as steps, may change). */
-export const RESUME_INVARIANTS = ['dataPath', 'batchSize', 'blockSize', 'gradAccum', 'seed', 'validationFraction', 'qcfs'] as const;
+export const RESUME_INVARIANTS = ['dataPath', 'batchSize', 'blockSize', 'gradAccum', 'seed', 'validationFraction', 'qcfs', 'scope'] as const;
 
 /** FAS stage 1: the same loop with QCFS on, and learning rates suited to fine-tuning. */
 export const finetuneSettings = trainSettings.extend({

@@ -1,5 +1,5 @@
 // The training loop shared by `fas train` (pretraining, plain fine-tuning) and FAS stage 1 (the
-// same with QCFS at the FFN site): data, AdamW steps with a schedule, validation, checkpoints,
+// same with QCFS at the FFN site, or in scope "all" a quantiser at every input of a matrix product): data, AdamW steps with a schedule, validation, checkpoints,
 // exact resume, cancel that keeps the last good checkpoint, and a clear stop on a NaN loss.
 import { access } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -11,7 +11,7 @@ import { JobCancelledError } from '../jobs/types.js';
 import { openModelFolder, type OpenedModelFolder } from '../model/folder.js';
 import { loadTokenizer } from '../model/tokenizer.js';
 import { hasSignedSite, stage1SpikingConfig } from '../spiking/spiking-config.js';
-import { readSpikingWeights } from '../spiking/spiking-weights.js';
+import { readAllScopeWeights, readSpikingWeights, type AllScopeWeights } from '../spiking/spiking-weights.js';
 import { claimOutputFolder } from '../storage/owned-folder.js';
 import { loadCheckpoint, OPTIMIZER_FILE, optimizerTensors, STATE_FILE, trainerStateFile } from './checkpoint.js';
 import { TrainingError } from './errors.js';
@@ -19,14 +19,18 @@ import { writeDerivedModel, type DerivedModel } from './model-writer.js';
 import { lrFactor } from './schedule.js';
 import { blockSizeFor } from '../../shared/model-defaults.js';
 import { RESUME_INVARIANTS, type TrainRunSettings, type TrainSettings } from './settings.js';
+import { readSiteThresholds, setSiteThresholds, startingSiteThresholds } from './site-thresholds.js';
 
-/** The engine entry point the loop needs (the native addon; tests may wrap it). */
-export type TrainingEngine = Pick<NativeAddon, 'createTrainer'>;
+/** The engine entry points the loop needs (the native addon; tests may wrap it): loadModel for scope all's starting thresholds. */
+export type TrainingEngine = Pick<NativeAddon, 'createTrainer' | 'loadModel'>;
 
 /** Checkpoints live inside the output folder until the finished model replaces the whole folder. */
 export const CHECKPOINT_DIR = 'checkpoint';
 
 export async function runTraining(requested: TrainSettings, ctx: JobContext, engine: TrainingEngine): Promise<TrainingResult> {
+  if (requested.scope === 'all' && !requested.qcfs) {
+    throw new TrainingError('Scope "all" quantises every layer in FAS stage 1: it needs the QCFS settings (run fas finetune).');
+  }
   const release = await claimOutputFolder(requested.outDir, {
     inputs: [requested.modelDir, requested.dataPath],
     overwrite: requested.overwrite,
@@ -57,15 +61,22 @@ async function train(requested: TrainSettings, ctx: JobContext, engine: Training
   for (const note of dataset.notes) ctx.log(note);
 
   const signed = hasSignedSite(source.spec.family);
-  const trainer = await engine.createTrainer(current.spec, { qcfs: settings.qcfs && { ...settings.qcfs, signed } });
+  const all = settings.scope === 'all';
+  const trainer = await engine.createTrainer(current.spec, { qcfs: settings.qcfs && { ...settings.qcfs, signed, everySite: all, perNeuronFfn: all } });
   // Cancel reaches into the micro-batch in flight: the engine stops it after its forward pass.
   const onAbort = () => trainer.abort();
   ctx.signal.addEventListener('abort', onAbort);
   try {
     let step = 0;
     let cursor: BatchCursor = { epoch: 0, index: 0, seed: settings.seed };
+    if (all && !resumeFrom) {
+      ctx.progress({ fraction: null, message: 'Setting every site\'s starting thresholds from the model\'s activations' });
+      setSiteThresholds(trainer, await startingSiteThresholds(engine, source.spec, dataset, settings.seed));
+    }
     if (resumeFrom) {
-      if (settings.qcfs) {
+      if (all) {
+        setSiteThresholds(trainer, await readAllScopeWeights(checkpointDir, current.spec));
+      } else if (settings.qcfs) {
         const spiking = await readSpikingWeights(checkpointDir, current.spec.numLayers, current.spec.ffnSize, false);
         spiking.lambdas.forEach((lambda, i) => trainer.setTensor(`layers.${i}.qcfs.lambda`, Float32Array.of(lambda)));
       }
@@ -141,8 +152,9 @@ async function train(requested: TrainSettings, ctx: JobContext, engine: Training
     }
 
     ctx.progress({ fraction: 1, message: 'Writing the model' });
-    const lambdas = settings.qcfs ? readLambdas(trainer, source.spec.numLayers) : null;
-    await writeDerivedModel(settings.outDir, { source, read: (name) => trainer.getTensor(name), spiking: spikingPart(settings, lambdas, source) });
+    const lambdas = settings.qcfs && !all ? readLambdas(trainer, source.spec.numLayers) : null;
+    const spiking = spikingPart(settings, all ? readSiteThresholds(trainer, source.spec.numLayers) : lambdas, source);
+    await writeDerivedModel(settings.outDir, { source, read: (name) => trainer.getTensor(name), spiking });
     return {
       outDir: settings.outDir,
       steps: step,
@@ -158,13 +170,15 @@ async function train(requested: TrainSettings, ctx: JobContext, engine: Training
   }
 }
 
-/** Stage 1 output: the QCFS thresholds, neurons not yet calibrated (fas-method.md section 7). */
-function spikingPart(settings: TrainSettings, lambdas: number[] | null, source: OpenedModelFolder): DerivedModel['spiking'] {
-  if (!settings.qcfs || !lambdas) return undefined;
-  return {
-    config: stage1SpikingConfig(settings.qcfs.levels, settings.timesteps, source.spec.family),
-    weights: { lambdas: Float32Array.from(lambdas), neurons: null },
-  };
+/**
+ * Stage 1 output (fas-method.md sections 7 and 9): the QCFS thresholds, neurons not yet calibrated;
+ * in scope all every site's thresholds, a folder that needs no calibration.
+ */
+function spikingPart(settings: TrainSettings, thresholds: number[] | AllScopeWeights | null, source: OpenedModelFolder): DerivedModel['spiking'] {
+  if (!settings.qcfs || !thresholds) return undefined;
+  const config = stage1SpikingConfig(settings.qcfs.levels, settings.timesteps, source.spec.family, settings.scope);
+  if (!Array.isArray(thresholds)) return { config, weights: thresholds };
+  return { config, weights: { lambdas: Float32Array.from(thresholds), neurons: null } };
 }
 
 function readLambdas(trainer: NativeTrainer, layers: number): number[] {
@@ -213,11 +227,11 @@ async function saveCheckpoint(
   cursor: BatchCursor,
 ): Promise<void> {
   const shapes = new Map(trainer.parameters().map((p) => [p.name, p.shape]));
-  const lambdas = settings.qcfs ? readLambdas(trainer, source.spec.numLayers) : null;
+  const thresholds = !settings.qcfs ? null : settings.scope === 'all' ? readSiteThresholds(trainer, source.spec.numLayers) : readLambdas(trainer, source.spec.numLayers);
   await writeDerivedModel(dir, {
     source,
     read: (name) => trainer.getTensor(name),
-    spiking: spikingPart(settings, lambdas, source),
+    spiking: spikingPart(settings, thresholds, source),
     extraFiles: { [STATE_FILE]: trainerStateFile(step, cursor, settings as unknown as Record<string, unknown>) },
     extraTensorFiles: { [OPTIMIZER_FILE]: optimizerTensors(trainer.getOptimizerState(), shapes) },
   });

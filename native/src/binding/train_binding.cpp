@@ -22,7 +22,7 @@ using train::Trainer;
 // ---- Reading JS values --------------------------------------------------------------------------
 
 
-// { qcfs?: { levels, initialLambda, signed } | null, threads?: number }
+// { qcfs?: { levels, initialLambda, signed, everySite?, perNeuronFfn? } | null, threads?: number }
 train::TrainerOptions trainerOptions(const Napi::Value& v) {
   train::TrainerOptions options;
   options.threads = std::max(1, detectHardware().physicalCores);
@@ -37,6 +37,15 @@ train::TrainerOptions trainerOptions(const Napi::Value& v) {
     options.qcfs = train::QcfsOptions{static_cast<int>(integer(field(q, w, "levels"), w + ".levels", 1, 1 << 16)),
                                       static_cast<float>(number(field(q, w, "initialLambda"), w + ".initialLambda")),
                                       boolean(field(q, w, "signed"), w + ".signed")};
+    const auto flag = [&](const char* key) {
+      const Napi::Value f = field(q, w, key, false);
+      return !f.IsUndefined() && boolean(f, w + "." + key);
+    };
+    options.qcfs->everySite = flag("everySite");
+    options.qcfs->perNeuronFfn = flag("perNeuronFfn");
+    if (options.qcfs->perNeuronFfn && !options.qcfs->everySite) {
+      throw typeError(v.Env(), "options.qcfs.perNeuronFfn needs everySite: the FFN scope has one lambda per layer");
+    }
   }
   const Napi::Value threads = field(o, "options", "threads", false);
   if (!threads.IsUndefined()) options.threads = static_cast<int>(integer(threads, "options.threads", 1, 1024));

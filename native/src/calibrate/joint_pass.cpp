@@ -19,7 +19,7 @@ JointPass::JointPass(const Model& model, const SpikingParams& params, int timest
       timesteps_(timesteps),
       alignWeight_(hyper.alignWeight),
       signedSpikes_(params.signedSpikes),
-      layout_(model.config, train::tensorNames(model), true),
+      layout_(model.config, train::tensorNames(model), qcfsSiteOf(params)),
       weights_(train::flatWeights(model, layout_)),
       teacher_(model.config, layout_.offsets(), qcfsSiteOf(params)),
       student_(model.config, layout_.offsets(), qcfsSiteOf(params)) {

@@ -25,7 +25,7 @@ QcfsSite siteOf(const TrainerOptions& options) {
   if (!(std::isfinite(q.initialLambda) && q.initialLambda >= kMinLambda)) {
     throw std::invalid_argument("qcfs.initialLambda must be a finite number >= " + std::to_string(kMinLambda));
   }
-  return QcfsSite{true, q.levels, q.signedClip};
+  return QcfsSite{true, q.levels, q.signedClip, q.everySite, q.everySite && q.perNeuronFfn};
 }
 
 void checkHyper(const StepHyper& h) {
@@ -45,13 +45,13 @@ void checkHyper(const StepHyper& h) {
 
 Trainer::Trainer(const Model& model, const TrainerOptions& options)
     : config_(model.config),
-      layout_(model.config, tensorNames(model), options.qcfs.has_value()),
+      layout_(model.config, tensorNames(model), siteOf(options)),
       pool_(threadCount(options.threads)),
       model_(model.config, layout_.offsets(), siteOf(options)),
       qcfs_(options.qcfs.has_value()) {
   params_ = flatWeights(model, layout_);
   for (const ParamInfo& p : layout_.params()) {
-    if (p.group == ParamGroup::Threshold) params_[p.offset] = options.qcfs->initialLambda;
+    if (p.group == ParamGroup::Threshold) std::fill_n(params_.begin() + p.offset, p.size, options.qcfs->initialLambda);
   }
   grads_.assign(layout_.total(), 0.0f);
   m_.assign(layout_.total(), 0.0f);
@@ -100,7 +100,8 @@ StepResult Trainer::optimizerStep(const StepHyper& hyper) {
     }
     adamw_update(pool_, params_.data() + p.offset, grads_.data() + p.offset, m_.data() + p.offset,
                  v_.data() + p.offset, p.size, static_cast<float>(scale * clip), h, step_);
-    if (p.group == ParamGroup::Threshold) params_[p.offset] = std::max(params_[p.offset], kMinLambda);
+    if (p.group != ParamGroup::Threshold) continue;
+    for (int64_t i = p.offset; i < p.offset + p.size; ++i) params_[i] = std::max(params_[i], kMinLambda);
   }
   clearGradients();
   return {norm, true};
@@ -129,8 +130,9 @@ void Trainer::setTensor(const std::string& name, const float* data, int64_t coun
   if (count != p.size) {
     throw std::invalid_argument(name + " has " + std::to_string(p.size) + " values, got " + std::to_string(count));
   }
-  if (p.group == ParamGroup::Threshold && !(std::isfinite(data[0]) && data[0] >= kMinLambda)) {
-    throw std::invalid_argument(name + " must be a finite number >= " + std::to_string(kMinLambda));
+  if (p.group == ParamGroup::Threshold &&
+      !std::all_of(data, data + count, [](float x) { return std::isfinite(x) && x >= kMinLambda; })) {
+    throw std::invalid_argument("every value of " + name + " must be a finite number >= " + std::to_string(kMinLambda));
   }
   std::copy(data, data + count, params_.begin() + p.offset);
 }

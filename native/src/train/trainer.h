@@ -26,10 +26,15 @@
 namespace fas::train {
 
 // The QCFS site (method section 2): `levels` levels, every layer's lambda starting at initialLambda.
+// everySite: scope all (method section 9), a quantiser with a lambda per channel at every input of a
+// matrix product (every threshold starting at initialLambda until setTensor sets it), the FFN
+// site's lambda per neuron when perNeuronFfn.
 struct QcfsOptions {
   int levels = 8;
   float initialLambda = 2.0f;
   bool signedClip = false;
+  bool everySite = false;
+  bool perNeuronFfn = false;
 };
 
 struct TrainerOptions {
@@ -56,7 +61,8 @@ struct OptimizerState {
   std::map<std::string, std::vector<float>> m, v;
 };
 
-// Lambdas are clamped to at least this after every step, so QCFS never divides by zero or flips sign.
+// Lambdas (every channel's) are clamped to at least this after every step, so QCFS never divides by
+// zero or flips sign.
 constexpr float kMinLambda = 1e-3f;
 
 class Trainer {

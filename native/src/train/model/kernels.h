@@ -5,6 +5,9 @@
 //                finite differences and the fast path compared against them.
 // Conventions: forward ops write their output; backward ops accumulate (+=) into every gradient,
 // except crossEntropyBackward, qcfsBackward and ifBackward's dx, which write theirs.
+// quantise / quantiseBackward: a scope all site (qcfs_site.h) on x [rows, width] with thresholds
+// lambda ([width] or [1]); the backward's straight-through gradients (spiking::qcfsGrad per channel)
+// are added into dx and dlambda.
 #pragma once
 #include <algorithm>
 #include <cstdint>
@@ -106,6 +109,10 @@ struct FastKernels {
   // dx = dy * dy/dx (written; dx must not be dy); returns dL/dlambda.
   static double qcfsBackward(P p, const float* x, const float* dy, float* dx, int64_t n, float lambda,
                              const QcfsSite& site);
+  static void quantise(P p, const float* x, float* y, int64_t rows, int64_t width, const float* lambda,
+                       const SiteQuant& q);
+  static void quantiseBackward(P p, const float* x, const float* dy, float* dx, int64_t rows, int64_t width,
+                               const float* lambda, float* dlambda, const SiteQuant& q);
   // IF neurons over one sequence's x [T, rows, n]: y = spike * theta at every timestep.
   static void ifForward(P p, const float* x, float* y, const spiking::SpikeShape& shape,
                         const spiking::IfNeuron& neuron) {
@@ -214,6 +221,26 @@ struct RefKernels {
       dx[i] = dy[i] * g.dx;
     }
     return dlambda;
+  }
+  static void quantise(P, const double* x, double* y, int64_t rows, int64_t width, const double* lambda,
+                       const SiteQuant& q) {
+    for (int64_t r = 0; r < rows; ++r) {
+      for (int64_t c = 0; c < width; ++c) {
+        const int64_t i = r * width + c;
+        y[i] = spiking::qcfs(static_cast<float>(x[i]), q.at(static_cast<float>(lambda[q.perChannel ? c : 0])));
+      }
+    }
+  }
+  static void quantiseBackward(P, const double* x, const double* dy, double* dx, int64_t rows, int64_t width,
+                               const double* lambda, double* dlambda, const SiteQuant& q) {
+    for (int64_t r = 0; r < rows; ++r) {
+      for (int64_t c = 0; c < width; ++c) {
+        const int64_t i = r * width + c, k = q.perChannel ? c : 0;
+        const spiking::QcfsGrad g = spiking::qcfsGrad(static_cast<float>(x[i]), q.at(static_cast<float>(lambda[k])));
+        dx[i] += dy[i] * g.dx;
+        if (dlambda) dlambda[k] += dy[i] * g.dlambda;
+      }
+    }
   }
   // The IF neurons are defined on floats too: these run the float references on rounded copies.
   static void ifForward(P, const double* x, double* y, const spiking::SpikeShape& shape,

@@ -18,9 +18,27 @@ const char* groupName(ParamGroup group) {
   return "";
 }
 
-std::string lambdaName(int64_t layer) { return "layers." + std::to_string(layer) + ".qcfs.lambda"; }
+std::string lambdaName(int64_t layer) { return siteLambdaName(layer, Site::Ffn); }
 
-ParamLayout::ParamLayout(const ModelConfig& config, const std::set<std::string>& present, bool withLambdas) {
+std::string siteLambdaName(int64_t layer, Site site) {
+  if (site == Site::HeadIn) return std::string(siteName(site)) + ".lambda";
+  return "layers." + std::to_string(layer) + "." + siteName(site) + ".lambda";
+}
+
+int64_t siteWidth(const ModelConfig& c, Site site, const QcfsSite& qcfs) {
+  switch (site) {
+    case Site::AttnIn:
+    case Site::FfnIn:
+    case Site::HeadIn: return c.hiddenSize;
+    case Site::Q:
+    case Site::AttnOut: return c.qDim();
+    case Site::V: return c.kvDim();
+    case Site::Ffn: break;
+  }
+  return qcfs.everySite && qcfs.perNeuronFfn ? c.ffnSize : 1;
+}
+
+ParamLayout::ParamLayout(const ModelConfig& config, const std::set<std::string>& present, const QcfsSite& site) {
   const auto add = [&](const std::string& name, const std::vector<int64_t>& shape, ParamGroup group) {
     int64_t size = 1;
     for (const int64_t d : shape) size *= d;
@@ -34,15 +52,25 @@ ParamLayout::ParamLayout(const ModelConfig& config, const std::set<std::string>&
     }
     add(slot.name, slot.shape, slot.shape.size() == 2 ? ParamGroup::Decay : ParamGroup::NoDecay);
   }
-  if (withLambdas) {
-    for (int64_t i = 0; i < config.numLayers; ++i) add(lambdaName(i), {1}, ParamGroup::Threshold);
+  if (site.enabled) {
+    for (int64_t i = 0; i < config.numLayers; ++i) {
+      for (int s = 0; s < kLayerSites; ++s) {
+        if (site.everySite || Site(s) == Site::Ffn) {
+          add(siteLambdaName(i, Site(s)), {siteWidth(config, Site(s), site)}, ParamGroup::Threshold);
+        }
+      }
+    }
+    if (site.everySite) add(siteLambdaName(0, Site::HeadIn), {config.hiddenSize}, ParamGroup::Threshold);
   }
 
   const auto offset = [&](const std::string& name) { return offsetOf(name); };
   static_cast<ModelTensors<int64_t>&>(offsets_) = modelTensors<int64_t>(config, offset);
   for (int64_t i = 0; i < config.numLayers; ++i) {
-    offsets_.layers.push_back(LayerOffsets{layerTensors<int64_t>(i, offset), offsetOf(lambdaName(i))});
+    LayerOffsets layer{layerTensors<int64_t>(i, offset), offsetOf(lambdaName(i))};
+    for (int s = 0; s < kLayerSites; ++s) layer.sites[s] = offsetOf(siteLambdaName(i, Site(s)));
+    offsets_.layers.push_back(layer);
   }
+  offsets_.headIn = offsetOf(siteLambdaName(0, Site::HeadIn));
 }
 
 const ParamInfo* ParamLayout::find(const std::string& name) const {

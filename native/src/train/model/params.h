@@ -1,7 +1,8 @@
 // Where every trainable tensor lives: one flat array holds all parameters (and, with the same
 // offsets, their gradients and the optimizer's moments), so optimizer and norm loops run over plain
 // ranges. Names and shapes are the engine's canonical ones (engine/model/config.h), plus one QCFS
-// threshold per layer, "layers.{i}.qcfs.lambda" [1], when the QCFS site is on.
+// threshold per layer, "layers.{i}.qcfs.lambda" [1], when the QCFS site is on; in scope all the
+// thresholds of every site as spiking.safetensors names them (fas-method.md section 9).
 #pragma once
 #include <cstdint>
 #include <set>
@@ -10,6 +11,8 @@
 
 #include "engine/model/config.h"
 #include "engine/model/model.h"
+#include "engine/runtime/spiking_mode.h"
+#include "train/model/qcfs_site.h"
 
 namespace fas::train {
 
@@ -25,21 +28,24 @@ struct ParamInfo {
   int64_t offset, size;  // in floats, into the flat arrays
 };
 
-// Offsets of one layer's tensors (and its QCFS lambda); -1 where the model has none.
+// Offsets of one layer's tensors, its QCFS lambda and (scope all) its sites' lambdas, indexed by
+// Site (Site::Ffn is `lambda`); -1 where the model has none.
 struct LayerOffsets : LayerTensors<int64_t> {
   int64_t lambda;
+  int64_t sites[kLayerSites] = {-1, -1, -1, -1, -1, -1};
 };
 
 // head == tokens when the head is tied: its gradient lands in embed.tokens.
 struct ModelOffsets : ModelTensors<int64_t> {
   std::vector<LayerOffsets> layers;
+  int64_t headIn = -1;  // scope all: head_in.lambda
 };
 
 class ParamLayout {
  public:
   // The config's tensors that are in `present` (every required one must be), in canonical order,
-  // then the QCFS lambdas when withLambdas. Throws std::invalid_argument for a missing tensor.
-  ParamLayout(const ModelConfig& config, const std::set<std::string>& present, bool withLambdas);
+  // then the thresholds of the site when it is on. Throws std::invalid_argument for a missing tensor.
+  ParamLayout(const ModelConfig& config, const std::set<std::string>& present, const QcfsSite& site);
 
   const std::vector<ParamInfo>& params() const { return params_; }
   int64_t total() const { return total_; }
@@ -56,6 +62,10 @@ class ParamLayout {
 };
 
 std::string lambdaName(int64_t layer);
+// A scope all site's threshold name: "layers.{i}.{site}.lambda", or "head_in.lambda".
+std::string siteLambdaName(int64_t layer, Site site);
+// A scope all site's number of thresholds.
+int64_t siteWidth(const ModelConfig& config, Site site, const QcfsSite& qcfs);
 
 // The names of the model's tensors: ParamLayout's `present`.
 std::set<std::string> tensorNames(const Model& model);

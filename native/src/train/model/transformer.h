@@ -12,6 +12,12 @@
 // seqLen] as in the engine's snn mode, the neurons carry their potential across the copies, and the
 // logits come from the final-norm features averaged over T. Backward then reaches every layer's
 // thresholds and initial potentials through the surrogate spike gradient (spiking/if_surrogate.h).
+//
+// With the site's everySite (scope all, fas-method.md section 9) QCFS mode quantises every input of
+// a matrix product where the engine's qcfs mode does: attn_in, q after its bias and RoPE (before the
+// 1/sqrt(head_dim) scale), v as it enters softmax(.).v (keys stay real-valued), attn_out, ffn_in,
+// the FFN site and head_in; backward runs the straight-through gradient of each and adds every
+// channel's lambda gradient.
 #pragma once
 #include <cstdint>
 #include <vector>
@@ -86,7 +92,8 @@ class Transformer {
 
   struct Layer {
     std::vector<T> attnIn;   // pre-norm: attn_norm(in); post-norm reads `in` directly
-    std::vector<T> q, k, v;  // projections, after rope
+    std::vector<T> q, k, v;  // projections, after rope (scope all: q and v quantised)
+    std::vector<T> attnInQ, qRaw, vRaw, ctxRaw, ffnInQ;  // scope all: quantised inputs, unquantised q, v, ctx
     std::vector<T> ctx;      // attention output, input of o
     std::vector<T> attnSum;  // in + o(ctx)
     std::vector<T> ffnIn;    // pre-norm: ffn_norm(attnSum); post-norm: attn_norm(attnSum)
@@ -122,6 +129,14 @@ class Transformer {
   void ffnBackward(ThreadPool& pool, const T* params, T* grads, int64_t l, const T* dOut, T* dIn);
   void embedBackward(ThreadPool& pool, const T* params, T* grads);
 
+  // Scope all (QCFS mode with everySite): each site's quantiser and its backward.
+  bool allSites() const { return mode_ == SiteMode::Qcfs && site_.everySite; }
+  int64_t lambdaOffset(int64_t l, Site s) const { return s == Site::HeadIn ? offsets_.headIn : offsets_.layers[l].sites[int(s)]; }
+  SiteQuant quantOf(Site s) const;
+  void quantise(ThreadPool& pool, const T* params, int64_t l, Site s, const T* x, T* y, int64_t rows, int64_t width);
+  void quantiseBackward(ThreadPool& pool, const T* params, T* grads, int64_t l, Site s, const T* x, const T* dy, T* dx,
+                        int64_t rows, int64_t width);
+
   const ModelConfig config_;
   const ModelOffsets offsets_;
   const QcfsSite site_;
@@ -144,9 +159,11 @@ class Transformer {
   // Final norm [rows_], its mean over T in spiking mode [tokens_], project_out and the logits
   // [tokens_] (their gradient in backward).
   std::vector<T> normed_, averaged_, projected_, logits_;
+  std::vector<T> headInQ_;  // scope all: the quantised head input
 
   // Backward scratch.
   std::vector<T> dx_, dh_, dq_, dk_, dv_, dctx_, dact_, dup_, dgate_, dsite_, dwide_, daveraged_;
+  std::vector<T> dqRaw_, dvRaw_, dctxRaw_, dquantised_;  // scope all
 };
 
 }  // namespace fas::train

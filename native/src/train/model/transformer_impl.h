@@ -59,7 +59,15 @@ void Transformer<K>::allocate(int64_t rows, int64_t tokens) {
     if (gated && site_.enabled) L.site.resize(rows * f);
     L.act.resize(rows * f);
     if (!c.preNorm) L.ffnSum.resize(rows * h);
+    if (site_.everySite) {
+      L.attnInQ.resize(rows * h);
+      L.qRaw.resize(rows * c.qDim());
+      L.vRaw.resize(rows * c.kvDim());
+      L.ctxRaw.resize(rows * c.qDim());
+      L.ffnInQ.resize(rows * h);
+    }
   }
+  if (site_.everySite) headInQ_.resize(tokens * h);
   if (offsets_.finalNormW >= 0) normed_.resize(rows * h);
   averaged_.resize(rows > tokens ? tokens * h : 0);
   if (offsets_.projectOut >= 0) projected_.resize(tokens * c.wordEmbedDim);
@@ -84,6 +92,31 @@ void Transformer<K>::allocateGradients() {
   if (c.activation == Activation::SiluGated && site_.enabled) dsite_.resize(n * c.ffnSize);
   if (offsets_.projectIn >= 0 || offsets_.projectOut >= 0) dwide_.resize(n * c.wordEmbedDim);
   daveraged_.resize(averaged_.size());
+  if (site_.everySite) {
+    dqRaw_.resize(n * c.qDim());
+    dvRaw_.resize(n * c.kvDim());
+    dctxRaw_.resize(n * c.qDim());
+    dquantised_.resize(n * c.hiddenSize);
+  }
+}
+
+template <class K>
+SiteQuant Transformer<K>::quantOf(Site s) const {
+  const bool ffn = s == Site::Ffn;
+  return SiteQuant{site_.levels, !ffn || site_.signedClip, !ffn || site_.perNeuronFfn};
+}
+
+template <class K>
+void Transformer<K>::quantise(ThreadPool& pool, const T* params, int64_t l, Site s, const T* x, T* y, int64_t rows,
+                              int64_t width) {
+  K::quantise(pool, x, y, rows, width, params + lambdaOffset(l, s), quantOf(s));
+}
+
+template <class K>
+void Transformer<K>::quantiseBackward(ThreadPool& pool, const T* params, T* grads, int64_t l, Site s, const T* x,
+                                      const T* dy, T* dx, int64_t rows, int64_t width) {
+  K::quantiseBackward(pool, x, dy, dx, rows, width, params + lambdaOffset(l, s), grad(grads, lambdaOffset(l, s)),
+                      quantOf(s));
 }
 
 template <class K>
@@ -116,6 +149,7 @@ template <class K>
 LossSum Transformer<K>::forwardSpiking(ThreadPool& pool, const T* params, const TokenBatch& b, const IfSite& site) {
   if (!site_.enabled) throw std::invalid_argument("spiking mode needs a model built with the QCFS site");
   if (site.timesteps < 1) throw std::invalid_argument("spiking mode needs at least one timestep");
+  if (site_.everySite) throw std::invalid_argument("spiking mode of the training graph takes the FFN site only");
   if (static_cast<int64_t>(site.layers.size()) != config_.numLayers) {
     throw std::invalid_argument("spiking mode needs IF neurons for every layer");
   }
@@ -212,15 +246,27 @@ void Transformer<K>::attentionForward(ThreadPool& pool, const T* params, int64_t
   const LayerOffsets& o = offsets_.layers[l];
   Layer& L = layers_[l];
   const int64_t h = c.hiddenSize;
-  K::linear(pool, input, params + o.q, param(params, o.qB), L.q.data(), rows_, h, c.qDim());
+  const bool all = allSites();
+  if (all) {
+    quantise(pool, params, l, Site::AttnIn, input, L.attnInQ.data(), rows_, h);
+    input = L.attnInQ.data();
+  }
+  T* q = all ? L.qRaw.data() : L.q.data();
+  T* v = all ? L.vRaw.data() : L.v.data();
+  K::linear(pool, input, params + o.q, param(params, o.qB), q, rows_, h, c.qDim());
   K::linear(pool, input, params + o.k, param(params, o.kB), L.k.data(), rows_, h, c.kvDim());
-  K::linear(pool, input, params + o.v, param(params, o.vB), L.v.data(), rows_, h, c.kvDim());
+  K::linear(pool, input, params + o.v, param(params, o.vB), v, rows_, h, c.kvDim());
   if (c.positions == PositionKind::Rope) {
-    K::rope(pool, L.q.data(), positions_.data(), rows_, c.numHeads, c.headDim, c.ropeTheta);
+    K::rope(pool, q, positions_.data(), rows_, c.numHeads, c.headDim, c.ropeTheta);
     K::rope(pool, L.k.data(), positions_.data(), rows_, c.numKvHeads, c.headDim, c.ropeTheta);
   }
+  if (all) {
+    quantise(pool, params, l, Site::Q, q, L.q.data(), rows_, c.qDim());
+    quantise(pool, params, l, Site::V, v, L.v.data(), rows_, c.kvDim());
+  }
   const AttentionDims dims{batch_, seqLen_, c.numHeads, c.numKvHeads, c.headDim};
-  K::attention(pool, dims, L.q.data(), L.k.data(), L.v.data(), L.ctx.data());
+  K::attention(pool, dims, L.q.data(), L.k.data(), L.v.data(), all ? L.ctxRaw.data() : L.ctx.data());
+  if (all) quantise(pool, params, l, Site::AttnOut, L.ctxRaw.data(), L.ctx.data(), rows_, c.qDim());
   K::linear(pool, L.ctx.data(), params + o.o, param(params, o.oB), L.attnSum.data(), rows_, c.qDim(), h);
   K::add(stream_[l].data(), L.attnSum.data(), rows_ * h);
 }
@@ -233,7 +279,12 @@ void Transformer<K>::ffnForward(ThreadPool& pool, const T* params, int64_t l) {
   const LayerOffsets& o = offsets_.layers[l];
   Layer& L = layers_[l];
   const int64_t n = rows_ * c.ffnSize;
-  K::linear(pool, L.ffnIn.data(), params + o.up, param(params, o.upB), L.up.data(), rows_, c.hiddenSize, c.ffnSize);
+  const T* in = L.ffnIn.data();
+  if (allSites()) {
+    quantise(pool, params, l, Site::FfnIn, in, L.ffnInQ.data(), rows_, c.hiddenSize);
+    in = L.ffnInQ.data();
+  }
+  K::linear(pool, in, params + o.up, param(params, o.upB), L.up.data(), rows_, c.hiddenSize, c.ffnSize);
   switch (c.activation) {
     case Activation::GeluNew:
     case Activation::Relu:
@@ -246,8 +297,7 @@ void Transformer<K>::ffnForward(ThreadPool& pool, const T* params, int64_t l) {
       }
       break;
     case Activation::SiluGated:
-      K::linear(pool, L.ffnIn.data(), params + o.gate, param(params, o.gateB), L.gate.data(), rows_, c.hiddenSize,
-                c.ffnSize);
+      K::linear(pool, in, params + o.gate, param(params, o.gateB), L.gate.data(), rows_, c.hiddenSize, c.ffnSize);
       if (mode_ != SiteMode::Activation) {
         K::siluMul(pool, L.gate.data(), L.up.data(), L.site.data(), n);
         siteForward(pool, params, l, L.site.data());
@@ -263,6 +313,8 @@ template <class K>
 void Transformer<K>::siteForward(ThreadPool& pool, const T* params, int64_t l, const T* in) {
   if (mode_ == SiteMode::Spiking) {
     fire(pool, l, in);
+  } else if (site_.everySite) {
+    quantise(pool, params, l, Site::Ffn, in, layers_[l].act.data(), rows_, config_.ffnSize);
   } else {
     K::qcfs(pool, in, layers_[l].act.data(), rows_ * config_.ffnSize, params[offsets_.layers[l].lambda], site_);
   }
@@ -318,6 +370,10 @@ void Transformer<K>::headForward(ThreadPool& pool, const T* params) {
     }
     features = averaged_.data();
   }
+  if (allSites()) {
+    quantise(pool, params, 0, Site::HeadIn, features, headInQ_.data(), tokens_, h);
+    features = headInQ_.data();
+  }
   if (o.projectOut >= 0) {
     K::linear(pool, features, params + o.projectOut, nullptr, projected_.data(), tokens_, h, c.wordEmbedDim);
     features = projected_.data();
@@ -354,8 +410,9 @@ void Transformer<K>::headBackward(ThreadPool& pool, const T* params, T* grads) {
   const int64_t h = c.hiddenSize, e = c.wordEmbedDim;
   const T* finalIn = stream_[c.numLayers].data();
   const T* normed = o.finalNormW >= 0 ? normed_.data() : finalIn;
-  const T* features = copies_ > 1 ? averaged_.data() : normed;
-  std::vector<T>& dFeatures = copies_ > 1 ? daveraged_ : dh_;
+  const bool all = allSites();
+  const T* features = all ? headInQ_.data() : copies_ > 1 ? averaged_.data() : normed;
+  std::vector<T>& dFeatures = all ? dquantised_ : copies_ > 1 ? daveraged_ : dh_;
   std::fill(dFeatures.begin(), dFeatures.end(), T(0));
   if (o.projectOut >= 0) {
     std::fill(dwide_.begin(), dwide_.end(), T(0));
@@ -368,6 +425,10 @@ void Transformer<K>::headBackward(ThreadPool& pool, const T* params, T* grads) {
                       tokens_, e, c.vocabSize);
   }
   T* dNormed = dh_.data();
+  if (all) {
+    std::fill(dh_.begin(), dh_.end(), T(0));
+    quantiseBackward(pool, params, grads, 0, Site::HeadIn, normed, dquantised_.data(), dNormed, tokens_, h);
+  }
   if (copies_ > 1) {  // each copy's features count 1/T in the average
     const int64_t perCopy = seqLen_ * h;
     for (int64_t s = 0; s < batch_; ++s) {
@@ -424,26 +485,48 @@ void Transformer<K>::attentionBackward(ThreadPool& pool, const T* params, T* gra
   const LayerOffsets& o = offsets_.layers[l];
   Layer& L = layers_[l];
   const int64_t h = c.hiddenSize;
+  const bool all = allSites();
   std::fill(dctx_.begin(), dctx_.end(), T(0));
   K::linearBackward(pool, L.ctx.data(), params + o.o, dOut, dctx_.data(), grad(grads, o.o), grad(grads, o.oB), rows_,
                     c.qDim(), h);
+  const T* dCtx = dctx_.data();
+  if (all) {
+    std::fill(dctxRaw_.begin(), dctxRaw_.end(), T(0));
+    quantiseBackward(pool, params, grads, l, Site::AttnOut, L.ctxRaw.data(), dctx_.data(), dctxRaw_.data(), rows_,
+                     c.qDim());
+    dCtx = dctxRaw_.data();
+  }
   std::fill(dq_.begin(), dq_.end(), T(0));
   std::fill(dk_.begin(), dk_.end(), T(0));
   std::fill(dv_.begin(), dv_.end(), T(0));
   const AttentionDims dims{batch_, seqLen_, c.numHeads, c.numKvHeads, c.headDim};
-  K::attentionBackward(pool, dims, L.q.data(), L.k.data(), L.v.data(), dctx_.data(), dq_.data(), dk_.data(),
-                       dv_.data());
+  K::attentionBackward(pool, dims, L.q.data(), L.k.data(), L.v.data(), dCtx, dq_.data(), dk_.data(), dv_.data());
+  T* dq = dq_.data();
+  T* dv = dv_.data();
+  if (all) {
+    std::fill(dqRaw_.begin(), dqRaw_.end(), T(0));
+    std::fill(dvRaw_.begin(), dvRaw_.end(), T(0));
+    quantiseBackward(pool, params, grads, l, Site::Q, L.qRaw.data(), dq_.data(), dqRaw_.data(), rows_, c.qDim());
+    quantiseBackward(pool, params, grads, l, Site::V, L.vRaw.data(), dv_.data(), dvRaw_.data(), rows_, c.kvDim());
+    dq = dqRaw_.data();
+    dv = dvRaw_.data();
+  }
   if (c.positions == PositionKind::Rope) {
     // Rotating back by the same angles: rope at the negated positions (train/ops/rope_ref.h).
-    K::rope(pool, dq_.data(), negatedPositions_.data(), rows_, c.numHeads, c.headDim, c.ropeTheta);
+    K::rope(pool, dq, negatedPositions_.data(), rows_, c.numHeads, c.headDim, c.ropeTheta);
     K::rope(pool, dk_.data(), negatedPositions_.data(), rows_, c.numKvHeads, c.headDim, c.ropeTheta);
   }
-  K::linearBackward(pool, input, params + o.q, dq_.data(), dIn, grad(grads, o.q), grad(grads, o.qB), rows_, h,
-                    c.qDim());
-  K::linearBackward(pool, input, params + o.k, dk_.data(), dIn, grad(grads, o.k), grad(grads, o.kB), rows_, h,
-                    c.kvDim());
-  K::linearBackward(pool, input, params + o.v, dv_.data(), dIn, grad(grads, o.v), grad(grads, o.vB), rows_, h,
-                    c.kvDim());
+  // Scope all: the products read the quantised input; its gradient goes through attn_in's quantiser.
+  const T* x = all ? L.attnInQ.data() : input;
+  T* dx = dIn;
+  if (all) {
+    std::fill(dquantised_.begin(), dquantised_.end(), T(0));
+    dx = dquantised_.data();
+  }
+  K::linearBackward(pool, x, params + o.q, dq, dx, grad(grads, o.q), grad(grads, o.qB), rows_, h, c.qDim());
+  K::linearBackward(pool, x, params + o.k, dk_.data(), dx, grad(grads, o.k), grad(grads, o.kB), rows_, h, c.kvDim());
+  K::linearBackward(pool, x, params + o.v, dv, dx, grad(grads, o.v), grad(grads, o.vB), rows_, h, c.kvDim());
+  if (all) quantiseBackward(pool, params, grads, l, Site::AttnIn, input, dx, dIn, rows_, h);
 }
 
 // d(site input) from dact_: through QCFS (adding the lambda's gradient) or through the IF neurons
@@ -453,6 +536,11 @@ template <class K>
 auto Transformer<K>::siteBackward(ThreadPool& pool, const T* params, T* grads, int64_t l, const T* in, T* dIn)
     -> const T* {
   const int64_t f = config_.ffnSize;
+  if (mode_ == SiteMode::Qcfs && site_.everySite) {
+    std::fill(dIn, dIn + rows_ * f, T(0));
+    quantiseBackward(pool, params, grads, l, Site::Ffn, in, dact_.data(), dIn, rows_, f);
+    return dIn;
+  }
   if (mode_ == SiteMode::Qcfs) {
     const int64_t lambda = offsets_.layers[l].lambda;
     const double dLambda = K::qcfsBackward(pool, in, dact_.data(), dIn, rows_ * f, params[lambda], site_);
@@ -489,6 +577,14 @@ void Transformer<K>::ffnBackward(ThreadPool& pool, const T* params, T* grads, in
   std::fill(dact_.begin(), dact_.end(), T(0));
   K::linearBackward(pool, L.act.data(), params + o.down, dOut, dact_.data(), grad(grads, o.down), grad(grads, o.downB),
                     rows_, f, h);
+  // Scope all: up and gate read the quantised input; its gradient goes through ffn_in's quantiser.
+  const bool all = allSites();
+  const T* x = all ? L.ffnInQ.data() : L.ffnIn.data();
+  T* const dTo = dIn;
+  if (all) {
+    std::fill(dquantised_.begin(), dquantised_.end(), T(0));
+    dIn = dquantised_.data();
+  }
   switch (c.activation) {
     case Activation::GeluNew:
     case Activation::Relu:
@@ -508,12 +604,12 @@ void Transformer<K>::ffnBackward(ThreadPool& pool, const T* params, T* grads, in
       std::fill(dup_.begin(), dup_.end(), T(0));
       std::fill(dgate_.begin(), dgate_.end(), T(0));
       K::siluMulBackward(pool, L.gate.data(), L.up.data(), dProduct, dgate_.data(), dup_.data(), n);
-      K::linearBackward(pool, L.ffnIn.data(), params + o.gate, dgate_.data(), dIn, grad(grads, o.gate),
-                        grad(grads, o.gateB), rows_, h, f);
+      K::linearBackward(pool, x, params + o.gate, dgate_.data(), dIn, grad(grads, o.gate), grad(grads, o.gateB),
+                        rows_, h, f);
       break;
   }
-  K::linearBackward(pool, L.ffnIn.data(), params + o.up, dup_.data(), dIn, grad(grads, o.up), grad(grads, o.upB), rows_,
-                    h, f);
+  K::linearBackward(pool, x, params + o.up, dup_.data(), dIn, grad(grads, o.up), grad(grads, o.upB), rows_, h, f);
+  if (all) quantiseBackward(pool, params, grads, l, Site::FfnIn, L.ffnIn.data(), dIn, dTo, rows_, h);
 }
 
 template <class K>

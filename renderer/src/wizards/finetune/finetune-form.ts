@@ -2,8 +2,11 @@
 // 'jobs.defaults'), what makes them unusable, and the job parameters they become.
 
 export type Decay = 'linear' | 'cosine' | 'constant';
+/** What spikes after conversion (fas-method section 9): the FFN site only, or every layer. */
+export type Scope = 'ffn' | 'all';
 
 export interface FinetuneSettings {
+  scope: Scope;
   steps: number;
   batchSize: number;
   blockSize: number;
@@ -22,12 +25,14 @@ export interface FinetuneSettings {
 }
 
 const DECAYS: readonly Decay[] = ['linear', 'cosine', 'constant'];
+const SCOPES: readonly Scope[] = ['ffn', 'all'];
 
 /** The settings a 'finetune' job uses when given none ('jobs.defaults' result). */
 export function settingsFromDefaults(d: Record<string, unknown>): FinetuneSettings {
   const qcfs = d.qcfs as { levels: number; initialLambda: number };
   const n = (key: string) => d[key] as number;
   return {
+    scope: d.scope as Scope,
     steps: n('steps'),
     batchSize: n('batchSize'),
     blockSize: n('blockSize'),
@@ -52,6 +57,8 @@ export function withPreset(current: FinetuneSettings, values: Record<string, unk
     const value = values[key];
     if (key === 'decay') {
       if (DECAYS.includes(value as Decay)) next.decay = value as Decay;
+    } else if (key === 'scope') {
+      if (SCOPES.includes(value as Scope)) next.scope = value as Scope;
     } else if (typeof value === 'number' && Number.isFinite(value)) {
       next[key] = value;
     }
@@ -59,7 +66,7 @@ export function withPreset(current: FinetuneSettings, values: Record<string, unk
   return next;
 }
 
-type Rule = [key: keyof FinetuneSettings, name: string, ok: (v: number) => boolean, need: string];
+type Rule = [key: Exclude<keyof FinetuneSettings, 'scope'>, name: string, ok: (v: number) => boolean, need: string];
 
 const whole = (min: number) => (v: number) => Number.isInteger(v) && v >= min;
 

@@ -1,0 +1,12 @@
+// Job titles name what a run does: a stage 1 or a conversion at every layer says so.
+import { describe, expect, it } from 'vitest';
+import { jobKinds } from '../../../electron/core/jobs/kinds.js';
+
+describe('job kind titles', () => {
+  it('say when a run spikes at every layer', () => {
+    const params = { modelDir: '/m', steps: 6, timesteps: 8 };
+    expect(jobKinds.finetune!.title({ ...params, scope: 'all' })).toBe('Fine-tune with QCFS: /m (6 steps, every layer)');
+    expect(jobKinds.finetune!.title({ ...params, scope: 'ffn' })).toBe('Fine-tune with QCFS: /m (6 steps)');
+    expect(jobKinds.convert!.title({ ...params, scope: 'all' })).toBe('Convert /m into a spiking model (T = 8, every layer)');
+  });
+});
