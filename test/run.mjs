@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// `npm test`: type-check everything, then run every vitest suite (unit, native, model, end-to-end)
+// `npm test`: type-check and lint everything, then run every vitest suite (unit, native, model, end-to-end)
 // and close with the line CI reads: "N passed, N failed".
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
@@ -13,6 +13,7 @@ function run(cmd, args) {
 }
 
 const typecheck = run('npm', ['run', '--silent', 'typecheck']);
+const lint = run('npm', ['run', '--silent', 'lint']);
 const report = join(mkdtempSync(join(tmpdir(), 'fas-test-')), 'vitest.json');
 const vitest = run('npx', ['vitest', 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${report}`, ...process.argv.slice(2)]);
 
@@ -30,5 +31,9 @@ if (typecheck !== 0) {
   console.log('type-check failed');
   failed += 1;
 }
+if (lint !== 0) {
+  console.log('lint failed (npm run format fixes the layout; the rest is named above)');
+  failed += 1;
+}
 console.log(`\n${passed} passed, ${failed} failed`);
-process.exit(typecheck === 0 && vitest === 0 && failed === 0 ? 0 : 1);
+process.exit(typecheck === 0 && lint === 0 && vitest === 0 && failed === 0 ? 0 : 1);

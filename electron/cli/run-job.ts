@@ -32,7 +32,7 @@ export async function runJobInTerminal<P, R>(job: JobDefinition<P, R>, params: P
   try {
     return await job.run(params, ctx);
   } catch (err) {
-    if (err instanceof JobCancelledError) throw new Error('Stopped. What was saved is kept; run again with --resume to continue.');
+    if (err instanceof JobCancelledError) throw new Error('Stopped. What was saved is kept; run again with --resume to continue.', { cause: err });
     throw err;
   } finally {
     if (tty && !options.quiet) process.stderr.write('\n');

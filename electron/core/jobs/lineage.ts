@@ -29,6 +29,7 @@ async function addChild(library: ModelLibrary, parentDir: string, outDir: string
     throw new Error(
       `the model it wrote could not be added to the library (${err instanceof Error ? err.message : String(err)}). ` +
         `Open ${outDir} from the Library page.`,
+      { cause: err },
     );
   }
 }

@@ -106,6 +106,7 @@ function checkName(name: string): string {
   const clean = name.trim();
   if (clean === '') throw new ApiError('bad_request', 'Give the preset a name.');
   if (clean.length > MAX_NAME_LENGTH) throw new ApiError('bad_request', `A preset name can be at most ${MAX_NAME_LENGTH} characters long.`);
+  // eslint-disable-next-line no-control-regex -- control characters are what it looks for
   if (/[\u0000-\u001f\u007f]/.test(clean)) throw new ApiError('bad_request', 'A preset name cannot contain line breaks or other control characters.');
   return clean;
 }

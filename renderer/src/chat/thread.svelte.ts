@@ -24,6 +24,7 @@ export class ChatThread {
   /** Settings still being saved: a reply starts only after them, so it uses them. */
   private saving: Promise<unknown> = Promise.resolve();
   /** Text and endings of replies not yet in `chat`, by message id. */
+  // eslint-disable-next-line svelte/prefer-svelte-reactivity -- bookkeeping, never rendered
   private early = new Map<string, { text: string; done: ChatMessage | null }>();
 
   constructor(private readonly api: FasApi) {}

@@ -13,6 +13,7 @@ export class JobsStore {
   error: string | null = $state(null);
   readonly active = $derived(this.jobs.filter((job) => isActive(job.state)).length);
 
+  // eslint-disable-next-line svelte/prefer-svelte-reactivity -- callbacks, never rendered
   private readonly listeners = new Set<(progress: JobProgress) => void>();
   /** Events that arrive while the list is loading, applied once it is there. */
   private early: JobProgress[] | null = [];

@@ -42,6 +42,7 @@ export class StageForm<Settings extends object> {
   outDirTyped: string | null = $state(null);
   estimate: MemoryEstimate | null = $state(null);
   /** The date in the default output folder's name. */
+  // eslint-disable-next-line svelte/prefer-svelte-reactivity -- never changed
   private readonly openedAt = new Date();
 
   // The rules come with the constructor, after these fields: each reads them in a function, when first asked.

@@ -40,7 +40,7 @@ describe('calibration report', () => {
   it('lists the joint pass per epoch and marks the epoch it kept', () => {
     const text = formatReport(report);
     expect(text).toContain('from KL 6.000e-2 on the calibration text');
-    expect(text).toMatch(/\n {4}1 +5\.500e-2 +1\.00e-2 +5\.000e-2  kept\n {4}2 +5\.000e-2 +1\.20e-2 +5\.200e-2\n/);
+    expect(text).toMatch(/\n {4}1 +5\.500e-2 +1\.00e-2 +5\.000e-2 {2}kept\n {4}2 +5\.000e-2 +1\.20e-2 +5\.200e-2\n/);
     const none = formatReport({ ...report, joint: { ...report.joint!, kept: 0 } });
     expect(none).toContain('No epoch lowered the KL on the calibration text');
   });

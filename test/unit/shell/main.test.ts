@@ -1,5 +1,6 @@
 // The Electron shell with 'electron' mocked (no Electron binary can run here): checks the
 // security settings of the window and the IPC gate.
+/* eslint-disable @typescript-eslint/no-explicit-any -- the mock stands in for Electron's own loosely typed handlers */
 import { describe, expect, it, vi } from 'vitest';
 
 const created: {
