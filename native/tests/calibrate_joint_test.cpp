@@ -71,8 +71,8 @@ train::IfSite siteOf(const std::vector<NeuronValues>& values, bool signedSpikes,
   dTheta.assign(values.size(), std::vector<float>(n, 0.0f));
   dV0 = dTheta;
   for (size_t l = 0; l < values.size(); ++l) {
-    site.layers.push_back({neuronView(values[l], signedSpikes), gradView(dTheta[l], values[l], n),
-                           gradView(dV0[l], values[l], n)});
+    site.layers.push_back(
+        {neuronView(values[l], signedSpikes), gradView(dTheta[l], values[l], n), gradView(dV0[l], values[l], n)});
   }
   return site;
 }

@@ -1,4 +1,5 @@
 #include "hardware.h"
+
 #include "test.h"
 
 TEST(hardware_reports_cores_and_model) {

@@ -1,5 +1,7 @@
 // Loading from safetensors-style files: zero-copy F32, F16/BF16 conversion, transposed and split
 // tensors, and the checks that turn bad references into errors naming the file and the tensor.
+#include "engine/model/loader.h"
+
 #include <unistd.h>
 
 #include <algorithm>
@@ -13,7 +15,6 @@
 #include <vector>
 
 #include "engine/model/dtype.h"
-#include "engine/model/loader.h"
 #include "test.h"
 
 namespace {
@@ -95,7 +96,7 @@ struct Fixture {
                      int64_t index = 0, int64_t parts = 1) const {
     int64_t n = 1;
     for (const int64_t d : shape) n *= d;
-    return fas::TensorRef{path, offset, static_cast<uint64_t>(n * fas::dtypeSize(dtype)), dtype, shape, transposed,
+    return fas::TensorRef{path,  offset, static_cast<uint64_t>(n * fas::dtypeSize(dtype)), dtype, shape, transposed,
                           index, parts};
   }
   // Appends values in a dtype, after padding to `align` bytes when align > 0; returns the offset.

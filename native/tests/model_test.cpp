@@ -1,5 +1,7 @@
 // Tiny in-memory models of every family: the forward pass against a plain re-statement of the
 // Hugging Face graphs built from the *_ref ops, batching, lastOnly, the KV-cache session and generation.
+#include "engine/model/model.h"
+
 #include <atomic>
 #include <cmath>
 #include <functional>
@@ -8,7 +10,6 @@
 #include <string>
 #include <vector>
 
-#include "engine/model/model.h"
 #include "engine/ops/activation.h"
 #include "engine/ops/attention.h"
 #include "engine/ops/matmul.h"
@@ -259,8 +260,8 @@ TEST(model_greedy_generation_follows_argmax_of_full_forward) {
     options.maxTokens = 8;
     std::vector<int32_t> streamed;
     std::atomic<bool> abort{false};
-    const auto result =
-        fas::generate(session, pool, options, [&](int32_t t) { streamed.push_back(t); }, abort);
+    const auto result = fas::generate(
+        session, pool, options, [&](int32_t t) { streamed.push_back(t); }, abort);
     CHECK(result.stopReason == fas::StopReason::Length);
     CHECK(result.tokens.size() == 8 && streamed == result.tokens);
     std::vector<int32_t> context = options.prompt;
@@ -281,17 +282,20 @@ TEST(model_generation_stops_on_eos_abort_and_full_context) {
   options.prompt = {1, 2, 3};
   options.maxTokens = 5;
   fas::Session probe(model);
-  const auto first = fas::generate(probe, pool, options, [](int32_t) {}, abort);
+  const auto first = fas::generate(
+      probe, pool, options, [](int32_t) {}, abort);
   // An end-of-sequence id stops right after it is produced, and it is part of the result.
   options.eosIds = {first.tokens[2]};
   fas::Session eos(model);
-  const auto stopped = fas::generate(eos, pool, options, [](int32_t) {}, abort);
+  const auto stopped = fas::generate(
+      eos, pool, options, [](int32_t) {}, abort);
   CHECK(stopped.stopReason == fas::StopReason::Eos);
   CHECK(stopped.tokens.back() == first.tokens[2] && stopped.tokens.size() <= 3);
   // Abort from the token callback: no further token.
   fas::Session aborted(model);
   int calls = 0;
-  const auto cut = fas::generate(aborted, pool, options, [&](int32_t) { abort = ++calls == 2; }, abort);
+  const auto cut = fas::generate(
+      aborted, pool, options, [&](int32_t) { abort = ++calls == 2; }, abort);
   CHECK(cut.stopReason == fas::StopReason::Aborted && cut.tokens.size() == 2);
   abort = false;
   // A full context stops with Length at maxPositions tokens.
@@ -299,7 +303,8 @@ TEST(model_generation_stops_on_eos_abort_and_full_context) {
   options.eosIds.clear();
   options.prompt = randomIds(model->config.maxPositions - 2, model->config.vocabSize, 7);
   options.maxTokens = 100;
-  const auto capped = fas::generate(full, pool, options, [](int32_t) {}, abort);
+  const auto capped = fas::generate(
+      full, pool, options, [](int32_t) {}, abort);
   CHECK(capped.stopReason == fas::StopReason::Length && capped.tokens.size() == 2);
   CHECK(static_cast<int64_t>(full.tokens().size()) == model->config.maxPositions);
 }
@@ -318,7 +323,9 @@ TEST(model_sampled_generation_is_reproducible) {
   options.seed = 1234;
   const auto run = [&] {
     fas::Session session(model);
-    return fas::generate(session, pool, options, [](int32_t) {}, abort).tokens;
+    return fas::generate(
+               session, pool, options, [](int32_t) {}, abort)
+        .tokens;
   };
   const auto a = run();
   CHECK(a == run());

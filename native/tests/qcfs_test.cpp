@@ -1,8 +1,9 @@
+#include "spiking/qcfs.h"
+
 #include <random>
 #include <vector>
 
 #include "engine/threadpool.h"
-#include "spiking/qcfs.h"
 #include "test.h"
 
 using namespace fas::spiking;
@@ -61,8 +62,8 @@ TEST(qcfs_gradient_matches_finite_differences) {
     for (int n = 0; n < 400; ++n) {
       const double x = U(rng), lam = q.lambda;
       const double r = x / lam, z = x * q.L / lam + 0.5;
-      if (std::fabs(r - 1.0) < 1e-2 || std::fabs(r - lo) < 1e-2) continue;   // range edges
-      if (std::fabs(z - std::round(z)) < 1e-2) continue;                      // floor jumps
+      if (std::fabs(r - 1.0) < 1e-2 || std::fabs(r - lo) < 1e-2) continue;  // range edges
+      if (std::fabs(z - std::round(z)) < 1e-2) continue;                    // floor jumps
       const QcfsGrad g = qcfsGrad(float(x), q);
       double dx, dl;
       if (r > lo && r < 1.0) {

@@ -1,7 +1,8 @@
+#include "engine/ops/sampling.h"
+
 #include <set>
 #include <vector>
 
-#include "engine/ops/sampling.h"
 #include "test.h"
 
 using fas::ops::SamplingParams;
@@ -14,9 +15,9 @@ TEST(sampling_argmax_takes_the_first_maximum) {
 TEST(sampling_repetition_penalty_follows_hf) {
   std::vector<float> logits = {2.0f, -2.0f, 3.0f, 0.0f};
   fas::ops::apply_repetition_penalty(logits.data(), 4, {0, 1, 0, 3}, 2.0f);  // token 0 twice: once
-  CHECK(logits[0] == 1.0f);   // positive: divided
-  CHECK(logits[1] == -4.0f);  // negative: multiplied
-  CHECK(logits[2] == 3.0f);   // not seen
+  CHECK(logits[0] == 1.0f);                                                  // positive: divided
+  CHECK(logits[1] == -4.0f);                                                 // negative: multiplied
+  CHECK(logits[2] == 3.0f);                                                  // not seen
   CHECK(logits[3] == 0.0f);
 }
 

@@ -27,8 +27,8 @@ SpikingParams allScopeParams(const ModelConfig& c, uint32_t seed, bool perNeuron
   SpikingParams p;
   p.scope = SpikingScope::All;
   p.signedSpikes = c.activation == Activation::SiluGated;
-  const int64_t widths[kLayerSites] = {c.hiddenSize, c.qDim(), c.kvDim(), c.qDim(), c.hiddenSize,
-                                       perNeuronFfn ? c.ffnSize : 1};
+  const int64_t widths[kLayerSites] = {c.hiddenSize, c.qDim(),     c.kvDim(),
+                                       c.qDim(),     c.hiddenSize, perNeuronFfn ? c.ffnSize : 1};
   for (int64_t l = 0; l < c.numLayers; ++l) {
     LayerSiteLambdas layer;
     for (int s = 0; s < kLayerSites; ++s) {
@@ -65,7 +65,7 @@ std::vector<std::vector<int>> stepNeurons(const std::vector<float>& x, int64_t w
 }
 
 struct Explicit {
-  std::vector<float> logits;                       // [S, vocab]
+  std::vector<float> logits;                                   // [S, vocab]
   std::map<std::pair<int64_t, int>, std::vector<int>> counts;  // (layer, site) -> [S * width]
 };
 
@@ -331,7 +331,8 @@ TEST(spiking_all_thresholds_from_activation_percentiles) {
     // The trace of the same ANN run gives every site's values; the 90th percentile of 20 values
     // per channel is the 3rd largest.
     std::map<std::pair<int64_t, int>, std::vector<std::vector<float>>> values;
-    const SiteTrace trace = [&](int64_t layer, Site s, const float* x, const int32_t* counts, int64_t rows, int64_t width) {
+    const SiteTrace trace = [&](int64_t layer, Site s, const float* x, const int32_t* counts, int64_t rows,
+                                int64_t width) {
       CHECK(counts == nullptr);
       auto& channels = values[{layer, int(s)}];
       channels.resize(width);

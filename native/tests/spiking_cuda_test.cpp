@@ -46,7 +46,8 @@ TEST(spiking_cuda_if_neuron_matches_cpu) {
   const int P = 20;  // positions 5..41: per-position values below 20, the fallback beyond
   std::vector<float> x(sh.size()), thN(sh.n), v0N(sh.n), thP(P * sh.n);
   for (auto& v : x) v = U(rng);
-  for (auto* vec : {&thN, &thP}) for (auto& v : *vec) v = Th(rng);
+  for (auto* vec : {&thN, &thP})
+    for (auto& v : *vec) v = Th(rng);
   for (auto& v : v0N) v = U(rng) * 0.5f;
   for (bool sgn : {false, true}) {
     const IfNeuron nr{positionParam(thP.data(), P, thN.data()), neuronParam(v0N.data()), sgn};
@@ -68,7 +69,8 @@ TEST(spiking_cuda_spike_linear_matches_cpu) {
   const SpikeShape sh{4, 9, 700, 0};  // 700 inputs: two full chunks of 256 and a partial one
   const int out = 300;
   std::vector<float> Wt(size_t(sh.n) * out), bias(out), th(sh.n);
-  for (auto* v : {&Wt, &bias}) for (auto& w : *v) w = U(rng);
+  for (auto* v : {&Wt, &bias})
+    for (auto& w : *v) w = U(rng);
   for (auto& v : th) v = 0.5f + R(rng);
   for (double rate : {0.0, 0.1, 0.5, 1.0}) {
     std::vector<int8_t> s(sh.size());

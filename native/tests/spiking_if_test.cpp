@@ -135,8 +135,10 @@ TEST(spiking_if_fast_matches_reference_for_every_granularity_and_thread_count) {
   const int P = 4;
   std::vector<float> x(sh.size()), thN(sh.n), v0N(sh.n), thP(P * sh.n), v0P(P * sh.n);
   for (auto& v : x) v = U(rng);
-  for (auto* vec : {&thN, &thP}) for (auto& v : *vec) v = Th(rng);
-  for (auto* vec : {&v0N, &v0P}) for (auto& v : *vec) v = U(rng) * 0.5f;
+  for (auto* vec : {&thN, &thP})
+    for (auto& v : *vec) v = Th(rng);
+  for (auto* vec : {&v0N, &v0P})
+    for (auto& v : *vec) v = U(rng) * 0.5f;
   const float thL = 0.9f, v0L = 0.45f;
   const IfNeuron variants[] = {
       {layerParam(&thL), layerParam(&v0L), false},

@@ -27,8 +27,10 @@ Problem makeProblem(double rate, bool sgn, unsigned seed) {
   p.bias.resize(p.out);
   p.thN.resize(p.sh.n);
   p.thP.resize(size_t(5) * p.sh.n);
-  for (auto* v : {&p.Wt, &p.bias}) for (auto& w : *v) w = U(rng);
-  for (auto* v : {&p.thN, &p.thP}) for (auto& w : *v) w = 0.5f + R(rng);
+  for (auto* v : {&p.Wt, &p.bias})
+    for (auto& w : *v) w = U(rng);
+  for (auto* v : {&p.thN, &p.thP})
+    for (auto& w : *v) w = 0.5f + R(rng);
   p.s.resize(p.sh.size());
   for (auto& v : p.s) v = R(rng) < rate ? ((sgn && R(rng) < 0.5f) ? -1 : 1) : 0;
   return p;

@@ -165,7 +165,8 @@ TEST(spiking_snn_session_cache_equals_full_forward_and_generates_its_argmax) {
     options.maxTokens = 6;
     abort = false;
     std::vector<int32_t> streamed;
-    const auto result = generate(fresh, pool, options, [&](int32_t t) { streamed.push_back(t); }, abort);
+    const auto result = generate(
+        fresh, pool, options, [&](int32_t t) { streamed.push_back(t); }, abort);
     CHECK(result.tokens.size() == 6 && streamed == result.tokens);
     std::vector<int32_t> context = options.prompt;
     for (const int32_t token : result.tokens) {
@@ -178,8 +179,9 @@ TEST(spiking_snn_session_cache_equals_full_forward_and_generates_its_argmax) {
 
 TEST(spiking_stats_count_operations_spikes_and_rates) {
   ThreadPool pool(2);
-  const auto model = test::withSpiking(test::spikingTinyModel(Family::Gpt2, 60),
-                                       test::spikingParams(test::spikingConfig(Family::Gpt2), NeuronKind::Neuron, 1.0f, 60));
+  const auto model =
+      test::withSpiking(test::spikingTinyModel(Family::Gpt2, 60),
+                        test::spikingParams(test::spikingConfig(Family::Gpt2), NeuronKind::Neuron, 1.0f, 60));
   const ModelConfig& c = model->config;
   const int64_t seq = 7;
   const auto ids = randomIds(seq, c.vocabSize, 60);

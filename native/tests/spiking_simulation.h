@@ -67,7 +67,8 @@ inline std::unique_ptr<Model> spikingTinyModel(Family family, uint32_t seed, flo
     const float scale = slot.shape.size() == 2 ? 1.0f / std::sqrt(float(slot.shape[1])) : 0.2f;
     std::vector<float> values(n);
     for (auto& v : values) {
-      v = (normWeight ? 1.0f : 0.0f) + (upBias ? upShift : 0.0f) + scale * normal(rng) * (slot.name == "embed.tokens" ? 3 : 1);
+      v = (normWeight ? 1.0f : 0.0f) + (upBias ? upShift : 0.0f) +
+          scale * normal(rng) * (slot.name == "embed.tokens" ? 3 : 1);
     }
     tensors[slot.name] = std::move(values);
   }
@@ -106,8 +107,8 @@ inline std::shared_ptr<const Model> withSpiking(std::unique_ptr<Model> model, Sp
 }
 
 struct Simulation {
-  std::vector<float> logits;          // [S, vocab], averaged over the timesteps
-  std::vector<int64_t> spikes;        // per layer, nonzero spikes over every step and position
+  std::vector<float> logits;             // [S, vocab], averaged over the timesteps
+  std::vector<int64_t> spikes;           // per layer, nonzero spikes over every step and position
   std::vector<std::vector<int>> counts;  // [layer][position * ffn + neuron], spikes (+1 and -1 alike)
 };
 

@@ -216,8 +216,10 @@ TEST(spiking_surrogate_fast_matches_reference_for_every_granularity_and_thread_c
   const SpikeShape sh{6, 4, 150, 1};  // positions 1..4
   const int P = 3;
   std::vector<float> x(sh.size()), dOut(sh.size()), thN(sh.n), v0N(sh.n), thP(P * sh.n), v0P(P * sh.n);
-  for (auto* vec : {&x, &dOut, &v0N, &v0P}) for (auto& v : *vec) v = U(rng);
-  for (auto* vec : {&thN, &thP}) for (auto& v : *vec) v = Th(rng);
+  for (auto* vec : {&x, &dOut, &v0N, &v0P})
+    for (auto& v : *vec) v = U(rng);
+  for (auto* vec : {&thN, &thP})
+    for (auto& v : *vec) v = Th(rng);
   for (bool sgn : {false, true}) {
     const IfNeuron nr{positionParam(thP.data(), P, thN.data()), positionParam(v0P.data(), P, v0N.data()), sgn};
     PositionGrads ref(P, sh);

@@ -32,27 +32,26 @@ struct Failure : std::runtime_error {
 
 #define FAS_CAT2(a, b) a##b
 #define FAS_CAT(a, b) FAS_CAT2(a, b)
-#define TEST(name)                                                               \
-  static void FAS_CAT(test_, name)();                                            \
-  static fas::test::Register FAS_CAT(reg_, name)(#name, FAS_CAT(test_, name));   \
+#define TEST(name)                                                             \
+  static void FAS_CAT(test_, name)();                                          \
+  static fas::test::Register FAS_CAT(reg_, name)(#name, FAS_CAT(test_, name)); \
   static void FAS_CAT(test_, name)()
 
-#define CHECK(cond)                                                                              \
-  do {                                                                                           \
-    if (!(cond)) {                                                                               \
-      std::ostringstream os_;                                                                    \
-      os_ << __FILE__ << ":" << __LINE__ << ": CHECK(" #cond ") failed";                         \
-      throw fas::test::Failure(os_.str());                                                       \
-    }                                                                                            \
+#define CHECK(cond)                                                      \
+  do {                                                                   \
+    if (!(cond)) {                                                       \
+      std::ostringstream os_;                                            \
+      os_ << __FILE__ << ":" << __LINE__ << ": CHECK(" #cond ") failed"; \
+      throw fas::test::Failure(os_.str());                               \
+    }                                                                    \
   } while (0)
 
-#define CHECK_NEAR(a, b, tol)                                                                    \
-  do {                                                                                           \
-    const double a_ = (a), b_ = (b);                                                             \
-    if (!(std::fabs(a_ - b_) <= (tol))) {                                                        \
-      std::ostringstream os_;                                                                    \
-      os_ << __FILE__ << ":" << __LINE__ << ": " #a " = " << a_ << ", " #b " = " << b_           \
-          << ", tolerance " << (tol);                                                            \
-      throw fas::test::Failure(os_.str());                                                       \
-    }                                                                                            \
+#define CHECK_NEAR(a, b, tol)                                                                                      \
+  do {                                                                                                             \
+    const double a_ = (a), b_ = (b);                                                                               \
+    if (!(std::fabs(a_ - b_) <= (tol))) {                                                                          \
+      std::ostringstream os_;                                                                                      \
+      os_ << __FILE__ << ":" << __LINE__ << ": " #a " = " << a_ << ", " #b " = " << b_ << ", tolerance " << (tol); \
+      throw fas::test::Failure(os_.str());                                                                         \
+    }                                                                                                              \
   } while (0)

@@ -1,8 +1,9 @@
+#include "engine/threadpool.h"
+
 #include <atomic>
 #include <stdexcept>
 #include <vector>
 
-#include "engine/threadpool.h"
 #include "test.h"
 
 TEST(threadpool_runs_every_share_once) {

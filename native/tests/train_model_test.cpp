@@ -265,7 +265,8 @@ TEST(train_model_every_site_forward_matches_engine_qcfs) {
       graph.forward(pool, params.data(), view(b), true);
       const std::vector<float> trained(graph.logits(), graph.logits() + b.inputs.size() * c.vocabSize);
       const auto engine = test::withSpiking(std::move(model), sp);
-      const auto qcfs = forwardSequences(*engine, pool, b.inputs.data(), b.batch, b.seqLen, false, RunMode{FfnMode::Qcfs});
+      const auto qcfs =
+          forwardSequences(*engine, pool, b.inputs.data(), b.batch, b.seqLen, false, RunMode{FfnMode::Qcfs});
       const auto ann = forwardSequences(*engine, pool, b.inputs.data(), b.batch, b.seqLen, false);
       double diff = 0, annDiff = 0;
       for (size_t i = 0; i < qcfs.size(); ++i) {

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "engine/ops/activation.h"
+#include "engine/ops/gemm.h"
 #include "engine/ops/rope.h"
 #include "engine/threadpool.h"
 #include "isas.h"
@@ -13,7 +14,6 @@
 #include "train/ops/attention_backward.h"
 #include "train/ops/cross_entropy.h"
 #include "train/ops/embedding_backward.h"
-#include "engine/ops/gemm.h"
 #include "train/ops/linear.h"
 #include "train/ops/norm_backward.h"
 #include "train/ops/rope_ref.h"
@@ -21,9 +21,9 @@
 
 using namespace fas;
 using namespace fas::train;
+using fas::ops::gemm_accumulate;
 using fas::ops::GemmA;
 using fas::ops::GemmB;
-using fas::ops::gemm_accumulate;
 using fas::test::checkFiniteDifferences;
 using fas::test::dotProduct;
 using fas::test::floatExact;
@@ -166,10 +166,13 @@ TEST(train_activation_backward) {
 
   std::vector<double> dx(n);
   gelu_new_backward_ref(x.data(), r.data(), dx.data(), n);
-  checkFiniteDifferences("gelu_new", x, dx, [&] {
-    gelu_new_forward_ref(x.data(), y.data(), n);
-    return dotProduct(y, r);
-  }, 1e-6, 1e-6, some);
+  checkFiniteDifferences(
+      "gelu_new", x, dx,
+      [&] {
+        gelu_new_forward_ref(x.data(), y.data(), n);
+        return dotProduct(y, r);
+      },
+      1e-6, 1e-6, some);
   ops::gelu_new_ref(fx.data(), fy.data(), n);
   CHECK(normalisedError(fy, y) < 1e-6);
   std::vector<float> fdx(n);
@@ -178,10 +181,13 @@ TEST(train_activation_backward) {
 
   std::fill(dx.begin(), dx.end(), 0.0);
   relu_backward_ref(x.data(), r.data(), dx.data(), n);
-  checkFiniteDifferences("relu", x, dx, [&] {
-    relu_forward_ref(x.data(), y.data(), n);
-    return dotProduct(y, r);
-  }, 1e-6, 1e-6, some);
+  checkFiniteDifferences(
+      "relu", x, dx,
+      [&] {
+        relu_forward_ref(x.data(), y.data(), n);
+        return dotProduct(y, r);
+      },
+      1e-6, 1e-6, some);
   std::fill(fdx.begin(), fdx.end(), 0.0f);
   relu_backward(pool, fx.data(), fr.data(), fdx.data(), n);
   CHECK(normalisedError(fdx, dx) == 0.0);

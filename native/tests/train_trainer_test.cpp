@@ -22,9 +22,7 @@ TokenBatch view(const TinyBatch& b) {
   return TokenBatch{b.inputs.data(), b.targets.data(), b.mask.data(), b.batch, b.seqLen};
 }
 
-StepHyper hyper(double clipNorm = 0.0) {
-  return StepHyper{1e-2, 2e-2, 5e-2, 0.1, 0.9, 0.999, 1e-8, clipNorm};
-}
+StepHyper hyper(double clipNorm = 0.0) { return StepHyper{1e-2, 2e-2, 5e-2, 0.1, 0.9, 0.999, 1e-8, clipNorm}; }
 
 TrainerOptions withQcfs(int threads = 0) {
   TrainerOptions o;

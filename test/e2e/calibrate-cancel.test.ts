@@ -46,11 +46,19 @@ describe('calibration wizard: cancel', () => {
 
     // A quick stage 1 through the API.
     const stage1Dir = join(workspaceDir, 'models', 'tiny-stage1');
-    const finetune = await core.call('jobs.start', { kind: 'finetune', params: { modelDir: source.path, dataPath, outDir: stage1Dir, steps: 2, batchSize: 2, blockSize: 16, valEvery: 2 } });
+    const finetune = await core.call('jobs.start', {
+      kind: 'finetune',
+      params: { modelDir: source.path, dataPath, outDir: stage1Dir, steps: 2, batchSize: 2, blockSize: 16, valEvery: 2 },
+    });
     expect((await core.jobs.waitFor(finetune.id)).state).toBe('done');
     await page.reload();
     await expect(page.getByRole('radio', { name: /tiny-stage1/ }).isChecked()).resolves.toBe(true);
-    await expect(page.getByRole('radio', { name: /tiny-stage1/ }).locator('..').textContent()).resolves.toContain('made from tiny-gpt2');
+    await expect(
+      page
+        .getByRole('radio', { name: /tiny-stage1/ })
+        .locator('..')
+        .textContent(),
+    ).resolves.toContain('made from tiny-gpt2');
     await next.click();
 
     // Own text, checked before Next.
@@ -66,13 +74,15 @@ describe('calibration wizard: cancel', () => {
     // The default block size (128) is cut to this model's context; a longer one is refused in words.
     expect(await page.getByLabel('Block size').inputValue()).toBe('32');
     await page.getByLabel('Block size').fill('64');
-    await page.getByText('The block size can be at most 32, the model\'s context length.').first().waitFor();
+    await page.getByText("The block size can be at most 32, the model's context length.").first().waitFor();
     expect(await next.isDisabled()).toBe(true);
     await page.getByLabel('Block size').fill('16');
     await page.getByLabel('Epochs', { exact: true }).fill('1000');
     await page.getByTestId('memory-verdict').waitFor();
     await next.click();
-    await expect(page.locator('.review').textContent()).resolves.toMatch(/T = 8, per neuron \(coarse, fine and joint passes\), on 2,000 samples of 16 tokens, 1,000 epochs per layer, \d+ joint epochs/);
+    await expect(page.locator('.review').textContent()).resolves.toMatch(
+      /T = 8, per neuron \(coarse, fine and joint passes\), on 2,000 samples of 16 tokens, 1,000 epochs per layer, \d+ joint epochs/,
+    );
     await page.getByRole('button', { name: 'Start calibrating' }).click();
 
     // The run: progress, live bars, listed as in progress on the wizard's page.
@@ -92,7 +102,10 @@ describe('calibration wizard: cancel', () => {
     await page.getByText(/^Stop ".*"\? What it saved so far is kept\.$/).waitFor();
     await page.getByRole('button', { name: 'Stop it' }).click();
     await page.getByTestId('job-state').filter({ hasText: 'Cancelled' }).waitFor({ timeout: 30_000 });
-    await page.getByTestId('stopped').getByText(/no calibrated model was added to the library/).waitFor();
+    await page
+      .getByTestId('stopped')
+      .getByText(/no calibrated model was added to the library/)
+      .waitFor();
     expect(await page.getByRole('button', { name: 'Cancel', exact: true }).count()).toBe(0);
     expect(await page.getByRole('progressbar').count()).toBe(0);
     // What it measured before it stopped is still shown.

@@ -93,7 +93,17 @@ describe('calibration form', () => {
   });
 
   it('applies only the known settings of a preset, with the right types', () => {
-    const next = withPreset(defaults, { timesteps: 16, level: 'layer', samples: 'many', maxPositions: null, maxDataMegabytes: 2, jointEpochs: 0, jointLr: 0.02, alignWeight: '2', stray: 1 });
+    const next = withPreset(defaults, {
+      timesteps: 16,
+      level: 'layer',
+      samples: 'many',
+      maxPositions: null,
+      maxDataMegabytes: 2,
+      jointEpochs: 0,
+      jointLr: 0.02,
+      alignWeight: '2',
+      stray: 1,
+    });
     expect(next).toEqual({ ...defaults, timesteps: 16, level: 'layer', maxDataMegabytes: 2, jointEpochs: 0, jointLr: 0.02 });
     // A preset saved before the joint pass existed keeps the current joint settings.
     expect(withPreset({ ...defaults, jointEpochs: 7 }, { timesteps: 4 })).toEqual({ ...defaults, timesteps: 4, jointEpochs: 7 });
@@ -104,7 +114,9 @@ describe('calibration form', () => {
     expect(baseModelName('gpt2-stage1-2026-11-28-1424')).toBe('gpt2');
     expect(baseModelName('my model')).toBe('my model');
     const now = new Date(2026, 10, 28, 9, 5);
-    expect(defaultOutDir('/home/me/fas/', 'Demo GPT-2 (4.3 M)-stage1-2026-11-28-0900', now)).toBe('/home/me/fas/models/Demo-GPT-2-4.3-M-stage2-2026-11-28-0905');
+    expect(defaultOutDir('/home/me/fas/', 'Demo GPT-2 (4.3 M)-stage1-2026-11-28-0900', now)).toBe(
+      '/home/me/fas/models/Demo-GPT-2-4.3-M-stage2-2026-11-28-0905',
+    );
     expect(defaultOutDir('C:\\Users\\me\\fas', 'gpt2-stage1', now)).toBe('C:\\Users\\me\\fas\\models\\gpt2-stage2-2026-11-28-0905');
   });
 
@@ -112,23 +124,51 @@ describe('calibration form', () => {
     // As run-calibration.ts reports them: a row without a loss when a layer starts, then its loss
     // (and in the fine pass one per epoch); a held-out measurement between stages has no layer.
     const rows: Array<Record<string, number>> = [
-      { layer: 0 }, { layer: 0, alignLoss: 0.4 }, { layer: 1 }, { layer: 1, alignLoss: 0.2, etaSeconds: 30 },
+      { layer: 0 },
+      { layer: 0, alignLoss: 0.4 },
+      { layer: 1 },
+      { layer: 1, alignLoss: 0.2, etaSeconds: 30 },
       { etaSeconds: 20 },
-      { layer: 0, etaSeconds: 20 }, { layer: 0, alignLoss: 0.1 }, { layer: 1 }, { layer: 1, alignLoss: 0.05 },
-      { layer: 0 }, { layer: 0, alignLoss: 0.09 }, { layer: 0, alignLoss: 0.08 }, { layer: 0, alignLoss: 0.07 }, { layer: 1 },
+      { layer: 0, etaSeconds: 20 },
+      { layer: 0, alignLoss: 0.1 },
+      { layer: 1 },
+      { layer: 1, alignLoss: 0.05 },
+      { layer: 0 },
+      { layer: 0, alignLoss: 0.09 },
+      { layer: 0, alignLoss: 0.08 },
+      { layer: 0, alignLoss: 0.07 },
+      { layer: 1 },
     ];
     expect(liveAlignErrors(rows, 2)).toEqual({ before: [0.4, 0.2], coarse: [0.1, 0.05], fine: [0.07, null] });
     expect(liveJointKl(rows)).toEqual([]);
     expect(liveAlignErrors([], 3)).toEqual({ before: [null, null, null], coarse: [null, null, null], fine: [null, null, null] });
     // A one-layer model still moves on to the next stage at each new start of layer 0.
-    expect(liveAlignErrors([{ layer: 0 }, { layer: 0, alignLoss: 1 }, { layer: 0 }, { layer: 0, alignLoss: 0.5 }], 1)).toEqual({ before: [1], coarse: [0.5], fine: [null] });
+    expect(liveAlignErrors([{ layer: 0 }, { layer: 0, alignLoss: 1 }, { layer: 0 }, { layer: 0, alignLoss: 0.5 }], 1)).toEqual({
+      before: [1],
+      coarse: [0.5],
+      fine: [null],
+    });
   });
 
   it('reads the KL after each joint epoch, and leaves the per-layer errors as they were', () => {
     // The per-layer stages of a one-layer model, the held-out measurement after the fine pass, then the
     // joint pass: a start row, then one row per epoch with the KL on the calibration text (no layer).
-    const perLayer: Array<Record<string, number>> = [{ layer: 0 }, { layer: 0, alignLoss: 1 }, { layer: 0 }, { layer: 0, alignLoss: 0.5 }, { layer: 0 }, { layer: 0, alignLoss: 0.4 }];
-    const joint: Array<Record<string, number>> = [{ etaSeconds: 9 }, { etaSeconds: 9 }, { kl: 0.02, etaSeconds: 6 }, { kl: 0.015, etaSeconds: 3 }, { kl: Number.NaN }, { etaSeconds: 1 }];
+    const perLayer: Array<Record<string, number>> = [
+      { layer: 0 },
+      { layer: 0, alignLoss: 1 },
+      { layer: 0 },
+      { layer: 0, alignLoss: 0.5 },
+      { layer: 0 },
+      { layer: 0, alignLoss: 0.4 },
+    ];
+    const joint: Array<Record<string, number>> = [
+      { etaSeconds: 9 },
+      { etaSeconds: 9 },
+      { kl: 0.02, etaSeconds: 6 },
+      { kl: 0.015, etaSeconds: 3 },
+      { kl: Number.NaN },
+      { etaSeconds: 1 },
+    ];
     expect(liveJointKl([...perLayer, ...joint])).toEqual([0.02, 0.015]);
     expect(liveAlignErrors([...perLayer, ...joint], 1)).toEqual({ before: [1], coarse: [0.5], fine: [0.4] });
   });

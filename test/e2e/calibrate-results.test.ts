@@ -32,10 +32,34 @@ describe('calibration results, per neuron', () => {
     samples: 32,
     blockSize: 128,
     layers: [
-      { layer: 0, lambda: 2.1, before: 0.031, coarse: { theta: 1.7, v0: 0.9, loss: 0.012, startLoss: 0.031, referenceLoss: 0.02, kept: true }, fine: { losses: [0.009, 0.007, 0.0061], kept: true } },
-      { layer: 1, lambda: 1.9, before: 0.004, coarse: { theta: 1.1, v0: 0.5, loss: 9.5e-4, startLoss: 0.004, referenceLoss: 0.002, kept: true }, fine: { losses: [8e-4, 7.1e-4, 6.6e-4], kept: true } },
-      { layer: 2, lambda: 2.0, before: 0.0024, coarse: { theta: 0.96, v0: 0.46, loss: 4.7e-4, startLoss: 0.0024, referenceLoss: 0.001, kept: false }, fine: { losses: [0.0021, 0.0019, 0.0018], kept: true } },
-      { layer: 3, lambda: 2.0, before: 0.0019, coarse: { theta: 1.0, v0: 0.5, loss: 3.5e-4, startLoss: 0.0019, referenceLoss: 9e-4, kept: true }, fine: { losses: [3.1e-4, 2.9e-4, 2.8e-4], kept: true } },
+      {
+        layer: 0,
+        lambda: 2.1,
+        before: 0.031,
+        coarse: { theta: 1.7, v0: 0.9, loss: 0.012, startLoss: 0.031, referenceLoss: 0.02, kept: true },
+        fine: { losses: [0.009, 0.007, 0.0061], kept: true },
+      },
+      {
+        layer: 1,
+        lambda: 1.9,
+        before: 0.004,
+        coarse: { theta: 1.1, v0: 0.5, loss: 9.5e-4, startLoss: 0.004, referenceLoss: 0.002, kept: true },
+        fine: { losses: [8e-4, 7.1e-4, 6.6e-4], kept: true },
+      },
+      {
+        layer: 2,
+        lambda: 2.0,
+        before: 0.0024,
+        coarse: { theta: 0.96, v0: 0.46, loss: 4.7e-4, startLoss: 0.0024, referenceLoss: 0.001, kept: false },
+        fine: { losses: [0.0021, 0.0019, 0.0018], kept: true },
+      },
+      {
+        layer: 3,
+        lambda: 2.0,
+        before: 0.0019,
+        coarse: { theta: 1.0, v0: 0.5, loss: 3.5e-4, startLoss: 0.0019, referenceLoss: 9e-4, kept: true },
+        fine: { losses: [3.1e-4, 2.9e-4, 2.8e-4], kept: true },
+      },
     ],
     calibrationKl: 0.0024,
     joint: {
@@ -59,10 +83,18 @@ describe('calibration results, per neuron', () => {
   const keptNone: typeof report = { ...report, calibrationKl: 0.0031, joint: { ...report.joint!, epochs: report.joint!.epochs.slice(0, 1), kept: 0 } };
   /** What a run reports up to its joint pass's second epoch (as run-calibration.ts does; the job's seed 3 stops there). */
   const jointRows: Array<Record<string, number>> = [
-    { layer: 0 }, { layer: 0, alignLoss: 0.03 }, { etaSeconds: 60 },
-    { layer: 0 }, { layer: 0, alignLoss: 0.01 }, { etaSeconds: 50 },
-    { layer: 0 }, { layer: 0, alignLoss: 0.006 }, { etaSeconds: 40 },
-    { etaSeconds: 30 }, { kl: 0.0027, etaSeconds: 20 }, { kl: 0.0024, etaSeconds: 10 },
+    { layer: 0 },
+    { layer: 0, alignLoss: 0.03 },
+    { etaSeconds: 60 },
+    { layer: 0 },
+    { layer: 0, alignLoss: 0.01 },
+    { etaSeconds: 50 },
+    { layer: 0 },
+    { layer: 0, alignLoss: 0.006 },
+    { etaSeconds: 40 },
+    { etaSeconds: 30 },
+    { kl: 0.0027, etaSeconds: 20 },
+    { kl: 0.0024, etaSeconds: 10 },
   ];
   let core: AppCore;
   let app: ServedApp;
@@ -134,13 +166,18 @@ export default { kind: 'calibrate', async run(params, ctx) {
       'Spiking, after the fine pass\t32\t4.20e-3',
       'Spiking, after the joint pass\t31.6\t3.50e-3',
     ]);
-    await expect(results.getByTestId('bar-chart').filter({ hasText: 'Perplexity, fine-tuned and spiking' }).getByRole('img').getAttribute('aria-label')).resolves.toContain(
-      'After the joint pass: spiking 31.6, fine-tuned 31.2',
-    );
+    await expect(
+      results.getByTestId('bar-chart').filter({ hasText: 'Perplexity, fine-tuned and spiking' }).getByRole('img').getAttribute('aria-label'),
+    ).resolves.toContain('After the joint pass: spiking 31.6, fine-tuned 31.2');
     // The joint pass, epoch by epoch: the start, then each epoch, the kept one marked.
     const joint = results.getByTestId('joint-table');
     await expect(joint.locator('caption').textContent()).resolves.toBe('Joint pass: KL and align errors per epoch, and the epoch kept');
-    await expect(joint.locator('thead th[scope=col]').allTextContents()).resolves.toEqual(['Epoch', 'KL while stepping', 'Sum of align errors', 'KL on the calibration text']);
+    await expect(joint.locator('thead th[scope=col]').allTextContents()).resolves.toEqual([
+      'Epoch',
+      'KL while stepping',
+      'Sum of align errors',
+      'KL on the calibration text',
+    ]);
     await expect(joint.locator('tbody th[scope=row]').allTextContents()).resolves.toEqual(['Start', '1', '2', '3']);
     await expect(joint.locator('tbody tr').allInnerTexts()).resolves.toEqual([
       'Start\t–\t–\t3.10e-3',
@@ -175,13 +212,21 @@ export default { kind: 'calibrate', async run(params, ctx) {
     const errors = watchErrors(page);
     await page.goto(`${app.server.url}#/calibrate/${job.id}`);
     const results = page.getByTestId('calibrate-results');
-    await expect(results.getByTestId('joint-table').locator('tbody tr').allInnerTexts()).resolves.toEqual(['Start\t–\t–\t3.10e-3 kept', '1\t4.20e-3\t9.50e-3\t2.70e-3']);
-    await results.getByText('No epoch brought the KL on the calibration text below where it started, so the values from before the joint pass were kept.').waitFor();
+    await expect(results.getByTestId('joint-table').locator('tbody tr').allInnerTexts()).resolves.toEqual([
+      'Start\t–\t–\t3.10e-3 kept',
+      '1\t4.20e-3\t9.50e-3\t2.70e-3',
+    ]);
+    await results
+      .getByText('No epoch brought the KL on the calibration text below where it started, so the values from before the joint pass were kept.')
+      .waitFor();
     expect(errors).toEqual([]);
   }, 60_000);
 
   it('shows the KL after each joint epoch live, next to the per-layer align errors', async () => {
-    const job = await core.call('jobs.start', { kind: 'calibrate', params: { modelDir: stage1Dir, dataPath: temp, outDir: join(temp, 'never-written'), seed: 3 } });
+    const job = await core.call('jobs.start', {
+      kind: 'calibrate',
+      params: { modelDir: stage1Dir, dataPath: temp, outDir: join(temp, 'never-written'), seed: 3 },
+    });
     const page = await app.browser.newPage({ viewport: { width: 1100, height: 900 } });
     page.setDefaultTimeout(15_000);
     const errors = watchErrors(page);
@@ -220,7 +265,12 @@ export default { kind: 'calibrate', async run(params, ctx) {
     await expect(joint.getByLabel('Joint pass epochs').inputValue()).resolves.toBe(String(jobDefaults.jointEpochs));
     await expect(joint.getByLabel('Joint pass learning rate').inputValue()).resolves.toBe(String(jobDefaults.jointLr));
     await expect(joint.getByLabel('Align loss weight').inputValue()).resolves.toBe('1');
-    await expect(joint.getByLabel('Joint pass epochs').getAttribute('aria-describedby').then((hint) => page.locator(`[id="${hint}"]`).textContent())).resolves.toMatch(/^After the per-layer passes, tune every layer together .* 0 skips it\.$/);
+    await expect(
+      joint
+        .getByLabel('Joint pass epochs')
+        .getAttribute('aria-describedby')
+        .then((hint) => page.locator(`[id="${hint}"]`).textContent()),
+    ).resolves.toMatch(/^After the per-layer passes, tune every layer together .* 0 skips it\.$/);
 
     // Checked in words; 0 epochs is allowed and leaves the joint pass out of the plan.
     await joint.getByLabel('Joint pass epochs').fill('-1');
@@ -231,11 +281,15 @@ export default { kind: 'calibrate', async run(params, ctx) {
     await page.getByText('The align loss weight must be a number from 0 to 1,000,000.').first().waitFor();
     await joint.getByLabel('Align loss weight').fill('0.5');
     await next.click();
-    await expect(page.locator('.review').textContent()).resolves.toContain('T = 8, per neuron (coarse, then fine pass), on 32 samples of 16 tokens, 4 epochs per layer');
+    await expect(page.locator('.review').textContent()).resolves.toContain(
+      'T = 8, per neuron (coarse, then fine pass), on 32 samples of 16 tokens, 4 epochs per layer',
+    );
     await back();
     await joint.getByLabel('Joint pass epochs').fill('3');
     await next.click();
-    await expect(page.locator('.review').textContent()).resolves.toContain('T = 8, per neuron (coarse, fine and joint passes), on 32 samples of 16 tokens, 4 epochs per layer, 3 joint epochs');
+    await expect(page.locator('.review').textContent()).resolves.toContain(
+      'T = 8, per neuron (coarse, fine and joint passes), on 32 samples of 16 tokens, 4 epochs per layer, 3 joint epochs',
+    );
 
     // Per layer there is no joint pass: its fields are off, and what they hold cannot block the run.
     await back();

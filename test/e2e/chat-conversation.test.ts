@@ -95,7 +95,9 @@ describe('chat for a first-time user', () => {
     expect(composer.y + composer.height).toBeLessThanOrEqual(800);
     // The last reply says, quietly, that the oldest turns were left out.
     const note = page.getByTestId('message-assistant').last().getByTestId('context-cut');
-    await expect(note.textContent()).resolves.toMatch(/^The (oldest message|\d+ oldest messages) (was|were) left out: the model reads only the latest part of a long conversation\.$/);
+    await expect(note.textContent()).resolves.toMatch(
+      /^The (oldest message|\d+ oldest messages) (was|were) left out: the model reads only the latest part of a long conversation\.$/,
+    );
     await page.screenshot({ path: `${ARTIFACTS}chat-past-the-context.png` });
 
     // Continue carries on from the reply that filled the context.
@@ -114,7 +116,9 @@ describe('chat for a first-time user', () => {
     const message = page.getByRole('textbox', { name: 'Message' });
     await message.fill('Hello?');
     await message.press('Enter');
-    await expect(page.getByTestId('error-box').getByRole('alert').textContent()).resolves.toMatch(/^The system prompt is \d+ tokens long, but the model reads at most 128 tokens at once/);
+    await expect(page.getByTestId('error-box').getByRole('alert').textContent()).resolves.toMatch(
+      /^The system prompt is \d+ tokens long, but the model reads at most 128 tokens at once/,
+    );
     await page.getByRole('button', { name: 'New conversation' }).click();
     await page.getByTestId('conversation-title').filter({ hasText: 'New conversation' }).waitFor();
     expect(await page.getByTestId('error-box').count()).toBe(0);

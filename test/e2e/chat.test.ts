@@ -38,7 +38,10 @@ describe('Chat page', () => {
   beforeAll(async () => {
     [app, browser] = await Promise.all([startTestApp(), launchBrowser()]);
     // Long contexts: greedy, without a repetition penalty, the tiny model writes on for seconds.
-    for (const [name, seed] of [['tiny-chat', 1], ['tiny-other', 2]] as const) {
+    for (const [name, seed] of [
+      ['tiny-chat', 1],
+      ['tiny-other', 2],
+    ] as const) {
       await app.core.library.open(await writeChatModel(join(models, name), { contextLength: 8192, seed }));
     }
     await app.core.library.open(await writeConvertedChatModel(join(models, 'tiny-spiking'), { contextLength: 2048, timesteps: 4 }));
@@ -75,10 +78,17 @@ describe('Chat page', () => {
     await expect.poll(length, { timeout: 20_000 }).toBeGreaterThan(early + 20);
     await page.screenshot({ path: `${ARTIFACTS}chat-streaming.png` });
     const stillWriting = await page.getByTestId('message-assistant').last().getAttribute('aria-busy');
-    expect(stillWriting, `the reply ended early: ${await replyStats(page).textContent({ timeout: 1000 }).catch(() => '')}`).toBe('true');
+    expect(
+      stillWriting,
+      `the reply ended early: ${await replyStats(page)
+        .textContent({ timeout: 1000 })
+        .catch(() => '')}`,
+    ).toBe('true');
 
     await page.getByRole('button', { name: 'Stop' }).click();
-    await expect.poll(() => replyStats(page).textContent(), { timeout: 10_000 }).toMatch(/^Stopped\.\s*[\d,]+ tokens · [\d.]+ tokens\/s · first token after [\d.]+ s/);
+    await expect
+      .poll(() => replyStats(page).textContent(), { timeout: 10_000 })
+      .toMatch(/^Stopped\.\s*[\d,]+ tokens · [\d.]+ tokens\/s · first token after [\d.]+ s/);
     const stopped = (await replyText(page).textContent())!;
     await new Promise((r) => setTimeout(r, 300));
     expect(await replyText(page).textContent()).toBe(stopped);
@@ -126,8 +136,16 @@ describe('Chat page', () => {
     expect(await page.getByTestId('message-user').getByTestId('message-text').textContent()).toBe('Hi');
     expect(await replyText(page).textContent()).toBe(shown);
     expect(await page.getByLabel('System prompt').inputValue()).toBe('Answer briefly.');
-    await page.getByTestId('conversation-list').getByRole('button', { name: /Tiny talk/ }).waitFor();
-    expect(await page.getByTestId('conversation-list').getByRole('button', { name: /Tiny talk/ }).getAttribute('aria-current')).toBe('true');
+    await page
+      .getByTestId('conversation-list')
+      .getByRole('button', { name: /Tiny talk/ })
+      .waitFor();
+    expect(
+      await page
+        .getByTestId('conversation-list')
+        .getByRole('button', { name: /Tiny talk/ })
+        .getAttribute('aria-current'),
+    ).toBe('true');
     await page.screenshot({ path: `${ARTIFACTS}chat-after-reload.png`, fullPage: true });
     expect(errors).toEqual([]);
     await page.close();

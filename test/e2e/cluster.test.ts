@@ -47,7 +47,10 @@ describe('cluster jobs in the app', () => {
     await panel.getByRole('heading', { name: 'Run stage 1 on a cluster' }).waitFor();
     await panel.getByLabel('Job folder').fill(jobDir);
     await panel.getByRole('button', { name: 'Write the cluster job' }).click();
-    await panel.getByRole('status').filter({ hasText: /Wrote .*: 5 steps of 32 tokens/ }).waitFor();
+    await panel
+      .getByRole('status')
+      .filter({ hasText: /Wrote .*: 5 steps of 32 tokens/ })
+      .waitFor();
     await expect(panel.locator('tbody tr').count()).resolves.toBeGreaterThan(0);
     await page.screenshot({ path: `${ARTIFACTS}cluster-export.png`, fullPage: true });
     const job = JSON.parse(readFileSync(join(jobDir, 'job.json'), 'utf8')) as { settings: Record<string, unknown> };

@@ -21,7 +21,13 @@ describe('evaluation form', () => {
     expect(defaults).toEqual({ timesteps: '1, 2, 4, 8, 16, 32', limit: null, blockSize: 128, batchSize: 4 });
     expect(evalSettings.parse(evaluateParams(defaults, '/m', 'ppl', true))).toEqual(evalSettings.parse({ modelDir: '/m' }));
     // An original model has no T: the job's default list is left alone (and unused).
-    expect(evaluateParams({ ...defaults, limit: 256 }, '/m', 'moby-last-word', false)).toEqual({ modelDir: '/m', task: 'moby-last-word', limit: 256, blockSize: 128, batchSize: 4 });
+    expect(evaluateParams({ ...defaults, limit: 256 }, '/m', 'moby-last-word', false)).toEqual({
+      modelDir: '/m',
+      task: 'moby-last-word',
+      limit: 256,
+      blockSize: 128,
+      batchSize: 4,
+    });
   });
 
   it('reads the list of T as people type it', () => {

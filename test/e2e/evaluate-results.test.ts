@@ -46,7 +46,10 @@ describe('evaluation wizard and results', () => {
       ['moby-last-word', 'multiple-choice'],
     ]);
     const outDir = join(temp, 'workspace', 'models', 'tiny-stage1');
-    const job = await core.call('jobs.start', { kind: 'finetune', params: { modelDir: original.path, dataPath: join(temp, 'whale.txt'), outDir, steps: 2, batchSize: 2, blockSize: 16, valEvery: 2 } });
+    const job = await core.call('jobs.start', {
+      kind: 'finetune',
+      params: { modelDir: original.path, dataPath: join(temp, 'whale.txt'), outDir, steps: 2, batchSize: 2, blockSize: 16, valEvery: 2 },
+    });
     expect((await core.jobs.waitFor(job.id)).state).toBe('done');
     await expect(core.call('jobs.report', { id: job.id })).rejects.toThrow(/is not an evaluation, so it has no report/);
   });
@@ -64,7 +67,10 @@ describe('evaluation wizard and results', () => {
     await next.click();
     await page.getByText('This is an original model: it is measured once, as it is.').waitFor();
     expect(await page.getByLabel('Timesteps (T) to measure').count()).toBe(0);
-    await page.getByTestId('memory-verdict').filter({ hasText: /^Fits: it needs about/ }).waitFor();
+    await page
+      .getByTestId('memory-verdict')
+      .filter({ hasText: /^Fits: it needs about/ })
+      .waitFor();
 
     await page.getByRole('button', { name: /Model/ }).click();
     await page.getByRole('radio', { name: /tiny-stage1/ }).check();
@@ -78,8 +84,14 @@ describe('evaluation wizard and results', () => {
     await page.getByLabel('Timesteps (T) to measure').fill('2 1');
     // The memory of the largest T, with logits for every position of a batch.
     const estimate = page.getByTestId('memory-estimate');
-    await estimate.getByText(/× 2 timesteps/).first().waitFor();
-    await estimate.getByText(/vocabulary entries/).first().waitFor();
+    await estimate
+      .getByText(/× 2 timesteps/)
+      .first()
+      .waitFor();
+    await estimate
+      .getByText(/vocabulary entries/)
+      .first()
+      .waitFor();
     await page.getByText('Advanced settings').click();
     await page.getByLabel('Limit (items)').fill('4');
     await next.click();
@@ -91,12 +103,20 @@ describe('evaluation wizard and results', () => {
     await results.waitFor({ timeout: 60_000 });
     const jobId = decodeURIComponent(page.url().split('#/evaluate/')[1]!);
     expect((await core.call('jobs.get', { id: jobId })).params).toMatchObject({ task: 'moby-next-sentence', timesteps: [1, 2], limit: 4 });
-    await expect(results.getByTestId('eval-table').locator('thead th').allTextContents()).resolves.toEqual(['Model', 'Accuracy', 'Accuracy (length-normalised)']);
+    await expect(results.getByTestId('eval-table').locator('thead th').allTextContents()).resolves.toEqual([
+      'Model',
+      'Accuracy',
+      'Accuracy (length-normalised)',
+    ]);
     const rows = await results.getByTestId('eval-table').locator('tbody tr').allTextContents();
     expect(rows).toHaveLength(4);
     for (const row of rows) expect(row).toMatch(/\d+\.\d%\s*\d+\.\d%$/);
-    await expect(results.getByTestId('task').innerText()).resolves.toBe('Next sentence (Moby Dick): 4 items answered, chance 25.0%. Accuracy: higher is better.');
-    await expect(results.getByTestId('metric-chart').getByRole('img').getAttribute('aria-label')).resolves.toMatch(/^Line chart of Accuracy of the spiking model against T, 2 points, .*; Chance: 25\.0%$/);
+    await expect(results.getByTestId('task').innerText()).resolves.toBe(
+      'Next sentence (Moby Dick): 4 items answered, chance 25.0%. Accuracy: higher is better.',
+    );
+    await expect(results.getByTestId('metric-chart').getByRole('img').getAttribute('aria-label')).resolves.toMatch(
+      /^Line chart of Accuracy of the spiking model against T, 2 points, .*; Chance: 25\.0%$/,
+    );
     await settle(page);
     await page.screenshot({ path: `${ARTIFACTS}evaluate-multiple-choice.png`, fullPage: true });
     expect(errors).toEqual([]);
@@ -119,7 +139,13 @@ describe('evaluation results of a spiking model that collapses at small T', () =
       { mode: 'snn', timesteps: 32, perplexity: 31.4 },
     ],
     firing: { timesteps: 8, perLayer: [0.12, 0.08, 0.1, 0.05, 0.07, 0.04, 0.06, 0.03, 0.05, 0.04, 0.02, 0.03] },
-    energy: { timesteps: 8, annMacJoules: 1.2e-4, snnMacJoules: 8.1e-4, snnAcJoules: 4e-6, counted: 'MACs of every dense op, T times; ACs of the spike-driven down projection.' },
+    energy: {
+      timesteps: 8,
+      annMacJoules: 1.2e-4,
+      snnMacJoules: 8.1e-4,
+      snnAcJoules: 4e-6,
+      counted: 'MACs of every dense op, T times; ACs of the spike-driven down projection.',
+    },
     warnings: [],
     createdAt: '2026-11-28T12:00:00.000Z',
   };
@@ -146,7 +172,10 @@ export default { kind: 'evaluate', async run(params, ctx) {
 } };
 `,
     );
-    core = new AppCore({ workspaceDir: join(temp, 'workspace'), jobKinds: { ...jobKinds, evaluate: { module: fixture, params: evalSettings, title: () => 'Evaluate gpt2-stage2 on ppl' } } });
+    core = new AppCore({
+      workspaceDir: join(temp, 'workspace'),
+      jobKinds: { ...jobKinds, evaluate: { module: fixture, params: evalSettings, title: () => 'Evaluate gpt2-stage2 on ppl' } },
+    });
     app = await serveApp(core);
   });
   afterAll(() => app?.close());
@@ -171,7 +200,9 @@ export default { kind: 'evaluate', async run(params, ctx) {
     );
     expect(await results.getByTestId('eval-table').locator('tbody tr').count()).toBe(8);
     await expect(results.getByTestId('energy').textContent()).resolves.toBe('Original 120 µJ · Spiking 814 µJ per token');
-    await expect(results.getByTestId('energy-line').textContent()).resolves.toMatch(/^\s*This spiking model spends 6\.8 times the energy of the original per token: only its FFN activations spike; at T = \d+ /);
+    await expect(results.getByTestId('energy-line').textContent()).resolves.toMatch(
+      /^\s*This spiking model spends 6\.8 times the energy of the original per token: only its FFN activations spike; at T = \d+ /,
+    );
     await settle(page);
     await page.screenshot({ path: `${ARTIFACTS}evaluate-collapse.png`, fullPage: true });
     await page.getByRole('button', { name: /theme/ }).click();
@@ -189,7 +220,9 @@ export default { kind: 'evaluate', async run(params, ctx) {
     expect(tab.url()).toContain(`/api/report/${encodeURIComponent(job.id)}?ticket=`);
     expect(tab.url()).not.toContain(app.server.token);
     await tab.locator('#metric').waitFor();
-    await expect.poll(() => tab.evaluate(() => Boolean((window as unknown as { Chart?: { getChart(id: string): unknown } }).Chart?.getChart('metric')))).toBe(true);
+    await expect
+      .poll(() => tab.evaluate(() => Boolean((window as unknown as { Chart?: { getChart(id: string): unknown } }).Chart?.getChart('metric'))))
+      .toBe(true);
     await expect(tab.evaluate(() => window.origin)).resolves.toBe('null'); // an opaque origin: it cannot call the API
     await results.getByRole('status').filter({ hasText: 'The report opened in your web browser.' }).waitFor();
     await tab.close();

@@ -28,13 +28,18 @@ function executable(path: string): boolean {
 }
 
 function systemBrowser(): string | undefined {
-  const onPath = (process.env.PATH ?? '').split(delimiter).filter(Boolean).flatMap((dir) => SYSTEM_NAMES.map((name) => join(dir, name)));
+  const onPath = (process.env.PATH ?? '')
+    .split(delimiter)
+    .filter(Boolean)
+    .flatMap((dir) => SYSTEM_NAMES.map((name) => join(dir, name)));
   return [...onPath, ...SYSTEM_PATHS].find(executable);
 }
 
 async function packagedBrowser(): Promise<FoundBrowser> {
   if (process.platform !== 'linux' || process.arch !== 'x64') {
-    throw new Error(`No Chromium found: install Chromium or Chrome, or set CHROMIUM_PATH (the bundled test browser exists for Linux x64 only, not ${process.platform} ${process.arch}).`);
+    throw new Error(
+      `No Chromium found: install Chromium or Chrome, or set CHROMIUM_PATH (the bundled test browser exists for Linux x64 only, not ${process.platform} ${process.arch}).`,
+    );
   }
   const { default: chromium, inflate } = await import('@sparticuz/chromium');
   const executablePath = await chromium.executablePath();

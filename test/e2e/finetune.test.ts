@@ -75,11 +75,17 @@ describe('fine-tuning wizard', () => {
     await page.getByRole('spinbutton', { name: 'Steps', exact: true }).fill('6');
     await page.getByLabel('Batch size').fill('2');
     await page.getByLabel('Block size').fill('64');
-    await page.getByText(/The block size can be at most 32/).first().waitFor();
+    await page
+      .getByText(/The block size can be at most 32/)
+      .first()
+      .waitFor();
     expect(await next.isDisabled()).toBe(true);
     await page.getByLabel('Block size').fill('16');
     const estimate = page.getByTestId('memory-estimate');
-    await estimate.getByTestId('memory-verdict').filter({ hasText: /^Fits: it needs about/ }).waitFor();
+    await estimate
+      .getByTestId('memory-verdict')
+      .filter({ hasText: /^Fits: it needs about/ })
+      .waitFor();
     await expect(estimate.getByRole('rowheader').allTextContents()).resolves.toEqual([
       'Weights',
       'Gradients',
@@ -119,11 +125,22 @@ describe('fine-tuning wizard', () => {
     expect(perplexities).toHaveLength(3);
     for (const value of perplexities) expect(Number(value.replace(/,/g, ''))).toBeGreaterThan(1);
     expect(await results.getByTestId('lambdas').locator('tbody tr').count()).toBe(2);
-    await expect(results.getByTestId('new-model').textContent()).resolves.toMatch(/tiny-gpt2-stage1-.* is in the Library as “Fine-tuned \(stage 1\)”, made from tiny-gpt2\./);
+    await expect(results.getByTestId('new-model').textContent()).resolves.toMatch(
+      /tiny-gpt2-stage1-.* is in the Library as “Fine-tuned \(stage 1\)”, made from tiny-gpt2\./,
+    );
     await page.screenshot({ path: `${ARTIFACTS}finetune-results.png`, fullPage: true });
 
     const job = await core.call('jobs.get', { id: jobId });
-    expect(job.params).toMatchObject({ modelDir: source.path, dataPath, steps: 6, batchSize: 2, blockSize: 16, valEvery: 2, scope: 'ffn', qcfs: { levels: 8, initialLambda: 2 } });
+    expect(job.params).toMatchObject({
+      modelDir: source.path,
+      dataPath,
+      steps: 6,
+      batchSize: 2,
+      blockSize: 16,
+      valEvery: 2,
+      scope: 'ffn',
+      qcfs: { levels: 8, initialLambda: 2 },
+    });
 
     // The library shows the new model, made from the original.
     await page.getByRole('navigation').getByRole('link', { name: 'Library' }).click();

@@ -42,7 +42,9 @@ describe('HTML evaluation report', () => {
     expect(await page.getByRole('alert').textContent()).toContain('At T = 1');
     // Escaped, not interpreted as markup.
     expect(await page.locator('code').textContent()).toBe('/models/demo-<stage2>');
-    const charts = await page.evaluate(() => ['metric', 'firing', 'energy'].map((id) => Boolean((window as unknown as { Chart: { getChart(id: string): unknown } }).Chart.getChart(id))));
+    const charts = await page.evaluate(() =>
+      ['metric', 'firing', 'energy'].map((id) => Boolean((window as unknown as { Chart: { getChart(id: string): unknown } }).Chart.getChart(id))),
+    );
     expect(charts).toEqual([true, true, true]);
     await page.screenshot({ path: join(ARTIFACTS, 'eval-report.png'), fullPage: true });
     expect(errors).toEqual([]);

@@ -22,7 +22,14 @@ describe('app shell', () => {
     const models = mkdtempSync(join(tmpdir(), 'fas-e2e-models-'));
     await writeTinyModel(join(models, 'tiny-gpt2'), 'gpt2');
     await writeTinyModel(join(models, 'tiny-gpt2-spiking'), 'gpt2');
-    await writeSpikingConfig(join(models, 'tiny-gpt2-spiking'), { L: 8, T: 16, neuron: 'if-soft-reset', signed: false, site: 'ffn_act', calibration: 'neuron' });
+    await writeSpikingConfig(join(models, 'tiny-gpt2-spiking'), {
+      L: 8,
+      T: 16,
+      neuron: 'if-soft-reset',
+      signed: false,
+      site: 'ffn_act',
+      calibration: 'neuron',
+    });
     await writeTinyModel(join(models, 'moved-away'), 'opt', { dtype: 'F16' });
     const parent = await app.core.call('models.open', { path: join(models, 'tiny-gpt2') });
     await app.core.library.open(join(models, 'tiny-gpt2-spiking'), { parentId: parent.id });

@@ -42,7 +42,10 @@ describe('run controls while progress arrives', () => {
     await core.call('jobs.cancel', { id: first.id });
     await page.getByTestId('job-state').filter({ hasText: 'Running' }).waitFor();
     const percent = async () => Number(((await page.getByTestId('percent').textContent()) ?? '').replace('%', ''));
-    await page.getByTestId('percent').filter({ hasText: /^[1-9]/ }).waitFor();
+    await page
+      .getByTestId('percent')
+      .filter({ hasText: /^[1-9]/ })
+      .waitFor();
     const from = await percent();
 
     // Wait for several progress events to be drawn (the percentage moves 4 points: 16 events).

@@ -31,7 +31,11 @@ describe('a run on the Runs page', () => {
     await page.getByText('Fine-tuning (stage 1)', { exact: true }).waitFor();
     expect(await page.getByRole('link', { name: 'Open this run on the fine-tuning (stage 1) page' }).getAttribute('href')).toBe(`#/finetune/${job.id}`);
     const charts = page.getByTestId('metric-chart');
-    await charts.filter({ hasText: 'Training loss' }).locator('figcaption').filter({ hasText: /latest/ }).waitFor();
+    await charts
+      .filter({ hasText: 'Training loss' })
+      .locator('figcaption')
+      .filter({ hasText: /latest/ })
+      .waitFor();
     // While it runs, the curve still to come is there, empty.
     const titles = () => charts.locator('figcaption .name').allTextContents();
     expect(await titles()).toEqual(['Training loss', 'Validation perplexity']);
@@ -58,5 +62,4 @@ describe('a run on the Runs page', () => {
     await page.screenshot({ path: `${ARTIFACTS}runs-failed.png`, fullPage: true });
     await page.close();
   });
-
 });

@@ -68,7 +68,10 @@ describe('walkthrough of a new user on the demo model', () => {
     // ---- Stage 2: calibrate per layer at T = 4 on 2 samples of 32 tokens. ----
     await nav.getByRole('link', { name: 'Calibrate' }).click();
     await page.getByRole('heading', { level: 1, name: 'Calibrate a model (stage 2)' }).waitFor();
-    await page.getByTestId('stage2-about').getByText(/Stage 2 replaces the fine-tuned model's stepped activations/).waitFor();
+    await page
+      .getByTestId('stage2-about')
+      .getByText(/Stage 2 replaces the fine-tuned model's stepped activations/)
+      .waitFor();
     // The only fine-tuned model is chosen already.
     await expect(page.getByRole('radio', { name: new RegExp(stage1.name) }).isChecked()).resolves.toBe(true);
     await next.click();
@@ -87,7 +90,9 @@ describe('walkthrough of a new user on the demo model', () => {
     // The estimate follows the settings once typing settles.
     await expect.poll(() => estimate.textContent(), { timeout: 10_000 }).toMatch(/4 × 32 tokens × \(4 timesteps/);
     await estimate.getByTestId('memory-verdict').filter({ hasText: /^Fits/ }).waitFor();
-    expect(await page.getByLabel('Output folder').inputValue()).toMatch(new RegExp(`^${workspaceDir}/models/${DEMO_MODEL_NAME.replace(/[^\w.-]+/g, '-').replace(/-+$/, '')}-stage2-\\d{4}-\\d{2}-\\d{2}-\\d{4}$`));
+    expect(await page.getByLabel('Output folder').inputValue()).toMatch(
+      new RegExp(`^${workspaceDir}/models/${DEMO_MODEL_NAME.replace(/[^\w.-]+/g, '-').replace(/-+$/, '')}-stage2-\\d{4}-\\d{2}-\\d{2}-\\d{4}$`),
+    );
     await page.screenshot({ path: `${ARTIFACTS}walkthrough-2-calibrate-settings.png`, fullPage: true });
     await next.click();
     await expect(page.locator('.review').textContent()).resolves.toContain('T = 4, per layer (coarse pass), on 2 samples of 32 tokens');
@@ -100,7 +105,13 @@ describe('walkthrough of a new user on the demo model', () => {
 
     const result = (await core.call('jobs.get', { id: calibrateId })).result as CalibrationResult;
     expect(result).toMatchObject({ timesteps: 4, level: 'layer', samples: 2, blockSize: 32 });
-    expect(await core.call('jobs.get', { id: calibrateId }).then((j) => j.params)).toMatchObject({ timesteps: 4, level: 'layer', samples: 2, blockSize: 32, maxDataBytes: 500_000 });
+    expect(await core.call('jobs.get', { id: calibrateId }).then((j) => j.params)).toMatchObject({
+      timesteps: 4,
+      level: 'layer',
+      samples: 2,
+      blockSize: 32,
+      maxDataBytes: 500_000,
+    });
     // Per layer: before and coarse, no fine pass; the chart and the table say the same.
     await expect(calibrated.getByTestId('align-table').locator('thead th').allTextContents()).resolves.toEqual([
       'Layer',
@@ -138,7 +149,10 @@ describe('walkthrough of a new user on the demo model', () => {
     await next.click();
     await expect(page.getByLabel('Timesteps (T) to measure').inputValue()).resolves.toBe('1, 2, 4, 8, 16, 32');
     await page.getByLabel('Timesteps (T) to measure').fill('4, two');
-    await page.getByText(/"two" is not a number of timesteps/).first().waitFor();
+    await page
+      .getByText(/"two" is not a number of timesteps/)
+      .first()
+      .waitFor();
     expect(await next.isDisabled()).toBe(true);
     await page.getByLabel('Timesteps (T) to measure').fill('4, 2');
     await page.getByText('4 runs: the original network, the fine-tuned network, and the spiking network at T = 2, 4.').waitFor();
@@ -167,10 +181,12 @@ describe('walkthrough of a new user on the demo model', () => {
     ]);
     const curve = evaluated.getByTestId('metric-chart');
     await expect(curve.locator('figcaption').textContent()).resolves.toMatch(/^Perplexity of the spiking model\s*latest [\d,.]+ at T 4$/);
-    await expect(curve.getByRole('img').getAttribute('aria-label')).resolves.toMatch(/2 points.*; Original \(ANN\): [\d,.]+; Fine-tuned \(QCFS\), no timesteps: [\d,.]+$/);
-    await expect(evaluated.getByTestId('bar-chart').filter({ hasText: 'Firing rate per layer at T = 4' }).getByRole('img').getAttribute('aria-label')).resolves.toMatch(
-      /layer 0 [\d.]+%, layer 1 [\d.]+%, layer 2 [\d.]+%, layer 3 [\d.]+%$/,
+    await expect(curve.getByRole('img').getAttribute('aria-label')).resolves.toMatch(
+      /2 points.*; Original \(ANN\): [\d,.]+; Fine-tuned \(QCFS\), no timesteps: [\d,.]+$/,
     );
+    await expect(
+      evaluated.getByTestId('bar-chart').filter({ hasText: 'Firing rate per layer at T = 4' }).getByRole('img').getAttribute('aria-label'),
+    ).resolves.toMatch(/layer 0 [\d.]+%, layer 1 [\d.]+%, layer 2 [\d.]+%, layer 3 [\d.]+%$/);
     await evaluated.getByTestId('bar-chart').filter({ hasText: 'Energy per token' }).waitFor();
     await expect(evaluated.getByTestId('energy').textContent()).resolves.toMatch(/^Original [\d.]+ µJ · Spiking [\d.]+ µJ per token$/);
     await expect(evaluated.getByTestId('counted').textContent()).resolves.toContain('MACs (4.6 pJ each)');

@@ -113,9 +113,7 @@ function gpt2(t: TensorBuilder, variant: 'gpt2' | 'distilgpt2'): Record<string, 
     const h = `${p}h.${i}`;
     t.norm(`${h}.ln_1`, e, true);
     if (!distil) {
-      t.buffer(`${h}.attn.bias`, [1, 1, TINY_POSITIONS, TINY_POSITIONS], (k) =>
-        k % TINY_POSITIONS <= Math.floor(k / TINY_POSITIONS) ? 1 : 0,
-      );
+      t.buffer(`${h}.attn.bias`, [1, 1, TINY_POSITIONS, TINY_POSITIONS], (k) => (k % TINY_POSITIONS <= Math.floor(k / TINY_POSITIONS) ? 1 : 0));
     }
     t.buffer(`${h}.attn.masked_bias`, [], () => -1e4);
     t.weight(`${h}.attn.c_attn.weight`, [e, 3 * e]);
@@ -272,9 +270,7 @@ export function tinyModelContents(variant: TinyVariant, options: TinyModelOption
 
 /** Writes config, tensors and the byte tokenizer as a Hugging Face folder at `dir`. */
 export async function writeTinyFolder(dir: string, contents: TinyModelContents, maxShardBytes?: number): Promise<void> {
-  const tensors = Object.fromEntries(
-    Object.entries(contents.tensors).map(([name, { dtype, shape, values }]) => [name, { dtype, shape, data: values }]),
-  );
+  const tensors = Object.fromEntries(Object.entries(contents.tensors).map(([name, { dtype, shape, values }]) => [name, { dtype, shape, data: values }]));
   await writeModelFolder(dir, {
     config: contents.config,
     tensors,

@@ -155,7 +155,14 @@ describe('calibration', async () => {
     // The joint pass keeps that layout, spreading an undone layer's single value to it.
     const jointReport = await runCalibration(calibrateSettings.parse({ ...positionSettings, jointEpochs: 1, overwrite: true }), context(), loadNative());
     const jointShapes = (await readSpikingWeights(positionOut, 2, 64, true)).neurons!.map((n) => n.shape);
-    expect(jointShapes).toEqual(jointReport.joint!.kept > 0 ? [[9, 64], [9, 64]] : shapes);
+    expect(jointShapes).toEqual(
+      jointReport.joint!.kept > 0
+        ? [
+            [9, 64],
+            [9, 64],
+          ]
+        : shapes,
+    );
   });
 
   it('resumes a cancelled run without redoing its finished layers, to the same result', async () => {

@@ -61,7 +61,7 @@ describe('cluster jobs (fas_stage1.py on the CPU)', async () => {
   const exportFor = async (modelDir: string, jobDir: string, extra: Record<string, unknown> = {}) =>
     exportClusterJob(exportJobSettings.parse({ modelDir, dataPath: data, jobDir, batchSize: 4, blockSize: 16, validationFraction: 0.1, seed: 3, ...extra }));
 
-  it('gives the engine\'s logits at step 0, as the ANN and with QCFS, for every family', async () => {
+  it("gives the engine's logits at step 0, as the ANN and with QCFS, for every family", async () => {
     const variants: TinyVariant[] = ['gpt2', 'distilgpt2', 'opt', 'opt-350m', 'llama-gqa-tied', 'llama', 'qwen2'];
     const requests: string[] = [];
     const expected: Float32Array[] = [];
@@ -90,7 +90,10 @@ describe('cluster jobs (fas_stage1.py on the CPU)', async () => {
     child.stdin.end(requests.join('\n') + '\n');
     const code = await new Promise<number | null>((done) => child.on('close', done));
     expect(code, err).toBe(0);
-    const results = out.trim().split('\n').map((l) => (JSON.parse(l) as { logits: number[][] }).logits.flat());
+    const results = out
+      .trim()
+      .split('\n')
+      .map((l) => (JSON.parse(l) as { logits: number[][] }).logits.flat());
     expect(results).toHaveLength(expected.length);
     results.forEach((logits, k) => {
       const diff = Math.max(...logits.map((x, i) => Math.abs(x - expected[k]![i]!)));
@@ -100,7 +103,9 @@ describe('cluster jobs (fas_stage1.py on the CPU)', async () => {
 
   it('refuses scope "all" for now, in words', async () => {
     await writeTinyModel(join(temp.path, 'scope-model'), 'gpt2');
-    await expect(exportFor(join(temp.path, 'scope-model'), join(temp.path, 'scope-job'), { scope: 'all' })).rejects.toThrow(/not yet supported for cluster jobs/);
+    await expect(exportFor(join(temp.path, 'scope-model'), join(temp.path, 'scope-job'), { scope: 'all' })).rejects.toThrow(
+      /not yet supported for cluster jobs/,
+    );
   });
 
   describe('training', async () => {
@@ -110,7 +115,8 @@ describe('cluster jobs (fas_stage1.py on the CPU)', async () => {
     const single = join(temp.path, 'job-single');
     await exportFor(model, single, settings);
     // The job's own launch line: torchrun, one node, two processes (CPU: no GPU is visible).
-    const torchrun = (jobDir: string) => spawn(join(jobDir, 'launch.sh'), ['single'], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, PYTHON: python, NPROC: '2' } });
+    const torchrun = (jobDir: string) =>
+      spawn(join(jobDir, 'launch.sh'), ['single'], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, PYTHON: python, NPROC: '2' } });
     let singleLosses: number[] = [];
 
     it('one process trains and writes the model folder', async () => {
@@ -154,7 +160,12 @@ describe('cluster jobs (fas_stage1.py on the CPU)', async () => {
       expect(from).toBeLessThan(12);
       const log = readLosses(twoRanks);
       expect(log.map((e) => e.step)).toEqual(Array.from({ length: 12 }, (_, i) => i + 1));
-      expect(maxRelative(log.map((e) => e.loss!), singleLosses)).toBeLessThan(DDP_TOLERANCE);
+      expect(
+        maxRelative(
+          log.map((e) => e.loss!),
+          singleLosses,
+        ),
+      ).toBeLessThan(DDP_TOLERANCE);
 
       // The result imports into the library as the child of the exported model and runs in qcfs mode.
       const workspace = join(temp.path, 'workspace');
@@ -163,7 +174,9 @@ describe('cluster jobs (fas_stage1.py on the CPU)', async () => {
       const entry = await core.call('cluster.importJob', { jobDir: twoRanks });
       expect(entry.parentId).toBe(parent.id);
       expect(entry.stage).toBe('qcfs');
-      const { stdout } = await run(process.execPath, [cli, 'logits', entry.path, '--ids', IDS.join(','), '--mode', 'qcfs', '--json'], { env: { ...process.env, FAS_WORKSPACE: workspace } });
+      const { stdout } = await run(process.execPath, [cli, 'logits', entry.path, '--ids', IDS.join(','), '--mode', 'qcfs', '--json'], {
+        env: { ...process.env, FAS_WORKSPACE: workspace },
+      });
       const logits = (JSON.parse(stdout) as { logits: number[][] }).logits;
       expect(logits).toHaveLength(IDS.length);
       expect(logits.flat().every(Number.isFinite)).toBe(true);
@@ -177,7 +190,16 @@ describe('cluster jobs (fas_stage1.py on the CPU)', async () => {
         progress: (u) => u.metrics?.loss !== undefined && losses.push(u.metrics.loss),
         log: () => undefined,
       };
-      const native = finetuneSettings.parse({ modelDir: model, dataPath: data, outDir: join(temp.path, 'native'), batchSize: 4, blockSize: 16, validationFraction: 0.1, seed: 3, ...settings });
+      const native = finetuneSettings.parse({
+        modelDir: model,
+        dataPath: data,
+        outDir: join(temp.path, 'native'),
+        batchSize: 4,
+        blockSize: 16,
+        validationFraction: 0.1,
+        seed: 3,
+        ...settings,
+      });
       await runTraining(native, ctx, loadNative());
       expect(losses).toHaveLength(12);
       expect(singleLosses).toHaveLength(12);

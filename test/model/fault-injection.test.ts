@@ -48,7 +48,9 @@ function fas(args: string[], killWhen?: Promise<void>): Promise<Outcome> {
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 /** Hidden temporaries or moved-aside folders anywhere under `dir`. */
 function leftovers(dir: string): string[] {
-  return readdirSync(dir, { recursive: true }).map(String).filter((p) => /\.(tmp|old)-[0-9a-f]{8}$/.test(p));
+  return readdirSync(dir, { recursive: true })
+    .map(String)
+    .filter((p) => /\.(tmp|old)-[0-9a-f]{8}$/.test(p));
 }
 
 const mtime = (file: string) => (existsSync(file) ? statSync(file).mtimeMs : 0);
@@ -95,46 +97,106 @@ describe('kill -9 and start again', async () => {
   const data = join(temp.path, 'data.txt');
   writeFileSync(data, TEXT);
 
-  it('training: every resume works and ends bit-identical to an uninterrupted run', async () => {
-    const args = (out: string) => ['train', model, '--data', data, '--out', out, '--steps', '40', '--batch', '2', '--block', '16', '--save-every', '4', '--val-every', '20', '--seed', '3', '--lr', '0.003'];
-    const straight = join(temp.path, 'train-straight');
-    const reference = await fas(args(straight));
-    expect(reference.code, reference.stderr).toBe(0);
-    const out = join(temp.path, 'train-killed');
-    const checkpoint = join(out, 'checkpoint', 'trainer_state.json');
-    const killed = await killAndRestart(11, 3, reference.ms, checkpoint, () =>
-      existsSync(join(out, 'model.safetensors')) ? ['info', out] : [...args(out), ...(existsSync(checkpoint) ? ['--resume'] : [])],
-    );
-    expect(killed).toBeGreaterThanOrEqual(1);
-    expect(leftovers(out)).toEqual([]);
-    expect(Buffer.compare(readFileSync(join(straight, 'model.safetensors')), readFileSync(join(out, 'model.safetensors')))).toBe(0);
-  }, RUNS_TIMEOUT_MS);
+  it(
+    'training: every resume works and ends bit-identical to an uninterrupted run',
+    async () => {
+      const args = (out: string) => [
+        'train',
+        model,
+        '--data',
+        data,
+        '--out',
+        out,
+        '--steps',
+        '40',
+        '--batch',
+        '2',
+        '--block',
+        '16',
+        '--save-every',
+        '4',
+        '--val-every',
+        '20',
+        '--seed',
+        '3',
+        '--lr',
+        '0.003',
+      ];
+      const straight = join(temp.path, 'train-straight');
+      const reference = await fas(args(straight));
+      expect(reference.code, reference.stderr).toBe(0);
+      const out = join(temp.path, 'train-killed');
+      const checkpoint = join(out, 'checkpoint', 'trainer_state.json');
+      const killed = await killAndRestart(11, 3, reference.ms, checkpoint, () =>
+        existsSync(join(out, 'model.safetensors')) ? ['info', out] : [...args(out), ...(existsSync(checkpoint) ? ['--resume'] : [])],
+      );
+      expect(killed).toBeGreaterThanOrEqual(1);
+      expect(leftovers(out)).toEqual([]);
+      expect(Buffer.compare(readFileSync(join(straight, 'model.safetensors')), readFileSync(join(out, 'model.safetensors')))).toBe(0);
+    },
+    RUNS_TIMEOUT_MS,
+  );
 
-  it('calibration: every resume works and ends bit-identical to an uninterrupted run', async () => {
-    const stage1 = join(temp.path, 'stage1');
-    const ctx = { runDir: temp.path, signal: new AbortController().signal, progress: () => {}, log: () => {} };
-    await runTraining(finetuneSettings.parse({ modelDir: model, dataPath: data, outDir: stage1, steps: 4, batchSize: 2, blockSize: 16, valEvery: 4, seed: 2 }), ctx, loadNative());
-    const args = (out: string) => ['calibrate', stage1, '--data', data, '--out', out, '--T', '2', '--samples', '8', '--batch', '2', '--block', '16', '--epochs', '4', '--joint-epochs', '2', '--seed', '2'];
-    const straight = join(temp.path, 'calibrate-straight');
-    const reference = await fas(args(straight));
-    expect(reference.code, reference.stderr).toBe(0);
-    const out = join(temp.path, 'calibrate-killed');
-    const checkpoint = join(out, 'checkpoint', 'calibration_state.json');
-    const killed = await killAndRestart(22, 3, reference.ms, checkpoint, () =>
-      existsSync(join(out, 'spiking.safetensors')) ? ['info', out] : [...args(out), ...(existsSync(checkpoint) ? ['--resume'] : [])],
-    );
-    expect(killed).toBeGreaterThanOrEqual(1);
-    expect(leftovers(out)).toEqual([]);
-    expect(Buffer.compare(readFileSync(join(straight, 'spiking.safetensors')), readFileSync(join(out, 'spiking.safetensors')))).toBe(0);
-  }, RUNS_TIMEOUT_MS);
+  it(
+    'calibration: every resume works and ends bit-identical to an uninterrupted run',
+    async () => {
+      const stage1 = join(temp.path, 'stage1');
+      const ctx = { runDir: temp.path, signal: new AbortController().signal, progress: () => {}, log: () => {} };
+      await runTraining(
+        finetuneSettings.parse({ modelDir: model, dataPath: data, outDir: stage1, steps: 4, batchSize: 2, blockSize: 16, valEvery: 4, seed: 2 }),
+        ctx,
+        loadNative(),
+      );
+      const args = (out: string) => [
+        'calibrate',
+        stage1,
+        '--data',
+        data,
+        '--out',
+        out,
+        '--T',
+        '2',
+        '--samples',
+        '8',
+        '--batch',
+        '2',
+        '--block',
+        '16',
+        '--epochs',
+        '4',
+        '--joint-epochs',
+        '2',
+        '--seed',
+        '2',
+      ];
+      const straight = join(temp.path, 'calibrate-straight');
+      const reference = await fas(args(straight));
+      expect(reference.code, reference.stderr).toBe(0);
+      const out = join(temp.path, 'calibrate-killed');
+      const checkpoint = join(out, 'checkpoint', 'calibration_state.json');
+      const killed = await killAndRestart(22, 3, reference.ms, checkpoint, () =>
+        existsSync(join(out, 'spiking.safetensors')) ? ['info', out] : [...args(out), ...(existsSync(checkpoint) ? ['--resume'] : [])],
+      );
+      expect(killed).toBeGreaterThanOrEqual(1);
+      expect(leftovers(out)).toEqual([]);
+      expect(Buffer.compare(readFileSync(join(straight, 'spiking.safetensors')), readFileSync(join(out, 'spiking.safetensors')))).toBe(0);
+    },
+    RUNS_TIMEOUT_MS,
+  );
 
-  it('conversion: killed while it replaces an earlier one, then started again, it finishes and leaves nothing half written', async () => {
-    const out = join(temp.path, 'converted');
-    const args = ['convert', model, '--data', data, '--out', out, '--steps', '8', '--T', '2', '--samples', '4', '--level', 'layer', '--overwrite'];
-    const reference = await fas(args);
-    expect(reference.code, reference.stderr).toBe(0);
-    expect(await killAndRestart(33, 2, reference.ms, join(out, 'stage2-spiking', 'checkpoint', 'calibration_state.json'), () => args)).toBeGreaterThanOrEqual(1);
-    expect(leftovers(out)).toEqual([]);
-    expect((await openModelFolder(join(out, 'stage2-spiking'))).summary.layers).toBe(2);
-  }, RUNS_TIMEOUT_MS);
+  it(
+    'conversion: killed while it replaces an earlier one, then started again, it finishes and leaves nothing half written',
+    async () => {
+      const out = join(temp.path, 'converted');
+      const args = ['convert', model, '--data', data, '--out', out, '--steps', '8', '--T', '2', '--samples', '4', '--level', 'layer', '--overwrite'];
+      const reference = await fas(args);
+      expect(reference.code, reference.stderr).toBe(0);
+      expect(await killAndRestart(33, 2, reference.ms, join(out, 'stage2-spiking', 'checkpoint', 'calibration_state.json'), () => args)).toBeGreaterThanOrEqual(
+        1,
+      );
+      expect(leftovers(out)).toEqual([]);
+      expect((await openModelFolder(join(out, 'stage2-spiking'))).summary.layers).toBe(2);
+    },
+    RUNS_TIMEOUT_MS,
+  );
 });

@@ -101,7 +101,9 @@ describe('training loop', async () => {
       },
     };
     const cancelled = join(temp.path, 'cancelled-accum');
-    await expect(runTraining(trainSettings.parse({ ...settings, outDir: cancelled }), { ...ctx, signal: controller.signal }, engine)).rejects.toBeInstanceOf(JobCancelledError);
+    await expect(runTraining(trainSettings.parse({ ...settings, outDir: cancelled }), { ...ctx, signal: controller.signal }, engine)).rejects.toBeInstanceOf(
+      JobCancelledError,
+    );
     expect(calls).toBe(8);
     const { readFile } = await import('node:fs/promises');
     expect(JSON.parse(await readFile(join(cancelled, 'checkpoint', 'trainer_state.json'), 'utf8')).step).toBe(2);
@@ -156,7 +158,7 @@ describe('training loop', async () => {
     expect(Array.from(weights.lambdas)).toEqual(result.finalLambdas!.map((l) => Math.fround(l)));
   });
 
-  it('stage 1 in scope all trains every site\'s thresholds and writes a folder that runs in snn mode, equal to qcfs at T = L', async () => {
+  it("stage 1 in scope all trains every site's thresholds and writes a folder that runs in snn mode, equal to qcfs at T = L", async () => {
     const out = join(temp.path, 'stage1-all');
     const settings = finetuneSettings.parse({ ...base, outDir: out, steps: 8, scope: 'all', qcfs: { levels: 4 }, timesteps: 4 });
     const { ctx, updates } = context(temp.path);

@@ -57,7 +57,16 @@ async function writeTinyGpt2(dir: string): Promise<NativeModelSpec> {
   const refs: Record<string, Omit<NativeTensorRef, 'offset' | 'byteLength' | 'file' | 'dtype'> & { hf: string }> = {};
   let seed = 1;
   const add = (hf: string, shape: number[], scale: number, mean = 0) => {
-    stored.push({ name: hf, shape, values: values(shape.reduce((a, b) => a * b), seed++, scale, mean) });
+    stored.push({
+      name: hf,
+      shape,
+      values: values(
+        shape.reduce((a, b) => a * b),
+        seed++,
+        scale,
+        mean,
+      ),
+    });
   };
   add('wte.weight', [VOCAB, HIDDEN], 1.0);
   add('wpe.weight', [POSITIONS, HIDDEN], 0.3);
@@ -89,7 +98,10 @@ async function writeTinyGpt2(dir: string): Promise<NativeModelSpec> {
     refs[`${l}ffn.up.bias`] = { hf: `${h}mlp.c_fc.bias`, shape: [FFN] };
     refs[`${l}ffn.down.weight`] = { hf: `${h}mlp.c_proj.weight`, shape: [FFN, HIDDEN], transposed: true };
     refs[`${l}ffn.down.bias`] = { hf: `${h}mlp.c_proj.bias`, shape: [HIDDEN] };
-    for (const [norm, hfNorm] of [['attn_norm', 'ln_1'], ['ffn_norm', 'ln_2']]) {
+    for (const [norm, hfNorm] of [
+      ['attn_norm', 'ln_1'],
+      ['ffn_norm', 'ln_2'],
+    ]) {
       refs[`${l}${norm}.weight`] = { hf: `${h}${hfNorm}.weight`, shape: [HIDDEN] };
       refs[`${l}${norm}.bias`] = { hf: `${h}${hfNorm}.bias`, shape: [HIDDEN] };
     }
@@ -202,8 +214,7 @@ describe('native model binding', () => {
 
   it('samples reproducibly from a seed and stops on an end-of-sequence id', async () => {
     const options = { promptIds: prompt, maxTokens: 12, temperature: 1.2, topK: 20, topP: 0.95, repetitionPenalty: 1.2, seed: 7 };
-    const run = async (extra: object = {}) =>
-      (await model.createSession().generate({ ...options, ...extra }, () => {})).tokens;
+    const run = async (extra: object = {}) => (await model.createSession().generate({ ...options, ...extra }, () => {})).tokens;
     const first = await run();
     expect(await run()).toEqual(first);
     const eos = first[3];

@@ -153,7 +153,7 @@ describe.each(FOLDERS)('spiking modes of a converted $name', ({ variant, lambda,
     expect(session.lastStats()).toEqual(result.stats);
     const logits = await session.eval(Int32Array.from([65]));
     expect(logits.length).toBe(TINY_VOCAB);
-    expect(session.lastStats()).toMatchObject({ tokens: 2 });  // the last generated token and the new one
+    expect(session.lastStats()).toMatchObject({ tokens: 2 }); // the last generated token and the new one
   });
 
   it('aborts an snn generation and stays usable', async () => {
@@ -205,7 +205,9 @@ describe('spiking parameters and backends', () => {
     await expect(native.loadModel(spec, { spiking: { ...spiking, timesteps: 0 } })).rejects.toThrow(/timesteps must be an integer from 1 to 1024/);
     const neuron = { threshold: Float32Array.of(1, 1), v0: Float32Array.of(0, 0), shape: [2] };
     await expect(native.loadModel(spec, { spiking: { ...spiking, neurons: [neuron, neuron] } })).rejects.toThrow(/2 thresholds do not fit \[1\], \[64\]/);
-    await expect(native.loadModel(spec, { spiking: { ...spiking, neurons: [{ ...neuron, shape: [3] }] } })).rejects.toThrow(/shape holds 3 values, threshold 2/);
+    await expect(native.loadModel(spec, { spiking: { ...spiking, neurons: [{ ...neuron, shape: [3] }] } })).rejects.toThrow(
+      /shape holds 3 values, threshold 2/,
+    );
   });
 
   it("runs snn on the GPU with backend 'cuda', or on the CPU saying why", async () => {

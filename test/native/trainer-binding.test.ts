@@ -7,13 +7,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { gpt2Spec } from '../helpers/gpt2-spec.js';
 import { openModelFolder } from '../../electron/core/model/folder.js';
-import {
-  loadNative,
-  type NativeModelSpec,
-  type NativeTensorRef,
-  type NativeTrainer,
-  type TrainerStepHyper,
-} from '../../native/index.js';
+import { loadNative, type NativeModelSpec, type NativeTensorRef, type NativeTrainer, type TrainerStepHyper } from '../../native/index.js';
 import { TINY_VARIANTS, writeTinyModel } from '../helpers/tiny-models.js';
 import { referenceForward } from '../reference/forward.js';
 
@@ -50,7 +44,16 @@ async function writeTinyGpt2(dir: string): Promise<{ spec: NativeModelSpec; cano
   const stored: Array<{ name: string; shape: number[]; data: Float32Array }> = [];
   let seed = 1;
   const add = (name: string, shape: number[], scale: number, mean = 0) =>
-    stored.push({ name, shape, data: values(shape.reduce((a, b) => a * b), seed++, scale, mean) });
+    stored.push({
+      name,
+      shape,
+      data: values(
+        shape.reduce((a, b) => a * b),
+        seed++,
+        scale,
+        mean,
+      ),
+    });
   add('wte.weight', [VOCAB, HIDDEN], 1);
   add('wpe.weight', [POSITIONS, HIDDEN], 0.3);
   for (let i = 0; i < LAYERS; i++) {
@@ -292,9 +295,7 @@ describe('trainer binding', () => {
     await expect(trainer.forwardBackward(inputs, targets, 3, 8)).rejects.toThrow(/batch \* seqLen/);
     expect(() => trainer.setTensor('embed.tokens', new Float32Array(3))).toThrow(/values/);
     expect(() => trainer.getTensor('layers.9.ffn.up.weight')).toThrow(/no parameter/);
-    await expect(loadNative().createTrainer(spec, { qcfs: { levels: 8, initialLambda: 0, signed: false } })).rejects.toThrow(
-      /initialLambda/,
-    );
+    await expect(loadNative().createTrainer(spec, { qcfs: { levels: 8, initialLambda: 0, signed: false } })).rejects.toThrow(/initialLambda/);
     trainer.dispose();
     expect(() => trainer.parameters()).toThrow(/disposed/);
     await expect(trainer.optimizerStep(HYPER)).rejects.toThrow(/disposed/);

@@ -4,24 +4,7 @@
 // comparing the engine's logits with these checks the loader's mapping as well as the engine.
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import {
-  add,
-  causalAttention,
-  columns,
-  conv1d,
-  embed,
-  geluNew,
-  layerNorm,
-  linear,
-  map,
-  multiply,
-  relu,
-  rmsNorm,
-  rope,
-  row,
-  silu,
-  type Mat,
-} from './ops.js';
+import { add, causalAttention, columns, conv1d, embed, geluNew, layerNorm, linear, map, multiply, relu, rmsNorm, rope, row, silu, type Mat } from './ops.js';
 import { HfWeights, type Tensor64 } from './weights.js';
 
 type Config = Record<string, unknown>;
@@ -69,7 +52,13 @@ async function gpt2(config: Config, weights: HfWeights, ids: readonly number[]):
 
   const wte = await w('wte.weight');
   const wpe = await w('wpe.weight');
-  let h = add(embed(wte, ids), embed(wpe, ids.map((_, pos) => pos)));
+  let h = add(
+    embed(wte, ids),
+    embed(
+      wpe,
+      ids.map((_, pos) => pos),
+    ),
+  );
   for (let i = 0; i < layers; i++) {
     const p = `h.${i}.`;
     const a = layerNorm(h, await w(`${p}ln_1.weight`), await w(`${p}ln_1.bias`), eps);
@@ -104,14 +93,19 @@ async function opt(config: Config, weights: HfWeights, ids: readonly number[]): 
   let h = embed(tokens, ids);
   if (wordDim !== hidden) h = linear(h, await w('project_in.weight'));
   // OPTLearnedPositionalEmbedding: position p reads row p + 2.
-  h = add(h, embed(await w('embed_positions.weight'), ids.map((_, pos) => pos + 2)));
+  h = add(
+    h,
+    embed(
+      await w('embed_positions.weight'),
+      ids.map((_, pos) => pos + 2),
+    ),
+  );
   const headDim = hidden / heads;
   for (let i = 0; i < layers; i++) {
     const p = `layers.${i}.`;
     let residual = h;
     let x = preNorm ? await norm(h, `${p}self_attn_layer_norm`) : h;
-    const proj = async (name: string) =>
-      linear(x, await w(`${p}self_attn.${name}.weight`), await maybe(`${p}self_attn.${name}.bias`));
+    const proj = async (name: string) => linear(x, await w(`${p}self_attn.${name}.weight`), await maybe(`${p}self_attn.${name}.bias`));
     const [q, k, v] = [await proj('q_proj'), await proj('k_proj'), await proj('v_proj')];
     const attention = causalAttention(q, k, v, heads, heads, headDim, headDim ** -0.5);
     h = add(residual, linear(attention, await w(`${p}self_attn.out_proj.weight`), await maybe(`${p}self_attn.out_proj.bias`)));

@@ -52,7 +52,25 @@ describe('fas CLI', () => {
     writeFileSync(join(dir, 'tokenizer.json'), JSON.stringify(byteTokenizerJson()));
     writeFileSync(join(dir, 'tokenizer_config.json'), JSON.stringify(byteTokenizerConfig(64)));
     const out = join(dir, 'model');
-    const init = await fas('init', '--arch', 'llama', '--layers', '2', '--d-model', '32', '--heads', '4', '--kv-heads', '2', '--context', '64', '--tokenizer', join(dir, 'tokenizer.json'), '--out', out);
+    const init = await fas(
+      'init',
+      '--arch',
+      'llama',
+      '--layers',
+      '2',
+      '--d-model',
+      '32',
+      '--heads',
+      '4',
+      '--kv-heads',
+      '2',
+      '--context',
+      '64',
+      '--tokenizer',
+      join(dir, 'tokenizer.json'),
+      '--out',
+      out,
+    );
     expect(init.code, init.stderr).toBe(0);
     const info = await fas('info', out, '--json');
     expect(info.code, info.stderr).toBe(0);
@@ -71,7 +89,23 @@ describe('fas CLI', () => {
     const dir = mkdtempSync(join(tmpdir(), 'fas-cli-'));
     writeFileSync(join(dir, 'tokenizer.json'), JSON.stringify(byteTokenizerJson()));
     const out = join(dir, 'model');
-    const init = await fas('init', '--arch', 'gpt2', '--layers', '1', '--d-model', '16', '--heads', '2', '--context', '32', '--tokenizer', join(dir, 'tokenizer.json'), '--out', out);
+    const init = await fas(
+      'init',
+      '--arch',
+      'gpt2',
+      '--layers',
+      '1',
+      '--d-model',
+      '16',
+      '--heads',
+      '2',
+      '--context',
+      '32',
+      '--tokenizer',
+      join(dir, 'tokenizer.json'),
+      '--out',
+      out,
+    );
     expect(init.code, init.stderr).toBe(0);
     writeFileSync(join(out, 'tokenizer.json'), JSON.stringify({ ...byteTokenizerJson(), model: { type: 'BPE', vocab: {}, merges: [] }, added_tokens: [] }));
     const broken = await fas('info', out);

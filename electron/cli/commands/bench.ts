@@ -9,7 +9,13 @@ import { benchSpikingAll } from '../../core/bench/bench-spiking-all.js';
 import { benchTraining } from '../../core/bench/bench-training.js';
 import { loadNative } from '../../../native/index.js';
 
-const SECTIONS = { inference: benchInference, 'inference-limits': benchInferenceLimits, training: benchTraining, spiking: benchSpiking, spikingAll: benchSpikingAll } as const;
+const SECTIONS = {
+  inference: benchInference,
+  'inference-limits': benchInferenceLimits,
+  training: benchTraining,
+  spiking: benchSpiking,
+  spikingAll: benchSpikingAll,
+} as const;
 type Section = keyof typeof SECTIONS;
 
 export function registerBenchCommand(program: Command): void {
@@ -33,7 +39,10 @@ export function registerBenchCommand(program: Command): void {
         model: { ...GPT2_124M, vocabSize: 50257, weights: 'random F32' },
         threads: native.getThreads(),
         cpu: native.hardware().cpuModel,
-        inference: inferenceReport((await run('inference')) as Awaited<ReturnType<typeof benchInference>>, (await run('inference-limits')) as Awaited<ReturnType<typeof benchInferenceLimits>>),
+        inference: inferenceReport(
+          (await run('inference')) as Awaited<ReturnType<typeof benchInference>>,
+          (await run('inference-limits')) as Awaited<ReturnType<typeof benchInferenceLimits>>,
+        ),
         training: (await run('training')) as Awaited<ReturnType<typeof benchTraining>>,
         spiking: (await run('spiking')) as Awaited<ReturnType<typeof benchSpiking>>,
         spikingAll: (await run('spikingAll')) as Awaited<ReturnType<typeof benchSpikingAll>>,
@@ -49,7 +58,10 @@ export function registerBenchCommand(program: Command): void {
           `           ${(i.decodeShareOfBandwidthLimit * 100).toFixed(0)}% of the ${i.decodeBandwidthLimitTokensPerSecond} tokens/s that the read bandwidth (${(i.readBandwidthBytesPerSecond / 1e9).toFixed(1)} GB/s) allows`,
           `Training   ${t.tokensPerSecond} tokens/s (forward + backward + AdamW, batch 4 x 256); peak memory ${mib(t.peakRssBytes)}`,
           `Spiking    ANN decode ${s.annDecodeTokensPerSecond} tokens/s; ${s.snn.map((r) => `T=${r.timesteps}: ${r.decodeTokensPerSecond} tokens/s (${r.slowdownVsAnn}x slower, firing rate ${r.firingRate})`).join('; ')}`,
-          ...s.downProjection.map((d) => `           down projection, ${d.rows} token(s) x T=${d.timesteps} at rate ${d.firingRate}: event-driven ${d.eventMs} ms, dense ${d.denseMs} ms`),
+          ...s.downProjection.map(
+            (d) =>
+              `           down projection, ${d.rows} token(s) x T=${d.timesteps} at rate ${d.firingRate}: event-driven ${d.eventMs} ms, dense ${d.denseMs} ms`,
+          ),
           `Every layer spiking: ANN decode ${a.annDecodeTokensPerSecond} tokens/s; ${a.snn.map((r) => `T=${r.timesteps}: ${r.decodeTokensPerSecond} tokens/s (${r.slowdownVsAnn}x slower, ${r.energyVsAnn}x the ANN's energy)`).join('; ')}`,
         ].join('\n'),
       );

@@ -82,7 +82,10 @@ async function chatMode(dir: string, o: ChatOptions): Promise<ChatMode> {
   if (!o.snn && o.T === undefined) return { kind: 'ann' };
   if (o.T !== undefined && o.T > MAX_TIMESTEPS) throw new Error(`--T: must be at most ${MAX_TIMESTEPS}.`);
   const spiking = await readSpikingConfig(dir);
-  if (!spiking) throw new Error(`${dir} is not a converted model (it has no spiking_config.json), so it has no spiking mode. Leave out --snn and --T to chat with it as it is.`);
+  if (!spiking)
+    throw new Error(
+      `${dir} is not a converted model (it has no spiking_config.json), so it has no spiking mode. Leave out --snn and --T to chat with it as it is.`,
+    );
   return { kind: 'snn', timesteps: o.T ?? spiking.T };
 }
 
@@ -120,7 +123,13 @@ async function converse(model: ChatModel, c: Conversation): Promise<void> {
     }
     messages.push(user);
     replying = new AbortController();
-    const request = { prompt, sampling: c.sampling, origin: { modelId: c.name, modelName: c.name, mode: c.mode }, message: newMessage('assistant', ''), continuing: false };
+    const request = {
+      prompt,
+      sampling: c.sampling,
+      origin: { modelId: c.name, modelName: c.name, mode: c.mode },
+      message: newMessage('assistant', ''),
+      continuing: false,
+    };
     const done = await writeReply(model, request, (piece) => process.stdout.write(piece), replying.signal);
     replying = null;
     process.stdout.write('\n');
@@ -133,7 +142,18 @@ async function converse(model: ChatModel, c: Conversation): Promise<void> {
   async function save(file: string): Promise<void> {
     if (!file) return console.error('Name the file: /save chat.md (or chat.json).');
     const now = new Date().toISOString();
-    const chat = { id: 'terminal', title: titleFrom(messages), createdAt: startedAt, updatedAt: now, modelId: c.name, modelName: c.name, mode: c.mode, systemPrompt: c.system, sampling: c.sampling, messages };
+    const chat = {
+      id: 'terminal',
+      title: titleFrom(messages),
+      createdAt: startedAt,
+      updatedAt: now,
+      modelId: c.name,
+      modelName: c.name,
+      mode: c.mode,
+      systemPrompt: c.system,
+      sampling: c.sampling,
+      messages,
+    };
     const exported = exportChat(chat, extname(file).toLowerCase() === '.json' ? 'json' : 'markdown');
     try {
       await writeFileAtomic(file, exported.text);
@@ -145,7 +165,9 @@ async function converse(model: ChatModel, c: Conversation): Promise<void> {
 
   console.error(`Chatting with ${c.name} (${model.format.kind === 'template' ? 'its chat template' : 'plain transcript'}). /help lists the commands.`);
   if (c.mode.kind === 'snn') {
-    console.error(`It runs as the spiking model, T = ${c.mode.timesteps} timesteps per token; after each reply come its firing rate, operations and energy against the ANN.`);
+    console.error(
+      `It runs as the spiking model, T = ${c.mode.timesteps} timesteps per token; after each reply come its firing rate, operations and energy against the ANN.`,
+    );
   }
   if (model.formatNote) console.error(model.formatNote);
   rl.setPrompt('> ');

@@ -33,10 +33,10 @@ export function registerConvertCommand(program: Command): void {
     .option('--data <path>', 'text for fine-tuning and calibration (default with --demo: the State of the Union addresses)')
     .option('--out <dir>', 'folder for the two stages (default with --demo: <workspace>/models/demo-spiking)')
     .addOption(
-      new Option('--scope <scope>', 'what spikes: "ffn", the FFN site only (the FAS paper\'s recipe), or "all", every layer (fully spike-driven, lowest energy; no calibration needed)').choices([
-        'ffn',
-        'all',
-      ]),
+      new Option(
+        '--scope <scope>',
+        'what spikes: "ffn", the FFN site only (the FAS paper\'s recipe), or "all", every layer (fully spike-driven, lowest energy; no calibration needed)',
+      ).choices(['ffn', 'all']),
     )
     .option('--steps <n>', 'stage-1 fine-tuning steps', positiveInt)
     .option('--T <n>', 'timesteps of the spiking model', positiveInt)
@@ -52,7 +52,17 @@ export function registerConvertCommand(program: Command): void {
       const outDir = o.out ?? (o.demo ? join(defaultWorkspaceDir(), 'models', 'demo-spiking') : undefined);
       if (!outDir) throw new Error('Give --out: the folder to write the converted model to.');
       const overwrite = o.overwrite ?? (o.demo === true && o.out === undefined);
-      const settings = convertSettings.parse({ modelDir, dataPath, outDir, scope: o.scope, steps: o.steps, timesteps: o.T, level: o.level, samples: o.samples, overwrite });
+      const settings = convertSettings.parse({
+        modelDir,
+        dataPath,
+        outDir,
+        scope: o.scope,
+        steps: o.steps,
+        timesteps: o.T,
+        level: o.level,
+        samples: o.samples,
+        overwrite,
+      });
       const summary = await runJobInTerminal(convertJob, settings, { runDir: mkdtempSync(join(tmpdir(), 'fas-convert-')) });
       console.log(o.json ? JSON.stringify(summary, null, 2) : describeSummary(summary));
     });
@@ -67,7 +77,9 @@ export function describeSummary(s: ConversionSummary): string {
   const after = lastEvaluation(s.calibration);
   if (before && after) {
     lines.push('', `Calibration at T = ${s.calibration.timesteps} (held-out ${before.tokens} tokens of the training text):`);
-    lines.push(`  QCFS model ${before.qcfsPerplexity.toFixed(2)}; spiking model ${before.snnPerplexity.toFixed(2)} before, ${after.snnPerplexity.toFixed(2)} after`);
+    lines.push(
+      `  QCFS model ${before.qcfsPerplexity.toFixed(2)}; spiking model ${before.snnPerplexity.toFixed(2)} before, ${after.snnPerplexity.toFixed(2)} after`,
+    );
   }
   if (e.firing) lines.push('', `Firing rate per layer at T = ${e.firing.timesteps}: ${e.firing.perLayer.map((r) => r.toFixed(3)).join(', ')}`);
   if (e.energy) {

@@ -30,7 +30,10 @@ export function registerEvalCommand(program: Command): void {
 export function describeReport(report: EvalReport): string {
   const lines = [`${report.task.name}: ${report.task.size} ${report.task.kind === 'perplexity' ? 'tokens' : 'items'}`];
   for (const r of report.rows) {
-    const value = r.perplexity !== undefined ? `perplexity ${r.perplexity.toFixed(2)}` : `accuracy ${(100 * r.acc!).toFixed(1)}%, normalised ${(100 * r.accNorm!).toFixed(1)}%`;
+    const value =
+      r.perplexity !== undefined
+        ? `perplexity ${r.perplexity.toFixed(2)}`
+        : `accuracy ${(100 * r.acc!).toFixed(1)}%, normalised ${(100 * r.accNorm!).toFixed(1)}%`;
     lines.push(`  ${describe(r).padEnd(26)} ${value}`);
   }
   if (report.task.chance !== undefined) lines.push(`  ${'chance'.padEnd(26)} ${(100 * report.task.chance).toFixed(1)}%`);

@@ -13,7 +13,9 @@ export function registerExportJobCommand(program: Command, core: () => AppCore):
   withQcfsOptions(withRunSettingOptions(program.command('export-job <model-dir>')))
     .description('FAS stage 1 on a GPU cluster: write a job folder (data tokenised here, settings, a PyTorch script, launch.sh, README) to run with torchrun')
     .requiredOption('--out <dir>', 'the job folder to create')
-    .addOption(new Option('--scope <scope>', 'what is quantised: the FFN site (the paper); "all" is not yet supported for cluster jobs').choices(['ffn', 'all']))
+    .addOption(
+      new Option('--scope <scope>', 'what is quantised: the FFN site (the paper); "all" is not yet supported for cluster jobs').choices(['ffn', 'all']),
+    )
     .option('--json', 'print the result as JSON')
     .action(async (dir: string, o: ExportJobCliOptions) => {
       const settings = { ...runSettingsFrom(dir, o), ...qcfsSettingsFrom(o), jobDir: o.out, scope: o.scope };
@@ -29,5 +31,4 @@ export function registerExportJobCommand(program: Command, core: () => AppCore):
       ];
       console.log(lines.join('\n'));
     });
-
 }

@@ -45,7 +45,16 @@ export function registerGenerateCommand(program: Command): void {
         session,
         model.tokenizer,
         promptIds,
-        { maxTokens: o.maxTokens, temperature: o.temperature, topK: o.topK, topP: o.topP, repetitionPenalty: o.repetitionPenalty, seed: o.seed, stopStrings: o.stop ?? [], stopIds: [] },
+        {
+          maxTokens: o.maxTokens,
+          temperature: o.temperature,
+          topK: o.topK,
+          topP: o.topP,
+          repetitionPenalty: o.repetitionPenalty,
+          seed: o.seed,
+          stopStrings: o.stop ?? [],
+          stopIds: [],
+        },
         (text) => process.stdout.write(text),
         controller.signal,
       );
@@ -54,7 +63,9 @@ export function registerGenerateCommand(program: Command): void {
       const spikes = result.stats;
       if (o.stats && spikes?.mode === 'snn') {
         const rate = spikes.firingRates.reduce((a, b) => a + b, 0) / spikes.firingRates.length;
-        console.error(`T = ${spikes.timesteps}: firing rate ${rate.toFixed(3)}, ${(spikes.energyPerToken.picojoules / 1e6).toFixed(3)} µJ per token (ANN ${(spikes.energyPerToken.annPicojoules / 1e6).toFixed(3)} µJ)`);
+        console.error(
+          `T = ${spikes.timesteps}: firing rate ${rate.toFixed(3)}, ${(spikes.energyPerToken.picojoules / 1e6).toFixed(3)} µJ per token (ANN ${(spikes.energyPerToken.annPicojoules / 1e6).toFixed(3)} µJ)`,
+        );
       }
       model.engine.dispose();
     });

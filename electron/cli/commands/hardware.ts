@@ -18,9 +18,7 @@ export function describeHardware(hw: HardwareInfo): string {
   const simd = Object.entries(hw.simd)
     .filter(([, on]) => on)
     .map(([name]) => name.toUpperCase());
-  const gpu = hw.gpu.usable
-    ? `${hw.gpu.deviceName} (CUDA ${hw.gpu.runtimeVersion})`
-    : `not used: ${hw.gpu.reason}`;
+  const gpu = hw.gpu.usable ? `${hw.gpu.deviceName} (CUDA ${hw.gpu.runtimeVersion})` : `not used: ${hw.gpu.reason}`;
   return [
     `CPU      ${hw.cpuModel} (${hw.arch}, ${hw.physicalCores} cores, ${hw.logicalCores} threads)`,
     `SIMD     ${simd.length ? simd.join(', ') : 'none detected'}`,

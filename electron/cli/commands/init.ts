@@ -16,18 +16,31 @@ export function registerInitCommand(program: Command): void {
     .requiredOption('--tokenizer <source>', '"gpt2", a tokenizer.json file, or a model folder to take it from')
     .requiredOption('--out <dir>', 'folder to write')
     .option('--seed <n>', 'random seed', positiveInt, 1)
-    .action(async (o: { arch: 'gpt2' | 'opt' | 'llama'; layers: number; dModel: number; heads: number; kvHeads?: number; dFf?: number; context: number; tokenizer: string; out: string; seed: number }) => {
-      const tokenizer = await readTokenizerSource(o.tokenizer);
-      const config = await createFreshModel(o.out, tokenizer, {
-        arch: o.arch,
-        layers: o.layers,
-        dModel: o.dModel,
-        heads: o.heads,
-        kvHeads: o.kvHeads,
-        dFF: o.dFf,
-        context: o.context,
-        seed: o.seed,
-      });
-      console.log(`Created a ${o.arch} model (vocabulary ${String(config.vocab_size)}) in ${o.out}`);
-    });
+    .action(
+      async (o: {
+        arch: 'gpt2' | 'opt' | 'llama';
+        layers: number;
+        dModel: number;
+        heads: number;
+        kvHeads?: number;
+        dFf?: number;
+        context: number;
+        tokenizer: string;
+        out: string;
+        seed: number;
+      }) => {
+        const tokenizer = await readTokenizerSource(o.tokenizer);
+        const config = await createFreshModel(o.out, tokenizer, {
+          arch: o.arch,
+          layers: o.layers,
+          dModel: o.dModel,
+          heads: o.heads,
+          kvHeads: o.kvHeads,
+          dFF: o.dFf,
+          context: o.context,
+          seed: o.seed,
+        });
+        console.log(`Created a ${o.arch} model (vocabulary ${String(config.vocab_size)}) in ${o.out}`);
+      },
+    );
 }

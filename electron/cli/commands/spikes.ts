@@ -8,7 +8,7 @@ export function registerSpikesCommand(program: Command): void {
     .description('Run a converted model as a spiking model on a text: firing rate per layer, operations per token and energy')
     .requiredOption('--text <text>', 'text to run')
     .option('--T <n>', "timesteps (default: the folder's T)", positiveInt)
-    .option('--per-neuron', 'also give every neuron\'s firing rate (JSON only)')
+    .option('--per-neuron', "also give every neuron's firing rate (JSON only)")
     .option('--json', 'print JSON')
     .action(async (dir: string, o: { text: string; T?: number; perNeuron?: boolean; json?: boolean }) => {
       const model = await loadModel(dir);

@@ -121,19 +121,23 @@ function report(result: TrainingResult, json: boolean | undefined): void {
 const runDir = () => mkdtempSync(join(tmpdir(), 'fas-run-'));
 
 export function registerTrainCommands(program: Command): void {
-  withTrainingOptions(program.command('train <model-dir>').description('Train or fine-tune every parameter of a model on text (e.g. pretrain one made with "fas init")')).action(
-    async (dir: string, o: TrainCliOptions) => {
-      const settings = trainSettings.parse(settingsFrom(dir, o));
-      report(await runJobInTerminal(trainJob, settings, { runDir: runDir() }), o.json);
-    },
-  );
+  withTrainingOptions(
+    program.command('train <model-dir>').description('Train or fine-tune every parameter of a model on text (e.g. pretrain one made with "fas init")'),
+  ).action(async (dir: string, o: TrainCliOptions) => {
+    const settings = trainSettings.parse(settingsFrom(dir, o));
+    report(await runJobInTerminal(trainJob, settings, { runDir: runDir() }), o.json);
+  });
 
-  withQcfsOptions(withTrainingOptions(program.command('finetune <model-dir>').description('FAS stage 1: replace the FFN activation by QCFS and fine-tune; writes a spiking model folder')))
+  withQcfsOptions(
+    withTrainingOptions(
+      program.command('finetune <model-dir>').description('FAS stage 1: replace the FFN activation by QCFS and fine-tune; writes a spiking model folder'),
+    ),
+  )
     .addOption(
-      new Option('--scope <scope>', 'what spikes: "ffn", the FFN site only (the FAS paper\'s recipe), or "all", every layer (fully spike-driven, lowest energy)').choices([
-        'ffn',
-        'all',
-      ]),
+      new Option(
+        '--scope <scope>',
+        'what spikes: "ffn", the FFN site only (the FAS paper\'s recipe), or "all", every layer (fully spike-driven, lowest energy)',
+      ).choices(['ffn', 'all']),
     )
     .action(async (dir: string, o: TrainCliOptions) => {
       const settings = finetuneSettings.parse({ ...settingsFrom(dir, o), ...qcfsSettingsFrom(o), scope: o.scope });

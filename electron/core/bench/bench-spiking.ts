@@ -8,7 +8,13 @@ export interface SpikingBench {
   /** The down projection (ffn -> hidden) alone at the firing rate measured at T = 8: one token, and a 64-token prefill. */
   downProjection: Array<{ rows: number; timesteps: number; firingRate: number; eventMs: number; denseMs: number; costModelChooses: 'event' | 'dense' }>;
   annDecodeTokensPerSecond: number;
-  snn: Array<{ timesteps: number; decodeTokensPerSecond: number; slowdownVsAnn: number; firingRate: number; downProjection: { event: number; dense: number; gpu: number } }>;
+  snn: Array<{
+    timesteps: number;
+    decodeTokensPerSecond: number;
+    slowdownVsAnn: number;
+    firingRate: number;
+    downProjection: { event: number; dense: number; gpu: number };
+  }>;
 }
 
 export async function benchSpiking(dir: string): Promise<SpikingBench> {

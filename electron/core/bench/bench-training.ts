@@ -25,5 +25,9 @@ export async function benchTraining(dir: string, steps = 2): Promise<TrainingBen
   for (let i = 0; i < steps; i++) await step();
   const seconds = (performance.now() - start) / 1000 / steps;
   trainer.dispose();
-  return { tokensPerSecond: Math.round((batch * seq) / seconds), secondsPerStep: Math.round(seconds * 100) / 100, peakRssBytes: process.resourceUsage().maxRSS * 1024 };
+  return {
+    tokensPerSecond: Math.round((batch * seq) / seconds),
+    secondsPerStep: Math.round(seconds * 100) / 100,
+    peakRssBytes: process.resourceUsage().maxRSS * 1024,
+  };
 }

@@ -19,7 +19,8 @@ export async function loadCalibrationData(settings: CalibrationRunSettings, toke
   const notes = [...dataset.notes];
   const blocks = dataset.train.blockStarts.length;
   const samples = Math.min(settings.samples, blocks);
-  if (samples < settings.samples) notes.push(`The data holds ${blocks} training sequences of ${settings.blockSize} tokens; calibrating on those instead of ${settings.samples}.`);
+  if (samples < settings.samples)
+    notes.push(`The data holds ${blocks} training sequences of ${settings.blockSize} tokens; calibrating on those instead of ${settings.samples}.`);
   const { inputs: ids, targets } = new TrainBatches(dataset, samples, { epoch: 0, index: 0, seed: settings.seed }).next();
   const heldOut = [...validationBatches(dataset, settings.batchSize, settings.evalBlocks)];
   if (heldOut.length === 0) notes.push('The data has no held-out part, so perplexity and KL are not measured; raise the validation fraction or add text.');

@@ -33,7 +33,11 @@ const stateSchema = z.object({
 export type CalibrationState = z.infer<typeof stateSchema>;
 
 /** Writes the neurons and the state together in one folder swap, so a crash keeps the previous pair whole. */
-export async function saveCalibrationCheckpoint(dir: string, state: Omit<CalibrationState, 'format' | 'version' | 'savedAt'>, weights: SpikingWeights): Promise<void> {
+export async function saveCalibrationCheckpoint(
+  dir: string,
+  state: Omit<CalibrationState, 'format' | 'version' | 'savedAt'>,
+  weights: SpikingWeights,
+): Promise<void> {
   const json = JSON.stringify({ format: STATE_FORMAT, version: STATE_VERSION, ...state, savedAt: new Date().toISOString() }, null, 2) + '\n';
   await writeFolderAtomically(dir, async (temp) => {
     await writeSafetensors(join(temp, SPIKING_WEIGHTS_FILE), spikingTensors(weights));
@@ -48,7 +52,11 @@ function damaged(dir: string, what: string, err?: unknown): never {
 }
 
 /** The saved state and neurons, or null when `dir` holds no calibration checkpoint. */
-export async function loadCalibrationCheckpoint(dir: string, numLayers: number, ffnSize: number): Promise<{ state: CalibrationState; weights: SpikingWeights } | null> {
+export async function loadCalibrationCheckpoint(
+  dir: string,
+  numLayers: number,
+  ffnSize: number,
+): Promise<{ state: CalibrationState; weights: SpikingWeights } | null> {
   const state = await readCalibrationState(dir);
   if (!state) return null;
   const weights = await readSpikingWeights(dir, numLayers, ffnSize, true).catch((err: unknown) => damaged(dir, `${SPIKING_WEIGHTS_FILE} is damaged`, err));

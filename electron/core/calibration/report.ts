@@ -86,9 +86,9 @@ export const NO_CALIBRATION_NEEDED =
   'chosen T with its thresholds unchanged; a T below L lowers the energy and may cost some accuracy.';
 
 export const CALIBRATION_SCOPE =
-  'The coarse search and the per-layer fine pass minimise each layer\'s align loss, layer by layer; a layer\'s new ' +
+  "The coarse search and the per-layer fine pass minimise each layer's align loss, layer by layer; a layer's new " +
   'values are undone when they raise the KL between the QCFS and spiking logits on the calibration text. The joint ' +
-  'pass then minimises the method\'s whole loss, that KL plus the weighted sum of the align losses, over every layer ' +
+  "pass then minimises the method's whole loss, that KL plus the weighted sum of the align losses, over every layer " +
   'at once, back-propagated through the T timesteps of the spiking network with the surrogate spike gradient; it ' +
   'keeps the epoch with the lowest KL on the calibration text. The weights are never changed.';
 
@@ -121,7 +121,9 @@ export function formatReport(r: CalibrationReport): string {
     lines.push('', `Joint pass (KL of the logits + align losses, every layer at once), from KL ${r.joint.startKl.toExponential(3)} on the calibration text:`);
     lines.push('epoch   KL while stepping   align sum   KL on calibration text');
     r.joint.epochs.forEach((e, i) =>
-      lines.push(`${String(i + 1).padStart(5)}   ${e.kl.toExponential(3).padStart(17)}   ${e.align.toExponential(2).padStart(9)}   ${e.calibrationKl.toExponential(3).padStart(22)}${i + 1 === r.joint!.kept ? '  kept' : ''}`),
+      lines.push(
+        `${String(i + 1).padStart(5)}   ${e.kl.toExponential(3).padStart(17)}   ${e.align.toExponential(2).padStart(9)}   ${e.calibrationKl.toExponential(3).padStart(22)}${i + 1 === r.joint!.kept ? '  kept' : ''}`,
+      ),
     );
     if (r.joint.kept === 0) lines.push('  No epoch lowered the KL on the calibration text, so the values from before the joint pass were kept.');
   }
@@ -130,7 +132,8 @@ export function formatReport(r: CalibrationReport): string {
     lines.push('', `Held-out perplexity (${evals[0]![1].tokens} tokens):`);
     lines.push(`  QCFS teacher:                ${evals[0]![1].qcfsPerplexity.toFixed(3)}`);
     const label = { before: 'before calibration', coarse: 'after the coarse pass', fine: 'after the fine pass', joint: 'after the joint pass' };
-    for (const [stage, v] of evals) lines.push(`  SNN at T=${r.timesteps}, ${label[stage].padEnd(22)} ${v.snnPerplexity.toFixed(3)}   KL ${v.kl.toExponential(3)}`);
+    for (const [stage, v] of evals)
+      lines.push(`  SNN at T=${r.timesteps}, ${label[stage].padEnd(22)} ${v.snnPerplexity.toFixed(3)}   KL ${v.kl.toExponential(3)}`);
   }
   lines.push('', r.scope);
   return lines.join('\n');

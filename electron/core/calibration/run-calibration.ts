@@ -22,16 +22,30 @@ import { readAllScopeWeights, readSpikingWeights, type NeuronParams } from '../s
 import { claimOutputFolder } from '../storage/owned-folder.js';
 import { writeDerivedModel } from '../training/model-writer.js';
 import { loadCalibrationData, type CalibrationData } from './calibration-data.js';
-import { CALIBRATION_CHECKPOINT_DIR, CALIBRATION_STATE_FILE, loadCalibrationCheckpoint, saveCalibrationCheckpoint, type CalibrationState } from './checkpoint.js';
+import {
+  CALIBRATION_CHECKPOINT_DIR,
+  CALIBRATION_STATE_FILE,
+  loadCalibrationCheckpoint,
+  saveCalibrationCheckpoint,
+  type CalibrationState,
+} from './checkpoint.js';
 import { CalibrationError } from './errors.js';
 import { readCanonicalTensors } from './frozen-weights.js';
-import { CALIBRATION_SCOPE, NO_CALIBRATION_NEEDED, STAGES, type CalibrationProgress, type CalibrationReport, type Evaluation, type JointCalibration, type Stage } from './report.js';
+import {
+  CALIBRATION_SCOPE,
+  NO_CALIBRATION_NEEDED,
+  STAGES,
+  type CalibrationProgress,
+  type CalibrationReport,
+  type Evaluation,
+  type JointCalibration,
+  type Stage,
+} from './report.js';
 import { blockSizeFor } from '../../shared/model-defaults.js';
 import { RESUME_INVARIANTS, type CalibrateSettings, type CalibrationRunSettings } from './settings.js';
 
 /** The engine entry point the job needs (the native addon; tests may wrap it). */
 export type CalibrationEngine = Pick<NativeAddon, 'createCalibrator'>;
-
 
 export async function runCalibration(requested: CalibrateSettings, ctx: JobContext, engine: CalibrationEngine): Promise<CalibrationReport> {
   const release = await claimOutputFolder(requested.outDir, {
@@ -78,7 +92,11 @@ async function calibrate(requested: CalibrateSettings, ctx: JobContext, engine: 
     };
     if (resumed) {
       resumed.weights.neurons!.forEach((values, layer) => calibrator.setNeurons(layer, values));
-      ctx.log(resumed.state.stage === 'done' ? 'Every stage was already done; writing the model.' : `Resumed at the ${resumed.state.stage} stage, layer ${resumed.state.layer}.`);
+      ctx.log(
+        resumed.state.stage === 'done'
+          ? 'Every stage was already done; writing the model.'
+          : `Resumed at the ${resumed.state.stage} stage, layer ${resumed.state.layer}.`,
+      );
     }
     const run = new StageRunner(calibrator, settings, ctx, data, progress, numLayers);
     const save = (stage: CalibrationState['stage'], layer: number) =>
@@ -252,7 +270,11 @@ class StageRunner {
     const batches = [];
     for (let first = 0; first < samples; first += size) {
       const rows = Math.min(size, samples - first);
-      batches.push({ inputs: ids.subarray(first * block, (first + rows) * block), targets: targets.subarray(first * block, (first + rows) * block), size: rows });
+      batches.push({
+        inputs: ids.subarray(first * block, (first + rows) * block),
+        targets: targets.subarray(first * block, (first + rows) * block),
+        size: rows,
+      });
     }
     const r = await this.compare(batches);
     return r.kl / r.tokens;
@@ -328,7 +350,12 @@ function stagesOf(settings: CalibrateSettings): readonly Stage[] {
  * model at T = L by construction, so there is nothing to calibrate; the folder is written at the
  * chosen T with its thresholds unchanged.
  */
-async function writeAtTimesteps(source: OpenedModelFolder, spiking: SpikingConfig, settings: CalibrationRunSettings, ctx: JobContext): Promise<CalibrationReport> {
+async function writeAtTimesteps(
+  source: OpenedModelFolder,
+  spiking: SpikingConfig,
+  settings: CalibrationRunSettings,
+  ctx: JobContext,
+): Promise<CalibrationReport> {
   ctx.log(NO_CALIBRATION_NEEDED);
   ctx.progress({ fraction: null, message: `Writing the model at T = ${settings.timesteps}` });
   const weights = await readAllScopeWeights(source.dir, source.spec);

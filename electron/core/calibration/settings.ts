@@ -15,7 +15,7 @@ export const calibrateSettings = z
     /** Calibration sequences, drawn from the training side of the data. */
     samples: z.number().int().min(1).max(100_000).default(32),
     /** Tokens per sequence; none: shared/model-defaults' default, cut to the model's context. */
-  blockSize: z.number().int().min(2).max(1_000_000).optional(),
+    blockSize: z.number().int().min(2).max(1_000_000).optional(),
     /** Sequences captured together, and per Adam step in the fine pass. */
     batchSize: z.number().int().min(1).max(4096).default(4),
     /** Fine pass: epochs over the calibration sequences, per layer. */

@@ -26,7 +26,15 @@ const settings = {
 export const chatParamSchemas: { [M in ChatMethodName]: z.ZodType } = {
   'chats.list': z.object({}).strict(),
   'chats.get': byId,
-  'chats.create': z.object({ ...settings, title: z.string().max(MAX_TITLE_CHARS).optional(), mode: settings.mode.optional(), systemPrompt: settings.systemPrompt.optional(), sampling: settings.sampling.optional() }).strict(),
+  'chats.create': z
+    .object({
+      ...settings,
+      title: z.string().max(MAX_TITLE_CHARS).optional(),
+      mode: settings.mode.optional(),
+      systemPrompt: settings.systemPrompt.optional(),
+      sampling: settings.sampling.optional(),
+    })
+    .strict(),
   'chats.update': z
     .object({
       id,

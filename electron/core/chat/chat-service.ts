@@ -164,7 +164,13 @@ export class ChatService {
       reply.text += text;
       this.options.emit({ name: 'chat.delta', data: { chatId: chat.id, messageId: message.id, text } });
     });
-    const request = { prompt, sampling: chat.sampling, origin: { modelId: entry.id, modelName: entry.name, mode: chat.mode }, message, continuing: continueLast };
+    const request = {
+      prompt,
+      sampling: chat.sampling,
+      origin: { modelId: entry.id, modelName: entry.name, mode: chat.mode },
+      message,
+      continuing: continueLast,
+    };
     let done = await writeReply(lease.model, request, (text) => deltas.push(text), reply.controller.signal).finally(() => lease.release());
     deltas.flush();
     try {
@@ -209,7 +215,10 @@ export class ChatService {
 /** The mode, when the model can run in it: only a converted model has a spiking mode. */
 function checkMode(entry: ModelEntry, mode: ChatMode): ChatMode {
   if (mode.kind === 'snn' && !entry.spiking) {
-    throw new ApiError('bad_request', `"${entry.name}" is not a converted model, so it has no spiking mode. Chat with it as the original network, or convert it first.`);
+    throw new ApiError(
+      'bad_request',
+      `"${entry.name}" is not a converted model, so it has no spiking mode. Chat with it as the original network, or convert it first.`,
+    );
   }
   return mode;
 }
@@ -237,7 +246,12 @@ function planContinue(chat: StoredChat): ReplyPlan {
 /** The prompt, cut to fit; a system prompt that is too long, or a conversation the model's chat template refuses, is the user's to change. */
 async function fitPrompt(model: ChatModel, chat: StoredChat, messages: ChatMessage[], continueLast: boolean): Promise<FittedPrompt> {
   try {
-    return await model.prompt(chat.systemPrompt, messages.map((m) => ({ role: m.role, text: m.text })), continueLast, chat.sampling.maxTokens);
+    return await model.prompt(
+      chat.systemPrompt,
+      messages.map((m) => ({ role: m.role, text: m.text })),
+      continueLast,
+      chat.sampling.maxTokens,
+    );
   } catch (err) {
     throw new ApiError('bad_request', err instanceof Error ? err.message : String(err));
   }

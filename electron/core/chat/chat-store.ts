@@ -86,13 +86,15 @@ export class ChatStore {
     });
     const ids = names.filter((n) => n.endsWith('.json') && !n.startsWith('.')).map((n) => n.slice(0, -'.json'.length));
     const summaries = await Promise.all(
-      ids.filter((id) => ID_PATTERN.test(id)).map(async (id): Promise<ChatSummary> => {
-        try {
-          return summarize(await this.get(id));
-        } catch (err) {
-          return { id, title: `${id}.json`, modelName: '', updatedAt: '', messageCount: 0, problem: err instanceof Error ? err.message : String(err) };
-        }
-      }),
+      ids
+        .filter((id) => ID_PATTERN.test(id))
+        .map(async (id): Promise<ChatSummary> => {
+          try {
+            return summarize(await this.get(id));
+          } catch (err) {
+            return { id, title: `${id}.json`, modelName: '', updatedAt: '', messageCount: 0, problem: err instanceof Error ? err.message : String(err) };
+          }
+        }),
     );
     return summaries.sort((a, b) => b.updatedAt.localeCompare(a.updatedAt));
   }

@@ -8,6 +8,10 @@ export function newMessage(role: ChatMessage['role'], text: string): ChatMessage
 
 /** A title from the first message: its first line, at most 60 characters. */
 export function titleFrom(messages: readonly ChatMessage[]): string {
-  const first = messages.find((m) => m.role === 'user')?.text.split('\n')[0]?.trim() ?? '';
+  const first =
+    messages
+      .find((m) => m.role === 'user')
+      ?.text.split('\n')[0]
+      ?.trim() ?? '';
   return first.length > 60 ? `${first.slice(0, 59).trimEnd()}…` : first;
 }

@@ -67,7 +67,14 @@ export class ModelHost {
   async close(): Promise<void> {
     const slots = [...this.slots.values()];
     this.slots.clear();
-    await Promise.all(slots.map((slot) => slot.model.then((m) => m.dispose(), () => undefined)));
+    await Promise.all(
+      slots.map((slot) =>
+        slot.model.then(
+          (m) => m.dispose(),
+          () => undefined,
+        ),
+      ),
+    );
   }
 
   private async load(ref: ModelRef): Promise<ChatModel> {
@@ -90,7 +97,10 @@ export class ModelHost {
       }
       const [key, slot] = idle;
       this.slots.delete(key);
-      void slot.model.then((m) => m.dispose(), () => undefined);
+      void slot.model.then(
+        (m) => m.dispose(),
+        () => undefined,
+      );
       this.notify({
         modelId: slot.ref.id,
         modelName: slot.ref.name,

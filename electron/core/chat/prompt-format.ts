@@ -80,7 +80,13 @@ export async function templateFormat(source: string, tokens: TemplateTokens, tok
   };
 
   const probe = 'fas-probe-reply';
-  const probed = await apply([{ role: 'user', content: 'Hi' }, { role: 'assistant', content: probe }], false);
+  const probed = await apply(
+    [
+      { role: 'user', content: 'Hi' },
+      { role: 'assistant', content: probe },
+    ],
+    false,
+  );
   const at = probed.lastIndexOf(probe);
   if (at === -1) throw new Error('the template does not write the replies');
   const endOfTurn = firstWord(probed.slice(at + probe.length));

@@ -33,7 +33,11 @@ let current: TemplateWorker | null = null;
 let queue: Promise<unknown> = Promise.resolve();
 
 /** Renders `source` with `context`; rejects with a plain Error whose message says what went wrong. */
-export function renderTemplate(source: string, context: Record<string, unknown>, limits: { timeMs: number; maxChars: number } = TEMPLATE_LIMITS): Promise<string> {
+export function renderTemplate(
+  source: string,
+  context: Record<string, unknown>,
+  limits: { timeMs: number; maxChars: number } = TEMPLATE_LIMITS,
+): Promise<string> {
   const run = queue.then(() => renderInWorker({ source, context, maxChars: limits.maxChars }, limits.timeMs));
   queue = run.catch(() => undefined);
   return run;

@@ -12,7 +12,10 @@ function render({ source, context, maxChars }: TemplateJob): TemplateOutcome {
     if (parsed?.source !== source) parsed = { source, template: new Template(source) };
     const text = parsed.template.render(context);
     if (text.length <= maxChars) return { ok: true, text };
-    return { ok: false, message: `it wrote ${text.length.toLocaleString('en-US')} characters, more than the ${maxChars.toLocaleString('en-US')} a prompt can be` };
+    return {
+      ok: false,
+      message: `it wrote ${text.length.toLocaleString('en-US')} characters, more than the ${maxChars.toLocaleString('en-US')} a prompt can be`,
+    };
   } catch (err) {
     return { ok: false, message: err instanceof Error ? err.message : String(err) };
   }

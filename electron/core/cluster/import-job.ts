@@ -19,7 +19,9 @@ export async function importClusterJob(jobDirPath: string, library: ModelLibrary
     const checkpoint = await readCheckpointStep(join(jobDir, OUTPUT_CHECKPOINT_DIR));
     throw new ClusterJobError(
       `The job in ${jobDir} has not finished: there is no ${OUTPUT_MODEL_DIR} yet` +
-        (checkpoint === null ? '. Run launch.sh on the cluster, then copy the folder back.' : ` (its last checkpoint is at step ${checkpoint}; run launch.sh again to continue).`),
+        (checkpoint === null
+          ? '. Run launch.sh on the cluster, then copy the folder back.'
+          : ` (its last checkpoint is at step ${checkpoint}; run launch.sh again to continue).`),
     );
   }
   const folder = await openModelFolder(modelDir);

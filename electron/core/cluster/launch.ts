@@ -55,7 +55,8 @@ const GPU_MEMORY_GIB = 80;
 
 export function jobReadme({ job, summary, memory, tokensPerStep, notes }: ReadmeInput): string {
   const s = job.settings as Record<string, number | string>;
-  const cell = (bytes: number | null) => (bytes === null ? 'batch does not split' : `${formatBytes(bytes)}${bytes > GPU_MEMORY_GIB * 2 ** 30 ? ' (over 80 GB)' : ''}`);
+  const cell = (bytes: number | null) =>
+    bytes === null ? 'batch does not split' : `${formatBytes(bytes)}${bytes > GPU_MEMORY_GIB * 2 ** 30 ? ' (over 80 GB)' : ''}`;
   const rows = memory.map((m) => `| ${m.gpus} | ${cell(m.ddp)} | ${cell(m.fsdp)} |`).join('\n');
   const hostBytes = summary.parameterCount * 4;
   return `# FAS stage 1 on a cluster: ${job.sourceModel.name}

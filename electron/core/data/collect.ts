@@ -12,12 +12,7 @@ import type { CollectedTokens } from './tokenStore.js';
  * A text file is one document; a JSONL line is one document. Each document ends with the eos token
  * when the tokenizer has one, trained on so the model learns where text (or a completion) stops.
  */
-export async function collectTokens(
-  input: InputFiles,
-  tokenizer: DataTokenizer,
-  chunkBytes: number,
-  budget: ByteBudget,
-): Promise<CollectedTokens> {
+export async function collectTokens(input: InputFiles, tokenizer: DataTokenizer, chunkBytes: number, budget: ByteBudget): Promise<CollectedTokens> {
   const store = new TokenStore();
   const endDocument = () => {
     if (store.openDocumentLength === 0) return; // nothing to separate

@@ -32,10 +32,7 @@ export async function listInputFiles(path: string): Promise<InputFiles> {
   const files: string[] = [];
   await collectTextFiles(path, files);
   if (files.length === 0) {
-    throw new DataError(
-      'no-files',
-      `The folder ${path} has no .txt or .md files (subfolders included). Add text files, or pass a .jsonl file directly.`,
-    );
+    throw new DataError('no-files', `The folder ${path} has no .txt or .md files (subfolders included). Add text files, or pass a .jsonl file directly.`);
   }
   // Compare code units, not locale order, so the order is the same on every machine.
   files.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));

@@ -9,11 +9,7 @@ export type JsonlRecord = { text: string } | { prompt: string; completion: strin
  * Yields one record per non-blank line. A last line cut short by the byte budget is dropped rather
  * than reported, since it is the budget and not the file that broke it.
  */
-export async function* jsonlRecords(
-  file: string,
-  chunks: AsyncIterable<string>,
-  budget: ByteBudget,
-): AsyncGenerator<JsonlRecord> {
+export async function* jsonlRecords(file: string, chunks: AsyncIterable<string>, budget: ByteBudget): AsyncGenerator<JsonlRecord> {
   let pending = '';
   let lineNumber = 0;
   for await (const chunk of chunks) {

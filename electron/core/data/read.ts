@@ -41,10 +41,7 @@ export async function* readUtf8(file: string, chunkBytes: number, budget: ByteBu
       const { bytesRead } = await readAt(handle, file, buffer, carried, room, offset + carried);
       if (bytesRead === 0) {
         if (carried > 0) {
-          throw new DataError(
-            'encoding',
-            `${file} is not valid UTF-8: it ends in the middle of a character at byte ${offset}. Save it as UTF-8.`,
-          );
+          throw new DataError('encoding', `${file} is not valid UTF-8: it ends in the middle of a character at byte ${offset}. Save it as UTF-8.`);
         }
         return;
       }
@@ -52,10 +49,7 @@ export async function* readUtf8(file: string, chunkBytes: number, budget: ByteBu
       const end = carried + bytesRead;
       const nul = buffer.subarray(carried, end).indexOf(0);
       if (nul >= 0) {
-        throw new DataError(
-          'binary',
-          `${file} looks like a binary file (NUL byte at byte ${offset + carried + nul}); training data must be UTF-8 text.`,
-        );
+        throw new DataError('binary', `${file} looks like a binary file (NUL byte at byte ${offset + carried + nul}); training data must be UTF-8 text.`);
       }
       const complete = end - incompleteTailLength(buffer.subarray(0, end));
       let text = decode(decoder, buffer.subarray(0, complete), file, offset);
@@ -75,10 +69,7 @@ function decode(decoder: TextDecoder, bytes: Uint8Array, file: string, offset: n
     return decoder.decode(bytes);
   } catch {
     const at = offset + Math.max(0, invalidUtf8Offset(bytes));
-    throw new DataError(
-      'encoding',
-      `${file} is not valid UTF-8 (invalid byte at byte ${at}). Convert it to UTF-8, for example with iconv.`,
-    );
+    throw new DataError('encoding', `${file} is not valid UTF-8 (invalid byte at byte ${at}). Convert it to UTF-8, for example with iconv.`);
   }
 }
 

@@ -35,12 +35,7 @@ type Range = [start: number, end: number];
  * does not add up to one block (a corpus of one long book, say), it takes the tail of the first
  * document that did not fit, so any corpus with two blocks of tokens gets a validation block.
  */
-function chooseValidation(
-  docEnds: Uint32Array,
-  blockLength: number,
-  fraction: number,
-  seed: number,
-): { ranges: Range[]; note: string | null } {
+function chooseValidation(docEnds: Uint32Array, blockLength: number, fraction: number, seed: number): { ranges: Range[]; note: string | null } {
   const total = docEnds.length > 0 ? docEnds[docEnds.length - 1] : 0;
   if (fraction === 0) return { ranges: [], note: null };
   if (total < 2 * blockLength) {

@@ -11,11 +11,7 @@ import { modelShape } from './model-shape.js';
 /** T when neither the request nor the model says (the paper's T for generation). */
 const DEFAULT_TIMESTEPS = 8;
 
-export async function estimateMemory(
-  library: ModelLibrary,
-  params: ParamsOf<'models.estimate'>,
-  freeBytes: number = os.freemem(),
-): Promise<MemoryEstimate> {
+export async function estimateMemory(library: ModelLibrary, params: ParamsOf<'models.estimate'>, freeBytes: number = os.freemem()): Promise<MemoryEstimate> {
   const entry = await library.get(params.id);
   if (entry.problem) throw new ApiError('bad_request', entry.problem);
   const { spec, summary } = await openModelFolder(entry.path);

@@ -52,7 +52,8 @@ export function chatContext(model: GuardedModel, timesteps: number, availableByt
   const fixed = bytesFor(model, request(0));
   const perToken = bytesFor(model, request(1)) - fixed;
   const fits = Math.floor((availableBytes - fixed) / perToken);
-  const needed = `${model.label} with its full context of ${full.toLocaleString('en-US')} tokens needs about ${formatBytes(need)} ` +
+  const needed =
+    `${model.label} with its full context of ${full.toLocaleString('en-US')} tokens needs about ${formatBytes(need)} ` +
     `(${breakdown(model, request(full))}), but only ${formatBytes(availableBytes)} is available`;
   if (fits < Math.min(MIN_CHAT_CONTEXT, full)) {
     throw new NotEnoughMemoryError(`${needed}, not enough for even ${Math.min(MIN_CHAT_CONTEXT, full)} tokens. Close other programs, or chat at a smaller T.`);

@@ -48,7 +48,8 @@ export interface MemoryRequest {
 export function keptPerToken(s: ModelShape, qcfsSite: boolean): number {
   const perLayer =
     (s.preNorm ? s.hidden : 0) + // attn_norm output (post-norm blocks read the layer input itself)
-    s.qDim + 2 * s.kvDim + // q, k, v
+    s.qDim +
+    2 * s.kvDim + // q, k, v
     s.qDim + // attention output, the input of o
     2 * s.hidden + // in + o(ctx); the ffn's normalised input
     (s.gated ? 2 : 1) * s.ffn + // up (and gate)
@@ -62,7 +63,8 @@ export function keptPerToken(s: ModelShape, qcfsSite: boolean): number {
 export function backwardPerToken(s: ModelShape, qcfsSite: boolean): number {
   return (
     2 * s.hidden + // residual stream and normalised input
-    2 * s.qDim + 2 * s.kvDim + // q, attention output; k, v
+    2 * s.qDim +
+    2 * s.kvDim + // q, attention output; k, v
     2 * s.ffn + // activation and up
     (s.gated ? s.ffn : 0) + // gate
     (s.gated && qcfsSite ? s.ffn : 0) + // QCFS input
@@ -141,7 +143,12 @@ export function memoryParts(s: ModelShape, r: MemoryRequest): MemoryPart[] {
     ),
     part('gradients', 'Gradients', neurons, `threshold and initial potential of every neuron: 2 × ${s.layers} layers × ${count(s.ffn)}`),
     part('optimizer', 'Optimizer state (Adam)', 2 * neurons, `two moments per neuron parameter: 2 × ${count(neurons)}`),
-    part('activations', 'Captured inputs of one batch', tokens * (T + 1) * s.ffn, `${perTokens} × (${T} timesteps + the teacher's output) × ${count(s.ffn)} neurons`),
+    part(
+      'activations',
+      'Captured inputs of one batch',
+      tokens * (T + 1) * s.ffn,
+      `${perTokens} × (${T} timesteps + the teacher's output) × ${count(s.ffn)} neurons`,
+    ),
     part(
       'cache',
       'Captured inputs kept for the next pass',
@@ -172,7 +179,11 @@ export function whatToLower(s: ModelShape, r: MemoryRequest): string {
   if (r.job === 'chat') return 'use a shorter context';
   const total = (request: MemoryRequest) => memoryParts(s, request).reduce((sum, p) => sum + p.bytes, 0);
   const candidates = [
-    { words: `lower the timesteps T (now ${r.timesteps})`, halved: { ...r, timesteps: r.timesteps > USUAL_TIMESTEPS ? USUAL_TIMESTEPS : Math.floor(r.timesteps / 2) }, can: r.timesteps > 1 },
+    {
+      words: `lower the timesteps T (now ${r.timesteps})`,
+      halved: { ...r, timesteps: r.timesteps > USUAL_TIMESTEPS ? USUAL_TIMESTEPS : Math.floor(r.timesteps / 2) },
+      can: r.timesteps > 1,
+    },
     { words: `lower the batch size (now ${r.batchSize})`, halved: { ...r, batchSize: Math.floor(r.batchSize / 2) }, can: r.batchSize > 1 },
     { words: `lower the block size (now ${r.blockSize})`, halved: { ...r, blockSize: Math.floor(r.blockSize / 2) }, can: r.blockSize > 1 },
   ].filter((c) => c.can);
@@ -181,7 +192,12 @@ export function whatToLower(s: ModelShape, r: MemoryRequest): string {
 }
 
 /** The verdict and what to do about it, in words (`lower`: what to lower, from whatToLower). */
-export function judge(job: MemoryJob, totalBytes: number, freeBytes: number, lower = job === 'chat' ? 'use a shorter context' : 'lower the batch or block size'): { verdict: MemoryVerdict; advice: string } {
+export function judge(
+  job: MemoryJob,
+  totalBytes: number,
+  freeBytes: number,
+  lower = job === 'chat' ? 'use a shorter context' : 'lower the batch or block size',
+): { verdict: MemoryVerdict; advice: string } {
   const need = `it needs about ${formatBytes(totalBytes)}`;
   if (totalBytes <= COMFORTABLE_SHARE * freeBytes) {
     return { verdict: 'fits', advice: `Fits: ${need} of the ${formatBytes(freeBytes)} free.` };

@@ -147,7 +147,12 @@ export async function runEvaluation(settings: EvalSettings, ctx: JobContext, ava
     // Spike statistics at the model's own T (spiking_config.json), the one it was converted for.
     const spikes = model.spiking && sample.length > 0 ? await spikeStatistics(model, sample, model.spiking.T) : null;
     return {
-      model: { dir: model.folder.dir, architecture: model.folder.summary.architecture, parameters: model.folder.summary.parameterCount, stage: modelStage(model.spiking) },
+      model: {
+        dir: model.folder.dir,
+        architecture: model.folder.summary.architecture,
+        parameters: model.folder.summary.parameterCount,
+        stage: modelStage(model.spiking),
+      },
       task: { name: task.name, kind: task.kind, size, ...(chance === undefined ? {} : { chance }) },
       rows,
       ...(spikes ?? {}),
@@ -173,10 +178,14 @@ export function collapseWarnings(rows: EvalRow[]): string[] {
   const warnings: string[] = [];
   for (const r of rows.filter((row) => row.mode === 'snn')) {
     if (teacher.perplexity !== undefined && r.perplexity !== undefined && r.perplexity > 1.5 * teacher.perplexity) {
-      warnings.push(`At T = ${r.timesteps} the spiking model's perplexity (${r.perplexity.toFixed(1)}) is ${(r.perplexity / teacher.perplexity).toFixed(1)}x the QCFS model's: too few timesteps for this model.`);
+      warnings.push(
+        `At T = ${r.timesteps} the spiking model's perplexity (${r.perplexity.toFixed(1)}) is ${(r.perplexity / teacher.perplexity).toFixed(1)}x the QCFS model's: too few timesteps for this model.`,
+      );
     }
     if (teacher.acc !== undefined && r.acc !== undefined && teacher.acc - r.acc > 0.1) {
-      warnings.push(`At T = ${r.timesteps} the spiking model's accuracy (${(100 * r.acc).toFixed(1)}%) is ${(100 * (teacher.acc - r.acc)).toFixed(1)} points below the QCFS model's: too few timesteps for this model.`);
+      warnings.push(
+        `At T = ${r.timesteps} the spiking model's accuracy (${(100 * r.acc).toFixed(1)}%) is ${(100 * (teacher.acc - r.acc)).toFixed(1)} points below the QCFS model's: too few timesteps for this model.`,
+      );
     }
   }
   return warnings;

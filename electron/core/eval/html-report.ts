@@ -69,7 +69,10 @@ if (data.energy) new Chart(document.getElementById('energy'), { type: 'bar', dat
 /** Every layer spiking: per site, the mean spike count per value and its share of the ANN's energy. */
 function sitesTable(energy: NonNullable<EvalReport['energy']>): string {
   const rows = energy
-    .perSite!.map((s) => `<tr><td>${escape(s.site)}</td><td>${s.meanCount.toFixed(2)}</td><td>${(s.acJoules * 1e6).toFixed(3)}</td><td>${((100 * s.acJoules) / energy.annMacJoules).toFixed(1)}%</td></tr>`)
+    .perSite!.map(
+      (s) =>
+        `<tr><td>${escape(s.site)}</td><td>${s.meanCount.toFixed(2)}</td><td>${(s.acJoules * 1e6).toFixed(3)}</td><td>${((100 * s.acJoules) / energy.annMacJoules).toFixed(1)}%</td></tr>`,
+    )
     .join('');
   return `<h2>Energy per site at T = ${energy.timesteps}</h2><table data-testid="sites"><thead><tr><th>Site</th><th>Mean |spike count| per value</th><th>AC energy (µJ per token)</th><th>Share of the ANN's energy</th></tr></thead><tbody>${rows}</tbody></table>`;
 }

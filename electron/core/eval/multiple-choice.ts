@@ -54,7 +54,8 @@ function normalise(raw: unknown, where: string): ChoiceItem {
   const o = (typeof raw === 'object' && raw !== null ? raw : {}) as Record<string, unknown>;
   const item = ((): ChoiceItem | null => {
     if (typeof o.context === 'string' && Array.isArray(o.choices)) return { context: o.context, choices: o.choices as string[], label: Number(o.label) };
-    if (typeof o.ctx === 'string' && Array.isArray(o.endings)) return { context: o.ctx, choices: (o.endings as string[]).map((e) => ` ${e}`), label: Number(o.label) };
+    if (typeof o.ctx === 'string' && Array.isArray(o.endings))
+      return { context: o.ctx, choices: (o.endings as string[]).map((e) => ` ${e}`), label: Number(o.label) };
     if (typeof o.goal === 'string' && typeof o.sol1 === 'string' && typeof o.sol2 === 'string') {
       return { context: `Question: ${o.goal}\nAnswer:`, choices: [` ${o.sol1}`, ` ${o.sol2}`], label: Number(o.label) };
     }
@@ -63,8 +64,18 @@ function normalise(raw: unknown, where: string): ChoiceItem {
       return { context: `${o.text}${prompt}`, choices: (o.label_words as string[]).map((w) => ` ${w}`), label: Number(o.label) };
     }
     const q = o.question as { stem?: unknown; choices?: Array<{ text: string; label: string }> } | undefined;
-    if (typeof q === 'object' && q !== null && typeof q.stem === 'string' && Array.isArray(q.choices) && q.choices.every((c) => typeof c === 'object' && c !== null)) {
-      return { context: `Question: ${q.stem}\nAnswer:`, choices: q.choices.map((c) => ` ${c.text}`), label: q.choices.findIndex((c) => c.label === o.answerKey) };
+    if (
+      typeof q === 'object' &&
+      q !== null &&
+      typeof q.stem === 'string' &&
+      Array.isArray(q.choices) &&
+      q.choices.every((c) => typeof c === 'object' && c !== null)
+    ) {
+      return {
+        context: `Question: ${q.stem}\nAnswer:`,
+        choices: q.choices.map((c) => ` ${c.text}`),
+        label: q.choices.findIndex((c) => c.label === o.answerKey),
+      };
     }
     return null;
   })();

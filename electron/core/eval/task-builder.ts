@@ -36,7 +36,14 @@ export function nextSentenceTask(texts: string[], count: number, seed: number, c
       const other = pick(all, random);
       if (other !== answer && other !== doc[i]) distractors.add(other);
     }
-    items.push(makeItem(doc[i]!, ` ${answer}`, [...distractors].map((d) => ` ${d}`), random));
+    items.push(
+      makeItem(
+        doc[i]!,
+        ` ${answer}`,
+        [...distractors].map((d) => ` ${d}`),
+        random,
+      ),
+    );
   }
   return items;
 }
@@ -62,7 +69,14 @@ export function lastWordTask(texts: string[], count: number, seed: number, choic
       const w = pick(words, random);
       if (w.toLowerCase() !== answer.toLowerCase()) distractors.add(w);
     }
-    items.push(makeItem(context, ` ${answer}`, [...distractors].map((d) => ` ${d}`), random));
+    items.push(
+      makeItem(
+        context,
+        ` ${answer}`,
+        [...distractors].map((d) => ` ${d}`),
+        random,
+      ),
+    );
   }
   return items;
 }

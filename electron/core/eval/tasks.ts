@@ -9,7 +9,7 @@ import { bundledDemoDir } from '../demo/demo-model.js';
 export type TaskSource = { kind: 'perplexity'; name: string; texts: () => Promise<string[]> } | { kind: 'multiple-choice'; name: string; file: string };
 
 export const SHIPPED_TASKS = [
-  { name: 'ppl', title: 'Perplexity on Moby Dick', description: 'Perplexity on Moby Dick (public domain), held out from the demo model\'s training text' },
+  { name: 'ppl', title: 'Perplexity on Moby Dick', description: "Perplexity on Moby Dick (public domain), held out from the demo model's training text" },
   { name: 'moby-next-sentence', title: 'Next sentence (Moby Dick)', description: 'Pick the sentence that follows, among 4 (200 items from Moby Dick)' },
   { name: 'moby-last-word', title: 'Last word (Moby Dick)', description: 'Pick the last word of a passage, among 4 (200 items from Moby Dick, LAMBADA-like)' },
 ] as const;
@@ -35,7 +35,9 @@ export function resolveTask(task: string): TaskSource {
   const shipped = SHIPPED_TASKS.find((t) => t.name === task);
   if (shipped) return { kind: 'multiple-choice', name: shipped.title, file: join(bundledDemoDir('tasks'), `${task}.jsonl`) };
   if (!existsSync(task)) {
-    throw new Error(`Unknown task "${task}": use ${SHIPPED_TASKS.map((t) => t.name).join(', ')}, a .jsonl multiple-choice file, or a text file or folder for perplexity.`);
+    throw new Error(
+      `Unknown task "${task}": use ${SHIPPED_TASKS.map((t) => t.name).join(', ')}, a .jsonl multiple-choice file, or a text file or folder for perplexity.`,
+    );
   }
   if (task.endsWith('.jsonl')) return { kind: 'multiple-choice', name: task, file: task };
   return { kind: 'perplexity', name: `ppl (${task})`, texts: () => textsIn(task) };

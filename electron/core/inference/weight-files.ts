@@ -29,7 +29,11 @@ export function watchWeightFiles(files: readonly string[]): () => void {
     for (const before of noted) {
       const now = fingerprint(before.file);
       if (now && now.size === before.size && now.mtimeMs === before.mtimeMs && now.ino === before.ino) continue;
-      const what = !now ? 'was deleted' : now.size !== before.size ? `changed size (${before.size.toLocaleString('en-US')} to ${now.size.toLocaleString('en-US')} bytes)` : 'was replaced or rewritten';
+      const what = !now
+        ? 'was deleted'
+        : now.size !== before.size
+          ? `changed size (${before.size.toLocaleString('en-US')} to ${now.size.toLocaleString('en-US')} bytes)`
+          : 'was replaced or rewritten';
       throw new WeightFileChangedError(`${before.file} ${what} after the model was loaded. Reload the model (choose it again) to use the new file.`);
     }
   };

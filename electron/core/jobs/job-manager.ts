@@ -97,7 +97,8 @@ export class JobManager {
       }
       // A job killed mid-save leaves hidden temporaries (a half-written checkpoint) beside its output.
       const outDir = (record.params as { outDir?: unknown } | null)?.outDir;
-      const notes = typeof outDir === 'string' ? await recoverInterruptedSwaps(outDir).catch((err: Error) => [`Could not clean up ${outDir}: ${err.message}`]) : [];
+      const notes =
+        typeof outDir === 'string' ? await recoverInterruptedSwaps(outDir).catch((err: Error) => [`Could not clean up ${outDir}: ${err.message}`]) : [];
       for (const note of notes) await this.append(record, 'log.txt', note).catch(() => undefined);
       if (notes.length > 0) record.message = `${record.message} ${notes.join(' ')}`;
       if (wasRunning || notes.length > 0) await this.save(record).catch((err: unknown) => this.report(err));
@@ -240,7 +241,8 @@ export class JobManager {
       if (running.killTimer) clearTimeout(running.killTimer);
       if (this.running === running) this.running = null;
       if (!finished) {
-        if (processError) void guard(this.finish(record, 'failed', `The job's process could not be reached (${processError}). Its last checkpoint, if any, is kept.`));
+        if (processError)
+          void guard(this.finish(record, 'failed', `The job's process could not be reached (${processError}). Its last checkpoint, if any, is kept.`));
         else if (running.killTimer) void guard(this.finish(record, 'cancelled', 'Cancelled (the job was stopped)'));
         else void guard(this.finish(record, 'failed', failure));
       }
@@ -277,7 +279,9 @@ export class JobManager {
     const reason = err instanceof Error ? err.message : String(err);
     if (this.running === running && !TERMINAL.has(record.state)) {
       this.stop(running, this.options.cancelGraceMs ?? 10_000);
-      void this.finish(record, 'failed', `The job was stopped: its run folder ${record.runDir} could not be written (${reason}).`).catch((e: unknown) => this.report(e));
+      void this.finish(record, 'failed', `The job was stopped: its run folder ${record.runDir} could not be written (${reason}).`).catch((e: unknown) =>
+        this.report(e),
+      );
     } else {
       this.report(err);
     }

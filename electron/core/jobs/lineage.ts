@@ -27,8 +27,7 @@ async function addChild(library: ModelLibrary, parentDir: string, outDir: string
     return await library.open(outDir, { parentId: source?.id ?? null });
   } catch (err) {
     throw new Error(
-      `the model it wrote could not be added to the library (${err instanceof Error ? err.message : String(err)}). ` +
-        `Open ${outDir} from the Library page.`,
+      `the model it wrote could not be added to the library (${err instanceof Error ? err.message : String(err)}). ` + `Open ${outDir} from the Library page.`,
       { cause: err },
     );
   }

@@ -41,8 +41,7 @@ export const CONFIG_LIMITS = {
 } as const;
 
 const count = z.number().int().positive();
-const bounded = (max: number, what: string) =>
-  count.max(max, { message: `at most ${max.toLocaleString('en-US')} ${what} are supported` });
+const bounded = (max: number, what: string) => count.max(max, { message: `at most ${max.toLocaleString('en-US')} ${what} are supported` });
 const layers = bounded(CONFIG_LIMITS.layers, 'layers');
 const width = bounded(CONFIG_LIMITS.width, 'units');
 const heads = bounded(CONFIG_LIMITS.heads, 'heads');
@@ -250,7 +249,10 @@ function parseLlama(raw: unknown, file: string, modelType: 'llama' | 'qwen2'): M
   const c = validate(llamaSchema(modelType), raw, file);
   if (c.hidden_act !== 'silu') refuse(file, `hidden_act "${c.hidden_act}" is not supported; only "silu" is.`);
   if (c.use_sliding_window) refuse(file, 'use_sliding_window=true (sliding-window attention) is not supported.');
-  for (const [key, settings] of [['rope_scaling', c.rope_scaling], ['rope_parameters', c.rope_parameters]] as const) {
+  for (const [key, settings] of [
+    ['rope_scaling', c.rope_scaling],
+    ['rope_parameters', c.rope_parameters],
+  ] as const) {
     const type = settings?.rope_type ?? settings?.type ?? 'default';
     if (type !== 'default') {
       refuse(

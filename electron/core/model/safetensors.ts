@@ -4,13 +4,7 @@
 import { open, rename, rm, type FileHandle } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { fsyncDir, siblingPath, writeAll } from '../storage/atomic.js';
-import {
-  DTYPE_BYTES,
-  encodeHalf,
-  isKnownDType,
-  type FloatDType,
-  type SafetensorsDType,
-} from './dtype.js';
+import { DTYPE_BYTES, encodeHalf, isKnownDType, type FloatDType, type SafetensorsDType } from './dtype.js';
 
 /** Same cap as the reference implementation: real headers are a few megabytes at most. */
 const MAX_HEADER_BYTES = 100_000_000;
@@ -47,7 +41,7 @@ export interface SafetensorsHeader {
 
 async function readExactly(handle: FileHandle, length: number, position: number): Promise<Buffer> {
   const buffer = Buffer.alloc(length);
-  for (let done = 0; done < length; ) {
+  for (let done = 0; done < length;) {
     const { bytesRead } = await handle.read(buffer, done, length - done, position + done);
     if (bytesRead === 0) throw new Error(`unexpected end of file at byte ${position + done}`);
     done += bytesRead;
@@ -190,16 +184,10 @@ export interface WritableTensor {
  * alignment then name, header padded with spaces to 8 bytes), atomically: a temporary file in the
  * same folder is flushed, then renamed over `path`.
  */
-export async function writeSafetensors(
-  path: string,
-  tensors: Record<string, WritableTensor>,
-  metadata?: Record<string, string>,
-): Promise<void> {
+export async function writeSafetensors(path: string, tensors: Record<string, WritableTensor>, metadata?: Record<string, string>): Promise<void> {
   const target = resolve(path);
   const entries = Object.entries(tensors).map(([name, tensor]) => [name, tensorBytes(target, name, tensor)] as const);
-  entries.sort(
-    ([nameA, a], [nameB, b]) => DTYPE_BYTES[b.dtype] - DTYPE_BYTES[a.dtype] || (nameA < nameB ? -1 : nameA > nameB ? 1 : 0),
-  );
+  entries.sort(([nameA, a], [nameB, b]) => DTYPE_BYTES[b.dtype] - DTYPE_BYTES[a.dtype] || (nameA < nameB ? -1 : nameA > nameB ? 1 : 0));
 
   const header: Record<string, unknown> = {};
   if (metadata) header.__metadata__ = metadata;

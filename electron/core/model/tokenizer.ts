@@ -122,11 +122,9 @@ export async function loadTokenizer(files: TokenizerFiles, configIds?: ConfigTok
   try {
     return new TextTokenizer({ tokenizerJson, tokenizerConfig, specialTokensMap, configIds });
   } catch (error) {
-    throw new ModelFolderError(
-      'invalid-tokenizer',
-      `${files.tokenizerJson} is not a tokenizer this app can use (${(error as Error).message}).`,
-      { cause: error },
-    );
+    throw new ModelFolderError('invalid-tokenizer', `${files.tokenizerJson} is not a tokenizer this app can use (${(error as Error).message}).`, {
+      cause: error,
+    });
   }
 }
 

@@ -33,10 +33,7 @@ export async function writeModelFolder(dir: string, contents: ModelFolderContent
   for (const name of [...Object.keys(contents.extraFiles ?? {}), ...Object.keys(contents.extraTensorFiles ?? {})]) {
     const plain = name === basename(name) && name !== '..' && name !== '.';
     if (!plain || RESERVED.has(name) || SHARD_NAME.test(name)) {
-      throw new ModelFolderError(
-        'write-failed',
-        `Cannot write extra file "${name}" into ${target}: use a plain file name that the model files do not use.`,
-      );
+      throw new ModelFolderError('write-failed', `Cannot write extra file "${name}" into ${target}: use a plain file name that the model files do not use.`);
     }
   }
   const existing = await stat(target).catch(() => null);

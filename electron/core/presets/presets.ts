@@ -87,7 +87,10 @@ export class PresetStore {
     }
     const bad = saved.presets.findIndex((p) => !presetSchema.safeParse(p).success);
     if (bad !== -1) {
-      throw new ApiError('failed', `Preset ${bad + 1} in ${file} is damaged (it needs a name, its values and when it was saved), so the presets cannot be read. The file was left as it is.`);
+      throw new ApiError(
+        'failed',
+        `Preset ${bad + 1} in ${file} is damaged (it needs a name, its values and when it was saved), so the presets cannot be read. The file was left as it is.`,
+      );
     }
     return sortByName(saved.presets);
   }

@@ -80,7 +80,9 @@ export function spikingTensors(weights: SpikingWeights | AllScopeWeights): Recor
 }
 
 /** The tensors of spiking.safetensors, each read on demand and checked to hold finite floats. */
-async function openTensors(dir: string): Promise<{ values: (name: string) => Promise<{ data: Float32Array; shape: number[] }>; bad: (message: string) => never }> {
+async function openTensors(
+  dir: string,
+): Promise<{ values: (name: string) => Promise<{ data: Float32Array; shape: number[] }>; bad: (message: string) => never }> {
   const file = join(dir, SPIKING_WEIGHTS_FILE);
   const header = await readSafetensorsHeader(file).catch((err: Error) => {
     throw new ModelFolderError('corrupt-weights', `${file} is missing or damaged: ${err.message}`);

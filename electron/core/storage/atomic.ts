@@ -28,7 +28,7 @@ export class DiskFullError extends Error {
 /** Writes the whole buffer; a single write call may write less than asked for. */
 export async function writeAll(handle: FileHandle, data: Uint8Array): Promise<void> {
   const chunk = 64 * 1024 * 1024;
-  for (let done = 0; done < data.byteLength; ) {
+  for (let done = 0; done < data.byteLength;) {
     let end = Math.min(done + chunk, data.byteLength);
     if (simulatedSpaceLeft !== null) end = Math.min(end, done + simulatedSpaceLeft);
     if (end === done) throw new DiskFullError();

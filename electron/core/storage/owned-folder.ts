@@ -140,7 +140,9 @@ async function claimLocked(outDir: string, options: ClaimOptions): Promise<void>
   if (entries.length > 0 && !options.resume) {
     if (!owned) throw new OutputFolderError(notOursMessage(outDir, options.overwrite));
     if (!options.overwrite) {
-      throw new OutputFolderError(`${outDir} already holds an earlier run's output. Choose a new output folder, resume the run that wrote it, or allow overwriting it.`);
+      throw new OutputFolderError(
+        `${outDir} already holds an earlier run's output. Choose a new output folder, resume the run that wrote it, or allow overwriting it.`,
+      );
     }
   }
   if (!owned && options.resume && entries.length > 0 && !(await stat(options.resume).catch(() => null))) {

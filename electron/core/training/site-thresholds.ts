@@ -34,7 +34,10 @@ export function setSiteThresholds(trainer: NativeTrainer, weights: AllScopeWeigh
 
 export function readSiteThresholds(trainer: NativeTrainer, layers: number): AllScopeWeights {
   return {
-    layers: Array.from({ length: layers }, (_, i) => Object.fromEntries(SITES.map((site) => [site, trainer.getTensor(`layers.${i}.${site}.lambda`)])) as LayerSiteLambdas),
+    layers: Array.from(
+      { length: layers },
+      (_, i) => Object.fromEntries(SITES.map((site) => [site, trainer.getTensor(`layers.${i}.${site}.lambda`)])) as LayerSiteLambdas,
+    ),
     headIn: trainer.getTensor('head_in.lambda'),
   };
 }

@@ -70,7 +70,7 @@ async function train(requested: TrainSettings, ctx: JobContext, engine: Training
     let step = 0;
     let cursor: BatchCursor = { epoch: 0, index: 0, seed: settings.seed };
     if (all && !resumeFrom) {
-      ctx.progress({ fraction: null, message: 'Setting every site\'s starting thresholds from the model\'s activations' });
+      ctx.progress({ fraction: null, message: "Setting every site's starting thresholds from the model's activations" });
       setSiteThresholds(trainer, await startingSiteThresholds(engine, source.spec, dataset, settings.seed));
     }
     if (resumeFrom) {
@@ -91,7 +91,8 @@ async function train(requested: TrainSettings, ctx: JobContext, engine: Training
     const trainMode = settings.qcfs ? 'qcfs' : 'ann';
     const annPerplexityBefore = settings.qcfs && !resumeFrom ? await validate('ann') : null;
     const perplexityBefore = resumeFrom ? null : await validate(trainMode);
-    if (perplexityBefore !== null) ctx.progress({ fraction: 0, message: 'Validated the starting model', metrics: { step: 0, valPerplexity: perplexityBefore } });
+    if (perplexityBefore !== null)
+      ctx.progress({ fraction: 0, message: 'Validated the starting model', metrics: { step: 0, valPerplexity: perplexityBefore } });
 
     const batches = new TrainBatches(dataset, settings.batchSize, cursor);
     const tokensPerStep = settings.batchSize * settings.blockSize * settings.gradAccum;
@@ -227,7 +228,11 @@ async function saveCheckpoint(
   cursor: BatchCursor,
 ): Promise<void> {
   const shapes = new Map(trainer.parameters().map((p) => [p.name, p.shape]));
-  const thresholds = !settings.qcfs ? null : settings.scope === 'all' ? readSiteThresholds(trainer, source.spec.numLayers) : readLambdas(trainer, source.spec.numLayers);
+  const thresholds = !settings.qcfs
+    ? null
+    : settings.scope === 'all'
+      ? readSiteThresholds(trainer, source.spec.numLayers)
+      : readLambdas(trainer, source.spec.numLayers);
   await writeDerivedModel(dir, {
     source,
     read: (name) => trainer.getTensor(name),
@@ -236,4 +241,3 @@ async function saveCheckpoint(
     extraTensorFiles: { [OPTIMIZER_FILE]: optimizerTensors(trainer.getOptimizerState(), shapes) },
   });
 }
-

@@ -35,7 +35,8 @@ double bestOf(int repeats, ThreadPool& pool, Kernel kernel) {
 class BenchWorker : public Napi::AsyncWorker {
  public:
   BenchWorker(Napi::Env env, int in, int out, int rows, int timesteps, double rate)
-      : Napi::AsyncWorker(env), deferred_(Napi::Promise::Deferred::New(env)), in_(in), out_(out), rows_(rows), timesteps_(timesteps), rate_(rate) {}
+      : Napi::AsyncWorker(env), deferred_(Napi::Promise::Deferred::New(env)), in_(in), out_(out), rows_(rows),
+        timesteps_(timesteps), rate_(rate) {}
   Napi::Promise promise() { return deferred_.Promise(); }
 
   void Execute() override {
@@ -50,8 +51,10 @@ class BenchWorker : public Napi::AsyncWorker {
     spiking::SpikeShape shape{timesteps_, rows_, in_, 0};
     spiking::SpikeLinear layer{wt.data(), nullptr, out_, spiking::layerParam(&theta)};
     ThreadPool& pool = enginePool();
-    timing_.eventMs = bestOf(5, pool, [&](int ith, int nth) { spiking::spikeLinearEvent(spikes.data(), shape, layer, y.data(), ith, nth); });
-    timing_.denseMs = bestOf(5, pool, [&](int ith, int nth) { spiking::spikeLinearDense(spikes.data(), shape, layer, y.data(), ith, nth); });
+    timing_.eventMs = bestOf(
+        5, pool, [&](int ith, int nth) { spiking::spikeLinearEvent(spikes.data(), shape, layer, y.data(), ith, nth); });
+    timing_.denseMs = bestOf(
+        5, pool, [&](int ith, int nth) { spiking::spikeLinearDense(spikes.data(), shape, layer, y.data(), ith, nth); });
   }
 
   void OnOK() override {
@@ -71,7 +74,8 @@ class BenchWorker : public Napi::AsyncWorker {
 };
 
 Napi::Value benchSpikeLinear(const Napi::CallbackInfo& info) {
-  if (!info[0].IsObject()) throw typeError(info.Env(), "benchSpikeLinear needs {inputs, outputs, rows, timesteps, firingRate}");
+  if (!info[0].IsObject())
+    throw typeError(info.Env(), "benchSpikeLinear needs {inputs, outputs, rows, timesteps, firingRate}");
   const Napi::Object o = info[0].As<Napi::Object>();
   const std::string w = "options";
   const int in = static_cast<int>(integer(field(o, w, "inputs"), "inputs", 1, 1 << 16));

@@ -8,10 +8,10 @@
 namespace fas::binding {
 
 void registerHardware(Napi::Env env, Napi::Object exports);
-void registerModel(Napi::Env env, Napi::Object exports);  // loadModel, setThreads, getThreads
-void registerTrain(Napi::Env env, Napi::Object exports);  // createTrainer
+void registerModel(Napi::Env env, Napi::Object exports);      // loadModel, setThreads, getThreads
+void registerTrain(Napi::Env env, Napi::Object exports);      // createTrainer
 void registerCalibrate(Napi::Env env, Napi::Object exports);  // createCalibrator
-void registerBench(Napi::Env env, Napi::Object exports);  // benchSpikeLinear, benchReadBandwidth
+void registerBench(Napi::Env env, Napi::Object exports);      // benchSpikeLinear, benchReadBandwidth
 
 // Defined in model_binding.cpp, for the other binding files: the NativeModelSpec reader (throws a
 // TypeError naming the bad field) and the engine's one thread pool (sized by setThreads).

@@ -21,7 +21,6 @@ namespace {
 
 using calibrate::Calibrator;
 
-
 std::vector<float> floats(const Napi::Value& v, const std::string& name) {
   if (v.IsTypedArray() && v.As<Napi::TypedArray>().TypedArrayType() == napi_float32_array) {
     const Napi::Float32Array a = v.As<Napi::Float32Array>();
@@ -137,19 +136,18 @@ class CalibratorWorker : public Napi::AsyncWorker {
 class NativeCalibrator : public Napi::ObjectWrap<NativeCalibrator> {
  public:
   static Napi::Function define(Napi::Env env) {
-    return DefineClass(env, "NativeCalibrator",
-                       {InstanceMethod<&NativeCalibrator::setData>("setData"),
-                        InstanceMethod<&NativeCalibrator::getNeurons>("getNeurons"),
-                        InstanceMethod<&NativeCalibrator::setNeurons>("setNeurons"),
-                        InstanceMethod<&NativeCalibrator::alignLoss>("alignLoss"),
-                        InstanceMethod<&NativeCalibrator::coarse>("coarse"),
-                        InstanceMethod<&NativeCalibrator::startFine>("startFine"),
-                        InstanceMethod<&NativeCalibrator::fineEpoch>("fineEpoch"),
-                        InstanceMethod<&NativeCalibrator::startJoint>("startJoint"),
-                        InstanceMethod<&NativeCalibrator::jointEpoch>("jointEpoch"),
-                        InstanceMethod<&NativeCalibrator::evaluate>("evaluate"),
-                        InstanceMethod<&NativeCalibrator::abort>("abort"),
-                        InstanceMethod<&NativeCalibrator::dispose>("dispose")});
+    return DefineClass(
+        env, "NativeCalibrator",
+        {InstanceMethod<&NativeCalibrator::setData>("setData"),
+         InstanceMethod<&NativeCalibrator::getNeurons>("getNeurons"),
+         InstanceMethod<&NativeCalibrator::setNeurons>("setNeurons"),
+         InstanceMethod<&NativeCalibrator::alignLoss>("alignLoss"), InstanceMethod<&NativeCalibrator::coarse>("coarse"),
+         InstanceMethod<&NativeCalibrator::startFine>("startFine"),
+         InstanceMethod<&NativeCalibrator::fineEpoch>("fineEpoch"),
+         InstanceMethod<&NativeCalibrator::startJoint>("startJoint"),
+         InstanceMethod<&NativeCalibrator::jointEpoch>("jointEpoch"),
+         InstanceMethod<&NativeCalibrator::evaluate>("evaluate"), InstanceMethod<&NativeCalibrator::abort>("abort"),
+         InstanceMethod<&NativeCalibrator::dispose>("dispose")});
   }
 
   explicit NativeCalibrator(const Napi::CallbackInfo& info) : Napi::ObjectWrap<NativeCalibrator>(info) {
@@ -358,8 +356,8 @@ class CreateWorker : public Napi::AsyncWorker {
 
  private:
   void Execute() override {
-    calibrator_ = std::make_unique<Calibrator>(loadModel(spec_), std::move(options_.params), options_.timesteps,
-                                               enginePool());
+    calibrator_ =
+        std::make_unique<Calibrator>(loadModel(spec_), std::move(options_.params), options_.timesteps, enginePool());
   }
   void OnOK() override {
     // The NativeCalibrator takes ownership of the calibrator.

@@ -14,7 +14,9 @@ namespace fas::binding {
 constexpr int64_t kMaxSafe = (int64_t{1} << 53) - 1;  // largest integer a JS number holds exactly
 constexpr int64_t kMaxInt = 0x7fffffff;
 
-inline Napi::TypeError typeError(Napi::Env env, const std::string& message) { return Napi::TypeError::New(env, message); }
+inline Napi::TypeError typeError(Napi::Env env, const std::string& message) {
+  return Napi::TypeError::New(env, message);
+}
 
 inline Napi::Value field(const Napi::Object& o, const std::string& where, const char* key, bool required = true) {
   const Napi::Value v = o.Get(key);

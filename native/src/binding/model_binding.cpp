@@ -231,7 +231,8 @@ RunMode runMode(const Napi::Value& v, const std::string& where, const Model& mod
   const Napi::Object o = v.As<Napi::Object>();
   const Napi::Value name = field(o, where, "mode", false);
   if (!name.IsUndefined()) {
-    mode.ffn = choice<FfnMode>(name, where + ".mode", {{"ann", FfnMode::Ann}, {"qcfs", FfnMode::Qcfs}, {"snn", FfnMode::Snn}});
+    mode.ffn =
+        choice<FfnMode>(name, where + ".mode", {{"ann", FfnMode::Ann}, {"qcfs", FfnMode::Qcfs}, {"snn", FfnMode::Snn}});
   }
   const Napi::Value timesteps = field(o, where, "timesteps", false);
   if (!timesteps.IsUndefined()) {
@@ -391,12 +392,11 @@ struct SessionState {
 class NativeSession : public Napi::ObjectWrap<NativeSession> {
  public:
   static Napi::Function define(Napi::Env env) {
-    return DefineClass(env, "NativeSession",
-                       {InstanceMethod<&NativeSession::eval>("eval"),
-                        InstanceMethod<&NativeSession::generate>("generate"),
-                        InstanceMethod<&NativeSession::abort>("abort"),
-                        InstanceMethod<&NativeSession::reset>("reset"),
-                        InstanceMethod<&NativeSession::lastStats>("lastStats")});
+    return DefineClass(
+        env, "NativeSession",
+        {InstanceMethod<&NativeSession::eval>("eval"), InstanceMethod<&NativeSession::generate>("generate"),
+         InstanceMethod<&NativeSession::abort>("abort"), InstanceMethod<&NativeSession::reset>("reset"),
+         InstanceMethod<&NativeSession::lastStats>("lastStats")});
   }
 
   explicit NativeSession(const Napi::CallbackInfo& info) : Napi::ObjectWrap<NativeSession>(info) {
@@ -434,7 +434,7 @@ class NativeSession : public Napi::ObjectWrap<NativeSession> {
     Napi::Promise::Deferred deferred;
     Napi::ThreadSafeFunction onToken;
     GenerateResult result;
-    std::string error;                  // from the engine
+    std::string error;                    // from the engine
     Napi::Reference<Napi::Value> thrown;  // what onToken threw, if it did
   };
 
@@ -529,8 +529,8 @@ class NativeSession : public Napi::ObjectWrap<NativeSession> {
       try {
         // A queue of kTokensAhead: the worker blocks rather than run ahead of a busy JS thread, so an
         // abort() from onToken stops the generation within a few tokens however loaded the machine is.
-        raw->onToken = Napi::ThreadSafeFunction::New(env, info[1].As<Napi::Function>(), "fas.generate", kTokensAhead, 1, raw,
-                                                     [](Napi::Env e, GenerateJob* j) { finish(e, j); });
+        raw->onToken = Napi::ThreadSafeFunction::New(env, info[1].As<Napi::Function>(), "fas.generate", kTokensAhead, 1,
+                                                     raw, [](Napi::Env e, GenerateJob* j) { finish(e, j); });
       } catch (...) {
         state_->busy = false;
         delete raw;
@@ -691,7 +691,8 @@ class NativeModel : public Napi::ObjectWrap<NativeModel> {
         lastOnly = !v.IsUndefined() && boolean(v, "lastOnly");
       }
       const RunMode mode = runMode(options, "forward options", *model);
-      auto* worker = new ForwardWorker(env, model, ForwardJob{std::move(ids), batch, seqLen, lastOnly, mode, withStats});
+      auto* worker =
+          new ForwardWorker(env, model, ForwardJob{std::move(ids), batch, seqLen, lastOnly, mode, withStats});
       worker->Queue();
       return worker->promise();
     });
@@ -738,7 +739,8 @@ Napi::Value loadModelJs(const Napi::CallbackInfo& info) {
       const Napi::Value v = info[1].As<Napi::Object>().Get("spiking");
       if (!v.IsUndefined() && !v.IsNull()) spiking = spikingParams(v);
     }
-    auto* worker = new LoadWorker(info.Env(), modelSpec(info[0]), std::move(spiking), static_cast<Classes*>(info.Data()));
+    auto* worker =
+        new LoadWorker(info.Env(), modelSpec(info[0]), std::move(spiking), static_cast<Classes*>(info.Data()));
     worker->Queue();
     return worker->promise();
   });

@@ -21,7 +21,6 @@ using train::Trainer;
 
 // ---- Reading JS values --------------------------------------------------------------------------
 
-
 // { qcfs?: { levels, initialLambda, signed, everySite?, perNeuronFfn? } | null, threads?: number }
 train::TrainerOptions trainerOptions(const Napi::Value& v) {
   train::TrainerOptions options;
@@ -105,9 +104,14 @@ train::StepHyper stepHyper(const Napi::Value& v) {
   const auto num = [&](const Napi::Object& from, const std::string& where, const char* key) {
     return number(field(from, where, key), where + "." + key);
   };
-  return train::StepHyper{num(l, "hyper.lr", "decay"), num(l, "hyper.lr", "noDecay"), num(l, "hyper.lr", "threshold"),
-                          num(o, w, "weightDecay"),   num(o, w, "beta1"),           num(o, w, "beta2"),
-                          num(o, w, "eps"),           num(o, w, "clipNorm")};
+  return train::StepHyper{num(l, "hyper.lr", "decay"),
+                          num(l, "hyper.lr", "noDecay"),
+                          num(l, "hyper.lr", "threshold"),
+                          num(o, w, "weightDecay"),
+                          num(o, w, "beta1"),
+                          num(o, w, "beta2"),
+                          num(o, w, "eps"),
+                          num(o, w, "clipNorm")};
 }
 
 // ---- Results ------------------------------------------------------------------------------------
@@ -199,17 +203,15 @@ class StepWorker : public TrainerWorker {
 class NativeTrainer : public Napi::ObjectWrap<NativeTrainer> {
  public:
   static Napi::Function define(Napi::Env env) {
-    return DefineClass(env, "NativeTrainer",
-                       {InstanceMethod<&NativeTrainer::forwardBackward>("forwardBackward"),
-                        InstanceMethod<&NativeTrainer::optimizerStep>("optimizerStep"),
-                        InstanceMethod<&NativeTrainer::evaluate>("evaluate"),
-                        InstanceMethod<&NativeTrainer::parameters>("parameters"),
-                        InstanceMethod<&NativeTrainer::getTensor>("getTensor"),
-                        InstanceMethod<&NativeTrainer::setTensor>("setTensor"),
-                        InstanceMethod<&NativeTrainer::getOptimizerState>("getOptimizerState"),
-                        InstanceMethod<&NativeTrainer::setOptimizerState>("setOptimizerState"),
-                        InstanceMethod<&NativeTrainer::abort>("abort"),
-                        InstanceMethod<&NativeTrainer::dispose>("dispose")});
+    return DefineClass(
+        env, "NativeTrainer",
+        {InstanceMethod<&NativeTrainer::forwardBackward>("forwardBackward"),
+         InstanceMethod<&NativeTrainer::optimizerStep>("optimizerStep"),
+         InstanceMethod<&NativeTrainer::evaluate>("evaluate"), InstanceMethod<&NativeTrainer::parameters>("parameters"),
+         InstanceMethod<&NativeTrainer::getTensor>("getTensor"), InstanceMethod<&NativeTrainer::setTensor>("setTensor"),
+         InstanceMethod<&NativeTrainer::getOptimizerState>("getOptimizerState"),
+         InstanceMethod<&NativeTrainer::setOptimizerState>("setOptimizerState"),
+         InstanceMethod<&NativeTrainer::abort>("abort"), InstanceMethod<&NativeTrainer::dispose>("dispose")});
   }
 
   explicit NativeTrainer(const Napi::CallbackInfo& info) : Napi::ObjectWrap<NativeTrainer>(info) {
@@ -340,10 +342,7 @@ class NativeTrainer : public Napi::ObjectWrap<NativeTrainer> {
 class CreateWorker : public Napi::AsyncWorker {
  public:
   CreateWorker(Napi::Env env, ModelSpec spec, train::TrainerOptions options, Napi::FunctionReference* constructor)
-      : Napi::AsyncWorker(env),
-        spec_(std::move(spec)),
-        options_(std::move(options)),
-        constructor_(constructor),
+      : Napi::AsyncWorker(env), spec_(std::move(spec)), options_(std::move(options)), constructor_(constructor),
         deferred_(Napi::Promise::Deferred::New(env)) {}
   Napi::Promise promise() const { return deferred_.Promise(); }
 

@@ -27,8 +27,8 @@ void timeAverage(ThreadPool& pool, const SiteBatch& b, const spiking::IfNeuron& 
 
 // mean = the time-averaged output of sequence s; returns sum (mean - target)^2 and, when diff is
 // given, writes diff = mean - target.
-double sequenceSse(ThreadPool& pool, const SiteBatch& b, const spiking::IfNeuron& neuron, int64_t s,
-                   FloatVector& mean, float* diff) {
+double sequenceSse(ThreadPool& pool, const SiteBatch& b, const spiking::IfNeuron& neuron, int64_t s, FloatVector& mean,
+                   float* diff) {
   const spiking::SpikeShape shape = b.shape();
   const float* target = b.target.data() + s * shape.rowElems();
   timeAverage(pool, b, neuron, s, mean);

@@ -113,9 +113,8 @@ SiteBatch Calibrator::capture(int64_t layer, int64_t first, int64_t count) {
   run(RunMode{FfnMode::Qcfs, 1}, b.target.data());
   run(RunMode{FfnMode::Snn, timesteps_}, b.input.data());
   const spiking::Qcfs q = model_->spiking->qcfs(layer);
-  pool_.run([&](int ith, int nth) {
-    spiking::qcfsForward(b.target.data(), b.target.data(), b.target.size(), q, ith, nth);
-  });
+  pool_.run(
+      [&](int ith, int nth) { spiking::qcfsForward(b.target.data(), b.target.data(), b.target.size(), q, ith, nth); });
   return b;
 }
 

@@ -31,9 +31,9 @@ struct CalibrationSet {
 };
 
 struct CoarseResult {
-  LayerCandidate best;     // now the layer's values
-  double loss = 0.0;       // align loss (mean squared error per site output) of the best
-  double startLoss = 0.0;  // of theta = lambda, v0 = theta / 2
+  LayerCandidate best;         // now the layer's values
+  double loss = 0.0;           // align loss (mean squared error per site output) of the best
+  double startLoss = 0.0;      // of theta = lambda, v0 = theta / 2
   double referenceLoss = 0.0;  // of theta = 0.6 lambda, v0 = 0.2 theta
   int candidates = 0;
 };

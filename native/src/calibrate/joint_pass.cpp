@@ -15,13 +15,9 @@ train::QcfsSite qcfsSiteOf(const SpikingParams& p) { return train::QcfsSite{true
 }  // namespace
 
 JointPass::JointPass(const Model& model, const SpikingParams& params, int timesteps, const JointHyper& hyper)
-    : config_(model.config),
-      timesteps_(timesteps),
-      alignWeight_(hyper.alignWeight),
-      signedSpikes_(params.signedSpikes),
+    : config_(model.config), timesteps_(timesteps), alignWeight_(hyper.alignWeight), signedSpikes_(params.signedSpikes),
       layout_(model.config, train::tensorNames(model), qcfsSiteOf(params)),
-      weights_(train::flatWeights(model, layout_)),
-      teacher_(model.config, layout_.offsets(), qcfsSiteOf(params)),
+      weights_(train::flatWeights(model, layout_)), teacher_(model.config, layout_.offsets(), qcfsSiteOf(params)),
       student_(model.config, layout_.offsets(), qcfsSiteOf(params)) {
   const int64_t layers = config_.numLayers, n = config_.ffnSize;
   if (static_cast<int64_t>(params.neurons.size()) != layers || static_cast<int64_t>(params.lambdas.size()) != layers) {
@@ -65,7 +61,8 @@ JointLoss JointPass::step(ThreadPool& pool, const int32_t* ids, int64_t batch, i
                        1.0f / static_cast<float>(tokens));
   for (const double sse : student_.alignSse()) loss.alignSse += sse;
   if (!std::isfinite(loss.kl) || !std::isfinite(loss.alignSse)) {
-    throw std::runtime_error("the calibration loss is not finite; the neurons keep the values they had before this batch");
+    throw std::runtime_error(
+        "the calibration loss is not finite; the neurons keep the values they had before this batch");
   }
   student_.backwardFromLogits(pool, weights_.data(), nullptr);
   for (int64_t l = 0; l < layers; ++l) adam_[l].step(dTheta[l], dV0[l]);

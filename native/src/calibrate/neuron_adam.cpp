@@ -7,8 +7,8 @@
 namespace fas::calibrate {
 
 NeuronAdam::NeuronAdam(NeuronValues start, AdamHyper hyper)
-    : values_(std::move(start)), h_(hyper), mTheta_(values_.threshold.size(), 0.0f), vTheta_(mTheta_),
-      mV0_(mTheta_), vV0_(mTheta_) {}
+    : values_(std::move(start)), h_(hyper), mTheta_(values_.threshold.size(), 0.0f), vTheta_(mTheta_), mV0_(mTheta_),
+      vV0_(mTheta_) {}
 
 namespace {
 

@@ -16,9 +16,7 @@ struct SiteBatch {
   FloatVector input;   // [sequences, T, seqLen, n]: the student's site input at every timestep
 
   // One sequence's block of `input`: its positions start at 0.
-  spiking::SpikeShape shape() const {
-    return {T, static_cast<int>(seqLen), static_cast<int>(n), 0};
-  }
+  spiking::SpikeShape shape() const { return {T, static_cast<int>(seqLen), static_cast<int>(n), 0}; }
   size_t tokens() const { return static_cast<size_t>(sequences * seqLen); }
 };
 

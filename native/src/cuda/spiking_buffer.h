@@ -46,8 +46,7 @@ class DeviceBuffer {
 struct DeviceParam {
   DeviceParam(const NeuronParam& p, int n)
       : values(p.values, p.count(n)),
-        fallback(p.fallback, p.granularity == Granularity::PositionNeuron && p.fallback ? size_t(n) : 0),
-        view(p) {
+        fallback(p.fallback, p.granularity == Granularity::PositionNeuron && p.fallback ? size_t(n) : 0), view(p) {
     view.values = values.get();
     view.fallback = fallback.get();
   }

@@ -11,12 +11,9 @@ namespace {
 
 struct DeviceLayer {
   DeviceLayer(const FfnLayer& host, int n)
-      : Wt(host.down.Wt, size_t(n) * host.down.out),
-        bias(host.down.bias, host.down.bias ? size_t(host.down.out) : 0),
-        theta(host.neuron.theta, n),
-        v0(host.neuron.v0, n),
-        out(host.down.out),
-        signedSpikes(host.neuron.signedSpikes) {}
+      : Wt(host.down.Wt, size_t(n) * host.down.out), bias(host.down.bias, host.down.bias ? size_t(host.down.out) : 0),
+        theta(host.neuron.theta, n), v0(host.neuron.v0, n), out(host.down.out), signedSpikes(host.neuron.signedSpikes) {
+  }
   DeviceBuffer<float> Wt, bias;
   DeviceParam theta, v0;
   int out;

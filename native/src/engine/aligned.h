@@ -22,9 +22,13 @@ struct CacheAligned {
   T* allocate(size_t n) { return static_cast<T*>(allocateAligned(n * sizeof(T))); }
   void deallocate(T* p, size_t n) { freeAligned(p, n * sizeof(T)); }
   template <typename U>
-  bool operator==(const CacheAligned<U>&) const { return true; }
+  bool operator==(const CacheAligned<U>&) const {
+    return true;
+  }
   template <typename U>
-  bool operator!=(const CacheAligned<U>&) const { return false; }
+  bool operator!=(const CacheAligned<U>&) const {
+    return false;
+  }
 };
 
 using FloatVector = std::vector<float, CacheAligned<float>>;

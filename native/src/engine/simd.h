@@ -190,8 +190,7 @@ void dispatch(Args... args) {
 // ---- Fixed 16-float API ------------------------------------------------------------------------
 // Functions marked FAS_SIMD_CLONES are compiled once per ISA and picked by the dynamic loader
 // (ifunc: GCC on Linux; nvcc's host pass is left out).
-#if defined(__x86_64__) && defined(__linux__) && defined(__GNUC__) && !defined(__clang__) && \
-    !defined(__CUDACC__)
+#if defined(__x86_64__) && defined(__linux__) && defined(__GNUC__) && !defined(__clang__) && !defined(__CUDACC__)
 #define FAS_SIMD_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
 #else
 #define FAS_SIMD_CLONES

@@ -49,9 +49,7 @@ class ThreadPool {
 struct Range {
   int64_t begin, end;
 };
-inline Range splitRange(int64_t n, int ith, int nth) {
-  return {n * ith / nth, n * (ith + 1) / nth};
-}
+inline Range splitRange(int64_t n, int ith, int nth) { return {n * ith / nth, n * (ith + 1) / nth}; }
 
 // Thread ith's share of [0, n) in whole blocks (SIMD chunks, weight panels, work worth a thread):
 // small inputs stay on one thread, and block boundaries do not move with the thread count.

@@ -20,8 +20,6 @@ double firingRate(const int8_t* spikes, size_t count) {
   return count ? double(countSpikes(spikes, count)) / double(count) : 0.0;
 }
 
-double energySaving(const OpCounts& ann, const OpCounts& snn) {
-  return 1.0 - snn.picojoules() / ann.picojoules();
-}
+double energySaving(const OpCounts& ann, const OpCounts& snn) { return 1.0 - snn.picojoules() / ann.picojoules(); }
 
 }  // namespace fas::spiking

@@ -1,9 +1,9 @@
-#include "engine/threadpool.h"
 #include "spiking/if_neuron.h"
 
 #include <algorithm>
 
 #include "engine/simd.h"
+#include "engine/threadpool.h"
 
 namespace fas::spiking {
 

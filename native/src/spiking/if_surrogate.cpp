@@ -1,9 +1,9 @@
-#include "engine/threadpool.h"
 #include "spiking/if_surrogate.h"
 
 #include <vector>
 
 #include "engine/simd.h"
+#include "engine/threadpool.h"
 #include "spiking/if_neuron.h"
 
 namespace fas::spiking {
@@ -45,10 +45,10 @@ constexpr int kChunk = 64;
 
 // One row's neurons [0, w): u holds T * kChunk floats of scratch; x, dOut, dx advance by `step`.
 // __restrict: the buffers never overlap, and without it the many pointers defeat vectorisation.
-FAS_SIMD_CLONES void backwardChunk(const float* __restrict x, size_t step, int T, int w,
-                                   const float* __restrict theta, const float* __restrict v0, bool signedSpikes,
-                                   const float* __restrict dOut, const float* __restrict dMean, float* __restrict dx,
-                                   float* __restrict u, float* __restrict dtheta, float* __restrict dv) {
+FAS_SIMD_CLONES void backwardChunk(const float* __restrict x, size_t step, int T, int w, const float* __restrict theta,
+                                   const float* __restrict v0, bool signedSpikes, const float* __restrict dOut,
+                                   const float* __restrict dMean, float* __restrict dx, float* __restrict u,
+                                   float* __restrict dtheta, float* __restrict dv) {
   float v[kChunk];
   for (int i = 0; i < w; ++i) v[i] = v0[i];
   for (int t = 0; t < T; ++t) {

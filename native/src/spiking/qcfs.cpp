@@ -1,7 +1,7 @@
-#include "engine/threadpool.h"
 #include "spiking/qcfs.h"
 
 #include "engine/simd.h"
+#include "engine/threadpool.h"
 
 namespace fas::spiking {
 

@@ -42,7 +42,6 @@ void qcfsForward(const float* x, float* y, size_t n, const Qcfs& q, int ith = 0,
 
 // Backward over this thread's slice: dx[i] = dy[i] * dy/dx (dx may be null, it is overwritten).
 // Returns the slice's dL/dlambda = sum_i dy[i] * dy/dlambda; the caller adds the slices up.
-double qcfsBackward(const float* x, const float* dy, float* dx, size_t n, const Qcfs& q, int ith = 0,
-                    int nth = 1);
+double qcfsBackward(const float* x, const float* dy, float* dx, size_t n, const Qcfs& q, int ith = 0, int nth = 1);
 
 }  // namespace fas::spiking

@@ -1,10 +1,10 @@
-#include "engine/threadpool.h"
 #include "spiking/spike_linear.h"
 
 #include <algorithm>
 #include <vector>
 
 #include "engine/simd.h"
+#include "engine/threadpool.h"
 
 namespace fas::spiking {
 

@@ -13,7 +13,7 @@ struct SpikeLinear {
   const float* Wt = nullptr;    // [in, out]
   const float* bias = nullptr;  // [out], or null
   int out = 0;
-  NeuronParam theta;            // the sending neurons' thresholds, i.e. the spike amplitudes
+  NeuronParam theta;  // the sending neurons' thresholds, i.e. the spike amplitudes
 };
 
 void spikeLinearReference(const int8_t* spikes, const SpikeShape& shape, const SpikeLinear& layer, float* y);
@@ -22,12 +22,12 @@ void spikeLinearReference(const int8_t* spikes, const SpikeShape& shape, const S
 // the work follows the firing rate. (On neuromorphic hardware theta_i * W is the stored synaptic
 // weight and each event is one addition; on a CPU the fused multiply-add costs the same as an add.)
 // Thread ith of nth takes a slice of the output columns.
-void spikeLinearEvent(const int8_t* spikes, const SpikeShape& shape, const SpikeLinear& layer, float* y,
-                      int ith = 0, int nth = 1);
+void spikeLinearEvent(const int8_t* spikes, const SpikeShape& shape, const SpikeLinear& layer, float* y, int ith = 0,
+                      int nth = 1);
 
 // Dense: the product of (spikes * theta) and Wt, whatever the firing rate.
-void spikeLinearDense(const int8_t* spikes, const SpikeShape& shape, const SpikeLinear& layer, float* y,
-                      int ith = 0, int nth = 1);
+void spikeLinearDense(const int8_t* spikes, const SpikeShape& shape, const SpikeLinear& layer, float* y, int ith = 0,
+                      int nth = 1);
 
 // The cost model: true when the event-driven form is expected to be the faster one at this firing
 // rate (fraction of nonzero spikes in the layer's input).

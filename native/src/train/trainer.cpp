@@ -44,10 +44,8 @@ void checkHyper(const StepHyper& h) {
 }  // namespace
 
 Trainer::Trainer(const Model& model, const TrainerOptions& options)
-    : config_(model.config),
-      layout_(model.config, tensorNames(model), siteOf(options)),
-      pool_(threadCount(options.threads)),
-      model_(model.config, layout_.offsets(), siteOf(options)),
+    : config_(model.config), layout_(model.config, tensorNames(model), siteOf(options)),
+      pool_(threadCount(options.threads)), model_(model.config, layout_.offsets(), siteOf(options)),
       qcfs_(options.qcfs.has_value()) {
   params_ = flatWeights(model, layout_);
   for (const ParamInfo& p : layout_.params()) {
@@ -98,8 +96,8 @@ StepResult Trainer::optimizerStep(const StepHyper& hyper) {
       case ParamGroup::NoDecay: h.lr = hyper.lrNoDecay; break;
       case ParamGroup::Threshold: h.lr = hyper.lrThreshold; break;
     }
-    adamw_update(pool_, params_.data() + p.offset, grads_.data() + p.offset, m_.data() + p.offset,
-                 v_.data() + p.offset, p.size, static_cast<float>(scale * clip), h, step_);
+    adamw_update(pool_, params_.data() + p.offset, grads_.data() + p.offset, m_.data() + p.offset, v_.data() + p.offset,
+                 p.size, static_cast<float>(scale * clip), h, step_);
     if (p.group != ParamGroup::Threshold) continue;
     for (int64_t i = p.offset; i < p.offset + p.size; ++i) params_[i] = std::max(params_[i], kMinLambda);
   }

@@ -102,7 +102,7 @@ class Trainer {
   const bool qcfs_;  // the QCFS site is on
   std::vector<float> params_, grads_, m_, v_;
   int64_t step_ = 0;
-  int64_t pendingTokens_ = 0;   // counted targets since the last step
+  int64_t pendingTokens_ = 0;  // counted targets since the last step
   bool pendingNonFinite_ = false;
   std::atomic<bool> abort_{false};
 };

@@ -18,8 +18,7 @@ function unwrap<T>(res: ApiResponse<T>): T {
 
 export function ipcApi(bridge: FasBridge): FasApi {
   return {
-    call: async <M extends MethodName>(method: M, params: ParamsOf<M>) =>
-      unwrap((await bridge.call(method, params)) as ApiResponse<ResultOf<M>>),
+    call: async <M extends MethodName>(method: M, params: ParamsOf<M>) => unwrap((await bridge.call(method, params)) as ApiResponse<ResultOf<M>>),
     onEvent: (listener) => bridge.onEvent(listener),
     openReport: async (jobId) => {
       unwrap(await bridge.openReport(jobId));
@@ -44,8 +43,7 @@ export function httpApi(baseUrl: string, token: string): FasApi {
     }
     return unwrap((await res.json()) as ApiResponse<T>);
   }
-  const ticketFor = async (scope: { kind: 'events' } | { kind: 'report'; id: string }) =>
-    (await post<{ ticket: string }>('api/ticket', scope)).ticket;
+  const ticketFor = async (scope: { kind: 'events' } | { kind: 'report'; id: string }) => (await post<{ ticket: string }>('api/ticket', scope)).ticket;
 
   return {
     call: <M extends MethodName>(method: M, params: ParamsOf<M>) => post<ResultOf<M>>(`api/call/${method}`, params),

@@ -51,7 +51,16 @@ export interface Side {
  */
 export function naturalPair(models: readonly ModelEntry[], preferred: string | null): [Side, Side] | null {
   const converted = models.find((m) => m.id === preferred && m.spiking) ?? models.find((m) => m.stage === 'calibrated') ?? models.find((m) => m.spiking);
-  if (converted) return [{ modelId: originalOf(models, converted).id, mode: { kind: 'ann' } }, { modelId: converted.id, mode: defaultMode(converted) }];
+  if (converted)
+    return [
+      { modelId: originalOf(models, converted).id, mode: { kind: 'ann' } },
+      { modelId: converted.id, mode: defaultMode(converted) },
+    ];
   const [a, b = a] = models;
-  return a && b ? [{ modelId: a.id, mode: defaultMode(a) }, { modelId: b.id, mode: defaultMode(b) }] : null;
+  return a && b
+    ? [
+        { modelId: a.id, mode: defaultMode(a) },
+        { modelId: b.id, mode: defaultMode(b) },
+      ]
+    : null;
 }

@@ -30,7 +30,8 @@ export function outDirProblem(outDir: string, models: ModelEntry[], dataPath = '
   const inside = models.find((m) => sameOrInside(folder, m.path));
   if (inside) return `That output folder is inside the folder of "${inside.name}"; choose a folder outside it.`;
   const data = trimmed(dataPath);
-  if (data !== '' && (sameOrInside(data, folder) || sameOrInside(folder, data))) return 'That output folder holds, or is inside, the text to train on; choose another one.';
+  if (data !== '' && (sameOrInside(data, folder) || sameOrInside(folder, data)))
+    return 'That output folder holds, or is inside, the text to train on; choose another one.';
   return null;
 }
 

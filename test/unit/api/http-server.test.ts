@@ -10,15 +10,12 @@ import { TICKET_LIFETIME_MS, TicketBook } from '../../../electron/server/tickets
 /** A raw request, so the test controls the Host header and the path exactly. */
 function request(server: RunningServer, opts: { method?: string; path: string; headers?: Record<string, string>; body?: string }) {
   return new Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }>((resolve, reject) => {
-    const req = http.request(
-      { host: '127.0.0.1', port: server.port, method: opts.method ?? 'GET', path: opts.path, headers: opts.headers },
-      (res) => {
-        let body = '';
-        res.setEncoding('utf8');
-        res.on('data', (c: string) => (body += c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
-      },
-    );
+    const req = http.request({ host: '127.0.0.1', port: server.port, method: opts.method ?? 'GET', path: opts.path, headers: opts.headers }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => (body += c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
+    });
     req.on('error', reject);
     req.end(opts.body);
   });
@@ -124,8 +121,7 @@ describe('local HTTP server', () => {
   });
 
   describe('refuses what a web page could send', () => {
-    const call = (headers: Record<string, string>, body = '{}', path = '/api/call/system.hardware') =>
-      request(server, { method: 'POST', path, headers, body });
+    const call = (headers: Record<string, string>, body = '{}', path = '/api/call/system.hardware') => request(server, { method: 'POST', path, headers, body });
 
     it('a plain HTML form post (text/plain or urlencoded) from a foreign Origin', async () => {
       for (const type of ['text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x']) {
@@ -193,7 +189,9 @@ describe('local HTTP server', () => {
     it('are never the API token', async () => {
       const t = await ticket({ kind: 'events' });
       expect(t).not.toContain(server.token);
-      expect((await request(server, { method: 'POST', path: '/api/call/system.hardware', headers: { ...json, 'x-fas-token': t }, body: '{}' })).status).toBe(401);
+      expect((await request(server, { method: 'POST', path: '/api/call/system.hardware', headers: { ...json, 'x-fas-token': t }, body: '{}' })).status).toBe(
+        401,
+      );
     });
   });
 });

@@ -24,7 +24,7 @@ const weights: SpikingWeights = {
 };
 
 describe('calibration checkpoint', () => {
-  it('saves and restores the stage, the next layer, the report so far and every layer\'s neurons', async () => {
+  it("saves and restores the stage, the next layer, the report so far and every layer's neurons", async () => {
     const dir = join(mkdtempSync(join(tmpdir(), 'fas-cal-')), 'checkpoint');
     await saveCalibrationCheckpoint(dir, { stage: 'coarse', layer: 1, settings: { seed: 3 }, progress }, weights);
     const loaded = await loadCalibrationCheckpoint(dir, 2, 4);

@@ -12,10 +12,29 @@ const report: CalibrationReport = {
   scope: CALIBRATION_SCOPE,
   calibrationKl: 0.05,
   layers: [
-    { layer: 0, lambda: 2, before: 0.01, coarse: { theta: 1.8, v0: 0.9, loss: 0.008, startLoss: 0.01, referenceLoss: 0.05, kept: true }, fine: { losses: [0.007, 0.006], kept: true } },
-    { layer: 1, lambda: 1.5, before: 0.03, coarse: { theta: 1.5, v0: 0.75, loss: 0.02, startLoss: 0.025, referenceLoss: 0.06, kept: false }, fine: { losses: [0.019], kept: true } },
+    {
+      layer: 0,
+      lambda: 2,
+      before: 0.01,
+      coarse: { theta: 1.8, v0: 0.9, loss: 0.008, startLoss: 0.01, referenceLoss: 0.05, kept: true },
+      fine: { losses: [0.007, 0.006], kept: true },
+    },
+    {
+      layer: 1,
+      lambda: 1.5,
+      before: 0.03,
+      coarse: { theta: 1.5, v0: 0.75, loss: 0.02, startLoss: 0.025, referenceLoss: 0.06, kept: false },
+      fine: { losses: [0.019], kept: true },
+    },
   ],
-  joint: { startKl: 0.06, epochs: [{ kl: 0.055, align: 0.01, calibrationKl: 0.05 }, { kl: 0.05, align: 0.012, calibrationKl: 0.052 }], kept: 1 },
+  joint: {
+    startKl: 0.06,
+    epochs: [
+      { kl: 0.055, align: 0.01, calibrationKl: 0.05 },
+      { kl: 0.05, align: 0.012, calibrationKl: 0.052 },
+    ],
+    kept: 1,
+  },
   evaluations: { before: evaluation(14, 0.2), coarse: evaluation(12, 0.1), fine: evaluation(11, 0.05), joint: evaluation(10.5, 0.04) },
 };
 

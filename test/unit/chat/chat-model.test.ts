@@ -60,9 +60,14 @@ describe('a model loaded for chatting', () => {
     const controller = new AbortController();
     const ids = (await model.prompt('', [{ role: 'user', text: 'Tell me a long story' }], false, 12)).ids;
     let count = 0;
-    const reply = await model.reply(ids, { ...greedy, maxTokens: 80, repetitionPenalty: 1.3 }, () => {
-      if (++count === 2) controller.abort();
-    }, controller.signal);
+    const reply = await model.reply(
+      ids,
+      { ...greedy, maxTokens: 80, repetitionPenalty: 1.3 },
+      () => {
+        if (++count === 2) controller.abort();
+      },
+      controller.signal,
+    );
     expect(reply.stopReason).toBe('aborted');
     expect(reply.ids.length).toBeLessThan(80);
   });

@@ -29,7 +29,14 @@ describe('chat modes', () => {
       expect(create.safeParse({ modelId: 'm', mode }).success).toBe(true);
       expect(update.safeParse({ id: 'c', mode }).success).toBe(true);
     }
-    for (const mode of [{ kind: 'snn' }, { kind: 'snn', timesteps: 0 }, { kind: 'snn', timesteps: 1025 }, { kind: 'snn', timesteps: 2.5 }, { kind: 'ann', timesteps: 4 }, { kind: 'qcfs' }]) {
+    for (const mode of [
+      { kind: 'snn' },
+      { kind: 'snn', timesteps: 0 },
+      { kind: 'snn', timesteps: 1025 },
+      { kind: 'snn', timesteps: 2.5 },
+      { kind: 'ann', timesteps: 4 },
+      { kind: 'qcfs' },
+    ]) {
       expect(update.safeParse({ id: 'c', mode }).success).toBe(false);
     }
   });
@@ -77,10 +84,22 @@ describe("a reply's operations", () => {
 
   it('keeps each site of a model spiking at every layer: its mean count (firing rate x T) and energy', () => {
     const stats = {
-      mode: 'snn', timesteps: 8, scope: 'all', tokens: 5, macsPerToken: 0, acsPerToken: 900, annMacsPerToken: 1000,
-      energyPerToken: { picojoules: 810, annPicojoules: 4600, saving: 0.82 }, firingRates: [0.25], spikes: [10],
+      mode: 'snn',
+      timesteps: 8,
+      scope: 'all',
+      tokens: 5,
+      macsPerToken: 0,
+      acsPerToken: 900,
+      annMacsPerToken: 1000,
+      energyPerToken: { picojoules: 810, annPicojoules: 4600, saving: 0.82 },
+      firingRates: [0.25],
+      spikes: [10],
       sites: [{ site: 'q', firingRate: 0.25, layerFiringRates: [0.25], acsPerToken: 900, picojoulesPerToken: 810 }],
-      neuronFiringRates: null, downProjection: { event: 0, dense: 7, gpu: 0 }, backend: 'cpu', backendNote: '', counted: 'Scope all.',
+      neuronFiringRates: null,
+      downProjection: { event: 0, dense: 7, gpu: 0 },
+      backend: 'cpu',
+      backendNote: '',
+      counted: 'Scope all.',
     } satisfies InferenceStats;
     expect(replyOps(stats)!.sites).toEqual([{ site: 'q', meanCount: 2, picojoulesPerToken: 810 }]);
     expect(replyOps({ ...stats, scope: 'ffn', sites: [] })!.sites).toBeUndefined();

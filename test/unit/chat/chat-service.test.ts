@@ -45,7 +45,10 @@ describe('chat requests', () => {
     const reply = replyOf(chat.id);
     const started = await core.call('chats.send', { id: chat.id, text: '  Hello there\nsecond line ' });
     expect(started.title).toBe('Hello there');
-    expect(started.messages.map((m) => [m.role, m.text])).toEqual([['user', 'Hello there\nsecond line'], ['assistant', '']]);
+    expect(started.messages.map((m) => [m.role, m.text])).toEqual([
+      ['user', 'Hello there\nsecond line'],
+      ['assistant', ''],
+    ]);
     expect(started.replying).toBe(started.messages[1]!.id);
 
     const { done, streamed } = await reply;
@@ -119,7 +122,10 @@ describe('chat requests', () => {
     await expect(core.call('chats.update', { id: chat.id, title: '  ' })).rejects.toThrow('Give the conversation a name.');
     await expect(core.call('chats.create', { modelId: 'nope' })).rejects.toThrow('This model is no longer in the library.');
     await expect(core.call('chats.get', { id: 'nope' })).rejects.toThrow('This conversation no longer exists.');
-    await expect(core.handle('chats.update', { id: chat.id, sampling: { ...quick, topP: 0 } })).resolves.toMatchObject({ ok: false, error: { code: 'bad_request' } });
+    await expect(core.handle('chats.update', { id: chat.id, sampling: { ...quick, topP: 0 } })).resolves.toMatchObject({
+      ok: false,
+      error: { code: 'bad_request' },
+    });
   });
 
   it('renames, exports and deletes a conversation, even while it replies', async () => {
@@ -265,8 +271,14 @@ describe('chat requests with a converted model', () => {
     expect(chat.mode).toEqual({ kind: 'ann' });
     await expect(core.call('chats.update', { id: chat.id, mode: { kind: 'snn', timesteps: 4 } })).rejects.toThrow('"plain" is not a converted model');
     expect((await core.call('chats.update', { id: chat.id, modelId: converted.id })).mode).toEqual({ kind: 'snn', timesteps: 4 });
-    expect((await core.call('chats.update', { id: chat.id, modelId: converted.id, mode: { kind: 'snn', timesteps: 32 } })).mode).toEqual({ kind: 'snn', timesteps: 32 });
+    expect((await core.call('chats.update', { id: chat.id, modelId: converted.id, mode: { kind: 'snn', timesteps: 32 } })).mode).toEqual({
+      kind: 'snn',
+      timesteps: 32,
+    });
     expect((await core.call('chats.update', { id: chat.id, modelId: plain.id })).mode).toEqual({ kind: 'ann' });
-    await expect(core.handle('chats.update', { id: chat.id, mode: { kind: 'snn', timesteps: 0 } })).resolves.toMatchObject({ ok: false, error: { code: 'bad_request' } });
+    await expect(core.handle('chats.update', { id: chat.id, mode: { kind: 'snn', timesteps: 0 } })).resolves.toMatchObject({
+      ok: false,
+      error: { code: 'bad_request' },
+    });
   });
 });

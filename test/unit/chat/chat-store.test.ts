@@ -42,7 +42,11 @@ describe('chat history store', () => {
     const s = store();
     await s.create(chat('a', '2026-03-01T10:00:00.000Z'));
     const edits = Array.from({ length: 10 }, (_, i) =>
-      s.update('a', (c) => ({ ...c, title: `Title ${i}`, messages: [...c.messages, { id: `m${i}`, role: 'user', text: `${i}`, createdAt: c.createdAt, stats: null }] })),
+      s.update('a', (c) => ({
+        ...c,
+        title: `Title ${i}`,
+        messages: [...c.messages, { id: `m${i}`, role: 'user', text: `${i}`, createdAt: c.createdAt, stats: null }],
+      })),
     );
     await Promise.all(edits);
     const after = await s.get('a');

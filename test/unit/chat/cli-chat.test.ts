@@ -92,7 +92,9 @@ describe('fas chat', () => {
   it('chats with the spiking model at --T and prints what each reply cost', async () => {
     const t = new Terminal([converted, '--snn', '--T', '8', '--max-tokens', '6', '--temperature', '0'], root);
     await t.until((x) => x.prompts() === 1, 'the first prompt');
-    expect(t.stderr).toContain('Chatting with tiny-spiking (plain transcript). /help lists the commands.\nIt runs as the spiking model, T = 8 timesteps per token;');
+    expect(t.stderr).toContain(
+      'Chatting with tiny-spiking (plain transcript). /help lists the commands.\nIt runs as the spiking model, T = 8 timesteps per token;',
+    );
     t.type('Hello there');
     await t.until((x) => x.prompts() === 2 && x.stdout.endsWith('\n> '), 'the reply');
     expect(t.stderr).toMatch(

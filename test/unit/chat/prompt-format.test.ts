@@ -91,7 +91,9 @@ describe('chat template format', () => {
       "{% for message in messages %}{% if message['role'] == 'system' %}{{ raise_exception('System role not supported') }}{% endif %}" +
       "<start_of_turn>{{ message['role'] }}\n{{ message['content'] }}<end_of_turn>\n{% endfor %}{% if add_generation_prompt %}<start_of_turn>assistant\n{% endif %}";
     const format = await templateFormat(strict, { bosToken: '', eosToken: '' }, tokenizer);
-    expect(await format.render('Be brief.', conversation.slice(0, 1), false)).toBe('<start_of_turn>user\nBe brief.\n\nHi there<end_of_turn>\n<start_of_turn>assistant\n');
+    expect(await format.render('Be brief.', conversation.slice(0, 1), false)).toBe(
+      '<start_of_turn>user\nBe brief.\n\nHi there<end_of_turn>\n<start_of_turn>assistant\n',
+    );
   });
 
   it('refuses a template it cannot parse', async () => {
@@ -101,11 +103,15 @@ describe('chat template format', () => {
   it('stops a template that loops for ever, and one that writes too much, with a message', async () => {
     const loops = '{% for i in range(100000000) %}{% for j in range(100000000) %}{{ i }}{% endfor %}{% endfor %}';
     const started = Date.now();
-    await expect(templateFormat(loops, { bosToken: '', eosToken: '' }, tokenizer)).rejects.toThrow(/the chat template (did not finish within 2 s|needed more than 256 MB to render)/);
+    await expect(templateFormat(loops, { bosToken: '', eosToken: '' }, tokenizer)).rejects.toThrow(
+      /the chat template (did not finish within 2 s|needed more than 256 MB to render)/,
+    );
     expect(Date.now() - started).toBeLessThan(20_000); // a hang guard, not a speed target
     // The next render gets a fresh worker.
     expect((await templateFormat(CHATML_TEMPLATE, { bosToken: '', eosToken: '<|im_end|>' }, tokenizer)).kind).toBe('template');
-    await expect(renderTemplate('{% for i in range(50) %}x{% endfor %}', {}, { timeMs: 2000, maxChars: 10 })).rejects.toThrow(/it wrote 50 characters, more than the 10 a prompt can be/);
+    await expect(renderTemplate('{% for i in range(50) %}x{% endfor %}', {}, { timeMs: 2000, maxChars: 10 })).rejects.toThrow(
+      /it wrote 50 characters, more than the 10 a prompt can be/,
+    );
   });
 });
 
@@ -128,7 +134,12 @@ describe('a model folder’s prompt format', () => {
   });
 
   it('reads a list of named templates and chat_template.jinja', async () => {
-    const listed = await writeChatModel(join(root, 'listed'), { chatTemplate: [{ name: 'tool_use', template: 'x' }, { name: 'default', template: CHATML_TEMPLATE }] });
+    const listed = await writeChatModel(join(root, 'listed'), {
+      chatTemplate: [
+        { name: 'tool_use', template: 'x' },
+        { name: 'default', template: CHATML_TEMPLATE },
+      ],
+    });
     expect(await (await formatOf(listed)).format.render('', conversation.slice(0, 1), false)).toContain('<|im_start|>assistant\n');
     const jinja = await writeChatModel(join(root, 'jinja'));
     await writeFile(join(jinja, 'chat_template.jinja'), CHATML_TEMPLATE);

@@ -23,7 +23,22 @@ const chat: Chat = {
 const finished: ChatMessage = {
   ...reply,
   text: 'Hello there',
-  stats: { modelId: 'm', modelName: 'tiny', mode: { kind: 'ann' }, tokens: 3, promptTokens: 9, cachedTokens: 0, timeToFirstTokenMs: 5, tokensPerSecond: 100, seconds: 0.05, seed: 1, stopReason: 'eos', error: null, ops: null, contextCut: null },
+  stats: {
+    modelId: 'm',
+    modelName: 'tiny',
+    mode: { kind: 'ann' },
+    tokens: 3,
+    promptTokens: 9,
+    cachedTokens: 0,
+    timeToFirstTokenMs: 5,
+    tokensPerSecond: 100,
+    seconds: 0.05,
+    seed: 1,
+    stopReason: 'eos',
+    error: null,
+    ops: null,
+    contextCut: null,
+  },
 };
 const delta = (text: string): ApiEvent => ({ name: 'chat.delta', data: { chatId: 'c1', messageId: 'a1', text } });
 
@@ -45,7 +60,7 @@ function fakeApi() {
 }
 
 describe('an open conversation in the UI', () => {
-  it("keeps what went wrong until another conversation is shown, such as a new one", async () => {
+  it('keeps what went wrong until another conversation is shown, such as a new one', async () => {
     const { api } = fakeApi();
     const thread = new ChatThread(api);
     thread.adopt(chat);

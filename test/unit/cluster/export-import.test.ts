@@ -19,11 +19,20 @@ describe('cluster job export and import', async () => {
   await writeTinyModel(model, 'qwen2');
   const data = join(temp.path, 'data.txt');
   writeFileSync(data, 'Call me Ishmael. Some years ago, never mind how long precisely, I went to sea.\n\n'.repeat(20));
-  const settings = exportJobSettings.parse({ modelDir: model, dataPath: data, jobDir: join(temp.path, 'job'), steps: 7, batchSize: 3, blockSize: 12, gradAccum: 2, seed: 5 });
+  const settings = exportJobSettings.parse({
+    modelDir: model,
+    dataPath: data,
+    jobDir: join(temp.path, 'job'),
+    steps: 7,
+    batchSize: 3,
+    blockSize: 12,
+    gradAccum: 2,
+    seed: 5,
+  });
   const result = await exportClusterJob(settings);
   const jobDir = result.jobDir;
 
-  it('writes every step\'s blocks in the order the native trainer draws them', async () => {
+  it("writes every step's blocks in the order the native trainer draws them", async () => {
     const source = await openModelFolder(model);
     const dataset = await loadJobDataset({ ...settings, blockSize: 12 }, (await loadTokenizer(source.tokenizerFiles, source.config)).forData());
     const batches = new TrainBatches(dataset, 3, { epoch: 0, index: 0, seed: 5 });
@@ -37,10 +46,22 @@ describe('cluster job export and import', async () => {
   });
 
   it('describes the model, the settings and the stage-1 output', async () => {
-    const job = JSON.parse(readFileSync(join(jobDir, 'job.json'), 'utf8')) as Record<string, any>;
-    expect(job.spiking).toEqual({ format: 'fas-spiking', version: 2, L: 8, T: 8, neuron: 'if-soft-reset', signed: true, site: 'ffn_act', calibration: 'none', scope: 'ffn', encoding: 'step' });
+    const job = await readJobFile(jobDir);
+    expect(job.spiking).toEqual({
+      format: 'fas-spiking',
+      version: 2,
+      L: 8,
+      T: 8,
+      neuron: 'if-soft-reset',
+      signed: true,
+      site: 'ffn_act',
+      calibration: 'none',
+      scope: 'ffn',
+      encoding: 'step',
+    });
     expect(job.settings).toMatchObject({ steps: 7, batchSize: 3, blockSize: 12, gradAccum: 2, seed: 5, levels: 8, initialLambda: 2, scope: 'ffn' });
-    expect(job.model.tensors.find((t: { canonical: string }) => t.canonical === 'head.weight')?.hf).toBe('lm_head.weight');
+    const tensors = job.model.tensors as { canonical: string; hf: string }[];
+    expect(tensors.find((t) => t.canonical === 'head.weight')?.hf).toBe('lm_head.weight');
     expect(job.model.copyFiles).toContain('tokenizer.json');
     expect(readFileSync(join(jobDir, 'launch.sh'), 'utf8')).toContain('--rdzv_backend=c10d');
     expect(readFileSync(join(jobDir, 'README.md'), 'utf8')).toContain('| 1 |');

@@ -72,9 +72,11 @@ describe('validation batches', () => {
     expect(all.map((b) => b.size)).toEqual([...Array(Math.floor(blocks / 4)).fill(4), ...(blocks % 4 ? [blocks % 4] : [])]);
     expect([...validationBatches(data, 4)]).toEqual(all);
     const ids = data.validation.ids;
-    all.flatMap((b) => Array.from({ length: b.size }, (_, row) => b.inputs[row * 4])).forEach((token, i) => {
-      expect(token).toBe(ids[i * 4]);
-    });
+    all
+      .flatMap((b) => Array.from({ length: b.size }, (_, row) => b.inputs[row * 4]))
+      .forEach((token, i) => {
+        expect(token).toBe(ids[i * 4]);
+      });
   });
 
   it('spread a capped number of blocks evenly over the set', () => {

@@ -17,7 +17,11 @@ describe('paths as people type them', () => {
 
   it('expands the folders of a job', () => {
     const params = finetuneSettings.parse({ modelDir: '~/models/gpt2', dataPath: '~/texts', outDir: '~/models/gpt2-stage1' });
-    expect([params.modelDir, params.dataPath, params.outDir]).toEqual([join(homedir(), 'models/gpt2'), join(homedir(), 'texts'), join(homedir(), 'models/gpt2-stage1')]);
+    expect([params.modelDir, params.dataPath, params.outDir]).toEqual([
+      join(homedir(), 'models/gpt2'),
+      join(homedir(), 'texts'),
+      join(homedir(), 'models/gpt2-stage1'),
+    ]);
     expect(evalSettings.parse({ modelDir: '~/m' }).modelDir).toBe(join(homedir(), 'm'));
   });
 });

@@ -34,7 +34,13 @@ describe('input kinds', () => {
   });
 
   it('trains prompt/completion records on the completion (and its eos) only', async () => {
-    const path = await dir.write('sft.jsonl', jsonl([{ prompt: 'Q:', completion: 'ab' }, { prompt: 'Q:', completion: 'cd' }]));
+    const path = await dir.write(
+      'sft.jsonl',
+      jsonl([
+        { prompt: 'Q:', completion: 'ab' },
+        { prompt: 'Q:', completion: 'cd' },
+      ]),
+    );
     const data = await loadTokenDataset({ ...base, blockSize: 9, path, tokenizer: charTokenizer() });
     expect(Array.from(data.train.ids)).toEqual([...codes('Q:ab'), 0, ...codes('Q:cd'), 0]);
     expect(Array.from(data.train.mask!)).toEqual([0, 0, 1, 1, 1, 0, 0, 1, 1, 1]);

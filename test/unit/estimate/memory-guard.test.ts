@@ -14,9 +14,25 @@ const GiB = 2 ** 30;
 
 /** SmolLM-135M's sizes (config.json of HuggingFaceTB/SmolLM-135M). */
 const smolLm: NativeModelSpec = {
-  family: 'llama', vocabSize: 49152, hiddenSize: 576, numLayers: 30, numHeads: 9, numKvHeads: 3, headDim: 64, ffnSize: 1536,
-  maxPositions: 2048, positionOffset: 0, norm: 'rmsnorm', normEps: 1e-5, activation: 'silu_gated', positions: 'rope', ropeTheta: 10000,
-  preNorm: true, wordEmbedDim: 576, tiedHead: true, tensors: {},
+  family: 'llama',
+  vocabSize: 49152,
+  hiddenSize: 576,
+  numLayers: 30,
+  numHeads: 9,
+  numKvHeads: 3,
+  headDim: 64,
+  ffnSize: 1536,
+  maxPositions: 2048,
+  positionOffset: 0,
+  norm: 'rmsnorm',
+  normEps: 1e-5,
+  activation: 'silu_gated',
+  positions: 'rope',
+  ropeTheta: 10000,
+  preNorm: true,
+  wordEmbedDim: 576,
+  tiedHead: true,
+  tensors: {},
 };
 const smol = { label: '"SmolLM-135M" as the spiking model at T = 1024', spec: smolLm, parameters: 134_515_008 };
 
@@ -51,7 +67,9 @@ describe('memory guard', () => {
 
     it('opens a chat with a shorter context, or refuses it, by the memory available', async () => {
       const dir = await writeConvertedChatModel(join(root, 'converted'), { contextLength: 4096, timesteps: 4 });
-      await expect(openChatModel(dir, { kind: 'snn', timesteps: 64 }, () => 1024 * 1024)).rejects.toThrow(/only 1\.0 MiB is available, not enough for even 256 tokens/);
+      await expect(openChatModel(dir, { kind: 'snn', timesteps: 64 }, () => 1024 * 1024)).rejects.toThrow(
+        /only 1\.0 MiB is available, not enough for even 256 tokens/,
+      );
       const short = await openChatModel(dir, { kind: 'snn', timesteps: 64 }, () => 64 * 1024 * 1024);
       try {
         expect(short.contextLength).toBeLessThan(4096);
@@ -69,7 +87,9 @@ describe('memory guard', () => {
       const dir = await writeChatModel(join(root, 'plain'), { contextLength: 256 });
       const ctx = { runDir: root, signal: new AbortController().signal, progress: () => {}, log: () => {} };
       const settings = evalSettings.parse({ modelDir: dir, task: 'ppl', blockSize: 256, batchSize: 64 });
-      await expect(runEvaluation(settings, ctx, () => 1024 * 1024)).rejects.toThrow(/^Evaluating "plain" on 64 × 256 tokens at once needs about [\d.]+ MiB .* but only 1\.0 MiB is available/);
+      await expect(runEvaluation(settings, ctx, () => 1024 * 1024)).rejects.toThrow(
+        /^Evaluating "plain" on 64 × 256 tokens at once needs about [\d.]+ MiB .* but only 1\.0 MiB is available/,
+      );
     });
   });
 });

@@ -36,7 +36,19 @@ const llama: ModelShape = {
 };
 
 /** An OPT-350m-like block: post-norm, no final norm, project_in/out between 8 and 16 wide. */
-const optPost: ModelShape = { ...gpt2, layers: 1, hidden: 16, qDim: 16, kvDim: 16, ffn: 64, vocab: 50, wordEmbed: 8, preNorm: false, finalNorm: false, embedProjection: true };
+const optPost: ModelShape = {
+  ...gpt2,
+  layers: 1,
+  hidden: 16,
+  qDim: 16,
+  kvDim: 16,
+  ffn: 64,
+  vocab: 50,
+  wordEmbed: 8,
+  preNorm: false,
+  finalNorm: false,
+  embedProjection: true,
+};
 
 const bytesOf = (parts: ReturnType<typeof memoryParts>) => Object.fromEntries(parts.map((p) => [p.id, p.bytes]));
 

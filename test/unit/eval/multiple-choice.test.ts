@@ -18,7 +18,16 @@ describe('multiple-choice tasks', () => {
         { context: 'The sky is', choices: [' blue', ' loud'], label: 0 },
         { ctx: 'He opened the door', endings: ['and left.', 'and sang.'], label: 1 },
         { goal: 'Boil water', sol1: 'Use a pot.', sol2: 'Use a sieve.', label: 0 },
-        { question: { stem: 'What is 2+2?', choices: [{ text: '3', label: 'A' }, { text: '4', label: 'B' }] }, answerKey: 'B' },
+        {
+          question: {
+            stem: 'What is 2+2?',
+            choices: [
+              { text: '3', label: 'A' },
+              { text: '4', label: 'B' },
+            ],
+          },
+          answerKey: 'B',
+        },
         { text: 'What a lovely day.', prompt: '\nSentiment:', label_words: ['negative', 'positive'], label: 1 },
       ]),
     );
@@ -49,7 +58,8 @@ describe('multiple-choice tasks', () => {
   });
 
   it('builds next-sentence and last-word tasks deterministically', () => {
-    const book = 'Call me Ishmael now please. Some years ago I went to sea for good. It was a way of driving off the spleen. Whenever I find myself grim about the mouth I go. Then I account it high time to get to sea as soon as I can.';
+    const book =
+      'Call me Ishmael now please. Some years ago I went to sea for good. It was a way of driving off the spleen. Whenever I find myself grim about the mouth I go. Then I account it high time to get to sea as soon as I can.';
     expect(sentencesOf(book)).toHaveLength(5);
     const a = nextSentenceTask([book, book.toUpperCase()], 5, 1);
     expect(nextSentenceTask([book, book.toUpperCase()], 5, 1)).toEqual(a);

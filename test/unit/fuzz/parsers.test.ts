@@ -30,7 +30,26 @@ const pick = <T>(rand: Rand, items: readonly T[]): T => items[Math.floor(rand() 
 const int = (rand: Rand, n: number) => Math.floor(rand() * n);
 
 const DEEP = '"\u0000deep\u0000"';
-const HOSTILE: unknown[] = [1e9, 1e308, -1, 0, 0.5, 2 ** 53 + 2, -1e308, '', 'x'.repeat(5000), '1', null, true, false, [], {}, [1, 'a', null], { a: { b: {} } }, DEEP];
+const HOSTILE: unknown[] = [
+  1e9,
+  1e308,
+  -1,
+  0,
+  0.5,
+  2 ** 53 + 2,
+  -1e308,
+  '',
+  'x'.repeat(5000),
+  '1',
+  null,
+  true,
+  false,
+  [],
+  {},
+  [1, 'a', null],
+  { a: { b: {} } },
+  DEEP,
+];
 
 /** A copy of `value` with one node, picked at random, replaced by a hostile value or removed. */
 function mutateValue(value: unknown, rand: Rand): unknown {
@@ -182,8 +201,16 @@ describe('parser fuzzer', () => {
     const store = new ChatStore(join(root, 'chats-ws'));
     const message = (role: 'user' | 'assistant', text: string) => ({ id: `m-${role}`, role, text, createdAt: '2026-03-01T10:00:00.000Z', stats: null });
     const chat: StoredChat = {
-      id: 'c1', title: 'Hello', createdAt: '2026-03-01T10:00:00.000Z', updatedAt: '2026-03-01T10:00:00.000Z', modelId: 'abc123', modelName: 'tiny',
-      mode: { kind: 'snn', timesteps: 4 }, systemPrompt: 'Be brief.', sampling: DEFAULT_CHAT_SAMPLING, messages: [message('user', 'Hi'), message('assistant', 'Hello!')],
+      id: 'c1',
+      title: 'Hello',
+      createdAt: '2026-03-01T10:00:00.000Z',
+      updatedAt: '2026-03-01T10:00:00.000Z',
+      modelId: 'abc123',
+      modelName: 'tiny',
+      mode: { kind: 'snn', timesteps: 4 },
+      systemPrompt: 'Be brief.',
+      sampling: DEFAULT_CHAT_SAMPLING,
+      messages: [message('user', 'Hi'), message('assistant', 'Hello!')],
     };
     await store.create(chat);
     const file = join(store.dir, 'c1.json');
@@ -225,7 +252,16 @@ describe('parser fuzzer', () => {
       { context: 'The sky is', choices: [' blue', ' loud'], label: 0 },
       { ctx: 'He opened the door', endings: ['and left.', 'and sang.'], label: 1 },
       { goal: 'Boil water', sol1: 'Use a pot', sol2: 'Use a sieve', label: 0 },
-      { question: { stem: 'Two and two?', choices: [{ text: 'four', label: 'A' }, { text: 'five', label: 'B' }] }, answerKey: 'A' },
+      {
+        question: {
+          stem: 'Two and two?',
+          choices: [
+            { text: 'four', label: 'A' },
+            { text: 'five', label: 'B' },
+          ],
+        },
+        answerKey: 'A',
+      },
       { text: 'Great film', label_words: ['good', 'bad'], label: 0, prompt: '\nSentiment:' },
     ];
     const findings = await fuzz('multiple choice', 400, SEED + 7, async (rand) => {

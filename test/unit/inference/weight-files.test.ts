@@ -24,7 +24,9 @@ describe('weight files changed under a loaded model', () => {
       const file = join(dir, 'model.safetensors');
       await truncate(file, 64);
       await expect(model.engine.forward(ids, 1, 3)).rejects.toThrow(WeightFileChangedError);
-      await expect(model.engine.forward(ids, 1, 3)).rejects.toThrow(/model\.safetensors changed size \([\d,]+ to 64 bytes\) after the model was loaded\. Reload the model/);
+      await expect(model.engine.forward(ids, 1, 3)).rejects.toThrow(
+        /model\.safetensors changed size \([\d,]+ to 64 bytes\) after the model was loaded\. Reload the model/,
+      );
       await expect(session.eval(ids)).rejects.toThrow(WeightFileChangedError);
       await expect(model.engine.createSession().generate({ promptIds: [1], maxTokens: 2 }, () => {})).rejects.toThrow(WeightFileChangedError);
     } finally {
@@ -40,7 +42,9 @@ describe('weight files changed under a loaded model', () => {
       const file = join(dir, 'model.safetensors');
       await copyFile(file, `${file}.new`);
       await rename(`${file}.new`, file);
-      await expect(model.engine.forwardWithStats(Int32Array.of(1), 1, 1)).rejects.toThrow(/model\.safetensors was replaced or rewritten after the model was loaded/);
+      await expect(model.engine.forwardWithStats(Int32Array.of(1), 1, 1)).rejects.toThrow(
+        /model\.safetensors was replaced or rewritten after the model was loaded/,
+      );
     } finally {
       model.engine.dispose();
     }

@@ -9,7 +9,10 @@ describe('calibration runs: cancel and resume', async () => {
   const { path: tempPath, core, model, dataPath } = await tinyWorkspace();
   const source = model.path;
   const stage1 = join(tempPath, 'stage1');
-  const finetune = await core.call('jobs.start', { kind: 'finetune', params: { modelDir: source, dataPath, outDir: stage1, steps: 2, batchSize: 2, blockSize: 16, valEvery: 2 } });
+  const finetune = await core.call('jobs.start', {
+    kind: 'finetune',
+    params: { modelDir: source, dataPath, outDir: stage1, steps: 2, batchSize: 2, blockSize: 16, valEvery: 2 },
+  });
   await core.jobs.waitFor(finetune.id);
 
   it('resumes a cancelled calibration from its checkpoint and adds the model to the library', async () => {

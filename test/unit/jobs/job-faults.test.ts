@@ -39,7 +39,10 @@ describe('JobManager under faults', () => {
     const workspaceDir = mkdtempSync(join(tmpdir(), 'fas-faults-'));
     const runDir = join(workspaceDir, 'runs', 'theirs');
     mkdirSync(runDir, { recursive: true });
-    writeFileSync(join(runDir, 'run.json'), JSON.stringify({ id: 'theirs', kind: 'count', state: 'running', createdAt: '2026-01-01', finishedAt: null, runDir, params: {} }));
+    writeFileSync(
+      join(runDir, 'run.json'),
+      JSON.stringify({ id: 'theirs', kind: 'count', state: 'running', createdAt: '2026-01-01', finishedAt: null, runDir, params: {} }),
+    );
     const other = await otherProcess(join(workspaceDir, LOCK_FILE));
     try {
       const m = manager(workspaceDir);
@@ -86,7 +89,9 @@ describe('JobManager under faults', () => {
 
   it('never lets two jobs write one output folder', async () => {
     const out = mkdtempSync(join(tmpdir(), 'fas-out-'));
-    await (await claimOutputFolder(out, { inputs: [], overwrite: false, resume: false }))();
+    await (
+      await claimOutputFolder(out, { inputs: [], overwrite: false, resume: false })
+    )();
     const other = await otherProcess(join(out, OUTPUT_LOCK_FILE), 'fas train ./model --out ./out');
     try {
       await expect(claimOutputFolder(out, { inputs: [], overwrite: true, resume: false })).rejects.toThrow(
@@ -96,7 +101,9 @@ describe('JobManager under faults', () => {
       other.kill('SIGKILL');
       await new Promise((resolve) => other.once('exit', resolve));
     }
-    await (await claimOutputFolder(out, { inputs: [], overwrite: true, resume: false }))();
+    await (
+      await claimOutputFolder(out, { inputs: [], overwrite: true, resume: false })
+    )();
   });
 
   it('waits long enough for a checkpoint of the model at hand before killing a cancelled job', async () => {

@@ -96,7 +96,10 @@ describe('JobManager', () => {
     const workspaceDir = mkdtempSync(join(tmpdir(), 'fas-jobs-'));
     const runDir = join(workspaceDir, 'runs', 'old-run');
     mkdirSync(runDir, { recursive: true });
-    writeFileSync(join(runDir, 'run.json'), JSON.stringify({ id: 'old-run', kind: 'count', state: 'running', createdAt: '2026-01-01', finishedAt: null, runDir }));
+    writeFileSync(
+      join(runDir, 'run.json'),
+      JSON.stringify({ id: 'old-run', kind: 'count', state: 'running', createdAt: '2026-01-01', finishedAt: null, runDir }),
+    );
     const m = await manager([], workspaceDir);
     expect(m.get('old-run').state).toBe('interrupted');
     expect(existsSync(join(runDir, 'run.json'))).toBe(true);

@@ -17,7 +17,11 @@ describe('lineage of a finished conversion', async () => {
     await writeSpikingConfig(stage2, { L: 8, T: 8, neuron: 'if-soft-reset', signed: false, site: 'ffn_act', calibration: 'layer' });
     const library = new ModelLibrary(join(temp.path, 'workspace'));
     const origin = await library.open(source);
-    const job = { kind: 'convert', params: { modelDir: source }, result: { stage1: { outDir: stage1 }, calibration: { outDir: stage2 } } } as unknown as JobRecord;
+    const job = {
+      kind: 'convert',
+      params: { modelDir: source },
+      result: { stage1: { outDir: stage1 }, calibration: { outDir: stage2 } },
+    } as unknown as JobRecord;
     const added = await addOutputToLibrary(job, library);
     const all = await library.list();
     const first = all.find((m) => m.path === stage1)!;

@@ -63,7 +63,10 @@ describe('the output-folder rule', async () => {
   });
 
   it('a calibration queued then cancelled resumes without switching overwriting on', async () => {
-    const busy = await core.call('jobs.start', { kind: 'train', params: { modelDir: gpt2, dataPath: corpus, outDir: join(root, 'busy'), steps: 100000, batchSize: 1, blockSize: 8 } });
+    const busy = await core.call('jobs.start', {
+      kind: 'train',
+      params: { modelDir: gpt2, dataPath: corpus, outDir: join(root, 'busy'), steps: 100000, batchSize: 1, blockSize: 8 },
+    });
     const queued = await core.call('jobs.start', { kind: 'calibrate', params: { modelDir: gpt2, dataPath: corpus, outDir: documents } });
     expect(queued.state).toBe('queued');
     await core.call('jobs.cancel', { id: queued.id });
@@ -79,10 +82,27 @@ describe('the output-folder rule', async () => {
     const stage1 = join(root, 'stage1');
     const finetune = await fas('finetune', gpt2, '--data', corpus, '--out', stage1, '--steps', '1', '--val-every', '1');
     expect(finetune.code, finetune.stderr).toBe(0);
-    const calibrate = await fas('calibrate', stage1, '--data', corpus, '--out', join(root, 'stage2'), '--T', '2', '--samples', '2', '--level', 'layer', '--json');
+    const calibrate = await fas(
+      'calibrate',
+      stage1,
+      '--data',
+      corpus,
+      '--out',
+      join(root, 'stage2'),
+      '--T',
+      '2',
+      '--samples',
+      '2',
+      '--level',
+      'layer',
+      '--json',
+    );
     expect(calibrate.code, calibrate.stderr).toBe(0);
     expect(JSON.parse(calibrate.stdout).blockSize).toBe(TINY_POSITIONS);
-    const job = await core.call('jobs.start', { kind: 'calibrate', params: { modelDir: stage1, dataPath: corpus, outDir: join(root, 'stage2-api'), timesteps: 2, samples: 2, level: 'layer' } });
+    const job = await core.call('jobs.start', {
+      kind: 'calibrate',
+      params: { modelDir: stage1, dataPath: corpus, outDir: join(root, 'stage2-api'), timesteps: 2, samples: 2, level: 'layer' },
+    });
     const done = await core.jobs.waitFor(job.id);
     expect(done.error).toBeNull();
     expect((done.result as { blockSize: number }).blockSize).toBe(TINY_POSITIONS);

@@ -31,7 +31,12 @@ describe('training runs: pause, resume, lineage', async () => {
     expect((await core.call('jobs.metrics', { id: job.id })).map((row) => row.step)).toEqual([0, 1, 2, 3, 4]);
     const made = (await core.call('models.list', {})).find((m) => m.path === outDir);
     expect(made).toMatchObject({ parentId: parent.id, stage: 'qcfs', name: 'out-done' });
-    expect(await core.call('jobs.resumeInfo', { id: job.id })).toEqual({ canResume: false, reason: 'This run has finished.', checkpoint: null, resumedBy: null });
+    expect(await core.call('jobs.resumeInfo', { id: job.id })).toEqual({
+      canResume: false,
+      reason: 'This run has finished.',
+      checkpoint: null,
+      resumedBy: null,
+    });
   });
 
   it('pauses a run, resumes it from its checkpoint and finishes it', async () => {
@@ -70,7 +75,10 @@ describe('training runs: pause, resume, lineage', async () => {
   });
 
   it('does not resume training that failed before a checkpoint', async () => {
-    const failed = await core.call('jobs.start', { kind: 'finetune', params: { ...base, dataPath: join(tempPath, 'missing.txt'), outDir: join(tempPath, 'out-failed') } });
+    const failed = await core.call('jobs.start', {
+      kind: 'finetune',
+      params: { ...base, dataPath: join(tempPath, 'missing.txt'), outDir: join(tempPath, 'out-failed') },
+    });
     expect((await core.jobs.waitFor(failed.id)).state).toBe('failed');
     const info = await core.call('jobs.resumeInfo', { id: failed.id });
     expect(info.canResume).toBe(false);
@@ -89,7 +97,12 @@ describe('training data', () => {
     expect(moby.files).toBeGreaterThan(100);
 
     writeFileSync(join(temp.path, 'qa.jsonl'), '{"text": "hello"}\n');
-    expect(await core.call('data.check', { path: join(temp.path, 'qa.jsonl') })).toEqual({ path: join(temp.path, 'qa.jsonl'), format: 'jsonl', files: 1, bytes: 18 });
+    expect(await core.call('data.check', { path: join(temp.path, 'qa.jsonl') })).toEqual({
+      path: join(temp.path, 'qa.jsonl'),
+      format: 'jsonl',
+      files: 1,
+      bytes: 18,
+    });
     writeFileSync(join(temp.path, 'empty.txt'), '');
     await expect(core.call('data.check', { path: join(temp.path, 'empty.txt') })).rejects.toThrow('the file is empty');
     await expect(core.call('data.check', { path: join(temp.path, 'nope') })).rejects.toThrow(/does not exist/);
@@ -99,12 +112,16 @@ describe('training data', () => {
       `${join(temp.path, 'model.safetensors')} is not text: it holds binary data (model weights). Choose a .txt, .md or .jsonl file, or a folder of them.`,
     );
     writeFileSync(join(temp.path, 'latin1.txt'), Buffer.from([0x63, 0x61, 0x66, 0xe9, 0x20, 0x6f, 0x6b]));
-    await expect(core.call('data.check', { path: join(temp.path, 'latin1.txt') })).rejects.toThrow(/latin1\.txt is not text: it holds binary data \(zero bytes or bytes that are not UTF-8 text\)/);
+    await expect(core.call('data.check', { path: join(temp.path, 'latin1.txt') })).rejects.toThrow(
+      /latin1\.txt is not text: it holds binary data \(zero bytes or bytes that are not UTF-8 text\)/,
+    );
     // A character cut at the end of the sampled start is still text.
     writeFileSync(join(temp.path, 'long.txt'), 'é'.repeat(40_000));
     expect((await core.call('data.check', { path: join(temp.path, 'long.txt') })).format).toBe('text');
     // "~" is the home folder.
-    await expect(core.call('data.check', { path: '~/fas-no-such-folder-here' })).rejects.toThrow(`${join(homedir(), 'fas-no-such-folder-here')} does not exist`);
+    await expect(core.call('data.check', { path: '~/fas-no-such-folder-here' })).rejects.toThrow(
+      `${join(homedir(), 'fas-no-such-folder-here')} does not exist`,
+    );
     await temp.cleanup();
   });
 });

@@ -47,10 +47,7 @@ describe('invalid index files', () => {
     await writeTinyModel(dir, 'gpt2', { maxShardBytes: 4096 });
     await writeFile(join(dir, INDEX_FILE), index);
     for (const [file, tensors] of Object.entries(shards)) {
-      await writeSafetensors(
-        join(dir, file),
-        Object.fromEntries(tensors.map((t) => [t, { dtype: 'F32' as const, shape: [1], data: Float32Array.of(0) }])),
-      );
+      await writeSafetensors(join(dir, file), Object.fromEntries(tensors.map((t) => [t, { dtype: 'F32' as const, shape: [1], data: Float32Array.of(0) }])));
     }
     const error = await readCheckpoint(dir).then(
       () => null,

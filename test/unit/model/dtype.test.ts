@@ -1,10 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  bf16BitsToF32,
-  f16BitsToF32,
-  f32ToBf16Bits,
-  f32ToF16Bits,
-} from '../../../electron/core/model/dtype.js';
+import { bf16BitsToF32, f16BitsToF32, f32ToBf16Bits, f32ToF16Bits } from '../../../electron/core/model/dtype.js';
 
 describe('16-bit float conversions', () => {
   /** Bit patterns that do not come back from decode -> encode (a NaN only has to stay a NaN). */

@@ -171,7 +171,9 @@ describe('hostile model folders', () => {
       config.vocab_size = 4_000_000;
     });
     const message = await refusal(dir, 'tensor-mismatch');
-    expect(message).toMatch(/1,000 layers, hidden size 16 and a vocabulary of 4,000,000, which needs at least [\d,]+ weights, but .*model\.safetensors holds only [\d,]+\./);
+    expect(message).toMatch(
+      /1,000 layers, hidden size 16 and a vocabulary of 4,000,000, which needs at least [\d,]+ weights, but .*model\.safetensors holds only [\d,]+\./,
+    );
   });
 
   it('reports a tokenizer.json with no usable vocabulary as broken, with the reason', async () => {
@@ -179,7 +181,9 @@ describe('hostile model folders', () => {
       tokenizer.model = { type: 'BPE', vocab: {}, merges: [] };
       tokenizer.added_tokens = [];
     });
-    expect(await refusal(empty, 'invalid-tokenizer')).toMatch(/tokenizer\.json has no usable vocabulary: it turns the text "Hello, world! 123" into no tokens at all\./);
+    expect(await refusal(empty, 'invalid-tokenizer')).toMatch(
+      /tokenizer\.json has no usable vocabulary: it turns the text "Hello, world! 123" into no tokens at all\./,
+    );
     const foreign = await tinyWith('foreign-vocab', ({ tokenizer }) => {
       const model = tokenizer.model as { vocab: Record<string, number> };
       model.vocab = Object.fromEntries(Object.entries(model.vocab).map(([token, id]) => [token, id + 1000]));
@@ -189,7 +193,10 @@ describe('hostile model folders', () => {
 
   it('refuses a pre-tokenizer pattern that can backtrack catastrophically, before running it', async () => {
     const dir = await tinyWith('redos', ({ tokenizer }) => {
-      tokenizer.pre_tokenizer = { type: 'Sequence', pretokenizers: [{ type: 'Split', pattern: { Regex: '(\\w+\\s?)+$' }, behavior: 'Isolated', invert: false }, tokenizer.pre_tokenizer] };
+      tokenizer.pre_tokenizer = {
+        type: 'Sequence',
+        pretokenizers: [{ type: 'Split', pattern: { Regex: '(\\w+\\s?)+$' }, behavior: 'Isolated', invert: false }, tokenizer.pre_tokenizer],
+      };
     });
     expect(await refusal(dir, 'invalid-tokenizer')).toMatch(/repeats a group that itself repeats/);
   });

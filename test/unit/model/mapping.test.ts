@@ -8,14 +8,7 @@ import { ModelFolderError } from '../../../electron/core/model/errors.js';
 import { openModelFolder } from '../../../electron/core/model/folder.js';
 import { buildModelSpec } from '../../../electron/core/model/mapping.js';
 import { readTensorBytes } from '../../../electron/core/model/safetensors.js';
-import {
-  tempDir,
-  tinyModelContents,
-  writeTinyFolder,
-  writeTinyModel,
-  type TinyModelContents,
-  type TinyVariant,
-} from '../../helpers/tiny-models.js';
+import { tempDir, tinyModelContents, writeTinyFolder, writeTinyModel, type TinyModelContents, type TinyVariant } from '../../helpers/tiny-models.js';
 
 let root: string;
 let cleanup: () => Promise<void>;

@@ -31,9 +31,7 @@ async function logitsOf(name: string, contents: TinyModelContents, ids = IDS, ma
 
 function expectClose(actual: Float64Array[], expected: Float64Array[], tolerance = 1e-9): void {
   expect(actual.length).toBe(expected.length);
-  actual.forEach((row, r) =>
-    row.forEach((value, v) => expect(Math.abs(value - expected[r][v]), `position ${r}, token ${v}`).toBeLessThanOrEqual(tolerance)),
-  );
+  actual.forEach((row, r) => row.forEach((value, v) => expect(Math.abs(value - expected[r][v]), `position ${r}, token ${v}`).toBeLessThanOrEqual(tolerance)));
 }
 
 describe.each(TINY_VARIANTS)('reference forward on tiny %s', (variant: TinyVariant) => {
@@ -173,8 +171,26 @@ describe('reference building blocks', () => {
     const q = [0.3, -1.2, 0.7, 0.4];
     const k = [-0.5, 0.9, 0.2, 1.1];
     const dot = (m: number, n: number) => {
-      const rq = rope(mat(m + 1, 4, Array.from({ length: 4 * (m + 1) }, (_, i) => q[i % 4])), 1, 4, 100).data.subarray(4 * m);
-      const rk = rope(mat(n + 1, 4, Array.from({ length: 4 * (n + 1) }, (_, i) => k[i % 4])), 1, 4, 100).data.subarray(4 * n);
+      const rq = rope(
+        mat(
+          m + 1,
+          4,
+          Array.from({ length: 4 * (m + 1) }, (_, i) => q[i % 4]),
+        ),
+        1,
+        4,
+        100,
+      ).data.subarray(4 * m);
+      const rk = rope(
+        mat(
+          n + 1,
+          4,
+          Array.from({ length: 4 * (n + 1) }, (_, i) => k[i % 4]),
+        ),
+        1,
+        4,
+        100,
+      ).data.subarray(4 * n);
       return rq.reduce((s, v, i) => s + v * rk[i], 0);
     };
     expect(dot(5, 2)).toBeCloseTo(dot(9, 6), 12);

@@ -14,7 +14,11 @@ describe('tokenizer regex safety', () => {
   });
 
   it('finds every pattern of a tokenizer.json', () => {
-    const json = { normalizer: { type: 'Replace', pattern: { Regex: 'a+' } }, pre_tokenizer: { type: 'Sequence', pretokenizers: [{ pattern: { Regex: 'b' } }, { pattern: { String: 'c' } }] }, model: { vocab: { Regex: 0 } } };
+    const json = {
+      normalizer: { type: 'Replace', pattern: { Regex: 'a+' } },
+      pre_tokenizer: { type: 'Sequence', pretokenizers: [{ pattern: { Regex: 'b' } }, { pattern: { String: 'c' } }] },
+      model: { vocab: { Regex: 0 } },
+    };
     expect(tokenizerRegexes(json)).toEqual(['a+', 'b']);
   });
 });

@@ -2,12 +2,7 @@ import { readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeFloats, roundToDType } from '../../../electron/core/model/dtype.js';
-import {
-  SafetensorsError,
-  readSafetensorsHeader,
-  readTensorBytes,
-  writeSafetensors,
-} from '../../../electron/core/model/safetensors.js';
+import { SafetensorsError, readSafetensorsHeader, readTensorBytes, writeSafetensors } from '../../../electron/core/model/safetensors.js';
 import { tempDir } from '../../helpers/tiny-models.js';
 
 let dir: string;
@@ -160,7 +155,11 @@ describe('writeSafetensors', () => {
     const header = await readSafetensorsHeader(file);
     expect(header.metadata).toEqual({ format: 'pt', note: 'tiny' });
     expect(header.headerLength % 8).toBe(0);
-    for (const [name, dtype] of [['a.f32', 'F32'], ['h.f16', 'F16'], ['b.bf16', 'BF16']] as const) {
+    for (const [name, dtype] of [
+      ['a.f32', 'F32'],
+      ['h.f16', 'F16'],
+      ['b.bf16', 'BF16'],
+    ] as const) {
       const tensor = header.tensors.get(name)!;
       expect(tensor.dtype).toBe(dtype);
       expect(decodeFloats(await readTensorBytes(tensor), dtype)).toEqual(roundToDType(values, dtype));

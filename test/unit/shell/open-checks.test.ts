@@ -8,11 +8,18 @@ import { isOpenableLink, openLinkWithConsent, reportPathProblem } from '../../..
 describe('what the Electron shell opens', () => {
   it('knows the app page by its scheme and host only', () => {
     expect(isAppUrl('app://fas/index.html')).toBe(true);
-    for (const url of ['file:///app/index.html', 'app://fas.evil/index.html', 'https://fas/', 'app://evil/', undefined, 'not a url']) expect(isAppUrl(url)).toBe(false);
+    for (const url of ['file:///app/index.html', 'app://fas.evil/index.html', 'https://fas/', 'app://evil/', undefined, 'not a url'])
+      expect(isAppUrl(url)).toBe(false);
   });
 
   it('opens only https links, and only when the user agrees', async () => {
-    expect(['https://example.com', 'http://example.com', 'file:///etc/passwd', 'javascript:alert(1)', 'smb://host/share'].map(isOpenableLink)).toEqual([true, false, false, false, false]);
+    expect(['https://example.com', 'http://example.com', 'file:///etc/passwd', 'javascript:alert(1)', 'smb://host/share'].map(isOpenableLink)).toEqual([
+      true,
+      false,
+      false,
+      false,
+      false,
+    ]);
     const open = vi.fn(async () => undefined);
     expect(await openLinkWithConsent('https://example.com/', async () => false, open)).toBe(false);
     expect(open).not.toHaveBeenCalled();

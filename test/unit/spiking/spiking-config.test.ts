@@ -5,7 +5,18 @@ import { describe, expect, it } from 'vitest';
 import { modelStage, readSpikingConfig, spikingInfo, writeSpikingConfig } from '../../../electron/core/spiking/spiking-config.js';
 
 const dir = () => mkdtempSync(join(tmpdir(), 'fas-spiking-'));
-const valid = { format: 'fas-spiking', version: 2, L: 8, T: 8, neuron: 'if-soft-reset', signed: false, site: 'ffn_act', calibration: 'none', scope: 'ffn', encoding: 'step' };
+const valid = {
+  format: 'fas-spiking',
+  version: 2,
+  L: 8,
+  T: 8,
+  neuron: 'if-soft-reset',
+  signed: false,
+  site: 'ffn_act',
+  calibration: 'none',
+  scope: 'ffn',
+  encoding: 'step',
+};
 const { scope: _scope, encoding: _encoding, ...version1 } = { ...valid, version: 1 };
 
 describe('spiking_config.json', () => {

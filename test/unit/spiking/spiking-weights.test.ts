@@ -3,7 +3,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { writeSafetensors } from '../../../electron/core/model/safetensors.js';
-import { readAllScopeWeights, readSpikingWeights, spikingTensors, type AllScopeWeights, type SpikingWeights } from '../../../electron/core/spiking/spiking-weights.js';
+import {
+  readAllScopeWeights,
+  readSpikingWeights,
+  spikingTensors,
+  type AllScopeWeights,
+  type SpikingWeights,
+} from '../../../electron/core/spiking/spiking-weights.js';
 
 const dir = () => mkdtempSync(join(tmpdir(), 'fas-spw-'));
 

@@ -40,7 +40,8 @@ async function usersFolder(name: string): Promise<{ dir: string; model: string; 
 }
 
 /** Claims the folder as a job would, and releases it at once (the job's end). */
-const claim = async (outDir: string, inputs: string[], overwrite = true, resume: string | false = false) => (await claimOutputFolder(outDir, { inputs, overwrite, resume }))();
+const claim = async (outDir: string, inputs: string[], overwrite = true, resume: string | false = false) =>
+  (await claimOutputFolder(outDir, { inputs, overwrite, resume }))();
 
 describe('claimOutputFolder', () => {
   it('refuses an output folder that holds the input model or data, even when overwriting', async () => {

@@ -20,8 +20,7 @@ void validateConfig(const ModelConfig& c) {
   require(positive(c.hiddenSize, 1 << 20), "hiddenSize must be in 1..2^20");
   require(positive(c.numLayers, 4096), "numLayers must be in 1..4096");
   require(positive(c.numHeads, 4096), "numHeads must be in 1..4096");
-  require(positive(c.numKvHeads, 4096) && c.numHeads % c.numKvHeads == 0,
-          "numKvHeads must divide numHeads");
+  require(positive(c.numKvHeads, 4096) && c.numHeads % c.numKvHeads == 0, "numKvHeads must divide numHeads");
   require(positive(c.headDim, 1 << 16), "headDim must be in 1..65536");
   require(positive(c.ffnSize, 1 << 22), "ffnSize must be in 1..2^22");
   require(positive(c.maxPositions, 1 << 24), "maxPositions must be in 1..2^24");

@@ -22,9 +22,9 @@ struct ModelConfig {
   Activation activation = Activation::GeluNew;
   PositionKind positions = PositionKind::Learned;
   double ropeTheta = 10000.0;
-  bool preNorm = true;         // false: OPT-350m post-LayerNorm blocks
-  int64_t wordEmbedDim = 0;    // token embedding width; != hiddenSize means project_in/out
-  bool tiedHead = true;        // logits use embed.tokens
+  bool preNorm = true;       // false: OPT-350m post-LayerNorm blocks
+  int64_t wordEmbedDim = 0;  // token embedding width; != hiddenSize means project_in/out
+  bool tiedHead = true;      // logits use embed.tokens
 
   int64_t qDim() const { return numHeads * headDim; }
   int64_t kvDim() const { return numKvHeads * headDim; }

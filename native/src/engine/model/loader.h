@@ -14,14 +14,14 @@ namespace fas {
 
 // Mirrors NativeTensorRef in native/index.ts.
 struct TensorRef {
-  std::string file;              // path of the .safetensors file
-  uint64_t offset = 0;           // absolute byte offset of the data in the file
+  std::string file;     // path of the .safetensors file
+  uint64_t offset = 0;  // absolute byte offset of the data in the file
   uint64_t byteLength = 0;
   DType dtype = DType::F32;
-  std::vector<int64_t> shape;    // as stored
-  bool transposed = false;       // stored [in, out]: the canonical tensor is its transpose
-  int64_t splitIndex = 0;        // part splitIndex of splitParts along the output dimension,
-  int64_t splitParts = 1;        // taken after the transpose
+  std::vector<int64_t> shape;  // as stored
+  bool transposed = false;     // stored [in, out]: the canonical tensor is its transpose
+  int64_t splitIndex = 0;      // part splitIndex of splitParts along the output dimension,
+  int64_t splitParts = 1;      // taken after the transpose
 };
 
 struct ModelSpec {

@@ -39,8 +39,8 @@ ModelTensors<H> modelTensors(const ModelConfig& config, Get get) {
 template <class H, class Get>
 LayerTensors<H> layerTensors(int64_t layer, Get get) {
   const std::string p = "layers." + std::to_string(layer) + ".";
-  return {get(p + "attn_norm.weight"), get(p + "attn_norm.bias"), get(p + "attn.q.weight"), get(p + "attn.q.bias"),
-          get(p + "attn.k.weight"),    get(p + "attn.k.bias"),    get(p + "attn.v.weight"), get(p + "attn.v.bias"),
+  return {get(p + "attn_norm.weight"), get(p + "attn_norm.bias"), get(p + "attn.q.weight"),   get(p + "attn.q.bias"),
+          get(p + "attn.k.weight"),    get(p + "attn.k.bias"),    get(p + "attn.v.weight"),   get(p + "attn.v.bias"),
           get(p + "attn.o.weight"),    get(p + "attn.o.bias"),    get(p + "ffn_norm.weight"), get(p + "ffn_norm.bias"),
           get(p + "ffn.up.weight"),    get(p + "ffn.up.bias"),    get(p + "ffn.gate.weight"), get(p + "ffn.gate.bias"),
           get(p + "ffn.down.weight"),  get(p + "ffn.down.bias")};

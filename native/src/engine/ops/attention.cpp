@@ -133,8 +133,7 @@ void attendBlock(const float* q, const float* k, const float* v, float* out, std
 
 }  // namespace
 
-void attention(ThreadPool& pool, const AttentionShape& s, const float* q, const float* k, const float* v,
-               float* out) {
+void attention(ThreadPool& pool, const AttentionShape& s, const float* q, const float* k, const float* v, float* out) {
   const int64_t group = s.numHeads / s.numKvHeads, d = s.headDim;
   const int64_t kStride = s.numKvHeads * d;
   const float scale = static_cast<float>(1.0 / std::sqrt(static_cast<double>(d)));

@@ -23,7 +23,6 @@ void attention_ref(const AttentionShape& s, const float* q, const float* k, cons
 // Same; threads share out (sequence, head, block of queries) tasks. A block of several queries (a
 // prompt) runs its scores and weighted sums on the GEMM; one query (decoding) streams the keys and
 // values once, vectorised along headDim.
-void attention(ThreadPool& pool, const AttentionShape& s, const float* q, const float* k, const float* v,
-               float* out);
+void attention(ThreadPool& pool, const AttentionShape& s, const float* q, const float* k, const float* v, float* out);
 
 }  // namespace fas::ops

@@ -35,9 +35,9 @@ FAS_ALWAYS_INLINE void transpose4(const float* src, int64_t lds, float* dst, int
 // and 6 x 8 with SSE (12 of their 16), leaving registers for B's row and A's broadcast.
 template <int N>
 struct Blocked {
-  static constexpr int kMr = 6;               // rows of C per register tile
+  static constexpr int kMr = 6;                // rows of C per register tile
   static constexpr int kNv = N == 16 ? 4 : 2;  // vectors of C per tile row
-  static constexpr int kNr = kNv * N;         // columns of C per register tile
+  static constexpr int kNr = kNv * N;          // columns of C per register tile
   // Depth of a packed block. Every block of depth reads and writes C once more, which costs most on
   // the vocabulary head's 206 MB of logits: with AVX2 a depth of 768 (a 48 KiB panel of B streamed
   // from L2, a whole GPT-2 row in one block) ran the head at 0.8-0.85 of the FMA peak against
@@ -131,7 +131,8 @@ struct Blocked {
         const float* src = b.data + p0 + (n0 + jr) * b.colStride;
         const int64_t cols4 = cols / 4 * 4, kc4 = kc / 4 * 4;
         for (int64_t j = 0; j < cols4; j += 4) {
-          for (int64_t p = 0; p < kc4; p += 4) transpose4(src + j * b.colStride + p, b.colStride, panel + p * kNr + j, kNr);
+          for (int64_t p = 0; p < kc4; p += 4)
+            transpose4(src + j * b.colStride + p, b.colStride, panel + p * kNr + j, kNr);
         }
         for (int64_t j = 0; j < cols; ++j) {
           for (int64_t p = j < cols4 ? kc4 : 0; p < kc; ++p) panel[p * kNr + j] = src[j * b.colStride + p];

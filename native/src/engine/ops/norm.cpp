@@ -68,8 +68,8 @@ struct LayerNormRows {
 
 template <int N>
 struct RmsNormRows {
-  FAS_ALWAYS_INLINE static void run(const float* x, const float* weight, float* y, int64_t i0, int64_t i1,
-                                    int64_t dim, float eps) {
+  FAS_ALWAYS_INLINE static void run(const float* x, const float* weight, float* y, int64_t i0, int64_t i1, int64_t dim,
+                                    float eps) {
     using V = simd::vec<N>;
     for (int64_t i = i0; i < i1; ++i) {
       const float* xi = x + i * dim;

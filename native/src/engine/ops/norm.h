@@ -7,8 +7,7 @@
 namespace fas::ops {
 
 // LayerNorm: y = (x - mean) / sqrt(var + eps) * weight + bias, var biased; bias may be nullptr.
-void layernorm_ref(const float* x, const float* weight, const float* bias, float* y, int64_t n, int64_t dim,
-                   float eps);
+void layernorm_ref(const float* x, const float* weight, const float* bias, float* y, int64_t n, int64_t dim, float eps);
 void layernorm(ThreadPool& pool, const float* x, const float* weight, const float* bias, float* y, int64_t n,
                int64_t dim, float eps);
 

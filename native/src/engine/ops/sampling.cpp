@@ -39,8 +39,8 @@ int32_t sample_token(float* logits, int64_t n, const std::vector<int32_t>& seen,
     // HF keeps every logit >= the k-th largest, so ties at the threshold stay in.
     std::nth_element(order.begin(), order.begin() + (params.topK - 1), order.end(), higher);
     const float threshold = logits[order[params.topK - 1]];
-    kept = std::partition(order.begin(), order.end(), [&](int32_t i) { return logits[i] >= threshold; }) -
-           order.begin();
+    kept =
+        std::partition(order.begin(), order.end(), [&](int32_t i) { return logits[i] >= threshold; }) - order.begin();
   }
   std::sort(order.begin(), order.begin() + kept, higher);
 

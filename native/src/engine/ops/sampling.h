@@ -8,10 +8,10 @@
 namespace fas::ops {
 
 struct SamplingParams {
-  float temperature = 0.0f;       // 0: greedy
-  int32_t topK = 0;               // 0: off
-  float topP = 1.0f;              // 1: off
-  float repetitionPenalty = 1.0f; // 1: off
+  float temperature = 0.0f;        // 0: greedy
+  int32_t topK = 0;                // 0: off
+  float topP = 1.0f;               // 1: off
+  float repetitionPenalty = 1.0f;  // 1: off
 };
 
 // Index of the largest logit; the first one on ties (as torch.argmax).

@@ -37,7 +37,7 @@ void checkArgs(const ModelConfig& c, const ForwardArgs& a) {
 // Activations of the rows being run, allocated once per call.
 struct Scratch {
   FloatVector x, xn, q, k, v, ctx, out, f1, f2;
-  FloatVector sited;  // scope all: a site's input, quantised off the residual stream
+  FloatVector sited;               // scope all: a site's input, quantised off the residual stream
   std::vector<double> qAbs, vAbs;  // scope all with stats: per row, |count| of q and v
 };
 
@@ -211,7 +211,8 @@ class Runner {
           abs = s_.vAbs[b * seq + p - a_.past];
         } else {
           const float* row = kv.v + (b * kv.capacity + p) * kvDim;
-          for (int64_t c = 0; c < kvDim; ++c) abs += std::fabs(std::nearbyint(row[c] * float(qv.levels) / qv.lambdaOf(c)));
+          for (int64_t c = 0; c < kvDim; ++c)
+            abs += std::fabs(std::nearbyint(row[c] * float(qv.levels) / qv.lambdaOf(c)));
         }
         vPrefix[p + 1] = vPrefix[p] + abs;
       }
@@ -314,7 +315,7 @@ class Runner {
   const int64_t rows_;
   std::vector<int32_t> ids_, positions_;
   Scratch s_;
-  std::optional<SpikingFfn> site_;  // qcfs and snn modes of scope ffn
+  std::optional<SpikingFfn> site_;         // qcfs and snn modes of scope ffn
   std::optional<SpikeDrivenSites> sites_;  // qcfs and snn modes of scope all
 };
 

@@ -41,14 +41,14 @@ struct SiteCapture {
 struct ForwardArgs {
   const int32_t* ids;  // [batch, seqLen]
   int64_t batch = 1, seqLen = 1;
-  int64_t past = 0;             // positions already in the cache of every sequence
-  const KvView* kv = nullptr;   // one view per layer; the new keys/values are written at past..
-  bool lastOnly = false;        // logits for the last position of each sequence only
+  int64_t past = 0;                          // positions already in the cache of every sequence
+  const KvView* kv = nullptr;                // one view per layer; the new keys/values are written at past..
+  bool lastOnly = false;                     // logits for the last position of each sequence only
   const std::atomic<bool>* abort = nullptr;  // polled between layers
-  RunMode mode;                 // ann, qcfs, or snn at T timesteps (needs model.spiking)
-  RunStats* stats = nullptr;    // when given, this pass's counts are added to it
-  const SiteCapture* capture = nullptr;  // calibration only
-  const SiteTrace* siteTrace = nullptr;  // tests: every scope all site's input and counts
+  RunMode mode;                              // ann, qcfs, or snn at T timesteps (needs model.spiking)
+  RunStats* stats = nullptr;                 // when given, this pass's counts are added to it
+  const SiteCapture* capture = nullptr;      // calibration only
+  const SiteTrace* siteTrace = nullptr;      // tests: every scope all site's input and counts
 };
 
 // Writes logits [batch, lastOnly ? 1 : seqLen, vocab]; in snn mode the average over the T timesteps.
@@ -60,8 +60,7 @@ void forward(const Model& model, ThreadPool& pool, const ForwardArgs& args, floa
 // buffer reused by every layer, and long batches run a few sequences at a time, so memory beyond
 // the weights stays small. Returns [batch, lastOnly ? 1 : seqLen, vocab].
 std::vector<float> forwardSequences(const Model& model, ThreadPool& pool, const int32_t* ids, int64_t batch,
-                                    int64_t seqLen, bool lastOnly, const RunMode& mode = {},
-                                    RunStats* stats = nullptr);
+                                    int64_t seqLen, bool lastOnly, const RunMode& mode = {}, RunStats* stats = nullptr);
 
 // Throws std::invalid_argument when the model cannot run in this mode (no spiking parameters, T
 // out of range).

@@ -9,7 +9,8 @@
 namespace fas {
 
 Session::Session(std::shared_ptr<const Model> model, const RunMode& mode)
-    : model_(std::move(model)), mode_(modeFor(*model_, mode)), k_(model_->config.numLayers), v_(model_->config.numLayers) {
+    : model_(std::move(model)), mode_(modeFor(*model_, mode)), k_(model_->config.numLayers),
+      v_(model_->config.numLayers) {
   checkMode(*model_, mode_);
   clearStats();
 }

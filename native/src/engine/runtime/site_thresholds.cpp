@@ -44,8 +44,8 @@ class TopK {
 
 }  // namespace
 
-SiteThresholds siteThresholds(const Model& model, ThreadPool& pool, const int32_t* ids, int64_t batch,
-                              int64_t seqLen, double percentile) {
+SiteThresholds siteThresholds(const Model& model, ThreadPool& pool, const int32_t* ids, int64_t batch, int64_t seqLen,
+                              double percentile) {
   if (!(percentile > 0.0 && percentile <= 1.0)) throw std::invalid_argument("percentile must be in (0, 1]");
   if (batch < 1 || seqLen < 1) throw std::invalid_argument("site thresholds need at least one token");
   const ModelConfig& c = model.config;

@@ -21,7 +21,7 @@ struct SiteThresholds {
 constexpr float kMinSiteThreshold = 1e-3f;
 
 // ids [batch, seqLen]; percentile in (0, 1]. Throws std::invalid_argument for bad ids or lengths.
-SiteThresholds siteThresholds(const Model& model, ThreadPool& pool, const int32_t* ids, int64_t batch,
-                              int64_t seqLen, double percentile);
+SiteThresholds siteThresholds(const Model& model, ThreadPool& pool, const int32_t* ids, int64_t batch, int64_t seqLen,
+                              double percentile);
 
 }  // namespace fas

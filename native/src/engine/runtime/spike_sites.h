@@ -19,8 +19,8 @@ namespace fas {
 
 // Sees every site's input [rows, width] and, in scope all, the counts it produced (null in a run
 // without the quantisers: activation statistics, tests).
-using SiteTrace = std::function<void(int64_t layer, Site site, const float* input, const int32_t* counts,
-                                     int64_t rows, int64_t width)>;
+using SiteTrace = std::function<void(int64_t layer, Site site, const float* input, const int32_t* counts, int64_t rows,
+                                     int64_t width)>;
 
 class SpikeDrivenSites {
  public:

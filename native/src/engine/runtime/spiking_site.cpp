@@ -34,14 +34,16 @@ void checkSites(const ModelConfig& c, const SpikingParams& p) {
     for (int s = 0; s < kLayerSites; ++s) {
       const std::vector<float>& lambda = p.sites[l][s];
       const std::string name = "layers." + std::to_string(l) + "." + siteName(Site(s)) + ".lambda";
-      const bool fits = static_cast<int64_t>(lambda.size()) == widths[s] || (Site(s) == Site::Ffn && lambda.size() == 1);
+      const bool fits =
+          static_cast<int64_t>(lambda.size()) == widths[s] || (Site(s) == Site::Ffn && lambda.size() == 1);
       require(fits, name + " has " + std::to_string(lambda.size()) + " values, expected " + std::to_string(widths[s]) +
                         (Site(s) == Site::Ffn ? " or 1" : ""));
       require(allFinite(lambda, true), name + ": every threshold must be a finite number > 0");
     }
   }
-  require(static_cast<int64_t>(p.headIn.size()) == c.hiddenSize,
-          "head_in.lambda has " + std::to_string(p.headIn.size()) + " values, expected " + std::to_string(c.hiddenSize));
+  require(
+      static_cast<int64_t>(p.headIn.size()) == c.hiddenSize,
+      "head_in.lambda has " + std::to_string(p.headIn.size()) + " values, expected " + std::to_string(c.hiddenSize));
   require(allFinite(p.headIn, true), "head_in.lambda: every threshold must be a finite number > 0");
 }
 
@@ -50,8 +52,7 @@ void checkSites(const ModelConfig& c, const SpikingParams& p) {
 SpikingSite::SpikingSite(const ModelConfig& c, SpikingParams params) : params_(std::move(params)), ffn_(c.ffnSize) {
   const SpikingParams& p = params_;
   require(p.levels >= 1 && p.levels <= 65536, "levels must be in 1..65536");
-  require(p.timesteps >= 1 && p.timesteps <= kMaxTimesteps,
-          "timesteps must be in 1.." + std::to_string(kMaxTimesteps));
+  require(p.timesteps >= 1 && p.timesteps <= kMaxTimesteps, "timesteps must be in 1.." + std::to_string(kMaxTimesteps));
   if (p.scope == SpikingScope::All) {
     checkSites(c, p);
     return;

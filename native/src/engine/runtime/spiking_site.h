@@ -42,14 +42,14 @@ using LayerSiteLambdas = std::array<std::vector<float>, kLayerSites>;
 
 struct SpikingParams {
   SpikingScope scope = SpikingScope::Ffn;
-  int levels = 8;             // L
-  bool signedSpikes = false;  // signed QCFS and bipolar neurons (LLaMA's signed gated product)
-  int timesteps = 8;          // T used when a snn run does not choose one
-  std::vector<float> lambdas;         // scope ffn: one per layer, > 0
+  int levels = 8;                       // L
+  bool signedSpikes = false;            // signed QCFS and bipolar neurons (LLaMA's signed gated product)
+  int timesteps = 8;                    // T used when a snn run does not choose one
+  std::vector<float> lambdas;           // scope ffn: one per layer, > 0
   std::vector<LayerSiteLambdas> sites;  // scope all: one per layer
   std::vector<float> headIn;            // scope all: [hidden]
-  std::vector<NeuronValues> neurons;  // one per layer once calibrated; empty: theta = lambda, v0 = theta / 2
-  bool preferCuda = false;    // snn mode: run the neurons and the down projection on the GPU when usable
+  std::vector<NeuronValues> neurons;    // one per layer once calibrated; empty: theta = lambda, v0 = theta / 2
+  bool preferCuda = false;              // snn mode: run the neurons and the down projection on the GPU when usable
 };
 
 class SpikingSite {

@@ -59,7 +59,8 @@ double RunStats::siteFiringRate(Site site) const {
 
 double RunStats::layerSiteFiringRate(int64_t layer) const {
   spiking::SiteTally t;
-  for (int s = 0; s < kLayerSites && (layer + 1) * kLayerSites <= int64_t(sites.size()); ++s) t += sites[layer * kLayerSites + s];
+  for (int s = 0; s < kLayerSites && (layer + 1) * kLayerSites <= int64_t(sites.size()); ++s)
+    t += sites[layer * kLayerSites + s];
   return t.values > 0 ? t.absCount / (double(t.values) * siteLevels) : 0.0;
 }
 

@@ -17,13 +17,13 @@ namespace fas {
 // Accumulated over the forward passes of one call (a forward, an eval, a generation).
 struct RunStats {
   RunMode mode;
-  int64_t tokens = 0;           // token positions run (each counted once, whatever T)
-  spiking::OpCounts ops;        // in this mode
-  spiking::OpCounts annOps;     // the same positions through the ANN
-  std::vector<int64_t> spikes;  // per layer, nonzero spikes (+1 and -1 alike); snn mode
-  std::vector<std::vector<int64_t>> neuronSpikes;  // [layer][ffn], when mode.neuronRates
+  int64_t tokens = 0;                                    // token positions run (each counted once, whatever T)
+  spiking::OpCounts ops;                                 // in this mode
+  spiking::OpCounts annOps;                              // the same positions through the ANN
+  std::vector<int64_t> spikes;                           // per layer, nonzero spikes (+1 and -1 alike); snn mode
+  std::vector<std::vector<int64_t>> neuronSpikes;        // [layer][ffn], when mode.neuronRates
   int64_t eventCalls = 0, denseCalls = 0, gpuCalls = 0;  // down projections run by each path
-  std::string gpuNote;          // why the CPU ran although the GPU was asked for; empty otherwise
+  std::string gpuNote;  // why the CPU ran although the GPU was asked for; empty otherwise
   // Scope all (qcfs and snn): per layer and site [layer * kLayerSites + site] the counts' tally,
   // head_in's, and per site (Site order) the ACs in snn mode.
   std::vector<spiking::SiteTally> sites;
@@ -39,7 +39,6 @@ struct RunStats {
   // Scope all: mean |count| / levels over a site's values (every layer's), or over a layer's sites.
   double siteFiringRate(Site site) const;
   double layerSiteFiringRate(int64_t layer) const;
-
 };
 
 // The statement of what the counts include and leave out, for reports.

@@ -5,9 +5,9 @@
 namespace fas::train {
 
 namespace {
-constexpr int64_t kQcfsChunk = 8192;  // fixed slices: the lambda gradient's sum order never changes
+constexpr int64_t kQcfsChunk = 8192;   // fixed slices: the lambda gradient's sum order never changes
 constexpr int64_t kSiteRowChunk = 32;  // the same for the scope all sites, in rows
-}
+}  // namespace
 
 void FastKernels::quantise(P p, const float* x, float* y, int64_t rows, int64_t width, const float* lambda,
                            const SiteQuant& q) {
@@ -58,8 +58,8 @@ double FastKernels::qcfsBackward(P p, const float* x, const float* dy, float* dx
   std::vector<double> partial(chunks);
   p.run([&](int ith, int nth) {
     for (int64_t c = ith; c < chunks; c += nth) {
-      partial[c] = spiking::qcfsBackward(x, dy, dx, static_cast<size_t>(n), q, static_cast<int>(c),
-                                         static_cast<int>(chunks));
+      partial[c] =
+          spiking::qcfsBackward(x, dy, dx, static_cast<size_t>(n), q, static_cast<int>(c), static_cast<int>(chunks));
     }
   });
   double dlambda = 0;

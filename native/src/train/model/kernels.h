@@ -140,8 +140,8 @@ struct RefKernels {
                      int64_t out) {
     linear_forward_ref(x, w, b, y, n, in, out);
   }
-  static void linearBackward(P, const double* x, const double* w, const double* dy, double* dx, double* dw,
-                             double* db, int64_t n, int64_t in, int64_t out) {
+  static void linearBackward(P, const double* x, const double* w, const double* dy, double* dx, double* dw, double* db,
+                             int64_t n, int64_t in, int64_t out) {
     linear_backward_ref(x, w, dy, dx, dw, db, n, in, out);
   }
   static void layerNorm(P, const double* x, const double* w, const double* b, double* y, int64_t n, int64_t dim,
@@ -155,8 +155,8 @@ struct RefKernels {
   static void rmsNorm(P, const double* x, const double* w, double* y, int64_t n, int64_t dim, double eps) {
     rmsnorm_forward_ref(x, w, y, n, dim, eps);
   }
-  static void rmsNormBackward(P, const double* x, const double* w, const double* dy, double* dx, double* dw,
-                              int64_t n, int64_t dim, double eps) {
+  static void rmsNormBackward(P, const double* x, const double* w, const double* dy, double* dx, double* dw, int64_t n,
+                              int64_t dim, double eps) {
     rmsnorm_backward_ref(x, w, dy, dx, dw, n, dim, eps);
   }
   static void geluNew(P, const double* x, double* y, int64_t n) { gelu_new_forward_ref(x, y, n); }

@@ -1,6 +1,5 @@
-#include "train/model/transformer_impl.h"
-
 #include "train/model/kernels.h"
+#include "train/model/transformer_impl.h"
 
 namespace fas::train {
 

@@ -91,17 +91,17 @@ class Transformer {
   enum class SiteMode { Activation, Qcfs, Spiking };
 
   struct Layer {
-    std::vector<T> attnIn;   // pre-norm: attn_norm(in); post-norm reads `in` directly
-    std::vector<T> q, k, v;  // projections, after rope (scope all: q and v quantised)
+    std::vector<T> attnIn;                               // pre-norm: attn_norm(in); post-norm reads `in` directly
+    std::vector<T> q, k, v;                              // projections, after rope (scope all: q and v quantised)
     std::vector<T> attnInQ, qRaw, vRaw, ctxRaw, ffnInQ;  // scope all: quantised inputs, unquantised q, v, ctx
-    std::vector<T> ctx;      // attention output, input of o
-    std::vector<T> attnSum;  // in + o(ctx)
-    std::vector<T> ffnIn;    // pre-norm: ffn_norm(attnSum); post-norm: attn_norm(attnSum)
+    std::vector<T> ctx;                                  // attention output, input of o
+    std::vector<T> attnSum;                              // in + o(ctx)
+    std::vector<T> ffnIn;                                // pre-norm: ffn_norm(attnSum); post-norm: attn_norm(attnSum)
     std::vector<T> up, gate;
-    std::vector<T> site;     // LLaMA with QCFS: silu(gate) * up, the QCFS input
-    std::vector<T> act;      // input of down
-    std::vector<T> ffnSum;   // post-norm: ffnIn + down(act), input of ffn_norm
-    std::vector<T> dMean;    // spiking with an align target: its gradient w.r.t. the time-averaged act
+    std::vector<T> site;    // LLaMA with QCFS: silu(gate) * up, the QCFS input
+    std::vector<T> act;     // input of down
+    std::vector<T> ffnSum;  // post-norm: ffnIn + down(act), input of ffn_norm
+    std::vector<T> dMean;   // spiking with an align target: its gradient w.r.t. the time-averaged act
   };
 
   LossSum run(ThreadPool& pool, const T* params, const TokenBatch& batch, SiteMode mode, const IfSite* site);
@@ -124,14 +124,15 @@ class Transformer {
   void headForward(ThreadPool& pool, const T* params);
   void headBackward(ThreadPool& pool, const T* params, T* grads);
   void layerBackward(ThreadPool& pool, const T* params, T* grads, int64_t l);
-  void attentionBackward(ThreadPool& pool, const T* params, T* grads, int64_t l, const T* input, const T* dOut,
-                         T* dIn);
+  void attentionBackward(ThreadPool& pool, const T* params, T* grads, int64_t l, const T* input, const T* dOut, T* dIn);
   void ffnBackward(ThreadPool& pool, const T* params, T* grads, int64_t l, const T* dOut, T* dIn);
   void embedBackward(ThreadPool& pool, const T* params, T* grads);
 
   // Scope all (QCFS mode with everySite): each site's quantiser and its backward.
   bool allSites() const { return mode_ == SiteMode::Qcfs && site_.everySite; }
-  int64_t lambdaOffset(int64_t l, Site s) const { return s == Site::HeadIn ? offsets_.headIn : offsets_.layers[l].sites[int(s)]; }
+  int64_t lambdaOffset(int64_t l, Site s) const {
+    return s == Site::HeadIn ? offsets_.headIn : offsets_.layers[l].sites[int(s)];
+  }
   SiteQuant quantOf(Site s) const;
   void quantise(ThreadPool& pool, const T* params, int64_t l, Site s, const T* x, T* y, int64_t rows, int64_t width);
   void quantiseBackward(ThreadPool& pool, const T* params, T* grads, int64_t l, Site s, const T* x, const T* dy, T* dx,

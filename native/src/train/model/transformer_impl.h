@@ -154,7 +154,8 @@ LossSum Transformer<K>::forwardSpiking(ThreadPool& pool, const T* params, const 
     throw std::invalid_argument("spiking mode needs IF neurons for every layer");
   }
   for (const IfLayer& layer : site.layers) {
-    if (layer.dTheta.granularity == spiking::Granularity::Layer || layer.dV0.granularity == spiking::Granularity::Layer) {
+    if (layer.dTheta.granularity == spiking::Granularity::Layer ||
+        layer.dV0.granularity == spiking::Granularity::Layer) {
       throw std::invalid_argument("spiking mode takes per-neuron or per-(position, neuron) gradient buffers");
     }
   }
@@ -175,7 +176,8 @@ LossSum Transformer<K>::run(ThreadPool& pool, const T* params, const TokenBatch&
   alignSse_.assign(config_.numLayers, 0.0);
   backwardPending_ = true;
   ids_.resize(rows);
-  for (int64_t s = 0; s < batch_; ++s) std::copy_n(b.inputs + s / copies_ * seqLen_, seqLen_, ids_.begin() + s * seqLen_);
+  for (int64_t s = 0; s < batch_; ++s)
+    std::copy_n(b.inputs + s / copies_ * seqLen_, seqLen_, ids_.begin() + s * seqLen_);
   targets_.assign(b.targets, b.targets + tokens);
   mask_.assign(tokens, 1);
   if (b.mask) std::transform(b.mask, b.mask + tokens, mask_.begin(), [](uint8_t m) { return m ? 1 : 0; });
@@ -328,7 +330,8 @@ void Transformer<K>::fire(ThreadPool& pool, int64_t l, const T* in) {
   Layer& L = layers_[l];
   const int64_t f = config_.ffnSize, block = copies_ * seqLen_ * f, sequences = batch_ / copies_;
   const spiking::SpikeShape shape{static_cast<int>(copies_), static_cast<int>(seqLen_), static_cast<int>(f), 0};
-  for (int64_t s = 0; s < sequences; ++s) K::ifForward(pool, in + s * block, L.act.data() + s * block, shape, site.neuron);
+  for (int64_t s = 0; s < sequences; ++s)
+    K::ifForward(pool, in + s * block, L.act.data() + s * block, shape, site.neuron);
   if (!site.alignTarget) {
     L.dMean.clear();
     return;
@@ -418,8 +421,8 @@ void Transformer<K>::headBackward(ThreadPool& pool, const T* params, T* grads) {
     std::fill(dwide_.begin(), dwide_.end(), T(0));
     K::linearBackward(pool, projected_.data(), params + o.head, logits_.data(), dwide_.data(), grad(grads, o.head),
                       nullptr, tokens_, e, c.vocabSize);
-    K::linearBackward(pool, features, params + o.projectOut, dwide_.data(), dFeatures.data(),
-                      grad(grads, o.projectOut), nullptr, tokens_, h, e);
+    K::linearBackward(pool, features, params + o.projectOut, dwide_.data(), dFeatures.data(), grad(grads, o.projectOut),
+                      nullptr, tokens_, h, e);
   } else {
     K::linearBackward(pool, features, params + o.head, logits_.data(), dFeatures.data(), grad(grads, o.head), nullptr,
                       tokens_, e, c.vocabSize);
@@ -458,8 +461,7 @@ void Transformer<K>::layerBackward(ThreadPool& pool, const T* params, T* grads, 
     std::fill(dh_.begin(), dh_.end(), T(0));
     ffnBackward(pool, params, grads, l, dx, dh);
     if (!grads && l == 0) return;  // frozen weights: nothing below the first site needs a gradient
-    normBackward(pool, L.attnSum.data(), params + o.ffnNormW, dh, dx, grad(grads, o.ffnNormW),
-                 grad(grads, o.ffnNormB));
+    normBackward(pool, L.attnSum.data(), params + o.ffnNormW, dh, dx, grad(grads, o.ffnNormW), grad(grads, o.ffnNormB));
     std::fill(dh_.begin(), dh_.end(), T(0));
     attentionBackward(pool, params, grads, l, L.attnIn.data(), dx, dh);
     normBackward(pool, in, params + o.attnNormW, dh, dx, grad(grads, o.attnNormW), grad(grads, o.attnNormB));
@@ -604,8 +606,8 @@ void Transformer<K>::ffnBackward(ThreadPool& pool, const T* params, T* grads, in
       std::fill(dup_.begin(), dup_.end(), T(0));
       std::fill(dgate_.begin(), dgate_.end(), T(0));
       K::siluMulBackward(pool, L.gate.data(), L.up.data(), dProduct, dgate_.data(), dup_.data(), n);
-      K::linearBackward(pool, x, params + o.gate, dgate_.data(), dIn, grad(grads, o.gate), grad(grads, o.gateB),
-                        rows_, h, f);
+      K::linearBackward(pool, x, params + o.gate, dgate_.data(), dIn, grad(grads, o.gate), grad(grads, o.gateB), rows_,
+                        h, f);
       break;
   }
   K::linearBackward(pool, x, params + o.up, dup_.data(), dIn, grad(grads, o.up), grad(grads, o.upB), rows_, h, f);

@@ -81,8 +81,8 @@ FAS_SIMD_CLONES void reluBackwardRange(const float* x, const float* dy, float* d
   for (; i < i1; ++i) dx[i] += x[i] > 0.0f ? dy[i] : 0.0f;
 }
 
-FAS_SIMD_CLONES void siluMulBackwardRange(const float* gate, const float* up, const float* dy, float* dgate,
-                                          float* dup, int64_t i0, int64_t i1) {
+FAS_SIMD_CLONES void siluMulBackwardRange(const float* gate, const float* up, const float* dy, float* dgate, float* dup,
+                                          int64_t i0, int64_t i1) {
   int64_t i = i0;
   for (; i + kLanes <= i1; i += kLanes) {
     const vf g = load(gate + i), s = 1.0f / (1.0f + simd::exp(-g)), d = load(dy + i);
@@ -108,7 +108,8 @@ void relu_backward(ThreadPool& pool, const float* x, const float* dy, float* dx,
 
 void silu_mul_backward(ThreadPool& pool, const float* gate, const float* up, const float* dy, float* dgate, float* dup,
                        int64_t n) {
-  parallelBlocks(pool, n, kChunk, [&](int64_t i0, int64_t i1) { siluMulBackwardRange(gate, up, dy, dgate, dup, i0, i1); });
+  parallelBlocks(pool, n, kChunk,
+                 [&](int64_t i0, int64_t i1) { siluMulBackwardRange(gate, up, dy, dgate, dup, i0, i1); });
 }
 
 }  // namespace fas::train

@@ -4,8 +4,8 @@
 #include <cmath>
 #include <vector>
 
-#include "engine/simd.h"
 #include "engine/ops/gemm.h"
+#include "engine/simd.h"
 
 namespace fas::train {
 
@@ -158,15 +158,20 @@ void attention_backward(ThreadPool& pool, const AttentionDims& d, const float* q
           const float* qi = q + qOffset + i0 * qStride;
           const float* douti = dout + qOffset + i0 * qStride;
           std::fill(p.begin(), p.begin() + rows * keys, 0.0f);
-          ops::gemm_accumulate_serial(rows, keys, hd, ops::GemmA{qi, qStride, 1}, ops::GemmB{kb, 1, kvStride}, p.data(), keys);
+          ops::gemm_accumulate_serial(rows, keys, hd, ops::GemmA{qi, qStride, 1}, ops::GemmB{kb, 1, kvStride}, p.data(),
+                                      keys);
           causalSoftmaxRows(p.data(), rows, keys, i0, scale);
           std::fill(ds.begin(), ds.begin() + rows * keys, 0.0f);
-          ops::gemm_accumulate_serial(rows, keys, hd, ops::GemmA{douti, qStride, 1}, ops::GemmB{vb, 1, kvStride}, ds.data(), keys);
+          ops::gemm_accumulate_serial(rows, keys, hd, ops::GemmA{douti, qStride, 1}, ops::GemmB{vb, 1, kvStride},
+                                      ds.data(), keys);
           softmaxBackwardRows(p.data(), ds.data(), rows, keys, scale);
           float* dqi = dq + qOffset + i0 * qStride;
-          ops::gemm_accumulate_serial(rows, hd, keys, ops::GemmA{ds.data(), keys, 1}, ops::GemmB{kb, kvStride}, dqi, qStride);
-          ops::gemm_accumulate_serial(keys, hd, rows, ops::GemmA{ds.data(), 1, keys}, ops::GemmB{qi, qStride}, dkb, kvStride);
-          ops::gemm_accumulate_serial(keys, hd, rows, ops::GemmA{p.data(), 1, keys}, ops::GemmB{douti, qStride}, dvb, kvStride);
+          ops::gemm_accumulate_serial(rows, hd, keys, ops::GemmA{ds.data(), keys, 1}, ops::GemmB{kb, kvStride}, dqi,
+                                      qStride);
+          ops::gemm_accumulate_serial(keys, hd, rows, ops::GemmA{ds.data(), 1, keys}, ops::GemmB{qi, qStride}, dkb,
+                                      kvStride);
+          ops::gemm_accumulate_serial(keys, hd, rows, ops::GemmA{p.data(), 1, keys}, ops::GemmB{douti, qStride}, dvb,
+                                      kvStride);
         }
       }
     }

@@ -12,7 +12,6 @@ void embedding_backward_ref(const int32_t* ids, const double* dout, double* dtab
 
 // Threads own column ranges and add the rows in order, so repeated ids never race and the sums do not
 // depend on the thread count.
-void embedding_backward(ThreadPool& pool, const int32_t* ids, const float* dout, float* dtable, int64_t n,
-                        int64_t dim);
+void embedding_backward(ThreadPool& pool, const int32_t* ids, const float* dout, float* dtable, int64_t n, int64_t dim);
 
 }  // namespace fas::train

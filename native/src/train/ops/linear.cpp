@@ -2,8 +2,8 @@
 
 #include <algorithm>
 
-#include "engine/simd.h"
 #include "engine/ops/gemm.h"
+#include "engine/simd.h"
 
 namespace fas::train {
 

@@ -88,8 +88,8 @@ struct RowStats {
 };
 
 // dx for rows [i0, i1); keeps each row's mean and r for the parameter pass.
-FAS_SIMD_CLONES void layernormRowsBackward(const float* x, const float* w, const float* dy, float* dx,
-                                           RowStats* stats, int64_t i0, int64_t i1, int64_t dim, float eps) {
+FAS_SIMD_CLONES void layernormRowsBackward(const float* x, const float* w, const float* dy, float* dx, RowStats* stats,
+                                           int64_t i0, int64_t i1, int64_t dim, float eps) {
   for (int64_t i = i0; i < i1; ++i) {
     const float* xi = x + i * dim;
     const float* dyi = dy + i * dim;
@@ -180,8 +180,8 @@ FAS_SIMD_CLONES void rmsnormRowsBackward(const float* x, const float* w, const f
   }
 }
 
-FAS_SIMD_CLONES void rmsnormParamsBackward(const float* x, const float* dy, const RowStats* stats, float* dw,
-                                           int64_t n, int64_t dim, int64_t k0, int64_t k1) {
+FAS_SIMD_CLONES void rmsnormParamsBackward(const float* x, const float* dy, const RowStats* stats, float* dw, int64_t n,
+                                           int64_t dim, int64_t k0, int64_t k1) {
   for (int64_t i = 0; i < n; ++i) {
     const float* xi = x + i * dim;
     const float* dyi = dy + i * dim;

@@ -13,10 +13,10 @@ namespace {
 constexpr int64_t kChunk = 16384;  // elements per share
 
 struct AdamWStep {
-  float decay;      // 1 - lr * weightDecay
+  float decay;  // 1 - lr * weightDecay
   float beta1, beta2;
-  float stepSize;   // lr / (1 - beta1^t)
-  float invSqrtBc2; // 1 / sqrt(1 - beta2^t)
+  float stepSize;    // lr / (1 - beta1^t)
+  float invSqrtBc2;  // 1 / sqrt(1 - beta2^t)
   float eps, gradScale;
 };
 

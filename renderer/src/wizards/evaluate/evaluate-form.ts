@@ -46,7 +46,8 @@ export function parseTimesteps(text: string): { values: number[]; problem: strin
   const values: number[] = [];
   for (const part of parts) {
     const n = Number(part);
-    if (!Number.isInteger(n) || n < 1 || n > MAX_T) return { values: [], problem: `"${part}" is not a number of timesteps: each T must be a whole number from 1 to ${MAX_T}.` };
+    if (!Number.isInteger(n) || n < 1 || n > MAX_T)
+      return { values: [], problem: `"${part}" is not a number of timesteps: each T must be a whole number from 1 to ${MAX_T}.` };
     values.push(n);
   }
   return { values: [...new Set(values)].sort((a, b) => a - b), problem: null };
@@ -88,7 +89,12 @@ export function rowWords(row: Pick<EvaluationRow, 'mode' | 'timesteps'>): string
 }
 
 /** The task's headline metric: perplexity (lower is better) or accuracy (higher is better). */
-export function headline(result: EvaluationResult): { name: string; better: string; of: (row: EvaluationRow) => number | undefined; format: (v: number) => string } {
+export function headline(result: EvaluationResult): {
+  name: string;
+  better: string;
+  of: (row: EvaluationRow) => number | undefined;
+  format: (v: number) => string;
+} {
   if (result.task.kind === 'perplexity') return { name: 'Perplexity', better: 'lower is better', of: (r) => r.perplexity, format: formatMetric };
   return { name: 'Accuracy', better: 'higher is better', of: (r) => r.acc, format: percent };
 }

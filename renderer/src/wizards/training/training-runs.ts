@@ -23,5 +23,10 @@ export function unfinishedRuns(jobs: JobRecord[], kind: string): JobRecord[] {
 
 /** The last part of a path, on any system. */
 export function baseName(path: string): string {
-  return path.replace(/[\\/]+$/, '').split(/[\\/]/).at(-1) ?? path;
+  return (
+    path
+      .replace(/[\\/]+$/, '')
+      .split(/[\\/]/)
+      .at(-1) ?? path
+  );
 }
