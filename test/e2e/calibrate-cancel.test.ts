@@ -118,7 +118,7 @@ describe('calibration wizard: cancel', () => {
     // It saved a checkpoint after each layer: the page offers to continue from it.
     const resume = page.getByTestId('resume');
     await resume.getByText(/^Paused before (measuring the uncalibrated model|the coarse pass|the fine pass), layer \d of 2\.$/).waitFor();
-    await expect(resume.textContent()).resolves.toMatch(/the layers\s+calibrated so far are kept/);
+    await expect(resume.textContent()).resolves.toMatch(/the layers\s+calibrated\s+so\s+far\s+are\s+kept/);
     await page.getByRole('button', { name: 'Resume calibration' }).click();
     await page.waitForURL((url) => !url.hash.endsWith(encodeURIComponent(jobId)));
     const resumedId = decodeURIComponent(page.url().split('#/calibrate/')[1]!);

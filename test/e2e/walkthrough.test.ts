@@ -44,7 +44,7 @@ describe('walkthrough of a new user on the demo model', () => {
     const demo = (await core.call('models.list', {})).find((m) => m.builtIn)!;
 
     // ---- Stage 1: fine-tune for 4 steps on Moby Dick. ----
-    await nav.getByRole('link', { name: 'Fine-tune' }).click();
+    await nav.getByRole('link', { name: 'Fine-tune', exact: true }).click();
     await page.getByRole('radio', { name: new RegExp(DEMO_MODEL_NAME.replace(/[()]/g, '\\$&')) }).check();
     await next.click();
     await page.getByLabel('Bundled text').selectOption({ label: 'Moby Dick' });
@@ -66,7 +66,7 @@ describe('walkthrough of a new user on the demo model', () => {
     expect(stage1.parentId).toBe(demo.id);
 
     // ---- Stage 2: calibrate per layer at T = 4 on 2 samples of 32 tokens. ----
-    await nav.getByRole('link', { name: 'Calibrate' }).click();
+    await nav.getByRole('link', { name: 'Calibrate', exact: true }).click();
     await page.getByRole('heading', { level: 1, name: 'Calibrate a model (stage 2)' }).waitFor();
     await page
       .getByTestId('stage2-about')
@@ -224,7 +224,7 @@ describe('walkthrough of a new user on the demo model', () => {
     await page.setViewportSize({ width: 1100, height: 900 });
 
     // The library shows the whole lineage.
-    await nav.getByRole('link', { name: 'Library' }).click();
+    await nav.getByRole('link', { name: 'Library', exact: true }).click();
     const card = page.getByTestId('model-card').filter({ hasText: stage2.name });
     await expect(card.getByTestId('stage').textContent()).resolves.toBe('Spiking, calibrated');
     await card.getByText(`Made from ${stage1.name}`).waitFor();

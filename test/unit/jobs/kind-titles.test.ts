@@ -5,8 +5,8 @@ import { jobKinds } from '../../../electron/core/jobs/kinds.js';
 describe('job kind titles', () => {
   it('say when a run spikes at every layer', () => {
     const params = { modelDir: '/m', steps: 6, timesteps: 8 };
-    expect(jobKinds.finetune!.title({ ...params, scope: 'all' })).toBe('Fine-tune with QCFS: /m (6 steps, every layer)');
-    expect(jobKinds.finetune!.title({ ...params, scope: 'ffn' })).toBe('Fine-tune with QCFS: /m (6 steps)');
-    expect(jobKinds.convert!.title({ ...params, scope: 'all' })).toBe('Convert /m into a spiking model (T = 8, every layer)');
+    expect(jobKinds.finetune!.title({ ...params, scope: 'all' })).toBe('Fine-tune m with QCFS (6 steps, every layer)');
+    expect(jobKinds.finetune!.title({ ...params, scope: 'ffn' })).toBe('Fine-tune m with QCFS (6 steps)');
+    expect(jobKinds.convert!.title({ ...params, scope: 'all' })).toBe('Convert m into a spiking model (T = 8, every layer)');
   });
 });
