@@ -13,20 +13,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ModelEntry } from '../../electron/api/contract.js';
 import { writeChatModel, writeConvertedChatModel } from '../unit/chat/helpers.js';
 import { ARTIFACTS, launchBrowser } from './browser.js';
+import { openSettings, setField } from './chat-page.js';
 import { startTestApp, watchErrors, type TestApp } from './test-app.js';
-
-/** Sets a field the way a person does: type, then leave the field. */
-async function setField(page: Page, label: string, value: string): Promise<void> {
-  const field = page.getByLabel(label, { exact: true });
-  await field.fill(value);
-  await field.press('Tab');
-}
-
-/** Opens the folded settings (once). */
-async function openSettings(page: Page): Promise<void> {
-  const settings = page.getByTestId('chat-settings');
-  if (!(await settings.evaluate((d) => (d as HTMLDetailsElement).open))) await settings.locator('summary').first().click();
-}
 
 /** Sends a message and waits until its reply has finished (its stats show). */
 async function send(page: Page, text: string): Promise<void> {

@@ -6,20 +6,8 @@ import type { Browser, Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeChatModel, writeConvertedChatModel } from '../unit/chat/helpers.js';
 import { ARTIFACTS, launchBrowser } from './browser.js';
+import { openSettings, setField } from './chat-page.js';
 import { startTestApp, watchErrors, type TestApp } from './test-app.js';
-
-/** Sets a sampling field the way a person does: type, then leave the field. */
-async function setField(page: Page, label: string, value: string): Promise<void> {
-  const field = page.getByLabel(label, { exact: true });
-  await field.fill(value);
-  await field.press('Tab');
-}
-
-/** Opens the folded chat settings (once). */
-async function openSettings(page: Page): Promise<void> {
-  const settings = page.getByTestId('chat-settings');
-  if (!(await settings.evaluate((d) => (d as HTMLDetailsElement).open))) await settings.locator('summary').first().click();
-}
 
 /** Opens the chat settings, then their sampling section. */
 async function openSampling(page: Page): Promise<void> {
