@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import type { ApiResponse, ReportFile } from '../api/contract.js';
 import type { AppCore } from '../core/app-core.js';
-import { contentSecurityPolicy } from './csp.js';
+import { uiFileHeaders } from './ui-file-headers.js';
 import { contentTypeRefusal, hasHeaderToken, localHost, originRefusal } from './request-guard.js';
 import { TICKET_LIFETIME_MS, TicketBook, type TicketScope } from './tickets.js';
 
@@ -32,16 +32,6 @@ export interface RunningServer {
 }
 
 const MAX_BODY_BYTES = 1 << 20;
-const TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.svg': 'image/svg+xml',
-  '.png': 'image/png',
-  '.json': 'application/json',
-  '.woff2': 'font/woff2',
-};
-
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
   const token = options.token ?? randomBytes(32).toString('hex');
   const tickets = options.tickets ?? new TicketBook();
@@ -204,12 +194,10 @@ async function serveStatic(res: http.ServerResponse, uiDir: string, pathname: st
   } catch {
     return sendJson(res, 404, errorBody('not_found', `No file ${rel}.`));
   }
-  const ext = path.extname(file);
-  const headers: Record<string, string> = { 'content-type': TYPES[ext] ?? 'application/octet-stream', 'x-content-type-options': 'nosniff' };
-  if (ext === '.html') {
+  const headers = uiFileHeaders(file);
+  if (path.extname(file) === '.html') {
     // The page learns the token from a meta tag; only this page can read it.
     body = Buffer.from(body.toString('utf8').replace('</head>', `<meta name="fas-token" content="${token}"></head>`));
-    headers['content-security-policy'] = contentSecurityPolicy();
     headers['cache-control'] = 'no-store';
   }
   res.writeHead(200, headers);

@@ -4,22 +4,12 @@
 // Plain Node (no 'electron' import), so it is tested directly.
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { contentSecurityPolicy } from '../server/csp.js';
+import { uiFileHeaders } from '../server/ui-file-headers.js';
 
 export const APP_SCHEME = 'app';
 export const APP_HOST = 'fas';
 export const APP_ORIGIN = `${APP_SCHEME}://${APP_HOST}`;
 export const APP_INDEX_URL = `${APP_ORIGIN}/index.html`;
-
-const TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.svg': 'image/svg+xml',
-  '.png': 'image/png',
-  '.json': 'application/json',
-  '.woff2': 'font/woff2',
-};
 
 /** True only for a URL of the app's own pages (app://fas/...). */
 export function isAppUrl(url: string | undefined): boolean {
@@ -46,8 +36,5 @@ export async function appResponse(uiDir: string, url: string): Promise<{ status:
   } catch {
     return notFound(404, `No file ${pathname}.`);
   }
-  const ext = path.extname(file);
-  const headers: Record<string, string> = { 'content-type': TYPES[ext] ?? 'application/octet-stream', 'x-content-type-options': 'nosniff' };
-  if (ext === '.html') headers['content-security-policy'] = contentSecurityPolicy();
-  return { status: 200, headers, body };
+  return { status: 200, headers: uiFileHeaders(file), body };
 }
