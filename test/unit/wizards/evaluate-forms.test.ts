@@ -1,9 +1,9 @@
 // The evaluation wizard's form logic (no browser): defaults from the job kind's schema, the list of
 // T as people type it, the checks in words, the job parameters, and the words and units of results.
 import { describe, expect, it } from 'vitest';
-import { evalSettings } from '../../electron/core/eval/evaluate.js';
-import { paramDefaults } from '../../electron/core/jobs/defaults.js';
-import { jobKinds } from '../../electron/core/jobs/kinds.js';
+import { evalSettings } from '../../../electron/core/eval/evaluate.js';
+import { paramDefaults } from '../../../electron/core/jobs/defaults.js';
+import { jobKinds } from '../../../electron/core/jobs/kinds.js';
 import {
   evaluateParams,
   formatJoules,
@@ -12,7 +12,7 @@ import {
   settingsFromDefaults,
   settingsProblem,
   withPreset,
-} from '../../renderer/src/wizards/evaluate/evaluate-form.js';
+} from '../../../renderer/src/wizards/evaluate/evaluate-form.js';
 
 const defaults = settingsFromDefaults(paramDefaults(jobKinds, 'evaluate'));
 

@@ -2,12 +2,12 @@
 // checks in words, the job parameters, the default output folder, and the live per-layer align
 // errors and joint-pass KL read back from a run's reported rows.
 import { describe, expect, it } from 'vitest';
-import type { CalibrationResult } from '../../electron/api/contract.js';
-import type { CalibrationReport } from '../../electron/core/calibration/report.js';
-import { calibrateSettings } from '../../electron/core/calibration/settings.js';
-import { paramDefaults } from '../../electron/core/jobs/defaults.js';
-import { jobKinds } from '../../electron/core/jobs/kinds.js';
-import { DEFAULT_BLOCK_SIZE } from '../../electron/shared/model-defaults.js';
+import type { CalibrationResult } from '../../../electron/api/contract.js';
+import type { CalibrationReport } from '../../../electron/core/calibration/report.js';
+import { calibrateSettings } from '../../../electron/core/calibration/settings.js';
+import { paramDefaults } from '../../../electron/core/jobs/defaults.js';
+import { jobKinds } from '../../../electron/core/jobs/kinds.js';
+import { DEFAULT_BLOCK_SIZE } from '../../../electron/shared/model-defaults.js';
 import {
   baseModelName,
   calibrateParams,
@@ -17,7 +17,7 @@ import {
   settingsFromDefaults,
   settingsProblem,
   withPreset,
-} from '../../renderer/src/wizards/calibrate/calibrate-form.js';
+} from '../../../renderer/src/wizards/calibrate/calibrate-form.js';
 
 // The contract's result type mirrors the core's report: this fails to compile when they drift apart.
 const sameShape = (report: CalibrationReport): CalibrationResult => report;

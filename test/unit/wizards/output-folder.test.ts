@@ -1,8 +1,8 @@
 // The wizards' output-folder check (no browser): the same rule as the core's, told before the job
 // starts: never a folder that holds, or lies inside, a model of the library or the job's text.
 import { describe, expect, it } from 'vitest';
-import type { ModelEntry } from '../../electron/api/contract.js';
-import { outDirProblem } from '../../renderer/src/wizards/output-folder.js';
+import type { ModelEntry } from '../../../electron/api/contract.js';
+import { outDirProblem } from '../../../renderer/src/wizards/output-folder.js';
 
 const library = [{ id: 'a', name: 'GPT-2', path: '/home/me/models/gpt2' }] as ModelEntry[];
 
