@@ -1,3 +1,6 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadNative } from '../../native/index.js';
@@ -10,7 +13,7 @@ describe('served app in headless Chromium', () => {
   let browser: Browser;
 
   beforeAll(async () => {
-    server = await startUiServer({ port: 0, workspaceDir: '/tmp/fas-e2e-workspace' });
+    server = await startUiServer({ port: 0, workspaceDir: mkdtempSync(join(tmpdir(), 'fas-e2e-hardware-')) });
     browser = await launchBrowser();
   });
   afterAll(async () => {

@@ -1,14 +1,19 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { AppCore } from '../../../electron/core/app-core.js';
 import type { ApiEvent } from '../../../electron/api/contract.js';
 
 describe('AppCore', () => {
-  const core = new AppCore({ workspaceDir: '/tmp/fas-test-workspace' });
+  // Each suite its own workspace: one process holds a workspace at a time.
+  const workspaceDir = mkdtempSync(join(tmpdir(), 'fas-app-core-'));
+  const core = new AppCore({ workspaceDir });
 
   it('answers app.info with the package version and workspace', async () => {
     const info = await core.call('app.info', {});
     expect(info.version).toMatch(/^\d+\.\d+\.\d+/);
-    expect(info.workspaceDir).toBe('/tmp/fas-test-workspace');
+    expect(info.workspaceDir).toBe(workspaceDir);
   });
 
   it('reports real hardware from the native addon', async () => {

@@ -22,7 +22,8 @@ function request(server: RunningServer, opts: { method?: string; path: string; h
 }
 
 describe('local HTTP server', () => {
-  const core = new AppCore({ workspaceDir: '/tmp/fas-test-workspace' });
+  // Each suite its own workspace: one process holds a workspace at a time.
+  const core = new AppCore({ workspaceDir: mkdtempSync(join(tmpdir(), 'fas-http-server-')) });
   let server: RunningServer;
   let clock = 0;
   const uiDir = mkdtempSync(join(tmpdir(), 'fas-ui-'));
