@@ -8,11 +8,12 @@ import { join } from 'node:path';
 import { compiledPath } from '../../electron/core/compiled-path.js';
 import type { JobKind } from '../../electron/core/jobs/job-manager.js';
 import { jobKinds } from '../../electron/core/jobs/kinds.js';
+import { onTestFinished } from 'vitest';
 
 export interface JobHold {
   /** The app's job kinds, each wrapped with the hold. */
   kinds: Record<string, JobKind>;
-  /** Runs started from now on stop at their first progress until release(). */
+  /** Runs started from now on stop at their first progress until release(), or the end of the test. */
   hold(): void;
   release(): void;
 }
@@ -52,7 +53,11 @@ export default {
   }
   return {
     kinds,
-    hold: () => writeFileSync(holdFile, ''),
+    hold: () => {
+      writeFileSync(holdFile, '');
+      // Jobs run one at a time: a job left holding by a failed test would stall every later one.
+      onTestFinished(() => rmSync(holdFile, { force: true }));
+    },
     release: () => rmSync(holdFile, { force: true }),
   };
 }

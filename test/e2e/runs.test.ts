@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { launchBrowser } from './browser.js';
 import { startTestApp, watchErrors, type TestApp } from './test-app.js';
 
@@ -19,6 +19,17 @@ function pixelsOf(page: Page, color: string): Promise<number> {
 }
 
 const accent = (page: Page) => page.evaluate(() => getComputedStyle(document.documentElement).getPropertyValue('--accent').trim());
+
+/**
+ * A hold file for count jobs (their holdFile parameter), removed when the test ends however it ends:
+ * jobs run one at a time, so a job left holding would stall every later test.
+ */
+function holdJobs(): string {
+  const holdFile = join(mkdtempSync(join(tmpdir(), 'fas-e2e-hold-')), 'hold');
+  writeFileSync(holdFile, '');
+  onTestFinished(() => rmSync(holdFile, { force: true }));
+  return holdFile;
+}
 
 describe('Runs page', () => {
   let app: TestApp;
@@ -39,13 +50,12 @@ describe('Runs page', () => {
     await page.getByText('No runs yet').waitFor();
 
     // The job holds at step 6 of 12 while the page shows it running.
-    const holdFile = join(mkdtempSync(join(tmpdir(), 'fas-e2e-hold-')), 'hold');
-    writeFileSync(holdFile, '');
+    const holdFile = holdJobs();
     const job = await app.count({ steps: 12, holdFile, holdAt: 6 });
     const run = page.locator(`[data-job-id="${job.id}"]`);
     const bar = run.getByRole('progressbar', { name: 'Count to 12' });
     await bar.waitFor();
-    await expect.poll(() => bar.getAttribute('aria-valuenow')).toBe('50');
+    await expect.poll(() => bar.getAttribute('aria-valuenow'), { timeout: 20_000 }).toBe('50');
     expect(await run.getByTestId('percent').textContent()).toBe('50%');
     await run.getByText('less than a minute left').waitFor();
     await expect(page.getByRole('link', { name: /Runs/ }).textContent()).resolves.toContain('1 active');
@@ -77,8 +87,7 @@ describe('Runs page', () => {
 
   it('grows the chart live while the detail view is open', async () => {
     // The job holds at step 5 until the page has shown it.
-    const holdFile = join(mkdtempSync(join(tmpdir(), 'fas-e2e-hold-')), 'hold');
-    writeFileSync(holdFile, '');
+    const holdFile = holdJobs();
     const job = await app.count({ steps: 15, holdFile, holdAt: 5 });
     const page = await browser.newPage();
     await page.goto(`${app.server.url}#/runs/${job.id}`);
