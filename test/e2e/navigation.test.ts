@@ -137,5 +137,5 @@ describe('app shell', () => {
         await context.close();
       }
     }
-  }, 90_000); // Sixteen full-page screenshots: on an overloaded machine they take longer than the 30 s default.
+  }, 90_000); // Every page in two themes at two widths: on an overloaded machine that takes longer than the 30 s default.
 });
