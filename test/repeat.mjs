@@ -31,7 +31,8 @@ for (let run = 1; run <= times; run++) {
   let ok = false;
   try {
     const summary = summarise(JSON.parse(readFileSync(report, 'utf8')));
-    line = `${summary.passed} passed, ${summary.failed} failed`;
+    const outside = status !== 0 && summary.failed === 0 ? ' (and errors outside any test)' : '';
+    line = `${summary.passed} passed, ${summary.failed} failed${outside}`;
     ok = status === 0 && summary.failed === 0;
   } catch {
     // no report: `line` says so

@@ -27,6 +27,10 @@ try {
   console.log('vitest stopped before writing its report');
   failed += 1;
 }
+if (vitest !== 0 && failed === 0) {
+  console.log('vitest failed outside any test (see its "Unhandled Errors" above)');
+  failed += 1;
+}
 if (typecheck !== 0) {
   console.log('type-check failed');
   failed += 1;

@@ -47,6 +47,9 @@ function startWorker(): TemplateWorker {
   const worker = new Worker(compiledPath('./template-worker.js', import.meta.url), { resourceLimits: { maxOldGenerationSizeMb: TEMPLATE_LIMITS.heapMb } });
   // An idle worker must not keep a CLI process alive; one that ended is replaced at the next render.
   worker.unref();
+  // A worker stopped for its time limit can still report running out of memory while it is being
+  // terminated, after its render was refused: that late error needs a listener, or it is unhandled.
+  worker.on('error', () => {});
   worker.once('exit', () => {
     if (current?.worker === worker) current = null;
   });
