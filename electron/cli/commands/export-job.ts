@@ -14,7 +14,10 @@ export function registerExportJobCommand(program: Command, core: () => AppCore):
     .description('FAS stage 1 on a GPU cluster: write a job folder (data tokenised here, settings, a PyTorch script, launch.sh, README) to run with torchrun')
     .requiredOption('--out <dir>', 'the job folder to create')
     .addOption(
-      new Option('--scope <scope>', 'what is quantised: the FFN site (the paper); "all" is not yet supported for cluster jobs').choices(['ffn', 'all']),
+      new Option(
+        '--scope <scope>',
+        'what is quantised: "ffn", the FFN site (the paper\'s recipe), or "all", every input of a matrix product (fully spike-driven)',
+      ).choices(['ffn', 'all']),
     )
     .option('--json', 'print the result as JSON')
     .action(async (dir: string, o: ExportJobCliOptions) => {

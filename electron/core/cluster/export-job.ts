@@ -5,15 +5,18 @@
 // (job/fas_stage1.py) gets them as raw arrays, with the model's tensor mapping and the settings.
 import { chmod, copyFile, link, mkdir, readdir, rename, rmdir, stat, writeFile } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
-import type { NativeModelSpec } from '../../../native/index.js';
+import { loadNative, type NativeModelSpec } from '../../../native/index.js';
 import { APP_NAME, APP_VERSION } from '../app-info.js';
 import { loadJobDataset, TrainBatches, validationBlocks, type PackedSplit } from '../data/index.js';
 import { modelShape } from '../estimate/model-shape.js';
 import { readCheckpoint } from '../model/checkpoint.js';
 import { openModelFolder, type OpenedModelFolder } from '../model/folder.js';
 import { familyLayout, HEAD } from '../model/mapping.js';
+import { writeSafetensors } from '../model/safetensors.js';
 import { loadTokenizer } from '../model/tokenizer.js';
 import { spikingConfigJson, stage1SpikingConfig } from '../spiking/spiking-config.js';
+import { spikingTensors } from '../spiking/spiking-weights.js';
+import { startingSiteThresholds } from '../training/site-thresholds.js';
 import { blockSizeFor } from '../../shared/model-defaults.js';
 import { siblingPath } from '../storage/atomic.js';
 import { ClusterJobError } from './errors.js';
@@ -27,6 +30,7 @@ import {
   MODEL_DIR,
   README_FILE,
   SCRIPT_FILE,
+  START_THRESHOLDS_FILE,
   type ArrayRef,
   type JobFile,
 } from './job-format.js';
@@ -49,12 +53,6 @@ export interface ExportedJob {
 export const GPU_COUNTS = [1, 2, 4, 8, 16, 32, 64];
 
 export async function exportClusterJob(requested: ExportJobSettings, progress: (message: string) => void = () => {}): Promise<ExportedJob> {
-  if (requested.scope !== 'ffn') {
-    throw new ClusterJobError(
-      `Scope "${requested.scope}" (every matrix product spike-driven) is not yet supported for cluster jobs. ` +
-        'Export with scope "ffn" (the paper\'s QCFS site), or run that scope in the app.',
-    );
-  }
   const jobDir = resolve(requested.jobDir);
   const existing = await readdir(jobDir).catch(() => null);
   if (existing && existing.length > 0) throw new ClusterJobError(`${jobDir} already exists and is not empty. Choose a new folder for the job.`);
@@ -80,6 +78,15 @@ export async function exportClusterJob(requested: ExportJobSettings, progress: (
     mask: split.mask ? await write(`${name}-mask.u8`, split.mask) : null,
   });
 
+  // Scope all: every site's starting thresholds, read here by the engine as the native trainer does.
+  let startThresholds: string | null = null;
+  if (settings.scope === 'all') {
+    progress('Measuring the starting thresholds of every site');
+    startThresholds = `${DATA_DIR}/${START_THRESHOLDS_FILE}`;
+    const weights = await startingSiteThresholds(loadNative(), source.spec, dataset, settings.seed);
+    await writeSafetensors(join(staging, startThresholds), spikingTensors(weights));
+  }
+
   progress('Writing the data order');
   const batches = new TrainBatches(dataset, settings.batchSize, { epoch: 0, index: 0, seed: settings.seed });
   const micro = settings.steps * settings.gradAccum;
@@ -93,6 +100,7 @@ export async function exportClusterJob(requested: ExportJobSettings, progress: (
     samples: await write('train-samples.i64', samples),
     validation: { ...(await writeSplit('validation', dataset.validation)), starts: await write('validation-starts.i64', validationStarts) },
     stats: { ...dataset.stats },
+    startThresholds,
   };
 
   progress('Copying the model');
@@ -109,7 +117,7 @@ export async function exportClusterJob(requested: ExportJobSettings, progress: (
     sourceModel: { path: source.dir, name: basename(source.dir) },
     settings: scriptSettings(settings),
     model: { ...modelPlan(source), dir: MODEL_DIR, copyFiles },
-    spiking: spikingConfigJson(stage1SpikingConfig(settings.qcfs.levels, settings.timesteps, source.spec.family)),
+    spiking: spikingConfigJson(stage1SpikingConfig(settings.qcfs.levels, settings.timesteps, source.spec.family, settings.scope)),
     data,
   };
   await writeFile(join(staging, JOB_FILE), JSON.stringify(job, null, 2) + '\n');

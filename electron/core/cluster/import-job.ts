@@ -7,7 +7,7 @@ import type { ModelEntry } from '../../api/contract.js';
 import type { ModelLibrary } from '../library/library.js';
 import { openModelFolder } from '../model/folder.js';
 import { readSpikingConfig } from '../spiking/spiking-config.js';
-import { readSpikingWeights } from '../spiking/spiking-weights.js';
+import { readAllScopeWeights, readSpikingWeights } from '../spiking/spiking-weights.js';
 import { ClusterJobError } from './errors.js';
 import { OUTPUT_CHECKPOINT_DIR, OUTPUT_MODEL_DIR, readJobFile } from './job-format.js';
 
@@ -32,7 +32,8 @@ export async function importClusterJob(jobDirPath: string, library: ModelLibrary
   if (folder.spec.numLayers !== job.model.numLayers || folder.spec.ffnSize !== job.model.ffnSize || folder.spec.family !== job.model.family) {
     throw new ClusterJobError(`${modelDir} does not have the shape of the model the job was exported from (${job.sourceModel.name}).`);
   }
-  await readSpikingWeights(modelDir, folder.spec.numLayers, folder.spec.ffnSize, false);
+  if (spiking.scope === 'all') await readAllScopeWeights(modelDir, folder.spec);
+  else await readSpikingWeights(modelDir, folder.spec.numLayers, folder.spec.ffnSize, false);
   const parent = (await library.list()).find((m) => m.path === resolve(job.sourceModel.path));
   return library.open(modelDir, { name: `${job.sourceModel.name} · stage 1 (cluster, ${basename(jobDir)})`, parentId: parent?.id ?? null });
 }

@@ -17,6 +17,8 @@ export const README_FILE = 'README.md';
 /** The source model, copied into the job. */
 export const MODEL_DIR = 'model';
 export const DATA_DIR = 'data';
+/** Scope all: every site's starting thresholds (spiking.safetensors names), in DATA_DIR. */
+export const START_THRESHOLDS_FILE = 'start-thresholds.safetensors';
 /** What the script writes: output/model (the finished model), output/checkpoint, output/log.jsonl, output/result.json. */
 export const OUTPUT_DIR = 'output';
 export const OUTPUT_MODEL_DIR = join(OUTPUT_DIR, 'model');
@@ -43,6 +45,8 @@ export const jobFileSchema = z.object({
     samples: arrayRef,
     validation: splitRef.extend({ starts: arrayRef }),
     stats: z.record(z.string(), z.unknown()),
+    /** Scope all: the file of every site's starting thresholds; null in scope ffn (one initialLambda). */
+    startThresholds: z.string().nullable(),
   }),
 });
 export type JobFile = z.infer<typeof jobFileSchema>;

@@ -66,8 +66,11 @@ the training data already tokenised by the app (\`data/\`, with the order of the
 the settings (\`job.json\`), the training script (\`${SCRIPT_FILE}\`) and \`${LAUNCH_FILE}\`.
 
 ## What it does
-FAS stage 1: the FFN activation of every layer is replaced by QCFS (L = ${s.levels}, thresholds starting at
-${s.initialLambda}) and every parameter is fine-tuned: ${s.steps} steps of ${s.batchSize} × ${s.blockSize} tokens
+FAS stage 1: ${
+    s.scope === 'all'
+      ? `every input of a matrix product is quantised (L = ${s.levels}; thresholds per channel, starting from the source model's activations on the training text, in \`${job.data.startThresholds}\`), so the result is fully spike-driven,`
+      : `the FFN activation of every layer is replaced by QCFS (L = ${s.levels}, thresholds starting at ${s.initialLambda}),`
+  } and every parameter is fine-tuned: ${s.steps} steps of ${s.batchSize} × ${s.blockSize} tokens
 (× ${s.gradAccum} accumulated; ${tokensPerStep.toLocaleString('en')} tokens per step), AdamW (weights ${s.lr}, thresholds
 ${s.thresholdLr}, ${s.decay} decay, ${s.warmupSteps} warm-up steps), float32 throughout, as the app's own trainer.
 Model: ${summary.architecture}, ${summary.parameterCount.toLocaleString('en')} parameters, ${summary.layers} layers.

@@ -8,7 +8,7 @@ export const CLUSTER_SCOPES = ['ffn', 'all'] as const;
 export const exportJobSettings = finetuneSettings.omit({ outDir: true, resume: true, overwrite: true }).extend({
   /** The job folder to create (it must not exist or be empty). */
   jobDir: z.string().min(1),
-  /** "ffn": the paper's QCFS site only. "all" (every matrix product's input, fas-method.md section 9) is refused for now. */
+  /** "ffn": the paper's QCFS site only; "all": every matrix product's input (fas-method.md section 9). */
   scope: z.enum(CLUSTER_SCOPES).default('ffn'),
 });
 

@@ -1,6 +1,7 @@
 // The cluster job folder without Python: the block order written for the script is the native trainer's
-// (TrainBatches), the job describes the model and the spiking output, and import-job explains what is missing.
-import { readFileSync, writeFileSync } from 'node:fs';
+// (TrainBatches), the job describes the model and the spiking output (with scope all's starting
+// thresholds), and import-job explains what is missing.
+import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { AppCore } from '../../../electron/core/app-core.js';
@@ -10,6 +11,7 @@ import { exportJobSettings } from '../../../electron/core/cluster/settings.js';
 import { loadJobDataset, TrainBatches } from '../../../electron/core/data/index.js';
 import { openModelFolder } from '../../../electron/core/model/folder.js';
 import { loadTokenizer } from '../../../electron/core/model/tokenizer.js';
+import { readAllScopeWeights } from '../../../electron/core/spiking/spiking-weights.js';
 import { tempDir, writeTinyModel } from '../../helpers/tiny-models.js';
 
 describe('cluster job export and import', async () => {
@@ -73,8 +75,21 @@ describe('cluster job export and import', async () => {
     const core = new AppCore({ workspaceDir: join(temp.path, 'ws'), jobKinds: {} });
     await expect(core.call('cluster.importJob', { jobDir })).rejects.toThrow(/has not finished/);
     await expect(core.call('cluster.importJob', { jobDir: model })).rejects.toThrow(/not a job folder/);
-    await expect(core.call('cluster.exportJob', { modelDir: model, dataPath: data, jobDir: join(temp.path, 'all'), scope: 'all' })).rejects.toThrow(
-      /not yet supported for cluster jobs/,
-    );
+  });
+
+  it('in scope "all" carries every site\'s starting thresholds, measured by the engine on the training text', async () => {
+    const core = new AppCore({ workspaceDir: join(temp.path, 'ws-all'), jobKinds: {} });
+    const allDir = join(temp.path, 'all');
+    await core.call('cluster.exportJob', { modelDir: model, dataPath: data, jobDir: allDir, scope: 'all', steps: 2, batchSize: 3, blockSize: 12 });
+    const job = await readJobFile(allDir);
+    expect(job.spiking).toMatchObject({ scope: 'all', encoding: 'layer', calibration: 'none' });
+    expect(job.data.startThresholds).toBe('data/start-thresholds.safetensors');
+    const spec = (await openModelFolder(model)).spec;
+    copyFileSync(join(allDir, job.data.startThresholds!), join(temp.path, 'spiking.safetensors'));
+    const thresholds = await readAllScopeWeights(temp.path, spec); // checks every name and width
+    expect(thresholds.layers).toHaveLength(spec.numLayers);
+    expect(thresholds.layers[0]!.qcfs).toHaveLength(spec.ffnSize);
+    expect(readFileSync(join(allDir, 'README.md'), 'utf8')).toContain('every input of a matrix product is quantised');
+    expect((await readJobFile(jobDir)).data.startThresholds).toBeNull();
   });
 });

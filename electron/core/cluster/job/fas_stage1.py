@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-# FAS stage 1 (QCFS at the FFN site, every parameter fine-tuned) on a GPU cluster, for a job folder
+# FAS stage 1 (QCFS at the FFN site, or in scope "all" a quantiser at every input of a matrix product;
+# every parameter fine-tuned) on a GPU cluster, for a job folder
 # written by the FAS app (`fas export-job`). PyTorch >= 1.13 and nothing else (FSDP: >= 2.0).
 #
 #   torchrun --nproc_per_node=8 fas_stage1.py train [--fsdp]      (launch.sh and README.md say more)
@@ -10,9 +11,11 @@
 # Hugging Face tensors map to the engine's (job.json "model"), and the settings. This script implements
 # the engine's maths (native/src/train; fas-method.md sections 2 and 7): GPT-2, OPT and the LLaMA
 # family, QCFS with a straight-through floor (unsigned for GPT-2/OPT, signed on silu(gate) * up for the
-# LLaMA family), the loss averaged over every counted target of a step, gradient-norm clipping, AdamW
-# with three parameter groups (2-D weights with decay; biases and norms without; thresholds at their
-# own rate), the learning-rate schedule, and lambda clamped to at least MIN_LAMBDA after every step.
+# LLaMA family), in scope "all" (fas-method.md section 9) signed quantisers with a threshold per channel
+# at attn_in, q (after RoPE), v, attn_out, ffn_in and head_in and one per neuron at the FFN site, the
+# loss averaged over every counted target of a step, gradient-norm clipping, AdamW with three parameter
+# groups (2-D weights with decay; biases and norms without; thresholds at their own rate), the
+# learning-rate schedule, and every lambda clamped to at least MIN_LAMBDA after every step.
 #
 # It writes <job>/output/model: an ordinary Hugging Face folder (F32 weights, the source's config and
 # tokenizer) plus spiking_config.json and spiking.safetensors, which `fas import-job` adds to the app.
@@ -214,9 +217,10 @@ def hf_from_canonical(plan, canonical):
 
 
 class Qcfs(torch.autograd.Function):
-    """QCFS (fas-method.md section 2): lambda * clip(floor(x * L / lambda + 0.5) / L, lo, 1), lo = 0 or -1 (signed).
+    """QCFS (fas-method.md section 2): lambda * clip(floor(x * L / lambda + 0.5) / L, lo, 1), lo = 0 or -1 (signed),
+    with lambda of one value or one per channel (any shape that broadcasts against x).
     Backward as native/src/spiking/qcfs.h: straight-through floor, dy/dx = 1 where lo <= x/lambda <= 1;
-    dy/dlambda = floor(z)/L - x/lambda inside, 1 above, lo below."""
+    dy/dlambda = floor(z)/L - x/lambda inside, 1 above, lo below, summed over what shares a lambda."""
 
     @staticmethod
     def forward(ctx, x, lam, levels, signed):
@@ -235,7 +239,7 @@ class Qcfs(torch.autograd.Function):
         inner = torch.floor(x * float(ctx.levels) / lam + 0.5) / float(ctx.levels) - r
         dlam = torch.where(above, torch.ones_like(x), torch.where(below, torch.full_like(x, lo), inner))
         dx = dy * inside.to(dy.dtype)
-        return dx, (dy * dlam).sum().reshape(lam.shape), None, None
+        return dx, (dy * dlam).sum_to_size(lam.shape), None, None
 
 
 def gelu_new(x):
@@ -266,11 +270,22 @@ def rope(x, cos, sin):
     return torch.cat([a * cos - b * sin, b * cos + a * sin], dim=-1)
 
 
+def quantise(x, lam, levels, shape=None):
+    """A scope-"all" site: signed, lambda per channel (viewed as `shape` to broadcast against x)."""
+    return Qcfs.apply(x, lam if shape is None else lam.view(shape), levels, True)
+
+
 class Layer(Params):
     def __init__(self, spec, site, tensors):
         super().__init__(tensors)
         self.spec, self.site = spec, site
         self.mode = "ann"
+
+    def at(self, name, x, shape=None):
+        """x through site `name`'s quantiser in scope "all" with QCFS on; x itself otherwise."""
+        if self.mode != "qcfs" or self.site["scope"] != "all":
+            return x
+        return quantise(x, self.p(f"{name}.lambda"), self.site["levels"], shape)
 
     def forward(self, x, rot):
         s = self.spec
@@ -284,22 +299,27 @@ class Layer(Params):
         s = self.spec
         batch, seq, _ = x.shape
         heads, kv_heads, dim = s["numHeads"], s["numKvHeads"], s["headDim"]
+        x = self.at("attn_in", x)
         q = F.linear(x, self.p("attn.q.weight"), self.p("attn.q.bias")).view(batch, seq, heads, dim).transpose(1, 2)
         k = F.linear(x, self.p("attn.k.weight"), self.p("attn.k.bias")).view(batch, seq, kv_heads, dim).transpose(1, 2)
         v = F.linear(x, self.p("attn.v.weight"), self.p("attn.v.bias")).view(batch, seq, kv_heads, dim).transpose(1, 2)
         if rot is not None:
             q, k = rope(q, *rot), rope(k, *rot)
+        # q and v are [batch, heads, seq, dim] here: their per-channel thresholds viewed as [heads, 1, dim].
+        q = self.at("q", q, (heads, 1, dim))
+        v = self.at("v", v, (kv_heads, 1, dim))
         if kv_heads != heads:  # grouped-query attention: query head h reads key/value head h // (heads / kv_heads)
             k = k.repeat_interleave(heads // kv_heads, dim=1)
             v = v.repeat_interleave(heads // kv_heads, dim=1)
         scores = (q @ k.transpose(-1, -2)) / math.sqrt(dim)
         causal = torch.ones(seq, seq, dtype=torch.bool, device=x.device).triu(1)
         probs = torch.softmax(scores.masked_fill(causal, float("-inf")), dim=-1)
-        ctx = (probs @ v).transpose(1, 2).reshape(batch, seq, heads * dim)
+        ctx = self.at("attn_out", (probs @ v).transpose(1, 2).reshape(batch, seq, heads * dim))
         return F.linear(ctx, self.p("attn.o.weight"), self.p("attn.o.bias"))
 
     def ffn(self, x):
         s = self.spec
+        x = self.at("ffn_in", x)
         up = F.linear(x, self.p("ffn.up.weight"), self.p("ffn.up.bias"))
         qcfs = self.mode == "qcfs"
         if s["activation"] == "silu_gated":
@@ -319,7 +339,8 @@ class Model(Params):
         canonical = dict(sorted(canonical.items()))
         top = {n: t for n, t in canonical.items() if not n.startswith("layers.")}
         super().__init__(top)
-        self.spec = spec
+        self.spec, self.site = spec, site
+        self.mode = "ann"
         per_layer = [{} for _ in range(spec["numLayers"])]
         for name, value in canonical.items():
             if name.startswith("layers."):
@@ -328,6 +349,7 @@ class Model(Params):
         self.layers = torch.nn.ModuleList(Layer(spec, site, tensors) for tensors in per_layer)
 
     def set_mode(self, mode):
+        self.mode = mode
         for layer in self.layers:
             layer.mode = mode
 
@@ -349,6 +371,8 @@ class Model(Params):
             x = layer(x, rot)
         if self.p("final_norm.weight") is not None:
             x = norm(s, x, self.p("final_norm.weight"), self.p("final_norm.bias"))
+        if self.site["scope"] == "all" and self.mode == "qcfs":
+            x = quantise(x, self.p("head_in.lambda"), self.site["levels"])
         if self.p("head.project_out") is not None:
             x = F.linear(x, self.p("head.project_out"))
         head = self.p("head.weight")
@@ -367,22 +391,45 @@ def canonical_name(module_name):
     return name.replace("__", ".")
 
 
-def initial_params(job, weight_dir, lambdas=None):
-    """Canonical tensors plus one QCFS threshold per layer (from `lambdas`, else the initial value)."""
+LAYER_SITES = ("attn_in", "q", "v", "attn_out", "ffn_in", "qcfs")  # scope "all"; "ffn" has qcfs only
+
+
+def threshold_names(job):
+    """The thresholds the model has, by their spiking.safetensors names (fas-method.md sections 7 and 9)."""
+    layers = range(job["model"]["numLayers"])
+    if site_of(job)["scope"] == "ffn":
+        return [f"layers.{i}.qcfs.lambda" for i in layers]
+    return [f"layers.{i}.{site}.lambda" for i in layers for site in LAYER_SITES] + ["head_in.lambda"]
+
+
+def read_thresholds(job, path):
+    """The model's thresholds from a spiking.safetensors-style file."""
+    f = SafetensorsFile(path)
+    missing = [name for name in threshold_names(job) if name not in f.entries]
+    if missing:
+        raise JobError(f"{path} has no tensor {missing[0]}: it does not hold this job's thresholds.")
+    return {name: f.read(name) for name in threshold_names(job)}
+
+
+def initial_params(job, job_dir, weight_dir, thresholds=None):
+    """Canonical tensors plus the thresholds: `thresholds` (name -> tensor) when given, else the job's
+    starting values (scope "all": every site's, measured by the app; scope "ffn": initialLambda per layer)."""
     plan = job["model"]
     canonical = canonical_from_hf(plan, weight_dir)
-    for i in range(plan["numLayers"]):
-        value = lambdas[i] if lambdas is not None else job["settings"]["initialLambda"]
-        canonical[f"layers.{i}.qcfs.lambda"] = torch.tensor([value], dtype=torch.float32)
+    if thresholds is None and job["data"].get("startThresholds"):
+        thresholds = read_thresholds(job, os.path.join(job_dir, job["data"]["startThresholds"]))
+    if thresholds is None:
+        thresholds = {f"layers.{i}.qcfs.lambda": torch.tensor([job["settings"]["initialLambda"]], dtype=torch.float32) for i in range(plan["numLayers"])}
+    canonical.update(thresholds)
     return canonical
 
 
 def site_of(job):
-    return {"levels": job["spiking"]["L"], "signed": job["spiking"]["signed"]}
+    return {"levels": job["spiking"]["L"], "signed": job["spiking"]["signed"], "scope": job["spiking"].get("scope", "ffn")}
 
 
 def param_group(name, shape):
-    if name.endswith(".qcfs.lambda"):
+    if name.endswith(".lambda"):
         return "threshold"
     return "decay" if len(shape) == 2 else "noDecay"
 
@@ -538,8 +585,7 @@ def write_output_model(job, job_dir, out_dir, params):
             weight_map.update({n: file for n in names})
         total = sum(t.numel() * 4 for t in hf.values())
         write_text(os.path.join(tmp, "model.safetensors.index.json"), json.dumps({"metadata": {"total_size": total}, "weight_map": weight_map}, indent=2) + "\n")
-    lambdas = {f"layers.{i}.qcfs.lambda": params[f"layers.{i}.qcfs.lambda"].reshape(1) for i in range(plan["numLayers"])}
-    write_safetensors(os.path.join(tmp, "spiking.safetensors"), lambdas)
+    write_safetensors(os.path.join(tmp, "spiking.safetensors"), {n: params[n] for n in threshold_names(job)})
     write_text(os.path.join(tmp, "spiking_config.json"), json.dumps(job["spiking"], indent=2) + "\n")
     shutil.rmtree(final, ignore_errors=True)
     os.replace(tmp, final)
@@ -585,7 +631,7 @@ def train(args):
         saved = SafetensorsFile(os.path.join(resume_dir, "params.safetensors"))
         canonical = {n: saved.read(n) for n in saved.entries}
     else:
-        canonical = initial_params(job, os.path.join(job_dir, plan["dir"]))
+        canonical = initial_params(job, job_dir, os.path.join(job_dir, plan["dir"]))
     raw = Model(plan, site_of(job), canonical)
     if not args.fsdp:  # FSDP moves and shards one layer at a time, so a whole model never sits on one GPU
         raw.to(run.device)
@@ -704,7 +750,8 @@ def train(args):
     params = full_params(model, args.fsdp)
     if run.rank == 0:
         write_output_model(job, job_dir, out_dir, params)
-        final_lambdas = [float(params[f"layers.{i}.qcfs.lambda"][0]) for i in range(plan["numLayers"])]
+        per_layer = site_of(job)["scope"] == "ffn"  # scope "all" has thresholds per channel: see spiking.safetensors
+        final_lambdas = [float(params[f"layers.{i}.qcfs.lambda"][0]) for i in range(plan["numLayers"])] if per_layer else None
         result = {"steps": step, "tokensSeen": step * accum * batch * block, "perplexityBefore": perplexity_before, "finalLambdas": final_lambdas, "world": run.world}
         write_text(os.path.join(out_dir, "result.json"), json.dumps(result, indent=2) + "\n")
         shutil.rmtree(checkpoints.dir, ignore_errors=True)  # the finished model replaces the checkpoints
@@ -723,12 +770,9 @@ def train(args):
 def model_logits(job_dir, weights, ids, mode):
     job = load_job(job_dir)
     weights = weights or os.path.join(job_dir, job["model"]["dir"])
-    lambdas = None
     spiking = os.path.join(weights, "spiking.safetensors")
-    if os.path.exists(spiking):
-        f = SafetensorsFile(spiking)
-        lambdas = [float(f.read(f"layers.{i}.qcfs.lambda")[0]) for i in range(job["model"]["numLayers"])]
-    model = Model(job["model"], site_of(job), initial_params(job, weights, lambdas))
+    thresholds = read_thresholds(job, spiking) if os.path.exists(spiking) else None
+    model = Model(job["model"], site_of(job), initial_params(job, job_dir, weights, thresholds))
     model.set_mode(mode)
     with torch.no_grad():
         return model(torch.tensor([ids], dtype=torch.int64))[0].tolist()
@@ -760,7 +804,7 @@ def main():
     lg.add_argument("--ids", help="comma-separated token ids")
     lg.add_argument("--stdin", action="store_true", help='read requests as JSON lines: {"job", "weights", "ids", "mode"}')
     lg.add_argument("--mode", choices=["ann", "qcfs"], default="ann")
-    lg.add_argument("--weights", help="a model folder with the job's layout (default: the job's model; its spiking.safetensors gives lambda)")
+    lg.add_argument("--weights", help="a model folder with the job's layout (default: the job's model; its spiking.safetensors gives the thresholds)")
     lg.set_defaults(run=logits)
     args = parser.parse_args()
     try:
