@@ -110,7 +110,7 @@ TEST(calibrate_align_loss_matches_reference_sum) {
   double expected = 0.0;
   std::vector<float> mean(b.seqLen * b.n);
   for (int64_t s = 0; s < b.sequences; ++s) {
-    spiking::ifForwardReference(b.input.data() + s * b.shape().size(), b.shape(), nr, {nullptr, mean.data(), nullptr});
+    spiking::ifForwardRef(b.input.data() + s * b.shape().size(), b.shape(), nr, {nullptr, mean.data(), nullptr});
     for (size_t e = 0; e < mean.size(); ++e) {
       const double d = double(mean[e]) - b.target[s * mean.size() + e];
       expected += d * d;
@@ -129,7 +129,7 @@ TEST(calibrate_align_gradient_per_position_matches_finite_differences) {
 TEST(calibrate_align_gradient_signed_matches_finite_differences) { checkAgainstFiniteDifferences(0, true); }
 
 TEST(calibrate_align_backward_equals_op_backward_with_the_loss_gradient) {
-  // Near the firing points too: the plumbing hands ifBackwardReference exactly 2 * scale * (mean - target).
+  // Near the firing points too: the plumbing hands ifBackwardRef exactly 2 * scale * (mean - target).
   ThreadPool pool(2);
   const SiteBatch b = randomBatch(2, 3, 4, 9, 1.0f, 5);
   const NeuronValues values = randomValues(9, 0, 1.0f, 6);
@@ -139,10 +139,10 @@ TEST(calibrate_align_backward_equals_op_backward_with_the_loss_gradient) {
   std::vector<float> mean(b.seqLen * b.n), dMean(mean.size());
   for (int64_t s = 0; s < b.sequences; ++s) {
     const float* x = b.input.data() + s * b.shape().size();
-    spiking::ifForwardReference(x, b.shape(), nr, {nullptr, mean.data(), nullptr});
+    spiking::ifForwardRef(x, b.shape(), nr, {nullptr, mean.data(), nullptr});
     for (size_t e = 0; e < mean.size(); ++e) dMean[e] = 2.0f * 0.5f * (mean[e] - b.target[s * mean.size() + e]);
-    spiking::ifBackwardReference(x, b.shape(), nr, {nullptr, dMean.data()},
-                                 {gradView(eTheta, values, 9), gradView(eV0, values, 9), nullptr});
+    spiking::ifBackwardRef(x, b.shape(), nr, {nullptr, dMean.data()},
+                           {gradView(eTheta, values, 9), gradView(eV0, values, 9), nullptr});
   }
   for (int i = 0; i < 9; ++i) {
     CHECK_NEAR(dTheta[i], eTheta[i], 1e-5 * (1 + std::fabs(eTheta[i])));

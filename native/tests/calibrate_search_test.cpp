@@ -42,8 +42,8 @@ TEST(calibrate_coarse_search_finds_the_threshold_that_generated_the_target) {
   const float theta = 0.8f, v0 = 0.32f;
   for (int64_t s = 0; s < b.sequences; ++s) {
     const spiking::IfNeuron nr{spiking::layerParam(&theta), spiking::layerParam(&v0), false};
-    spiking::ifForwardReference(b.input.data() + s * b.shape().size(), b.shape(), nr,
-                                {nullptr, b.target.data() + s * b.shape().rowElems(), nullptr});
+    spiking::ifForwardRef(b.input.data() + s * b.shape().size(), b.shape(), nr,
+                          {nullptr, b.target.data() + s * b.shape().rowElems(), nullptr});
   }
   const std::vector<LayerCandidate> grid = coarseGrid(1.0f);
   std::vector<double> sse;

@@ -77,7 +77,7 @@ TEST(spiking_cuda_spike_linear_matches_cpu) {
     for (auto& v : s) v = R(rng) < rate ? (R(rng) < 0.3f ? -1 : 1) : 0;
     const SpikeLinear L{Wt.data(), bias.data(), out, neuronParam(th.data())};
     std::vector<float> ref(size_t(sh.T) * sh.rows * out), y(ref.size());
-    spikeLinearReference(s.data(), sh, L, ref.data());
+    spikeLinearRef(s.data(), sh, L, ref.data());
     cuda::spikeLinearEvent(s.data(), sh, L, y.data());
     for (size_t k = 0; k < ref.size(); ++k) CHECK_NEAR(y[k], ref[k], 1e-4 * (1 + std::fabs(ref[k])));
   }

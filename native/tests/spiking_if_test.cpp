@@ -150,7 +150,7 @@ TEST(spiking_if_fast_matches_reference_for_every_granularity_and_thread_count) {
     std::vector<int8_t> sRef(sh.size()), s(sh.size());
     std::vector<int32_t> cRef(sh.rowElems()), c(sh.rowElems());
     std::vector<float> mRef(sh.rowElems()), m(sh.rowElems());
-    ifForwardReference(x.data(), sh, nr, {sRef.data(), mRef.data(), cRef.data()});
+    ifForwardRef(x.data(), sh, nr, {sRef.data(), mRef.data(), cRef.data()});
     for (int nth : {1, 2, 3}) {
       fas::ThreadPool pool(nth);
       pool.run([&](int ith, int nt) { ifForward(x.data(), sh, nr, {s.data(), m.data(), c.data()}, ith, nt); });

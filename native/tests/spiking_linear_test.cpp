@@ -41,7 +41,7 @@ Problem makeProblem(double rate, bool sgn, unsigned seed) {
 void checkAllPaths(const Problem& p, const SpikeLinear& L) {
   const size_t ny = size_t(p.sh.T) * p.sh.rows * p.out;
   std::vector<float> ref(ny), y(ny);
-  spikeLinearReference(p.s.data(), p.sh, L, ref.data());
+  spikeLinearRef(p.s.data(), p.sh, L, ref.data());
   for (const auto isa : fas::test::availableIsas()) {
     fas::simd::IsaLimit limit(isa);
     for (auto fn : {spikeLinearEvent, spikeLinearDense}) {
@@ -61,7 +61,7 @@ TEST(spiking_linear_reference_hand_computed) {
   const float Wt[4] = {1, 2, 3, 4}, bias[2] = {10, 20}, theta[2] = {0.5f, 2.0f};
   const int8_t s[2] = {1, -1};
   float y[2];
-  spikeLinearReference(s, SpikeShape{1, 1, 2, 0}, SpikeLinear{Wt, bias, 2, neuronParam(theta)}, y);
+  spikeLinearRef(s, SpikeShape{1, 1, 2, 0}, SpikeLinear{Wt, bias, 2, neuronParam(theta)}, y);
   CHECK(y[0] == 10 + 0.5f * 1 - 2 * 3);
   CHECK(y[1] == 20 + 0.5f * 2 - 2 * 4);
 }

@@ -147,7 +147,7 @@ TEST(spiking_surrogate_tape_matches_finite_differences_on_the_smooth_neuron) {
 
 namespace {
 
-// Runs ifBackwardReference and the tape on the same random problem and compares every gradient.
+// Runs ifBackwardRef and the tape on the same random problem and compares every gradient.
 void checkAgainstTape(bool sgn, bool meanUpstream) {
   std::mt19937 rng(sgn * 2 + meanUpstream);
   std::uniform_real_distribution<float> U(-0.6f, 1.4f), Th(0.5f, 1.2f);
@@ -162,8 +162,8 @@ void checkAgainstTape(bool sgn, bool meanUpstream) {
   }
   std::vector<float> gth(sh.n, 0.0f), gv0(sh.n, 0.0f), dx(sh.size());
   const IfUpstream up = meanUpstream ? IfUpstream{nullptr, dMean.data()} : IfUpstream{dOut.data(), nullptr};
-  ifBackwardReference(x.data(), sh, IfNeuron{neuronParam(th.data()), neuronParam(v0.data()), sgn}, up,
-                      {neuronGrad(gth.data()), neuronGrad(gv0.data()), dx.data()});
+  ifBackwardRef(x.data(), sh, IfNeuron{neuronParam(th.data()), neuronParam(v0.data()), sgn}, up,
+                {neuronGrad(gth.data()), neuronGrad(gv0.data()), dx.data()});
   std::vector<double> wantTh(sh.n, 0.0), wantV0(sh.n, 0.0);
   for (int r = 0; r < sh.rows; ++r) {
     for (int i = 0; i < sh.n; ++i) {
@@ -223,7 +223,7 @@ TEST(spiking_surrogate_fast_matches_reference_for_every_granularity_and_thread_c
   for (bool sgn : {false, true}) {
     const IfNeuron nr{positionParam(thP.data(), P, thN.data()), positionParam(v0P.data(), P, v0N.data()), sgn};
     PositionGrads ref(P, sh);
-    ifBackwardReference(x.data(), sh, nr, {dOut.data(), nullptr}, ref.view());
+    ifBackwardRef(x.data(), sh, nr, {dOut.data(), nullptr}, ref.view());
     double fallbackMass = 0;
     for (float v : ref.thN) fallbackMass += std::fabs(v);
     CHECK(fallbackMass > 0);  // rows at positions >= P did reach the fallback

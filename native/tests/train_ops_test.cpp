@@ -6,6 +6,7 @@
 
 #include "engine/ops/activation.h"
 #include "engine/ops/gemm.h"
+#include "engine/ops/norm.h"
 #include "engine/ops/rope.h"
 #include "engine/threadpool.h"
 #include "isas.h"
@@ -16,7 +17,6 @@
 #include "train/ops/embedding_backward.h"
 #include "train/ops/linear.h"
 #include "train/ops/norm_backward.h"
-#include "train/ops/rope_ref.h"
 #include "train_grad_check.h"
 
 using namespace fas;
@@ -107,7 +107,7 @@ TEST(train_layernorm_backward) {
   std::vector<double> dx(n * dim), dw(dim), db(dim), y(n * dim);
   layernorm_backward_ref(x.data(), w.data(), r.data(), dx.data(), dw.data(), db.data(), n, dim, eps);
   const auto loss = [&] {
-    layernorm_forward_ref(x.data(), w.data(), b.data(), y.data(), n, dim, eps);
+    ops::layernorm_ref(x.data(), w.data(), b.data(), y.data(), n, dim, eps);
     return dotProduct(y, r);
   };
   checkFiniteDifferences("dx", x, dx, loss);
@@ -132,7 +132,7 @@ TEST(train_rmsnorm_backward) {
   std::vector<double> dx(n * dim), dw(dim), y(n * dim);
   rmsnorm_backward_ref(x.data(), w.data(), r.data(), dx.data(), dw.data(), n, dim, eps);
   const auto loss = [&] {
-    rmsnorm_forward_ref(x.data(), w.data(), y.data(), n, dim, eps);
+    ops::rmsnorm_ref(x.data(), w.data(), y.data(), n, dim, eps);
     return dotProduct(y, r);
   };
   checkFiniteDifferences("dx", x, dx, loss);
@@ -215,10 +215,10 @@ TEST(train_rope_backward_is_rope_at_negated_positions) {
   std::vector<double> x = floatExact(randomVector(n * heads * headDim, rng));
   const std::vector<double> r = floatExact(randomVector(x.size(), rng));
   std::vector<double> dx = r;
-  rope_ref(dx.data(), negated.data(), n, heads, headDim, theta);
+  ops::rope_ref(dx.data(), negated.data(), n, heads, headDim, theta);
   checkFiniteDifferences("rope", x, dx, [&] {
     std::vector<double> y = x;
-    rope_ref(y.data(), positions.data(), n, heads, headDim, theta);
+    ops::rope_ref(y.data(), positions.data(), n, heads, headDim, theta);
     return dotProduct(y, r);
   });
   // The engine's float rope, run on negated positions, is the fast backward.

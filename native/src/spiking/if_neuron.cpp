@@ -7,7 +7,7 @@
 
 namespace fas::spiking {
 
-void ifForwardReference(const float* x, const SpikeShape& sh, const IfNeuron& nr, const IfOutputs& out) {
+void ifForwardRef(const float* x, const SpikeShape& sh, const IfNeuron& nr, const IfOutputs& out) {
   const size_t step = sh.rowElems();
   for (int r = 0; r < sh.rows; ++r) {
     const int pos = sh.pos0 + r;

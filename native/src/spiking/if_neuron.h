@@ -26,7 +26,7 @@ struct IfOutputs {
 };
 
 // x is [T, rows, n] as described by `shape`.
-void ifForwardReference(const float* x, const SpikeShape& shape, const IfNeuron& neuron, const IfOutputs& out);
+void ifForwardRef(const float* x, const SpikeShape& shape, const IfNeuron& neuron, const IfOutputs& out);
 
 // Same results; thread ith of nth takes a slice of the neurons of every row.
 void ifForward(const float* x, const SpikeShape& shape, const IfNeuron& neuron, const IfOutputs& out, int ith = 0,

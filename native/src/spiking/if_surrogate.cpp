@@ -8,8 +8,8 @@
 
 namespace fas::spiking {
 
-void ifBackwardReference(const float* x, const SpikeShape& sh, const IfNeuron& nr, const IfUpstream& up,
-                         const IfGrads& grads) {
+void ifBackwardRef(const float* x, const SpikeShape& sh, const IfNeuron& nr, const IfUpstream& up,
+                   const IfGrads& grads) {
   const size_t step = sh.rowElems();
   std::vector<float> u(size_t(sh.T));
   for (int r = 0; r < sh.rows; ++r) {

@@ -33,8 +33,8 @@ struct IfGrads {
   float* dx = nullptr;  // [T, rows, n], overwritten; may be null
 };
 
-void ifBackwardReference(const float* x, const SpikeShape& shape, const IfNeuron& neuron, const IfUpstream& up,
-                         const IfGrads& grads);
+void ifBackwardRef(const float* x, const SpikeShape& shape, const IfNeuron& neuron, const IfUpstream& up,
+                   const IfGrads& grads);
 
 // Same results; thread ith of nth takes a slice of the neurons of every row.
 void ifBackward(const float* x, const SpikeShape& shape, const IfNeuron& neuron, const IfUpstream& up,

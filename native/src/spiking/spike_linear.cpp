@@ -8,7 +8,7 @@
 
 namespace fas::spiking {
 
-void spikeLinearReference(const int8_t* s, const SpikeShape& sh, const SpikeLinear& L, float* y) {
+void spikeLinearRef(const int8_t* s, const SpikeShape& sh, const SpikeLinear& L, float* y) {
   const int M = sh.T * sh.rows, in = sh.n;
   for (int m = 0; m < M; ++m) {
     const int pos = sh.pos0 + m % sh.rows;

@@ -16,7 +16,7 @@ struct SpikeLinear {
   NeuronParam theta;  // the sending neurons' thresholds, i.e. the spike amplitudes
 };
 
-void spikeLinearReference(const int8_t* spikes, const SpikeShape& shape, const SpikeLinear& layer, float* y);
+void spikeLinearRef(const int8_t* spikes, const SpikeShape& shape, const SpikeLinear& layer, float* y);
 
 // Event-driven: gathers each row's active inputs and adds theta_i * Wt[i, :] for each of them, so
 // the work follows the firing rate. (On neuromorphic hardware theta_i * W is the stored synaptic

@@ -6,31 +6,6 @@
 
 namespace fas::ops {
 
-void layernorm_ref(const float* x, const float* weight, const float* bias, float* y, int64_t n, int64_t dim,
-                   float eps) {
-  for (int64_t i = 0; i < n; ++i) {
-    const float* xi = x + i * dim;
-    double mean = 0, var = 0;
-    for (int64_t k = 0; k < dim; ++k) mean += xi[k];
-    mean /= dim;
-    for (int64_t k = 0; k < dim; ++k) var += (xi[k] - mean) * (xi[k] - mean);
-    const double inv = 1.0 / std::sqrt(var / dim + eps);
-    for (int64_t k = 0; k < dim; ++k) {
-      y[i * dim + k] = static_cast<float>((xi[k] - mean) * inv * weight[k] + (bias ? bias[k] : 0.0f));
-    }
-  }
-}
-
-void rmsnorm_ref(const float* x, const float* weight, float* y, int64_t n, int64_t dim, float eps) {
-  for (int64_t i = 0; i < n; ++i) {
-    const float* xi = x + i * dim;
-    double ss = 0;
-    for (int64_t k = 0; k < dim; ++k) ss += static_cast<double>(xi[k]) * xi[k];
-    const double inv = 1.0 / std::sqrt(ss / dim + eps);
-    for (int64_t k = 0; k < dim; ++k) y[i * dim + k] = static_cast<float>(xi[k] * inv * weight[k]);
-  }
-}
-
 namespace {
 
 template <int N>

@@ -6,21 +6,6 @@
 namespace fas::ops {
 
 // Angles in double: at position p the angle is p * freq, and float would lose ~p ulps of it.
-void rope_ref(float* x, const int32_t* positions, int64_t n, int64_t heads, int64_t headDim, double theta) {
-  const int64_t half = headDim / 2;
-  for (int64_t r = 0; r < n; ++r) {
-    for (int64_t h = 0; h < heads; ++h) {
-      float* v = x + (r * heads + h) * headDim;
-      for (int64_t i = 0; i < half; ++i) {
-        const double angle = positions[r] * std::pow(theta, -2.0 * i / headDim);
-        const double a = v[i], b = v[i + half];
-        v[i] = static_cast<float>(a * std::cos(angle) - b * std::sin(angle));
-        v[i + half] = static_cast<float>(b * std::cos(angle) + a * std::sin(angle));
-      }
-    }
-  }
-}
-
 void rope(ThreadPool& pool, float* x, const int32_t* positions, int64_t n, int64_t heads, int64_t headDim,
           double theta) {
   const int64_t half = headDim / 2;

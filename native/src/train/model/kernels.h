@@ -30,7 +30,6 @@
 #include "train/ops/embedding_backward.h"
 #include "train/ops/linear.h"
 #include "train/ops/norm_backward.h"
-#include "train/ops/rope_ref.h"
 
 namespace fas::train {
 
@@ -146,14 +145,14 @@ struct RefKernels {
   }
   static void layerNorm(P, const double* x, const double* w, const double* b, double* y, int64_t n, int64_t dim,
                         double eps) {
-    layernorm_forward_ref(x, w, b, y, n, dim, eps);
+    ops::layernorm_ref(x, w, b, y, n, dim, eps);
   }
   static void layerNormBackward(P, const double* x, const double* w, const double* dy, double* dx, double* dw,
                                 double* db, int64_t n, int64_t dim, double eps) {
     layernorm_backward_ref(x, w, dy, dx, dw, db, n, dim, eps);
   }
   static void rmsNorm(P, const double* x, const double* w, double* y, int64_t n, int64_t dim, double eps) {
-    rmsnorm_forward_ref(x, w, y, n, dim, eps);
+    ops::rmsnorm_ref(x, w, y, n, dim, eps);
   }
   static void rmsNormBackward(P, const double* x, const double* w, const double* dy, double* dx, double* dw, int64_t n,
                               int64_t dim, double eps) {
@@ -175,7 +174,7 @@ struct RefKernels {
     silu_mul_backward_ref(gate, up, dy, dgate, dup, n);
   }
   static void rope(P, double* x, const int32_t* positions, int64_t n, int64_t heads, int64_t headDim, double theta) {
-    rope_ref(x, positions, n, heads, headDim, theta);
+    ops::rope_ref(x, positions, n, heads, headDim, theta);
   }
   static void attention(P, const AttentionDims& d, const double* q, const double* k, const double* v, double* out) {
     attention_forward_ref(d, q, k, v, out);
@@ -249,7 +248,7 @@ struct RefKernels {
     std::vector<float> yf(shape.size());
     spiking::IfOutputs out;
     out.out = yf.data();
-    spiking::ifForwardReference(xf.data(), shape, neuron, out);
+    spiking::ifForwardRef(xf.data(), shape, neuron, out);
     std::copy(yf.begin(), yf.end(), y);
   }
   static void ifBackward(P, const double* x, const double* dy, double* dx, const spiking::SpikeShape& shape,
@@ -257,8 +256,8 @@ struct RefKernels {
                          const spiking::NeuronGrad& dV0) {
     const std::vector<float> xf(x, x + shape.size()), dyf(dy, dy + shape.size());
     std::vector<float> dxf(shape.size());
-    spiking::ifBackwardReference(xf.data(), shape, neuron, spiking::IfUpstream{dyf.data(), nullptr},
-                                 spiking::IfGrads{dTheta, dV0, dxf.data()});
+    spiking::ifBackwardRef(xf.data(), shape, neuron, spiking::IfUpstream{dyf.data(), nullptr},
+                           spiking::IfGrads{dTheta, dV0, dxf.data()});
     std::copy(dxf.begin(), dxf.end(), dx);
   }
 };

@@ -514,7 +514,7 @@ void Transformer<K>::attentionBackward(ThreadPool& pool, const T* params, T* gra
     dv = dvRaw_.data();
   }
   if (c.positions == PositionKind::Rope) {
-    // Rotating back by the same angles: rope at the negated positions (train/ops/rope_ref.h).
+    // Rotating back by the same angles: rope at the negated positions (engine/ops/rope.h).
     K::rope(pool, dq, negatedPositions_.data(), rows_, c.numHeads, c.headDim, c.ropeTheta);
     K::rope(pool, dk_.data(), negatedPositions_.data(), rows_, c.numKvHeads, c.headDim, c.ropeTheta);
   }

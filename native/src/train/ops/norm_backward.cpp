@@ -8,19 +8,6 @@
 
 namespace fas::train {
 
-void layernorm_forward_ref(const double* x, const double* w, const double* b, double* y, int64_t n, int64_t dim,
-                           double eps) {
-  for (int64_t i = 0; i < n; ++i) {
-    const double* xi = x + i * dim;
-    double mean = 0, var = 0;
-    for (int64_t k = 0; k < dim; ++k) mean += xi[k];
-    mean /= dim;
-    for (int64_t k = 0; k < dim; ++k) var += (xi[k] - mean) * (xi[k] - mean);
-    const double r = 1.0 / std::sqrt(var / dim + eps);
-    for (int64_t k = 0; k < dim; ++k) y[i * dim + k] = (xi[k] - mean) * r * w[k] + (b ? b[k] : 0.0);
-  }
-}
-
 // With xhat = (x - mean) r and g = dy * w:  dx = r (g - mean(g) - xhat mean(g xhat)).
 void layernorm_backward_ref(const double* x, const double* w, const double* dy, double* dx, double* dw, double* db,
                             int64_t n, int64_t dim, double eps) {
@@ -46,16 +33,6 @@ void layernorm_backward_ref(const double* x, const double* w, const double* dy, 
       if (dw) dw[k] += dyi[k] * xhat[k];
       if (db) db[k] += dyi[k];
     }
-  }
-}
-
-void rmsnorm_forward_ref(const double* x, const double* w, double* y, int64_t n, int64_t dim, double eps) {
-  for (int64_t i = 0; i < n; ++i) {
-    const double* xi = x + i * dim;
-    double ss = 0;
-    for (int64_t k = 0; k < dim; ++k) ss += xi[k] * xi[k];
-    const double r = 1.0 / std::sqrt(ss / dim + eps);
-    for (int64_t k = 0; k < dim; ++k) y[i * dim + k] = xi[k] * r * w[k];
   }
 }
 

@@ -1,4 +1,5 @@
-// Backward of the row normalisations over the last dimension of x[n, dim] (forward: engine/ops/norm.h):
+// Backward of the row normalisations over the last dimension of x[n, dim] (forward and its reference:
+// engine/ops/norm.h):
 //   LayerNorm  y = (x - mean) * r * w + b,   r = 1 / sqrt(var + eps)
 //   RMSNorm    y = x * r * w,                r = 1 / sqrt(mean(x^2) + eps)
 // The row statistics are recomputed from x rather than kept from the forward pass.
@@ -10,11 +11,8 @@
 
 namespace fas::train {
 
-void layernorm_forward_ref(const double* x, const double* w, const double* b, double* y, int64_t n, int64_t dim,
-                           double eps);
 void layernorm_backward_ref(const double* x, const double* w, const double* dy, double* dx, double* dw, double* db,
                             int64_t n, int64_t dim, double eps);
-void rmsnorm_forward_ref(const double* x, const double* w, double* y, int64_t n, int64_t dim, double eps);
 void rmsnorm_backward_ref(const double* x, const double* w, const double* dy, double* dx, double* dw, int64_t n,
                           int64_t dim, double eps);
 
