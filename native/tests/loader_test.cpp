@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "engine/model/dtype.h"
+#include "train/model/params.h"
 #include "test.h"
 
 namespace {
@@ -194,6 +195,18 @@ TEST(loader_reads_every_layout_exactly) {
   CHECK(!inFile("layers.0.attn.q.weight"));
   CHECK(!inFile("layers.0.attn.o.weight"));
   CHECK(model->tokens.data == model->head.data);  // tied
+}
+
+TEST(training_widens_16_bit_weights_into_f32_masters) {
+  Fixture fx;
+  const auto model = fas::loadModel(fx.spec);
+  const fas::train::ParamLayout layout(model->config, fas::train::tensorNames(*model), {});
+  const std::vector<float> flat = fas::train::flatWeights(*model, layout);
+  for (const auto& [name, want] : fx.canonical) {
+    const fas::train::ParamInfo* p = layout.find(name);
+    CHECK(p && p->size == static_cast<int64_t>(want.size()));
+    CHECK(std::equal(want.begin(), want.end(), flat.begin() + p->offset));  // the F16 q, k, v and BF16 positions too
+  }
 }
 
 TEST(loader_errors_name_the_file_and_the_tensor) {

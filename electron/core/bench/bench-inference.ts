@@ -1,18 +1,23 @@
 // Inference speed and memory on the benchmark model: prefill of 4 x 256 tokens, greedy decode, and
-// peak resident memory against the weight bytes (benchInference); the same prefill with every
-// position's logits (the vocabulary head over 1024 rows) and the machine's read bandwidth, which
-// limits decoding since a decode step reads every weight once (benchInferenceLimits). They run in
-// separate processes, so the 206 MB of logits and the bandwidth probe's buffer stay out of the
-// first one's peak memory; inferenceReport joins them.
+// peak resident memory against the weight bytes (benchInference, run on the F32 folder and on the
+// same weights stored as F16, which the engine keeps in 16 bits: a decode step reads half the
+// bytes); the same prefill with every position's logits (the vocabulary head over 1024 rows) and
+// the machine's read bandwidth, which limits decoding since a decode step reads every weight once
+// (benchInferenceLimits). They run in separate processes, so the 206 MB of logits and the bandwidth
+// probe's buffer stay out of the others' peak memory; inferenceReport joins them.
 import { loadNative } from '../../../native/index.js';
 import { openModelFolder } from '../model/folder.js';
 
 export interface InferenceBench {
   prefillTokensPerSecond: number;
   decodeTokensPerSecond: number;
+  /** The whole process's peak resident memory (Node itself included). */
   peakRssBytes: number;
+  /** The weights' bytes in the folder's files. */
   weightBytes: number;
   peakRssOverWeights: number;
+  /** The peak above the resident memory before the model was loaded (Node, the addon, the code): the engine's part. */
+  peakRssAboveStartOverWeights: number;
 }
 
 export interface InferenceLimits {
@@ -27,12 +32,19 @@ export interface InferenceReport extends InferenceBench, InferenceLimits {
   decodeBandwidthLimitTokensPerSecond: number;
   /** decodeTokensPerSecond over that limit. */
   decodeShareOfBandwidthLimit: number;
+  /** Greedy decode of the benchmark model stored as F16, measured in the same run. */
+  decodeF16TokensPerSecond: number;
+  /** decodeF16TokensPerSecond over the F32 decodeTokensPerSecond. */
+  decodeF16OverF32: number;
+  /** Everything benchInference measured on the F16 folder. */
+  f16: InferenceBench;
 }
 
 const ids = (n: number, vocabSize: number) => Int32Array.from({ length: n }, (_, i) => (i * 7919) % vocabSize);
 
 export async function benchInference(dir: string): Promise<InferenceBench> {
   // The engine alone (no tokenizer): the memory target is about what the engine holds.
+  const startRssBytes = process.memoryUsage.rss();
   const folder = await openModelFolder(dir);
   const engine = await loadNative().loadModel(folder.spec);
   const { vocabSize } = folder.spec;
@@ -58,6 +70,7 @@ export async function benchInference(dir: string): Promise<InferenceBench> {
     peakRssBytes,
     weightBytes,
     peakRssOverWeights: round(peakRssBytes / weightBytes, 3),
+    peakRssAboveStartOverWeights: round((peakRssBytes - startRssBytes) / weightBytes, 3),
   };
 }
 
@@ -74,13 +87,16 @@ export async function benchInferenceLimits(dir: string): Promise<InferenceLimits
   return { prefillFullLogitsTokensPerSecond: round((4 * 256) / seconds), readBandwidthBytesPerSecond: Math.round(bytesPerSecond) };
 }
 
-export function inferenceReport(bench: InferenceBench, limits: InferenceLimits): InferenceReport {
+export function inferenceReport(bench: InferenceBench, limits: InferenceLimits, f16: InferenceBench): InferenceReport {
   const limit = limits.readBandwidthBytesPerSecond / bench.weightBytes;
   return {
     ...bench,
     ...limits,
     decodeBandwidthLimitTokensPerSecond: round(limit),
     decodeShareOfBandwidthLimit: round(bench.decodeTokensPerSecond / limit, 3),
+    decodeF16TokensPerSecond: f16.decodeTokensPerSecond,
+    decodeF16OverF32: round(f16.decodeTokensPerSecond / bench.decodeTokensPerSecond, 2),
+    f16,
   };
 }
 
