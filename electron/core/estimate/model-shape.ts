@@ -31,7 +31,7 @@ export interface ModelShape {
 }
 
 /** Bytes of the canonical tensors as the loader keeps them: a 2-D tensor in its dtype, a 1-D one in F32. */
-function engineWeightBytes(spec: NativeModelSpec): number {
+export function engineWeightBytes(spec: NativeModelSpec): number {
   let bytes = 0;
   for (const ref of Object.values(spec.tensors)) {
     const elements = ref.shape.reduce((a, b) => a * b, 1) / (ref.split?.parts ?? 1);
