@@ -16,8 +16,8 @@
 #include <vector>
 
 #include "engine/model/dtype.h"
-#include "train/model/params.h"
 #include "test.h"
+#include "train/model/params.h"
 
 namespace {
 
