@@ -330,8 +330,9 @@ export interface NativeModel {
 export interface NativeAddon {
   hardware(): NativeHardware;
   /**
-   * Memory-maps the spec's files and builds the model: F32 tensors are used in place, F16/BF16,
-   * transposed and split ones converted. Rejects with an Error naming the file and the tensor when
+   * Memory-maps the spec's files and builds the model: matrices keep their dtype (F16 and BF16 stay
+   * 16-bit, widened by the kernels as they read them) and are used in place where the file's layout
+   * allows; transposed and split ones are copied, vectors (biases, norms) widened to F32. Rejects with an Error naming the file and the tensor when
    * a reference is out of bounds, sized or shaped wrong, unknown or missing, and naming the value
    * when the spiking parameters do not fit the model.
    */

@@ -58,8 +58,9 @@ export interface ModelSummary {
   /** Bytes of weight data the engine reads from disk. */
   weightBytes: number;
   /**
-   * Memory to run the model on one sequence of the full context length: weights as float32 (the
-   * engine converts 16-bit weights) plus a float32 key/value cache and one row of logits.
+   * Memory to run the model on one sequence of the full context length: the weights as the engine
+   * keeps them (F16 and BF16 matrices in 2 bytes, the rest in 4) plus a float32 key/value cache and
+   * one row of logits.
    */
   estimatedRunBytes: number;
 }

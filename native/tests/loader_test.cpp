@@ -1,5 +1,6 @@
-// Loading from safetensors-style files: zero-copy F32, F16/BF16 conversion, transposed and split
-// tensors, and the checks that turn bad references into errors naming the file and the tensor.
+// Loading from safetensors-style files: zero-copy F32, F16 and BF16 (matrices kept in 16 bits,
+// vectors widened), transposed and split tensors, and the checks that turn bad references into errors naming the file
+// and the tensor.
 #include "engine/model/loader.h"
 
 #include <unistd.h>
@@ -16,6 +17,7 @@
 
 #include "engine/model/dtype.h"
 #include "test.h"
+#include "train/model/params.h"
 
 namespace {
 
@@ -85,7 +87,7 @@ struct Fixture {
     addTransposedF32("layers.0.ffn.up.weight", h, f, 6);
     addTransposedF32("layers.0.ffn.down.weight", f, h, 7);
     addF32("layers.0.attn_norm.weight", {h}, values(h, 8), 4);
-    addF32("layers.0.ffn_norm.weight", {h}, values(h, 9), 4);
+    addBf16("layers.0.ffn_norm.weight", {h}, values(h, 9));  // a 16-bit vector: widened to F32
     bytes += 'x';
     addF32("final_norm.weight", {h}, values(h, 10), 0);  // misaligned F32: copied
     std::ofstream(path, std::ios::binary).write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
@@ -165,22 +167,46 @@ TEST(loader_reads_every_layout_exactly) {
   const auto model = fas::loadModel(fx.spec);
   for (const auto& [name, want] : fx.canonical) {
     const fas::Tensor& t = model->weights.tensors.at(name);
-    CHECK(std::equal(want.begin(), want.end(), t.data));
+    CHECK(static_cast<int64_t>(want.size()) == t.elements());
+    for (size_t i = 0; i < want.size(); ++i) CHECK(t.view.at(int64_t(i)) == want[i]);
   }
-  // Aligned F32 tensors point into the mapping; misaligned, converted and transposed ones are copies.
+  // Matrices keep their dtype, vectors are F32.
+  const auto dtype = [&](const char* name) { return model->weights.tensors.at(name).view.dtype; };
+  CHECK(dtype("embed.positions") == fas::DType::BF16);
+  CHECK(dtype("layers.0.attn.q.weight") == fas::DType::F16);
+  CHECK(dtype("layers.0.ffn_norm.weight") == fas::DType::F32);
+  CHECK(dtype("layers.0.ffn.up.weight") == fas::DType::F32);
+  // 16-bit matrices take 2 bytes an element: 11 x 8 F32 tokens, 6 x 8 BF16 positions, 3 x 8 x 8 F16
+  // q, k, v, 8 x 8 + 2 x 8 x 12 F32 o, up, down, 3 x 8 F32 biases, 3 x 8 F32 norms.
+  CHECK(model->weights.bytes() == 11 * 8 * 4 + 6 * 8 * 2 + 3 * 64 * 2 + (64 + 2 * 96) * 4 + 24 * 4 + 24 * 4);
+  // Tensors already in the kept form and aligned point into the mapping; misaligned, widened and
+  // transposed ones are copies.
   CHECK(model->weights.files.size() == 1);
   const auto& file = *model->weights.files[0];
   const auto inFile = [&](const char* name) {
-    const auto* p = reinterpret_cast<const uint8_t*>(model->weights.tensors.at(name).data);
+    const auto* p = static_cast<const uint8_t*>(model->weights.tensors.at(name).view.data);
     return p >= file.data() && p < file.data() + file.size();
   };
   CHECK(inFile("embed.tokens"));
+  CHECK(inFile("embed.positions"));       // BF16 used in place
   CHECK(inFile("layers.0.attn.k.bias"));  // a slice of a fused F32 bias needs no copy either
-  CHECK(!inFile("embed.positions"));
   CHECK(!inFile("final_norm.weight"));
+  CHECK(!inFile("layers.0.ffn_norm.weight"));
   CHECK(!inFile("layers.0.attn.q.weight"));
   CHECK(!inFile("layers.0.attn.o.weight"));
-  CHECK(model->tokens == model->head);  // tied
+  CHECK(model->tokens.data == model->head.data);  // tied
+}
+
+TEST(training_widens_16_bit_weights_into_f32_masters) {
+  Fixture fx;
+  const auto model = fas::loadModel(fx.spec);
+  const fas::train::ParamLayout layout(model->config, fas::train::tensorNames(*model), {});
+  const std::vector<float> flat = fas::train::flatWeights(*model, layout);
+  for (const auto& [name, want] : fx.canonical) {
+    const fas::train::ParamInfo* p = layout.find(name);
+    CHECK(p && p->size == static_cast<int64_t>(want.size()));
+    CHECK(std::equal(want.begin(), want.end(), flat.begin() + p->offset));  // the F16 q, k, v and BF16 positions too
+  }
 }
 
 TEST(loader_errors_name_the_file_and_the_tensor) {

@@ -129,15 +129,15 @@ double relativeError(const float* a, const float* b, int64_t n) {
 std::vector<float> referenceLogits(const fas::Model& m, const std::vector<int32_t>& ids) {
   const ModelConfig& c = m.config;
   const int64_t S = static_cast<int64_t>(ids.size()), h = c.hiddenSize, e = c.wordEmbedDim;
-  const auto linear = [&](const std::vector<float>& x, const float* w, const float* b, int64_t in, int64_t out) {
+  const auto linear = [&](const std::vector<float>& x, fas::WeightView w, fas::WeightView b, int64_t in, int64_t out) {
     std::vector<float> y(S * out);
-    fas::ops::linear_ref(x.data(), w, b, y.data(), S, in, out);
+    fas::ops::linear_ref(x.data(), w, b.f32(), y.data(), S, in, out);
     return y;
   };
-  const auto norm = [&](const std::vector<float>& x, const float* w, const float* b) {
+  const auto norm = [&](const std::vector<float>& x, fas::WeightView w, fas::WeightView b) {
     std::vector<float> y(x.size());
-    if (c.norm == fas::NormKind::RmsNorm) fas::ops::rmsnorm_ref(x.data(), w, y.data(), S, h, c.normEps);
-    else fas::ops::layernorm_ref(x.data(), w, b, y.data(), S, h, c.normEps);
+    if (c.norm == fas::NormKind::RmsNorm) fas::ops::rmsnorm_ref(x.data(), w.f32(), y.data(), S, h, c.normEps);
+    else fas::ops::layernorm_ref(x.data(), w.f32(), b.f32(), y.data(), S, h, c.normEps);
     return y;
   };
   const auto add = [](std::vector<float> a, const std::vector<float>& b) {
@@ -148,11 +148,13 @@ std::vector<float> referenceLogits(const fas::Model& m, const std::vector<int32_
   for (int64_t s = 0; s < S; ++s) pos[s] = static_cast<int32_t>(s);
 
   std::vector<float> x(S * e);
-  for (int64_t s = 0; s < S; ++s) std::copy_n(m.tokens + ids[s] * e, e, x.begin() + s * e);
+  for (int64_t s = 0; s < S; ++s) {
+    for (int64_t k = 0; k < e; ++k) x[s * e + k] = m.tokens.at(ids[s] * e + k);
+  }
   if (m.projectIn) x = linear(x, m.projectIn, nullptr, e, h);
   if (c.positions == fas::PositionKind::Learned) {
     for (int64_t s = 0; s < S; ++s) {
-      for (int64_t k = 0; k < h; ++k) x[s * h + k] += m.positions[(s + c.positionOffset) * h + k];
+      for (int64_t k = 0; k < h; ++k) x[s * h + k] += m.positions.at((s + c.positionOffset) * h + k);
     }
   }
   for (const auto& L : m.layers) {

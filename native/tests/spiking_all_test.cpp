@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "engine/ops/matmul.h"
+#include "engine/ops/widen.h"
 #include "engine/runtime/forward.h"
 #include "engine/runtime/session.h"
 #include "engine/runtime/site_thresholds.h"
@@ -103,25 +104,25 @@ Explicit simulate(const Model& m, const std::vector<int32_t>& ids, int T) {
     out.counts[{layer, int(s)}] = counts;
     return value;
   };
-  const auto linear = [&](const std::vector<float>& x, const float* w, const float* b, int64_t in, int64_t o) {
+  const auto linear = [&](const std::vector<float>& x, WeightView w, WeightView b, int64_t in, int64_t o) {
     std::vector<float> y(S * o);
-    ops::linear_ref(x.data(), w, b, y.data(), S, in, o);
+    ops::linear_ref(x.data(), w, b.f32(), y.data(), S, in, o);
     return y;
   };
-  const auto norm = [&](const std::vector<float>& x, const float* w, const float* b) {
+  const auto norm = [&](const std::vector<float>& x, WeightView w, WeightView b) {
     std::vector<float> y(x.size());
-    if (c.norm == NormKind::RmsNorm) ops::rmsnorm_ref(x.data(), w, y.data(), S, h, c.normEps);
-    else ops::layernorm_ref(x.data(), w, b, y.data(), S, h, c.normEps);
+    if (c.norm == NormKind::RmsNorm) ops::rmsnorm_ref(x.data(), w.f32(), y.data(), S, h, c.normEps);
+    else ops::layernorm_ref(x.data(), w.f32(), b.f32(), y.data(), S, h, c.normEps);
     return y;
   };
   std::vector<int32_t> pos(S);
   for (int64_t s = 0; s < S; ++s) pos[s] = int32_t(s);
   const int64_t e = c.wordEmbedDim;
   std::vector<float> x(S * e);
-  for (int64_t s = 0; s < S; ++s) std::copy_n(m.tokens + ids[s] * e, e, x.begin() + s * e);
+  for (int64_t s = 0; s < S; ++s) ops::widen(m.tokens, ids[s] * e, e, x.data() + s * e);
   if (m.projectIn) x = linear(x, m.projectIn, nullptr, e, h);  // real-valued embeddings: not a site
   for (int64_t s = 0; s < S && c.positions == PositionKind::Learned; ++s) {
-    for (int64_t k = 0; k < h; ++k) x[s * h + k] += m.positions[(s + c.positionOffset) * h + k];
+    for (int64_t k = 0; k < h; ++k) x[s * h + k] += m.positions.at((s + c.positionOffset) * h + k);
   }
   for (int64_t l = 0; l < c.numLayers; ++l) {
     const LayerWeights& L = m.layers[l];

@@ -16,6 +16,7 @@
 #include "engine/ops/matmul.h"
 #include "engine/ops/norm.h"
 #include "engine/ops/rope.h"
+#include "engine/ops/widen.h"
 #include "engine/runtime/spiking_mode.h"
 #include "engine/runtime/spiking_site.h"
 
@@ -133,15 +134,15 @@ inline Simulation simulate(const Model& m, const std::vector<int32_t>& ids, FfnM
   const SpikingParams* p = m.spiking ? &m.spiking->params() : nullptr;
   const int64_t S = int64_t(ids.size()), h = c.hiddenSize, f = c.ffnSize, e = c.wordEmbedDim;
   const int steps = mode == FfnMode::Snn ? T : 1;
-  const auto linear = [&](const std::vector<float>& x, const float* w, const float* b, int64_t in, int64_t out) {
+  const auto linear = [&](const std::vector<float>& x, WeightView w, WeightView b, int64_t in, int64_t out) {
     std::vector<float> y(S * out);
-    ops::linear_ref(x.data(), w, b, y.data(), S, in, out);
+    ops::linear_ref(x.data(), w, b.f32(), y.data(), S, in, out);
     return y;
   };
-  const auto norm = [&](const std::vector<float>& x, const float* w, const float* b) {
+  const auto norm = [&](const std::vector<float>& x, WeightView w, WeightView b) {
     std::vector<float> y(x.size());
-    if (c.norm == NormKind::RmsNorm) ops::rmsnorm_ref(x.data(), w, y.data(), S, h, c.normEps);
-    else ops::layernorm_ref(x.data(), w, b, y.data(), S, h, c.normEps);
+    if (c.norm == NormKind::RmsNorm) ops::rmsnorm_ref(x.data(), w.f32(), y.data(), S, h, c.normEps);
+    else ops::layernorm_ref(x.data(), w.f32(), b.f32(), y.data(), S, h, c.normEps);
     return y;
   };
   const auto add = [](std::vector<float> a, const std::vector<float>& b) {
@@ -161,11 +162,11 @@ inline Simulation simulate(const Model& m, const std::vector<int32_t>& ids, FfnM
   std::vector<double> sum(S * c.vocabSize, 0.0);
   for (int t = 0; t < steps; ++t) {
     std::vector<float> x(S * e);
-    for (int64_t s = 0; s < S; ++s) std::copy_n(m.tokens + ids[s] * e, e, x.begin() + s * e);
+    for (int64_t s = 0; s < S; ++s) ops::widen(m.tokens, ids[s] * e, e, x.data() + s * e);
     if (m.projectIn) x = linear(x, m.projectIn, nullptr, e, h);
     if (c.positions == PositionKind::Learned) {
       for (int64_t s = 0; s < S; ++s) {
-        for (int64_t k = 0; k < h; ++k) x[s * h + k] += m.positions[(s + c.positionOffset) * h + k];
+        for (int64_t k = 0; k < h; ++k) x[s * h + k] += m.positions.at((s + c.positionOffset) * h + k);
       }
     }
     for (int64_t l = 0; l < c.numLayers; ++l) {

@@ -97,7 +97,7 @@ struct RefModel {
         for (int64_t k = 0; k < p.size; ++k) params[p.offset + k] = site.everySite ? spread(rng) : kLambda;
         continue;
       }
-      const float* src = m.weights.tensors.at(p.name).data;
+      const float* src = m.weights.tensors.at(p.name).view.f32();
       std::copy(src, src + p.size, params.begin() + p.offset);
     }
   }

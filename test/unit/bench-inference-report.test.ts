@@ -2,12 +2,30 @@ import { describe, expect, it } from 'vitest';
 import { inferenceReport } from '../../electron/core/bench/bench-inference.js';
 
 describe('inferenceReport', () => {
+  const bench = {
+    prefillTokensPerSecond: 500,
+    decodeTokensPerSecond: 30,
+    peakRssBytes: 6e8,
+    weightBytes: 5e8,
+    peakRssOverWeights: 1.2,
+    peakRssAboveStartOverWeights: 1.1,
+  };
+  const f16 = { ...bench, decodeTokensPerSecond: 54, weightBytes: 2.5e8, peakRssBytes: 3.5e8, peakRssOverWeights: 1.4, peakRssAboveStartOverWeights: 1.15 };
+  const decode = { f32TokensPerSecond: 31, f16TokensPerSecond: 55.8 }; // measured side by side
+  const report = inferenceReport(bench, { prefillFullLogitsTokensPerSecond: 400, readBandwidthBytesPerSecond: 2e10 }, f16, decode);
+
   it('reads the decode against the limit the read bandwidth sets', () => {
-    const bench = { prefillTokensPerSecond: 500, decodeTokensPerSecond: 30, peakRssBytes: 6e8, weightBytes: 5e8, peakRssOverWeights: 1.2 };
-    const report = inferenceReport(bench, { prefillFullLogitsTokensPerSecond: 400, readBandwidthBytesPerSecond: 2e10 });
     expect(report.decodeBandwidthLimitTokensPerSecond).toBe(40); // 20 GB/s over 500 MB a step
     expect(report.decodeShareOfBandwidthLimit).toBe(0.75);
     expect(report.prefillFullLogitsTokensPerSecond).toBe(400);
     expect(report.prefillTokensPerSecond).toBe(500);
+  });
+
+  it('puts the F16 decode beside the F32 one', () => {
+    expect(report.decodeF16TokensPerSecond).toBe(55.8);
+    expect(report.decodeF16OverF32).toBe(1.8); // over the F32 decode measured beside it, not the F32 section's
+    expect(report.f16.decodeTokensPerSecond).toBe(54);
+    expect(report.f16).toEqual(f16);
+    expect(report.decodeTokensPerSecond).toBe(30); // the F32 numbers stay the report's own
   });
 });

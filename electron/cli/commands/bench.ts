@@ -2,8 +2,8 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { type Command, Option } from 'commander';
-import { GPT2_124M, benchModelDir } from '../../core/bench/bench-model.js';
-import { benchInference, benchInferenceLimits, inferenceReport } from '../../core/bench/bench-inference.js';
+import { GPT2_124M, benchModelDir, benchModelF16Dir } from '../../core/bench/bench-model.js';
+import { benchDecodeF16VsF32, benchInference, benchInferenceLimits, inferenceReport } from '../../core/bench/bench-inference.js';
 import { benchSpiking } from '../../core/bench/bench-spiking.js';
 import { benchSpikingAll } from '../../core/bench/bench-spiking-all.js';
 import { benchTraining } from '../../core/bench/bench-training.js';
@@ -11,6 +11,9 @@ import { loadNative } from '../../../native/index.js';
 
 const SECTIONS = {
   inference: benchInference,
+  // The same weights stored as F16 (the folder is written by the parent before the sections run).
+  'inference-f16': async () => benchInference(await benchModelF16Dir()),
+  'decode-f16-vs-f32': async (dir: string) => benchDecodeF16VsF32(dir, await benchModelF16Dir()),
   'inference-limits': benchInferenceLimits,
   training: benchTraining,
   spiking: benchSpiking,
@@ -27,6 +30,7 @@ export function registerBenchCommand(program: Command): void {
     .action(async (opts: { section?: Section; json?: boolean }) => {
       const dir = await benchModelDir();
       if (opts.section) return console.log(JSON.stringify(await SECTIONS[opts.section](dir)));
+      await benchModelF16Dir();
       // Each section in its own process, so each peak memory is its own.
       const run = async (section: Section) => {
         const { stdout } = await promisify(execFile)(process.execPath, [fileURLToPath(new URL('../fas.js', import.meta.url)), 'bench', '--section', section], {
@@ -42,6 +46,8 @@ export function registerBenchCommand(program: Command): void {
         inference: inferenceReport(
           (await run('inference')) as Awaited<ReturnType<typeof benchInference>>,
           (await run('inference-limits')) as Awaited<ReturnType<typeof benchInferenceLimits>>,
+          (await run('inference-f16')) as Awaited<ReturnType<typeof benchInference>>,
+          (await run('decode-f16-vs-f32')) as Awaited<ReturnType<typeof benchDecodeF16VsF32>>,
         ),
         training: (await run('training')) as Awaited<ReturnType<typeof benchTraining>>,
         spiking: (await run('spiking')) as Awaited<ReturnType<typeof benchSpiking>>,
@@ -56,6 +62,7 @@ export function registerBenchCommand(program: Command): void {
           `Prefill    ${i.prefillTokensPerSecond} tokens/s (batch 4 x 256); ${i.prefillFullLogitsTokensPerSecond} tokens/s with every position's logits`,
           `Decode     ${i.decodeTokensPerSecond} tokens/s (greedy); peak memory ${mib(i.peakRssBytes)} = ${i.peakRssOverWeights} x the weights`,
           `           ${(i.decodeShareOfBandwidthLimit * 100).toFixed(0)}% of the ${i.decodeBandwidthLimitTokensPerSecond} tokens/s that the read bandwidth (${(i.readBandwidthBytesPerSecond / 1e9).toFixed(1)} GB/s) allows`,
+          `F16        decode ${i.decodeF16TokensPerSecond} tokens/s = ${i.decodeF16OverF32} x the F32 decode beside it; peak memory ${mib(i.f16.peakRssBytes)} = ${i.f16.peakRssOverWeights} x its weights (${i.f16.peakRssAboveStartOverWeights} x above the process's start)`,
           `Training   ${t.tokensPerSecond} tokens/s (forward + backward + AdamW, batch 4 x 256); peak memory ${mib(t.peakRssBytes)}`,
           `Spiking    ANN decode ${s.annDecodeTokensPerSecond} tokens/s; ${s.snn.map((r) => `T=${r.timesteps}: ${r.decodeTokensPerSecond} tokens/s (${r.slowdownVsAnn}x slower, firing rate ${r.firingRate})`).join('; ')}`,
           ...s.downProjection.map(

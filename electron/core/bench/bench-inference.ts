@@ -1,18 +1,23 @@
 // Inference speed and memory on the benchmark model: prefill of 4 x 256 tokens, greedy decode, and
-// peak resident memory against the weight bytes (benchInference); the same prefill with every
-// position's logits (the vocabulary head over 1024 rows) and the machine's read bandwidth, which
-// limits decoding since a decode step reads every weight once (benchInferenceLimits). They run in
-// separate processes, so the 206 MB of logits and the bandwidth probe's buffer stay out of the
-// first one's peak memory; inferenceReport joins them.
+// peak resident memory against the weight bytes (benchInference, run on the F32 folder and on the
+// same weights stored as F16, which the engine keeps in 16 bits: a decode step reads half the
+// bytes); the same prefill with every position's logits (the vocabulary head over 1024 rows) and
+// the machine's read bandwidth, which limits decoding since a decode step reads every weight once
+// (benchInferenceLimits). They run in separate processes, so the 206 MB of logits and the bandwidth
+// probe's buffer stay out of the others' peak memory; inferenceReport joins them.
 import { loadNative } from '../../../native/index.js';
 import { openModelFolder } from '../model/folder.js';
 
 export interface InferenceBench {
   prefillTokensPerSecond: number;
   decodeTokensPerSecond: number;
+  /** The whole process's peak resident memory (Node itself included). */
   peakRssBytes: number;
+  /** The weights' bytes in the folder's files. */
   weightBytes: number;
   peakRssOverWeights: number;
+  /** The peak above the resident memory just before the engine loaded the model (Node, the addon, the folder's description): the engine's part. */
+  peakRssAboveStartOverWeights: number;
 }
 
 export interface InferenceLimits {
@@ -22,11 +27,23 @@ export interface InferenceLimits {
   readBandwidthBytesPerSecond: number;
 }
 
+/** Greedy decode of the F32 and the F16 benchmark model in one process, in alternating rounds. */
+export interface DecodeComparison {
+  f32TokensPerSecond: number;
+  f16TokensPerSecond: number;
+}
+
 export interface InferenceReport extends InferenceBench, InferenceLimits {
   /** Bandwidth over the bytes a decode step reads (the weights): the fastest decode this machine allows. */
   decodeBandwidthLimitTokensPerSecond: number;
   /** decodeTokensPerSecond over that limit. */
   decodeShareOfBandwidthLimit: number;
+  /** Greedy decode of the benchmark model stored as F16 (benchDecodeF16VsF32: beside the F32 one, in one process). */
+  decodeF16TokensPerSecond: number;
+  /** It over the F32 decode measured beside it. */
+  decodeF16OverF32: number;
+  /** Everything benchInference measured on the F16 folder, in a process of its own (its peak memory). */
+  f16: InferenceBench;
 }
 
 const ids = (n: number, vocabSize: number) => Int32Array.from({ length: n }, (_, i) => (i * 7919) % vocabSize);
@@ -34,7 +51,9 @@ const ids = (n: number, vocabSize: number) => Int32Array.from({ length: n }, (_,
 export async function benchInference(dir: string): Promise<InferenceBench> {
   // The engine alone (no tokenizer): the memory target is about what the engine holds.
   const folder = await openModelFolder(dir);
-  const engine = await loadNative().loadModel(folder.spec);
+  const native = loadNative();
+  const startRssBytes = process.memoryUsage.rss(); // Node, the addon and the folder's description, before the engine loads the model
+  const engine = await native.loadModel(folder.spec);
   const { vocabSize } = folder.spec;
   await engine.forward(ids(32, vocabSize), 1, 32, { lastOnly: true }); // warm-up: page in the weights
 
@@ -58,6 +77,7 @@ export async function benchInference(dir: string): Promise<InferenceBench> {
     peakRssBytes,
     weightBytes,
     peakRssOverWeights: round(peakRssBytes / weightBytes, 3),
+    peakRssAboveStartOverWeights: round((peakRssBytes - startRssBytes) / weightBytes, 3),
   };
 }
 
@@ -74,13 +94,45 @@ export async function benchInferenceLimits(dir: string): Promise<InferenceLimits
   return { prefillFullLogitsTokensPerSecond: round((4 * 256) / seconds), readBandwidthBytesPerSecond: Math.round(bytesPerSecond) };
 }
 
-export function inferenceReport(bench: InferenceBench, limits: InferenceLimits): InferenceReport {
+/**
+ * The two folders' decode side by side: both models loaded in one process, then rounds of 8 greedy
+ * tokens alternating between them, the best round of each, so a load that comes and goes on a
+ * shared machine weighs on both alike.
+ */
+export async function benchDecodeF16VsF32(f32Dir: string, f16Dir: string): Promise<DecodeComparison> {
+  const native = loadNative();
+  const models = await Promise.all(
+    [f32Dir, f16Dir].map(async (dir) => {
+      const { spec } = await openModelFolder(dir);
+      const engine = await native.loadModel(spec);
+      const session = engine.createSession();
+      await session.eval(ids(16, spec.vocabSize)); // pages in the weights
+      return { engine, session };
+    }),
+  );
+  const tokens = 8;
+  const best = [0, 0];
+  for (let round = 0; round < 5; round++) {
+    for (const [i, { session }] of models.entries()) {
+      const start = performance.now();
+      await session.generate({ promptIds: [], maxTokens: tokens, temperature: 0 }, () => undefined);
+      best[i] = Math.max(best[i]!, tokens / ((performance.now() - start) / 1000));
+    }
+  }
+  for (const { engine } of models) engine.dispose();
+  return { f32TokensPerSecond: round(best[0]!), f16TokensPerSecond: round(best[1]!) };
+}
+
+export function inferenceReport(bench: InferenceBench, limits: InferenceLimits, f16: InferenceBench, decode: DecodeComparison): InferenceReport {
   const limit = limits.readBandwidthBytesPerSecond / bench.weightBytes;
   return {
     ...bench,
     ...limits,
     decodeBandwidthLimitTokensPerSecond: round(limit),
     decodeShareOfBandwidthLimit: round(bench.decodeTokensPerSecond / limit, 3),
+    decodeF16TokensPerSecond: decode.f16TokensPerSecond,
+    decodeF16OverF32: round(decode.f16TokensPerSecond / decode.f32TokensPerSecond, 2),
+    f16,
   };
 }
 

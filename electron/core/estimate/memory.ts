@@ -1,6 +1,7 @@
-// How much memory a job will need, part by part, before it starts. The engine keeps every tensor as
-// float32 (4 bytes), and the formulas count the buffers it really allocates, with n = batch x block
-// tokens:
+// How much memory a job will need, part by part, before it starts. The engine keeps activations,
+// training's parameters and their state as float32 (4 bytes); to run a model it keeps the weights as
+// stored (F16 and BF16 matrices in 2 bytes: ModelShape.weightBytes). The formulas count the buffers it
+// really allocates, with n = batch x block tokens:
 //   train, finetune  native/src/train: parameters, their gradients and AdamW's two moments
 //                    (trainer.h); per token, what Transformer keeps for backward and the buffers its
 //                    backward works in (transformer.h); logits [n, vocab], whose gradient reuses them.
@@ -89,6 +90,16 @@ export function memoryParts(s: ModelShape, r: MemoryRequest): MemoryPart[] {
     bytes: floats * FLOAT_BYTES,
     how: `${how} × ${FLOAT_BYTES} bytes`,
   });
+  // The weights as the engine runs them, plus `floats` more (calibration's neuron values).
+  const runWeights = (label: string, how: string, floats = 0): MemoryPart => {
+    const sixteenBit = s.weightBytes < s.parameters * FLOAT_BYTES;
+    return {
+      id: 'weights',
+      label,
+      bytes: s.weightBytes + floats * FLOAT_BYTES,
+      how: sixteenBit ? `${how}, the 16-bit matrices in 2 bytes each and the rest in ${FLOAT_BYTES}` : `${how} × ${FLOAT_BYTES} bytes`,
+    };
+  };
 
   if (r.job === 'train' || r.job === 'finetune') {
     const qcfs = r.job === 'finetune';
@@ -115,7 +126,7 @@ export function memoryParts(s: ModelShape, r: MemoryRequest): MemoryPart[] {
         ? part('logits', 'Logits', r.batchSize * s.vocab, `${r.batchSize} × ${count(s.vocab)} vocabulary entries`)
         : part('logits', 'Logits', 2 * tokens * s.vocab, `2 (engine, JavaScript) × ${perTokens} × ${count(s.vocab)} vocabulary entries`);
     return [
-      part('weights', 'Weights', s.parameters, `${count(s.parameters)} parameters`),
+      runWeights('Weights', `${count(s.parameters)} parameters`),
       part(
         'kvCache',
         'Key/value cache',
@@ -130,16 +141,14 @@ export function memoryParts(s: ModelShape, r: MemoryRequest): MemoryPart[] {
   // calibrate: the per-layer passes fit one layer at a time; the joint pass fits every layer at once
   // on the training graph (the captured inputs are dropped before it starts).
   const neurons = 2 * s.layers * s.ffn;
-  const params = s.parameters + neurons;
   const kept = keptPerToken(s, true);
   const back = backwardPerToken(s, true);
   const joint = s.parameters + s.layers + tokens * ((T + 1) * kept + s.layers * s.ffn + T * back);
   return [
-    part(
-      'weights',
+    runWeights(
       'Weights (frozen)',
-      params,
       `${count(s.parameters)} parameters + a threshold and an initial potential per neuron: 2 × ${s.layers} layers × ${count(s.ffn)}`,
+      neurons,
     ),
     part('gradients', 'Gradients', neurons, `threshold and initial potential of every neuron: 2 × ${s.layers} layers × ${count(s.ffn)}`),
     part('optimizer', 'Optimizer state (Adam)', 2 * neurons, `two moments per neuron parameter: 2 × ${count(neurons)}`),

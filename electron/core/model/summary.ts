@@ -1,6 +1,7 @@
 // What the app shows about a model before loading it: size, precision, memory it will need.
 import type { ModelSummary } from '../../api/contract.js';
 import type { NativeDType, NativeModelSpec } from '../../../native/index.js';
+import { engineWeightBytes } from '../estimate/model-shape.js';
 import type { ModelConfig, ModelType } from './config.js';
 
 export type { ModelSummary };
@@ -33,6 +34,6 @@ export function summarizeModel(config: ModelConfig, spec: NativeModelSpec): Mode
     maxPositions: spec.maxPositions,
     dtypes: [...dtypes].sort(),
     weightBytes,
-    estimatedRunBytes: parameterCount * 4 + kvCacheBytes + spec.vocabSize * 4,
+    estimatedRunBytes: engineWeightBytes(spec) + kvCacheBytes + spec.vocabSize * 4,
   };
 }

@@ -2,6 +2,7 @@
 // aligned row never straddles two lines, which would cost the matmul kernel a quarter of its speed.
 #pragma once
 #include <cstddef>
+#include <cstdint>
 #include <vector>
 
 namespace fas {
@@ -32,5 +33,6 @@ struct CacheAligned {
 };
 
 using FloatVector = std::vector<float, CacheAligned<float>>;
+using ByteVector = std::vector<uint8_t, CacheAligned<uint8_t>>;  // tensors of any dtype
 
 }  // namespace fas

@@ -15,11 +15,21 @@
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
+#include <type_traits>
+
+#include "engine/model/dtype.h"
 
 #define FAS_ALWAYS_INLINE inline __attribute__((always_inline))
 
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
 #define FAS_ISA_DISPATCH 1  // GCC >= 12: target("arch=x86-64-vN") and __builtin_cpu_supports of it
+#if !defined(__CUDACC__)
+// F16C's conversion as the builtin behind _mm256_cvtph_ps / _mm512_cvtph_ps: the intrinsic wrappers
+// carry their own target and cannot be inlined into the untargeted kernel templates, the builtins
+// can (they are checked where they land, in the dispatch wrapper of that ISA). immintrin.h declares them.
+#define FAS_F16C_BUILTINS 1
+#include <immintrin.h>
+#endif
 #endif
 
 namespace fas::simd {
@@ -30,9 +40,16 @@ struct Vec {
   typedef int32_t i __attribute__((vector_size(4 * N)));
 };
 template <int N>
+struct Vec16 {
+  typedef uint16_t u __attribute__((vector_size(2 * N)));
+  typedef short s __attribute__((vector_size(2 * N)));
+};
+template <int N>
 using vec = typename Vec<N>::f;
 template <int N>
 using ivec = typename Vec<N>::i;
+template <int N>
+using hvec = typename Vec16<N>::u;  // N 16-bit storage words
 
 template <int N>
 FAS_ALWAYS_INLINE vec<N> load(const float* p) {
@@ -111,6 +128,85 @@ FAS_ALWAYS_INLINE vec<N> exp(vec<N> x) {
   p = p * r + 1.0f;
   const ivec<N> bits = (__builtin_convertvector(n, ivec<N>) + 127) << 23;  // 2^n as float bits
   return p * (vec<N>)bits;  // same-size vector cast: reinterprets the bits
+}
+
+// ---- 16-bit weights -------------------------------------------------------------------------
+// F16 and BF16 matrices stay 16-bit in memory; the kernels widen them to float as they load them
+// into registers, so a weight costs two bytes of bandwidth instead of four. Kernels are templates on
+// the stored type T and reach elements through Stored<T> pointers.
+
+template <DType T>
+using Stored = std::conditional_t<T == DType::F32, float, uint16_t>;
+
+// IEEE half bits (one per 32-bit lane) to float, exactly, on any ISA: the exponent and mantissa
+// shifted into float position are the value times 2^-112 (subnormal halves land on subnormal
+// floats, exact), so one multiply rebiases; infinities and NaN keep their all-ones exponent.
+template <int N>
+FAS_ALWAYS_INLINE vec<N> halfBitsToFloat(ivec<N> h) {
+  const ivec<N> magnitude = (h & 0x7fff) << 13, sign = (h & 0x8000) << 16;
+  const ivec<N> finite = (ivec<N>)((vec<N>)magnitude * 0x1.0p112f);
+  const ivec<N> bits = (h & 0x7fff) >= 0x7c00 ? magnitude | 0x7f800000 : finite;
+  return (vec<N>)(bits | sign);
+}
+
+// N halves at p as floats: F16C / AVX-512's conversion where the ISA has it (a 128- or 256-bit
+// load and one instruction), else the integer form above.
+template <int N>
+FAS_ALWAYS_INLINE vec<N> widenF16(const uint16_t* p) {
+#ifdef FAS_F16C_BUILTINS
+  if constexpr (N == 8 || N == 16) {
+    typename Vec16<N>::s h;
+    std::memcpy(&h, p, sizeof h);
+    if constexpr (N == 8) {
+      return __builtin_ia32_vcvtph2ps256(h);
+    } else {
+      return __builtin_ia32_vcvtph2ps512_mask(h, vec<16>{}, static_cast<__mmask16>(-1), _MM_FROUND_CUR_DIRECTION);
+    }
+  }
+#endif
+  hvec<N> h;
+  std::memcpy(&h, p, sizeof h);
+  return halfBitsToFloat<N>(__builtin_convertvector(h, ivec<N>));
+}
+
+// N bfloat16 at p as floats: each is the top half of its float.
+template <int N>
+FAS_ALWAYS_INLINE vec<N> widenBf16(const uint16_t* p) {
+  hvec<N> h;
+  std::memcpy(&h, p, sizeof h);
+  return (vec<N>)(__builtin_convertvector(h, ivec<N>) << 16);
+}
+
+// N weights stored as T at p, as floats.
+template <int N, DType T>
+FAS_ALWAYS_INLINE vec<N> loadAs(const Stored<T>* p) {
+  if constexpr (T == DType::F32) {
+    return load<N>(p);
+  } else if constexpr (T == DType::F16) {
+    return widenF16<N>(p);
+  } else {
+    return widenBf16<N>(p);
+  }
+}
+
+// One weight stored as T, as a float (the tails of the vector loops).
+template <DType T>
+FAS_ALWAYS_INLINE float scalarAs(Stored<T> v) {
+  if constexpr (T == DType::F32) {
+    return v;
+  } else if constexpr (T == DType::F16) {
+    return halfToFloat(v);
+  } else {
+    return bfloat16ToFloat(v);
+  }
+}
+
+// out[0..n) = the n weights stored as T at src, as floats.
+template <int N, DType T>
+FAS_ALWAYS_INLINE void widenInto(const Stored<T>* src, int64_t n, float* out) {
+  int64_t i = 0;
+  for (; i + N <= n; i += N) store<N>(out + i, loadAs<N, T>(src + i));
+  for (; i < n; ++i) out[i] = scalarAs<T>(src[i]);
 }
 
 // ---- Dispatch --------------------------------------------------------------------------------

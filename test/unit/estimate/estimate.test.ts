@@ -30,6 +30,17 @@ describe('models.estimate', async () => {
     expect(estimate.advice).toMatch(/^Fits: it needs about .* free\.$/);
   });
 
+  it('counts the weights as the engine keeps them to run the model: 16-bit matrices in 2 bytes, vectors in 4', async () => {
+    expect(modelShape(folder.spec, folder.summary.parameterCount).weightBytes).toBe(4 * folder.summary.parameterCount);
+    const f16 = join(temp.path, 'tiny-gpt2-f16');
+    await writeTinyModel(f16, 'gpt2', { dtype: 'F16' });
+    const half = await openModelFolder(f16);
+    const refs = Object.values(half.spec.tensors);
+    const vectorElements = refs.filter((t) => t.shape.length === 1).reduce((n, t) => n + t.shape[0]! / (t.split?.parts ?? 1), 0);
+    expect(vectorElements).toBeGreaterThan(0);
+    expect(modelShape(half.spec, half.summary.parameterCount).weightBytes).toBe(2 * half.summary.parameterCount + 2 * vectorElements);
+  });
+
   it('counts T only for spiking jobs: 8 by default for calibration, none for chat with an original model', async () => {
     const library = core.library;
     const calibrate = await estimateMemory(library, { id: model.id, job: 'calibrate', batchSize: 1, blockSize: 8 });

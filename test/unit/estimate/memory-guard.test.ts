@@ -32,7 +32,8 @@ const smolLm: NativeModelSpec = {
   preNorm: true,
   wordEmbedDim: 576,
   tiedHead: true,
-  tensors: {},
+  // The estimate reads only the tensors' sizes and dtypes: its 134,515,008 F32 parameters as one matrix.
+  tensors: { 'embed.tokens': { file: 'model.safetensors', offset: 0, byteLength: 134_515_008 * 4, dtype: 'F32', shape: [233_533, 576] } },
 };
 const smol = { label: '"SmolLM-135M" as the spiking model at T = 1024', spec: smolLm, parameters: 134_515_008 };
 

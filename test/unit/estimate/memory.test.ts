@@ -6,6 +6,7 @@ import type { ModelShape } from '../../../electron/core/estimate/model-shape.js'
 /** GPT-2 small (124M): 12 layers, 768 wide, 12 heads, ffn 3072, 50257 tokens. */
 const gpt2: ModelShape = {
   parameters: 124_439_808,
+  weightBytes: 124_439_808 * 4,
   layers: 12,
   hidden: 768,
   qDim: 768,
@@ -22,6 +23,7 @@ const gpt2: ModelShape = {
 /** A tiny LLaMA: grouped-query attention (4 query heads, 2 key/value heads of size 2), gated ffn. */
 const llama: ModelShape = {
   parameters: 1000,
+  weightBytes: 4000,
   layers: 2,
   hidden: 8,
   qDim: 8,
@@ -113,6 +115,18 @@ describe('memory parts', () => {
     expect(snn.kvCache).toBe(8 * ann.kvCache!);
     expect(snn.work).toBe(8 * 1024 * (8448 + 3072) * 4); // and the spikes
     expect(snn.logits).toBe(ann.logits); // the features are averaged over T before the head
+  });
+
+  it('a 16-bit model runs on its weights as stored; training still keeps 4 bytes a parameter', () => {
+    // GPT-2 small in F16: the 123.6M elements of its matrices in 2 bytes, the 38,400 of its biases and norms in 4.
+    const f16: ModelShape = { ...gpt2, weightBytes: 2 * (124_439_808 - 38_400) + 4 * 38_400 };
+    const chat = memoryParts(f16, { job: 'chat', batchSize: 1, blockSize: 1024, timesteps: 1 });
+    const weights = chat.find((p) => p.id === 'weights')!;
+    expect(weights.bytes).toBe(248_956_416);
+    expect(weights.how).toBe('124,439,808 parameters, the 16-bit matrices in 2 bytes each and the rest in 4');
+    const calibrate = bytesOf(memoryParts(f16, { job: 'calibrate', batchSize: 1, blockSize: 8, timesteps: 4 }));
+    expect(calibrate.weights).toBe(248_956_416 + 2 * 12 * 3072 * 4); // and the neurons' values in F32
+    expect(bytesOf(memoryParts(f16, { job: 'train', batchSize: 1, blockSize: 8, timesteps: 1 })).weights).toBe(124_439_808 * 4);
   });
 
   it('evaluation: a forward on a batch of blocks at T, with logits for every position', () => {

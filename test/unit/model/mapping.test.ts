@@ -188,6 +188,18 @@ describe('tensor mapping', () => {
     expect(summary.estimatedRunBytes).toBeGreaterThan(expected * 4);
   });
 
+  it('estimates the memory to run a 16-bit model with its matrices in 2 bytes', async () => {
+    const f32 = (await openModelFolder(join(root, 'gpt2-count'))).summary;
+    const dir = join(root, 'gpt2-f16-count');
+    await writeTinyModel(dir, 'gpt2', { dtype: 'F16' });
+    const { summary } = await openModelFolder(dir);
+    expect(summary.weightBytes).toBe(summary.parameterCount * 2);
+    // The engine widens the vectors (biases, norms) to F32, so a little more than half the F32 weights.
+    const saved = f32.estimatedRunBytes - summary.estimatedRunBytes;
+    expect(saved).toBeLessThan(summary.parameterCount * 2);
+    expect(saved).toBeGreaterThan(summary.parameterCount * 1.5);
+  });
+
   async function mapContents(name: string, variant: TinyVariant, edit: (contents: TinyModelContents) => void) {
     const contents = tinyModelContents(variant);
     edit(contents);

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <cstring>
 #include <limits>
 #include <set>
 #include <stdexcept>
@@ -55,13 +56,30 @@ Layout checkRef(const TensorRef& ref, const std::string& where) {
   return layout;
 }
 
-// Copies the canonical tensor out of a stored one, converting to float.
-FloatVector materialise(const uint8_t* data, const TensorRef& ref, const Layout& layout) {
+// The dtype the engine keeps a tensor in: a matrix as stored (the kernels widen 16-bit ones as they
+// read them), a vector (bias, norm) in F32, which the element-wise ops read; vectors are a tiny share
+// of the bytes.
+DType keptDType(const TensorRef& ref, const Layout& layout) {
+  return layout.shape.size() == 2 ? ref.dtype : DType::F32;
+}
+
+// Copies the canonical tensor out of a stored one as `kept` elements: the same bits when the dtype
+// is kept, else widened to F32.
+ByteVector materialise(const uint8_t* data, const TensorRef& ref, const Layout& layout, DType kept) {
   const int64_t outs = layout.shape[0], ins = layout.shape.size() == 2 ? layout.shape[1] : 1;
-  FloatVector out(static_cast<size_t>(outs * ins));
+  const int64_t size = dtypeSize(kept);
+  ByteVector out(static_cast<size_t>(outs * ins * size));
+  const auto copy = [&](int64_t to, int64_t from) {
+    if (kept == ref.dtype) {
+      std::memcpy(out.data() + to * size, data + from * size, size);
+    } else {
+      const float value = readElement(data, ref.dtype, from);
+      std::memcpy(out.data() + to * size, &value, sizeof value);
+    }
+  };
   if (!ref.transposed) {
     const int64_t first = layout.firstOut * ins;
-    for (int64_t i = 0; i < outs * ins; ++i) out[i] = readElement(data, ref.dtype, first + i);
+    for (int64_t i = 0; i < outs * ins; ++i) copy(i, first + i);
     return out;
   }
   // Stored [in, outTotal]: canonical [o][i] is stored [i][firstOut + o]. Square tiles keep both the
@@ -71,7 +89,7 @@ FloatVector materialise(const uint8_t* data, const TensorRef& ref, const Layout&
     for (int64_t o0 = 0; o0 < outs; o0 += kTile) {
       for (int64_t i = i0; i < std::min(ins, i0 + kTile); ++i) {
         for (int64_t o = o0; o < std::min(outs, o0 + kTile); ++o) {
-          out[o * ins + i] = readElement(data, ref.dtype, i * layout.storedCols + layout.firstOut + o);
+          copy(o * ins + i, i * layout.storedCols + layout.firstOut + o);
         }
       }
     }
@@ -109,16 +127,17 @@ std::unique_ptr<Model> loadModel(const ModelSpec& spec) {
                                   std::to_string(file->size()) + " bytes)");
     }
     const uint8_t* data = file->data() + ref.offset;
-    const bool contiguous = ref.dtype == DType::F32 && !ref.transposed;
-    if (contiguous && reinterpret_cast<uintptr_t>(data) % alignof(float) == 0) {
+    const DType kept = keptDType(ref, layout);
+    const bool contiguous = ref.dtype == kept && !ref.transposed;
+    if (contiguous && reinterpret_cast<uintptr_t>(data) % dtypeSize(kept) == 0) {
       const int64_t rowLength = layout.shape.size() == 2 ? layout.shape[1] : 1;
-      weights.tensors[name] = Tensor{reinterpret_cast<const float*>(data) + layout.firstOut * rowLength, layout.shape};
+      weights.tensors[name] = Tensor{WeightView(data, kept).from(layout.firstOut * rowLength), layout.shape};
       inPlace.insert(file);
       continue;
     }
-    FloatVector values = materialise(data, ref, layout);
+    ByteVector values = materialise(data, ref, layout, kept);
     file->release(ref.offset, ref.byteLength);
-    weights.tensors[name] = Tensor{values.data(), layout.shape};
+    weights.tensors[name] = Tensor{WeightView(values.data(), kept), layout.shape};
     weights.buffers.push_back(std::move(values));
   }
   weights.files.assign(inPlace.begin(), inPlace.end());  // files no tensor points into are unmapped now

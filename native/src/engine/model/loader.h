@@ -29,9 +29,10 @@ struct ModelSpec {
   std::map<std::string, TensorRef> tensors;  // canonical name -> where it is stored
 };
 
-// Maps the files, checks every reference (bounds, sizes, shapes) and builds the model. F32 tensors
-// that are a contiguous range of the file are used in place; the others are converted into owned
-// buffers (F16/BF16 to F32, transposes, slices of transposed tensors) and their file pages released.
+// Maps the files, checks every reference (bounds, sizes, shapes) and builds the model. Matrices keep
+// their dtype (F32, F16 or BF16) and vectors are F32 (model.h). A tensor already in that form and a
+// contiguous range of the file is used in place; the others are copied into owned buffers
+// (transposes, slices of transposed tensors, 16-bit vectors widened) and their file pages released.
 // Throws std::invalid_argument / std::runtime_error naming the file and the tensor.
 std::unique_ptr<Model> loadModel(const ModelSpec& spec);
 

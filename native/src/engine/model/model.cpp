@@ -1,5 +1,6 @@
 #include "engine/model/model.h"
 
+#include <cstring>
 #include <stdexcept>
 
 namespace fas {
@@ -13,6 +14,14 @@ int64_t elementCount(const std::vector<int64_t>& shape) {
 }
 
 }  // namespace
+
+int64_t Tensor::elements() const { return elementCount(shape); }
+
+int64_t WeightStore::bytes() const {
+  int64_t total = 0;
+  for (const auto& entry : tensors) total += entry.second.bytes();
+  return total;
+}
 
 std::unique_ptr<Model> buildModel(const ModelConfig& config, WeightStore weights) {
   validateConfig(config);
@@ -38,13 +47,13 @@ std::unique_ptr<Model> buildModel(const ModelConfig& config, WeightStore weights
   auto model = std::make_unique<Model>();
   model->config = config;
   model->weights = std::move(weights);
-  const auto get = [&](const std::string& name) -> const float* {
+  const auto get = [&](const std::string& name) -> WeightView {
     const auto it = model->weights.tensors.find(name);
-    return it == model->weights.tensors.end() ? nullptr : it->second.data;
+    return it == model->weights.tensors.end() ? WeightView() : it->second.view;
   };
   Model& m = *model;
-  static_cast<ModelTensors<const float*>&>(m) = modelTensors<const float*>(config, get);
-  for (int64_t i = 0; i < config.numLayers; ++i) m.layers.push_back(layerTensors<const float*>(i, get));
+  static_cast<ModelTensors<WeightView>&>(m) = modelTensors<WeightView>(config, get);
+  for (int64_t i = 0; i < config.numLayers; ++i) m.layers.push_back(layerTensors<WeightView>(i, get));
   return model;
 }
 
@@ -60,8 +69,9 @@ std::unique_ptr<Model> modelFromTensors(const ModelConfig& config, std::map<std:
       throw std::invalid_argument("tensor " + name + ": " + std::to_string(values.size()) + " values, expected " +
                                   shapeString(shape->second));
     }
-    FloatVector aligned(values.begin(), values.end());
-    weights.tensors[name] = Tensor{aligned.data(), shape->second};
+    ByteVector aligned(values.size() * sizeof(float));
+    std::memcpy(aligned.data(), values.data(), aligned.size());
+    weights.tensors[name] = Tensor{WeightView(reinterpret_cast<const float*>(aligned.data())), shape->second};
     weights.buffers.push_back(std::move(aligned));
   }
   return buildModel(config, std::move(weights));

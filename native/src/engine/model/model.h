@@ -1,6 +1,7 @@
-// A loaded model: its config, the storage behind every weight, and per-layer pointers the forward
-// pass reads. Weights are F32 in canonical layout; each points into a mapped file (zero copy) or
-// into a buffer the model owns.
+// A loaded model: its config, the storage behind every weight, and per-layer views the forward
+// pass reads. Weights are in canonical layout; each points into a mapped file (zero copy) or into a
+// buffer the model owns. Matrices keep the checkpoint's dtype (F32, F16 or BF16: the kernels widen
+// 16-bit ones as they read them); vectors (biases, norms) are F32.
 #pragma once
 #include <cstdint>
 #include <map>
@@ -12,27 +13,35 @@
 #include "engine/model/config.h"
 #include "engine/model/mapped_file.h"
 #include "engine/model/tensor_roles.h"
+#include "engine/weight_view.h"
 
 namespace fas {
 
+// A typed view of one weight tensor: dtype, where its elements start, its canonical shape.
 struct Tensor {
-  const float* data = nullptr;
+  WeightView view;
   std::vector<int64_t> shape;
+
+  int64_t elements() const;
+  int64_t bytes() const { return elements() * dtypeSize(view.dtype); }
 };
 
 // Owns what the tensors point into.
 struct WeightStore {
   std::map<std::string, Tensor> tensors;
   std::vector<std::shared_ptr<const MappedFile>> files;
-  std::vector<FloatVector> buffers;  // moving a vector keeps its data where it is
+  std::vector<ByteVector> buffers;  // moving a vector keeps its data where it is
+
+  // The bytes of every tensor, as the engine holds them (owned or mapped): what a decode step reads.
+  int64_t bytes() const;
 };
 
 class SpikingSite;  // engine/runtime/spiking_site.h
 
-using LayerWeights = LayerTensors<const float*>;
+using LayerWeights = LayerTensors<WeightView>;
 
-// The weights by role (ModelTensors); optional tensors that are absent are nullptr.
-struct Model : ModelTensors<const float*> {
+// The weights by role (ModelTensors); optional tensors that are absent are empty views.
+struct Model : ModelTensors<WeightView> {
   ModelConfig config;
   WeightStore weights;
   std::vector<LayerWeights> layers;

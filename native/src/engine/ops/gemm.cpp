@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "engine/simd.h"
+#include "engine/weight_view.h"
 
 namespace fas::ops {
 
@@ -114,13 +115,26 @@ struct Blocked {
   }
 
   // B[p0 .. p0+kc, n0 .. n0+nc) as panels of kNr columns, [panel][p][column], zero past the last column.
-  static void packB(const GemmB& b, int64_t p0, int64_t kc, int64_t n0, int64_t nc, float* out) {
+  // `wide` holds kNr x kKc floats: a 16-bit B read transposed is widened there first.
+  static FAS_ALWAYS_INLINE void packB(const GemmB& b, int64_t p0, int64_t kc, int64_t n0, int64_t nc, float* out,
+                                      float* wide) {
+    switch (b.dtype) {
+      case DType::F32: return packBAs<DType::F32>(b, p0, kc, n0, nc, out, wide);
+      case DType::F16: return packBAs<DType::F16>(b, p0, kc, n0, nc, out, wide);
+      case DType::BF16: return packBAs<DType::BF16>(b, p0, kc, n0, nc, out, wide);
+    }
+  }
+
+  template <DType T>
+  static FAS_ALWAYS_INLINE void packBAs(const GemmB& b, int64_t p0, int64_t kc, int64_t n0, int64_t nc, float* out,
+                                        float* wide) {
+    const Stored<T>* data = static_cast<const Stored<T>*>(b.data);
     for (int64_t jr = 0; jr < nc; jr += kNr) {
       const int64_t cols = std::min<int64_t>(kNr, nc - jr);
       float* panel = out + jr * kc;
       if (b.colStride == 1) {
         for (int64_t p = 0; p < kc; ++p) {
-          std::copy_n(b.data + (p0 + p) * b.rowStride + n0 + jr, cols, panel + p * kNr);
+          widenInto<N, T>(data + (p0 + p) * b.rowStride + n0 + jr, cols, panel + p * kNr);
           std::fill(panel + p * kNr + cols, panel + (p + 1) * kNr, 0.0f);
         }
         continue;
@@ -128,25 +142,35 @@ struct Blocked {
       if (b.rowStride == 1) {
         // Transposed B (a weight read as W^T): each column is a contiguous row of the weight; 4 x 4
         // blocks of them are transposed into the panel, which stays in L1, the edges one by one.
-        const float* src = b.data + p0 + (n0 + jr) * b.colStride;
+        // 16-bit rows are widened into `wide` first, on full vectors.
+        const float* src;
+        int64_t lds;
+        if constexpr (T == DType::F32) {
+          src = data + p0 + (n0 + jr) * b.colStride;
+          lds = b.colStride;
+        } else {
+          for (int64_t j = 0; j < cols; ++j)
+            widenInto<N, T>(data + p0 + (n0 + jr + j) * b.colStride, kc, wide + j * kc);
+          src = wide;
+          lds = kc;
+        }
         const int64_t cols4 = cols / 4 * 4, kc4 = kc / 4 * 4;
         for (int64_t j = 0; j < cols4; j += 4) {
-          for (int64_t p = 0; p < kc4; p += 4)
-            transpose4(src + j * b.colStride + p, b.colStride, panel + p * kNr + j, kNr);
+          for (int64_t p = 0; p < kc4; p += 4) transpose4(src + j * lds + p, lds, panel + p * kNr + j, kNr);
         }
         for (int64_t j = 0; j < cols; ++j) {
-          for (int64_t p = j < cols4 ? kc4 : 0; p < kc; ++p) panel[p * kNr + j] = src[j * b.colStride + p];
+          for (int64_t p = j < cols4 ? kc4 : 0; p < kc; ++p) panel[p * kNr + j] = src[j * lds + p];
         }
         for (int64_t j = cols; j < kNr; ++j) {
           for (int64_t p = 0; p < kc; ++p) panel[p * kNr + j] = 0.0f;
         }
         continue;
       }
-      // Any other strides: each step of p gathers one float from each of the panel's columns.
-      const float* src = b.data + p0 * b.rowStride + (n0 + jr) * b.colStride;
+      // Any other strides: each step of p gathers one element from each of the panel's columns.
+      const Stored<T>* src = data + p0 * b.rowStride + (n0 + jr) * b.colStride;
       for (int64_t p = 0; p < kc; ++p) {
         float* dst = panel + p * kNr;
-        for (int64_t j = 0; j < cols; ++j) dst[j] = src[p * b.rowStride + j * b.colStride];
+        for (int64_t j = 0; j < cols; ++j) dst[j] = scalarAs<T>(src[p * b.rowStride + j * b.colStride]);
         std::fill(dst + cols, dst + kNr, 0.0f);
       }
     }
@@ -157,15 +181,16 @@ struct Blocked {
   static FAS_ALWAYS_INLINE void part(int64_t m0, int64_t m1, int64_t n0, int64_t n1, int64_t k, const GemmA& a,
                                      const GemmB& b, float* c, int64_t ldc, bool load, const float* bias) {
     // Kept per thread across calls: the pool's workers live as long as the pool.
-    thread_local std::vector<float> aPacked, bPacked;
+    thread_local std::vector<float> aPacked, bPacked, bWide;
     aPacked.resize(roundUp(kMc, kMr) * kKc);
     bPacked.resize(roundUp(kNc, kNr) * kKc);
+    if (b.dtype != DType::F32) bWide.resize(kNr * kKc);
     for (int64_t jc = n0; jc < n1; jc += kNc) {
       const int64_t nc = std::min(kNc, n1 - jc);
       for (int64_t pc = 0; pc < k; pc += kKc) {
         const int64_t kc = std::min(kKc, k - pc);
         const bool first = pc == 0;
-        packB(b, pc, kc, jc, nc, bPacked.data());
+        packB(b, pc, kc, jc, nc, bPacked.data(), bWide.data());
         for (int64_t ic = m0; ic < m1; ic += kMc) {
           const int64_t mc = std::min(kMc, m1 - ic);
           packA(a, ic, mc, pc, kc, aPacked.data());
@@ -220,11 +245,12 @@ void gemm_bias(ThreadPool& pool, int64_t m, int64_t n, int64_t k, GemmA a, GemmB
 }
 
 void gemm_accumulate_ref(int64_t m, int64_t n, int64_t k, GemmA a, GemmB b, float* c, int64_t ldc) {
+  const WeightView bv(b.data, b.dtype);
   for (int64_t i = 0; i < m; ++i) {
     for (int64_t j = 0; j < n; ++j) {
       double s = c[i * ldc + j];
       for (int64_t p = 0; p < k; ++p) {
-        s += static_cast<double>(a.data[i * a.rowStride + p * a.colStride]) * b.data[p * b.rowStride + j * b.colStride];
+        s += static_cast<double>(a.data[i * a.rowStride + p * a.colStride]) * bv.at(p * b.rowStride + j * b.colStride);
       }
       c[i * ldc + j] = static_cast<float>(s);
     }

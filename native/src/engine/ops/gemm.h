@@ -8,11 +8,13 @@
 // Blocked as in BLIS: panels of A and B are packed into contiguous buffers sized for L2 and L1, and a
 // register tile as wide as the CPU's vectors allow (6 x 64 with AVX-512, 6 x 16 with AVX2, 6 x 8
 // with SSE; simd.h's dispatch) accumulates with one FMA per element and step of p.
+// B may be a weight kept in 16 bits (F16, BF16): its panels are widened to float as they are packed.
 // Threads own disjoint tiles of C and every element sums its products in the same order, starting
 // from its initial value, so the result does not depend on the thread count.
 #pragma once
 #include <cstdint>
 
+#include "engine/model/dtype.h"
 #include "engine/threadpool.h"
 
 namespace fas::ops {
@@ -23,9 +25,10 @@ struct GemmA {
 };
 
 struct GemmB {
-  const float* data;
+  const void* data;  // elements of `dtype`
   int64_t rowStride;
   int64_t colStride = 1;  // B(p, n) = data[p * rowStride + n * colStride]
+  DType dtype = DType::F32;
 };
 
 // C += A · B.

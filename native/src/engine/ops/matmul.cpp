@@ -8,11 +8,11 @@
 
 namespace fas::ops {
 
-void linear_ref(const float* x, const float* w, const float* b, float* y, int64_t n, int64_t in, int64_t out) {
+void linear_ref(const float* x, WeightView w, const float* b, float* y, int64_t n, int64_t in, int64_t out) {
   for (int64_t i = 0; i < n; ++i) {
     for (int64_t j = 0; j < out; ++j) {
       double s = b ? b[j] : 0.0;
-      for (int64_t k = 0; k < in; ++k) s += static_cast<double>(x[i * in + k]) * w[j * in + k];
+      for (int64_t k = 0; k < in; ++k) s += static_cast<double>(x[i * in + k]) * w.at(j * in + k);
       y[i * out + j] = static_cast<float>(s);
     }
   }
@@ -25,10 +25,11 @@ constexpr int64_t kBlockBytes = 256 << 10;  // bytes of w per work item: fits L2
 // products (measured on AVX2 and AVX-512), then its register tile runs near the FMA peak.
 constexpr int64_t kGemmRows = 32;
 
-// y[r][c] = x[r] · w[c] (+ b[c]) for an R x C tile on N-float vectors; x and w rows are `in` floats
-// apart, y rows `out`.
-template <int N, int R, int C>
-FAS_ALWAYS_INLINE void tile(const float* x, const float* w, const float* b, float* y, int64_t in, int64_t out) {
+// y[r][c] = x[r] · w[c] (+ b[c]) for an R x C tile on N-float vectors, w stored as T (widened as it
+// is loaded); x and w rows are `in` elements apart, y rows `out`.
+template <int N, DType T, int R, int C>
+FAS_ALWAYS_INLINE void tile(const float* x, const simd::Stored<T>* w, const float* b, float* y, int64_t in,
+                            int64_t out) {
   using V = simd::vec<N>;
   V acc[R][C] = {};
   int64_t k = 0;
@@ -36,7 +37,7 @@ FAS_ALWAYS_INLINE void tile(const float* x, const float* w, const float* b, floa
     // Load both sides into registers first; otherwise the compiler re-reads w inside every FMA.
     V xv[R], wv[C];
     for (int r = 0; r < R; ++r) xv[r] = simd::load<N>(x + r * in + k);
-    for (int c = 0; c < C; ++c) wv[c] = simd::load<N>(w + c * in + k);
+    for (int c = 0; c < C; ++c) wv[c] = simd::loadAs<N, T>(w + c * in + k);
     for (int r = 0; r < R; ++r) {
       for (int c = 0; c < C; ++c) acc[r][c] += xv[r] * wv[c];
     }
@@ -44,23 +45,23 @@ FAS_ALWAYS_INLINE void tile(const float* x, const float* w, const float* b, floa
   for (int r = 0; r < R; ++r) {
     for (int c = 0; c < C; ++c) {
       float s = simd::sum<N>(acc[r][c]);
-      for (int64_t t = k; t < in; ++t) s += x[r * in + t] * w[c * in + t];
+      for (int64_t t = k; t < in; ++t) s += x[r * in + t] * simd::scalarAs<T>(w[c * in + t]);
       y[r * out + c] = b ? s + b[c] : s;
     }
   }
 }
 
 // A tile of rows x cols <= R x C, at the edges of y.
-template <int N, int R, int C>
-FAS_ALWAYS_INLINE void edgeTile(int rows, int cols, const float* x, const float* w, const float* b, float* y,
+template <int N, DType T, int R, int C>
+FAS_ALWAYS_INLINE void edgeTile(int rows, int cols, const float* x, const simd::Stored<T>* w, const float* b, float* y,
                                 int64_t in, int64_t out) {
   if constexpr (R > 1) {
-    if (rows < R) return edgeTile<N, R - 1, C>(rows, cols, x, w, b, y, in, out);
+    if (rows < R) return edgeTile<N, T, R - 1, C>(rows, cols, x, w, b, y, in, out);
   }
   if constexpr (C > 1) {
-    if (cols < C) return edgeTile<N, R, C - 1>(rows, cols, x, w, b, y, in, out);
+    if (cols < C) return edgeTile<N, T, R, C - 1>(rows, cols, x, w, b, y, in, out);
   }
-  tile<N, R, C>(x, w, b, y, in, out);
+  tile<N, T, R, C>(x, w, b, y, in, out);
 }
 
 // Rows [i0, i1) and outputs [j0, j1) of y. The tile is what the registers hold: R x C accumulators
@@ -68,13 +69,25 @@ FAS_ALWAYS_INLINE void edgeTile(int rows, int cols, const float* x, const float*
 template <int N>
 struct LinearBlock {
   static constexpr int kSide = N == 16 ? 4 : 3;
-  FAS_ALWAYS_INLINE static void run(const float* x, const float* w, const float* b, float* y, int64_t in, int64_t out,
+  FAS_ALWAYS_INLINE static void run(const float* x, WeightView w, const float* b, float* y, int64_t in, int64_t out,
                                     int64_t i0, int64_t i1, int64_t j0, int64_t j1) {
+    switch (w.dtype) {
+      case DType::F32: return runAs<DType::F32>(x, w, b, y, in, out, i0, i1, j0, j1);
+      case DType::F16: return runAs<DType::F16>(x, w, b, y, in, out, i0, i1, j0, j1);
+      case DType::BF16: return runAs<DType::BF16>(x, w, b, y, in, out, i0, i1, j0, j1);
+    }
+  }
+
+  template <DType T>
+  FAS_ALWAYS_INLINE static void runAs(const float* x, WeightView w, const float* b, float* y, int64_t in, int64_t out,
+                                      int64_t i0, int64_t i1, int64_t j0, int64_t j1) {
+    const simd::Stored<T>* weights = w.as<simd::Stored<T>>();
     for (int64_t i = i0; i < i1; i += kSide) {
       const int rows = static_cast<int>(std::min<int64_t>(kSide, i1 - i));
       for (int64_t j = j0; j < j1; j += kSide) {
         const int cols = static_cast<int>(std::min<int64_t>(kSide, j1 - j));
-        edgeTile<N, kSide, kSide>(rows, cols, x + i * in, w + j * in, b ? b + j : nullptr, y + i * out + j, in, out);
+        edgeTile<N, T, kSide, kSide>(rows, cols, x + i * in, weights + j * in, b ? b + j : nullptr, y + i * out + j, in,
+                                     out);
       }
     }
   }
@@ -84,17 +97,17 @@ int64_t roundUp(int64_t v, int64_t m) { return (v + m - 1) / m * m; }
 
 }  // namespace
 
-void linear(ThreadPool& pool, const float* x, const float* w, const float* b, float* y, int64_t n, int64_t in,
+void linear(ThreadPool& pool, const float* x, WeightView w, const float* b, float* y, int64_t n, int64_t in,
             int64_t out) {
   if (n >= kGemmRows) {
     // B(p, j) = w[j][p]: the weight read transposed.
-    gemm_bias(pool, n, out, in, GemmA{x, in, 1}, GemmB{w, 1, in}, b, y, out);
+    gemm_bias(pool, n, out, in, GemmA{x, in, 1}, GemmB{w.data, 1, in, w.dtype}, b, y, out);
     return;
   }
   // Work items are blocks of w rows small enough to stay in L2 while all of x streams past them;
   // when that makes too few items for the threads, the rows of x are split as well.
   // Multiples of 12 are whole tiles for every ISA's tile side (4 or 3).
-  const int64_t cols = std::clamp<int64_t>(kBlockBytes / (in * 4) / 12 * 12, 12, 120);
+  const int64_t cols = std::clamp<int64_t>(kBlockBytes / (in * dtypeSize(w.dtype)) / 12 * 12, 12, 120);
   const int64_t colItems = (out + cols - 1) / cols;
   const int64_t rowItems = std::clamp<int64_t>((4 * pool.size() + colItems - 1) / colItems, 1, (n + 11) / 12);
   const int64_t rows = roundUp((n + rowItems - 1) / rowItems, 12);

@@ -84,11 +84,11 @@ class Runner {
   }
 
  private:
-  void norm(const float* x, const float* w, const float* b, float* y, int64_t rows) {
+  void norm(const float* x, WeightView w, WeightView b, float* y, int64_t rows) {
     if (c_.norm == NormKind::RmsNorm) {
-      ops::rmsnorm(pool_, x, w, y, rows, c_.hiddenSize, c_.normEps);
+      ops::rmsnorm(pool_, x, w.f32(), y, rows, c_.hiddenSize, c_.normEps);
     } else {
-      ops::layernorm(pool_, x, w, b, y, rows, c_.hiddenSize, c_.normEps);
+      ops::layernorm(pool_, x, w.f32(), b.f32(), y, rows, c_.hiddenSize, c_.normEps);
     }
   }
 
@@ -150,11 +150,11 @@ class Runner {
   }
 
   // y = in W^T + b: from the last quantised site's counts in scope all, else the plain product.
-  void project(const float* in, const float* w, const float* b, float* y, int64_t rows, int64_t inSize, int64_t out) {
+  void project(const float* in, WeightView w, WeightView b, float* y, int64_t rows, int64_t inSize, int64_t out) {
     if (sites_) {
-      sites_->linear(pool_, in, w, b, y, out);
+      sites_->linear(pool_, in, w, b.f32(), y, out);
     } else {
-      ops::linear(pool_, in, w, b, y, rows, inSize, out);
+      ops::linear(pool_, in, w, b.f32(), y, rows, inSize, out);
     }
   }
 
@@ -256,7 +256,7 @@ class Runner {
     } else if (site_) {
       site_->run(pool_, l, f1, s_.out.data());
     } else {
-      ops::linear(pool_, f1, L.down, L.downB, s_.out.data(), rows_, f, h);
+      ops::linear(pool_, f1, L.down, L.downB.f32(), s_.out.data(), rows_, f, h);
     }
   }
 

@@ -32,8 +32,9 @@ class SpikeDrivenSites {
   void quantise(ThreadPool& pool, int64_t layer, Site site, float* x, int64_t rows, int64_t width,
                 double* rowAbs = nullptr);
   // y [rows, out] = x W^T + b for x the last quantised site (its values), computed from its counts;
-  // counts |count| x out ACs for that site.
-  void linear(ThreadPool& pool, const float* x, const float* w, const float* b, float* y, int64_t out);
+  // counts |count| x out ACs for that site. The event-driven form reads F32 weights; 16-bit ones
+  // always take the dense product (the same values).
+  void linear(ThreadPool& pool, const float* x, WeightView w, const float* b, float* y, int64_t out);
   // ACs of the attention products (the caller knows which keys each query attends).
   void addAcs(Site site, double acs);
   int levels() const { return levels_; }

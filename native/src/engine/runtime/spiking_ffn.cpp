@@ -46,7 +46,7 @@ void SpikingFfn::qcfs(ThreadPool& pool, int64_t layer, float* act, float* out) {
   const size_t n = static_cast<size_t>(rows_ * c.ffnSize);
   pool.run([&](int ith, int nth) { spiking::qcfsForward(act, act, n, q, ith, nth); });
   const LayerWeights& L = m_.layers[layer];
-  ops::linear(pool, act, L.down, L.downB, out, rows_, c.ffnSize, c.hiddenSize);
+  ops::linear(pool, act, L.down, L.downB.f32(), out, rows_, c.ffnSize, c.hiddenSize);
 }
 
 void SpikingFfn::snn(ThreadPool& pool, int64_t layer, float* act, float* out) {
@@ -77,7 +77,7 @@ void SpikingFfn::snnOnCpu(ThreadPool& pool, int64_t layer, float* act, float* ou
   tally(pool, layer);
   const bool event = spiking::preferEventDriven(double(fired_) / double(spikes_.size()));
   const auto linear = event ? spiking::spikeLinearEvent : spiking::spikeLinearDense;
-  const spiking::SpikeLinear down{site_.transposedDown(m_, layer), m_.layers[layer].downB,
+  const spiking::SpikeLinear down{site_.transposedDown(m_, layer), m_.layers[layer].downB.f32(),
                                   static_cast<int>(c.hiddenSize), neuron.theta};
   pool.run([&](int ith, int nth) {
     for (int64_t b = 0; b < batch_; ++b) linear(spikes_.data() + b * in, shape, down, out + b * outSize, ith, nth);

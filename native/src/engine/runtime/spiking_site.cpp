@@ -6,6 +6,7 @@
 
 #include "cuda/spiking_ffn.h"
 #include "engine/model/model.h"
+#include "engine/ops/widen.h"
 #include "engine/runtime/spiking_mode.h"
 #include "hardware.h"
 
@@ -117,13 +118,16 @@ spiking::IfNeuron SpikingSite::neuron(int64_t layer) const {
 const float* SpikingSite::transposedDown(const Model& model, int64_t layer) const {
   std::call_once(transposeOnce_, [&] {
     const int64_t h = model.config.hiddenSize, f = model.config.ffnSize;
-    constexpr int64_t kBlock = 64;  // square tiles, so reads and writes both stay within cached lines
+    constexpr int64_t kBlock = 64;       // square tiles, so reads and writes both stay within cached lines
+    std::vector<float> row(kBlock * f);  // a block of rows of down, widened when it is 16-bit
     for (const LayerWeights& L : model.layers) {
       FloatVector t(f * h);
       for (int64_t o0 = 0; o0 < h; o0 += kBlock) {
+        const int64_t rows = std::min(h, o0 + kBlock) - o0;
+        ops::widen(L.down, o0 * f, rows * f, row.data());
         for (int64_t i0 = 0; i0 < f; i0 += kBlock) {
-          for (int64_t o = o0; o < std::min(h, o0 + kBlock); ++o) {
-            for (int64_t i = i0; i < std::min(f, i0 + kBlock); ++i) t[i * h + o] = L.down[o * f + i];
+          for (int64_t o = o0; o < o0 + rows; ++o) {
+            for (int64_t i = i0; i < std::min(f, i0 + kBlock); ++i) t[i * h + o] = row[(o - o0) * f + i];
           }
         }
       }
@@ -145,7 +149,7 @@ const spiking::cuda::DeviceFfn* SpikingSite::gpu(const Model& model, std::string
       for (int64_t l = 0; l < model.config.numLayers; ++l) {
         const spiking::IfNeuron nr = neuron(l);
         const LayerWeights& L = model.layers[l];
-        layers.push_back({spiking::SpikeLinear{transposedDown(model, l), L.downB,
+        layers.push_back({spiking::SpikeLinear{transposedDown(model, l), L.downB.f32(),
                                                static_cast<int>(model.config.hiddenSize), nr.theta},
                           nr});
       }

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <stdexcept>
 
+#include "engine/ops/widen.h"
+
 namespace fas::train {
 
 namespace {
@@ -95,8 +97,7 @@ std::vector<float> flatWeights(const Model& model, const ParamLayout& layout) {
   std::vector<float> flat(layout.total(), 0.0f);
   for (const ParamInfo& p : layout.params()) {
     if (p.group == ParamGroup::Threshold) continue;
-    const float* src = model.weights.tensors.at(p.name).data;
-    std::copy(src, src + p.size, flat.begin() + p.offset);
+    ops::widen(model.weights.tensors.at(p.name).view, 0, p.size, flat.data() + p.offset);  // F32 masters
   }
   return flat;
 }

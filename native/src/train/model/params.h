@@ -70,7 +70,8 @@ int64_t siteWidth(const ModelConfig& config, Site site, const QcfsSite& qcfs);
 // The names of the model's tensors: ParamLayout's `present`.
 std::set<std::string> tensorNames(const Model& model);
 
-// The layout's flat array with the model's weights; the QCFS lambdas, when laid out, are 0.
+// The layout's flat array with the model's weights, widened to F32 where the model keeps them in 16
+// bits (training keeps F32 master weights); the QCFS lambdas, when laid out, are 0.
 std::vector<float> flatWeights(const Model& model, const ParamLayout& layout);
 
 }  // namespace fas::train
