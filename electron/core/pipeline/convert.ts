@@ -14,6 +14,7 @@ import type { JobContext } from '../jobs/types.js';
 import { prepareParentFolder } from '../storage/owned-folder.js';
 import { finetuneSettings } from '../training/settings.js';
 import type { TrainingResult } from '../../api/contract.js';
+import { CONVERT_STAGE_FOLDERS } from '../../shared/model-names.js';
 import { runTraining } from '../training/train-loop.js';
 
 export const convertSettings = z.object({
@@ -60,8 +61,8 @@ function part(ctx: JobContext, from: number, to: number, label: string): JobCont
 
 export async function runConversion(settings: ConvertSettings, ctx: JobContext): Promise<ConversionSummary> {
   const s = settings;
-  const stage1Dir = join(s.outDir, 'stage1-qcfs');
-  const stage2Dir = join(s.outDir, 'stage2-spiking');
+  const stage1Dir = join(s.outDir, CONVERT_STAGE_FOLDERS[1]);
+  const stage2Dir = join(s.outDir, CONVERT_STAGE_FOLDERS[2]);
   await prepareParentFolder(s.outDir, [s.modelDir, s.dataPath]);
   const native = loadNative();
   const stage1 = await runTraining(

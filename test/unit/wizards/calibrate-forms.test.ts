@@ -9,7 +9,6 @@ import { paramDefaults } from '../../../electron/core/jobs/defaults.js';
 import { jobKinds } from '../../../electron/core/jobs/kinds.js';
 import { DEFAULT_BLOCK_SIZE } from '../../../electron/shared/model-defaults.js';
 import {
-  baseModelName,
   calibrateParams,
   defaultOutDir,
   liveAlignErrors,
@@ -111,13 +110,11 @@ describe('calibration form', () => {
   });
 
   it('names the output folder after the original model, not the stage-1 folder', () => {
-    expect(baseModelName('gpt2-stage1-2026-11-28-1424')).toBe('gpt2');
-    expect(baseModelName('my model')).toBe('my model');
-    const now = new Date(2026, 10, 28, 9, 5);
-    expect(defaultOutDir('/home/me/fas/', 'Demo GPT-2 (4.3 M)-stage1-2026-11-28-0900', now)).toBe(
-      '/home/me/fas/models/Demo-GPT-2-4.3-M-stage2-2026-11-28-0905',
-    );
-    expect(defaultOutDir('C:\\Users\\me\\fas', 'gpt2-stage1', now)).toBe('C:\\Users\\me\\fas\\models\\gpt2-stage2-2026-11-28-0905');
+    const none = { paths: [], names: [] };
+    expect(defaultOutDir('/home/me/fas/', 'Demo GPT-2 · stage 1', none)).toBe('/home/me/fas/models/Demo GPT-2 · stage 2');
+    // A stage-1 folder named by an earlier version of the app.
+    expect(defaultOutDir('/home/me/fas/', 'Demo GPT-2 (4.3 M)-stage1-2026-11-28-0900', none)).toBe('/home/me/fas/models/Demo GPT-2 · stage 2');
+    expect(defaultOutDir('C:\\Users\\me\\fas', 'gpt2-stage1', none)).toBe('C:\\Users\\me\\fas\\models\\gpt2 · stage 2');
   });
 
   it('reads the align error of each layer at each stage from the rows a run reported', () => {

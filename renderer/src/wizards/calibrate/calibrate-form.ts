@@ -2,7 +2,7 @@
 // schema, via 'jobs.defaults'), what makes them unusable, the job parameters they become, and the
 // live per-layer align errors and joint-pass KL read back from the run's reported metrics.
 // With .js extensions, as the tests type-check this module under Node's module resolution too.
-import { stageOutDir } from '../output-folder.js';
+import { stageOutDir, type TakenNames } from '../output-folder.js';
 
 export type CalibrationLevel = 'layer' | 'neuron';
 
@@ -108,14 +108,9 @@ export function settingsProblem(s: CalibrateSettings, contextLength: number): st
   return null;
 }
 
-/** The model's name without the "-stage1-<date>" the fine-tuning wizard gave its folder. */
-export function baseModelName(name: string): string {
-  return name.replace(/-stage1(-\d{4}-\d{2}-\d{2}-\d{4})?$/, '');
-}
-
-/** workspace/models/<model name>-stage2-<date and time>, in the workspace's own path style. */
-export function defaultOutDir(workspaceDir: string, modelName: string, now: Date): string {
-  return stageOutDir(workspaceDir, baseModelName(modelName), 'stage2', now);
+/** workspace/models/<short model name> · stage 2, named after the original model (not "… · stage 1 · stage 2"). */
+export function defaultOutDir(workspaceDir: string, modelName: string, taken: TakenNames): string {
+  return stageOutDir(workspaceDir, modelName, 2, taken);
 }
 
 /** The 'calibrate' job's parameters: the per-neuron ones only when tuning per neuron, and the optional ones only when set. */
