@@ -357,6 +357,16 @@ export interface CalibrationEvaluation {
   tokens: number;
 }
 
+/** What a finished conversion (kind "convert": stage 1, stage 2, then the evaluation) returns; core/pipeline/convert.ts. */
+export interface ConversionResult {
+  stage1: TrainingResult;
+  calibration: CalibrationResult;
+  /** The spiking model against the original and fine-tuned ones; no HTML report is written for it. */
+  evaluation: Omit<EvaluationResult, 'reportHtml'>;
+  /** Where the spiking model is: the stage-2 folder. */
+  modelDir: string;
+}
+
 /** An evaluation task that comes with the app (core/eval/tasks.ts). */
 export interface EvalTask {
   name: string;

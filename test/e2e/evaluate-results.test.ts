@@ -201,7 +201,7 @@ export default { kind: 'evaluate', async run(params, ctx) {
     expect(await results.getByTestId('eval-table').locator('tbody tr').count()).toBe(8);
     await expect(results.getByTestId('energy').textContent()).resolves.toBe('Original 120 µJ · Spiking 814 µJ per token');
     await expect(results.getByTestId('energy-line').textContent()).resolves.toMatch(
-      /^\s*This spiking model spends 6\.8 times the energy of the original per token: only its FFN activations spike; at T = \d+ /,
+      /^\s*This spiking model spends 6\.8× the energy of the original per token \(only the FFN projection runs on spikes; .*\): at T = \d+ /,
     );
     await settle(page);
     await page.screenshot({ path: `${ARTIFACTS}evaluate-collapse.png`, fullPage: true });

@@ -7,13 +7,12 @@ import { z } from 'zod';
 import { pathParam } from '../storage/home-path.js';
 import { loadNative } from '../../../native/index.js';
 import { calibrateSettings } from '../calibration/settings.js';
-import type { CalibrationReport } from '../calibration/report.js';
 import { runCalibration } from '../calibration/run-calibration.js';
-import { evalSettings, runEvaluation, type EvalReport } from '../eval/evaluate.js';
+import { evalSettings, runEvaluation } from '../eval/evaluate.js';
 import type { JobContext } from '../jobs/types.js';
 import { prepareParentFolder } from '../storage/owned-folder.js';
 import { finetuneSettings } from '../training/settings.js';
-import type { TrainingResult } from '../../api/contract.js';
+import type { ConversionResult } from '../../api/contract.js';
 import { CONVERT_STAGE_FOLDERS } from '../../shared/model-names.js';
 import { runTraining } from '../training/train-loop.js';
 
@@ -43,13 +42,8 @@ export const convertSettings = z.object({
 });
 export type ConvertSettings = z.infer<typeof convertSettings>;
 
-export interface ConversionSummary {
-  stage1: TrainingResult;
-  calibration: CalibrationReport;
-  evaluation: EvalReport;
-  /** Where the spiking model is: the calibrated folder. */
-  modelDir: string;
-}
+/** The contract's type, so the app reads exactly what the job returns. */
+export type ConversionSummary = ConversionResult;
 
 /** A context whose progress fills [from, to] of the parent's bar. */
 function part(ctx: JobContext, from: number, to: number, label: string): JobContext {

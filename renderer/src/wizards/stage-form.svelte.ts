@@ -46,7 +46,7 @@ export class StageForm<Settings extends object> {
   /** The output folder as the user typed it; null keeps the default. */
   outDirTyped: string | null = $state(null);
   /** The memory estimates of the job's stages, as the settings step shows them; the first is the job's own. */
-  estimates: Array<MemoryEstimate | null> = $state([null]);
+  estimates: Array<MemoryEstimate | null | undefined> = $state([]);
 
   // The rules come with the constructor, after these fields: each reads them in a function, when first asked.
   readonly models = $derived.by(() => this.loaded?.models.filter(this.rules.canStartFrom) ?? []);
@@ -148,7 +148,7 @@ function outDirOf(params: unknown): string[] {
 }
 
 /** Of a job's estimates, the one to act on: the first that will not fit, else the largest; null until one is known. */
-function largestNeed(estimates: Array<MemoryEstimate | null>): MemoryEstimate | null {
-  const known = estimates.filter((e): e is MemoryEstimate => e !== null);
+function largestNeed(estimates: ReadonlyArray<MemoryEstimate | null | undefined>): MemoryEstimate | null {
+  const known = estimates.filter((e): e is MemoryEstimate => !!e);
   return known.find((e) => e.verdict === 'too-big') ?? known.sort((a, b) => b.totalBytes - a.totalBytes)[0] ?? null;
 }

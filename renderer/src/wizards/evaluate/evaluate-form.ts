@@ -89,7 +89,7 @@ export function rowWords(row: Pick<EvaluationRow, 'mode' | 'timesteps'>): string
 }
 
 /** The task's headline metric: perplexity (lower is better) or accuracy (higher is better). */
-export function headline(result: EvaluationResult): {
+export function headline(result: Pick<EvaluationResult, 'task'>): {
   name: string;
   better: string;
   of: (row: EvaluationRow) => number | undefined;

@@ -25,7 +25,7 @@ export interface FinetuneSettings {
 }
 
 const DECAYS: readonly Decay[] = ['linear', 'cosine', 'constant'];
-const SCOPES: readonly Scope[] = ['ffn', 'all'];
+export const SCOPES: readonly Scope[] = ['ffn', 'all'];
 
 /** The settings a 'finetune' job uses when given none ('jobs.defaults' result). */
 export function settingsFromDefaults(d: Record<string, unknown>): FinetuneSettings {
