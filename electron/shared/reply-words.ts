@@ -33,15 +33,15 @@ export function formatMicrojoules(picojoules: number): string {
   return `${(picojoules / 1e6).toLocaleString('en', { maximumSignificantDigits: 3 })} µJ`;
 }
 
-/** "35% of the ANN", "120% more than the ANN" */
+/** "35% of the original's", "120% more than the original's" */
 export function againstAnn(ops: ReplyOps): string {
   const share = Math.round((100 * ops.picojoulesPerToken) / ops.annPicojoulesPerToken);
-  return share <= 100 ? `${share}% of the ANN` : `${share - 100}% more than the ANN`;
+  return share <= 100 ? `${share}% of the original's` : `${share - 100}% more than the original's`;
 }
 
 /**
  * What a reply cost, in parts: for the spiking model ["firing rate 12.3%", "1.2M MACs + 310K ACs per
- * token", "4.56 µJ per token, 120% more than the ANN"]; for the ANN ["1.2M MACs per token", "5.5 µJ per token"].
+ * token", "4.56 µJ per token, 120% more than the original's"]; for the ANN ["1.2M MACs per token", "5.5 µJ per token"].
  */
 export function opsParts(ops: ReplyOps): string[] {
   const firing = meanFiringRate(ops);

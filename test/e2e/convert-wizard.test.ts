@@ -81,6 +81,10 @@ describe('convert wizard', () => {
     // The run, then its result with the next steps.
     await page.waitForURL(/#\/convert\/.+/);
     await page.getByRole('heading', { level: 1, name: 'Converting tiny-gpt2' }).waitFor();
+    // Keyboard focus follows to the run's heading, not left on the removed Start button.
+    await expect
+      .poll(() => page.evaluate(() => `${document.activeElement?.tagName} ${document.activeElement?.textContent?.trim()}`))
+      .toBe('H1 Converting tiny-gpt2');
     const results = page.getByTestId('convert-results');
     await results.waitFor({ timeout: 90_000 });
     await expect(results.getByTestId('new-model').textContent()).resolves.toMatch(
@@ -90,7 +94,7 @@ describe('convert wizard', () => {
     expect(await nextSteps.getByRole('link').allTextContents()).toEqual(['Chat with it', 'Side by side with the original', 'Evaluate it']);
     expect(await results.getByTestId('convert-measurements').locator('tbody th').allTextContents()).toEqual([
       'Original (ANN)',
-      'Fine-tuned (QCFS), no timesteps',
+      'Fine-tuned (stage 1), not spiking',
       // The chosen T, then the job's usual ones.
       'Spiking, T = 2',
       'Spiking, T = 4',

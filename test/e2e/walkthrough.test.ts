@@ -174,7 +174,7 @@ describe('walkthrough of a new user on the demo model', () => {
     ]);
     await expect(evaluated.getByTestId('eval-table').locator('tbody th').allTextContents()).resolves.toEqual([
       'Original (ANN)',
-      'Fine-tuned (QCFS), no timesteps',
+      'Fine-tuned (stage 1), not spiking',
       'Spiking, T = 2',
       'Spiking, T = 4',
     ]);

@@ -54,7 +54,7 @@ describe('evaluation form', () => {
   it('names rows and energies for people', () => {
     expect([rowWords({ mode: 'ann', timesteps: null }), rowWords({ mode: 'qcfs', timesteps: null }), rowWords({ mode: 'snn', timesteps: 4 })]).toEqual([
       'Original (ANN)',
-      'Fine-tuned (QCFS), no timesteps',
+      'Fine-tuned (stage 1), not spiking',
       'Spiking, T = 4',
     ]);
     expect([formatJoules(0), formatJoules(1.99e-5), formatJoules(2.0287e-7), formatJoules(4.6e-12)]).toEqual(['0', '19.9 µJ', '202.9 nJ', '4.6 pJ']);

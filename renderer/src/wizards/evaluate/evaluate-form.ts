@@ -85,7 +85,7 @@ export function evaluateParams(s: EvaluateSettings, modelDir: string, task: stri
 /** A row's model in words. */
 export function rowWords(row: Pick<EvaluationRow, 'mode' | 'timesteps'>): string {
   if (row.mode === 'snn') return `Spiking, T = ${row.timesteps}`;
-  return row.mode === 'qcfs' ? 'Fine-tuned (QCFS), no timesteps' : 'Original (ANN)';
+  return row.mode === 'qcfs' ? 'Fine-tuned (stage 1), not spiking' : 'Original (ANN)';
 }
 
 /** The task's headline metric: perplexity (lower is better) or accuracy (higher is better). */
