@@ -34,6 +34,7 @@ export const paramSchemas: { [M in MethodName]: z.ZodType } = {
     })
     .strict(),
   'jobs.defaults': z.object({ kind: z.string().min(1).max(100) }).strict(),
+  'jobs.limits': z.object({ kind: z.string().min(1).max(100) }).strict(),
   'jobs.resumeInfo': byId,
   'jobs.resume': byId,
   'cluster.exportJob': exportJobSettings.strict(),

@@ -29,9 +29,9 @@ export const convertSettings = z.object({
   blockSize: z.number().int().min(2).optional(),
   maxDataBytes: z.number().int().positive().default(2_000_000),
   /** Stage 2 */
-  timesteps: z.number().int().min(1).max(1024).default(8),
-  level: z.enum(['layer', 'neuron']).default('neuron'),
-  samples: z.number().int().min(1).default(32),
+  timesteps: calibrateSettings.shape.timesteps,
+  level: calibrateSettings.shape.level,
+  samples: calibrateSettings.shape.samples,
   /** Evaluation */
   evalTask: z.string().default('ppl'),
   evalTokens: z.number().int().positive().default(4096),

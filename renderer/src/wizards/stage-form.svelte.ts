@@ -2,7 +2,7 @@
 // start from, the text, the settings and the output folder; what still stops the job, and the job's
 // parameters. What differs between the stages comes in as their StageRules.
 import type { Snippet } from 'svelte';
-import type { FasApi, MemoryEstimate, ModelEntry, TrainingCorpus } from '../../../electron/api/contract';
+import type { FasApi, MemoryEstimate, ModelEntry, NumberLimits, TrainingCorpus } from '../../../electron/api/contract';
 import { blockSizeFor, DEFAULT_BLOCK_SIZE } from '../../../electron/shared/model-defaults';
 import { preselect, takeRetry } from '../lib/model-intent';
 import { memoryBlocker } from './memory-blocker';
@@ -16,8 +16,8 @@ export interface StageRules<Settings> {
   /** Why Model cannot go on when there is no such model, e.g. "Fine-tune a model first (stage 1)." */
   noModel: string;
   settingsFromDefaults: (defaults: Record<string, unknown>) => Settings;
-  /** Why the settings cannot be used on a model with this context length; null when they can. */
-  settingsProblem: (settings: Settings, contextLength: number) => string | null;
+  /** Why the settings cannot be used on a model with this context length, within the job kind's bounds ('jobs.limits'); null when they can. */
+  settingsProblem: (settings: Settings, contextLength: number, limits: Record<string, NumberLimits>) => string | null;
   withPreset: (current: Settings, values: Record<string, unknown>) => Settings;
   /** The output folder to suggest, clear of the folders and names already taken. */
   defaultOutDir: (workspaceDir: string, modelName: string, taken: TakenNames) => string;
@@ -29,8 +29,9 @@ export interface StageRules<Settings> {
 interface Library<Settings> {
   models: ModelEntry[];
   corpora: TrainingCorpus[];
-  /** The settings the job kind uses when given none. */
+  /** The settings the job kind uses when given none, and the bounds of its numeric settings by name. */
   defaults: Settings;
+  limits: Record<string, NumberLimits>;
   workspaceDir: string;
   /** What the new model's folder and name must not clash with. */
   taken: TakenNames;
@@ -58,7 +59,9 @@ export class StageForm<Settings extends object> {
   /** The estimate that matters most among those the settings need: one that will not fit, else the largest. */
   readonly memoryNeed = $derived.by(() => largestNeed(this.estimates.slice(0, this.rules.estimatesNeeded?.(this.settings) ?? 1)));
   readonly modelBlocker = $derived.by(() => (this.models.length === 0 ? this.rules.noModel : this.model ? null : 'Choose a model first.'));
-  readonly settingsBlocker = $derived.by(() => (this.model ? this.rules.settingsProblem(this.settings, this.model.summary!.maxPositions) : null));
+  readonly settingsBlocker = $derived.by(() =>
+    this.model ? this.rules.settingsProblem(this.settings, this.model.summary!.maxPositions, this.loaded!.limits) : null,
+  );
   /** What stops the job once the model and text are chosen: the settings, a job that will not fit, then the output folder. */
   readonly jobBlocker = $derived(
     this.settingsBlocker ?? memoryBlocker(this.memoryNeed) ?? outDirProblem(this.outDir, this.loaded?.models ?? [], this.text.path),
@@ -90,17 +93,18 @@ export class StageForm<Settings extends object> {
     this.settings = { ...this.settings, blockSize: this.fittedBlockSize };
   }
 
-  /** Reads the library, the bundled texts, the job kind's defaults, the workspace and the folders its runs wrote. */
+  /** Reads the library, the bundled texts, the job kind's defaults and bounds, the workspace and the folders its runs wrote. */
   async load(api: FasApi): Promise<void> {
-    const [models, corpora, defaults, info, runs] = await Promise.all([
+    const [models, corpora, defaults, limits, info, runs] = await Promise.all([
       api.call('models.list', {}),
       api.call('data.corpora', {}),
       api.call('jobs.defaults', { kind: this.rules.kind }),
+      api.call('jobs.limits', { kind: this.rules.kind }),
       api.call('app.info', {}),
       api.call('jobs.list', {}),
     ]);
     const taken = { paths: [...models.map((m) => m.path), ...runs.flatMap((r) => outDirOf(r.params))], names: models.map((m) => m.name) };
-    this.loaded = { models, corpora, defaults: this.rules.settingsFromDefaults(defaults), workspaceDir: info.workspaceDir, taken };
+    this.loaded = { models, corpora, defaults: this.rules.settingsFromDefaults(defaults), limits, workspaceDir: info.workspaceDir, taken };
     this.settings = { ...this.loaded.defaults };
     this.data = firstTextChoice(corpora);
     this.modelId = preselect(this.models.map((m) => m.id));

@@ -1,12 +1,14 @@
 // The conversion wizard's form logic (no browser): defaults from the 'convert' job kind's schema and
-// back into the same job, the checks in words, the memory estimates each scope needs, and presets.
+// back into the same job, the checks in words against the schema's bounds, the memory estimates each scope needs, and presets.
 import { describe, expect, it } from 'vitest';
+import { paramLimits } from '../../../electron/core/api/param-limits.js';
 import { paramDefaults } from '../../../electron/core/jobs/defaults.js';
 import { jobKinds } from '../../../electron/core/jobs/kinds.js';
 import { convertSettings } from '../../../electron/core/pipeline/convert.js';
 import { convertParams, estimatesNeeded, settingsFromDefaults, settingsProblem, withPreset } from '../../../renderer/src/wizards/convert/convert-form.js';
 
 const defaults = settingsFromDefaults(paramDefaults(jobKinds, 'convert'));
+const limits = paramLimits(jobKinds, 'convert');
 const paths = { modelDir: '/m', dataPath: '/t.txt', outDir: '/w/models/m' };
 
 describe('conversion form', () => {
@@ -31,11 +33,11 @@ describe('conversion form', () => {
   });
 
   it('says what is wrong in words', () => {
-    expect(settingsProblem(defaults, 1024)).toBeNull();
-    expect(settingsProblem({ ...defaults, timesteps: 2048 }, 1024)).toBe('T must be a whole number from 1 to 1024.');
-    expect(settingsProblem({ ...defaults, samples: 0 }, 1024)).toBe('Calibration samples must be a whole number from 1 to 100,000.');
-    expect(settingsProblem({ ...defaults, steps: 1.5 }, 1024)).toBe('Steps must be a whole number of at least 1.');
-    expect(settingsProblem(defaults, 64)).toBe("The block size can be at most 64, the model's context length.");
+    expect(settingsProblem(defaults, 1024, limits)).toBeNull();
+    expect(settingsProblem({ ...defaults, timesteps: 2048 }, 1024, limits)).toBe('T must be a whole number from 1 to 1,024.');
+    expect(settingsProblem({ ...defaults, samples: 0 }, 1024, limits)).toBe('Calibration samples must be a whole number from 1 to 100,000.');
+    expect(settingsProblem({ ...defaults, steps: 1.5 }, 1024, limits)).toBe('Steps must be a whole number of at least 1.');
+    expect(settingsProblem(defaults, 64, limits)).toBe("The block size can be at most 64, the model's context length.");
   });
 
   it('needs a memory estimate for stage 2 only where it calibrates', () => {

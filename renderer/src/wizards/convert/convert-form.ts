@@ -1,9 +1,11 @@
 // The conversion wizard's settings (stage 1, stage 2 and the evaluation in one 'convert' job): their
-// defaults (from the job kind's schema, via 'jobs.defaults'), what makes them unusable, how many
+// defaults and bounds (from the job kind's schema, via 'jobs.defaults' and 'jobs.limits'), what makes them unusable, how many
 // memory estimates they need, and the job parameters they become.
 // With .js extensions, as the tests type-check this module under Node's module resolution too.
 import type { CalibrationLevel } from '../calibrate/calibrate-form.js';
+import type { NumberLimits } from '../../../../electron/api/contract.js';
 import { SCOPES, type Scope } from '../finetune/finetune-form.js';
+import { limitProblem } from '../limits.js';
 
 export interface ConvertSettings {
   /** What spikes after conversion: the FFN site only, or every layer. */
@@ -22,10 +24,6 @@ export interface ConvertSettings {
   evalTimesteps: number[];
 }
 
-/** The largest T a job accepts (the schemas' max). */
-export const MAX_TIMESTEPS = 1024;
-/** The most calibration sequences stage 2 accepts. */
-export const MAX_SAMPLES = 100_000;
 const LEVELS: readonly CalibrationLevel[] = ['layer', 'neuron'];
 
 /** The settings a 'convert' job uses when given none ('jobs.defaults' result). */
@@ -50,7 +48,7 @@ export function withPreset(current: ConvertSettings, values: Record<string, unkn
   if (SCOPES.includes(values.scope as Scope)) next.scope = values.scope as Scope;
   if (LEVELS.includes(values.level as CalibrationLevel)) next.level = values.level as CalibrationLevel;
   const ts = values.evalTimesteps;
-  if (Array.isArray(ts) && ts.length > 0 && ts.every((t) => Number.isInteger(t) && t >= 1 && t <= MAX_TIMESTEPS)) next.evalTimesteps = ts as number[];
+  if (Array.isArray(ts) && ts.length > 0 && ts.every((t) => Number.isInteger(t) && t >= 1)) next.evalTimesteps = ts as number[];
   for (const key of ['timesteps', 'steps', 'batchSize', 'blockSize', 'samples', 'seed'] as const) {
     const value = values[key];
     if (typeof value === 'number' && Number.isFinite(value)) next[key] = value;
@@ -58,27 +56,24 @@ export function withPreset(current: ConvertSettings, values: Record<string, unkn
   return next;
 }
 
-const whole =
-  (min: number, max = Infinity) =>
-  (v: number) =>
-    Number.isInteger(v) && v >= min && v <= max;
-
-type Rule = [key: 'timesteps' | 'steps' | 'batchSize' | 'blockSize' | 'samples' | 'seed', name: string, ok: (v: number) => boolean, need: string];
-
-const RULES: Rule[] = [
-  ['timesteps', 'T', whole(1, MAX_TIMESTEPS), `a whole number from 1 to ${MAX_TIMESTEPS}`],
-  ['steps', 'Steps', whole(1), 'a whole number of at least 1'],
-  ['batchSize', 'The batch size', whole(1, 4096), 'a whole number from 1 to 4096'],
-  ['blockSize', 'The block size', whole(2), 'a whole number of at least 2'],
-  ['samples', 'Calibration samples', whole(1, MAX_SAMPLES), `a whole number from 1 to ${MAX_SAMPLES.toLocaleString('en')}`],
-  ['seed', 'The seed', whole(0), 'a whole number, 0 or more'],
+/** The numeric settings, in the order they are checked, by the names the checks use. */
+const NAMES: Array<[key: 'timesteps' | 'steps' | 'batchSize' | 'blockSize' | 'samples' | 'seed', name: string]> = [
+  ['timesteps', 'T'],
+  ['steps', 'Steps'],
+  ['batchSize', 'The batch size'],
+  ['blockSize', 'The block size'],
+  ['samples', 'Calibration samples'],
+  ['seed', 'The seed'],
 ];
 
-/** Why the settings cannot be used on a model with this context length, in words; null when they can. */
-export function settingsProblem(s: ConvertSettings, contextLength: number): string | null {
-  for (const [key, name, ok, need] of RULES) {
-    const value = s[key];
-    if (typeof value !== 'number' || !Number.isFinite(value) || !ok(value)) return `${name} must be ${need}.`;
+/**
+ * Why the settings cannot be used on a model with this context length, in words; null when they can.
+ * `limits`: the bounds of the 'convert' job's settings ('jobs.limits').
+ */
+export function settingsProblem(s: ConvertSettings, contextLength: number, limits: Record<string, NumberLimits>): string | null {
+  for (const [key, name] of NAMES) {
+    const problem = limitProblem(name, s[key], limits[key]);
+    if (problem) return problem;
   }
   if (s.blockSize > contextLength) return `The block size can be at most ${contextLength}, the model's context length.`;
   return null;
