@@ -181,7 +181,7 @@ describe('walkthrough of a new user on the demo model', () => {
     const curve = evaluated.getByTestId('metric-chart');
     await expect(curve.locator('figcaption').textContent()).resolves.toMatch(/^Perplexity of the spiking model\s*latest [\d,.]+ at T 4$/);
     await expect(curve.getByRole('img').getAttribute('aria-label')).resolves.toMatch(
-      /2 points.*; Original \(ANN\): [\d,.]+; Fine-tuned \(QCFS\), no timesteps: [\d,.]+$/,
+      /2 points.*; Original \(ANN\): [\d,.]+; Fine-tuned \(stage 1\), not spiking: [\d,.]+$/,
     );
     await expect(
       evaluated.getByTestId('bar-chart').filter({ hasText: 'Firing rate per layer at T = 4' }).getByRole('img').getAttribute('aria-label'),
