@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import type { CalibrationResult } from '../../../electron/api/contract.js';
 import type { CalibrationReport } from '../../../electron/core/calibration/report.js';
 import { calibrateSettings } from '../../../electron/core/calibration/settings.js';
+import { paramLimits } from '../../../electron/core/api/param-limits.js';
 import { paramDefaults } from '../../../electron/core/jobs/defaults.js';
 import { jobKinds } from '../../../electron/core/jobs/kinds.js';
 import { DEFAULT_BLOCK_SIZE } from '../../../electron/shared/model-defaults.js';
@@ -23,6 +24,7 @@ const sameShape = (report: CalibrationReport): CalibrationResult => report;
 void sameShape;
 
 const defaults = settingsFromDefaults(paramDefaults(jobKinds, 'calibrate'));
+const limits = paramLimits(jobKinds, 'calibrate');
 const paths = { modelDir: '/m/stage1', dataPath: '/d/text', outDir: '/m/stage2' };
 const jobDefaults = calibrateSettings.parse(paths);
 
@@ -66,29 +68,29 @@ describe('calibration form', () => {
   });
 
   it('says what is wrong in words', () => {
-    expect(settingsProblem(defaults, 1024)).toBeNull();
-    expect(settingsProblem(defaults, 32)).toBe("The block size can be at most 32, the model's context length.");
-    expect(settingsProblem({ ...defaults, timesteps: 0 }, 1024)).toBe('T must be a whole number from 1 to 1024.');
-    expect(settingsProblem({ ...defaults, samples: 2.5 }, 1024)).toBe('The number of calibration samples must be a whole number from 1 to 100,000.');
-    expect(settingsProblem({ ...defaults, lr: Number.NaN }, 1024)).toBe('The fine pass learning rate must be a number above 0, at most 1.');
-    expect(settingsProblem({ ...defaults, maxPositions: 0 }, 1024)).toMatch(/^The per-position max length must be a whole number/);
-    expect(settingsProblem({ ...defaults, level: 'layer', maxPositions: 0 }, 1024)).toBeNull();
-    expect(settingsProblem({ ...defaults, maxDataMegabytes: 0 }, 1024)).toMatch(/above 0 MB/);
-    expect(settingsProblem({ ...defaults, epochs: 0 }, 1024)).toBe('The fine pass epochs must be a whole number from 1 to 1000.');
+    expect(settingsProblem(defaults, 1024, limits)).toBeNull();
+    expect(settingsProblem(defaults, 32, limits)).toBe("The block size can be at most 32, the model's context length.");
+    expect(settingsProblem({ ...defaults, timesteps: 0 }, 1024, limits)).toBe('T must be a whole number from 1 to 1,024.');
+    expect(settingsProblem({ ...defaults, samples: 2.5 }, 1024, limits)).toBe('The number of calibration samples must be a whole number from 1 to 100,000.');
+    expect(settingsProblem({ ...defaults, lr: Number.NaN }, 1024, limits)).toBe('The fine pass learning rate must be a number above 0, at most 1.');
+    expect(settingsProblem({ ...defaults, maxPositions: 0 }, 1024, limits)).toMatch(/^The per-position max length must be a whole number/);
+    expect(settingsProblem({ ...defaults, level: 'layer', maxPositions: 0 }, 1024, limits)).toBeNull();
+    expect(settingsProblem({ ...defaults, maxDataMegabytes: 0 }, 1024, limits)).toMatch(/above 0 MB/);
+    expect(settingsProblem({ ...defaults, epochs: 0 }, 1024, limits)).toBe('The fine pass epochs must be a whole number from 1 to 1,000.');
   });
 
   it('checks the joint pass settings per neuron only', () => {
-    const jointEpochs = 'The joint pass epochs must be a whole number from 0 to 1000 (0 skips the joint pass).';
-    expect(settingsProblem({ ...defaults, jointEpochs: 0 }, 1024)).toBeNull();
-    expect(settingsProblem({ ...defaults, jointEpochs: 1000, alignWeight: 0 }, 1024)).toBeNull();
-    expect(settingsProblem({ ...defaults, jointEpochs: -1 }, 1024)).toBe(jointEpochs);
-    expect(settingsProblem({ ...defaults, jointEpochs: 1.5 }, 1024)).toBe(jointEpochs);
-    expect(settingsProblem({ ...defaults, jointEpochs: 1001 }, 1024)).toBe(jointEpochs);
-    expect(settingsProblem({ ...defaults, alignWeight: -0.1 }, 1024)).toBe('The align loss weight must be a number from 0 to 1,000,000.');
-    expect(settingsProblem({ ...defaults, alignWeight: Number.NaN }, 1024)).toBe('The align loss weight must be a number from 0 to 1,000,000.');
-    expect(settingsProblem({ ...defaults, jointLr: 0 }, 1024)).toBe('The joint pass learning rate must be a number above 0, at most 1.');
+    const jointEpochs = 'The joint pass epochs must be a whole number from 0 to 1,000 (0 skips the joint pass).';
+    expect(settingsProblem({ ...defaults, jointEpochs: 0 }, 1024, limits)).toBeNull();
+    expect(settingsProblem({ ...defaults, jointEpochs: 1000, alignWeight: 0 }, 1024, limits)).toBeNull();
+    expect(settingsProblem({ ...defaults, jointEpochs: -1 }, 1024, limits)).toBe(jointEpochs);
+    expect(settingsProblem({ ...defaults, jointEpochs: 1.5 }, 1024, limits)).toBe(jointEpochs);
+    expect(settingsProblem({ ...defaults, jointEpochs: 1001 }, 1024, limits)).toBe(jointEpochs);
+    expect(settingsProblem({ ...defaults, alignWeight: -0.1 }, 1024, limits)).toBe('The align loss weight must be a number from 0 to 1,000,000.');
+    expect(settingsProblem({ ...defaults, alignWeight: Number.NaN }, 1024, limits)).toBe('The align loss weight must be a number from 0 to 1,000,000.');
+    expect(settingsProblem({ ...defaults, jointLr: 0 }, 1024, limits)).toBe('The joint pass learning rate must be a number above 0, at most 1.');
     // Per layer, the per-neuron passes' fields are disabled: what they hold cannot block the run.
-    expect(settingsProblem({ ...defaults, level: 'layer', jointEpochs: -1, jointLr: 2, alignWeight: -1, epochs: 0, lr: 0 }, 1024)).toBeNull();
+    expect(settingsProblem({ ...defaults, level: 'layer', jointEpochs: -1, jointLr: 2, alignWeight: -1, epochs: 0, lr: 0 }, 1024, limits)).toBeNull();
   });
 
   it('applies only the known settings of a preset, with the right types', () => {
