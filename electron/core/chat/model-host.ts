@@ -83,7 +83,7 @@ export class ModelHost {
     const format =
       model.format.kind === 'template'
         ? 'It reads the conversation in the chat format it was trained with.'
-        : 'It was not trained to chat, so it reads the conversation as plain text ("User: …", "Assistant: …") and writes on from there.';
+        : 'It was not trained to chat, so it writes on from the conversation as plain text.';
     const message = [`"${ref.name}" is loaded.`, model.formatNote ?? format, model.contextNote].filter(Boolean).join(' ');
     this.notify({ modelId: ref.id, modelName: ref.name, state: 'ready', message });
     return model;

@@ -66,10 +66,7 @@ describe('chat requests', () => {
     expect(await core.call('chats.list', {})).toEqual([expect.objectContaining({ id: chat.id, title: 'Hello there', messageCount: 2, problem: null })]);
 
     const notices = events.filter((e) => e.name === 'chat.model').map((e) => e.data.message);
-    expect(notices).toEqual([
-      'Loading "one"…',
-      '"one" is loaded. It was not trained to chat, so it reads the conversation as plain text ("User: …", "Assistant: …") and writes on from there.',
-    ]);
+    expect(notices).toEqual(['Loading "one"…', '"one" is loaded. It was not trained to chat, so it writes on from the conversation as plain text.']);
   });
 
   it('stops a reply at once, regenerates it, and continues it', async () => {
