@@ -35,7 +35,7 @@ export const convertSettings = z.object({
   /** Evaluation */
   evalTask: z.string().default('ppl'),
   evalTokens: z.number().int().positive().default(4096),
-  evalTimesteps: z.array(z.number().int().min(1).max(1024)).default([4, 8]),
+  evalTimesteps: z.array(calibrateSettings.shape.timesteps.unwrap()).default([4, 8]),
   seed: z.number().int().min(0).default(1),
   /** Replace the stage folders of an earlier conversion into the same outDir. */
   overwrite: z.boolean().default(false),
