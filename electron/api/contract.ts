@@ -163,6 +163,8 @@ export interface ApiMethods {
   };
   /** The default settings of a job kind (the values its schema fills in), for a wizard's form. */
   'jobs.defaults': { params: { kind: string }; result: Record<string, unknown> };
+  /** The bounds of a job kind's numeric settings (from its schema), by name ("qcfs.levels" for a nested one), for a wizard's checks. */
+  'jobs.limits': { params: { kind: string }; result: Record<string, NumberLimits> };
   /** Whether a stopped training run can continue, and from which checkpoint. */
   'jobs.resumeInfo': { params: { id: string }; result: ResumeInfo };
   /**
@@ -356,6 +358,25 @@ export interface CalibrationEvaluation {
   /** Mean KL(QCFS || SNN) of the logits per scored position, in nats. */
   kl: number;
   tokens: number;
+}
+
+/** The bounds of a numeric setting, as its schema has them; null where there is none. */
+export interface NumberLimits {
+  /** The smallest value allowed; with `above`, the value it must be above. */
+  min: number | null;
+  above: boolean;
+  max: number | null;
+  whole: boolean;
+}
+
+/** What a finished conversion (kind "convert": stage 1, stage 2, then the evaluation) returns; core/pipeline/convert.ts. */
+export interface ConversionResult {
+  stage1: TrainingResult;
+  calibration: CalibrationResult;
+  /** The spiking model against the original and fine-tuned ones; no HTML report is written for it. */
+  evaluation: Omit<EvaluationResult, 'reportHtml'>;
+  /** Where the spiking model is: the stage-2 folder. */
+  modelDir: string;
 }
 
 /** An evaluation task that comes with the app (core/eval/tasks.ts). */

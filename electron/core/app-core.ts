@@ -14,6 +14,7 @@ import { checkTrainingData, trainingCorpora } from './data/sources.js';
 import { estimateMemory } from './estimate/estimate.js';
 import { SHIPPED_TASKS } from './eval/tasks.js';
 import { paramDefaults } from './jobs/defaults.js';
+import { paramLimits } from './api/param-limits.js';
 import { JobManager, type JobKind } from './jobs/job-manager.js';
 import { jobKinds } from './jobs/kinds.js';
 import { addOutputToLibrary } from './jobs/lineage.js';
@@ -77,6 +78,7 @@ export class AppCore {
       'presets.delete': ({ kind, name }) => this.presets.delete(kind, name),
       'models.estimate': (params) => estimateMemory(this.library, params),
       'jobs.defaults': ({ kind }) => paramDefaults(kinds, kind),
+      'jobs.limits': ({ kind }) => paramLimits(kinds, kind),
       'jobs.resumeInfo': ({ id }) => resumeInfo(this.jobs, id),
       'jobs.resume': ({ id }) => resumeJob(this.jobs, id),
       'cluster.exportJob': (settings) => asRequest(() => exportClusterJob(exportJobSettings.parse(settings))),

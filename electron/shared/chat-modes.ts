@@ -3,7 +3,7 @@
 // model as the ANN only.
 import type { ChatMode, ModelEntry, ReplyStats } from '../api/contract.js';
 
-/** The most timesteps per token the engine runs. */
+/** The most timesteps per token the engine runs: every schema's largest T (jobs, spiking_config.json, chat, estimates). */
 export const MAX_TIMESTEPS = 1024;
 
 /** A model's mode until the user picks one: the spiking model at the folder's T when it is converted. */

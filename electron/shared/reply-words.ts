@@ -33,15 +33,15 @@ export function formatMicrojoules(picojoules: number): string {
   return `${(picojoules / 1e6).toLocaleString('en', { maximumSignificantDigits: 3 })} µJ`;
 }
 
-/** "35% of the ANN", "120% more than the ANN" */
+/** "35% of the original's", "120% more than the original's" */
 export function againstAnn(ops: ReplyOps): string {
   const share = Math.round((100 * ops.picojoulesPerToken) / ops.annPicojoulesPerToken);
-  return share <= 100 ? `${share}% of the ANN` : `${share - 100}% more than the ANN`;
+  return share <= 100 ? `${share}% of the original's` : `${share - 100}% more than the original's`;
 }
 
 /**
  * What a reply cost, in parts: for the spiking model ["firing rate 12.3%", "1.2M MACs + 310K ACs per
- * token", "4.56 µJ per token, 120% more than the ANN"]; for the ANN ["1.2M MACs per token", "5.5 µJ per token"].
+ * token", "4.56 µJ per token, 120% more than the original's"]; for the ANN ["1.2M MACs per token", "5.5 µJ per token"].
  */
 export function opsParts(ops: ReplyOps): string[] {
   const firing = meanFiringRate(ops);
@@ -53,16 +53,45 @@ export function opsParts(ops: ReplyOps): string[] {
   ];
 }
 
+/** 2.36 -> "2.4×", 0.372 -> "0.37×": how many times the original's. */
+export function timesWords(x: number): string {
+  return `${x.toLocaleString('en', { maximumSignificantDigits: 2 })}×`;
+}
+
+/** Why a spiking model spends what it does against the original, in words: its recipe (every layer or the FFN only) and whether it saves. */
+function energyReason(ratio: number, everyLayer: boolean): string {
+  if (everyLayer) {
+    return ratio <= 1
+      ? 'fewer operations, because most neurons stay silent and a spike only adds where the original multiplies'
+      : 'its neurons fire so often that the additions their spikes cause cost more than the multiplications they replace';
+  }
+  return ratio > 1
+    ? 'only the FFN projection runs on spikes; every other layer still multiplies, once per timestep'
+    : 'its FFN projection adds spikes instead of multiplying, and most of its neurons stay silent';
+}
+
 /**
- * The energy of a spiking model per token against the original's, in a plain sentence that says where
- * it goes (any unit, the same for all three): e.g. "This spiking model spends 2.4 times the energy of
- * the original per token: only its FFN activations spike; at T = 4 the layers that still multiply cost
- * 2.1 times the original's, and the spikes add 0.3 times more."
+ * The energy of a spiking model per token against the original's, in a plain sentence that says why
+ * and where it goes (any unit, the same for all three): e.g. "This spiking model spends 2.4× the energy
+ * of the original per token (only the FFN projection runs on spikes; …): at T = 4 the multiplications
+ * left cost 2.1× the original's, and the spikes' additions 0.3×."
  */
-export function energyLine(e: { annMac: number; snnMac: number; snnAc: number; timesteps: number }): string {
-  const times = (x: number) => x.toLocaleString('en', { maximumFractionDigits: 1, minimumFractionDigits: 1 });
+export function energyLine(e: { annMac: number; snnMac: number; snnAc: number; timesteps: number; everyLayer: boolean }): string {
   const ratio = (e.snnMac + e.snnAc) / e.annMac;
-  const where = `at T = ${e.timesteps} the layers that still multiply cost ${times(e.snnMac / e.annMac)} times the original's, and the spikes add ${times(e.snnAc / e.annMac)} times more`;
-  if (ratio > 1) return `This spiking model spends ${times(ratio)} times the energy of the original per token: only its FFN activations spike; ${where}.`;
-  return `This spiking model saves ${Math.round(100 * (1 - ratio))}% of the original's energy per token: its FFN multiplies became cheaper spike accumulates; ${where}.`;
+  const where =
+    e.snnMac === 0
+      ? `at T = ${e.timesteps} no multiplications are left: all of it goes to the spikes' additions`
+      : `at T = ${e.timesteps} the multiplications left cost ${timesWords(e.snnMac / e.annMac)} the original's, and the spikes' additions ${timesWords(e.snnAc / e.annMac)}`;
+  return `This spiking model spends ${timesWords(ratio)} the energy of the original per token (${energyReason(ratio, e.everyLayer)}): ${where}.`;
+}
+
+/**
+ * The plain line under a spiking reply's energy, e.g. "This model spent 0.37× the energy of the
+ * original (fewer operations, because most neurons stay silent …)."; null for a reply of the original
+ * network, which has nothing to compare.
+ */
+export function replyEnergyLine(ops: ReplyOps): string | null {
+  if (ops.firingRates.length === 0 && ops.sites === undefined) return null;
+  const ratio = ops.picojoulesPerToken / ops.annPicojoulesPerToken;
+  return `This model spent ${timesWords(ratio)} the energy of the original (${energyReason(ratio, ops.sites !== undefined)}).`;
 }

@@ -274,7 +274,7 @@ export default { kind: 'calibrate', async run(params, ctx) {
 
     // Checked in words; 0 epochs is allowed and leaves the joint pass out of the plan.
     await joint.getByLabel('Joint pass epochs').fill('-1');
-    await page.getByText('The joint pass epochs must be a whole number from 0 to 1000 (0 skips the joint pass).').first().waitFor();
+    await page.getByText('The joint pass epochs must be a whole number from 0 to 1,000 (0 skips the joint pass).').first().waitFor();
     expect(await next.isDisabled()).toBe(true);
     await joint.getByLabel('Align loss weight').fill('-2');
     await joint.getByLabel('Joint pass epochs').fill('0');

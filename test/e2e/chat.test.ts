@@ -196,8 +196,10 @@ describe('Chat page', () => {
     await ops.waitFor({ timeout: 20_000 });
     expect(await reply.locator('.who').textContent()).toContain('tiny-spiking, spiking, T = 8');
     expect(await ops.locator('p').first().textContent()).toMatch(
-      /^firing rate [\d.]+% · [\d.]+K? MACs \+ [\d.]+K? ACs per token · [\d.]+ µJ per token, \d+% (of|more than) the ANN$/,
+      /^firing rate [\d.]+% · [\d.]+K? MACs \+ [\d.]+K? ACs per token · [\d.]+ µJ per token, \d+% (of|more than) the original's$/,
     );
+    // Under the figures, a plain line: how many times the original's energy, and why.
+    expect(await ops.getByTestId('energy-line').textContent()).toMatch(/^This model spent [\d.]+× the energy of the original \(.+\)\.$/);
     await ops.getByText('Firing rate per layer, and what was counted').click();
     expect(await ops.getByRole('list', { name: 'Firing rate per layer' }).getByRole('listitem').allTextContents()).toEqual([
       expect.stringMatching(/^Layer 0\s*[\d.]+%$/),
@@ -243,7 +245,9 @@ describe('Chat page', () => {
     const columns = page.getByTestId('compare-column');
     for (const i of [0, 1]) await columns.nth(i).getByTestId('reply-ops').waitFor({ timeout: 20_000 });
     expect(await columns.nth(0).getByTestId('reply-ops').textContent()).not.toContain('firing rate');
-    expect(await columns.nth(1).getByTestId('reply-ops').textContent()).toMatch(/firing rate [\d.]+% · .* µJ per token, \d+% (of|more than) the ANN/);
+    expect(await columns.nth(1).getByTestId('reply-ops').textContent()).toMatch(/firing rate [\d.]+% · .* µJ per token, \d+% (of|more than) the original's/);
+    expect(await columns.nth(1).getByTestId('energy-line').textContent()).toMatch(/^This model spent [\d.]+× the energy of the original \(/);
+    expect(await columns.nth(0).getByTestId('energy-line').count()).toBe(0);
     await page.screenshot({ path: `${ARTIFACTS}chat-side-by-side-spiking.png`, fullPage: true });
     expect(errors).toEqual([]);
     await page.close();

@@ -196,12 +196,12 @@ export default { kind: 'evaluate', async run(params, ctx) {
     const [alertBox, chartBox] = await Promise.all([warnings.boundingBox(), results.getByTestId('metric-chart').boundingBox()]);
     expect(alertBox!.y).toBeLessThan(chartBox!.y);
     await expect(results.getByTestId('metric-chart').getByRole('img').getAttribute('aria-label')).resolves.toBe(
-      'Line chart of Perplexity of the spiking model against T, 6 points, latest 31.4 at T 32; Original (ANN): 29.4; Fine-tuned (QCFS), no timesteps: 31.2',
+      'Line chart of Perplexity of the spiking model against T, 6 points, latest 31.4 at T 32; Original (ANN): 29.4; Fine-tuned (stage 1), not spiking: 31.2',
     );
     expect(await results.getByTestId('eval-table').locator('tbody tr').count()).toBe(8);
     await expect(results.getByTestId('energy').textContent()).resolves.toBe('Original 120 µJ · Spiking 814 µJ per token');
     await expect(results.getByTestId('energy-line').textContent()).resolves.toMatch(
-      /^\s*This spiking model spends 6\.8 times the energy of the original per token: only its FFN activations spike; at T = \d+ /,
+      /^\s*This spiking model spends 6\.8× the energy of the original per token \(only the FFN projection runs on spikes; .*\): at T = \d+ /,
     );
     await settle(page);
     await page.screenshot({ path: `${ARTIFACTS}evaluate-collapse.png`, fullPage: true });

@@ -99,7 +99,7 @@ describe('fine-tuning wizard', () => {
     await estimate.filter({ hasText: '2 × 16 tokens' }).waitFor();
     await page.getByText('Advanced settings').click();
     await page.getByLabel('Validate every').fill('2');
-    expect(await page.getByLabel('Output folder').inputValue()).toMatch(new RegExp(`^${workspaceDir}/models/tiny-gpt2-stage1-\\d{4}-\\d{2}-\\d{2}-\\d{4}$`));
+    expect(await page.getByLabel('Output folder').inputValue()).toBe(`${workspaceDir}/models/tiny-gpt2 · stage 1`);
     await page.screenshot({ path: `${ARTIFACTS}finetune-settings.png`, fullPage: true });
     await page.setViewportSize({ width: 420, height: 900 });
     await page.evaluate(() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done))));
@@ -126,7 +126,7 @@ describe('fine-tuning wizard', () => {
     for (const value of perplexities) expect(Number(value.replace(/,/g, ''))).toBeGreaterThan(1);
     expect(await results.getByTestId('lambdas').locator('tbody tr').count()).toBe(2);
     await expect(results.getByTestId('new-model').textContent()).resolves.toMatch(
-      /tiny-gpt2-stage1-.* is in the Library as “Fine-tuned \(stage 1\)”, made from tiny-gpt2\./,
+      /tiny-gpt2 · stage 1 is in the Library as “Fine-tuned \(stage 1\)”, made from tiny-gpt2\./,
     );
     await page.screenshot({ path: `${ARTIFACTS}finetune-results.png`, fullPage: true });
 
@@ -144,7 +144,7 @@ describe('fine-tuning wizard', () => {
 
     // The library shows the new model, made from the original.
     await page.getByRole('navigation').getByRole('link', { name: 'Library' }).click();
-    const card = page.getByTestId('model-card').filter({ hasText: 'stage1' });
+    const card = page.getByTestId('model-card').filter({ hasText: 'tiny-gpt2 · stage 1' });
     await card.waitFor();
     await expect(card.getByTestId('stage').textContent()).resolves.toBe('Fine-tuned (stage 1)');
     await expect(card.getByText('Made from tiny-gpt2').isVisible()).resolves.toBe(true);

@@ -36,12 +36,16 @@ describe('the guided path from the library', () => {
 
     await page.goto(`${app.server.url}#/library`);
     await card('tiny-original').waitFor();
-    expect(await actions('tiny-original')).toEqual(['Convert: fine-tune (stage 1)', 'Evaluate', 'Chat']);
+    expect(await actions('tiny-original')).toEqual(['Convert', 'Fine-tune (stage 1)', 'Evaluate', 'Chat']);
     expect(await actions('tiny-spiking')).toEqual(['Compare with the original', 'Evaluate', 'Chat']);
     await page.screenshot({ path: `${ARTIFACTS}guided-library-actions.png`, fullPage: true });
 
-    // Fine-tune opens with the card's model chosen (the library holds two original models).
-    await card('tiny-original').getByRole('link', { name: 'Convert: fine-tune (stage 1)' }).click();
+    // Convert and Fine-tune open with the card's model chosen (the library holds two original models).
+    await card('tiny-original').getByRole('link', { name: 'Convert', exact: true }).click();
+    await page.getByRole('heading', { name: 'Convert a model into a spiking one' }).waitFor();
+    await expect.poll(() => page.getByRole('radio', { name: /tiny-original/ }).isChecked()).toBe(true);
+    await page.goto(`${app.server.url}#/library`);
+    await card('tiny-original').getByRole('link', { name: 'Fine-tune (stage 1)' }).click();
     await page.getByRole('heading', { name: 'Fine-tune a model (stage 1)' }).waitFor();
     await expect.poll(() => page.getByRole('radio', { name: /tiny-original/ }).isChecked()).toBe(true);
     expect(await page.getByRole('button', { name: 'Next' }).isDisabled()).toBe(false);

@@ -61,6 +61,8 @@ describe('app shell', () => {
     await page.keyboard.press('Tab');
     expect(await focused(page)).toBe('A Library');
     await page.keyboard.press('Tab');
+    expect(await focused(page)).toBe('A Convert');
+    await page.keyboard.press('Tab');
     expect(await focused(page)).toBe('A Fine-tune');
     await page.keyboard.press('Tab');
     expect(await focused(page)).toBe('A Calibrate');

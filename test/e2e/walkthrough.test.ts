@@ -90,9 +90,8 @@ describe('walkthrough of a new user on the demo model', () => {
     // The estimate follows the settings once typing settles.
     await expect.poll(() => estimate.textContent(), { timeout: 10_000 }).toMatch(/4 × 32 tokens × \(4 timesteps/);
     await estimate.getByTestId('memory-verdict').filter({ hasText: /^Fits/ }).waitFor();
-    expect(await page.getByLabel('Output folder').inputValue()).toMatch(
-      new RegExp(`^${workspaceDir}/models/${DEMO_MODEL_NAME.replace(/[^\w.-]+/g, '-').replace(/-+$/, '')}-stage2-\\d{4}-\\d{2}-\\d{2}-\\d{4}$`),
-    );
+    // Named after the original model, short: "Demo GPT-2 · stage 2".
+    expect(await page.getByLabel('Output folder').inputValue()).toBe(`${workspaceDir}/models/Demo GPT-2 · stage 2`);
     await page.screenshot({ path: `${ARTIFACTS}walkthrough-2-calibrate-settings.png`, fullPage: true });
     await next.click();
     await expect(page.locator('.review').textContent()).resolves.toContain('T = 4, per layer (coarse pass), on 2 samples of 32 tokens');
@@ -175,14 +174,14 @@ describe('walkthrough of a new user on the demo model', () => {
     ]);
     await expect(evaluated.getByTestId('eval-table').locator('tbody th').allTextContents()).resolves.toEqual([
       'Original (ANN)',
-      'Fine-tuned (QCFS), no timesteps',
+      'Fine-tuned (stage 1), not spiking',
       'Spiking, T = 2',
       'Spiking, T = 4',
     ]);
     const curve = evaluated.getByTestId('metric-chart');
     await expect(curve.locator('figcaption').textContent()).resolves.toMatch(/^Perplexity of the spiking model\s*latest [\d,.]+ at T 4$/);
     await expect(curve.getByRole('img').getAttribute('aria-label')).resolves.toMatch(
-      /2 points.*; Original \(ANN\): [\d,.]+; Fine-tuned \(QCFS\), no timesteps: [\d,.]+$/,
+      /2 points.*; Original \(ANN\): [\d,.]+; Fine-tuned \(stage 1\), not spiking: [\d,.]+$/,
     );
     await expect(
       evaluated.getByTestId('bar-chart').filter({ hasText: 'Firing rate per layer at T = 4' }).getByRole('img').getAttribute('aria-label'),
@@ -201,7 +200,7 @@ describe('walkthrough of a new user on the demo model', () => {
 
     // The saved report comes down as a file.
     const [download] = await Promise.all([page.waitForEvent('download'), evaluated.getByRole('button', { name: 'Save the HTML report…' }).click()]);
-    expect(download.suggestedFilename()).toMatch(/^evaluation-.+-stage2-.+\.html$/);
+    expect(download.suggestedFilename()).toMatch(/^evaluation-Demo-GPT-2-stage-2-.+\.html$/);
     await download.saveAs(join(ARTIFACTS, 'walkthrough-report.html'));
     expect(readFileSync(join(ARTIFACTS, 'walkthrough-report.html'), 'utf8')).toBe(readFileSync(report.reportHtml, 'utf8'));
     await evaluated.getByText(/^Saved as evaluation-.+\.html: open it in any web browser, offline\.$/).waitFor();

@@ -1,6 +1,7 @@
 // Runtime validation of every request's parameters: the transports accept anything from outside
 // (another process, a browser page), so the core checks each payload before a handler sees it.
 import { z } from 'zod';
+import { MAX_TIMESTEPS } from '../../shared/chat-modes.js';
 import { MAX_MODEL_NAME_CHARS } from '../library/library.js';
 import type { MethodName } from '../../api/contract.js';
 import { chatParamSchemas } from '../chat/chat-schemas.js';
@@ -30,10 +31,11 @@ export const paramSchemas: { [M in MethodName]: z.ZodType } = {
       job: z.enum(['finetune', 'train', 'calibrate', 'chat', 'evaluate']),
       batchSize: z.number().int().min(1).max(4096),
       blockSize: z.number().int().min(1).max(1_000_000),
-      timesteps: z.number().int().min(1).max(1024).optional(),
+      timesteps: z.number().int().min(1).max(MAX_TIMESTEPS).optional(),
     })
     .strict(),
   'jobs.defaults': z.object({ kind: z.string().min(1).max(100) }).strict(),
+  'jobs.limits': z.object({ kind: z.string().min(1).max(100) }).strict(),
   'jobs.resumeInfo': byId,
   'jobs.resume': byId,
   'cluster.exportJob': exportJobSettings.strict(),

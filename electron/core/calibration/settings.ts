@@ -1,5 +1,6 @@
 // Settings of a calibration run (FAS stage 2, `fas calibrate`), with their defaults.
 import { z } from 'zod';
+import { MAX_TIMESTEPS } from '../../shared/chat-modes.js';
 import { pathParam } from '../storage/home-path.js';
 
 export const calibrateSettings = z
@@ -9,7 +10,7 @@ export const calibrateSettings = z
     dataPath: pathParam,
     outDir: pathParam,
     /** Timesteps T of the spiking model being calibrated. */
-    timesteps: z.number().int().min(1).max(1024).default(8),
+    timesteps: z.number().int().min(1).max(MAX_TIMESTEPS).default(8),
     /** 'layer': the coarse pass only (one threshold and v0 per layer); 'neuron': then the fine pass. */
     level: z.enum(['layer', 'neuron']).default('neuron'),
     /** Calibration sequences, drawn from the training side of the data. */

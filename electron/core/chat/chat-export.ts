@@ -40,7 +40,7 @@ function messageMarkdown(message: ChatMessage): string[] {
 
 /**
  * "42 tokens, 18.3 tokens/s, first token after 0.21 s, the model ended its reply; firing rate 12.3%;
- * 1.2M MACs + 310K ACs per token; 4.56 µJ per token, 120% more than the ANN"
+ * 1.2M MACs + 310K ACs per token; 4.56 µJ per token, 120% more than the original's"
  */
 export function statsLine(stats: ReplyStats): string {
   const parts = [`${stats.tokens} tokens`, `${stats.tokensPerSecond.toFixed(1)} tokens/s`];

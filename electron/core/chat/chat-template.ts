@@ -20,7 +20,7 @@ export async function folderPromptFormat(folder: OpenedModelFolder, tokenizer: T
     return { format: await templateFormat(source, { bosToken: special(config.bos_token), eosToken: special(config.eos_token) }, tokenizer), note: null };
   } catch (err) {
     const reason = err instanceof Error ? err.message : String(err);
-    return { format: plainFormat, note: `Its chat template could not be used (${reason}), so it continues a plain transcript instead.` };
+    return { format: plainFormat, note: `Its chat format could not be used (${reason}), so it reads the conversation as plain text instead.` };
   }
 }
 

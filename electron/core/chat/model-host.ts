@@ -82,8 +82,8 @@ export class ModelHost {
     const model = await openChatModel(ref.path, ref.mode);
     const format =
       model.format.kind === 'template'
-        ? 'It is prompted with its own chat template.'
-        : 'It has no chat template, so it continues a plain transcript ("User: …", "Assistant: …").';
+        ? 'It reads the conversation in the chat format it was trained with.'
+        : 'It was not trained to chat, so it writes on from the conversation as plain text.';
     const message = [`"${ref.name}" is loaded.`, model.formatNote ?? format, model.contextNote].filter(Boolean).join(' ');
     this.notify({ modelId: ref.id, modelName: ref.name, state: 'ready', message });
     return model;

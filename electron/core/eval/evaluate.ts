@@ -2,6 +2,7 @@
 // the ANN, and for converted folders the QCFS model and the spiking model at each T — with a warning
 // where the spiking model collapses at small T.
 import { z } from 'zod';
+import { MAX_TIMESTEPS } from '../../shared/chat-modes.js';
 import { pathParam } from '../storage/home-path.js';
 import type { JobContext } from '../jobs/types.js';
 import { basename } from 'node:path';
@@ -18,7 +19,7 @@ export const evalSettings = z.object({
   modelDir: pathParam,
   task: z.string().min(1).default('ppl'),
   /** Timesteps of the spiking model to evaluate (converted models only). */
-  timesteps: z.array(z.number().int().min(1).max(1024)).min(1).default([1, 2, 4, 8, 16, 32]),
+  timesteps: z.array(z.number().int().min(1).max(MAX_TIMESTEPS)).min(1).default([1, 2, 4, 8, 16, 32]),
   /** Items of a multiple-choice task, or tokens of a perplexity text. */
   limit: z.number().int().positive().optional(),
   blockSize: z.number().int().min(2).default(128),

@@ -39,6 +39,6 @@ export function resolveTask(task: string): TaskSource {
       `Unknown task "${task}": use ${SHIPPED_TASKS.map((t) => t.name).join(', ')}, a .jsonl multiple-choice file, or a text file or folder for perplexity.`,
     );
   }
-  if (task.endsWith('.jsonl')) return { kind: 'multiple-choice', name: task, file: task };
-  return { kind: 'perplexity', name: `ppl (${task})`, texts: () => textsIn(task) };
+  if (task.endsWith('.jsonl')) return { kind: 'multiple-choice', name: taskTitle(task), file: task };
+  return { kind: 'perplexity', name: `Perplexity on ${taskTitle(task)}`, texts: () => textsIn(task) };
 }

@@ -4,13 +4,14 @@
 // time and inode is not read again (its description is cached by that fingerprint).
 import { createHash } from 'node:crypto';
 import { readdir, realpath, stat } from 'node:fs/promises';
-import { basename, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import type { ModelEntry } from '../../api/contract.js';
 import { ApiError } from '../api/errors.js';
 import { ModelFolderError, openModelFolder } from '../model/index.js';
 import { modelStage, readSpikingConfig, spikingInfo } from '../spiking/spiking-config.js';
 import { expandHome } from '../storage/home-path.js';
 import { readJsonIfExists, writeJsonAtomic } from '../storage/json-file.js';
+import { libraryModelName } from '../../shared/model-names.js';
 
 /** What library.json keeps per model; everything else is read from the folder. */
 interface SavedEntry {
@@ -54,7 +55,7 @@ export class ModelLibrary {
     let entry: ModelEntry;
     const saved: SavedEntry = {
       id: await modelId(dir),
-      name: options.name ?? basename(dir),
+      name: options.name ?? libraryModelName(basename(dir), basename(dirname(dir))),
       path: dir,
       parentId: options.parentId ?? null,
       builtIn: false,

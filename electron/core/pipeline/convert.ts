@@ -7,13 +7,13 @@ import { z } from 'zod';
 import { pathParam } from '../storage/home-path.js';
 import { loadNative } from '../../../native/index.js';
 import { calibrateSettings } from '../calibration/settings.js';
-import type { CalibrationReport } from '../calibration/report.js';
 import { runCalibration } from '../calibration/run-calibration.js';
-import { evalSettings, runEvaluation, type EvalReport } from '../eval/evaluate.js';
+import { evalSettings, runEvaluation } from '../eval/evaluate.js';
 import type { JobContext } from '../jobs/types.js';
 import { prepareParentFolder } from '../storage/owned-folder.js';
 import { finetuneSettings } from '../training/settings.js';
-import type { TrainingResult } from '../../api/contract.js';
+import type { ConversionResult } from '../../api/contract.js';
+import { CONVERT_STAGE_FOLDERS } from '../../shared/model-names.js';
 import { runTraining } from '../training/train-loop.js';
 
 export const convertSettings = z.object({
@@ -29,26 +29,21 @@ export const convertSettings = z.object({
   blockSize: z.number().int().min(2).optional(),
   maxDataBytes: z.number().int().positive().default(2_000_000),
   /** Stage 2 */
-  timesteps: z.number().int().min(1).max(1024).default(8),
-  level: z.enum(['layer', 'neuron']).default('neuron'),
-  samples: z.number().int().min(1).default(32),
+  timesteps: calibrateSettings.shape.timesteps,
+  level: calibrateSettings.shape.level,
+  samples: calibrateSettings.shape.samples,
   /** Evaluation */
   evalTask: z.string().default('ppl'),
   evalTokens: z.number().int().positive().default(4096),
-  evalTimesteps: z.array(z.number().int().min(1).max(1024)).default([4, 8]),
+  evalTimesteps: z.array(calibrateSettings.shape.timesteps.unwrap()).default([4, 8]),
   seed: z.number().int().min(0).default(1),
   /** Replace the stage folders of an earlier conversion into the same outDir. */
   overwrite: z.boolean().default(false),
 });
 export type ConvertSettings = z.infer<typeof convertSettings>;
 
-export interface ConversionSummary {
-  stage1: TrainingResult;
-  calibration: CalibrationReport;
-  evaluation: EvalReport;
-  /** Where the spiking model is: the calibrated folder. */
-  modelDir: string;
-}
+/** The contract's type, so the app reads exactly what the job returns. */
+export type ConversionSummary = ConversionResult;
 
 /** A context whose progress fills [from, to] of the parent's bar. */
 function part(ctx: JobContext, from: number, to: number, label: string): JobContext {
@@ -60,8 +55,8 @@ function part(ctx: JobContext, from: number, to: number, label: string): JobCont
 
 export async function runConversion(settings: ConvertSettings, ctx: JobContext): Promise<ConversionSummary> {
   const s = settings;
-  const stage1Dir = join(s.outDir, 'stage1-qcfs');
-  const stage2Dir = join(s.outDir, 'stage2-spiking');
+  const stage1Dir = join(s.outDir, CONVERT_STAGE_FOLDERS[1]);
+  const stage2Dir = join(s.outDir, CONVERT_STAGE_FOLDERS[2]);
   await prepareParentFolder(s.outDir, [s.modelDir, s.dataPath]);
   const native = loadNative();
   const stage1 = await runTraining(

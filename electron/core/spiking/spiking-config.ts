@@ -5,6 +5,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
+import { MAX_TIMESTEPS } from '../../shared/chat-modes.js';
 import type { ModelStage, SpikingInfo } from '../../api/contract.js';
 import type { ModelFamily } from '../../../native/index.js';
 import { ModelFolderError } from '../model/errors.js';
@@ -19,7 +20,7 @@ const version1 = z.object({
   format: z.literal(SPIKING_FORMAT),
   version: z.literal(1),
   L: z.number().int().min(1).max(256),
-  T: z.number().int().min(1).max(1024),
+  T: z.number().int().min(1).max(MAX_TIMESTEPS),
   neuron: z.literal('if-soft-reset'),
   signed: z.boolean(),
   site: z.literal('ffn_act'),

@@ -1,5 +1,6 @@
 // Settings of a training run (`fas train`, and FAS stage 1 with `qcfs`), with their defaults.
 import { z } from 'zod';
+import { MAX_TIMESTEPS } from '../../shared/chat-modes.js';
 import { pathParam } from '../storage/home-path.js';
 
 export const qcfsSettings = z.object({
@@ -45,7 +46,7 @@ export const trainSettings = z.object({
    */
   scope: z.enum(['ffn', 'all']).default('ffn'),
   /** Timesteps recorded in spiking_config.json for later stages (stage 1 output only). */
-  timesteps: z.number().int().min(1).max(1024).default(8),
+  timesteps: z.number().int().min(1).max(MAX_TIMESTEPS).default(8),
   resume: z.boolean().default(false),
   /** Replace whatever is in outDir (otherwise a non-empty outDir is refused unless resuming). */
   overwrite: z.boolean().default(false),

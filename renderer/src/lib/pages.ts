@@ -6,6 +6,7 @@ import ComputerPage from '../pages/ComputerPage.svelte';
 import LibraryPage from '../pages/LibraryPage.svelte';
 import RunsPage from '../pages/RunsPage.svelte';
 import CalibratePage from '../wizards/calibrate/CalibratePage.svelte';
+import ConvertPage from '../wizards/convert/ConvertPage.svelte';
 import EvaluatePage from '../wizards/evaluate/EvaluatePage.svelte';
 import FinetunePage from '../wizards/finetune/FinetunePage.svelte';
 
@@ -19,6 +20,7 @@ export interface PageDef {
 
 export const pages: PageDef[] = [
   { id: 'library', label: 'Library', component: LibraryPage },
+  { id: 'convert', label: 'Convert', component: ConvertPage },
   { id: 'finetune', label: 'Fine-tune', component: FinetunePage },
   { id: 'calibrate', label: 'Calibrate', component: CalibratePage },
   { id: 'evaluate', label: 'Evaluate', component: EvaluatePage },

@@ -1,11 +1,26 @@
 // The words the UI uses for the core's codes.
-import type { JobState, ModelStage, WeightDType } from '../../../electron/api/contract';
+import type { JobState, ModelEntry, ModelStage, WeightDType } from '../../../electron/api/contract';
 
 export const stageWords: Record<ModelStage, string> = {
   ann: 'Original',
   qcfs: 'Fine-tuned (stage 1)',
   calibrated: 'Spiking, calibrated',
 };
+
+type Staged = Pick<ModelEntry, 'stage' | 'spiking'>;
+
+/**
+ * Where a model stands, as its badge shows it: a model spiking at every layer spikes from stage 1 on
+ * (layer encoding equals the quantised model, so no calibration is to come), so it shows as spiking.
+ */
+export function shownStage(model: Staged): ModelStage {
+  return model.spiking?.scope === 'all' ? 'calibrated' : model.stage;
+}
+
+/** A model's stage in words: "Original", "Fine-tuned (stage 1)", "Spiking, calibrated" or "Spiking, every layer". */
+export function modelStageWords(model: Staged): string {
+  return model.spiking?.scope === 'all' ? 'Spiking, every layer' : stageWords[model.stage];
+}
 
 export const jobStateWords: Record<JobState, string> = {
   queued: 'Waiting',

@@ -1,14 +1,38 @@
 // The folder a stage writes its new model to: its default name, and what makes a folder unusable.
 // With .js extensions, as the tests type-check this module under Node's module resolution too.
 import type { ModelEntry } from '../../../electron/api/contract.js';
+import { folderSafe, shortModelName, stageModelName, type StageNumber } from '../../../electron/shared/model-names.js';
 
-/** workspace/models/<model name>-<stage>-<date and time>, in the workspace's own path style. */
-export function stageOutDir(workspaceDir: string, modelName: string, stage: 'stage1' | 'stage2', now: Date): string {
+/** What a new model's folder must not clash with: the folders in use (library models, runs' outputs) and the library's names. */
+export interface TakenNames {
+  paths: readonly string[];
+  names: readonly string[];
+}
+
+/**
+ * workspace/models/<short model name> · stage 1 (or 2), in the workspace's own path style; for a
+ * whole conversion ('both') the folder holding both stages, workspace/models/<short model name>.
+ * A " (2)", " (3)"… is added only when that folder or the names of the models it makes are taken.
+ */
+export function stageOutDir(workspaceDir: string, modelName: string, stage: StageNumber | 'both', taken: TakenNames): string {
   const sep = workspaceDir.includes('\\') && !workspaceDir.includes('/') ? '\\' : '/';
-  const pad = (n: number) => String(n).padStart(2, '0');
-  const stamp = `${now.getFullYear()}-${pad(now.getMonth() + 1)}-${pad(now.getDate())}-${pad(now.getHours())}${pad(now.getMinutes())}`;
-  const safeName = modelName.replace(/[^\w.-]+/g, '-').replace(/^[-.]+|-+$/g, '') || 'model';
-  return `${workspaceDir.replace(/[\\/]+$/, '')}${sep}models${sep}${safeName}-${stage}-${stamp}`;
+  const parent = `${workspaceDir.replace(/[\\/]+$/, '')}${sep}models${sep}`;
+  const base = folderSafe(shortModelName(modelName));
+  const paths = taken.paths.map(comparable);
+  const names = new Set(taken.names.map((n) => n.toLowerCase()));
+  for (let copy = 1; ; copy++) {
+    const name = copy === 1 ? base : `${base} (${copy})`;
+    const folder = `${parent}${stage === 'both' ? name : stageModelName(name, stage)}`;
+    const made = stage === 'both' ? [stageModelName(name, 1), stageModelName(name, 2)] : [stageModelName(name, stage)];
+    // A folder above them all (the workspace) is no clash: only one that is, or lies inside, the new folder.
+    const inUse = paths.some((p) => sameOrInside(p, comparable(folder)));
+    if (!inUse && !made.some((n) => names.has(n.toLowerCase()))) return folder;
+  }
+}
+
+/** Paths compared as the case-insensitive file systems of Windows and macOS do, without a trailing separator. */
+function comparable(path: string): string {
+  return trimmed(path).toLowerCase();
 }
 
 /** Whether `inner` is `outer` or lies inside it, in either path style. */

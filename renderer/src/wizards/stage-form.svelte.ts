@@ -1,34 +1,40 @@
-// The choices in the wizard of a stage that makes a new model (fine-tune, calibrate): the model to
+// The choices in the wizard of a job that makes a new model (fine-tune, calibrate, convert): the model to
 // start from, the text, the settings and the output folder; what still stops the job, and the job's
 // parameters. What differs between the stages comes in as their StageRules.
 import type { Snippet } from 'svelte';
-import type { FasApi, MemoryEstimate, ModelEntry, TrainingCorpus } from '../../../electron/api/contract';
+import type { FasApi, MemoryEstimate, ModelEntry, NumberLimits, TrainingCorpus } from '../../../electron/api/contract';
 import { blockSizeFor, DEFAULT_BLOCK_SIZE } from '../../../electron/shared/model-defaults';
 import { preselect, takeRetry } from '../lib/model-intent';
 import { memoryBlocker } from './memory-blocker';
-import { outDirProblem } from './output-folder';
+import { outDirProblem, type TakenNames } from './output-folder';
 import { chosenText, firstTextChoice, type TextChoice } from './text-choice';
 
 export interface StageRules<Settings> {
-  kind: 'finetune' | 'calibrate';
+  kind: 'finetune' | 'calibrate' | 'convert';
   /** The library's models the stage can start from. */
   canStartFrom: (model: ModelEntry) => boolean;
   /** Why Model cannot go on when there is no such model, e.g. "Fine-tune a model first (stage 1)." */
   noModel: string;
   settingsFromDefaults: (defaults: Record<string, unknown>) => Settings;
-  /** Why the settings cannot be used on a model with this context length; null when they can. */
-  settingsProblem: (settings: Settings, contextLength: number) => string | null;
+  /** Why the settings cannot be used on a model with this context length, within the job kind's bounds ('jobs.limits'); null when they can. */
+  settingsProblem: (settings: Settings, contextLength: number, limits: Record<string, NumberLimits>) => string | null;
   withPreset: (current: Settings, values: Record<string, unknown>) => Settings;
-  defaultOutDir: (workspaceDir: string, modelName: string, now: Date) => string;
+  /** The output folder to suggest, clear of the folders and names already taken. */
+  defaultOutDir: (workspaceDir: string, modelName: string, taken: TakenNames) => string;
+  /** How many memory estimates these settings need (one per stage that runs on its own), each of which can stop the job; 1 when not given. */
+  estimatesNeeded?: (settings: Settings) => number;
   jobParams: (settings: Settings, paths: { modelDir: string; dataPath: string; outDir: string }) => Record<string, unknown>;
 }
 
 interface Library<Settings> {
   models: ModelEntry[];
   corpora: TrainingCorpus[];
-  /** The settings the job kind uses when given none. */
+  /** The settings the job kind uses when given none, and the bounds of its numeric settings by name. */
   defaults: Settings;
+  limits: Record<string, NumberLimits>;
   workspaceDir: string;
+  /** What the new model's folder and name must not clash with. */
+  taken: TakenNames;
 }
 
 export class StageForm<Settings extends object> {
@@ -40,24 +46,37 @@ export class StageForm<Settings extends object> {
   settings: Settings = $state() as Settings;
   /** The output folder as the user typed it; null keeps the default. */
   outDirTyped: string | null = $state(null);
-  estimate: MemoryEstimate | null = $state(null);
-  /** The date in the default output folder's name. */
-  // eslint-disable-next-line svelte/prefer-svelte-reactivity -- never changed
-  private readonly openedAt = new Date();
+  /** The memory estimates of the job's stages, as the settings step shows them; the first is the job's own. */
+  estimates: Array<MemoryEstimate | null | undefined> = $state([]);
 
   // The rules come with the constructor, after these fields: each reads them in a function, when first asked.
   readonly models = $derived.by(() => this.loaded?.models.filter(this.rules.canStartFrom) ?? []);
   readonly model = $derived(this.models.find((m) => m.id === this.modelId));
   readonly text = $derived(chosenText(this.data, this.loaded?.corpora ?? []));
   readonly outDir = $derived.by(
-    () => this.outDirTyped ?? (this.model && this.loaded ? this.rules.defaultOutDir(this.loaded.workspaceDir, this.model.name, this.openedAt) : ''),
+    () => this.outDirTyped ?? (this.model && this.loaded ? this.rules.defaultOutDir(this.loaded.workspaceDir, this.model.name, this.loaded.taken) : ''),
   );
+  /** The estimate that matters most among those the settings need: one that will not fit, else the largest. */
+  readonly memoryNeed = $derived.by(() => largestNeed(this.estimates.slice(0, this.rules.estimatesNeeded?.(this.settings) ?? 1)));
   readonly modelBlocker = $derived.by(() => (this.models.length === 0 ? this.rules.noModel : this.model ? null : 'Choose a model first.'));
-  readonly settingsBlocker = $derived.by(() => (this.model ? this.rules.settingsProblem(this.settings, this.model.summary!.maxPositions) : null));
+  readonly settingsBlocker = $derived.by(() =>
+    this.model ? this.rules.settingsProblem(this.settings, this.model.summary!.maxPositions, this.loaded!.limits) : null,
+  );
   /** What stops the job once the model and text are chosen: the settings, a job that will not fit, then the output folder. */
-  readonly jobBlocker = $derived(this.settingsBlocker ?? memoryBlocker(this.estimate) ?? outDirProblem(this.outDir, this.loaded?.models ?? [], this.text.path));
+  readonly jobBlocker = $derived(
+    this.settingsBlocker ?? memoryBlocker(this.memoryNeed) ?? outDirProblem(this.outDir, this.loaded?.models ?? [], this.text.path),
+  );
 
   constructor(private readonly rules: StageRules<Settings>) {}
+
+  /** The job's own estimate (bound by the settings step). */
+  get estimate(): MemoryEstimate | null {
+    return this.estimates[0] ?? null;
+  }
+
+  set estimate(estimate: MemoryEstimate | null) {
+    this.estimates[0] = estimate;
+  }
 
   get modelId(): string {
     return this.chosenModelId;
@@ -74,15 +93,18 @@ export class StageForm<Settings extends object> {
     this.settings = { ...this.settings, blockSize: this.fittedBlockSize };
   }
 
-  /** Reads the library, the bundled texts, the job kind's defaults and the workspace. */
+  /** Reads the library, the bundled texts, the job kind's defaults and bounds, the workspace and the folders its runs wrote. */
   async load(api: FasApi): Promise<void> {
-    const [models, corpora, defaults, info] = await Promise.all([
+    const [models, corpora, defaults, limits, info, runs] = await Promise.all([
       api.call('models.list', {}),
       api.call('data.corpora', {}),
       api.call('jobs.defaults', { kind: this.rules.kind }),
+      api.call('jobs.limits', { kind: this.rules.kind }),
       api.call('app.info', {}),
+      api.call('jobs.list', {}),
     ]);
-    this.loaded = { models, corpora, defaults: this.rules.settingsFromDefaults(defaults), workspaceDir: info.workspaceDir };
+    const taken = { paths: [...models.map((m) => m.path), ...runs.flatMap((r) => outDirOf(r.params))], names: models.map((m) => m.name) };
+    this.loaded = { models, corpora, defaults: this.rules.settingsFromDefaults(defaults), limits, workspaceDir: info.workspaceDir, taken };
     this.settings = { ...this.loaded.defaults };
     this.data = firstTextChoice(corpora);
     this.modelId = preselect(this.models.map((m) => m.id));
@@ -121,4 +143,16 @@ export class StageForm<Settings extends object> {
   /** The job's parameters; null while no model is chosen. */
   readonly params = (): Record<string, unknown> | null =>
     this.model ? this.rules.jobParams(this.settings, { modelDir: this.model.path, dataPath: this.text.path, outDir: this.outDir.trim() }) : null;
+}
+
+/** A run's output folder, when its parameters name one. */
+function outDirOf(params: unknown): string[] {
+  const outDir = (params as { outDir?: unknown } | null)?.outDir;
+  return typeof outDir === 'string' ? [outDir] : [];
+}
+
+/** Of a job's estimates, the one to act on: the first that will not fit, else the largest; null until one is known. */
+function largestNeed(estimates: ReadonlyArray<MemoryEstimate | null | undefined>): MemoryEstimate | null {
+  const known = estimates.filter((e): e is MemoryEstimate => !!e);
+  return known.find((e) => e.verdict === 'too-big') ?? known.sort((a, b) => b.totalBytes - a.totalBytes)[0] ?? null;
 }

@@ -54,11 +54,11 @@ describe('chat modes', () => {
 
 describe("a reply's operations", () => {
   it('words the spiking model against the ANN, whether it costs less or more', () => {
-    expect(opsParts(ops({}))).toEqual(['firing rate 20.0%', '30K MACs + 2K ACs per token', '0.14 µJ per token, 204% more than the ANN']);
+    expect(opsParts(ops({}))).toEqual(['firing rate 20.0%', '30K MACs + 2K ACs per token', "0.14 µJ per token, 204% more than the original's"]);
     expect(opsParts(ops({ macsPerToken: 4_000, acsPerToken: 1_234_567, picojoulesPerToken: 23_000 }))[1]).toBe('4K MACs + 1.23M ACs per token');
-    expect(opsParts(ops({ picojoulesPerToken: 23_000 }))[2]).toBe('0.023 µJ per token, 50% of the ANN');
-    expect(opsParts(ops({ picojoulesPerToken: 46_100 }))[2]).toBe('0.0461 µJ per token, 100% of the ANN');
-    expect(opsParts(ops({ picojoulesPerToken: 2.5e9, annPicojoulesPerToken: 2e9 }))[2]).toBe('2,500 µJ per token, 25% more than the ANN');
+    expect(opsParts(ops({ picojoulesPerToken: 23_000 }))[2]).toBe("0.023 µJ per token, 50% of the original's");
+    expect(opsParts(ops({ picojoulesPerToken: 46_100 }))[2]).toBe("0.0461 µJ per token, 100% of the original's");
+    expect(opsParts(ops({ picojoulesPerToken: 2.5e9, annPicojoulesPerToken: 2e9 }))[2]).toBe("2,500 µJ per token, 25% more than the original's");
   });
 
   it('words the ANN by its MACs and energy alone', () => {

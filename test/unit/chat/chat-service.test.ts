@@ -66,7 +66,7 @@ describe('chat requests', () => {
     expect(await core.call('chats.list', {})).toEqual([expect.objectContaining({ id: chat.id, title: 'Hello there', messageCount: 2, problem: null })]);
 
     const notices = events.filter((e) => e.name === 'chat.model').map((e) => e.data.message);
-    expect(notices).toEqual(['Loading "one"…', '"one" is loaded. It has no chat template, so it continues a plain transcript ("User: …", "Assistant: …").']);
+    expect(notices).toEqual(['Loading "one"…', '"one" is loaded. It was not trained to chat, so it writes on from the conversation as plain text.']);
   });
 
   it('stops a reply at once, regenerates it, and continues it', async () => {
@@ -247,7 +247,7 @@ describe('chat requests with a converted model', () => {
 
     const md = await core.call('chats.export', { id: chat.id, format: 'markdown' });
     expect(md.text).toContain('## Assistant (conv, spiking, T = 4)');
-    expect(md.text).toMatch(/; firing rate [\d.]+%; [\d.]+K? MACs \+ [\d.]+K? ACs per token; [\d.]+ µJ per token, \d+% (of|more than) the ANN\*/);
+    expect(md.text).toMatch(/; firing rate [\d.]+%; [\d.]+K? MACs \+ [\d.]+K? ACs per token; [\d.]+ µJ per token, \d+% (of|more than) the original's\*/);
     expect(md.text).toContain('## How the operations were counted');
     const json = JSON.parse((await core.call('chats.export', { id: chat.id, format: 'json' })).text);
     expect(json.chat.messages[1].stats.ops).toEqual(ops);

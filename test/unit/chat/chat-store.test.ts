@@ -206,7 +206,7 @@ describe('chat export', () => {
         'Red, green',
         '',
         '*5 tokens, 10.0 tokens/s, first token after 0.30 s, reached the most tokens allowed; firing rate 20.0%; ' +
-          '30K MACs + 2K ACs per token; 0.14 µJ per token, 204% more than the ANN; ' +
+          "30K MACs + 2K ACs per token; 0.14 µJ per token, 204% more than the original's; " +
           'The 2 oldest messages were left out: the model reads only the latest part of a long conversation.*',
         '',
         '## How the operations were counted',

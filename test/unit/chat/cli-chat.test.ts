@@ -98,7 +98,7 @@ describe('fas chat', () => {
     t.type('Hello there');
     await t.until((x) => x.prompts() === 2 && x.stdout.endsWith('\n> '), 'the reply');
     expect(t.stderr).toMatch(
-      /\[\d+ tokens, [\d.]+ tokens\/s, first token after [\d.]+ s, [^;]+; firing rate [\d.]+%; [\d.]+K? MACs \+ [\d.]+K? ACs per token; [\d.]+ µJ per token, \d+% (of|more than) the ANN\]/,
+      /\[\d+ tokens, [\d.]+ tokens\/s, first token after [\d.]+ s, [^;]+; firing rate [\d.]+%; [\d.]+K? MACs \+ [\d.]+K? ACs per token; [\d.]+ µJ per token, \d+% (of|more than) the original's\]/,
     );
     t.type('/save spiking.json');
     await t.until((x) => x.stderr.includes('Saved the conversation'), 'the save');

@@ -149,6 +149,6 @@ describe('a model folder’s prompt format', () => {
   it('falls back to the plain format, saying why, when the template is broken', async () => {
     const { format, note } = await formatOf(await writeChatModel(join(root, 'broken'), { chatTemplate: '{% if %}' }));
     expect(format).toBe(plainFormat);
-    expect(note).toMatch(/^Its chat template could not be used \(.+\), so it continues a plain transcript instead\.$/);
+    expect(note).toMatch(/^Its chat format could not be used \(.+\), so it reads the conversation as plain text instead\.$/);
   });
 });

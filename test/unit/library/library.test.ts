@@ -22,6 +22,15 @@ describe('ModelLibrary', () => {
     expect(again.map((e) => e.id)).toEqual([entry.id]);
   });
 
+  it("names a conversion's stage folders after the conversion's folder", async () => {
+    const conversion = join(temp(), 'Demo GPT-2');
+    await writeTinyModel(join(conversion, 'stage1-qcfs'), 'gpt2');
+    await writeTinyModel(join(conversion, 'stage2-spiking'), 'gpt2');
+    const lib = new ModelLibrary(temp());
+    expect((await lib.open(join(conversion, 'stage1-qcfs'))).name).toBe('Demo GPT-2 · stage 1');
+    expect((await lib.open(join(conversion, 'stage2-spiking'))).name).toBe('Demo GPT-2 · stage 2');
+  });
+
   it('renames a model, keeping its folder, and refuses an empty name', async () => {
     const workspace = temp();
     const model = join(temp(), 'tiny-gpt2');

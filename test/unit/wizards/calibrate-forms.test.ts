@@ -5,11 +5,11 @@ import { describe, expect, it } from 'vitest';
 import type { CalibrationResult } from '../../../electron/api/contract.js';
 import type { CalibrationReport } from '../../../electron/core/calibration/report.js';
 import { calibrateSettings } from '../../../electron/core/calibration/settings.js';
+import { paramLimits } from '../../../electron/core/api/param-limits.js';
 import { paramDefaults } from '../../../electron/core/jobs/defaults.js';
 import { jobKinds } from '../../../electron/core/jobs/kinds.js';
 import { DEFAULT_BLOCK_SIZE } from '../../../electron/shared/model-defaults.js';
 import {
-  baseModelName,
   calibrateParams,
   defaultOutDir,
   liveAlignErrors,
@@ -24,6 +24,7 @@ const sameShape = (report: CalibrationReport): CalibrationResult => report;
 void sameShape;
 
 const defaults = settingsFromDefaults(paramDefaults(jobKinds, 'calibrate'));
+const limits = paramLimits(jobKinds, 'calibrate');
 const paths = { modelDir: '/m/stage1', dataPath: '/d/text', outDir: '/m/stage2' };
 const jobDefaults = calibrateSettings.parse(paths);
 
@@ -67,29 +68,29 @@ describe('calibration form', () => {
   });
 
   it('says what is wrong in words', () => {
-    expect(settingsProblem(defaults, 1024)).toBeNull();
-    expect(settingsProblem(defaults, 32)).toBe("The block size can be at most 32, the model's context length.");
-    expect(settingsProblem({ ...defaults, timesteps: 0 }, 1024)).toBe('T must be a whole number from 1 to 1024.');
-    expect(settingsProblem({ ...defaults, samples: 2.5 }, 1024)).toBe('The number of calibration samples must be a whole number from 1 to 100,000.');
-    expect(settingsProblem({ ...defaults, lr: Number.NaN }, 1024)).toBe('The fine pass learning rate must be a number above 0, at most 1.');
-    expect(settingsProblem({ ...defaults, maxPositions: 0 }, 1024)).toMatch(/^The per-position max length must be a whole number/);
-    expect(settingsProblem({ ...defaults, level: 'layer', maxPositions: 0 }, 1024)).toBeNull();
-    expect(settingsProblem({ ...defaults, maxDataMegabytes: 0 }, 1024)).toMatch(/above 0 MB/);
-    expect(settingsProblem({ ...defaults, epochs: 0 }, 1024)).toBe('The fine pass epochs must be a whole number from 1 to 1000.');
+    expect(settingsProblem(defaults, 1024, limits)).toBeNull();
+    expect(settingsProblem(defaults, 32, limits)).toBe("The block size can be at most 32, the model's context length.");
+    expect(settingsProblem({ ...defaults, timesteps: 0 }, 1024, limits)).toBe('T must be a whole number from 1 to 1,024.');
+    expect(settingsProblem({ ...defaults, samples: 2.5 }, 1024, limits)).toBe('The number of calibration samples must be a whole number from 1 to 100,000.');
+    expect(settingsProblem({ ...defaults, lr: Number.NaN }, 1024, limits)).toBe('The fine pass learning rate must be a number above 0, at most 1.');
+    expect(settingsProblem({ ...defaults, maxPositions: 0 }, 1024, limits)).toMatch(/^The per-position max length must be a whole number/);
+    expect(settingsProblem({ ...defaults, level: 'layer', maxPositions: 0 }, 1024, limits)).toBeNull();
+    expect(settingsProblem({ ...defaults, maxDataMegabytes: 0 }, 1024, limits)).toMatch(/above 0 MB/);
+    expect(settingsProblem({ ...defaults, epochs: 0 }, 1024, limits)).toBe('The fine pass epochs must be a whole number from 1 to 1,000.');
   });
 
   it('checks the joint pass settings per neuron only', () => {
-    const jointEpochs = 'The joint pass epochs must be a whole number from 0 to 1000 (0 skips the joint pass).';
-    expect(settingsProblem({ ...defaults, jointEpochs: 0 }, 1024)).toBeNull();
-    expect(settingsProblem({ ...defaults, jointEpochs: 1000, alignWeight: 0 }, 1024)).toBeNull();
-    expect(settingsProblem({ ...defaults, jointEpochs: -1 }, 1024)).toBe(jointEpochs);
-    expect(settingsProblem({ ...defaults, jointEpochs: 1.5 }, 1024)).toBe(jointEpochs);
-    expect(settingsProblem({ ...defaults, jointEpochs: 1001 }, 1024)).toBe(jointEpochs);
-    expect(settingsProblem({ ...defaults, alignWeight: -0.1 }, 1024)).toBe('The align loss weight must be a number from 0 to 1,000,000.');
-    expect(settingsProblem({ ...defaults, alignWeight: Number.NaN }, 1024)).toBe('The align loss weight must be a number from 0 to 1,000,000.');
-    expect(settingsProblem({ ...defaults, jointLr: 0 }, 1024)).toBe('The joint pass learning rate must be a number above 0, at most 1.');
+    const jointEpochs = 'The joint pass epochs must be a whole number from 0 to 1,000 (0 skips the joint pass).';
+    expect(settingsProblem({ ...defaults, jointEpochs: 0 }, 1024, limits)).toBeNull();
+    expect(settingsProblem({ ...defaults, jointEpochs: 1000, alignWeight: 0 }, 1024, limits)).toBeNull();
+    expect(settingsProblem({ ...defaults, jointEpochs: -1 }, 1024, limits)).toBe(jointEpochs);
+    expect(settingsProblem({ ...defaults, jointEpochs: 1.5 }, 1024, limits)).toBe(jointEpochs);
+    expect(settingsProblem({ ...defaults, jointEpochs: 1001 }, 1024, limits)).toBe(jointEpochs);
+    expect(settingsProblem({ ...defaults, alignWeight: -0.1 }, 1024, limits)).toBe('The align loss weight must be a number from 0 to 1,000,000.');
+    expect(settingsProblem({ ...defaults, alignWeight: Number.NaN }, 1024, limits)).toBe('The align loss weight must be a number from 0 to 1,000,000.');
+    expect(settingsProblem({ ...defaults, jointLr: 0 }, 1024, limits)).toBe('The joint pass learning rate must be a number above 0, at most 1.');
     // Per layer, the per-neuron passes' fields are disabled: what they hold cannot block the run.
-    expect(settingsProblem({ ...defaults, level: 'layer', jointEpochs: -1, jointLr: 2, alignWeight: -1, epochs: 0, lr: 0 }, 1024)).toBeNull();
+    expect(settingsProblem({ ...defaults, level: 'layer', jointEpochs: -1, jointLr: 2, alignWeight: -1, epochs: 0, lr: 0 }, 1024, limits)).toBeNull();
   });
 
   it('applies only the known settings of a preset, with the right types', () => {
@@ -111,13 +112,11 @@ describe('calibration form', () => {
   });
 
   it('names the output folder after the original model, not the stage-1 folder', () => {
-    expect(baseModelName('gpt2-stage1-2026-11-28-1424')).toBe('gpt2');
-    expect(baseModelName('my model')).toBe('my model');
-    const now = new Date(2026, 10, 28, 9, 5);
-    expect(defaultOutDir('/home/me/fas/', 'Demo GPT-2 (4.3 M)-stage1-2026-11-28-0900', now)).toBe(
-      '/home/me/fas/models/Demo-GPT-2-4.3-M-stage2-2026-11-28-0905',
-    );
-    expect(defaultOutDir('C:\\Users\\me\\fas', 'gpt2-stage1', now)).toBe('C:\\Users\\me\\fas\\models\\gpt2-stage2-2026-11-28-0905');
+    const none = { paths: [], names: [] };
+    expect(defaultOutDir('/home/me/fas/', 'Demo GPT-2 · stage 1', none)).toBe('/home/me/fas/models/Demo GPT-2 · stage 2');
+    // A stage-1 folder named by an earlier version of the app.
+    expect(defaultOutDir('/home/me/fas/', 'Demo GPT-2 (4.3 M)-stage1-2026-11-28-0900', none)).toBe('/home/me/fas/models/Demo GPT-2 · stage 2');
+    expect(defaultOutDir('C:\\Users\\me\\fas', 'gpt2-stage1', none)).toBe('C:\\Users\\me\\fas\\models\\gpt2 · stage 2');
   });
 
   it('reads the align error of each layer at each stage from the rows a run reported', () => {

@@ -2,6 +2,7 @@
 // T as people type it, the checks in words, the job parameters, and the words and units of results.
 import { describe, expect, it } from 'vitest';
 import { evalSettings } from '../../../electron/core/eval/evaluate.js';
+import { paramLimits } from '../../../electron/core/api/param-limits.js';
 import { paramDefaults } from '../../../electron/core/jobs/defaults.js';
 import { jobKinds } from '../../../electron/core/jobs/kinds.js';
 import {
@@ -15,6 +16,7 @@ import {
 } from '../../../renderer/src/wizards/evaluate/evaluate-form.js';
 
 const defaults = settingsFromDefaults(paramDefaults(jobKinds, 'evaluate'));
+const limits = paramLimits(jobKinds, 'evaluate');
 
 describe('evaluation form', () => {
   it('starts from the job kind’s defaults and turns them back into the same job', () => {
@@ -33,18 +35,24 @@ describe('evaluation form', () => {
   it('reads the list of T as people type it', () => {
     expect(parseTimesteps('4, 2 2;1')).toEqual({ values: [1, 2, 4], problem: null });
     expect(parseTimesteps('  ').problem).toBe('Give at least one number of timesteps T, e.g. 1, 2, 4, 8.');
-    expect(parseTimesteps('1, 2.5').problem).toBe('"2.5" is not a number of timesteps: each T must be a whole number from 1 to 1024.');
-    expect(parseTimesteps('2048').problem).toMatch(/^"2048" is not/);
+    expect(parseTimesteps('1, 2.5', limits.timesteps).problem).toBe('"2.5" is not a number of timesteps: each T must be a whole number from 1 to 1,024.');
+    expect(parseTimesteps('2048', limits.timesteps).problem).toMatch(/^"2048" is not/);
+    // A list already checked: only whole numbers above 0.
+    expect(parseTimesteps('2048')).toEqual({ values: [2048], problem: null });
+    expect(parseTimesteps('0').problem).toBe('"0" is not a number of timesteps: each T must be a whole number of at least 1.');
   });
 
   it('says what is wrong in words, and ignores T for an original model', () => {
-    expect(settingsProblem(defaults, true)).toBeNull();
-    expect(settingsProblem({ ...defaults, timesteps: 'eight' }, true)).toMatch(/^"eight" is not a number of timesteps/);
-    expect(settingsProblem({ ...defaults, timesteps: 'eight' }, false)).toBeNull();
-    expect(settingsProblem({ ...defaults, limit: 0 }, false)).toMatch(/^The limit must be a whole number/);
-    expect(settingsProblem({ ...defaults, blockSize: 1 }, false)).toMatch(/^The block size/);
+    expect(settingsProblem(defaults, true, limits)).toBeNull();
+    expect(settingsProblem({ ...defaults, timesteps: 'eight' }, true, limits)).toMatch(/^"eight" is not a number of timesteps/);
+    expect(settingsProblem({ ...defaults, timesteps: 'eight' }, false, limits)).toBeNull();
+    expect(settingsProblem({ ...defaults, limit: 0 }, false, limits)).toBe(
+      'The limit must be a whole number of at least 1. Leave it empty for the task’s default.',
+    );
+    expect(settingsProblem({ ...defaults, blockSize: 1 }, false, limits)).toBe('The block size must be a whole number of at least 2.');
+    expect(settingsProblem({ ...defaults, batchSize: 0 }, false, limits)).toBe('The batch size must be a whole number of at least 1.');
     // Longer than the model's context is fine: the job cuts the windows to it.
-    expect(settingsProblem({ ...defaults, blockSize: 4096 }, true)).toBeNull();
+    expect(settingsProblem({ ...defaults, blockSize: 4096 }, true, limits)).toBeNull();
   });
 
   it('applies only the known settings of a preset', () => {
@@ -54,7 +62,7 @@ describe('evaluation form', () => {
   it('names rows and energies for people', () => {
     expect([rowWords({ mode: 'ann', timesteps: null }), rowWords({ mode: 'qcfs', timesteps: null }), rowWords({ mode: 'snn', timesteps: 4 })]).toEqual([
       'Original (ANN)',
-      'Fine-tuned (QCFS), no timesteps',
+      'Fine-tuned (stage 1), not spiking',
       'Spiking, T = 4',
     ]);
     expect([formatJoules(0), formatJoules(1.99e-5), formatJoules(2.0287e-7), formatJoules(4.6e-12)]).toEqual(['0', '19.9 µJ', '202.9 nJ', '4.6 pJ']);

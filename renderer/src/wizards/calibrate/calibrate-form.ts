@@ -1,8 +1,10 @@
-// The calibration wizard's settings (FAS stage 2): their defaults (from the 'calibrate' job kind's
-// schema, via 'jobs.defaults'), what makes them unusable, the job parameters they become, and the
+// The calibration wizard's settings (FAS stage 2): their defaults and bounds (from the 'calibrate' job
+// kind's schema, via 'jobs.defaults' and 'jobs.limits'), what makes them unusable, the job parameters they become, and the
 // live per-layer align errors and joint-pass KL read back from the run's reported metrics.
 // With .js extensions, as the tests type-check this module under Node's module resolution too.
-import { stageOutDir } from '../output-folder.js';
+import type { NumberLimits } from '../../../../electron/api/contract.js';
+import { limitProblem } from '../limits.js';
+import { stageOutDir, type TakenNames } from '../output-folder.js';
 
 export type CalibrationLevel = 'layer' | 'neuron';
 
@@ -70,22 +72,22 @@ export function withPreset(current: CalibrateSettings, values: Record<string, un
 }
 
 type NumberKey = Exclude<keyof CalibrateSettings, 'level' | 'maxPositions' | 'maxDataMegabytes'>;
-type Rule = [key: NumberKey, name: string, ok: (v: number) => boolean, need: string];
+
+/** The numeric settings, in the order they are checked, by the names the checks use, with what a value means where it helps. */
+const NAMES: Array<[key: NumberKey, name: string, note?: string]> = [
+  ['timesteps', 'T'],
+  ['samples', 'The number of calibration samples'],
+  ['blockSize', 'The block size'],
+  ['batchSize', 'The batch size'],
+  ['epochs', 'The fine pass epochs'],
+  ['lr', 'The fine pass learning rate'],
+  ['jointEpochs', 'The joint pass epochs', '0 skips the joint pass'],
+  ['jointLr', 'The joint pass learning rate'],
+  ['alignWeight', 'The align loss weight'],
+  ['seed', 'The seed'],
+];
 
 const whole = (min: number) => (v: number) => Number.isInteger(v) && v >= min;
-
-const RULES: Rule[] = [
-  ['timesteps', 'T', (v) => whole(1)(v) && v <= 1024, 'a whole number from 1 to 1024'],
-  ['samples', 'The number of calibration samples', (v) => whole(1)(v) && v <= 100_000, 'a whole number from 1 to 100,000'],
-  ['blockSize', 'The block size', whole(2), 'a whole number of at least 2'],
-  ['batchSize', 'The batch size', (v) => whole(1)(v) && v <= 4096, 'a whole number from 1 to 4096'],
-  ['epochs', 'The fine pass epochs', (v) => whole(1)(v) && v <= 1000, 'a whole number from 1 to 1000'],
-  ['lr', 'The fine pass learning rate', (v) => v > 0 && v <= 1, 'a number above 0, at most 1'],
-  ['jointEpochs', 'The joint pass epochs', (v) => whole(0)(v) && v <= 1000, 'a whole number from 0 to 1000 (0 skips the joint pass)'],
-  ['jointLr', 'The joint pass learning rate', (v) => v > 0 && v <= 1, 'a number above 0, at most 1'],
-  ['alignWeight', 'The align loss weight', (v) => v >= 0 && v <= 1e6, 'a number from 0 to 1,000,000'],
-  ['seed', 'The seed', whole(0), 'a whole number, 0 or more'],
-];
 
 /**
  * Settings of the per-neuron passes (fine and joint): ignored when tuning per layer, so neither
@@ -93,12 +95,12 @@ const RULES: Rule[] = [
  */
 const PER_NEURON: ReadonlySet<keyof CalibrateSettings> = new Set(['epochs', 'lr', 'maxPositions', 'jointEpochs', 'jointLr', 'alignWeight']);
 
-/** Why the settings cannot be used, in words; null when they can. */
-export function settingsProblem(s: CalibrateSettings, contextLength: number): string | null {
-  for (const [key, name, ok, need] of RULES) {
+/** Why the settings cannot be used, in words; null when they can. `limits`: the 'calibrate' job's bounds ('jobs.limits'). */
+export function settingsProblem(s: CalibrateSettings, contextLength: number, limits: Record<string, NumberLimits>): string | null {
+  for (const [key, name, note] of NAMES) {
     if (s.level === 'layer' && PER_NEURON.has(key)) continue;
-    const value = s[key];
-    if (typeof value !== 'number' || !Number.isFinite(value) || !ok(value)) return `${name} must be ${need}.`;
+    const problem = limitProblem(name, s[key], limits[key]);
+    if (problem) return note ? `${problem.slice(0, -1)} (${note}).` : problem;
   }
   if (s.blockSize > contextLength) return `The block size can be at most ${contextLength}, the model's context length.`;
   if (s.level === 'neuron' && s.maxPositions !== null && !whole(1)(s.maxPositions)) {
@@ -108,14 +110,9 @@ export function settingsProblem(s: CalibrateSettings, contextLength: number): st
   return null;
 }
 
-/** The model's name without the "-stage1-<date>" the fine-tuning wizard gave its folder. */
-export function baseModelName(name: string): string {
-  return name.replace(/-stage1(-\d{4}-\d{2}-\d{2}-\d{4})?$/, '');
-}
-
-/** workspace/models/<model name>-stage2-<date and time>, in the workspace's own path style. */
-export function defaultOutDir(workspaceDir: string, modelName: string, now: Date): string {
-  return stageOutDir(workspaceDir, baseModelName(modelName), 'stage2', now);
+/** workspace/models/<short model name> · stage 2, named after the original model (not "… · stage 1 · stage 2"). */
+export function defaultOutDir(workspaceDir: string, modelName: string, taken: TakenNames): string {
+  return stageOutDir(workspaceDir, modelName, 2, taken);
 }
 
 /** The 'calibrate' job's parameters: the per-neuron ones only when tuning per neuron, and the optional ones only when set. */

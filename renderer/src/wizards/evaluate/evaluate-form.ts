@@ -1,9 +1,10 @@
-// The evaluation wizard's settings: their defaults (from the 'evaluate' job kind's schema, via
-// 'jobs.defaults'), the list of timesteps as people type it, what makes them unusable, and the job
+// The evaluation wizard's settings: their defaults and bounds (from the 'evaluate' job kind's schema,
+// via 'jobs.defaults' and 'jobs.limits'), the list of timesteps as people type it, what makes them unusable, and the job
 // parameters they become; and the words for an evaluation's rows.
 // With .js extensions, as the tests type-check this module under Node's module resolution too.
-import type { EvaluationResult, EvaluationRow } from '../../../../electron/api/contract.js';
+import type { EvaluationResult, EvaluationRow, NumberLimits } from '../../../../electron/api/contract.js';
 import { formatMetric } from '../../lib/format.js';
+import { limitProblem, limitWords, withinLimits } from '../limits.js';
 
 export interface EvaluateSettings {
   /** The timesteps T to run the spiking model at, as typed: "1, 2, 4, 8". */
@@ -13,8 +14,6 @@ export interface EvaluateSettings {
   blockSize: number;
   batchSize: number;
 }
-
-export const MAX_T = 1024;
 
 /** The settings an 'evaluate' job uses when given none ('jobs.defaults' result). */
 export function settingsFromDefaults(d: Record<string, unknown>): EvaluateSettings {
@@ -39,35 +38,36 @@ export function withPreset(current: EvaluateSettings, values: Record<string, unk
   return next;
 }
 
-/** "1, 2 4;8" -> [1, 2, 4, 8] (sorted, without repeats), or what is wrong with it in words. */
-export function parseTimesteps(text: string): { values: number[]; problem: string | null } {
+/**
+ * "1, 2 4;8" -> [1, 2, 4, 8] (sorted, without repeats), or what is wrong with it in words. `limit`: the
+ * job's bounds of each T ('jobs.limits'); without it (a list already checked), any whole number above 0.
+ */
+export function parseTimesteps(text: string, limit?: NumberLimits): { values: number[]; problem: string | null } {
   const parts = text.split(/[\s,;]+/).filter((p) => p !== '');
   if (parts.length === 0) return { values: [], problem: 'Give at least one number of timesteps T, e.g. 1, 2, 4, 8.' };
   const values: number[] = [];
   for (const part of parts) {
     const n = Number(part);
-    if (!Number.isInteger(n) || n < 1 || n > MAX_T)
-      return { values: [], problem: `"${part}" is not a number of timesteps: each T must be a whole number from 1 to ${MAX_T}.` };
+    const bounds = limit ?? { min: 1, above: false, max: null, whole: true };
+    if (!withinLimits(n, bounds)) return { values: [], problem: `"${part}" is not a number of timesteps: each T must be ${limitWords(bounds)}.` };
     values.push(n);
   }
   return { values: [...new Set(values)].sort((a, b) => a - b), problem: null };
 }
 
-const whole = (min: number) => (v: number) => Number.isInteger(v) && v >= min;
-
 /**
  * Why the settings cannot be used, in words; null when they can. `spiking`: the model has a spiking
- * mode (T matters). A block longer than the model's context is cut to it by the job, not refused.
+ * mode (T matters). `limits`: the 'evaluate' job's bounds ('jobs.limits'). A block longer than the
+ * model's context is cut to it by the job, not refused.
  */
-export function settingsProblem(s: EvaluateSettings, spiking: boolean): string | null {
+export function settingsProblem(s: EvaluateSettings, spiking: boolean, limits: Record<string, NumberLimits>): string | null {
   if (spiking) {
-    const { problem } = parseTimesteps(s.timesteps);
+    const { problem } = parseTimesteps(s.timesteps, limits.timesteps);
     if (problem) return problem;
   }
-  if (s.limit !== null && !whole(1)(s.limit)) return 'The limit must be a whole number of at least 1 (or leave it empty for the task’s default).';
-  if (!whole(2)(s.blockSize)) return 'The block size must be a whole number of at least 2.';
-  if (!whole(1)(s.batchSize) || s.batchSize > 4096) return 'The batch size must be a whole number from 1 to 4096.';
-  return null;
+  const limit = s.limit === null ? null : limitProblem('The limit', s.limit, limits.limit);
+  if (limit) return `${limit} Leave it empty for the task’s default.`;
+  return limitProblem('The block size', s.blockSize, limits.blockSize) ?? limitProblem('The batch size', s.batchSize, limits.batchSize);
 }
 
 /** The 'evaluate' job's parameters. */
@@ -85,11 +85,11 @@ export function evaluateParams(s: EvaluateSettings, modelDir: string, task: stri
 /** A row's model in words. */
 export function rowWords(row: Pick<EvaluationRow, 'mode' | 'timesteps'>): string {
   if (row.mode === 'snn') return `Spiking, T = ${row.timesteps}`;
-  return row.mode === 'qcfs' ? 'Fine-tuned (QCFS), no timesteps' : 'Original (ANN)';
+  return row.mode === 'qcfs' ? 'Fine-tuned (stage 1), not spiking' : 'Original (ANN)';
 }
 
 /** The task's headline metric: perplexity (lower is better) or accuracy (higher is better). */
-export function headline(result: EvaluationResult): {
+export function headline(result: Pick<EvaluationResult, 'task'>): {
   name: string;
   better: string;
   of: (row: EvaluationRow) => number | undefined;

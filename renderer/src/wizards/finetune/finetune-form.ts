@@ -1,5 +1,7 @@
-// The fine-tuning wizard's settings: their defaults (from the job kind's schema, via
-// 'jobs.defaults'), what makes them unusable, and the job parameters they become.
+// The fine-tuning wizard's settings: their defaults and bounds (from the job kind's schema, via
+// 'jobs.defaults' and 'jobs.limits'), what makes them unusable, and the job parameters they become.
+import type { NumberLimits } from '../../../../electron/api/contract.js';
+import { limitProblem } from '../limits.js';
 
 export type Decay = 'linear' | 'cosine' | 'constant';
 /** What spikes after conversion (fas-method section 9): the FFN site only, or every layer. */
@@ -25,7 +27,7 @@ export interface FinetuneSettings {
 }
 
 const DECAYS: readonly Decay[] = ['linear', 'cosine', 'constant'];
-const SCOPES: readonly Scope[] = ['ffn', 'all'];
+export const SCOPES: readonly Scope[] = ['ffn', 'all'];
 
 /** The settings a 'finetune' job uses when given none ('jobs.defaults' result). */
 export function settingsFromDefaults(d: Record<string, unknown>): FinetuneSettings {
@@ -66,31 +68,35 @@ export function withPreset(current: FinetuneSettings, values: Record<string, unk
   return next;
 }
 
-type Rule = [key: Exclude<keyof FinetuneSettings, 'scope'>, name: string, ok: (v: number) => boolean, need: string];
-
-const whole = (min: number) => (v: number) => Number.isInteger(v) && v >= min;
-
-const RULES: Rule[] = [
-  ['steps', 'Steps', whole(1), 'a whole number of at least 1'],
-  ['batchSize', 'The batch size', (v) => whole(1)(v) && v <= 4096, 'a whole number from 1 to 4096'],
-  ['blockSize', 'The block size', whole(2), 'a whole number of at least 2'],
-  ['lr', 'The learning rate', (v) => v > 0 && v <= 1, 'a number above 0, at most 1'],
-  ['levels', 'L', (v) => whole(1)(v) && v <= 64, 'a whole number from 1 to 64'],
-  ['initialLambda', 'The initial lambda', (v) => v >= 0.001, 'a number of at least 0.001'],
-  ['thresholdLr', 'The threshold learning rate', (v) => v > 0 && v <= 10, 'a number above 0, at most 10'],
-  ['warmupSteps', 'Warm-up', whole(0), 'a whole number of steps, 0 or more'],
-  ['weightDecay', 'Weight decay', (v) => v >= 0 && v <= 1, 'a number from 0 to 1'],
-  ['clipNorm', 'Gradient clipping', (v) => v >= 0, 'a number of at least 0 (0 turns it off)'],
-  ['valEvery', 'Validate every', whole(1), 'a whole number of at least 1'],
-  ['saveEvery', 'Save every', whole(1), 'a whole number of at least 1'],
-  ['seed', 'The seed', whole(0), 'a whole number, 0 or more'],
+/** The numeric settings, in the order they are checked, by the names the checks use and their names in the job's schema. */
+const NAMES: Array<[key: Exclude<keyof FinetuneSettings, 'scope' | 'decay'>, name: string, param: string]> = [
+  ['steps', 'Steps', 'steps'],
+  ['batchSize', 'The batch size', 'batchSize'],
+  ['blockSize', 'The block size', 'blockSize'],
+  ['lr', 'The learning rate', 'lr'],
+  ['levels', 'L', 'qcfs.levels'],
+  ['initialLambda', 'The initial lambda', 'qcfs.initialLambda'],
+  ['thresholdLr', 'The threshold learning rate', 'thresholdLr'],
+  ['warmupSteps', 'Warm-up', 'warmupSteps'],
+  ['weightDecay', 'Weight decay', 'weightDecay'],
+  ['clipNorm', 'Gradient clipping', 'clipNorm'],
+  ['valEvery', 'Validate every', 'valEvery'],
+  ['saveEvery', 'Save every', 'saveEvery'],
+  ['seed', 'The seed', 'seed'],
 ];
 
-/** Why the settings cannot be used, in words; null when they can. */
-export function settingsProblem(s: FinetuneSettings, contextLength: number): string | null {
-  for (const [key, name, ok, need] of RULES) {
-    const value = s[key];
-    if (typeof value !== 'number' || !Number.isFinite(value) || !ok(value)) return `${name} must be ${need}.`;
+export type FinetuneLimits = Partial<Record<keyof FinetuneSettings, NumberLimits>>;
+
+/** Each setting's bounds by its name in the form, from the job kind's ('jobs.limits', where the QCFS ones are "qcfs.levels"…). */
+export function formLimits(limits: Record<string, NumberLimits>): FinetuneLimits {
+  return Object.fromEntries(NAMES.flatMap(([key, , param]) => (limits[param] ? [[key, limits[param]]] : [])));
+}
+
+/** Why the settings cannot be used, in words; null when they can. `limits`: the 'finetune' job's bounds ('jobs.limits'). */
+export function settingsProblem(s: FinetuneSettings, contextLength: number, limits: Record<string, NumberLimits>): string | null {
+  for (const [key, name, param] of NAMES) {
+    const problem = limitProblem(name, s[key], limits[param]);
+    if (problem) return problem;
   }
   if (s.blockSize > contextLength) return `The block size can be at most ${contextLength}, the model's context length.`;
   return null;
