@@ -148,6 +148,12 @@ export interface ApiMethods {
   'jobs.list': { params: Record<string, never>; result: JobRecord[] };
   'jobs.get': { params: { id: string }; result: JobRecord };
   'jobs.cancel': { params: { id: string }; result: JobRecord };
+  /**
+   * Asks a running training or calibration run to stop at its next checkpoint (training: after the
+   * step in progress; calibration: after the layer in progress); it then shows as 'paused', and
+   * 'jobs.resume' continues it in the same run.
+   */
+  'jobs.pause': { params: { id: string }; result: JobRecord };
   /** The chart points a job reported so far, oldest first. */
   'jobs.metrics': { params: { id: string }; result: Array<Record<string, number>> };
   /** Saved settings of one kind of form (a wizard), sorted by name. */
@@ -162,11 +168,12 @@ export interface ApiMethods {
   };
   /** The default settings of a job kind (the values its schema fills in), for a wizard's form. */
   'jobs.defaults': { params: { kind: string }; result: Record<string, unknown> };
-  /** Whether a stopped training run can continue, and from which checkpoint. */
+  /** Whether a stopped training or calibration run can continue, and from which checkpoint. */
   'jobs.resumeInfo': { params: { id: string }; result: ResumeInfo };
   /**
-   * Starts a new job of the same kind with the same settings that continues a paused (cancelled or
-   * interrupted) training run from its last checkpoint, or from the beginning when it saved none.
+   * Continues a stopped (paused, cancelled, interrupted, or failed after a checkpoint) training or
+   * calibration run from its last checkpoint, or from the beginning when it saved none: the same run
+   * (same id, same run folder), queued again with its chart points, log and "before" measurements kept.
    */
   'jobs.resume': { params: { id: string }; result: JobRecord };
   /**
@@ -247,7 +254,10 @@ export interface TrainingResult {
   outDir: string;
   steps: number;
   tokensSeen: number;
-  /** Validation perplexity before the first step and after the last (with QCFS in stage 1); null when not measured (a resumed run starts from a checkpoint). */
+  /**
+   * Validation perplexity before the first step and after the last (with QCFS in stage 1); null when
+   * not measured (no validation text). A resumed run reports the values its checkpoint kept.
+   */
   perplexityBefore: number | null;
   perplexityAfter: number | null;
   /** Stage 1: the original ANN's perplexity before fine-tuning. */
@@ -280,7 +290,7 @@ export interface ResumeInfo {
   reason: string | null;
   /** Where it continues from; null when it stopped before saving one (it then starts from the beginning). */
   checkpoint: TrainingCheckpoint | CalibrationCheckpoint | null;
-  /** The later run that continues in the same output folder, when there is one. */
+  /** A later run that writes to the same output folder (it replaced this one's output), when there is one. */
   resumedBy: string | null;
 }
 
@@ -579,7 +589,11 @@ export interface ChatModelNotice {
   message: string;
 }
 
-export type JobState = 'queued' | 'running' | 'done' | 'failed' | 'cancelled' | 'interrupted';
+/**
+ * 'paused': stopped at a checkpoint on request ('jobs.pause'), to be continued by 'jobs.resume';
+ * 'interrupted': the app stopped while it ran. A resumed run goes back to 'queued'.
+ */
+export type JobState = 'queued' | 'running' | 'paused' | 'done' | 'failed' | 'cancelled' | 'interrupted';
 
 export interface JobProgress {
   jobId: string;
@@ -588,7 +602,10 @@ export interface JobProgress {
   /** 0..1, or null when unknown. */
   fraction: number | null;
   message: string;
+  /** Seconds left, measured by the job from the pace of its current stage; null when it cannot tell yet. */
   etaSeconds: number | null;
+  /** How many times the run was resumed: a later resume's events supersede an earlier one's. */
+  resumes: number;
   /** Latest values of the job's chart series (loss, perplexity...), when it reports any. */
   metrics?: Record<string, number>;
 }
@@ -606,6 +623,10 @@ export interface JobRecord {
   fraction: number | null;
   message: string;
   etaSeconds: number | null;
+  /** How many times it was resumed (0: never); each resume continues this same record. */
+  resumes: number;
+  /** Its kind saves checkpoints: it can be paused ('jobs.pause') and, once stopped, resumed. */
+  pausable: boolean;
   result: unknown;
   error: string | null;
   runDir: string;

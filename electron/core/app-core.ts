@@ -71,6 +71,7 @@ export class AppCore {
       'jobs.list': () => this.jobs.list(),
       'jobs.get': ({ id }) => this.jobs.get(id),
       'jobs.cancel': ({ id }) => this.jobs.cancel(id),
+      'jobs.pause': ({ id }) => this.jobs.pause(id),
       'jobs.metrics': ({ id }) => this.jobs.metrics(id),
       'presets.list': ({ kind }) => this.presets.list(kind),
       'presets.save': ({ kind, name, values }) => this.presets.save(kind, name, values),

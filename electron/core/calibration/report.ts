@@ -4,9 +4,10 @@
 // perplexity of the QCFS teacher and the spiking model at T with the KL between their logits, at
 // each stage.
 import { z } from 'zod';
+import { CALIBRATION_STAGES, type CalibrationStageName } from '../../shared/calibration-stages.js';
 
-export const STAGES = ['before', 'coarse', 'fine', 'joint'] as const;
-export type Stage = (typeof STAGES)[number];
+export const STAGES = CALIBRATION_STAGES;
+export type Stage = CalibrationStageName;
 
 const layerSchema = z.object({
   layer: z.number().int(),

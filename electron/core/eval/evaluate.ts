@@ -4,6 +4,7 @@
 import { z } from 'zod';
 import { pathParam } from '../storage/home-path.js';
 import type { JobContext } from '../jobs/types.js';
+import { StageEta } from '../jobs/eta.js';
 import { basename } from 'node:path';
 import { availableMemoryBytes, checkEvaluationMemory } from '../estimate/memory-guard.js';
 import { loadOpenedModel, type LoadedModel } from '../inference/loaded-model.js';
@@ -74,6 +75,25 @@ export function evaluationPlan(model: LoadedModel, timesteps: number[]): Array<{
   return plan;
 }
 
+/**
+ * Progress through the plan, each model weighted by the timesteps it runs (a spiking model at T costs
+ * about T times one pass), with the time left at the pace of the model being measured.
+ */
+function progressOf(plan: ReturnType<typeof evaluationPlan>, ctx: JobContext): (i: number, part: number) => void {
+  const weights = plan.map((run) => run.timesteps ?? 1);
+  const total = weights.reduce((a, b) => a + b, 0);
+  const eta = new StageEta();
+  let stage = -1;
+  return (i, part) => {
+    const done = weights.slice(0, i).reduce((a, b) => a + b, 0) + part * weights[i]!;
+    if (i !== stage) {
+      stage = i;
+      eta.startStage(done);
+    }
+    ctx.progress({ fraction: done / total, message: `Evaluating ${describe(plan[i]!)}`, etaSeconds: eta.secondsLeft(done, total) });
+  };
+}
+
 function forwardIn(model: LoadedModel, mode: EvalMode, timesteps: number | null): ForwardFn {
   return (ids, batch, seqLen) => model.engine.forward(ids, batch, seqLen, { mode, ...(timesteps === null ? {} : { timesteps }) });
 }
@@ -114,7 +134,7 @@ export async function runEvaluation(settings: EvalSettings, ctx: JobContext, ava
     let size = 0;
     let chance: number | undefined;
     let sample = new Int32Array(0);
-    const step = (i: number, part: number) => ctx.progress({ fraction: (i + part) / plan.length, message: `Evaluating ${describe(plan[i]!)}` });
+    const step = progressOf(plan, ctx);
     if (task.kind === 'perplexity') {
       const maxTokens = settings.limit ?? DEFAULT_PPL_TOKENS;
       // Tokenise only what will be scored: a token is rarely shorter than one character in 8.

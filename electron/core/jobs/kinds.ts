@@ -4,11 +4,17 @@ import { calibrateSettings, type CalibrateSettings } from '../calibration/settin
 import { evalSettings, type EvalSettings } from '../eval/evaluate.js';
 import { convertSettings, type ConvertSettings } from '../pipeline/convert.js';
 import { finetuneSettings, trainSettings } from '../training/settings.js';
-import type { JobKind } from './job-manager.js';
+import type { JobKind, Resumable } from './job-manager.js';
+import { calibrationResume, trainingResume } from './resume.js';
 import { taskTitle } from '../eval/tasks.js';
 import { basename, resolve } from 'node:path';
 
-const kind = (file: string, params: JobKind['params'], title: JobKind['title']): JobKind => ({ module: `./kinds/${file}.js`, params, title });
+const kind = (file: string, params: JobKind['params'], title: JobKind['title'], resume?: Resumable): JobKind => ({
+  module: `./kinds/${file}.js`,
+  params,
+  title,
+  ...(resume && { resume }),
+});
 
 type Titled = { modelDir: string; steps: number; scope?: 'ffn' | 'all' };
 const everyLayer = (p: unknown) => ((p as Titled).scope === 'all' ? ', every layer' : '');
@@ -17,9 +23,9 @@ const everyLayer = (p: unknown) => ((p as Titled).scope === 'all' ? ', every lay
 const model = (p: unknown) => basename(resolve((p as { modelDir: string }).modelDir));
 
 export const jobKinds: Record<string, JobKind> = {
-  train: kind('train', trainSettings, (p) => `Train ${model(p)} (${(p as Titled).steps} steps)`),
-  finetune: kind('finetune', finetuneSettings, (p) => `Fine-tune ${model(p)} with QCFS (${(p as Titled).steps} steps${everyLayer(p)})`),
-  calibrate: kind('calibrate', calibrateSettings, (p) => `Calibrate the neurons of ${model(p)} (T = ${(p as CalibrateSettings).timesteps})`),
+  train: kind('train', trainSettings, (p) => `Train ${model(p)} (${(p as Titled).steps} steps)`, trainingResume),
+  finetune: kind('finetune', finetuneSettings, (p) => `Fine-tune ${model(p)} with QCFS (${(p as Titled).steps} steps${everyLayer(p)})`, trainingResume),
+  calibrate: kind('calibrate', calibrateSettings, (p) => `Calibrate the neurons of ${model(p)} (T = ${(p as CalibrateSettings).timesteps})`, calibrationResume),
   evaluate: kind('evaluate', evalSettings, (p) => `Evaluate ${model(p)}: ${taskTitle((p as EvalSettings).task)}`),
   convert: kind('convert', convertSettings, (p) => `Convert ${model(p)} into a spiking model (T = ${(p as ConvertSettings).timesteps}${everyLayer(p)})`),
 };

@@ -50,11 +50,19 @@ export interface ConversionSummary {
   modelDir: string;
 }
 
-/** A context whose progress fills [from, to] of the parent's bar. */
+/**
+ * A context whose progress fills [from, to] of the parent's bar. The part's time left covers the rest
+ * of the part; the parts after it are assumed to go at the same pace per share of the bar.
+ */
 function part(ctx: JobContext, from: number, to: number, label: string): JobContext {
   return {
     ...ctx,
-    progress: (u) => ctx.progress({ ...u, fraction: u.fraction === null ? from : from + (to - from) * u.fraction, message: `${label}: ${u.message}` }),
+    progress: (u) => {
+      const fraction = u.fraction === null ? from : from + (to - from) * u.fraction;
+      const partLeft = to - fraction;
+      const etaSeconds = u.etaSeconds == null || partLeft <= 0.001 ? u.etaSeconds : Math.round((u.etaSeconds * (1 - fraction)) / partLeft);
+      ctx.progress({ ...u, fraction, etaSeconds, message: `${label}: ${u.message}` });
+    },
   };
 }
 

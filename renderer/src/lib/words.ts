@@ -10,6 +10,7 @@ export const stageWords: Record<ModelStage, string> = {
 export const jobStateWords: Record<JobState, string> = {
   queued: 'Waiting',
   running: 'Running',
+  paused: 'Paused',
   done: 'Done',
   failed: 'Failed',
   cancelled: 'Cancelled',
@@ -23,6 +24,13 @@ export const jobKindWords: Record<string, string> = {
   calibrate: 'Calibration (stage 2)',
   evaluate: 'Evaluation',
   convert: 'Conversion (both stages and the evaluation)',
+};
+
+/** Where a run of a kind that can pause stops when paused, e.g. "Pause saves a checkpoint after the current step". */
+export const pausePointWords: Record<string, string> = {
+  train: 'after the current step',
+  finetune: 'after the current step',
+  calibrate: 'after the layer in progress',
 };
 
 export const dtypeWords: Record<WeightDType, string> = {
