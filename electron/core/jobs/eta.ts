@@ -2,14 +2,11 @@
 // layers, one model of an evaluation, the training steps) is timed from its own start, so loading,
 // setup and slower or faster earlier stages never skew it. Work is counted in the job's own units
 // (steps, cost-weighted tokens, calibration passes); the remaining units are assumed to go at the
-// current stage's pace, or at the previous stage's until this one has run long enough to tell.
-
-/** A stage's pace is trusted once it has run this long. */
-export const MIN_MEASURED_SECONDS = 2;
+// current stage's pace, or at the previous stage's until this one has done some work.
 
 export class StageEta {
   private stageStart: { at: number; done: number } | null = null;
-  /** Units per second of the last stage measured long enough, used until the current one is. */
+  /** Units per second of the last stage that did some work, used until the current one has. */
   private previousPace: number | null = null;
 
   constructor(private readonly now: () => number = Date.now) {}
@@ -28,11 +25,11 @@ export class StageEta {
     return Math.max(0, Math.round((total - done) / pace));
   }
 
-  /** Units per second since the current stage started, once it has run MIN_MEASURED_SECONDS and done some work. */
+  /** Units per second since the current stage started, once it has done some work. */
   private stagePace(done: number): number | null {
     if (!this.stageStart) return null;
     const seconds = (this.now() - this.stageStart.at) / 1000;
     const units = done - this.stageStart.done;
-    return seconds >= MIN_MEASURED_SECONDS && units > 0 ? units / seconds : null;
+    return seconds > 0 && units > 0 ? units / seconds : null;
   }
 }

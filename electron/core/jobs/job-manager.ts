@@ -296,7 +296,8 @@ export class JobManager {
       else {
         finished = true;
         if (message.type === 'done') void guard(this.finish(record, 'done', 'Finished', message.result));
-        else if (message.type === 'cancelled') void guard(this.finish(record, running.stopAs ?? 'cancelled', running.stopAs === 'paused' ? 'Paused' : 'Cancelled'));
+        else if (message.type === 'cancelled')
+          void guard(this.finish(record, running.stopAs ?? 'cancelled', running.stopAs === 'paused' ? 'Paused' : 'Cancelled'));
         else void guard(this.finish(record, 'failed', message.message));
       }
     });

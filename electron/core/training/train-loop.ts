@@ -100,7 +100,8 @@ async function train(requested: TrainSettings, ctx: JobContext, engine: Training
 
     const batches = new TrainBatches(dataset, settings.batchSize, cursor);
     const tokensPerStep = settings.batchSize * settings.blockSize * settings.gradAccum;
-    const save = (atStep: number, at: BatchCursor = batches.cursor) => saveCheckpoint(checkpointDir, source, trainer, settings, { step: atStep, cursor: at, before });
+    const save = (atStep: number, at: BatchCursor = batches.cursor) =>
+      saveCheckpoint(checkpointDir, source, trainer, settings, { step: atStep, cursor: at, before });
     /** Pause and Cancel keep the work: the checkpoint of the last whole step (its data cursor with it), then stop. */
     const stop = async (atStep: number, at: BatchCursor): Promise<never> => {
       await save(atStep, at);

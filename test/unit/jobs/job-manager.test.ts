@@ -129,7 +129,8 @@ describe('JobManager', () => {
 });
 
 describe('JobManager: pause and resume as one run', () => {
-  const progressOf = (events: ApiEvent[], id: string): JobProgress[] => events.flatMap((e) => (e.name === 'job.progress' && e.data.jobId === id ? [e.data] : []));
+  const progressOf = (events: ApiEvent[], id: string): JobProgress[] =>
+    events.flatMap((e) => (e.name === 'job.progress' && e.data.jobId === id ? [e.data] : []));
 
   /** Starts a resumable count held after its first step, pauses it there, and waits until it has stopped. */
   async function pausedCount(m: JobManager, temp: string, steps = 5) {

@@ -20,7 +20,10 @@ describe('metric rows', () => {
 
   it('keeps rows without a step in order, and takes a live row that the saved rows already hold once', () => {
     expect(rowsOf([{ layer: 0 }, { layer: 0, alignLoss: 1 }, { layer: 0 }])).toHaveLength(3);
-    const saved = [{ step: 0, valPerplexity: 9 }, { step: 1, loss: 2 }];
+    const saved = [
+      { step: 0, valPerplexity: 9 },
+      { step: 1, loss: 2 },
+    ];
     const live = appendRow(saved, { step: 1, loss: 2 });
     expect(live).toEqual(saved);
     expect(live).not.toBe(saved);
