@@ -1,6 +1,7 @@
 // A run's chart data: the rows it reported ('jobs.metrics'), turned into one series per metric
-// against its step.
-import { pushMetricRow, type MetricRow } from '../../../electron/shared/metric-rows';
+// against its step. With .js extensions, as the tests type-check this module under Node's module
+// resolution too.
+import { pushMetricRow, type MetricRow } from '../../../electron/shared/metric-rows.js';
 
 export type { MetricRow };
 

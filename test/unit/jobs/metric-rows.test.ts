@@ -20,7 +20,7 @@ describe('metric rows', () => {
 
   it('keeps rows without a step in order, and takes a live row that the saved rows already hold once', () => {
     expect(rowsOf([{ layer: 0 }, { layer: 0, alignLoss: 1 }, { layer: 0 }])).toHaveLength(3);
-    const saved = [
+    const saved: MetricRow[] = [
       { step: 0, valPerplexity: 9 },
       { step: 1, loss: 2 },
     ];
