@@ -1,42 +1,15 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { z } from 'zod';
 import type { ApiEvent, JobProgress } from '../../../electron/api/contract.js';
-import { JobManager, type JobKind } from '../../../electron/core/jobs/job-manager.js';
+import { JobManager } from '../../../electron/core/jobs/job-manager.js';
 import { resumeInfo, resumeJob } from '../../../electron/core/jobs/resume.js';
+import { countKind, countResume } from '../../helpers/count-job.js';
 
-const countJob = fileURLToPath(new URL('../../fixtures/jobs/count.mjs', import.meta.url));
-
-const countParams = z.object({
-  steps: z.number().int().min(1),
-  delayMs: z.number().optional(),
-  crash: z.boolean().optional(),
-  fail: z.boolean().optional(),
-  ignoreCancel: z.boolean().optional(),
-  holdFile: z.string().optional(),
-  outDir: z.string().optional(),
-  resume: z.boolean().default(false),
-});
-
-type CountParams = z.infer<typeof countParams>;
-const count: JobKind = { module: countJob, params: countParams, title: (p) => `Count to ${(p as CountParams).steps}` };
+const count = countKind();
 /** The count job with a checkpoint (params.outDir/checkpoint.json), so it can pause and resume. */
-const resumableCount: JobKind = {
-  ...count,
-  resume: {
-    checkpoint: async (p) => {
-      const file = join((p as CountParams).outDir!, 'checkpoint.json');
-      if (!existsSync(file)) return null;
-      const saved = JSON.parse(readFileSync(file, 'utf8')) as { step: number; savedAt: string };
-      return { kind: 'training', step: saved.step, steps: (p as CountParams).steps, savedAt: saved.savedAt };
-    },
-    dir: '.',
-    family: new Set(['count']),
-  },
-};
+const resumableCount = countKind(undefined, countResume);
 
 async function manager(events: ApiEvent[] = [], workspaceDir = mkdtempSync(join(tmpdir(), 'fas-jobs-'))) {
   const m = new JobManager({
