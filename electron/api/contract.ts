@@ -311,7 +311,7 @@ export interface DataCheck {
   bytes: number;
 }
 
-/** What a finished calibration job (kind "calibrate", FAS stage 2) returns; mirrors core/calibration/report.ts. */
+/** What a finished calibration job (kind "calibrate", FAS stage 2) returns (core/calibration/report.ts writes it). */
 export interface CalibrationResult {
   /** The calibrated model folder it wrote. */
   outDir: string;
@@ -384,7 +384,10 @@ export interface EvaluationRow {
   accNorm?: number;
 }
 
-/** What a finished evaluation job (kind "evaluate") returns; mirrors core/eval/evaluate.ts EvalReport. */
+/** What an evaluation measures (core/eval/evaluate.ts); a finished "evaluate" job adds its HTML report's path. */
+export type EvaluationReport = Omit<EvaluationResult, 'reportHtml'>;
+
+/** What a finished evaluation job (kind "evaluate") returns. */
 export interface EvaluationResult {
   model: { dir: string; architecture: string; parameters: number; stage: string };
   task: { name: string; kind: 'perplexity' | 'multiple-choice'; size: number; chance?: number };
@@ -610,13 +613,69 @@ export interface JobProgress {
   metrics?: Record<string, number>;
 }
 
-/** A job as saved in its run folder, listed after a restart too. */
-export interface JobRecord {
+/** What a finished conversion (kind "convert": stage 1, stage 2 and the evaluation in one run) returns. */
+export interface ConversionSummary {
+  stage1: TrainingResult;
+  calibration: CalibrationResult;
+  evaluation: EvaluationReport;
+  /** Where the spiking model is: the calibrated folder. */
+  modelDir: string;
+}
+
+/**
+ * A job kind's settings as its run keeps them (its schema in core/jobs/kinds.ts fills the defaults and
+ * is checked to fit these): the ones the app reads, and every other setting of the kind.
+ */
+interface JobParams {
+  /** The model it reads. */
+  modelDir: string;
+  [setting: string]: unknown;
+}
+export interface TrainingParams extends JobParams {
+  dataPath: string;
+  /** The model folder it writes. */
+  outDir: string;
+  steps: number;
+  scope: 'ffn' | 'all';
+  /** Continue from the checkpoint in outDir. */
+  resume: boolean;
+}
+export interface CalibrationParams extends JobParams {
+  dataPath: string;
+  outDir: string;
+  timesteps: number;
+  level: 'layer' | 'neuron';
+  resume: boolean;
+}
+export interface EvaluationParams extends JobParams {
+  task: string;
+  timesteps: number[];
+}
+export interface ConversionParams extends JobParams {
+  dataPath: string;
+  /** The folder that receives stage1-qcfs and stage2-spiking. */
+  outDir: string;
+  timesteps: number;
+  scope: 'ffn' | 'all';
+}
+
+/** Every job kind: its settings and its result. */
+export interface JobKinds {
+  train: { params: TrainingParams; result: TrainingResult };
+  finetune: { params: TrainingParams; result: TrainingResult };
+  calibrate: { params: CalibrationParams; result: CalibrationResult };
+  evaluate: { params: EvaluationParams; result: EvaluationResult };
+  convert: { params: ConversionParams; result: ConversionSummary };
+}
+export type JobKindName = keyof JobKinds;
+
+/** A job of one kind as saved in its run folder, listed after a restart too. */
+export interface JobRecordOf<K extends JobKindName> {
   id: string;
-  kind: string;
+  kind: K;
   title: string;
   state: JobState;
-  params: unknown;
+  params: JobKinds[K]['params'];
   createdAt: string;
   startedAt: string | null;
   finishedAt: string | null;
@@ -627,10 +686,14 @@ export interface JobRecord {
   resumes: number;
   /** Its kind saves checkpoints: it can be paused ('jobs.pause') and, once stopped, resumed. */
   pausable: boolean;
-  result: unknown;
+  /** Set once it is done. */
+  result: JobKinds[K]['result'] | null;
   error: string | null;
   runDir: string;
 }
+
+/** A job of any kind: `kind` tells which, and with it the type of its settings and result. */
+export type JobRecord = { [K in JobKindName]: JobRecordOf<K> }[JobKindName];
 
 export type EventName = keyof ApiEvents;
 export type ApiEvent = { [E in EventName]: { name: E; data: ApiEvents[E] } }[EventName];

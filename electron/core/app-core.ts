@@ -53,7 +53,7 @@ export class AppCore {
       workspaceDir: this.workspaceDir,
       kinds,
       emit: (e) => this.emit(e),
-      afterDone: (job) => addOutputToLibrary(job, this.library),
+      afterDone: (job) => addOutputToLibrary(job, kinds[job.kind], this.library),
       processDescription: options.processDescription,
     });
     this.ready = this.jobs.init();

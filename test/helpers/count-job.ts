@@ -24,11 +24,10 @@ export type CountParams = z.infer<typeof countParams>;
 
 export const countResume: Resumable = {
   checkpoint: async (p) => {
-    const { outDir, steps } = p as CountParams;
-    const file = outDir && join(outDir, 'checkpoint.json');
-    if (!file || !existsSync(file)) return null;
+    const file = join(p.outDir, 'checkpoint.json');
+    if (!existsSync(file)) return null;
     const saved = JSON.parse(readFileSync(file, 'utf8')) as { step: number; savedAt: string };
-    return { kind: 'training', step: saved.step, steps, savedAt: saved.savedAt };
+    return { kind: 'training', step: saved.step, steps: Number(p.steps), savedAt: saved.savedAt };
   },
   dir: '.',
   family: new Set(['count']),

@@ -2,6 +2,7 @@
 // the ANN, and for converted folders the QCFS model and the spiking model at each T — with a warning
 // where the spiking model collapses at small T.
 import { z } from 'zod';
+import type { EvaluationReport } from '../../api/contract.js';
 import { pathParam } from '../storage/home-path.js';
 import type { JobContext } from '../jobs/types.js';
 import { StageEta } from '../jobs/eta.js';
@@ -54,15 +55,8 @@ export interface EnergyReport {
   perSite?: Array<{ site: string; meanCount: number; acJoules: number }>;
 }
 
-export interface EvalReport {
-  model: { dir: string; architecture: string; parameters: number; stage: string };
-  task: { name: string; kind: 'perplexity' | 'multiple-choice'; size: number; chance?: number };
-  rows: EvalRow[];
-  firing?: FiringReport;
-  energy?: EnergyReport;
-  warnings: string[];
-  createdAt: string;
-}
+/** What an evaluation measured: the contract's type (a finished job adds its HTML report's path). */
+export type EvalReport = EvaluationReport;
 
 const DEFAULT_PPL_TOKENS = 16_384;
 

@@ -17,20 +17,39 @@ import { describeHolder, LOCK_FILE, ProcessLock, type LockHolder } from '../stor
 import { cancelGraceMs } from './cancel-grace.js';
 import type { FromJobProcess, JobProgressUpdate, ToJobProcess } from './types.js';
 
-export interface JobKind {
+/**
+ * What the manager needs of a job kind: jobs/kinds.ts declares the app's kinds with their settings (P)
+ * and result (R) from the contract; tests declare their own.
+ */
+export interface JobKind<P = unknown, R = unknown> {
   /** The module whose default export is the JobDefinition: relative to jobs/ (e.g. "./kinds/train.js"), or absolute. */
   module: string;
   /** Checks (and fills defaults of) the parameters before the job is queued. */
-  params: z.ZodType;
-  title(params: unknown): string;
+  params: z.ZodType<P>;
+  title(params: P): string;
   /** How a stopped run of this kind continues from its checkpoint; absent: it cannot pause or resume. */
   resume?: Resumable;
+  /** The models a finished run wrote, each with the model it was made from, in order (lineage); absent: none. */
+  outputs?(params: P, result: R): ModelOutput[];
+}
+
+/** The settings of a resumable run that say where it continues: the output folder its checkpoint is in. */
+export interface ResumableParams {
+  outDir: string;
+  /** A training run's total steps. */
+  steps?: unknown;
+}
+
+/** A model folder a job wrote, and the folder of the model it was made from. */
+export interface ModelOutput {
+  from: string;
+  made: string;
 }
 
 /** What a resumable kind declares: where its checkpoint is and how to read it. */
 export interface Resumable {
-  /** The checkpoint a stopped run with these settings (its params.outDir) would continue from; null when it saved none. */
-  checkpoint(params: unknown): Promise<TrainingCheckpoint | CalibrationCheckpoint | null>;
+  /** The checkpoint a stopped run with these settings would continue from; null when it saved none. */
+  checkpoint(params: ResumableParams): Promise<TrainingCheckpoint | CalibrationCheckpoint | null>;
   /** The checkpoint's folder inside params.outDir, for messages. */
   dir: string;
   /** The kinds that write the same kind of output folder (a later one there replaced this run's output). */
@@ -113,7 +132,7 @@ export class JobManager {
         record.finishedAt ??= new Date().toISOString();
       }
       // A job killed mid-save leaves hidden temporaries (a half-written checkpoint) beside its output.
-      const outDir = (record.params as { outDir?: unknown } | null)?.outDir;
+      const outDir = record.params?.outDir;
       const notes =
         typeof outDir === 'string' ? await recoverInterruptedSwaps(outDir).catch((err: Error) => [`Could not clean up ${outDir}: ${err.message}`]) : [];
       for (const note of notes) await this.append(record, 'log.txt', note).catch(() => undefined);
@@ -153,7 +172,8 @@ export class JobManager {
     const id = `${new Date().toISOString().replace(/[:.]/g, '-')}-${randomBytes(3).toString('hex')}`;
     const runDir = join(this.runsDir, id);
     await mkdir(runDir, { recursive: true });
-    const record: JobRecord = {
+    // The one place a record is typed: its settings passed its kind's schema, which fits the contract.
+    const record = {
       id,
       kind,
       title: definition.title(params),
@@ -170,7 +190,7 @@ export class JobManager {
       result: null,
       error: null,
       runDir,
-    };
+    } as JobRecord;
     this.records.set(id, record);
     await this.save(record);
     this.queue.push(id);
@@ -187,7 +207,7 @@ export class JobManager {
     await this.ownWorkspace();
     const record = this.get(id);
     if (!STOPPED.has(record.state) || record.state === 'done') throw new ApiError('bad_request', `"${record.title}" has not stopped, so it cannot continue.`);
-    record.params = parseParams(this.kind(record.kind), rawParams);
+    record.params = parseParams(this.kind(record.kind), rawParams) as JobRecord['params'];
     Object.assign(record, { state: 'queued', finishedAt: null, message: WAITING, etaSeconds: null, result: null, error: null });
     record.resumes += 1;
     await this.save(record);
@@ -295,7 +315,7 @@ export class JobManager {
       else if (message.type === 'log') void guard(this.append(record, 'log.txt', message.message));
       else {
         finished = true;
-        if (message.type === 'done') void guard(this.finish(record, 'done', 'Finished', message.result));
+        if (message.type === 'done') void guard(this.finish(record, 'done', 'Finished', message.result as JobRecord['result']));
         else if (message.type === 'cancelled')
           void guard(this.finish(record, running.stopAs ?? 'cancelled', running.stopAs === 'paused' ? 'Paused' : 'Cancelled'));
         else void guard(this.finish(record, 'failed', message.message));
@@ -376,11 +396,12 @@ export class JobManager {
     }
   }
 
-  private async finish(record: JobRecord, state: JobRecord['state'], message: string, result: unknown = null): Promise<void> {
+  /** `result`: what the kind's module returned, its contract type (the job process passes it through). */
+  private async finish(record: JobRecord, state: JobRecord['state'], message: string, result: JobRecord['result'] = null): Promise<void> {
     if (STOPPED.has(record.state)) return;
     if (state === 'done' && this.options.afterDone) {
       try {
-        await this.options.afterDone({ ...record, result });
+        await this.options.afterDone({ ...record, result } as JobRecord);
       } catch (err) {
         message = `Finished, but ${err instanceof Error ? err.message : String(err)}`;
       }

@@ -7,13 +7,12 @@ import { z } from 'zod';
 import { pathParam } from '../storage/home-path.js';
 import { loadNative } from '../../../native/index.js';
 import { calibrateSettings } from '../calibration/settings.js';
-import type { CalibrationReport } from '../calibration/report.js';
 import { runCalibration } from '../calibration/run-calibration.js';
-import { evalSettings, runEvaluation, type EvalReport } from '../eval/evaluate.js';
+import { evalSettings, runEvaluation } from '../eval/evaluate.js';
 import type { JobContext } from '../jobs/types.js';
 import { prepareParentFolder } from '../storage/owned-folder.js';
 import { finetuneSettings } from '../training/settings.js';
-import type { TrainingResult } from '../../api/contract.js';
+import type { ConversionSummary } from '../../api/contract.js';
 import { runTraining } from '../training/train-loop.js';
 
 export const convertSettings = z.object({
@@ -41,14 +40,6 @@ export const convertSettings = z.object({
   overwrite: z.boolean().default(false),
 });
 export type ConvertSettings = z.infer<typeof convertSettings>;
-
-export interface ConversionSummary {
-  stage1: TrainingResult;
-  calibration: CalibrationReport;
-  evaluation: EvalReport;
-  /** Where the spiking model is: the calibrated folder. */
-  modelDir: string;
-}
 
 /**
  * A context whose progress fills [from, to] of the parent's bar. The part's time left covers the rest

@@ -2,8 +2,6 @@
 // checkpoint to continue), and the last part of a path to name a model by.
 import type { JobRecord } from '../../../electron/api/contract';
 
-const outDirOf = (job: JobRecord) => (job.params as { outDir?: string }).outDir;
-
 /**
  * Runs of `kind` still going, or paused or interrupted and not replaced since by a later run in the
  * same output folder (a cancelled run was stopped on purpose: Runs still offers to resume it).
@@ -14,7 +12,7 @@ export function unfinishedRuns(jobs: JobRecord[], kind: string): JobRecord[] {
     if (job.kind !== kind) return false;
     if (job.state === 'queued' || job.state === 'running') return true;
     if (job.state !== 'paused' && job.state !== 'interrupted') return false;
-    return !jobs.slice(0, i).some((later) => later.kind === kind && outDirOf(later) === outDirOf(job));
+    return !jobs.slice(0, i).some((later) => later.kind === kind && later.params.outDir === job.params.outDir);
   });
 }
 

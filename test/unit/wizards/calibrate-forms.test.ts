@@ -2,8 +2,6 @@
 // checks in words, the job parameters, the default output folder, and the live per-layer align
 // errors and joint-pass KL read back from a run's reported rows.
 import { describe, expect, it } from 'vitest';
-import type { CalibrationResult } from '../../../electron/api/contract.js';
-import type { CalibrationReport } from '../../../electron/core/calibration/report.js';
 import { calibrateSettings } from '../../../electron/core/calibration/settings.js';
 import { paramDefaults } from '../../../electron/core/jobs/defaults.js';
 import { jobKinds } from '../../../electron/core/jobs/kinds.js';
@@ -18,10 +16,6 @@ import {
   settingsProblem,
   withPreset,
 } from '../../../renderer/src/wizards/calibrate/calibrate-form.js';
-
-// The contract's result type mirrors the core's report: this fails to compile when they drift apart.
-const sameShape = (report: CalibrationReport): CalibrationResult => report;
-void sameShape;
 
 const defaults = settingsFromDefaults(paramDefaults(jobKinds, 'calibrate'));
 const paths = { modelDir: '/m/stage1', dataPath: '/d/text', outDir: '/m/stage2' };
