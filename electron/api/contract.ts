@@ -684,6 +684,8 @@ export interface JobRecordOf<K extends JobKindName> {
   etaSeconds: number | null;
   /** How many times it was resumed (0: never); each resume continues this same record. */
   resumes: number;
+  /** Seconds it ran, over all its parts (time spent paused or waiting is not counted). */
+  runningSeconds: number;
   /** Its kind saves checkpoints: it can be paused ('jobs.pause') and, once stopped, resumed. */
   pausable: boolean;
   /** Set once it is done. */

@@ -94,6 +94,8 @@ export class JobManager {
   /** Per job, the last pending line appended to its log or metrics: chained so lines keep their order. */
   private readonly appends = new Map<string, Promise<void>>();
   private readonly lock: ProcessLock;
+  /** When the part of each run now going started (ms), and the seconds it had run before it. */
+  private readonly parts = new Map<string, { at: number; before: number }>();
   /** Whether the runs left unfinished by an earlier process were marked and cleaned up. */
   private recovered = false;
 
@@ -112,8 +114,15 @@ export class JobManager {
     for (const entry of await readdir(this.runsDir, { withFileTypes: true })) {
       if (!entry.isDirectory()) continue;
       const record = await readJsonIfExists<JobRecord>(join(this.runsDir, entry.name, 'run.json')).catch(() => null);
-      // Runs saved before resumes were counted were never resumed in place.
-      if (record) this.records.set(record.id, { ...record, resumes: record.resumes ?? 0, pausable: Boolean(this.options.kinds[record.kind]?.resume) });
+      if (!record) continue;
+      // Runs saved before resumes and running time were counted were never resumed in place.
+      const ran = record.startedAt && record.finishedAt ? (Date.parse(record.finishedAt) - Date.parse(record.startedAt)) / 1000 : 0;
+      this.records.set(record.id, {
+        ...record,
+        resumes: record.resumes ?? 0,
+        runningSeconds: record.runningSeconds ?? ran,
+        pausable: Boolean(this.options.kinds[record.kind]?.resume),
+      });
     }
     await this.takeWorkspace();
   }
@@ -186,6 +195,7 @@ export class JobManager {
       message: WAITING,
       etaSeconds: null,
       resumes: 0,
+      runningSeconds: 0,
       pausable: Boolean(definition.resume),
       result: null,
       error: null,
@@ -304,6 +314,7 @@ export class JobManager {
     record.state = 'running';
     // A resumed run keeps the time it first started.
     record.startedAt ??= new Date().toISOString();
+    this.parts.set(id, { at: Date.now(), before: record.runningSeconds });
     record.message = 'Starting';
     this.publish(record);
     let finished = false;
@@ -392,6 +403,8 @@ export class JobManager {
     const now = Date.now();
     if (this.running && now - this.running.lastSave > SAVE_INTERVAL_MS) {
       this.running.lastSave = now;
+      // Saved as it goes: a run the app never saw stop (a crash) keeps most of its running time.
+      this.tally(record);
       await this.save(record);
     }
   }
@@ -406,6 +419,8 @@ export class JobManager {
         message = `Finished, but ${err instanceof Error ? err.message : String(err)}`;
       }
     }
+    this.tally(record);
+    this.parts.delete(record.id);
     record.state = state;
     record.message = message;
     record.finishedAt = new Date().toISOString();
@@ -418,6 +433,12 @@ export class JobManager {
     this.publish(record);
     // The state is final in memory already; a record that cannot be saved is told, not thrown.
     await this.save(record).catch((err: unknown) => this.report(err));
+  }
+
+  /** Brings a running record's runningSeconds up to now. */
+  private tally(record: JobRecord): void {
+    const part = this.parts.get(record.id);
+    if (part) record.runningSeconds = part.before + (Date.now() - part.at) / 1000;
   }
 
   private publish(record: JobRecord, metrics?: Record<string, number>): void {

@@ -129,11 +129,15 @@ describe('JobManager: pause and resume as one run', () => {
     const savedStep = info.checkpoint?.kind === 'training' ? info.checkpoint.step : NaN;
     expect([1, 2]).toContain(savedStep);
 
+    // Half a second paused, which its running time leaves out.
+    await new Promise((r) => setTimeout(r, 500));
     const resumed = await resumeJob(m, paused.id);
     expect(resumed).toMatchObject({ id: paused.id, resumes: 1, params: { resume: true } });
     const done = await m.waitFor(paused.id);
     expect(done).toMatchObject({ state: 'done', result: { counted: 5, from: savedStep + 1 }, resumes: 1 });
     expect(m.list()).toHaveLength(1);
+    expect(done.runningSeconds).toBeGreaterThan(0);
+    expect(done.runningSeconds).toBeLessThan((Date.parse(done.finishedAt!) - Date.parse(done.startedAt!)) / 1000 - 0.45);
     // One continuous series: the steps before the pause, then the rest.
     expect((await m.metrics(paused.id)).map((r) => r.step)).toEqual([1, 2, 3, 4, 5]);
     // The resume's events say so, so a page that saw the pause takes them as newer.
