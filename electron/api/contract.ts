@@ -149,6 +149,12 @@ export interface ApiMethods {
   'jobs.list': { params: Record<string, never>; result: JobRecord[] };
   'jobs.get': { params: { id: string }; result: JobRecord };
   'jobs.cancel': { params: { id: string }; result: JobRecord };
+  /**
+   * Asks a running training or calibration run to stop at its next checkpoint (training: after the
+   * step in progress; calibration: after the layer in progress); it then shows as 'paused', and
+   * 'jobs.resume' continues it in the same run.
+   */
+  'jobs.pause': { params: { id: string }; result: JobRecord };
   /** The chart points a job reported so far, oldest first. */
   'jobs.metrics': { params: { id: string }; result: Array<Record<string, number>> };
   /** Saved settings of one kind of form (a wizard), sorted by name. */
@@ -165,11 +171,12 @@ export interface ApiMethods {
   'jobs.defaults': { params: { kind: string }; result: Record<string, unknown> };
   /** The bounds of a job kind's numeric settings (from its schema), by name ("qcfs.levels" for a nested one), for a wizard's checks. */
   'jobs.limits': { params: { kind: string }; result: Record<string, NumberLimits> };
-  /** Whether a stopped training run can continue, and from which checkpoint. */
+  /** Whether a stopped training or calibration run can continue, and from which checkpoint. */
   'jobs.resumeInfo': { params: { id: string }; result: ResumeInfo };
   /**
-   * Starts a new job of the same kind with the same settings that continues a paused (cancelled or
-   * interrupted) training run from its last checkpoint, or from the beginning when it saved none.
+   * Continues a stopped (paused, cancelled, interrupted, or failed after a checkpoint) training or
+   * calibration run from its last checkpoint, or from the beginning when it saved none: the same run
+   * (same id, same run folder), queued again with its chart points, log and "before" measurements kept.
    */
   'jobs.resume': { params: { id: string }; result: JobRecord };
   /**
@@ -250,7 +257,10 @@ export interface TrainingResult {
   outDir: string;
   steps: number;
   tokensSeen: number;
-  /** Validation perplexity before the first step and after the last (with QCFS in stage 1); null when not measured (a resumed run starts from a checkpoint). */
+  /**
+   * Validation perplexity before the first step and after the last (with QCFS in stage 1); null when
+   * not measured (no validation text). A resumed run reports the values its checkpoint kept.
+   */
   perplexityBefore: number | null;
   perplexityAfter: number | null;
   /** Stage 1: the original ANN's perplexity before fine-tuning. */
@@ -283,7 +293,7 @@ export interface ResumeInfo {
   reason: string | null;
   /** Where it continues from; null when it stopped before saving one (it then starts from the beginning). */
   checkpoint: TrainingCheckpoint | CalibrationCheckpoint | null;
-  /** The later run that continues in the same output folder, when there is one. */
+  /** A later run that writes to the same output folder (it replaced this one's output), when there is one. */
   resumedBy: string | null;
 }
 
@@ -304,7 +314,7 @@ export interface DataCheck {
   bytes: number;
 }
 
-/** What a finished calibration job (kind "calibrate", FAS stage 2) returns; mirrors core/calibration/report.ts. */
+/** What a finished calibration job (kind "calibrate", FAS stage 2) returns (core/calibration/report.ts writes it). */
 export interface CalibrationResult {
   /** The calibrated model folder it wrote. */
   outDir: string;
@@ -369,16 +379,6 @@ export interface NumberLimits {
   whole: boolean;
 }
 
-/** What a finished conversion (kind "convert": stage 1, stage 2, then the evaluation) returns; core/pipeline/convert.ts. */
-export interface ConversionResult {
-  stage1: TrainingResult;
-  calibration: CalibrationResult;
-  /** The spiking model against the original and fine-tuned ones; no HTML report is written for it. */
-  evaluation: Omit<EvaluationResult, 'reportHtml'>;
-  /** Where the spiking model is: the stage-2 folder. */
-  modelDir: string;
-}
-
 /** An evaluation task that comes with the app (core/eval/tasks.ts). */
 export interface EvalTask {
   name: string;
@@ -396,7 +396,10 @@ export interface EvaluationRow {
   accNorm?: number;
 }
 
-/** What a finished evaluation job (kind "evaluate") returns; mirrors core/eval/evaluate.ts EvalReport. */
+/** What an evaluation measures (core/eval/evaluate.ts); a finished "evaluate" job adds its HTML report's path. */
+export type EvaluationReport = Omit<EvaluationResult, 'reportHtml'>;
+
+/** What a finished evaluation job (kind "evaluate") returns. */
 export interface EvaluationResult {
   model: { dir: string; architecture: string; parameters: number; stage: string };
   task: { name: string; kind: 'perplexity' | 'multiple-choice'; size: number; chance?: number };
@@ -601,7 +604,11 @@ export interface ChatModelNotice {
   message: string;
 }
 
-export type JobState = 'queued' | 'running' | 'done' | 'failed' | 'cancelled' | 'interrupted';
+/**
+ * 'paused': stopped at a checkpoint on request ('jobs.pause'), to be continued by 'jobs.resume';
+ * 'interrupted': the app stopped while it ran. A resumed run goes back to 'queued'.
+ */
+export type JobState = 'queued' | 'running' | 'paused' | 'done' | 'failed' | 'cancelled' | 'interrupted';
 
 export interface JobProgress {
   jobId: string;
@@ -610,28 +617,97 @@ export interface JobProgress {
   /** 0..1, or null when unknown. */
   fraction: number | null;
   message: string;
+  /** Seconds left, measured by the job from the pace of its current stage; null when it cannot tell yet. */
   etaSeconds: number | null;
+  /** How many times the run was resumed: a later resume's events supersede an earlier one's. */
+  resumes: number;
   /** Latest values of the job's chart series (loss, perplexity...), when it reports any. */
   metrics?: Record<string, number>;
 }
 
-/** A job as saved in its run folder, listed after a restart too. */
-export interface JobRecord {
+/** What a finished conversion (kind "convert": stage 1, stage 2 and the evaluation in one run) returns. */
+export interface ConversionSummary {
+  stage1: TrainingResult;
+  calibration: CalibrationResult;
+  evaluation: EvaluationReport;
+  /** Where the spiking model is: the calibrated folder. */
+  modelDir: string;
+}
+
+/**
+ * A job kind's settings as its run keeps them (its schema in core/jobs/kinds.ts fills the defaults and
+ * is checked to fit these): the ones the app reads, and every other setting of the kind.
+ */
+interface JobParams {
+  /** The model it reads. */
+  modelDir: string;
+  [setting: string]: unknown;
+}
+export interface TrainingParams extends JobParams {
+  dataPath: string;
+  /** The model folder it writes. */
+  outDir: string;
+  steps: number;
+  scope: 'ffn' | 'all';
+  /** Continue from the checkpoint in outDir. */
+  resume: boolean;
+}
+export interface CalibrationParams extends JobParams {
+  dataPath: string;
+  outDir: string;
+  timesteps: number;
+  level: 'layer' | 'neuron';
+  resume: boolean;
+}
+export interface EvaluationParams extends JobParams {
+  task: string;
+  timesteps: number[];
+}
+export interface ConversionParams extends JobParams {
+  dataPath: string;
+  /** The folder that receives stage1-qcfs and stage2-spiking. */
+  outDir: string;
+  timesteps: number;
+  scope: 'ffn' | 'all';
+}
+
+/** Every job kind: its settings and its result. */
+export interface JobKinds {
+  train: { params: TrainingParams; result: TrainingResult };
+  finetune: { params: TrainingParams; result: TrainingResult };
+  calibrate: { params: CalibrationParams; result: CalibrationResult };
+  evaluate: { params: EvaluationParams; result: EvaluationResult };
+  convert: { params: ConversionParams; result: ConversionSummary };
+}
+export type JobKindName = keyof JobKinds;
+
+/** A job of one kind as saved in its run folder, listed after a restart too. */
+export interface JobRecordOf<K extends JobKindName> {
   id: string;
-  kind: string;
+  kind: K;
   title: string;
   state: JobState;
-  params: unknown;
+  params: JobKinds[K]['params'];
   createdAt: string;
   startedAt: string | null;
   finishedAt: string | null;
   fraction: number | null;
   message: string;
   etaSeconds: number | null;
-  result: unknown;
+  /** How many times it was resumed (0: never); each resume continues this same record. */
+  resumes: number;
+  /** Seconds it ran, over all its parts (time spent paused or waiting is not counted). */
+  runningSeconds: number;
+  /** Its kind saves checkpoints: it can be paused ('jobs.pause') and, once stopped, resumed. */
+  pausable: boolean;
+  /** Set once it is done. */
+  result: JobKinds[K]['result'] | null;
   error: string | null;
   runDir: string;
 }
+
+/** A job of any kind: `kind` tells which, and with it the type of its settings and result. */
+export type JobRecord = { [K in JobKindName]: JobRecordOf<K> }[JobKindName];
 
 export type EventName = keyof ApiEvents;
 export type ApiEvent = { [E in EventName]: { name: E; data: ApiEvents[E] } }[EventName];

@@ -10,19 +10,21 @@ export async function runJobInTerminal<P, R>(job: JobDefinition<P, R>, params: P
     controller.abort();
   };
   process.on('SIGINT', onInterrupt);
-  const started = Date.now();
   const tty = process.stderr.isTTY === true;
   let lastLine = 0;
+  // The job's own estimate (from the pace of its current stage); an update that does not say keeps the last.
+  let etaSeconds: number | null = null;
   const ctx: JobContext = {
     runDir: options.runDir,
     signal: controller.signal,
     progress: (update) => {
+      if (update.etaSeconds !== undefined) etaSeconds = update.etaSeconds;
       if (options.quiet) return;
       const now = Date.now();
       // On a terminal the bar redraws in place; in a log, one line every 2 s at most (and the last).
       if (!tty && now - lastLine < 2000 && update.fraction !== 1) return;
       lastLine = now;
-      const line = progressLine(update, (now - started) / 1000);
+      const line = progressLine(update, etaSeconds);
       process.stderr.write(tty ? `\r\x1b[2K${line}` : `${line}\n`);
     },
     log: (message) => {
@@ -40,11 +42,10 @@ export async function runJobInTerminal<P, R>(job: JobDefinition<P, R>, params: P
   }
 }
 
-function progressLine(update: JobProgressUpdate, elapsed: number): string {
+function progressLine(update: JobProgressUpdate, eta: number | null): string {
   if (update.fraction === null) return update.message;
   const width = 24;
   const filled = Math.round(update.fraction * width);
-  const eta = update.fraction > 0.01 ? Math.round((elapsed * (1 - update.fraction)) / update.fraction) : null;
   const etaText = eta === null ? '' : `  ${formatDuration(eta)} left`;
   return `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${(update.fraction * 100).toFixed(0).padStart(3)}%  ${update.message}${etaText}`;
 }

@@ -54,7 +54,7 @@ export class AppCore {
       workspaceDir: this.workspaceDir,
       kinds,
       emit: (e) => this.emit(e),
-      afterDone: (job) => addOutputToLibrary(job, this.library),
+      afterDone: (job) => addOutputToLibrary(job, kinds[job.kind], this.library),
       processDescription: options.processDescription,
     });
     this.ready = this.jobs.init();
@@ -72,6 +72,7 @@ export class AppCore {
       'jobs.list': () => this.jobs.list(),
       'jobs.get': ({ id }) => this.jobs.get(id),
       'jobs.cancel': ({ id }) => this.jobs.cancel(id),
+      'jobs.pause': ({ id }) => this.jobs.pause(id),
       'jobs.metrics': ({ id }) => this.jobs.metrics(id),
       'presets.list': ({ kind }) => this.presets.list(kind),
       'presets.save': ({ kind, name, values }) => this.presets.save(kind, name, values),

@@ -1,7 +1,8 @@
 // The calibration wizard (FAS stage 2) in headless Chromium against the real core and engine, on a
 // tiny GPT-2: what it says before there is a fine-tuned model, the checks of each step, and a long
 // calibration cancelled from its run page (it ends cancelled, nothing is added to the library, and
-// it can be resumed from its checkpoint).
+// it can be resumed from its checkpoint, as the same run, whose live chart keeps each stage's bars),
+// then paused.
 // Needs `npm run build:core && npm run build:ui`.
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -92,6 +93,8 @@ describe('calibration wizard: cancel', () => {
     await page.getByRole('progressbar').waitFor();
     const live = page.getByTestId('calibrate-live').getByRole('img');
     await expect.poll(() => live.getAttribute('aria-label'), { timeout: 30_000 }).toMatch(/Before calibration: layer 0 \S+/);
+    /** The bars of one stage in the chart's summary, e.g. "Before calibration: layer 0 0.01, layer 1 0.02". */
+    const bars = async (stage: string) => (await live.getAttribute('aria-label'))?.match(new RegExp(`${stage}: [^;]*`))?.[0] ?? '';
     await page.screenshot({ path: `${ARTIFACTS}calibrate-running.png`, fullPage: true });
     await page.getByRole('link', { name: '← Calibrate another model' }).click();
     await page.getByRole('region', { name: 'Calibrations in progress' }).getByRole('link', { name: 'tiny-stage1' }).click();
@@ -110,6 +113,7 @@ describe('calibration wizard: cancel', () => {
     expect(await page.getByRole('progressbar').count()).toBe(0);
     // What it measured before it stopped is still shown.
     await expect(live.getAttribute('aria-label')).resolves.toMatch(/layer 0/);
+    const measuredBefore = await bars('Before calibration');
     await page.screenshot({ path: `${ARTIFACTS}calibrate-cancelled.png`, fullPage: true });
 
     expect((await core.call('jobs.get', { id: jobId })).state).toBe('cancelled');
@@ -117,18 +121,29 @@ describe('calibration wizard: cancel', () => {
 
     // It saved a checkpoint after each layer: the page offers to continue from it.
     const resume = page.getByTestId('resume');
-    await resume.getByText(/^Paused before (measuring the uncalibrated model|the coarse pass|the fine pass), layer \d of 2\.$/).waitFor();
+    await resume.getByText(/^Stopped before (measuring the uncalibrated model|the coarse pass|the fine pass), layer \d of 2\.$/).waitFor();
     await expect(resume.textContent()).resolves.toMatch(/the layers\s+calibrated\s+so\s+far\s+are\s+kept/);
     await page.getByRole('button', { name: 'Resume calibration' }).click();
-    await page.waitForURL((url) => !url.hash.endsWith(encodeURIComponent(jobId)));
-    const resumedId = decodeURIComponent(page.url().split('#/calibrate/')[1]!);
-    expect(await core.call('jobs.get', { id: resumedId })).toMatchObject({ kind: 'calibrate', params: { resume: true } });
+    // The same run goes on, on the same page.
     await page.getByTestId('job-state').filter({ hasText: 'Running' }).waitFor({ timeout: 30_000 });
-    await core.call('jobs.cancel', { id: resumedId });
-    await page.getByTestId('job-state').filter({ hasText: 'Cancelled' }).waitFor({ timeout: 30_000 });
+    expect(decodeURIComponent(page.url().split('#/calibrate/')[1]!)).toBe(jobId);
+    expect(await core.call('jobs.get', { id: jobId })).toMatchObject({ kind: 'calibrate', resumes: 1, params: { resume: true } });
+    // Its chart goes on too: the bars measured before the stop stay in their stage, and the next stage's follow.
+    await expect.poll(() => bars('After the coarse pass'), { timeout: 60_000 }).toMatch(/layer 0 \S+/);
+    expect(await bars('Before calibration')).toContain(measuredBefore);
+
+    // Pause, from the run's page: it stops after the layer in progress, as one paused run.
+    await Promise.all([page.waitForResponse((r) => r.url().includes('/api/call/jobs.pause')), page.getByRole('button', { name: 'Pause' }).click()]);
+    await page.getByTestId('job-state').filter({ hasText: 'Paused' }).waitFor({ timeout: 30_000 });
+    await resume.getByText(/^Paused before /).waitFor();
+    expect(await bars('Before calibration')).toContain(measuredBefore);
+    await page.screenshot({ path: `${ARTIFACTS}calibrate-resumed-paused.png`, fullPage: true });
+    expect((await core.call('jobs.list', {})).filter((job) => job.kind === 'calibrate')).toHaveLength(1);
+
+    // The wizard's page lists it as paused, to continue.
     await page.getByRole('link', { name: '← Calibrate another model' }).click();
     await page.getByRole('heading', { name: 'Step 1 of 4: Model' }).waitFor();
-    expect(await page.getByRole('region', { name: 'Calibrations in progress' }).count()).toBe(0);
+    await expect(page.getByRole('region', { name: 'Calibrations in progress' }).textContent()).resolves.toContain('Paused');
     expect(errors).toEqual([]);
   }, 120_000);
 });

@@ -83,18 +83,18 @@ describe('calibration results, per neuron', () => {
   const keptNone: typeof report = { ...report, calibrationKl: 0.0031, joint: { ...report.joint!, epochs: report.joint!.epochs.slice(0, 1), kept: 0 } };
   /** What a run reports up to its joint pass's second epoch (as run-calibration.ts does; the job's seed 3 stops there). */
   const jointRows: Array<Record<string, number>> = [
-    { layer: 0 },
-    { layer: 0, alignLoss: 0.03 },
-    { etaSeconds: 60 },
-    { layer: 0 },
-    { layer: 0, alignLoss: 0.01 },
-    { etaSeconds: 50 },
-    { layer: 0 },
-    { layer: 0, alignLoss: 0.006 },
-    { etaSeconds: 40 },
-    { etaSeconds: 30 },
-    { kl: 0.0027, etaSeconds: 20 },
-    { kl: 0.0024, etaSeconds: 10 },
+    { stage: 0, layer: 0 },
+    { stage: 0, layer: 0, alignLoss: 0.03 },
+    { stage: 0 },
+    { stage: 1, layer: 0 },
+    { stage: 1, layer: 0, alignLoss: 0.01 },
+    { stage: 1 },
+    { stage: 2, layer: 0 },
+    { stage: 2, layer: 0, alignLoss: 0.006 },
+    { stage: 2 },
+    { stage: 3 },
+    { stage: 3, epoch: 1, kl: 0.0027 },
+    { stage: 3, epoch: 2, kl: 0.0024 },
   ];
   let core: AppCore;
   let app: ServedApp;
@@ -126,7 +126,7 @@ export default { kind: 'calibrate', async run(params, ctx) {
     );
     core = new AppCore({
       workspaceDir: join(temp, 'workspace'),
-      jobKinds: { ...jobKinds, calibrate: { module: fixture, params: calibrateSettings, title: () => 'Calibrate gpt2-stage1 (T = 8)' } },
+      jobKinds: { ...jobKinds, calibrate: { ...jobKinds.calibrate, module: fixture, title: () => 'Calibrate gpt2-stage1 (T = 8)' } },
     });
     await core.call('models.open', { path: stage1Dir });
     app = await serveApp(core);

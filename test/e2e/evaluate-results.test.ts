@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { EvaluationResult, ModelEntry } from '../../electron/api/contract.js';
+import type { ModelEntry } from '../../electron/api/contract.js';
 import { AppCore } from '../../electron/core/app-core.js';
 import type { EvalReport } from '../../electron/core/eval/evaluate.js';
 import { evalSettings } from '../../electron/core/eval/evaluate.js';
@@ -15,10 +15,6 @@ import { jobKinds } from '../../electron/core/jobs/kinds.js';
 import { writeTinyModel } from '../helpers/tiny-models.js';
 import { ARTIFACTS } from './browser.js';
 import { serveApp, type ServedApp, watchErrors } from './test-app.js';
-
-// The contract's result types mirror the core's: this fails to compile when they drift apart.
-const sameShape = (report: EvalReport & { reportHtml: string }): EvaluationResult => report;
-void sameShape;
 
 const TEXT = 'The whale swam on. The sea was calm and grey. Ishmael watched the whale from the deck.\n\n'.repeat(60);
 const settle = (page: Page) => page.evaluate(() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done))));

@@ -1,7 +1,7 @@
 // The fine-tuning wizard (FAS stage 1) in headless Chromium against the real core and engine, on a
 // tiny GPT-2 and a small text: walk the four steps, follow the run to its results, find the new
 // model in the library with its lineage; pause a run (held still by the test while it clicks) and
-// resume it to the end from the Runs page.
+// resume it to the end from the Runs page, where it stays one run with continuous charts.
 // Needs `npm run build:core && npm run build:ui`.
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -171,7 +171,7 @@ describe('fine-tuning wizard', () => {
     await page.screenshot({ path: `${ARTIFACTS}finetune-running.png`, fullPage: true });
     // The job is held at its first step: the click lands on a running job, and the job goes on once the
     // pause request has reached it.
-    await Promise.all([page.waitForResponse((r) => r.url().includes('/api/call/jobs.cancel')), page.getByRole('button', { name: 'Pause' }).click()]);
+    await Promise.all([page.waitForResponse((r) => r.url().includes('/api/call/jobs.pause')), page.getByRole('button', { name: 'Pause' }).click()]);
     hold.release();
 
     const resume = page.getByTestId('resume');
@@ -185,23 +185,40 @@ describe('fine-tuning wizard', () => {
     await page.getByRole('link', { name: '← Fine-tune another model' }).click();
     await page.getByRole('region', { name: 'Unfinished runs' }).getByRole('link', { name: 'tiny-gpt2' }).waitFor();
 
-    // Resume from the run's page under Runs.
+    // Resume from the run's page under Runs: the same run goes on, on the same page.
     await page.goto(`${app.server.url}#/runs/${started.id}`);
     const resumeButton = page.getByRole('button', { name: `Resume from step ${pausedAt}` });
     await resumeButton.waitFor();
+    const lossChart = page.getByTestId('metric-chart').filter({ hasText: 'Training loss' }).getByRole('img');
+    await expect(lossChart.getAttribute('aria-label')).resolves.toContain(`${pausedAt} points, latest`);
     await page.screenshot({ path: `${ARTIFACTS}finetune-runs-resume.png`, fullPage: true });
     await resumeButton.click();
-    await page.waitForURL((url) => !url.hash.endsWith(started.id));
-    const resumedId = decodeURIComponent(page.url().split('#/runs/')[1]!);
     await page.getByTestId('job-state').filter({ hasText: 'Done' }).waitFor({ timeout: 60_000 });
-    const steps = (await core.call('jobs.metrics', { id: resumedId })).map((row) => row.step);
-    expect(steps[0]).toBe(pausedAt + 1);
-    expect(steps.at(-1)).toBe(40);
+    expect(decodeURIComponent(page.url().split('#/runs/')[1]!)).toBe(started.id);
+    // The charts go on from the pause: every step once, from the first to the last.
+    await expect.poll(() => latestStep(page, 'Training loss'), { timeout: 5000 }).toBe(40);
+    await expect(lossChart.getAttribute('aria-label')).resolves.toContain('40 points, latest');
+    await expect(page.getByTestId('metric-chart').filter({ hasText: 'Validation perplexity' }).getByRole('img').getAttribute('aria-label')).resolves.toContain(
+      '3 points, latest',
+    );
+    const steps = (await core.call('jobs.metrics', { id: started.id })).map((row) => row.step);
+    expect(steps).toEqual(Array.from({ length: 41 }, (_, i) => i));
+    // Its result keeps what was measured before the pause.
+    const perplexities = await page.getByTestId('finetune-results').locator('.ppl td').allTextContents();
+    expect(perplexities).toHaveLength(3);
+    for (const value of perplexities) expect(Number(value.replace(/,/g, ''))).toBeGreaterThan(1);
     expect((await core.call('models.list', {})).find((m) => m.path === outDir)?.parentId).toBe(source.id);
+    await page.screenshot({ path: `${ARTIFACTS}finetune-resumed-done.png`, fullPage: true });
 
-    // The paused run points to the one that continued it, and is no longer unfinished.
-    await page.goto(`${app.server.url}#/runs/${started.id}`);
-    await page.getByRole('link', { name: 'a later run' }).waitFor();
+    // Runs lists it once, done.
+    await page.goto(`${app.server.url}#/runs`);
+    const rows = page.getByTestId('run').filter({ hasText: started.title });
+    await rows.first().waitFor();
+    await expect(rows.count()).resolves.toBe(1);
+    await expect(rows.getByTestId('job-state').textContent()).resolves.toBe('Done');
+    await page.screenshot({ path: `${ARTIFACTS}finetune-resumed-runs.png`, fullPage: true });
+
+    // It is no longer unfinished.
     await page.goto(`${app.server.url}#/finetune`);
     await page.getByRole('heading', { name: 'Step 1 of 4: Model' }).waitFor();
     expect(await page.getByRole('region', { name: 'Unfinished runs' }).count()).toBe(0);

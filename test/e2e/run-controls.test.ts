@@ -62,7 +62,7 @@ describe('run controls while progress arrives', () => {
     // The click lands on that same element and pauses the run.
     await handles.pause!.click();
     await page.getByTestId('job-state').filter({ hasText: 'Paused' }).waitFor();
-    expect((await core.call('jobs.get', { id: job.id })).state).toBe('cancelled');
+    expect((await core.call('jobs.get', { id: job.id })).state).toBe('paused');
     expect(errors).toEqual([]);
   });
 });

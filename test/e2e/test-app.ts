@@ -4,9 +4,9 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
 import { z } from 'zod';
+import { countKind, countParams, countResume, type CountParams } from '../helpers/count-job.js';
 import type { JobRecord } from '../../electron/api/contract.js';
 import { AppCore } from '../../electron/core/app-core.js';
 import type { JobKind } from '../../electron/core/jobs/job-manager.js';
@@ -14,24 +14,13 @@ import { startServer, type RunningServer } from '../../electron/server/http-serv
 import { builtUiDir } from '../../electron/server/ui-server.js';
 import { launchBrowser } from './browser.js';
 
-const countParams = z.object({
-  steps: z.number().int().min(1),
-  holdFile: z.string().optional(),
-  holdAt: z.number().int().min(1).optional(),
-  delayMs: z.number().optional(),
-  fail: z.boolean().optional(),
-});
-
 /**
  * The 'count' job registered under a real kind's name (e.g. finetune), so that kind's pages show it:
- * its params carry the model and output folders those pages read.
+ * its params carry the model and output folders those pages read, and it pauses and resumes as
+ * training does.
  */
 export function countAs(title: string): JobKind {
-  return {
-    module: fileURLToPath(new URL('../fixtures/jobs/count.mjs', import.meta.url)),
-    params: countParams.extend({ modelDir: z.string(), outDir: z.string() }),
-    title: () => title,
-  };
+  return { ...countKind(() => title, countResume), params: countParams.extend({ modelDir: z.string(), outDir: z.string() }) };
 }
 
 export interface TestApp {
@@ -39,7 +28,7 @@ export interface TestApp {
   server: RunningServer;
   workspaceDir: string;
   /** Starts a 'count' job through the API. */
-  count(params: z.infer<typeof countParams>): Promise<JobRecord>;
+  count(params: Partial<CountParams> & Pick<CountParams, 'steps'>): Promise<JobRecord>;
   /** Cancels what is still running, then stops the server. */
   close(): Promise<void>;
 }
@@ -48,13 +37,7 @@ export async function startTestApp(options: { workspaceDir?: string; uiDir?: str
   const workspaceDir = options.workspaceDir ?? mkdtempSync(join(tmpdir(), 'fas-e2e-'));
   const core = new AppCore({
     workspaceDir,
-    jobKinds: {
-      count: {
-        module: fileURLToPath(new URL('../fixtures/jobs/count.mjs', import.meta.url)),
-        params: countParams,
-        title: (p) => `Count to ${(p as { steps: number }).steps}`,
-      },
-    },
+    jobKinds: { count: countKind() },
   });
   const server = await startServer({ core, uiDir: options.uiDir ?? builtUiDir() });
   return {

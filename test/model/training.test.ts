@@ -54,16 +54,20 @@ describe('training loop', async () => {
     expect(folder.summary.layers).toBe(2);
   });
 
-  it('resumes from a cancelled run to exactly the weights of an uninterrupted one', async () => {
+  it('resumes from a cancelled run to exactly the weights of an uninterrupted one, reporting its first validation', async () => {
     const straight = join(temp.path, 'straight');
-    await runTraining(trainSettings.parse({ ...base, outDir: straight, steps: 10 }), context(temp.path).ctx, loadNative());
+    const whole = await runTraining(trainSettings.parse({ ...base, outDir: straight, steps: 10 }), context(temp.path).ctx, loadNative());
 
     const resumed = join(temp.path, 'resumed');
     const first = context(temp.path, (u, abort) => u.metrics?.step === 6 && abort());
     await expect(runTraining(trainSettings.parse({ ...base, outDir: resumed, steps: 10 }), first.ctx, loadNative())).rejects.toBeInstanceOf(JobCancelledError);
     // The cancelled run left a loadable checkpoint.
     expect((await openModelFolder(join(resumed, 'checkpoint'))).summary.layers).toBe(2);
-    await runTraining(trainSettings.parse({ ...base, outDir: resumed, steps: 10, resume: true }), context(temp.path).ctx, loadNative());
+    const continued = await runTraining(trainSettings.parse({ ...base, outDir: resumed, steps: 10, resume: true }), context(temp.path).ctx, loadNative());
+    // The validation before the first step, kept in the checkpoint.
+    expect(whole.perplexityBefore).toBeGreaterThan(1);
+    expect(continued.perplexityBefore).toBe(whole.perplexityBefore);
+    expect(continued.perplexityAfter).toBe(whole.perplexityAfter);
 
     const a = await readSafetensorsHeader(join(straight, 'model.safetensors'));
     const b = await readSafetensorsHeader(join(resumed, 'model.safetensors'));

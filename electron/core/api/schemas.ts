@@ -21,6 +21,7 @@ export const paramSchemas: { [M in MethodName]: z.ZodType } = {
   'jobs.list': none,
   'jobs.get': byId,
   'jobs.cancel': byId,
+  'jobs.pause': byId,
   'jobs.metrics': byId,
   'presets.list': z.object({ kind: z.string().max(100) }).strict(),
   'presets.save': z.object({ kind: z.string().max(100), name: z.string().max(1000), values: z.record(z.string(), z.unknown()) }).strict(),

@@ -4,9 +4,11 @@
 // perplexity of the QCFS teacher and the spiking model at T with the KL between their logits, at
 // each stage.
 import { z } from 'zod';
+import type { CalibrationResult } from '../../api/contract.js';
+import { CALIBRATION_STAGES, type CalibrationStageName } from '../../shared/calibration-stages.js';
 
-export const STAGES = ['before', 'coarse', 'fine', 'joint'] as const;
-export type Stage = (typeof STAGES)[number];
+export const STAGES = CALIBRATION_STAGES;
+export type Stage = CalibrationStageName;
 
 const layerSchema = z.object({
   layer: z.number().int(),
@@ -68,17 +70,8 @@ export type JointCalibration = z.infer<typeof jointSchema>;
 export type Evaluation = z.infer<typeof evaluationSchema>;
 export type CalibrationProgress = z.infer<typeof progressSchema>;
 
-export interface CalibrationReport extends CalibrationProgress {
-  outDir: string;
-  timesteps: number;
-  level: 'layer' | 'neuron';
-  samples: number;
-  blockSize: number;
-  /** What was and was not optimised, in words. */
-  scope: string;
-  /** A scope all model (layer encoding): nothing was calibrated, the folder was written at `timesteps`. */
-  notNeeded?: boolean;
-}
+/** A finished calibration's report: the contract's type, whose per-layer part the checkpoint keeps (progressSchema). */
+export type CalibrationReport = CalibrationResult;
 
 export const NO_CALIBRATION_NEEDED =
   'This model spikes at every layer with layer encoding (scope "all"): its spiking network equals the fine-tuned ' +

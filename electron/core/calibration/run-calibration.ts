@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import type { NativeAddon, NativeCalibrator, TeacherStudentComparison } from '../../../native/index.js';
 import type { Batch } from '../data/index.js';
 import type { JobContext } from '../jobs/types.js';
+import { StageEta } from '../jobs/eta.js';
 import { JobCancelledError } from '../jobs/types.js';
 import { openModelFolder, type OpenedModelFolder } from '../model/folder.js';
 import { loadTokenizer } from '../model/tokenizer.js';
@@ -128,7 +129,7 @@ async function calibrate(requested: CalibrateSettings, ctx: JobContext, engine: 
       await save(stages[i + 1] ?? 'done', 0);
     }
 
-    ctx.progress({ fraction: 1, message: 'Writing the calibrated model' });
+    ctx.progress({ fraction: 1, message: 'Writing the calibrated model', etaSeconds: null });
     const tensors = await readCanonicalTensors(source);
     await writeDerivedModel(settings.outDir, {
       source,
@@ -156,12 +157,15 @@ async function calibrate(requested: CalibrateSettings, ctx: JobContext, engine: 
   }
 }
 
-/** Runs one stage on one layer, records the result and reports progress with an estimate of the time left. */
+/**
+ * Runs one stage on one layer, records the result and reports progress: each row says its stage, and
+ * the time left is measured from the pace of the stage in progress (in the units of cost()).
+ */
 class StageRunner {
-  private readonly started = Date.now();
   private readonly total: number;
   private done: number;
-  private doneAtStart: number;
+  private readonly eta = new StageEta();
+  private stage: Stage | null = null;
 
   constructor(
     private readonly calibrator: NativeCalibrator,
@@ -172,10 +176,18 @@ class StageRunner {
     private readonly layers: number,
   ) {
     this.total = this.layers * (this.cost('before') + this.cost('coarse') + this.cost('fine')) + this.cost('joint') + STAGES.length;
-    this.done = this.doneAtStart = this.workDone();
+    this.done = this.workDone();
+  }
+
+  /** The stage whose rows follow; its pace is timed from here. */
+  private enter(stage: Stage): void {
+    if (stage === this.stage) return;
+    this.stage = stage;
+    this.eta.startStage(this.done);
   }
 
   async layer(stage: Stage, layer: number): Promise<void> {
+    this.enter(stage);
     const row = this.progress.layers[layer]!;
     const of = `layer ${layer + 1} of ${this.layers}`;
     this.report(`${stageName[stage]}, ${of}`, layer, null);
@@ -218,6 +230,7 @@ class StageRunner {
    */
   async joint(): Promise<JointCalibration> {
     const epochs = this.settings.jointEpochs;
+    this.enter('joint');
     let best = { kl: (this.progress.calibrationKl ??= await this.calibrationKl()), epoch: 0, values: neuronsOf(this.calibrator, this.layers) };
     this.report(`${stageName.joint}: starting`, null, null);
     await this.calibrator.startJoint({ positions: this.positions(), lr: this.settings.jointLr, alignWeight: this.settings.alignWeight });
@@ -229,7 +242,7 @@ class StageRunner {
       record.epochs.push({ kl, align, calibrationKl });
       if (calibrationKl < best.kl) best = { kl: calibrationKl, epoch, values: neuronsOf(this.calibrator, this.layers) };
       this.done += this.cost('joint') / epochs;
-      this.report(`${stageName.joint}, epoch ${epoch} of ${epochs} done`, null, null, { kl: calibrationKl });
+      this.report(`${stageName.joint}, epoch ${epoch} of ${epochs} done`, null, null, { epoch, kl: calibrationKl });
     }
     best.values.forEach((values, layer) => this.calibrator.setNeurons(layer, values));
     this.progress.calibrationKl = best.kl;
@@ -238,6 +251,7 @@ class StageRunner {
   }
 
   async evaluate(stage: Stage): Promise<Evaluation> {
+    this.enter(stage);
     this.report(`Measuring held-out perplexity and KL ${stage === 'before' ? 'before calibration' : `after the ${stage} pass`}`, null, null);
     const r = await this.compare(this.data.heldOut);
     this.done += 1;
@@ -323,12 +337,10 @@ class StageRunner {
   private report(message: string, layer: number | null, loss: number | null, extra: Record<string, number> = {}): void {
     const fraction = Math.min(1, this.done / this.total);
     const metrics: Record<string, number> = { ...extra };
-    const seconds = (Date.now() - this.started) / 1000;
-    const rate = (this.done - this.doneAtStart) / Math.max(seconds, 1e-3);
-    if (this.done > this.doneAtStart) metrics.etaSeconds = Math.round((this.total - this.done) / rate);
+    if (this.stage !== null) metrics.stage = STAGES.indexOf(this.stage);
     if (layer !== null) metrics.layer = layer;
     if (loss !== null) metrics.alignLoss = loss;
-    this.ctx.progress({ fraction, message, metrics });
+    this.ctx.progress({ fraction, message, metrics, etaSeconds: this.eta.secondsLeft(this.done, this.total) });
   }
 }
 

@@ -3,8 +3,10 @@
 // where the spiking model collapses at small T.
 import { z } from 'zod';
 import { MAX_TIMESTEPS } from '../../shared/chat-modes.js';
+import type { EvaluationReport } from '../../api/contract.js';
 import { pathParam } from '../storage/home-path.js';
 import type { JobContext } from '../jobs/types.js';
+import { StageEta } from '../jobs/eta.js';
 import { basename } from 'node:path';
 import { availableMemoryBytes, checkEvaluationMemory } from '../estimate/memory-guard.js';
 import { loadOpenedModel, type LoadedModel } from '../inference/loaded-model.js';
@@ -54,15 +56,8 @@ export interface EnergyReport {
   perSite?: Array<{ site: string; meanCount: number; acJoules: number }>;
 }
 
-export interface EvalReport {
-  model: { dir: string; architecture: string; parameters: number; stage: string };
-  task: { name: string; kind: 'perplexity' | 'multiple-choice'; size: number; chance?: number };
-  rows: EvalRow[];
-  firing?: FiringReport;
-  energy?: EnergyReport;
-  warnings: string[];
-  createdAt: string;
-}
+/** What an evaluation measured: the contract's type (a finished job adds its HTML report's path). */
+export type EvalReport = EvaluationReport;
 
 const DEFAULT_PPL_TOKENS = 16_384;
 
@@ -73,6 +68,25 @@ export function evaluationPlan(model: LoadedModel, timesteps: number[]): Array<{
   plan.push({ mode: 'qcfs', timesteps: null });
   for (const t of [...new Set(timesteps)].sort((a, b) => a - b)) plan.push({ mode: 'snn', timesteps: t });
   return plan;
+}
+
+/**
+ * Progress through the plan, each model weighted by the timesteps it runs (a spiking model at T costs
+ * about T times one pass), with the time left at the pace of the model being measured.
+ */
+function progressOf(plan: ReturnType<typeof evaluationPlan>, ctx: JobContext): (i: number, part: number) => void {
+  const weights = plan.map((run) => run.timesteps ?? 1);
+  const total = weights.reduce((a, b) => a + b, 0);
+  const eta = new StageEta();
+  let stage = -1;
+  return (i, part) => {
+    const done = weights.slice(0, i).reduce((a, b) => a + b, 0) + part * weights[i]!;
+    if (i !== stage) {
+      stage = i;
+      eta.startStage(done);
+    }
+    ctx.progress({ fraction: done / total, message: `Evaluating ${describe(plan[i]!)}`, etaSeconds: eta.secondsLeft(done, total) });
+  };
 }
 
 function forwardIn(model: LoadedModel, mode: EvalMode, timesteps: number | null): ForwardFn {
@@ -115,7 +129,7 @@ export async function runEvaluation(settings: EvalSettings, ctx: JobContext, ava
     let size = 0;
     let chance: number | undefined;
     let sample = new Int32Array(0);
-    const step = (i: number, part: number) => ctx.progress({ fraction: (i + part) / plan.length, message: `Evaluating ${describe(plan[i]!)}` });
+    const step = progressOf(plan, ctx);
     if (task.kind === 'perplexity') {
       const maxTokens = settings.limit ?? DEFAULT_PPL_TOKENS;
       // Tokenise only what will be scored: a token is rarely shorter than one character in 8.

@@ -7,7 +7,8 @@ import { randomBytes } from 'node:crypto';
 import { appendFile, mkdir, readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { z } from 'zod';
-import type { ApiEvent, JobRecord } from '../../api/contract.js';
+import type { ApiEvent, CalibrationCheckpoint, JobRecord, TrainingCheckpoint } from '../../api/contract.js';
+import { pushMetricRow, type MetricRow } from '../../shared/metric-rows.js';
 import { ApiError } from '../api/errors.js';
 import { compiledPath } from '../compiled-path.js';
 import { readJsonIfExists, writeJsonAtomic } from '../storage/json-file.js';
@@ -16,12 +17,43 @@ import { describeHolder, LOCK_FILE, ProcessLock, type LockHolder } from '../stor
 import { cancelGraceMs } from './cancel-grace.js';
 import type { FromJobProcess, JobProgressUpdate, ToJobProcess } from './types.js';
 
-export interface JobKind {
+/**
+ * What the manager needs of a job kind: jobs/kinds.ts declares the app's kinds with their settings (P)
+ * and result (R) from the contract; tests declare their own.
+ */
+export interface JobKind<P = unknown, R = unknown> {
   /** The module whose default export is the JobDefinition: relative to jobs/ (e.g. "./kinds/train.js"), or absolute. */
   module: string;
   /** Checks (and fills defaults of) the parameters before the job is queued. */
-  params: z.ZodType;
-  title(params: unknown): string;
+  params: z.ZodType<P>;
+  title(params: P): string;
+  /** How a stopped run of this kind continues from its checkpoint; absent: it cannot pause or resume. */
+  resume?: Resumable;
+  /** The models a finished run wrote, each with the model it was made from, in order (lineage); absent: none. */
+  outputs?(params: P, result: R): ModelOutput[];
+}
+
+/** The settings of a resumable run that say where it continues: the output folder its checkpoint is in. */
+export interface ResumableParams {
+  outDir: string;
+  /** A training run's total steps. */
+  steps?: unknown;
+}
+
+/** A model folder a job wrote, and the folder of the model it was made from. */
+export interface ModelOutput {
+  from: string;
+  made: string;
+}
+
+/** What a resumable kind declares: where its checkpoint is and how to read it. */
+export interface Resumable {
+  /** The checkpoint a stopped run with these settings would continue from; null when it saved none. */
+  checkpoint(params: ResumableParams): Promise<TrainingCheckpoint | CalibrationCheckpoint | null>;
+  /** The checkpoint's folder inside params.outDir, for messages. */
+  dir: string;
+  /** The kinds that write the same kind of output folder (a later one there replaced this run's output). */
+  family: ReadonlySet<string>;
 }
 
 export interface JobManagerOptions {
@@ -46,8 +78,11 @@ interface RunningJob {
   child: ChildProcess;
   lastSave: number;
   killTimer?: NodeJS.Timeout;
+  /** What it becomes once a requested stop ends it: paused (resumable at its checkpoint) or cancelled. */
+  stopAs?: 'paused' | 'cancelled';
 }
-const TERMINAL = new Set(['done', 'failed', 'cancelled', 'interrupted']);
+/** States of a run that is neither waiting nor running (a paused or stopped one may be resumed). */
+const STOPPED: ReadonlySet<JobRecord['state']> = new Set(['done', 'failed', 'cancelled', 'interrupted', 'paused']);
 
 export class JobManager {
   private readonly runsDir: string;
@@ -59,6 +94,8 @@ export class JobManager {
   /** Per job, the last pending line appended to its log or metrics: chained so lines keep their order. */
   private readonly appends = new Map<string, Promise<void>>();
   private readonly lock: ProcessLock;
+  /** When the part of each run now going started (ms), and the seconds it had run before it. */
+  private readonly parts = new Map<string, { at: number; before: number }>();
   /** Whether the runs left unfinished by an earlier process were marked and cleaned up. */
   private recovered = false;
 
@@ -77,7 +114,15 @@ export class JobManager {
     for (const entry of await readdir(this.runsDir, { withFileTypes: true })) {
       if (!entry.isDirectory()) continue;
       const record = await readJsonIfExists<JobRecord>(join(this.runsDir, entry.name, 'run.json')).catch(() => null);
-      if (record) this.records.set(record.id, record);
+      if (!record) continue;
+      // Runs saved before resumes and running time were counted were never resumed in place.
+      const ran = record.startedAt && record.finishedAt ? (Date.parse(record.finishedAt) - Date.parse(record.startedAt)) / 1000 : 0;
+      this.records.set(record.id, {
+        ...record,
+        resumes: record.resumes ?? 0,
+        runningSeconds: record.runningSeconds ?? ran,
+        pausable: Boolean(this.options.kinds[record.kind]?.resume),
+      });
     }
     await this.takeWorkspace();
   }
@@ -88,15 +133,15 @@ export class JobManager {
     if (holder || this.recovered) return holder;
     this.recovered = true;
     for (const record of this.records.values()) {
-      if (TERMINAL.has(record.state) && record.state !== 'failed' && record.state !== 'cancelled') continue;
-      const wasRunning = !TERMINAL.has(record.state);
+      if (record.state === 'done' || record.state === 'interrupted') continue;
+      const wasRunning = !STOPPED.has(record.state);
       if (wasRunning) {
         record.state = 'interrupted';
         record.message = 'The app stopped while this job was running. Its last checkpoint, if any, is kept.';
         record.finishedAt ??= new Date().toISOString();
       }
       // A job killed mid-save leaves hidden temporaries (a half-written checkpoint) beside its output.
-      const outDir = (record.params as { outDir?: unknown } | null)?.outDir;
+      const outDir = record.params?.outDir;
       const notes =
         typeof outDir === 'string' ? await recoverInterruptedSwaps(outDir).catch((err: Error) => [`Could not clean up ${outDir}: ${err.message}`]) : [];
       for (const note of notes) await this.append(record, 'log.txt', note).catch(() => undefined);
@@ -122,27 +167,22 @@ export class JobManager {
     return record;
   }
 
-  async start(kind: string, rawParams: unknown): Promise<JobRecord> {
-    const holder = await this.takeWorkspace();
-    if (holder) {
-      throw new ApiError(
-        'bad_request',
-        `Another program runs the jobs of this workspace (${this.options.workspaceDir}): ${describeHolder(holder)}. ` +
-          'Start the job there, or close it and try again.',
-      );
-    }
+  /** The definition of a kind this manager runs. */
+  kind(kind: string): JobKind {
     const definition = this.options.kinds[kind];
     if (!definition) throw new ApiError('bad_request', `Unknown job kind "${kind}".`);
-    const parsed = definition.params.safeParse(rawParams ?? {});
-    if (!parsed.success) {
-      const detail = parsed.error.issues.map((i) => `${i.path.join('.') || 'params'}: ${i.message}`).join('; ');
-      throw new ApiError('bad_request', `Invalid settings for this job: ${detail}`);
-    }
-    const params = parsed.data;
+    return definition;
+  }
+
+  async start(kind: string, rawParams: unknown): Promise<JobRecord> {
+    await this.ownWorkspace();
+    const definition = this.kind(kind);
+    const params = parseParams(definition, rawParams);
     const id = `${new Date().toISOString().replace(/[:.]/g, '-')}-${randomBytes(3).toString('hex')}`;
     const runDir = join(this.runsDir, id);
     await mkdir(runDir, { recursive: true });
-    const record: JobRecord = {
+    // The one place a record is typed: its settings passed its kind's schema, which fits the contract.
+    const record = {
       id,
       kind,
       title: definition.title(params),
@@ -152,14 +192,36 @@ export class JobManager {
       startedAt: null,
       finishedAt: null,
       fraction: null,
-      message: 'Waiting for the previous job to finish',
+      message: WAITING,
       etaSeconds: null,
+      resumes: 0,
+      runningSeconds: 0,
+      pausable: Boolean(definition.resume),
       result: null,
       error: null,
       runDir,
-    };
+    } as JobRecord;
     this.records.set(id, record);
     await this.save(record);
+    this.queue.push(id);
+    this.publish(record);
+    this.runNext();
+    return record;
+  }
+
+  /**
+   * Continues a stopped run in its own record and run folder, with `rawParams` (its settings with
+   * resume switched on): its log and chart points go on from where they stopped, under the same id.
+   */
+  async requeue(id: string, rawParams: unknown): Promise<JobRecord> {
+    await this.ownWorkspace();
+    const record = this.get(id);
+    if (!STOPPED.has(record.state) || record.state === 'done') throw new ApiError('bad_request', `"${record.title}" has not stopped, so it cannot continue.`);
+    record.params = parseParams(this.kind(record.kind), rawParams) as JobRecord['params'];
+    Object.assign(record, { state: 'queued', finishedAt: null, message: WAITING, etaSeconds: null, result: null, error: null });
+    record.resumes += 1;
+    await this.save(record);
+    await this.append(record, 'log.txt', `Resumed (${new Date().toISOString()}).`);
     this.queue.push(id);
     this.publish(record);
     this.runNext();
@@ -172,24 +234,57 @@ export class JobManager {
     if (record.state === 'queued') {
       this.queue.splice(this.queue.indexOf(id), 1);
       await this.finish(record, 'cancelled', 'Cancelled before it started');
-    } else if (this.running?.id === id && !this.running.killTimer) {
-      this.stop(this.running, this.options.cancelGraceMs ?? (await cancelGraceMs(record.params)));
-      record.message = 'Cancelling…';
-      this.publish(record);
+    } else if (this.running?.id === id) {
+      await this.requestStop(this.running, record, 'cancelled', 'Cancelling…');
     }
     return record;
   }
 
-  /** The chart series a job reported, in order (runs/<id>/metrics.jsonl); a torn line (a crash mid-write) is skipped. */
-  async metrics(id: string): Promise<Array<Record<string, number>>> {
+  /** Stops a run of a resumable kind at its next checkpoint: it becomes 'paused', to be continued by requeue. */
+  async pause(id: string): Promise<JobRecord> {
+    const record = this.get(id);
+    if (!this.kind(record.kind).resume) throw new ApiError('bad_request', `"${record.title}" cannot be paused (it saves no checkpoint); cancel it instead.`);
+    if (record.state === 'queued') {
+      this.queue.splice(this.queue.indexOf(id), 1);
+      await this.finish(record, 'paused', 'Paused before it started');
+    } else if (this.running?.id === id) {
+      await this.requestStop(this.running, record, 'paused', 'Pausing: saving a checkpoint…');
+    }
+    return record;
+  }
+
+  private async requestStop(running: RunningJob, record: JobRecord, as: 'paused' | 'cancelled', message: string): Promise<void> {
+    running.stopAs = as;
+    if (!running.killTimer) this.stop(running, this.options.cancelGraceMs ?? (await cancelGraceMs(record.params)));
+    record.message = message;
+    this.publish(record);
+  }
+
+  /** Throws when another live process runs this workspace's jobs. */
+  private async ownWorkspace(): Promise<void> {
+    const holder = await this.takeWorkspace();
+    if (holder) {
+      throw new ApiError(
+        'bad_request',
+        `Another program runs the jobs of this workspace (${this.options.workspaceDir}): ${describeHolder(holder)}. ` +
+          'Start the job there, or close it and try again.',
+      );
+    }
+  }
+
+  /**
+   * The chart series a job reported, in order (runs/<id>/metrics.jsonl); a torn line (a crash mid-write)
+   * is skipped, and steps reported again after a resume from an earlier checkpoint replace the first report.
+   */
+  async metrics(id: string): Promise<MetricRow[]> {
     const record = this.get(id);
     await this.appends.get(id)?.catch(() => undefined);
     const text = await readFile(join(record.runDir, 'metrics.jsonl'), 'utf8').catch(() => '');
-    const rows: Array<Record<string, number>> = [];
+    const rows: MetricRow[] = [];
     for (const [i, line] of text.split('\n').entries()) {
       if (!line) continue;
       try {
-        rows.push(JSON.parse(line) as Record<string, number>);
+        pushMetricRow(rows, JSON.parse(line) as MetricRow);
       } catch {
         console.warn(`Skipped line ${i + 1} of ${join(record.runDir, 'metrics.jsonl')}: it was cut off (the job stopped while writing it).`);
       }
@@ -202,7 +297,7 @@ export class JobManager {
     return new Promise((resolve) => {
       const check = () => {
         const record = this.get(id);
-        if (TERMINAL.has(record.state)) void (this.saves.get(id) ?? Promise.resolve()).catch(() => undefined).then(() => resolve(record));
+        if (STOPPED.has(record.state)) void (this.saves.get(id) ?? Promise.resolve()).catch(() => undefined).then(() => resolve(record));
         else setTimeout(check, 50);
       };
       check();
@@ -217,7 +312,9 @@ export class JobManager {
     const running: RunningJob = { id, child, lastSave: 0 };
     this.running = running;
     record.state = 'running';
-    record.startedAt = new Date().toISOString();
+    // A resumed run keeps the time it first started.
+    record.startedAt ??= new Date().toISOString();
+    this.parts.set(id, { at: Date.now(), before: record.runningSeconds });
     record.message = 'Starting';
     this.publish(record);
     let finished = false;
@@ -229,8 +326,9 @@ export class JobManager {
       else if (message.type === 'log') void guard(this.append(record, 'log.txt', message.message));
       else {
         finished = true;
-        if (message.type === 'done') void guard(this.finish(record, 'done', 'Finished', message.result));
-        else if (message.type === 'cancelled') void guard(this.finish(record, 'cancelled', 'Cancelled'));
+        if (message.type === 'done') void guard(this.finish(record, 'done', 'Finished', message.result as JobRecord['result']));
+        else if (message.type === 'cancelled')
+          void guard(this.finish(record, running.stopAs ?? 'cancelled', running.stopAs === 'paused' ? 'Paused' : 'Cancelled'));
         else void guard(this.finish(record, 'failed', message.message));
       }
     });
@@ -243,6 +341,7 @@ export class JobManager {
       if (!finished) {
         if (processError)
           void guard(this.finish(record, 'failed', `The job's process could not be reached (${processError}). Its last checkpoint, if any, is kept.`));
+        else if (running.stopAs === 'paused') void guard(this.finish(record, 'paused', 'Paused (the job was stopped: it continues from its last checkpoint)'));
         else if (running.killTimer) void guard(this.finish(record, 'cancelled', 'Cancelled (the job was stopped)'));
         else void guard(this.finish(record, 'failed', failure));
       }
@@ -277,7 +376,7 @@ export class JobManager {
   /** The run's files could not be written (full disk, folder deleted): the job fails, saying why. */
   private onRunFault(record: JobRecord, running: RunningJob, err: unknown): void {
     const reason = err instanceof Error ? err.message : String(err);
-    if (this.running === running && !TERMINAL.has(record.state)) {
+    if (this.running === running && !STOPPED.has(record.state)) {
       this.stop(running, this.options.cancelGraceMs ?? 10_000);
       void this.finish(record, 'failed', `The job was stopped: its run folder ${record.runDir} could not be written (${reason}).`).catch((e: unknown) =>
         this.report(e),
@@ -293,29 +392,35 @@ export class JobManager {
   }
 
   private async onProgress(record: JobRecord, update: JobProgressUpdate): Promise<void> {
-    if (TERMINAL.has(record.state)) return;
+    if (STOPPED.has(record.state)) return;
     record.fraction = update.fraction;
     record.message = update.message;
-    record.etaSeconds = estimateEta(record, update.fraction);
+    // An update that does not say (a checkpoint being saved) keeps the last estimate.
+    if (update.etaSeconds !== undefined) record.etaSeconds = update.etaSeconds;
     // Publish before any await: the next update may arrive while this one is being written.
     this.publish(record, update.metrics);
     if (update.metrics) await this.append(record, 'metrics.jsonl', JSON.stringify(update.metrics));
     const now = Date.now();
     if (this.running && now - this.running.lastSave > SAVE_INTERVAL_MS) {
       this.running.lastSave = now;
+      // Saved as it goes: a run the app never saw stop (a crash) keeps most of its running time.
+      this.tally(record);
       await this.save(record);
     }
   }
 
-  private async finish(record: JobRecord, state: JobRecord['state'], message: string, result: unknown = null): Promise<void> {
-    if (TERMINAL.has(record.state)) return;
+  /** `result`: what the kind's module returned, its contract type (the job process passes it through). */
+  private async finish(record: JobRecord, state: JobRecord['state'], message: string, result: JobRecord['result'] = null): Promise<void> {
+    if (STOPPED.has(record.state)) return;
     if (state === 'done' && this.options.afterDone) {
       try {
-        await this.options.afterDone({ ...record, result });
+        await this.options.afterDone({ ...record, result } as JobRecord);
       } catch (err) {
         message = `Finished, but ${err instanceof Error ? err.message : String(err)}`;
       }
     }
+    this.tally(record);
+    this.parts.delete(record.id);
     record.state = state;
     record.message = message;
     record.finishedAt = new Date().toISOString();
@@ -330,9 +435,15 @@ export class JobManager {
     await this.save(record).catch((err: unknown) => this.report(err));
   }
 
+  /** Brings a running record's runningSeconds up to now. */
+  private tally(record: JobRecord): void {
+    const part = this.parts.get(record.id);
+    if (part) record.runningSeconds = part.before + (Date.now() - part.at) / 1000;
+  }
+
   private publish(record: JobRecord, metrics?: Record<string, number>): void {
-    const { id: jobId, kind, state, fraction, message, etaSeconds } = record;
-    this.options.emit({ name: 'job.progress', data: { jobId, kind, state, fraction, message, etaSeconds, ...(metrics ? { metrics } : {}) } });
+    const { id: jobId, kind, state, fraction, message, etaSeconds, resumes } = record;
+    this.options.emit({ name: 'job.progress', data: { jobId, kind, state, fraction, message, etaSeconds, resumes, ...(metrics ? { metrics } : {}) } });
   }
 
   private append(record: JobRecord, file: string, line: string): Promise<void> {
@@ -350,9 +461,14 @@ export class JobManager {
   }
 }
 
-/** Remaining time from the elapsed time and the fraction done; null until there is something to go on. */
-function estimateEta(record: JobRecord, fraction: number | null): number | null {
-  if (!record.startedAt || fraction === null || fraction <= 0.01) return null;
-  const elapsed = (Date.now() - Date.parse(record.startedAt)) / 1000;
-  return Math.max(0, Math.round((elapsed * (1 - fraction)) / fraction));
+const WAITING = 'Waiting for the previous job to finish';
+
+/** A kind's settings checked against its schema (defaults filled in), or a refusal that says which are wrong. */
+function parseParams(definition: JobKind, rawParams: unknown): unknown {
+  const parsed = definition.params.safeParse(rawParams ?? {});
+  if (!parsed.success) {
+    const detail = parsed.error.issues.map((i) => `${i.path.join('.') || 'params'}: ${i.message}`).join('; ');
+    throw new ApiError('bad_request', `Invalid settings for this job: ${detail}`);
+  }
+  return parsed.data;
 }

@@ -4,7 +4,7 @@
 // (the app server's /api/report/<id>), both through this check.
 import { readFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import type { EvaluationResult, ReportFile } from '../../api/contract.js';
+import type { ReportFile } from '../../api/contract.js';
 import { ApiError } from '../api/errors.js';
 import type { JobManager } from './job-manager.js';
 
@@ -12,14 +12,14 @@ export async function reportFile(jobs: JobManager, id: string): Promise<ReportFi
   const job = jobs.get(id);
   if (job.kind !== 'evaluate') throw new ApiError('bad_request', `"${job.title}" is not an evaluation, so it has no report.`);
   if (job.state !== 'done') throw new ApiError('bad_request', `"${job.title}" has not finished, so its report is not written yet.`);
-  const path = (job.result as Partial<EvaluationResult> | null)?.reportHtml ?? join(job.runDir, 'report.html');
+  const path = job.result?.reportHtml ?? join(job.runDir, 'report.html');
   let text: string;
   try {
     text = await readFile(path, 'utf8');
   } catch {
     throw new ApiError('not_found', `The report is no longer at ${path}: its run folder was moved or deleted.`);
   }
-  const model = basename(((job.params as { modelDir?: string }).modelDir ?? 'model').replace(/[\\/]+$/, ''));
+  const model = basename(job.params.modelDir.replace(/[\\/]+$/, ''));
   const safe = model.replace(/[^\w.-]+/g, '-').replace(/^[-.]+|-+$/g, '') || 'model';
   return { path, fileName: `evaluation-${safe}-${job.id}.html`, mimeType: 'text/html', text };
 }

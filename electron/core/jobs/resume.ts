@@ -1,6 +1,7 @@
-// Resume for training and calibration runs. Pausing is cancelling: both save a checkpoint as they
-// go (training before it stops, calibration after every layer). Resuming starts a new job of the
-// same kind with the same settings and resume: true, which continues from <outDir>/checkpoint.
+// Resume for the kinds that declare it (training and calibration): both save a checkpoint as they go
+// (training before it stops, calibration after every layer), so a paused, cancelled, interrupted or
+// failed run continues from <outDir>/checkpoint. Resuming continues the same run: its record, run
+// folder, log and chart points, with resume switched on in its settings.
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { CalibrationCheckpoint, JobRecord, ResumeInfo, TrainingCheckpoint } from '../../api/contract.js';
@@ -8,46 +9,40 @@ import { CALIBRATION_CHECKPOINT_DIR, nextStep, readCalibrationState } from '../c
 import { STATE_FILE } from '../training/checkpoint.js';
 import { CHECKPOINT_DIR } from '../training/train-loop.js';
 import { ApiError } from '../api/errors.js';
-import type { JobManager } from './job-manager.js';
+import type { JobManager, Resumable, ResumableParams } from './job-manager.js';
 
 /** The job kinds that run the training loop (settings.ts): they write a model to params.outDir. */
 export const TRAINING_KINDS: ReadonlySet<string> = new Set(['train', 'finetune']);
 
-const STOPPED = new Set(['cancelled', 'interrupted', 'failed']);
+const STOPPED = new Set<JobRecord['state']>(['paused', 'cancelled', 'interrupted', 'failed']);
 
-interface RunParams {
-  outDir: string;
-  steps?: number;
-}
+/** How a training run (train, finetune) resumes. */
+export const trainingResume: Resumable = { checkpoint: readTrainingCheckpoint, dir: CHECKPOINT_DIR, family: TRAINING_KINDS };
+/** How a calibration run resumes. */
+export const calibrationResume: Resumable = { checkpoint: readCalibrationCheckpoint, dir: CALIBRATION_CHECKPOINT_DIR, family: new Set(['calibrate']) };
 
-type Checkpoint = TrainingCheckpoint | CalibrationCheckpoint;
-
-/** Each resumable kind's checkpoint reader, and the kinds that take turns in one output folder. */
-const RESUMABLE: Record<string, { read: (params: RunParams) => Promise<Checkpoint | null>; dir: string; family: ReadonlySet<string> }> = {
-  train: { read: readTrainingCheckpoint, dir: CHECKPOINT_DIR, family: TRAINING_KINDS },
-  finetune: { read: readTrainingCheckpoint, dir: CHECKPOINT_DIR, family: TRAINING_KINDS },
-  calibrate: { read: readCalibrationCheckpoint, dir: CALIBRATION_CHECKPOINT_DIR, family: new Set(['calibrate']) },
-};
+/** The output folder of a run of a resumable kind (all of them write one). */
+const outDirOf = (job: JobRecord): string | null => (typeof job.params.outDir === 'string' ? job.params.outDir : null);
 
 export async function resumeInfo(jobs: JobManager, id: string): Promise<ResumeInfo> {
   const job = jobs.get(id);
-  const no = (reason: string, checkpoint: Checkpoint | null = null, resumedBy: string | null = null): ResumeInfo => ({
+  const no = (reason: string, checkpoint: ResumeInfo['checkpoint'] = null, resumedBy: string | null = null): ResumeInfo => ({
     canResume: false,
     reason,
     checkpoint,
     resumedBy,
   });
-  const kind = RESUMABLE[job.kind];
-  if (!kind) return no('Only training and calibration runs can be paused and resumed.');
+  const resume = jobs.kind(job.kind).resume;
+  const outDir = outDirOf(job);
+  if (!resume || outDir === null) return no('Only training and calibration runs can be paused and resumed.');
   if (!STOPPED.has(job.state)) return no(job.state === 'done' ? 'This run has finished.' : 'This run has not stopped.');
-  const params = job.params as RunParams;
-  const later = laterRunInSameFolder(jobs, job, kind.family);
-  if (later) return no(`A later run, "${later.title}", continues in the same output folder.`, null, later.id);
-  let checkpoint: Checkpoint | null;
+  const later = laterRunInSameFolder(jobs, job, outDir, resume.family);
+  if (later) return no(`A later run, "${later.title}", writes to the same output folder.`, null, later.id);
+  let checkpoint: ResumeInfo['checkpoint'];
   try {
-    checkpoint = await kind.read(params);
+    checkpoint = await resume.checkpoint({ ...job.params, outDir });
   } catch (err) {
-    return no(`The checkpoint in ${join(params.outDir, kind.dir)} cannot be read (${(err as Error).message}).`);
+    return no(`The checkpoint in ${join(outDir, resume.dir)} cannot be read (${(err as Error).message}).`);
   }
   if (!checkpoint && job.state === 'failed') {
     return no('It failed before saving a checkpoint, so there is nothing to continue: fix the problem and start it again.');
@@ -55,26 +50,26 @@ export async function resumeInfo(jobs: JobManager, id: string): Promise<ResumeIn
   return { canResume: true, reason: null, checkpoint, resumedBy: null };
 }
 
-/** Starts the run again with the same settings: from its checkpoint, or from the beginning when it saved none. */
+/** Continues the run with the same settings: from its checkpoint, or from the beginning when it saved none. */
 export async function resumeJob(jobs: JobManager, id: string): Promise<JobRecord> {
   const info = await resumeInfo(jobs, id);
   if (!info.canResume) throw new ApiError('bad_request', `This run cannot be resumed: ${info.reason}`);
   const job = jobs.get(id);
   // A run stopped before its first checkpoint starts again with its own settings: its folder then holds
   // nothing but the app's mark, and overwriting is never switched on for the user.
-  return jobs.start(job.kind, { ...(job.params as object), resume: info.checkpoint !== null });
+  return jobs.requeue(id, { ...job.params, resume: info.checkpoint !== null });
 }
 
-/** A run of the same family started after `job` that writes to the same folder (it resumed it, or replaced it). */
-function laterRunInSameFolder(jobs: JobManager, job: JobRecord, family: ReadonlySet<string>): JobRecord | undefined {
-  const folder = resolve((job.params as RunParams).outDir);
+/** A run of the same family started after `job` that writes to the same folder (it replaced its output). */
+function laterRunInSameFolder(jobs: JobManager, job: JobRecord, outDir: string, family: ReadonlySet<string>): JobRecord | undefined {
+  const folder = resolve(outDir);
   return jobs
     .list()
     .filter((other) => family.has(other.kind) && other.createdAt > job.createdAt)
-    .findLast((other) => resolve((other.params as RunParams).outDir) === folder);
+    .findLast((other) => outDirOf(other) !== null && resolve(outDirOf(other)!) === folder);
 }
 
-async function readTrainingCheckpoint(params: RunParams): Promise<TrainingCheckpoint | null> {
+async function readTrainingCheckpoint(params: ResumableParams): Promise<TrainingCheckpoint | null> {
   let text: string;
   try {
     text = await readFile(join(params.outDir, CHECKPOINT_DIR, STATE_FILE), 'utf8');
@@ -84,10 +79,10 @@ async function readTrainingCheckpoint(params: RunParams): Promise<TrainingCheckp
   }
   const state = JSON.parse(text) as { step?: unknown; savedAt?: unknown };
   if (typeof state.step !== 'number' || typeof state.savedAt !== 'string') throw new Error(`${STATE_FILE} is not a trainer state this app wrote`);
-  return { kind: 'training', step: state.step, steps: params.steps ?? state.step, savedAt: state.savedAt };
+  return { kind: 'training', step: state.step, steps: typeof params.steps === 'number' ? params.steps : state.step, savedAt: state.savedAt };
 }
 
-async function readCalibrationCheckpoint(params: RunParams): Promise<CalibrationCheckpoint | null> {
+async function readCalibrationCheckpoint(params: ResumableParams): Promise<CalibrationCheckpoint | null> {
   const state = await readCalibrationState(join(params.outDir, CALIBRATION_CHECKPOINT_DIR));
   return state && { kind: 'calibration', next: nextStep(state), savedAt: state.savedAt };
 }

@@ -5,6 +5,8 @@ export interface JobProgressUpdate {
   /** 0..1, or null when unknown. */
   fraction: number | null;
   message: string;
+  /** Seconds left, from the pace of the current stage (jobs/eta.ts); absent or null when unknown. */
+  etaSeconds?: number | null;
   /** Numbers for live charts (loss, perplexity, tokens/s...), keyed by series name. */
   metrics?: Record<string, number>;
 }

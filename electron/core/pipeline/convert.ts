@@ -12,8 +12,8 @@ import { evalSettings, runEvaluation } from '../eval/evaluate.js';
 import type { JobContext } from '../jobs/types.js';
 import { prepareParentFolder } from '../storage/owned-folder.js';
 import { finetuneSettings } from '../training/settings.js';
-import type { ConversionResult } from '../../api/contract.js';
 import { CONVERT_STAGE_FOLDERS } from '../../shared/model-names.js';
+import type { ConversionSummary } from '../../api/contract.js';
 import { runTraining } from '../training/train-loop.js';
 
 export const convertSettings = z.object({
@@ -42,14 +42,19 @@ export const convertSettings = z.object({
 });
 export type ConvertSettings = z.infer<typeof convertSettings>;
 
-/** The contract's type, so the app reads exactly what the job returns. */
-export type ConversionSummary = ConversionResult;
-
-/** A context whose progress fills [from, to] of the parent's bar. */
+/**
+ * A context whose progress fills [from, to] of the parent's bar. The part's time left covers the rest
+ * of the part; the parts after it are assumed to go at the same pace per share of the bar.
+ */
 function part(ctx: JobContext, from: number, to: number, label: string): JobContext {
   return {
     ...ctx,
-    progress: (u) => ctx.progress({ ...u, fraction: u.fraction === null ? from : from + (to - from) * u.fraction, message: `${label}: ${u.message}` }),
+    progress: (u) => {
+      const fraction = u.fraction === null ? from : from + (to - from) * u.fraction;
+      const partLeft = to - fraction;
+      const etaSeconds = u.etaSeconds == null || partLeft <= 0.001 ? u.etaSeconds : Math.round((u.etaSeconds * (1 - fraction)) / partLeft);
+      ctx.progress({ ...u, fraction, etaSeconds, message: `${label}: ${u.message}` });
+    },
   };
 }
 

@@ -24,6 +24,8 @@ const stateSchema = z.object({
   cursor: z.object({ epoch: z.number().int(), index: z.number().int(), seed: z.number().int() }),
   /** The settings the run was started with: a resume must use the same ones. */
   settings: z.record(z.string(), z.unknown()),
+  /** What the run measured before its first step, so a resumed run reports it (absent in checkpoints of older versions). */
+  before: z.object({ perplexity: z.number().nullable(), annPerplexity: z.number().nullable() }).optional(),
   savedAt: z.string(),
 });
 
@@ -31,8 +33,11 @@ export type TrainerState = z.infer<typeof stateSchema>;
 
 export type OptimizerState = TrainerOptimizerState;
 
-export function trainerStateFile(step: number, cursor: BatchCursor, settings: Record<string, unknown>): string {
-  const state: TrainerState = { format: STATE_FORMAT, version: STATE_VERSION, step, cursor, settings, savedAt: new Date().toISOString() };
+/** Validation perplexities before the first step: of the model trained, and (stage 1) of the original ANN. */
+export type MeasuredBefore = NonNullable<TrainerState['before']>;
+
+export function trainerStateFile(step: number, cursor: BatchCursor, settings: Record<string, unknown>, before: MeasuredBefore): string {
+  const state: TrainerState = { format: STATE_FORMAT, version: STATE_VERSION, step, cursor, settings, before, savedAt: new Date().toISOString() };
   return JSON.stringify(state, null, 2) + '\n';
 }
 

@@ -7,13 +7,14 @@ import type { TrainingResult } from '../../api/contract.js';
 import type { NativeAddon, NativeTrainer } from '../../../native/index.js';
 import { loadJobDataset, TrainBatches, validationBatches, type BatchCursor, type TokenDataset } from '../data/index.js';
 import type { JobContext } from '../jobs/types.js';
+import { StageEta } from '../jobs/eta.js';
 import { JobCancelledError } from '../jobs/types.js';
 import { openModelFolder, type OpenedModelFolder } from '../model/folder.js';
 import { loadTokenizer } from '../model/tokenizer.js';
 import { hasSignedSite, stage1SpikingConfig } from '../spiking/spiking-config.js';
 import { readAllScopeWeights, readSpikingWeights, type AllScopeWeights } from '../spiking/spiking-weights.js';
 import { claimOutputFolder } from '../storage/owned-folder.js';
-import { loadCheckpoint, OPTIMIZER_FILE, optimizerTensors, STATE_FILE, trainerStateFile } from './checkpoint.js';
+import { loadCheckpoint, OPTIMIZER_FILE, optimizerTensors, STATE_FILE, trainerStateFile, type MeasuredBefore } from './checkpoint.js';
 import { TrainingError } from './errors.js';
 import { writeDerivedModel, type DerivedModel } from './model-writer.js';
 import { lrFactor } from './schedule.js';
@@ -89,14 +90,18 @@ async function train(requested: TrainSettings, ctx: JobContext, engine: Training
 
     const validate = (mode: 'ann' | 'qcfs') => validationPerplexity(trainer, dataset, settings, mode, ctx.signal);
     const trainMode = settings.qcfs ? 'qcfs' : 'ann';
-    const annPerplexityBefore = settings.qcfs && !resumeFrom ? await validate('ann') : null;
-    const perplexityBefore = resumeFrom ? null : await validate(trainMode);
-    if (perplexityBefore !== null)
-      ctx.progress({ fraction: 0, message: 'Validated the starting model', metrics: { step: 0, valPerplexity: perplexityBefore } });
+    // Measured once, before the first step, and kept in every checkpoint: a resumed run reports them too.
+    const before: MeasuredBefore = resumeFrom?.state.before ?? {
+      annPerplexity: settings.qcfs && !resumeFrom ? await validate('ann') : null,
+      perplexity: resumeFrom ? null : await validate(trainMode),
+    };
+    if (!resumeFrom && before.perplexity !== null)
+      ctx.progress({ fraction: 0, message: 'Validated the starting model', metrics: { step: 0, valPerplexity: before.perplexity } });
 
     const batches = new TrainBatches(dataset, settings.batchSize, cursor);
     const tokensPerStep = settings.batchSize * settings.blockSize * settings.gradAccum;
-    const save = (atStep: number, at: BatchCursor = batches.cursor) => saveCheckpoint(checkpointDir, source, trainer, settings, atStep, at);
+    const save = (atStep: number, at: BatchCursor = batches.cursor) =>
+      saveCheckpoint(checkpointDir, source, trainer, settings, { step: atStep, cursor: at, before });
     /** Pause and Cancel keep the work: the checkpoint of the last whole step (its data cursor with it), then stop. */
     const stop = async (atStep: number, at: BatchCursor): Promise<never> => {
       await save(atStep, at);
@@ -105,6 +110,9 @@ async function train(requested: TrainSettings, ctx: JobContext, engine: Training
     let lastSaved = step;
     const started = Date.now();
     const firstStep = step;
+    // Timed from the first step, not from loading and the first validation.
+    const eta = new StageEta();
+    eta.startStage(step);
     while (step < settings.steps) {
       const factor = lrFactor(step, settings.steps, settings.warmupSteps, settings.decay);
       let lossSum = 0;
@@ -143,7 +151,7 @@ async function train(requested: TrainSettings, ctx: JobContext, engine: Training
         if (ppl !== null) metrics.valPerplexity = ppl;
       }
       const message = `Step ${step} of ${settings.steps}, loss ${loss.toFixed(3)}, ${metrics.tokensPerSecond} tokens/s`;
-      ctx.progress({ fraction: step / settings.steps, message, metrics });
+      ctx.progress({ fraction: step / settings.steps, message, metrics, etaSeconds: eta.secondsLeft(step, settings.steps) });
       if (ctx.signal.aborted) await stop(step, batches.cursor);
       if (step % settings.saveEvery === 0 && step < settings.steps) {
         ctx.progress({ fraction: step / settings.steps, message: `Saving a checkpoint at step ${step}` });
@@ -152,7 +160,7 @@ async function train(requested: TrainSettings, ctx: JobContext, engine: Training
       }
     }
 
-    ctx.progress({ fraction: 1, message: 'Writing the model' });
+    ctx.progress({ fraction: 1, message: 'Writing the model', etaSeconds: null });
     const lambdas = settings.qcfs && !all ? readLambdas(trainer, source.spec.numLayers) : null;
     const spiking = spikingPart(settings, all ? readSiteThresholds(trainer, source.spec.numLayers) : lambdas, source);
     await writeDerivedModel(settings.outDir, { source, read: (name) => trainer.getTensor(name), spiking });
@@ -160,9 +168,9 @@ async function train(requested: TrainSettings, ctx: JobContext, engine: Training
       outDir: settings.outDir,
       steps: step,
       tokensSeen: step * tokensPerStep,
-      perplexityBefore,
+      perplexityBefore: before.perplexity,
       perplexityAfter: await validate(trainMode),
-      annPerplexityBefore,
+      annPerplexityBefore: before.annPerplexity,
       finalLambdas: lambdas,
     };
   } finally {
@@ -224,8 +232,7 @@ async function saveCheckpoint(
   source: OpenedModelFolder,
   trainer: NativeTrainer,
   settings: TrainSettings,
-  step: number,
-  cursor: BatchCursor,
+  at: { step: number; cursor: BatchCursor; before: MeasuredBefore },
 ): Promise<void> {
   const shapes = new Map(trainer.parameters().map((p) => [p.name, p.shape]));
   const thresholds = !settings.qcfs
@@ -237,7 +244,7 @@ async function saveCheckpoint(
     source,
     read: (name) => trainer.getTensor(name),
     spiking: spikingPart(settings, thresholds, source),
-    extraFiles: { [STATE_FILE]: trainerStateFile(step, cursor, settings as unknown as Record<string, unknown>) },
+    extraFiles: { [STATE_FILE]: trainerStateFile(at.step, at.cursor, settings as unknown as Record<string, unknown>, at.before) },
     extraTensorFiles: { [OPTIMIZER_FILE]: optimizerTensors(trainer.getOptimizerState(), shapes) },
   });
 }

@@ -1,10 +1,19 @@
 // The live list of runs, shared by every page: loaded once from 'jobs.list', then kept up to date
 // by 'job.progress' events. When a job's state changes, its full record (times, error, result) is
-// fetched again, so the list always ends up exactly as the core saved it.
+// fetched again, so the list always ends up exactly as the core saved it. A run moves forward only
+// (waiting, running, stopped), except when it is resumed: each resume starts it over from waiting.
 import type { FasApi, JobProgress, JobRecord, JobState } from '../../../electron/api/contract';
 import { isActive } from './words';
 
-const STATE_ORDER: Record<JobState, number> = { queued: 0, running: 1, done: 2, failed: 2, cancelled: 2, interrupted: 2 };
+const STATE_ORDER: Record<JobState, number> = { queued: 0, running: 1, paused: 2, done: 2, failed: 2, cancelled: 2, interrupted: 2 };
+
+type Phase = Pick<JobRecord, 'state' | 'resumes'>;
+
+/** Whether `incoming` is older than what `shown` holds: from an earlier resume, or an earlier state of the same one. */
+function isStale(shown: Phase, incoming: Phase): boolean {
+  if (incoming.resumes !== shown.resumes) return incoming.resumes < shown.resumes;
+  return STATE_ORDER[incoming.state] < STATE_ORDER[shown.state];
+}
 
 export class JobsStore {
   /** Newest first, as the core lists them. */
@@ -59,18 +68,30 @@ export class JobsStore {
     this.upsert(await this.api.call('jobs.cancel', { id }));
   }
 
+  async pause(id: string): Promise<void> {
+    this.upsert(await this.api.call('jobs.pause', { id }));
+  }
+
+  /** Continues a stopped run in place (same id): it shows as waiting again at once. */
+  async resume(id: string): Promise<void> {
+    this.upsert(await this.api.call('jobs.resume', { id }));
+  }
+
   private apply(progress: JobProgress): void {
     const job = this.find(progress.jobId);
-    // A run only moves forward (waiting, running, stopped). An event older than the record (one held
-    // while the list loaded) would take it back a state and re-create the page parts of that state.
-    if (job && STATE_ORDER[progress.state] < STATE_ORDER[job.state]) return;
-    if (job && job.state === progress.state) {
+    // An event older than the record (one held while the list loaded) would take it back a state and
+    // re-create the page parts of that state.
+    if (job && isStale(job, progress)) return;
+    if (job && job.state === progress.state && job.resumes === progress.resumes) {
       job.fraction = progress.fraction;
       job.message = progress.message;
       job.etaSeconds = progress.etaSeconds;
       return;
     }
-    if (job) Object.assign(job, { state: progress.state, fraction: progress.fraction, message: progress.message, etaSeconds: progress.etaSeconds });
+    if (job) {
+      const { state, fraction, message, etaSeconds, resumes } = progress;
+      Object.assign(job, { state, fraction, message, etaSeconds, resumes });
+    }
     void this.refresh(progress.jobId);
   }
 
@@ -82,8 +103,10 @@ export class JobsStore {
     }
   }
 
+  /** Saves a record the core returned, unless events applied meanwhile moved the run on. */
   private upsert(record: JobRecord): void {
     const index = this.jobs.findIndex((job) => job.id === record.id);
+    if (index >= 0 && isStale(this.jobs[index]!, record)) return;
     if (index >= 0) this.jobs[index] = record;
     else this.jobs = [...this.jobs, record].sort((a, b) => b.createdAt.localeCompare(a.createdAt));
   }

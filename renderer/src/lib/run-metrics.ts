@@ -1,6 +1,9 @@
 // A run's chart data: the rows it reported ('jobs.metrics'), turned into one series per metric
-// against its step.
-export type MetricRow = Record<string, number>;
+// against its step. With .js extensions, as the tests type-check this module under Node's module
+// resolution too.
+import { pushMetricRow, type MetricRow } from '../../../electron/shared/metric-rows.js';
+
+export type { MetricRow };
 
 export interface Series {
   name: string;
@@ -13,13 +16,14 @@ function stepOf(row: MetricRow, index: number): number {
 }
 
 /**
- * Adds a live row unless the rows already hold its step (a row can arrive both in the saved
- * metrics and as an event while the saved ones load). Returns a new array.
+ * Adds a live row, replacing the rows of the steps it reports again: a row can arrive both in the
+ * saved metrics and as an event while the saved ones load, and a run resumed from an older
+ * checkpoint reports those steps anew. Returns a new array.
  */
 export function appendRow(rows: MetricRow[], row: MetricRow): MetricRow[] {
-  const last = rows.at(-1);
-  if (last?.step !== undefined && row.step !== undefined && row.step <= last.step) return rows;
-  return [...rows, row];
+  const next = [...rows];
+  pushMetricRow(next, row);
+  return next;
 }
 
 /** One series per metric name other than `step`, in the order they first appear. */

@@ -1,5 +1,5 @@
 // The words the UI uses for the core's codes.
-import type { JobState, ModelEntry, ModelStage, WeightDType } from '../../../electron/api/contract';
+import type { JobKindName, JobState, ModelEntry, ModelStage, WeightDType } from '../../../electron/api/contract';
 
 export const stageWords: Record<ModelStage, string> = {
   ann: 'Original',
@@ -25,6 +25,7 @@ export function modelStageWords(model: Staged): string {
 export const jobStateWords: Record<JobState, string> = {
   queued: 'Waiting',
   running: 'Running',
+  paused: 'Paused',
   done: 'Done',
   failed: 'Failed',
   cancelled: 'Cancelled',
@@ -38,7 +39,14 @@ export const jobKindWords: Record<string, string> = {
   calibrate: 'Calibration (stage 2)',
   evaluate: 'Evaluation',
   convert: 'Conversion (both stages and the evaluation)',
-};
+} satisfies Record<JobKindName, string>;
+
+/** Where a run of a kind that can pause stops when paused, e.g. "Pause saves a checkpoint after the current step". */
+export const pausePointWords: Record<string, string> = {
+  train: 'after the current step',
+  finetune: 'after the current step',
+  calibrate: 'after the layer in progress',
+} satisfies Partial<Record<JobKindName, string>>;
 
 export const dtypeWords: Record<WeightDType, string> = {
   F32: '32-bit float (F32)',

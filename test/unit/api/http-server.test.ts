@@ -107,7 +107,7 @@ describe('local HTTP server', () => {
         res.on('data', (chunk: string) => {
           text += chunk;
           if (text.includes(': connected')) {
-            core.emit({ name: 'job.progress', data: { jobId: 'j', kind: 'k', state: 'done', fraction: 1, message: 'ok', etaSeconds: 0 } });
+            core.emit({ name: 'job.progress', data: { jobId: 'j', kind: 'k', state: 'done', fraction: 1, message: 'ok', etaSeconds: 0, resumes: 0 } });
           }
           const line = text.split('\n').find((l) => l.startsWith('data: '));
           if (line) {

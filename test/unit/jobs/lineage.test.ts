@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { JobRecord } from '../../../electron/api/contract.js';
+import { jobKinds } from '../../../electron/core/jobs/kinds.js';
 import { addOutputToLibrary } from '../../../electron/core/jobs/lineage.js';
 import { ModelLibrary } from '../../../electron/core/library/library.js';
 import { writeSpikingConfig } from '../../../electron/core/spiking/spiking-config.js';
@@ -22,7 +23,7 @@ describe('lineage of a finished conversion', async () => {
       params: { modelDir: source },
       result: { stage1: { outDir: stage1 }, calibration: { outDir: stage2 } },
     } as unknown as JobRecord;
-    const added = await addOutputToLibrary(job, library);
+    const added = await addOutputToLibrary(job, jobKinds.convert, library);
     const all = await library.list();
     const first = all.find((m) => m.path === stage1)!;
     expect(first).toMatchObject({ stage: 'qcfs', parentId: origin.id });
@@ -31,6 +32,6 @@ describe('lineage of a finished conversion', async () => {
 
   it('adds nothing for jobs that make no model', async () => {
     const job = { kind: 'evaluate', params: { modelDir: temp.path }, result: {} } as unknown as JobRecord;
-    expect(await addOutputToLibrary(job, new ModelLibrary(join(temp.path, 'w2')))).toBeNull();
+    expect(await addOutputToLibrary(job, jobKinds.evaluate, new ModelLibrary(join(temp.path, 'w2')))).toBeNull();
   });
 });

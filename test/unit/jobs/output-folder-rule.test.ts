@@ -72,7 +72,7 @@ describe('the output-folder rule', async () => {
     await core.call('jobs.cancel', { id: queued.id });
     await core.call('jobs.cancel', { id: busy.id });
     const resumed = await core.call('jobs.resume', { id: queued.id });
-    expect((resumed.params as { overwrite: boolean }).overwrite).toBe(false);
+    expect(resumed.params.overwrite).toBe(false);
     const done = await core.jobs.waitFor(resumed.id);
     expect(done.state).toBe('failed');
     expect(readdirSync(documents)).toEqual(['letter.txt']);

@@ -1,10 +1,12 @@
-// Training runs through the API with the real engine on a tiny GPT-2: pause (cancel) keeps a
-// checkpoint, 'jobs.resume' continues from it to the end, and the finished model lands in the
-// library with its source as parent. Needs `npm run build:core` (jobs run the compiled files).
+// Training runs through the API with the real engine on a tiny GPT-2: pause keeps a checkpoint,
+// 'jobs.resume' continues the same run from it to the end (one record, one series of chart points,
+// the measurements from before the first step kept), and the finished model lands in the library
+// with its source as parent. Needs `npm run build:core` (jobs run the compiled files).
 import { existsSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import type { TrainingResult } from '../../../electron/api/contract.js';
 import { AppCore } from '../../../electron/core/app-core.js';
 import { tempDir } from '../../helpers/tiny-models.js';
 import { tinyWorkspace } from '../../helpers/tiny-workspace.js';
@@ -39,7 +41,7 @@ describe('training runs: pause, resume, lineage', async () => {
     });
   });
 
-  it('pauses a run, resumes it from its checkpoint and finishes it', async () => {
+  it('pauses a run, resumes it as the same run from its checkpoint and finishes it', async () => {
     const outDir = join(tempPath, 'out-paused');
     // Big enough steps (about 100 a second here) that the pause lands well before the end, even on a busy machine.
     const params = { ...base, outDir, batchSize: 16, blockSize: 32, steps: 300, valEvery: 100 };
@@ -48,11 +50,11 @@ describe('training runs: pause, resume, lineage', async () => {
       const off = core.onEvent((e) => {
         if (e.name === 'job.progress' && e.data.jobId === job.id && (e.data.metrics?.step ?? 0) >= 5) {
           off();
-          void core.call('jobs.cancel', { id: job.id }).then(() => resolve());
+          void core.call('jobs.pause', { id: job.id }).then(() => resolve());
         }
       });
     });
-    expect((await core.jobs.waitFor(job.id)).state).toBe('cancelled');
+    expect((await core.jobs.waitFor(job.id)).state).toBe('paused');
     const info = await core.call('jobs.resumeInfo', { id: job.id });
     expect(info).toMatchObject({ canResume: true, reason: null, resumedBy: null, checkpoint: { kind: 'training', steps: 300 } });
     if (info.checkpoint?.kind !== 'training') throw new Error('expected a training checkpoint');
@@ -60,17 +62,24 @@ describe('training runs: pause, resume, lineage', async () => {
     expect(pausedAt).toBeGreaterThanOrEqual(5);
     expect(existsSync(join(outDir, 'checkpoint', 'trainer_state.json'))).toBe(true);
 
+    const runs = (await core.call('jobs.list', {})).length;
     const resumed = await core.call('jobs.resume', { id: job.id });
-    expect(resumed).toMatchObject({ kind: 'finetune', params: { ...params, resume: true } });
-    // The paused run now points to the one that continues it, and cannot be resumed twice.
-    expect(await core.call('jobs.resumeInfo', { id: job.id })).toMatchObject({ canResume: false, resumedBy: resumed.id });
-    await expect(core.call('jobs.resume', { id: job.id })).rejects.toThrow(/cannot be resumed: A later run/);
+    expect(resumed).toMatchObject({ id: job.id, kind: 'finetune', resumes: 1, params: { ...params, resume: true } });
+    // It continues in place: it cannot be resumed again while it runs.
+    expect(await core.call('jobs.resumeInfo', { id: job.id })).toMatchObject({ canResume: false, reason: 'This run has not stopped.' });
+    await expect(core.call('jobs.resume', { id: job.id })).rejects.toThrow(/cannot be resumed: This run has not stopped/);
 
-    const done = await core.jobs.waitFor(resumed.id);
+    const done = await core.jobs.waitFor(job.id);
     expect(done.state).toBe('done');
-    const steps = (await core.call('jobs.metrics', { id: resumed.id })).map((row) => row.step);
-    expect(steps[0]).toBe(pausedAt + 1);
-    expect(steps.at(-1)).toBe(300);
+    expect((await core.call('jobs.list', {})).length).toBe(runs);
+    // One series from the starting validation to the last step, with no step missing or repeated.
+    const steps = (await core.call('jobs.metrics', { id: job.id })).map((row) => row.step);
+    expect(steps).toEqual(Array.from({ length: 301 }, (_, i) => i));
+    // The measurements from before the first step are kept through the pause.
+    const result = done.result as TrainingResult;
+    expect(result.annPerplexityBefore).toBeGreaterThan(1);
+    expect(result.perplexityBefore).toBeGreaterThan(1);
+    expect(result.perplexityBefore).toBe((await core.call('jobs.metrics', { id: job.id }))[0]!.valPerplexity);
     expect((await core.call('models.list', {})).find((m) => m.path === outDir)?.parentId).toBe(parent.id);
   });
 

@@ -2,8 +2,6 @@
 // checks in words, the job parameters, the default output folder, and the live per-layer align
 // errors and joint-pass KL read back from a run's reported rows.
 import { describe, expect, it } from 'vitest';
-import type { CalibrationResult } from '../../../electron/api/contract.js';
-import type { CalibrationReport } from '../../../electron/core/calibration/report.js';
 import { calibrateSettings } from '../../../electron/core/calibration/settings.js';
 import { paramLimits } from '../../../electron/core/api/param-limits.js';
 import { paramDefaults } from '../../../electron/core/jobs/defaults.js';
@@ -18,10 +16,6 @@ import {
   settingsProblem,
   withPreset,
 } from '../../../renderer/src/wizards/calibrate/calibrate-form.js';
-
-// The contract's result type mirrors the core's report: this fails to compile when they drift apart.
-const sameShape = (report: CalibrationReport): CalibrationResult => report;
-void sameShape;
 
 const defaults = settingsFromDefaults(paramDefaults(jobKinds, 'calibrate'));
 const limits = paramLimits(jobKinds, 'calibrate');
@@ -119,9 +113,38 @@ describe('calibration form', () => {
     expect(defaultOutDir('C:\\Users\\me\\fas', 'gpt2-stage1', none)).toBe('C:\\Users\\me\\fas\\models\\gpt2 · stage 2');
   });
 
-  it('reads the align error of each layer at each stage from the rows a run reported', () => {
-    // As run-calibration.ts reports them: a row without a loss when a layer starts, then its loss
-    // (and in the fine pass one per epoch); a held-out measurement between stages has no layer.
+  it('reads the align error of each layer at each stage from the stage each row names, across a resume', () => {
+    // As run-calibration.ts reports them (stage 0 before, 1 coarse, 2 fine, 3 joint): a row without a loss
+    // when a layer starts, then its loss; here paused in the coarse pass at layer 0 and resumed there.
+    const rows: Array<Record<string, number>> = [
+      { stage: 0, layer: 0 },
+      { stage: 0, layer: 0, alignLoss: 0.4 },
+      { stage: 0, layer: 1 },
+      { stage: 0, layer: 1, alignLoss: 0.2 },
+      { stage: 0 },
+      { stage: 1, layer: 0 },
+      // resumed: the coarse pass starts layer 0 again
+      { stage: 1, layer: 0 },
+      { stage: 1, layer: 0, alignLoss: 0.1 },
+      { stage: 1, layer: 1 },
+      { stage: 1, layer: 1, alignLoss: 0.05 },
+      { stage: 2, layer: 0 },
+      { stage: 2, layer: 0, alignLoss: 0.09 },
+      { stage: 2, layer: 0, alignLoss: 0.07 },
+      { stage: 3 },
+      { stage: 3, epoch: 1, kl: 0.03 },
+      // resumed in the joint pass: it starts again, and its epochs replace the first try's
+      { stage: 3 },
+      { stage: 3, epoch: 1, kl: 0.02 },
+      { stage: 3, epoch: 2, kl: 0.015 },
+    ];
+    expect(liveAlignErrors(rows, 2)).toEqual({ before: [0.4, 0.2], coarse: [0.1, 0.05], fine: [0.07, null] });
+    expect(liveJointKl(rows)).toEqual([0.02, 0.015]);
+  });
+
+  it('reads the rows of runs recorded before rows said their stage by their order', () => {
+    // A row without a loss when a layer starts, then its loss (and in the fine pass one per epoch); a
+    // held-out measurement between stages has no layer.
     const rows: Array<Record<string, number>> = [
       { layer: 0 },
       { layer: 0, alignLoss: 0.4 },

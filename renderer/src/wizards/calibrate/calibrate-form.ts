@@ -5,6 +5,7 @@
 import type { NumberLimits } from '../../../../electron/api/contract.js';
 import { limitProblem } from '../limits.js';
 import { stageOutDir, type TakenNames } from '../output-folder.js';
+import { CALIBRATION_STAGES, type CalibrationStageName } from '../../../../electron/shared/calibration-stages.js';
 
 export type CalibrationLevel = 'layer' | 'neuron';
 
@@ -127,11 +128,11 @@ export function calibrateParams(s: CalibrateSettings, paths: { modelDir: string;
 }
 
 /** The stages that fit the layers one by one, each with an align error per layer. */
-export const LAYER_STAGES = ['before', 'coarse', 'fine'] as const;
+export const LAYER_STAGES = ['before', 'coarse', 'fine'] as const satisfies readonly CalibrationStage[];
 export type LayerStage = (typeof LAYER_STAGES)[number];
 /** Every stage, each measured on the held-out text: the per-layer ones, then the joint pass over every layer at once. */
-export const STAGES = [...LAYER_STAGES, 'joint'] as const;
-export type CalibrationStage = (typeof STAGES)[number];
+export const STAGES = CALIBRATION_STAGES;
+export type CalibrationStage = CalibrationStageName;
 
 export const stageLabels: Record<CalibrationStage, string> = {
   before: 'Before calibration',
@@ -153,31 +154,35 @@ export function layerStagesOf(level: CalibrationLevel): LayerStage[] {
 
 /**
  * The align error of each layer at each stage, from the rows a calibration run reported (each
- * {layer, alignLoss?, etaSeconds?}): a stage visits the layers in order and reports a row without
- * a loss when it starts a layer, so a start row for layer 0 opens the next stage; the last loss
- * of a layer in a stage is its result there. (A run that resumed mid-stage cannot be read this way.)
+ * {stage, layer, alignLoss?}, the stage as its index in CALIBRATION_STAGES): the last loss of a layer
+ * in a stage is its result there, so a layer done again after a resume replaces its first try. Rows
+ * of runs recorded before rows said their stage are read by their order: a stage visits the layers in
+ * order and reports a row without a loss when it starts one, so a start row for layer 0 opens the next.
  */
 export function liveAlignErrors(rows: Array<Record<string, number>>, layers: number): Record<LayerStage, Array<number | null>> {
   const errors = Object.fromEntries(LAYER_STAGES.map((s) => [s, Array<number | null>(layers).fill(null)])) as Record<LayerStage, Array<number | null>>;
-  let stage = -1;
+  let byOrder = -1;
   for (const row of rows) {
     const layer = row.layer;
     if (layer === undefined || !Number.isInteger(layer) || layer < 0 || layer >= layers) continue;
-    if (row.alignLoss === undefined) {
-      if (layer === 0) stage += 1;
-      continue;
-    }
-    const name = LAYER_STAGES[Math.max(stage, 0)];
-    if (name && Number.isFinite(row.alignLoss)) errors[name][layer] = row.alignLoss;
+    if (row.stage === undefined && row.alignLoss === undefined && layer === 0) byOrder += 1;
+    const name = CALIBRATION_STAGES[row.stage ?? Math.max(byOrder, 0)];
+    if (row.alignLoss !== undefined && Number.isFinite(row.alignLoss) && name !== undefined && name !== 'joint') errors[name][layer] = row.alignLoss;
   }
   return errors;
 }
 
 /**
  * The KL of the logits on the calibration text after each epoch of the joint pass, from the rows a
- * run reported: the joint pass's epoch rows are the only ones with a `kl` (and no layer). A joint
- * pass cancelled half way starts again on resume, so a resumed run lists the first try's epochs too.
+ * run reported: the joint pass's epoch rows are the only ones with a `kl` (and no layer), each with
+ * its `epoch`. A joint pass stopped half way starts again on resume: its epochs replace the first try's.
  */
 export function liveJointKl(rows: Array<Record<string, number>>): number[] {
-  return rows.flatMap((row) => (row.layer === undefined && row.kl !== undefined && Number.isFinite(row.kl) ? [row.kl] : []));
+  const kl: number[] = [];
+  for (const row of rows) {
+    if (row.layer !== undefined || row.kl === undefined || !Number.isFinite(row.kl)) continue;
+    if (row.epoch === undefined) kl.push(row.kl);
+    else kl.splice(row.epoch - 1, kl.length, row.kl);
+  }
+  return kl;
 }
