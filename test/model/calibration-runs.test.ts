@@ -3,10 +3,10 @@
 // (its "before" measurements kept, its chart rows each naming their stage), and the calibrated model
 // lands in the library. Needs `npm run build:core` (jobs run the compiled files).
 import { join } from 'node:path';
-import type { CalibrationResult } from '../../../electron/api/contract.js';
-import { liveAlignErrors, liveJointKl } from '../../../renderer/src/wizards/calibrate/calibrate-form.js';
+import type { CalibrationResult } from '../../electron/api/contract.js';
+import { liveAlignErrors, liveJointKl } from '../../renderer/src/wizards/calibrate/calibrate-form.js';
 import { describe, expect, it } from 'vitest';
-import { tinyWorkspace } from '../../helpers/tiny-workspace.js';
+import { tinyWorkspace } from '../helpers/tiny-workspace.js';
 
 describe('calibration runs: cancel and resume', async () => {
   const { path: tempPath, core, model, dataPath } = await tinyWorkspace();

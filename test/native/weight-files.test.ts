@@ -3,9 +3,9 @@
 import { copyFile, rename, truncate } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadModel } from '../../../electron/core/inference/loaded-model.js';
-import { WeightFileChangedError } from '../../../electron/core/inference/weight-files.js';
-import { tempDir, writeTinyModel } from '../../helpers/tiny-models.js';
+import { loadModel } from '../../electron/core/inference/loaded-model.js';
+import { WeightFileChangedError } from '../../electron/core/inference/weight-files.js';
+import { tempDir, writeTinyModel } from '../helpers/tiny-models.js';
 
 describe('weight files changed under a loaded model', () => {
   let root: string;

@@ -1,9 +1,9 @@
 // The native calibrator's JS face (native/index.ts): defaults, checks in words, one call at a
 // time, abort and dispose.
 import { afterAll, describe, expect, it } from 'vitest';
-import { loadNative, type NativeCalibrator } from '../../../native/index.js';
-import { openModelFolder } from '../../../electron/core/model/folder.js';
-import { tempDir, writeTinyModel } from '../../helpers/tiny-models.js';
+import { loadNative, type NativeCalibrator } from '../../native/index.js';
+import { openModelFolder } from '../../electron/core/model/folder.js';
+import { tempDir, writeTinyModel } from '../helpers/tiny-models.js';
 
 describe('native calibrator', async () => {
   const temp = await tempDir();

@@ -6,10 +6,10 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { TrainingResult } from '../../../electron/api/contract.js';
-import { AppCore } from '../../../electron/core/app-core.js';
-import { tempDir } from '../../helpers/tiny-models.js';
-import { tinyWorkspace } from '../../helpers/tiny-workspace.js';
+import type { TrainingResult } from '../../electron/api/contract.js';
+import { AppCore } from '../../electron/core/app-core.js';
+import { tempDir } from '../helpers/tiny-models.js';
+import { tinyWorkspace } from '../helpers/tiny-workspace.js';
 
 describe('training runs: pause, resume, lineage', async () => {
   const { path: tempPath, core, model: parent, dataPath } = await tinyWorkspace();
