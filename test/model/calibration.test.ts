@@ -3,13 +3,14 @@
 // of the logits, the calibrated folder reads back and runs in the inference engine with the
 // perplexity the report gives, and a cancelled run resumes without redoing its finished work.
 import { execFile } from 'node:child_process';
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadNative, type NativeCalibrator } from '../../native/index.js';
 import { loadCalibrationData } from '../../electron/core/calibration/calibration-data.js';
+import { CALIBRATION_CHECKPOINT_DIR, CALIBRATION_STATE_FILE } from '../../electron/core/calibration/checkpoint.js';
 import type { CalibrationReport } from '../../electron/core/calibration/report.js';
 import { runCalibration, type CalibrationEngine } from '../../electron/core/calibration/run-calibration.js';
 import { calibrateSettings } from '../../electron/core/calibration/settings.js';
@@ -236,6 +237,13 @@ describe('calibration', async () => {
     const cancelled = context((u, abort) => u.message === 'Coarse pass, layer 1 of 2 done' && abort());
     await expect(runCalibration(settings, cancelled, countingEngine(first))).rejects.toBeInstanceOf(JobCancelledError);
     expect(first).toEqual(['alignLoss 0', 'alignLoss 1', 'coarse 0']);
+
+    // A checkpoint saved before there were recipes (no "recipe" in its settings) followed this app's.
+    const stateFile = join(out, CALIBRATION_CHECKPOINT_DIR, CALIBRATION_STATE_FILE);
+    const state = JSON.parse(readFileSync(stateFile, 'utf8')) as { settings: Record<string, unknown> };
+    delete state.settings.recipe;
+    writeFileSync(stateFile, JSON.stringify(state));
+    await expect(runCalibration({ ...settings, recipe: 'paper', resume: true }, context(), loadNative())).rejects.toThrow(/different settings \(recipe\)/);
 
     const second: string[] = [];
     const stopInJoint = context((u, abort) => u.message.includes('epoch 2 of 4 done') && abort());

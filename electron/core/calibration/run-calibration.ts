@@ -411,7 +411,9 @@ async function stageOneConfig(source: OpenedModelFolder): Promise<SpikingConfig>
 async function loadResumable(checkpointDir: string, settings: CalibrateSettings, numLayers: number, ffnSize: number) {
   const loaded = await loadCalibrationCheckpoint(checkpointDir, numLayers, ffnSize);
   if (!loaded) throw new CalibrationError(`There is no calibration checkpoint to resume in ${checkpointDir}. Start without resuming.`);
-  const changed = RESUME_INVARIANTS.filter((key) => JSON.stringify(loaded.state.settings[key]) !== JSON.stringify(settings[key]));
+  // Checkpoints saved before there were recipes followed this app's.
+  const saved: Record<string, unknown> = { recipe: 'app', ...loaded.state.settings };
+  const changed = RESUME_INVARIANTS.filter((key) => JSON.stringify(saved[key]) !== JSON.stringify(settings[key]));
   if (changed.length > 0) {
     throw new CalibrationError(`The checkpoint was made with different settings (${changed.join(', ')}); resume with the same ones, or start again.`);
   }
