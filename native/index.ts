@@ -575,6 +575,11 @@ export interface TeacherStudentComparison {
   tokens: number;
 }
 
+/** How the coarse pass picks a layer's values: searched, or the FAS reference code's fixed start. */
+export type CoarseChoice = 'search' | 'reference';
+/** What divides the joint pass's KL summed over a batch: its positions, or its sequences (batchmean). */
+export type KlReduction = 'position' | 'batchmean';
+
 export interface NativeCalibrator {
   /** The calibration sequences, ids [sequences, seqLen], run `batch` at a time (one Adam step per batch). */
   setData(ids: Int32Array, sequences: number, seqLen: number, batch: number): void;
@@ -582,8 +587,12 @@ export interface NativeCalibrator {
   /** Sets a layer's values (any shape); throws when they do not fit the model or a threshold is <= 0. */
   setNeurons(layer: number, values: NativeNeuronValues): void;
   alignLoss(layer: number): Promise<number>;
-  /** Coarse pass of one layer: a search over per-layer (theta, v0) candidates; sets the best. */
-  coarse(layer: number): Promise<CoarseCalibration>;
+  /**
+   * Coarse pass of one layer: per-layer (theta, v0), set as the layer's values. choice 'search' (the
+   * default): the best of a search over candidates; 'reference': no search, the FAS reference code's
+   * theta = 0.6 lambda, v0 = 0.2 theta. Either way both published starting points' losses come back.
+   */
+  coarse(layer: number, options?: { choice?: CoarseChoice }): Promise<CoarseCalibration>;
   /** Starts the fine pass of a layer from its current values: per neuron, or per (position, neuron) for positions > 0. */
   startFine(layer: number, options: { positions: number; lr: number }): Promise<void>;
   /** One epoch of Adam on the surrogate gradient of the layer's align loss. */
@@ -591,9 +600,11 @@ export interface NativeCalibrator {
   /**
    * Starts the joint pass: every layer's values at once (spread to per neuron, or per (position,
    * neuron) for positions > 0; per-position layers must already have that many rows), fresh Adam.
-   * The loss is KL of the logits + alignWeight * the sum of the layers' align losses.
+   * The loss is KL of the logits + alignWeight * the sum of the layers' align losses; the KL summed
+   * over the batch's positions is divided by the positions ('position', the default) or by the
+   * sequences ('batchmean', as the FAS reference code).
    */
-  startJoint(options: { positions: number; lr: number; alignWeight: number }): Promise<void>;
+  startJoint(options: { positions: number; lr: number; alignWeight: number; klReduction?: KlReduction }): Promise<void>;
   /** One epoch, one Adam step per batch, back-propagated through the spiking network; every layer takes the result. */
   jointEpoch(): Promise<JointCalibrationEpoch>;
   /** Teacher and student on inputs [batch, seqLen], scored against targets. */

@@ -331,10 +331,31 @@ export interface CalibrationResult {
   joint?: CalibrationJoint;
   /** Held-out measurements after each finished stage; absent without held-out data. */
   evaluations: { before?: CalibrationEvaluation; coarse?: CalibrationEvaluation; fine?: CalibrationEvaluation; joint?: CalibrationEvaluation };
+  /** The recipe that ran (absent for a scope 'all' model, which needs none); also in spiking.safetensors' metadata. */
+  recipe?: CalibrationRecipeRecord;
   /** What was and was not optimised, in words. */
   scope: string;
   /** A model spiking at every layer (scope 'all'): nothing to calibrate; the folder was written at `timesteps`. */
   notNeeded?: boolean;
+}
+
+/** The recipe a calibration followed: this app's ('app') or the FAS reference code's ('paper'). */
+export interface CalibrationRecipeRecord {
+  name: 'app' | 'paper';
+  /** Where every layer started: a searched (theta, v0), or the reference code's fixed one. */
+  start: 'searched' | 'theta = 0.6 lambda, v0 = 0.2 theta';
+  /** Fine pass epochs per layer (0: none). */
+  fineEpochs: number;
+  /** What the fine and joint passes fit: per neuron (0), or per (position, neuron) for this many position rows. */
+  positions: number;
+  /** 0: no joint pass. */
+  jointEpochs: number;
+  jointLr: number;
+  /** The joint pass's KL summed over the batch, divided by its positions, or by its sequences (batchmean). */
+  klReduction: 'position' | 'batchmean';
+  alignWeight: number;
+  /** Which of the joint pass's epochs gives the result. */
+  keptEpoch: 'lowest KL on the calibration text' | 'last';
 }
 
 export interface CalibrationLayer {
@@ -657,6 +678,8 @@ export interface CalibrationParams extends JobParams {
   outDir: string;
   timesteps: number;
   level: 'layer' | 'neuron';
+  /** This app's recipe or the FAS reference code's (CalibrationRecipeRecord['name']). */
+  recipe: CalibrationRecipeRecord['name'];
   resume: boolean;
 }
 export interface EvaluationParams extends JobParams {

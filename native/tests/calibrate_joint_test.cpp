@@ -4,6 +4,7 @@
 #include <cmath>
 #include <memory>
 #include <random>
+#include <tuple>
 #include <vector>
 
 #include "calibrate/align_loss.h"
@@ -185,6 +186,83 @@ TEST(calibrate_kl_gradient_matches_finite_differences) {
     const double fd = 0.5 * (kl(plus) - kl(minus)) / (2.0 * eps);
     CHECK_NEAR(grad[i], fd, 1e-3 * (1.0 + std::fabs(fd)));
   }
+}
+
+// batchmean (the FAS reference code): the KL summed over each sequence's positions, the mean over
+// sequences. Its gradient w.r.t. the student's logits against a plain double-precision reference,
+// (softmax(s) - softmax(t)) / sequences; the per-position mean divides by every position instead.
+TEST(calibrate_kl_batchmean_gradient_matches_a_plain_reference) {
+  ThreadPool pool(2);
+  const int64_t sequences = 3, seqLen = 4, rows = sequences * seqLen, vocab = 9;
+  std::mt19937 rng(5);
+  std::normal_distribution<float> normal;
+  std::vector<float> teacher(rows * vocab), student(rows * vocab);
+  for (float& x : teacher) x = 2.0f * normal(rng);
+  for (float& x : student) x = 2.0f * normal(rng);
+  const auto softmax = [&](const float* row, int64_t v) {
+    double max = row[0], sum = 0.0;
+    for (int64_t i = 1; i < vocab; ++i) max = std::max(max, double(row[i]));
+    for (int64_t i = 0; i < vocab; ++i) sum += std::exp(double(row[i]) - max);
+    return std::exp(double(row[v]) - max) / sum;
+  };
+  double plainKl = 0.0;
+  for (int64_t r = 0; r < rows; ++r) {
+    for (int64_t v = 0; v < vocab; ++v) {
+      const double p = softmax(&teacher[r * vocab], v), q = softmax(&student[r * vocab], v);
+      plainKl += p * (std::log(p) - std::log(q));
+    }
+  }
+  CHECK_NEAR(klLossScale(KlReduction::BatchMean, sequences, seqLen), 1.0 / sequences, 1e-7);
+  CHECK_NEAR(klLossScale(KlReduction::PerPosition, sequences, seqLen), 1.0 / rows, 1e-7);
+  std::vector<float> grad = student;
+  const double sum = klBackward(pool, teacher.data(), grad.data(), rows, vocab,
+                                klLossScale(KlReduction::BatchMean, sequences, seqLen));
+  CHECK_NEAR(sum, plainKl, 1e-9 * plainKl);
+  CHECK_NEAR(sum / sequences, plainKl / sequences, 1e-9 * plainKl);  // the batchmean loss
+  for (int64_t r = 0; r < rows; ++r) {
+    for (int64_t v = 0; v < vocab; ++v) {
+      const double plain = (softmax(&student[r * vocab], v) - softmax(&teacher[r * vocab], v)) / double(sequences);
+      CHECK_NEAR(grad[r * vocab + v], plain, 1e-6);
+    }
+  }
+}
+
+// Through the spiking network: with no align term, batchmean's gradient of every threshold and
+// initial potential is seqLen times the per-position mean's; the align term adds the same under both.
+TEST(calibrate_joint_pass_batchmean_reaches_the_neuron_gradients) {
+  ThreadPool pool(2);
+  std::unique_ptr<Model> m = tinyModel(Tiny::Gpt2);
+  SpikingParams params = spikingFor(Tiny::Gpt2);
+  params.neurons = randomNeurons(m->config, 4);
+  const int64_t seqs = 2, seqLen = 6;
+  const TinyBatch data = tinyBatch(m->config, seqs, seqLen, 7);
+  const auto gradient = [&](KlReduction reduction, float alignWeight) {
+    JointHyper h;
+    h.klReduction = reduction;
+    h.alignWeight = alignWeight;
+    h.positions = seqLen;
+    JointPass pass(*m, params, kT, h);
+    return pass.gradient(pool, data.inputs.data(), seqs, seqLen);
+  };
+  const JointGradient mean = gradient(KlReduction::PerPosition, 0.0f);
+  const JointGradient batch = gradient(KlReduction::BatchMean, 0.0f);
+  const JointGradient meanAlign = gradient(KlReduction::PerPosition, 0.5f);
+  const JointGradient batchAlign = gradient(KlReduction::BatchMean, 0.5f);
+  CHECK_NEAR(batch.loss.kl, mean.loss.kl, 1e-9 * mean.loss.kl);  // the KL summed, before the reduction
+  double scale = 0.0;
+  for (size_t l = 0; l < mean.dTheta.size(); ++l) {
+    CHECK(batch.dTheta[l].size() == static_cast<size_t>(seqLen * m->config.ffnSize));
+    for (size_t i = 0; i < mean.dTheta[l].size(); ++i) {
+      for (const auto& [b, mn, ba, ma] :
+           {std::tuple{batch.dTheta[l][i], mean.dTheta[l][i], batchAlign.dTheta[l][i], meanAlign.dTheta[l][i]},
+            std::tuple{batch.dV0[l][i], mean.dV0[l][i], batchAlign.dV0[l][i], meanAlign.dV0[l][i]}}) {
+        scale = std::max(scale, double(std::fabs(b)));
+        CHECK_NEAR(b, seqLen * mn, 1e-4 * (1e-3 + std::fabs(b)));
+        CHECK_NEAR(ba - b, ma - mn, 1e-4 * (1e-3 + std::fabs(ba) + std::fabs(b)));
+      }
+    }
+  }
+  CHECK(scale > 1e-6);  // the gradients are not all zero
 }
 
 TEST(calibrate_joint_pass_lowers_the_logits_kl) {

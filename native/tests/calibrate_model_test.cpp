@@ -95,6 +95,26 @@ TEST(calibrate_coarse_then_fine_lowers_the_align_loss_of_every_layer) {
   }
 }
 
+// The paper preset's coarse step: no search, the reference code's theta = 0.6 lambda, v0 = 0.2 theta,
+// with the same losses of both starting points as the search reports.
+TEST(calibrate_coarse_reference_start_sets_the_reference_codes_values) {
+  ThreadPool pool(2);
+  std::unique_ptr<Calibrator> searched = calibratorFor(Tiny::Gpt2, pool);
+  std::unique_ptr<Calibrator> fixed = calibratorFor(Tiny::Gpt2, pool);
+  const float lambda = spikingFor(Tiny::Gpt2).lambdas[0];
+  const CoarseResult s = searched->coarse(0);
+  const CoarseResult r = fixed->coarse(0, CoarseChoice::ReferenceStart);
+  CHECK(r.candidates == 2);
+  CHECK_NEAR(r.best.theta, 0.6f * lambda, 1e-6);
+  CHECK_NEAR(r.best.v0, 0.2f * 0.6f * lambda, 1e-6);
+  CHECK_NEAR(r.startLoss, s.startLoss, 1e-9 * s.startLoss);
+  CHECK_NEAR(r.referenceLoss, s.referenceLoss, 1e-9 * s.referenceLoss);
+  CHECK_NEAR(r.loss, r.referenceLoss, 0.0);
+  const NeuronValues& v = fixed->neurons(0);
+  CHECK(v.threshold.size() == 1 && v.threshold[0] == r.best.theta && v.v0[0] == r.best.v0);
+  CHECK_NEAR(fixed->alignLoss(0), r.loss, 1e-9 * r.loss);
+}
+
 TEST(calibrate_fine_per_position_keeps_the_stored_layout) {
   ThreadPool pool(2);
   std::unique_ptr<Calibrator> cal = calibratorFor(Tiny::Gpt2, pool);

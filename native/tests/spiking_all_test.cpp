@@ -322,6 +322,48 @@ TEST(spiking_all_event_driven_product_equals_the_dense_one) {
   CHECK(spiking::preferEventCounts(0.01, 1) && !spiking::preferEventCounts(0.5, 1));
 }
 
+// The quantiser's count against the formula of section 9 written plainly (floor, then clip), on
+// every rounding edge and far outside the range, signed and unsigned, per channel and per site; and
+// the counts read back from the quantised values.
+TEST(spiking_all_site_count_is_the_plain_formula) {
+  const int width = 41;
+  std::vector<float> lambda(width), x;
+  for (int c = 0; c < width; ++c) lambda[c] = 0.25f + 0.1f * float(c);
+  for (int levels : {1, 4, 8, 13}) {
+    for (bool signedSite : {false, true}) {
+      for (bool perChannel : {true, false}) {
+        const spiking::SiteQuantiser q{lambda.data(), perChannel, levels, signedSite};
+        x.clear();
+        for (int i = -3 * levels - 2; i <= 3 * levels + 2; ++i) {
+          for (int c = 0; c < width; ++c) {
+            // Just below, on and just above each rounding edge (k + 0.5) lambda / levels, and far out.
+            const float edge = (float(i) + 0.5f) * q.lambdaOf(c) / float(levels);
+            x.push_back(std::nextafter(edge, -1e30f));
+            x.push_back(edge);
+            x.push_back(std::nextafter(edge, 1e30f));
+            x.push_back(edge * 1e6f);
+          }
+        }
+        const int64_t rows = int64_t(x.size()) / width;
+        std::vector<float> y = x;
+        std::vector<int32_t> counts(x.size());
+        std::vector<double> rowAbs(rows), readBack(rows);
+        spiking::quantiseSite(y.data(), counts.data(), rowAbs.data(), rows, width, q);
+        for (size_t k = 0; k < x.size(); ++k) {
+          const float l = q.lambdaOf(int64_t(k % width));
+          const float lo = signedSite ? -float(levels) : 0.0f;
+          const int32_t plain =
+              int32_t(std::min(std::max(std::floor(x[k] * float(levels) / l + 0.5f), lo), float(levels)));
+          CHECK(counts[k] == plain);
+          CHECK(y[k] == spiking::siteValue(plain, l, levels));
+        }
+        spiking::rowAbsCounts(y.data(), rows, width, q, readBack.data());
+        for (int64_t r = 0; r < rows; ++r) CHECK(readBack[r] == rowAbs[r]);
+      }
+    }
+  }
+}
+
 TEST(spiking_all_thresholds_from_activation_percentiles) {
   ThreadPool pool(2);
   for (const Family family : kFamilies) {

@@ -300,6 +300,16 @@ export default { kind: 'calibrate', async run(params, ctx) {
     expect(await next.isDisabled()).toBe(false);
     await settle(page);
     await page.screenshot({ path: `${ARTIFACTS}calibrate-joint-settings.png`, fullPage: true });
+
+    // The FAS reference code's recipe sets the level and both passes itself: their fields are off.
+    await page.getByRole('radio', { name: /^As in the FAS reference code/ }).check();
+    await expect(page.getByRole('radio', { name: /^Per neuron/ }).isDisabled()).resolves.toBe(true);
+    await expect(joint.getByLabel('Joint pass learning rate').isDisabled()).resolves.toBe(true);
+    await joint.getByText(/^The reference recipe sets these: 3 epochs at 0.003/).waitFor();
+    await next.click();
+    await expect(page.locator('.review').textContent()).resolves.toContain(
+      'T = 8, as in the FAS reference code (per position and neuron, 3 epochs), on 32 samples of 16 tokens',
+    );
     expect(errors).toEqual([]);
   }, 60_000);
 });

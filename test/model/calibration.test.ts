@@ -3,13 +3,14 @@
 // of the logits, the calibrated folder reads back and runs in the inference engine with the
 // perplexity the report gives, and a cancelled run resumes without redoing its finished work.
 import { execFile } from 'node:child_process';
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadNative, type NativeCalibrator } from '../../native/index.js';
 import { loadCalibrationData } from '../../electron/core/calibration/calibration-data.js';
+import { CALIBRATION_CHECKPOINT_DIR, CALIBRATION_STATE_FILE } from '../../electron/core/calibration/checkpoint.js';
 import type { CalibrationReport } from '../../electron/core/calibration/report.js';
 import { runCalibration, type CalibrationEngine } from '../../electron/core/calibration/run-calibration.js';
 import { calibrateSettings } from '../../electron/core/calibration/settings.js';
@@ -17,8 +18,9 @@ import { logSoftmaxAt } from '../../electron/core/eval/perplexity.js';
 import { loadModel } from '../../electron/core/inference/loaded-model.js';
 import type { JobContext, JobProgressUpdate } from '../../electron/core/jobs/types.js';
 import { JobCancelledError } from '../../electron/core/jobs/types.js';
-import { readSpikingConfig } from '../../electron/core/spiking/spiking-config.js';
-import { readSpikingWeights } from '../../electron/core/spiking/spiking-weights.js';
+import { readSpikingConfig, SPIKING_WEIGHTS_FILE } from '../../electron/core/spiking/spiking-config.js';
+import { readSafetensorsHeader } from '../../electron/core/model/safetensors.js';
+import { readSpikingWeights, type NeuronParams } from '../../electron/core/spiking/spiking-weights.js';
 import { finetuneSettings } from '../../electron/core/training/settings.js';
 import { runTraining } from '../../electron/core/training/train-loop.js';
 import { tempDir, writeTinyModel } from '../helpers/tiny-models.js';
@@ -165,6 +167,69 @@ describe('calibration', async () => {
     );
   });
 
+  it('follows the FAS reference recipe: fixed start, per (position, neuron) up to the block, batchmean KL, 3 epochs', async () => {
+    const out = join(temp.path, 'paper');
+    const seen: { coarse: unknown[]; startJoint: unknown[]; startFine: number; atJointStart: NeuronParams[] } = {
+      coarse: [],
+      startJoint: [],
+      startFine: 0,
+      atJointStart: [],
+    };
+    const engine: CalibrationEngine = {
+      async createCalibrator(spec, options) {
+        const calibrator = await loadNative().createCalibrator(spec, options);
+        return new Proxy(calibrator, {
+          get: (target, key) => {
+            const value: unknown = Reflect.get(target, key);
+            if (typeof value !== 'function') return value;
+            return (...args: unknown[]) => {
+              if (key === 'coarse') seen.coarse.push(args[1]);
+              if (key === 'startFine') seen.startFine += 1;
+              if (key === 'startJoint') {
+                seen.startJoint.push(args[0]);
+                seen.atJointStart = [0, 1].map((layer) => target.getNeurons(layer));
+              }
+              return (value as (...a: unknown[]) => unknown).apply(target, args);
+            };
+          },
+        }) as NativeCalibrator;
+      },
+    };
+    // base asks for 4 fine and 4 joint epochs: the reference recipe sets its own.
+    const paper = await runCalibration(calibrateSettings.parse({ ...base, outDir: out, recipe: 'paper' }), context(), engine);
+    const { lambdas } = await readSpikingWeights(stage1, 2, 64, false);
+    // The reference code's start on every layer before training: theta = 0.6 lambda, v0 = 0.2 theta.
+    expect(seen.coarse).toEqual([{ choice: 'reference' }, { choice: 'reference' }]);
+    seen.atJointStart.forEach((values, layer) => {
+      expect(values.shape).toEqual([1]);
+      expect(values.threshold[0]).toBeCloseTo(0.6 * lambdas[layer]!, 5);
+      expect(values.v0[0]).toBeCloseTo(0.2 * values.threshold[0]!, 5);
+    });
+    expect(paper.layers.every((l) => l.coarse!.kept && l.coarse!.theta === seen.atJointStart[l.layer]!.threshold[0] && l.fine === null)).toBe(true);
+    // No per-layer fine pass; the joint pass per (position, neuron) for the whole block, batchmean, Adam 3e-3.
+    expect(seen.startFine).toBe(0);
+    expect(seen.startJoint).toEqual([{ positions: 24, lr: 3e-3, alignWeight: 1, klReduction: 'batchmean' }]);
+    expect(paper.joint!.epochs).toHaveLength(3);
+    expect(paper.joint!.kept).toBe(3);
+    expect(paper.evaluations.fine).toBeUndefined();
+    expect(paper.recipe).toMatchObject({ name: 'paper', positions: 24, jointEpochs: 3, jointLr: 3e-3, klReduction: 'batchmean', keptEpoch: 'last' });
+    // The folder: per-(position, neuron) values [block, d_ff], the format's config, the recipe in the header's metadata.
+    const written = await readSpikingWeights(out, 2, 64, true);
+    expect(written.neurons!.map((n) => n.shape)).toEqual([
+      [24, 64],
+      [24, 64],
+    ]);
+    expect((await readSpikingConfig(out))!.calibration).toBe('neuron');
+    const { metadata } = await readSafetensorsHeader(join(out, SPIKING_WEIGHTS_FILE));
+    expect(metadata.calibration_recipe).toBe('paper');
+    expect(JSON.parse(metadata.calibration_recipe_settings!)).toEqual(paper.recipe);
+    // The default recipe records itself too.
+    expect(report.recipe).toMatchObject({ name: 'app', start: 'searched', klReduction: 'position', keptEpoch: 'lowest KL on the calibration text' });
+    // The reference recipe sets the level and the passes itself.
+    expect(calibrateSettings.safeParse({ ...base, outDir: out, recipe: 'paper', maxPositions: 8 }).success).toBe(false);
+    expect(calibrateSettings.safeParse({ ...base, outDir: out, recipe: 'paper', level: 'layer' }).success).toBe(false);
+  });
+
   it('resumes a cancelled run without redoing its finished layers, to the same result', async () => {
     const out = join(temp.path, 'resumed');
     const settings = calibrateSettings.parse({ ...base, outDir: out });
@@ -172,6 +237,13 @@ describe('calibration', async () => {
     const cancelled = context((u, abort) => u.message === 'Coarse pass, layer 1 of 2 done' && abort());
     await expect(runCalibration(settings, cancelled, countingEngine(first))).rejects.toBeInstanceOf(JobCancelledError);
     expect(first).toEqual(['alignLoss 0', 'alignLoss 1', 'coarse 0']);
+
+    // A checkpoint saved before there were recipes (no "recipe" in its settings) followed this app's.
+    const stateFile = join(out, CALIBRATION_CHECKPOINT_DIR, CALIBRATION_STATE_FILE);
+    const state = JSON.parse(readFileSync(stateFile, 'utf8')) as { settings: Record<string, unknown> };
+    delete state.settings.recipe;
+    writeFileSync(stateFile, JSON.stringify(state));
+    await expect(runCalibration({ ...settings, recipe: 'paper', resume: true }, context(), loadNative())).rejects.toThrow(/different settings \(recipe\)/);
 
     const second: string[] = [];
     const stopInJoint = context((u, abort) => u.message.includes('epoch 2 of 4 done') && abort());
@@ -214,5 +286,12 @@ describe('calibration', async () => {
     await expect(promisify(execFile)(process.execPath, args)).rejects.toThrow(/already holds an earlier run's output/);
     const json = await promisify(execFile)(process.execPath, [...args, '--overwrite', '--json']);
     expect(JSON.parse(json.stdout)).toMatchObject({ level: 'layer', timesteps: T, samples: 8 });
+
+    const paper = [cli, 'calibrate', stage1, '--data', data, '--T', String(T), '--out', join(temp.path, 'cli-paper'), '--samples', '4', '--block', '24'];
+    await expect(promisify(execFile)(process.execPath, [...paper, '--recipe', 'paper', '--joint-epochs', '2', '--level', 'neuron'])).rejects.toThrow(
+      /--recipe paper sets --level, --joint-epochs itself, as the FAS reference code does; leave them out/,
+    );
+    const paperRun = await promisify(execFile)(process.execPath, [...paper, '--recipe', 'paper', '--json']);
+    expect(JSON.parse(paperRun.stdout)).toMatchObject({ recipe: { name: 'paper', positions: 24, jointEpochs: 3, klReduction: 'batchmean' }, samples: 4 });
   });
 });

@@ -30,6 +30,10 @@ describe('native calibrator', async () => {
     expect(() => c.setData(ids, 4, 13, 2)).toThrow(/not sequences \* seqLen long/);
     await expect(c.startJoint({ positions: 0, lr: 0, alignWeight: 1 })).rejects.toThrow(/lr must be > 0/);
     await expect(c.startJoint({ positions: 0, lr: 1e-3, alignWeight: -1 })).rejects.toThrow(/alignWeight must be >= 0/);
+    await expect(c.startJoint({ positions: 0, lr: 1e-3, alignWeight: 1, klReduction: 'sum' as never })).rejects.toThrow(
+      /options.klReduction must be one of 'position', 'batchmean'/,
+    );
+    await expect(c.coarse(0, { choice: 'grid' as never })).rejects.toThrow(/options.choice must be one of 'search', 'reference'/);
     await expect(c.jointEpoch()).rejects.toThrow(/startJoint must come before/);
     c.dispose();
   });

@@ -69,7 +69,7 @@ export function registerBenchCommand(program: Command): void {
             (d) =>
               `           down projection, ${d.rows} token(s) x T=${d.timesteps} at rate ${d.firingRate}: event-driven ${d.eventMs} ms, dense ${d.denseMs} ms`,
           ),
-          `Every layer spiking: ANN decode ${a.annDecodeTokensPerSecond} tokens/s; ${a.snn.map((r) => `T=${r.timesteps}: ${r.decodeTokensPerSecond} tokens/s (${r.slowdownVsAnn}x slower, ${r.energyVsAnn}x the ANN's energy)`).join('; ')}`,
+          `Every layer spiking: ANN decode ${a.annDecodeTokensPerSecond} tokens/s; ${a.snn.map((r) => `T=${r.timesteps}: ${r.decodeTokensPerSecond} tokens/s (${r.slowdownVsAnn}x slower, ${r.slowdownRange.join(' to ')}x over ${a.rounds} rounds, ${r.cpuTimeVsAnn}x the CPU time; ${r.energyVsAnn}x the ANN's energy)`).join('; ')}`,
         ].join('\n'),
       );
     });

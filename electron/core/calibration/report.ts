@@ -6,6 +6,9 @@
 import { z } from 'zod';
 import type { CalibrationResult } from '../../api/contract.js';
 import { CALIBRATION_STAGES, type CalibrationStageName } from '../../shared/calibration-stages.js';
+import type { CalibrationRecipeRecord } from '../../api/contract.js';
+import { PAPER_RECIPE } from '../../shared/calibration-recipes.js';
+import type { CalibrationRunSettings } from './settings.js';
 
 export const STAGES = CALIBRATION_STAGES;
 export type Stage = CalibrationStageName;
@@ -72,6 +75,8 @@ export type CalibrationProgress = z.infer<typeof progressSchema>;
 
 /** A finished calibration's report: the contract's type, whose per-layer part the checkpoint keeps (progressSchema). */
 export type CalibrationReport = CalibrationResult;
+/** The recipe a run followed, in the report and in the written folder's metadata. */
+export type RecipeRecord = CalibrationRecipeRecord;
 
 export const NO_CALIBRATION_NEEDED =
   'This model spikes at every layer with layer encoding (scope "all"): its spiking network equals the fine-tuned ' +
@@ -85,6 +90,42 @@ export const CALIBRATION_SCOPE =
   'at once, back-propagated through the T timesteps of the spiking network with the surrogate spike gradient; it ' +
   'keeps the epoch with the lowest KL on the calibration text. The weights are never changed.';
 
+export const PAPER_CALIBRATION_SCOPE =
+  'As in the FAS reference code: every layer started at theta = 0.6 lambda, v0 = 0.2 theta, then one threshold and ' +
+  "initial potential per (position, neuron) up to the block length were fitted on the method's whole loss, the KL " +
+  'between the QCFS and spiking logits summed over each sequence and averaged over sequences (batchmean) plus the ' +
+  `align losses, by Adam at ${PAPER_RECIPE.jointLr} for ${PAPER_RECIPE.jointEpochs} epochs, back-propagated through the T ` +
+  "timesteps with the surrogate spike gradient; the last epoch's values are kept. The weights are never changed.";
+
+/** What a run's settings make it do (a per-layer run has no fine or joint pass). */
+export function recipeRecord(s: CalibrationRunSettings): RecipeRecord {
+  if (s.recipe === 'paper') {
+    return {
+      name: 'paper',
+      start: 'theta = 0.6 lambda, v0 = 0.2 theta',
+      fineEpochs: 0,
+      positions: s.blockSize,
+      jointEpochs: PAPER_RECIPE.jointEpochs,
+      jointLr: PAPER_RECIPE.jointLr,
+      klReduction: PAPER_RECIPE.klReduction,
+      alignWeight: PAPER_RECIPE.alignWeight,
+      keptEpoch: 'last',
+    };
+  }
+  const perNeuron = s.level === 'neuron';
+  return {
+    name: 'app',
+    start: 'searched',
+    fineEpochs: perNeuron ? s.epochs : 0,
+    positions: perNeuron && s.maxPositions !== undefined ? Math.min(s.maxPositions + 1, s.blockSize) : 0,
+    jointEpochs: perNeuron ? s.jointEpochs : 0,
+    jointLr: s.jointLr,
+    klReduction: 'position',
+    alignWeight: s.alignWeight,
+    keptEpoch: 'lowest KL on the calibration text',
+  };
+}
+
 /** The held-out measurement after the last stage that has one. */
 export function lastEvaluation(p: Pick<CalibrationProgress, 'evaluations'>): Evaluation | undefined {
   return STAGES.map((s) => p.evaluations[s]).findLast((e) => e !== undefined);
@@ -94,8 +135,10 @@ export function lastEvaluation(p: Pick<CalibrationProgress, 'evaluations'>): Eva
 export function formatReport(r: CalibrationReport): string {
   const e = (x: number | null | undefined) => (x === null || x === undefined ? '      -' : x.toExponential(2).padStart(9));
   if (r.notNeeded) return `Wrote ${r.outDir} at T = ${r.timesteps}. ${r.scope}`;
+  const granularity = r.recipe?.name === 'paper' ? 'per-(position, neuron)' : r.level === 'neuron' ? 'per-neuron' : 'per-layer';
+  const recipe = r.recipe?.name === 'paper' ? ', as in the FAS reference code' : '';
   const lines = [
-    `Wrote ${r.outDir}: ${r.level === 'neuron' ? 'per-neuron' : 'per-layer'} calibration at T = ${r.timesteps} on ${r.samples} sequences of ${r.blockSize} tokens.`,
+    `Wrote ${r.outDir}: ${granularity} calibration${recipe} at T = ${r.timesteps} on ${r.samples} sequences of ${r.blockSize} tokens.`,
     '',
     'Align error per layer (mean squared error against the QCFS teacher):',
     'layer   lambda     before     coarse       fine   coarse theta, v0',

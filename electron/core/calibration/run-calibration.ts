@@ -7,6 +7,9 @@
 //           gradient of the layer's align loss;
 //   joint:  (level 'neuron') every layer at once on the method's whole loss, the logits' KL plus the
 //           align losses, back-propagated through the spiking network.
+// The FAS reference code's recipe (recipe 'paper', shared/calibration-recipes) instead starts every
+// layer at its fixed values (the coarse stage without a search), skips the fine pass and runs the
+// joint pass per (position, neuron) up to the block length with the batchmean KL, keeping its last epoch.
 // Held-out perplexity and KL are measured after each stage. A checkpoint after every layer (and
 // after the joint pass) lets a cancelled or crashed run resume where it stopped; the finished
 // folder replaces the output folder.
@@ -35,6 +38,9 @@ import { readCanonicalTensors } from './frozen-weights.js';
 import {
   CALIBRATION_SCOPE,
   NO_CALIBRATION_NEEDED,
+  PAPER_CALIBRATION_SCOPE,
+  recipeRecord,
+  type RecipeRecord,
   STAGES,
   type CalibrationProgress,
   type CalibrationReport,
@@ -131,12 +137,14 @@ async function calibrate(requested: CalibrateSettings, ctx: JobContext, engine: 
 
     ctx.progress({ fraction: 1, message: 'Writing the calibrated model', etaSeconds: null });
     const tensors = await readCanonicalTensors(source);
+    const recipe = recipeRecord(settings);
     await writeDerivedModel(settings.outDir, {
       source,
       read: (name) => tensors.get(name) ?? missing(name),
       spiking: {
         config: { L: spiking.L, T: settings.timesteps, neuron: 'if-soft-reset', signed: spiking.signed, site: 'ffn_act', calibration: settings.level },
         weights: { lambdas, neurons: neuronsOf(calibrator, numLayers) },
+        metadata: { calibration_recipe: recipe.name, calibration_recipe_settings: JSON.stringify(recipe) },
       },
     });
     return {
@@ -146,7 +154,8 @@ async function calibrate(requested: CalibrateSettings, ctx: JobContext, engine: 
       level: settings.level,
       samples: data.samples,
       blockSize: settings.blockSize,
-      scope: CALIBRATION_SCOPE,
+      recipe,
+      scope: settings.recipe === 'paper' ? PAPER_CALIBRATION_SCOPE : CALIBRATION_SCOPE,
     };
   } catch (err) {
     if (ctx.signal.aborted) throw new JobCancelledError();
@@ -162,6 +171,7 @@ async function calibrate(requested: CalibrateSettings, ctx: JobContext, engine: 
  * the time left is measured from the pace of the stage in progress (in the units of cost()).
  */
 class StageRunner {
+  private readonly recipe: RecipeRecord;
   private readonly total: number;
   private done: number;
   private readonly eta = new StageEta();
@@ -175,6 +185,7 @@ class StageRunner {
     private readonly progress: CalibrationProgress,
     private readonly layers: number,
   ) {
+    this.recipe = recipeRecord(settings);
     this.total = this.layers * (this.cost('before') + this.cost('coarse') + this.cost('fine')) + this.cost('joint') + STAGES.length;
     this.done = this.workDone();
   }
@@ -195,6 +206,12 @@ class StageRunner {
     if (stage === 'before') {
       loss = row.before = await this.calibrator.alignLoss(layer);
       this.done += this.cost(stage);
+    } else if (stage === 'coarse' && this.settings.recipe === 'paper') {
+      // The reference code's fixed start, taken as it is (its KL is not checked).
+      const r = await this.calibrator.coarse(layer, { choice: 'reference' });
+      this.done += this.cost(stage);
+      row.coarse = { theta: r.theta, v0: r.v0, loss: r.loss, startLoss: r.startLoss, referenceLoss: r.referenceLoss, kept: true };
+      loss = r.loss;
     } else if (stage === 'coarse') {
       const { result: r, kept } = await this.keepUnlessKlRises(layer, async () => {
         const found = await this.calibrator.coarse(layer);
@@ -206,7 +223,7 @@ class StageRunner {
     } else {
       // A layer's fine pass is saved whole: cancelled half way, it starts again on resume.
       const { result: losses, kept } = await this.keepUnlessKlRises(layer, async () => {
-        await this.calibrator.startFine(layer, { positions: this.positions(), lr: this.settings.lr });
+        await this.calibrator.startFine(layer, { positions: this.recipe.positions, lr: this.settings.lr });
         this.done += 1;
         const epochLosses: number[] = [];
         for (let epoch = 1; epoch <= this.settings.epochs; epoch++) {
@@ -226,21 +243,23 @@ class StageRunner {
   /**
    * The joint pass: Adam on every layer's values at once, an epoch at a time. The loss is not a sum
    * of independent parts, so after each epoch the KL on the calibration text decides: the run keeps
-   * the epoch with the lowest, or the values it started from when no epoch beats them.
+   * the epoch with the lowest, or the values it started from when no epoch beats them. The reference
+   * recipe keeps its last epoch, as the reference code does (the KL is still measured, for the report).
    */
   async joint(): Promise<JointCalibration> {
-    const epochs = this.settings.jointEpochs;
+    const { jointEpochs: epochs, positions, jointLr: lr, alignWeight, klReduction, keptEpoch } = this.recipe;
     this.enter('joint');
     let best = { kl: (this.progress.calibrationKl ??= await this.calibrationKl()), epoch: 0, values: neuronsOf(this.calibrator, this.layers) };
     this.report(`${stageName.joint}: starting`, null, null);
-    await this.calibrator.startJoint({ positions: this.positions(), lr: this.settings.jointLr, alignWeight: this.settings.alignWeight });
+    await this.calibrator.startJoint({ positions, lr, alignWeight, klReduction });
     const record: JointCalibration = { startKl: best.kl, epochs: [], kept: 0 };
     for (let epoch = 1; epoch <= epochs; epoch++) {
       if (this.ctx.signal.aborted) throw new JobCancelledError();
       const { kl, align } = await this.calibrator.jointEpoch();
       const calibrationKl = await this.calibrationKl();
       record.epochs.push({ kl, align, calibrationKl });
-      if (calibrationKl < best.kl) best = { kl: calibrationKl, epoch, values: neuronsOf(this.calibrator, this.layers) };
+      if (calibrationKl < best.kl || (keptEpoch === 'last' && epoch === epochs))
+        best = { kl: calibrationKl, epoch, values: neuronsOf(this.calibrator, this.layers) };
       this.done += this.cost('joint') / epochs;
       this.report(`${stageName.joint}, epoch ${epoch} of ${epochs} done`, null, null, { epoch, kl: calibrationKl });
     }
@@ -306,21 +325,16 @@ class StageRunner {
     return sum;
   }
 
-  /** Per (position, neuron) rows for the first maxPositions positions, and one row shared by every later one. */
-  private positions(): number {
-    const max = this.settings.maxPositions;
-    return max === undefined ? 0 : Math.min(max + 1, this.settings.blockSize);
-  }
-
   /**
    * Relative cost of one layer of a stage (one visit of the calibration set is 1), or of the whole
    * joint pass: an epoch (forward and back through the network, then the KL once more) took about as
    * long as one visit per layer on the demo model.
    */
   private cost(stage: Stage): number {
-    if (stage === 'joint') return stagesOf(this.settings).includes('joint') ? this.settings.jointEpochs * this.layers : 0;
-    if (stage === 'fine') return this.settings.level === 'neuron' ? 2 + this.settings.epochs : 0;
-    return stage === 'coarse' ? 3 : 1;
+    if (!stagesOf(this.settings).includes(stage)) return 0;
+    if (stage === 'joint') return this.recipe.jointEpochs * this.layers;
+    if (stage === 'fine') return 2 + this.settings.epochs;
+    return stage === 'coarse' && this.settings.recipe === 'app' ? 3 : 1;
   }
 
   private workDone(): number {
@@ -351,8 +365,12 @@ const stageName: Record<Stage, string> = {
   joint: 'Joint pass, every layer on the KL of the logits',
 };
 
-/** Per layer is the coarse pass only; per neuron adds the fine pass and, unless turned off, the joint pass. */
+/**
+ * Per layer is the coarse pass only; per neuron adds the fine pass and, unless turned off, the joint
+ * pass. The reference recipe goes from its fixed start straight to the joint pass.
+ */
 function stagesOf(settings: CalibrateSettings): readonly Stage[] {
+  if (settings.recipe === 'paper') return ['before', 'coarse', 'joint'];
   if (settings.level === 'layer') return ['before', 'coarse'];
   return settings.jointEpochs > 0 ? STAGES : ['before', 'coarse', 'fine'];
 }
@@ -405,7 +423,9 @@ async function stageOneConfig(source: OpenedModelFolder): Promise<SpikingConfig>
 async function loadResumable(checkpointDir: string, settings: CalibrateSettings, numLayers: number, ffnSize: number) {
   const loaded = await loadCalibrationCheckpoint(checkpointDir, numLayers, ffnSize);
   if (!loaded) throw new CalibrationError(`There is no calibration checkpoint to resume in ${checkpointDir}. Start without resuming.`);
-  const changed = RESUME_INVARIANTS.filter((key) => JSON.stringify(loaded.state.settings[key]) !== JSON.stringify(settings[key]));
+  // Checkpoints saved before there were recipes followed this app's.
+  const saved: Record<string, unknown> = { recipe: 'app', ...loaded.state.settings };
+  const changed = RESUME_INVARIANTS.filter((key) => JSON.stringify(saved[key]) !== JSON.stringify(settings[key]));
   if (changed.length > 0) {
     throw new CalibrationError(`The checkpoint was made with different settings (${changed.join(', ')}); resume with the same ones, or start again.`);
   }

@@ -1,6 +1,7 @@
 // Settings of a calibration run (FAS stage 2, `fas calibrate`), with their defaults.
 import { z } from 'zod';
 import { MAX_TIMESTEPS } from '../../shared/chat-modes.js';
+import { CALIBRATION_RECIPES } from '../../shared/calibration-recipes.js';
 import { pathParam } from '../storage/home-path.js';
 
 export const calibrateSettings = z
@@ -9,6 +10,11 @@ export const calibrateSettings = z
     modelDir: pathParam,
     dataPath: pathParam,
     outDir: pathParam,
+    /**
+     * 'app': this app's recipe. 'paper': as in the FAS reference code (shared/calibration-recipes
+     * PAPER_RECIPE), which fixes level, epochs, lr, jointEpochs, jointLr, alignWeight and maxPositions itself.
+     */
+    recipe: z.enum(CALIBRATION_RECIPES).default('app'),
     /** Timesteps T of the spiking model being calibrated. */
     timesteps: z.number().int().min(1).max(MAX_TIMESTEPS).default(8),
     /** 'layer': the coarse pass only (one threshold and v0 per layer); 'neuron': then the fine pass. */
@@ -44,6 +50,10 @@ export const calibrateSettings = z
   .refine((s) => s.maxPositions === undefined || s.level === 'neuron', {
     message: 'maxPositions (per-position values) needs level "neuron"',
     path: ['maxPositions'],
+  })
+  .refine((s) => s.recipe !== 'paper' || (s.level === 'neuron' && s.maxPositions === undefined), {
+    message: 'the FAS reference recipe fits one value per (position, neuron) up to the block length: leave level and maxPositions unset',
+    path: ['recipe'],
   });
 
 export type CalibrateSettings = z.infer<typeof calibrateSettings>;
@@ -53,6 +63,7 @@ export type CalibrationRunSettings = CalibrateSettings & { blockSize: number };
 
 /** Settings that must match when a run resumes: they decide what the saved layers were fitted to. */
 export const RESUME_INVARIANTS = [
+  'recipe',
   'modelDir',
   'dataPath',
   'timesteps',

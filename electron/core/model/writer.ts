@@ -20,6 +20,8 @@ export interface ModelFolderContents {
   extraFiles?: Record<string, string | Uint8Array>;
   /** More safetensors files by plain file name (e.g. spiking.safetensors), written in the same swap. */
   extraTensorFiles?: Record<string, Record<string, WritableTensor>>;
+  /** String metadata (the safetensors header's __metadata__) of extra safetensors files, by file name. */
+  extraTensorMetadata?: Record<string, Record<string, string>>;
   /** Split the weights into shards of at most this many bytes, with an index, as transformers does. */
   maxShardBytes?: number;
 }
@@ -53,7 +55,7 @@ async function fillFolder(folder: string, contents: ModelFolderContents): Promis
     await writeNewFileDurably(join(folder, name), typeof data === 'string' ? new TextEncoder().encode(data) : data);
   }
   for (const [name, tensors] of Object.entries(contents.extraTensorFiles ?? {})) {
-    await writeSafetensors(join(folder, name), tensors);
+    await writeSafetensors(join(folder, name), tensors, contents.extraTensorMetadata?.[name]);
   }
 
   // transformers refuses safetensors files whose metadata does not name the framework.

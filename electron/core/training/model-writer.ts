@@ -15,7 +15,8 @@ export interface DerivedModel {
   source: OpenedModelFolder;
   /** Canonical tensor by name (from the trainer or the inference engine). */
   read(canonical: string): Float32Array;
-  spiking?: { config: SpikingConfigInput; weights: SpikingWeights | AllScopeWeights };
+  /** metadata: strings for spiking.safetensors' header (how the values were made); the format's files are unchanged. */
+  spiking?: { config: SpikingConfigInput; weights: SpikingWeights | AllScopeWeights; metadata?: Record<string, string> };
   extraFiles?: Record<string, string>;
   extraTensorFiles?: Record<string, Record<string, WritableTensor>>;
 }
@@ -26,10 +27,12 @@ export async function writeDerivedModel(dir: string, model: DerivedModel): Promi
   const config = await readJson(join(source.dir, 'config.json'));
   const extraFiles: Record<string, string> = { ...model.extraFiles };
   const extraTensorFiles = { ...model.extraTensorFiles };
+  const extraTensorMetadata: Record<string, Record<string, string>> = {};
   if (source.tokenizerFiles.specialTokensMap) extraFiles['special_tokens_map.json'] = await readFile(source.tokenizerFiles.specialTokensMap, 'utf8');
   if (model.spiking) {
     extraFiles[SPIKING_CONFIG_FILE] = JSON.stringify(spikingConfigJson(model.spiking.config), null, 2) + '\n';
     extraTensorFiles[SPIKING_WEIGHTS_FILE] = spikingTensors(model.spiking.weights);
+    if (model.spiking.metadata) extraTensorMetadata[SPIKING_WEIGHTS_FILE] = model.spiking.metadata;
   }
   await writeModelFolder(dir, {
     config,
@@ -38,5 +41,6 @@ export async function writeDerivedModel(dir: string, model: DerivedModel): Promi
     tokenizerConfig: await readJson(source.tokenizerFiles.tokenizerConfig),
     extraFiles,
     extraTensorFiles,
+    extraTensorMetadata,
   });
 }

@@ -212,11 +212,22 @@ class NativeCalibrator : public Napi::ObjectWrap<NativeCalibrator> {
     });
   }
 
+  // coarse(layer, { choice }?): choice 'search' (the default) or 'reference'.
   Napi::Value coarse(const Napi::CallbackInfo& info) {
     return promiseOf(info.Env(), [&] {
       const int64_t layer = layerArg(info, idle(info.Env()));
+      calibrate::CoarseChoice choice = calibrate::CoarseChoice::Search;
+      if (info.Length() > 1 && !info[1].IsUndefined()) {
+        if (!info[1].IsObject()) throw typeError(info.Env(), "coarse options must be an object { choice }");
+        const Napi::Value c = field(info[1].As<Napi::Object>(), "options", "choice", false);
+        if (!c.IsUndefined()) {
+          choice = binding::choice<calibrate::CoarseChoice>(
+              c, "options.choice",
+              {{"search", calibrate::CoarseChoice::Search}, {"reference", calibrate::CoarseChoice::ReferenceStart}});
+        }
+      }
       return start<calibrate::CoarseResult>(
-          info.Env(), [layer](Calibrator& c) { return c.coarse(layer); },
+          info.Env(), [layer, choice](Calibrator& c) { return c.coarse(layer, choice); },
           [](Napi::Env env, const calibrate::CoarseResult& r) -> Napi::Value {
             Napi::Object out = Napi::Object::New(env);
             out.Set("theta", r.best.theta);
@@ -273,7 +284,7 @@ class NativeCalibrator : public Napi::ObjectWrap<NativeCalibrator> {
     });
   }
 
-  // startJoint({ positions, lr, alignWeight })
+  // startJoint({ positions, lr, alignWeight, klReduction? })
   Napi::Value startJoint(const Napi::CallbackInfo& info) {
     return promiseOf(info.Env(), [&] {
       Calibrator& c = idle(info.Env());
@@ -282,6 +293,12 @@ class NativeCalibrator : public Napi::ObjectWrap<NativeCalibrator> {
       const Napi::Object o = info[0].As<Napi::Object>();
       hyper.alignWeight = static_cast<float>(number(field(o, "options", "alignWeight"), "options.alignWeight"));
       if (!(hyper.alignWeight >= 0.0f)) throw typeError(info.Env(), "options.alignWeight must be >= 0");
+      const Napi::Value reduction = field(o, "options", "klReduction", false);
+      if (!reduction.IsUndefined()) {
+        hyper.klReduction = choice<calibrate::KlReduction>(
+            reduction, "options.klReduction",
+            {{"position", calibrate::KlReduction::PerPosition}, {"batchmean", calibrate::KlReduction::BatchMean}});
+      }
       return start<bool>(
           info.Env(),
           [hyper](Calibrator& cal) {

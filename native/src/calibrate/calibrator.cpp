@@ -163,7 +163,7 @@ double Calibrator::alignLoss(int64_t layer) {
   return sse / siteOutputs();
 }
 
-CoarseResult Calibrator::coarse(int64_t layer) {
+CoarseResult Calibrator::coarse(int64_t layer, CoarseChoice choice) {
   checkLayer(layer);
   const float lambda = params_.lambdas[layer];
   const auto search = [&](const std::vector<LayerCandidate>& candidates) {
@@ -172,18 +172,27 @@ CoarseResult Calibrator::coarse(int64_t layer) {
     const size_t best = std::min_element(sse.begin(), sse.end()) - sse.begin();
     return std::make_pair(best, sse);
   };
-  const std::vector<LayerCandidate> first = coarseGrid(lambda);
-  const auto [best1, sse1] = search(first);
-  const std::vector<LayerCandidate> second = refinedGrid(first[best1], lambda);
-  const auto [best2, sse2] = search(second);
   const double count = siteOutputs();
   CoarseResult r;
-  const bool refined = sse2[best2] < sse1[best1];
-  r.best = refined ? second[best2] : first[best1];
-  r.loss = (refined ? sse2[best2] : sse1[best1]) / count;
-  r.startLoss = sse1[0] / count;
-  r.referenceLoss = sse1[1] / count;
-  r.candidates = static_cast<int>(first.size() + second.size());
+  if (choice == CoarseChoice::ReferenceStart) {
+    const std::vector<LayerCandidate> starts{uncalibratedStart(lambda), referenceStart(lambda)};
+    const std::vector<double> sse = search(starts).second;
+    r.best = starts[1];
+    r.loss = r.referenceLoss = sse[1] / count;
+    r.startLoss = sse[0] / count;
+    r.candidates = static_cast<int>(starts.size());
+  } else {
+    const std::vector<LayerCandidate> first = coarseGrid(lambda);
+    const auto [best1, sse1] = search(first);
+    const std::vector<LayerCandidate> second = refinedGrid(first[best1], lambda);
+    const auto [best2, sse2] = search(second);
+    const bool refined = sse2[best2] < sse1[best1];
+    r.best = refined ? second[best2] : first[best1];
+    r.loss = (refined ? sse2[best2] : sse1[best1]) / count;
+    r.startLoss = sse1[0] / count;
+    r.referenceLoss = sse1[1] / count;
+    r.candidates = static_cast<int>(first.size() + second.size());
+  }
   setNeurons(layer, layerValues(r.best.theta, r.best.v0));
   return r;
 }

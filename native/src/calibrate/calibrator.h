@@ -30,6 +30,12 @@ struct CalibrationSet {
   int64_t sequences = 0, seqLen = 0, batch = 1;
 };
 
+// How the coarse pass picks a layer's values.
+enum class CoarseChoice {
+  Search,          // the lowest align loss among coarseGrid and refinedGrid
+  ReferenceStart,  // no search: the FAS reference code's theta = 0.6 lambda, v0 = 0.2 theta
+};
+
 struct CoarseResult {
   LayerCandidate best;         // now the layer's values
   double loss = 0.0;           // align loss (mean squared error per site output) of the best
@@ -65,8 +71,9 @@ class Calibrator {
 
   // The layer's align loss over the calibration set with its current values.
   double alignLoss(int64_t layer);
-  // The best per-layer (theta, v0) among coarseGrid and refinedGrid candidates; sets it.
-  CoarseResult coarse(int64_t layer);
+  // Per-layer (theta, v0) chosen as `choice` says, with the align losses of both published starting
+  // points; sets it.
+  CoarseResult coarse(int64_t layer, CoarseChoice choice = CoarseChoice::Search);
   // Starts the fine pass of a layer: per neuron, or per (position, neuron) for positions > 0, from
   // the layer's current values, with fresh Adam moments.
   void startFine(int64_t layer, int64_t positions, const AdamHyper& hyper);

@@ -17,8 +17,12 @@ LayerCandidate ratios(float thetaRatio, float v0Ratio, float lambda) {
 
 }  // namespace
 
+LayerCandidate uncalibratedStart(float lambda) { return ratios(1.0f, 0.5f, lambda); }
+
+LayerCandidate referenceStart(float lambda) { return ratios(0.6f, 0.2f, lambda); }
+
 std::vector<LayerCandidate> coarseGrid(float lambda) {
-  std::vector<LayerCandidate> out{ratios(1.0f, 0.5f, lambda), ratios(0.6f, 0.2f, lambda)};
+  std::vector<LayerCandidate> out{uncalibratedStart(lambda), referenceStart(lambda)};
   for (int a = 3; a <= 15; ++a) {
     for (int b = 0; b <= 10; ++b) out.push_back(ratios(0.1f * float(a), 0.1f * float(b), lambda));
   }

@@ -13,8 +13,12 @@ struct LayerCandidate {
   float theta, v0;
 };
 
-// Index 0: theta = lambda, v0 = theta / 2 (the QCFS shift, the uncalibrated neuron). Index 1: the
-// GPT-2 reference code's theta = 0.6 lambda, v0 = 0.2 theta. Then theta / lambda in 0.3 .. 1.5 by
+// The uncalibrated neuron: theta = lambda, v0 = theta / 2 (the QCFS shift).
+LayerCandidate uncalibratedStart(float lambda);
+// The FAS GPT-2 reference code's hard-coded starting point: theta = 0.6 lambda, v0 = 0.2 theta.
+LayerCandidate referenceStart(float lambda);
+
+// Index 0: uncalibratedStart. Index 1: referenceStart. Then theta / lambda in 0.3 .. 1.5 by
 // v0 / theta in 0 .. 1, steps of 0.1.
 std::vector<LayerCandidate> coarseGrid(float lambda);
 

@@ -53,6 +53,11 @@ LogitsComparison compareLogits(ThreadPool& pool, const float* teacher, const flo
   return total;
 }
 
+float klLossScale(KlReduction reduction, int64_t sequences, int64_t seqLen) {
+  const int64_t divisor = reduction == KlReduction::BatchMean ? sequences : sequences * seqLen;
+  return 1.0f / static_cast<float>(divisor);
+}
+
 double klBackward(ThreadPool& pool, const float* teacher, float* student, int64_t rows, int64_t vocab, float scale) {
   std::vector<double> partial(pool.size(), 0.0);
   pool.run([&](int ith, int nth) {

@@ -20,6 +20,15 @@ struct LogitsComparison {
   }
 };
 
+// How the KL summed over a batch's positions becomes the loss that is differentiated.
+enum class KlReduction {
+  PerPosition,  // the mean over positions (this app's recipe)
+  BatchMean,    // summed over each sequence's positions, the mean over sequences (the FAS reference code)
+};
+
+// The factor that turns the KL summed over `sequences` x `seqLen` positions into the loss.
+float klLossScale(KlReduction reduction, int64_t sequences, int64_t seqLen);
+
 // teacher and student are [rows, vocab]; targets [rows].
 LogitsComparison compareLogits(ThreadPool& pool, const float* teacher, const float* student, const int32_t* targets,
                                int64_t rows, int64_t vocab);

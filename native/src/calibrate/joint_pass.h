@@ -1,5 +1,5 @@
 // The fine pass on the method's whole loss (fas-method.md section 4), every layer at once:
-//   KL(softmax(QCFS logits) || softmax(time-averaged SNN logits)), mean over positions,
+//   KL(softmax(QCFS logits) || softmax(time-averaged SNN logits)), mean over positions (or batchmean),
 //   + alignWeight * the sum over layers of the align losses (mean squared error per site output),
 // back-propagated through the T-batched spiking network (train::Transformer::forwardSpiking) to
 // every layer's thresholds and initial potentials through the surrogate spike gradient. The weights
@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "calibrate/compare_logits.h"
 #include "calibrate/neuron_adam.h"
 #include "engine/model/model.h"
 #include "engine/runtime/spiking_site.h"
@@ -23,6 +24,7 @@ struct JointHyper {
   AdamHyper adam;
   float alignWeight = 1.0f;
   int64_t positions = 0;  // > 0: per (position, neuron) values for that many position rows
+  KlReduction klReduction = KlReduction::PerPosition;
 };
 
 // Sums over one batch (or several, added up).
@@ -38,12 +40,20 @@ struct JointLoss {
   }
 };
 
+// The loss of one batch and its gradient w.r.t. every layer's values (shaped like them).
+struct JointGradient {
+  JointLoss loss;
+  std::vector<std::vector<float>> dTheta, dV0;
+};
+
 class JointPass {
  public:
   // Starts from params.neurons (one NeuronValues per layer, any granularity), spread to per neuron
   // or per (position, neuron). The model is read, not kept.
   JointPass(const Model& model, const SpikingParams& params, int timesteps, const JointHyper& hyper);
 
+  // The batch's loss and its gradient at the current values; nothing moves.
+  JointGradient gradient(ThreadPool& pool, const int32_t* ids, int64_t batch, int64_t seqLen);
   // One Adam step on the batch's loss; returns the loss before the step.
   JointLoss step(ThreadPool& pool, const int32_t* ids, int64_t batch, int64_t seqLen);
 
@@ -53,6 +63,7 @@ class JointPass {
   const ModelConfig config_;
   const int timesteps_;
   const float alignWeight_;
+  const KlReduction klReduction_;
   const bool signedSpikes_;
   train::ParamLayout layout_;
   std::vector<float> weights_;  // frozen, with the stage-1 lambdas

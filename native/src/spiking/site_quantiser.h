@@ -23,8 +23,13 @@ struct SiteQuantiser {
 };
 
 [[gnu::always_inline]] inline int32_t siteCount(float x, float lambda, int levels, bool signedSite) {
-  const float k = std::floor(x * float(levels) / lambda + 0.5f);
-  return int32_t(std::min(std::max(k, signedSite ? -float(levels) : 0.0f), float(levels)));
+  // Clipped before the floor, which gives the same count (the bounds are integers), and floored by
+  // truncation, exact on the clipped range: unlike std::floor this vectorises, and the quantiser runs
+  // at every input of every matrix product.
+  const float z =
+      std::min(std::max(x * float(levels) / lambda + 0.5f, signedSite ? -float(levels) : 0.0f), float(levels));
+  const int32_t t = int32_t(z);
+  return t - int32_t(float(t) > z);
 }
 
 [[gnu::always_inline]] inline float siteValue(int32_t count, float lambda, int levels) {
@@ -50,6 +55,10 @@ struct SiteTally {
 // and returns its tally; the caller adds the slices up.
 SiteTally quantiseSite(float* x, int32_t* counts, double* rowAbs, int64_t rows, int64_t width, const SiteQuantiser& q,
                        int ith = 0, int nth = 1);
+
+// sums [rows]: each row's sum of |count| over the site's quantised values y [rows, width] (a value is
+// lambda_c * count / levels, so its count is read back exactly): the counts of cached values.
+void rowAbsCounts(const float* y, int64_t rows, int64_t width, const SiteQuantiser& q, double* sums);
 
 // y [rows, out] = bias + sum over the nonzero counts of row r of (lambda_i * count_i / levels) * W[:, i]
 // with W stored [out, in] as the engine keeps it: only the active inputs are read (event-driven).

@@ -14,8 +14,10 @@ import {
   liveJointKl,
   settingsFromDefaults,
   settingsProblem,
+  unused,
   withPreset,
 } from '../../../renderer/src/wizards/calibrate/calibrate-form.js';
+import { recipeWords } from '../../../electron/shared/calibration-recipes.js';
 
 const defaults = settingsFromDefaults(paramDefaults(jobKinds, 'calibrate'));
 const limits = paramLimits(jobKinds, 'calibrate');
@@ -25,6 +27,7 @@ const jobDefaults = calibrateSettings.parse(paths);
 describe('calibration form', () => {
   it('starts from the job kind’s defaults and turns them back into the same job', () => {
     expect(defaults).toEqual({
+      recipe: 'app',
       timesteps: 8,
       level: 'neuron',
       samples: 32,
@@ -103,6 +106,25 @@ describe('calibration form', () => {
     // A preset saved before the joint pass existed keeps the current joint settings.
     expect(withPreset({ ...defaults, jointEpochs: 7 }, { timesteps: 4 })).toEqual({ ...defaults, timesteps: 4, jointEpochs: 7 });
     expect(withPreset(defaults, { level: 'everything' }).level).toBe('neuron');
+  });
+
+  it('maps the recipe choice: the reference recipe sends none of the settings it fixes', () => {
+    const paper = { ...defaults, recipe: 'paper' as const, level: 'layer' as const, maxPositions: 16, epochs: 0, jointEpochs: -1, jointLr: 2, alignWeight: -1 };
+    // The fields it fixes are disabled: what they hold neither blocks the run nor reaches the job.
+    expect(settingsProblem(paper, 1024, limits)).toBeNull();
+    const params = calibrateParams(paper, paths);
+    expect(params).toMatchObject({ recipe: 'paper', timesteps: 8, samples: 32, blockSize: 128, batchSize: 4, seed: 1 });
+    for (const key of ['level', 'maxPositions', 'epochs', 'lr', 'jointEpochs', 'jointLr', 'alignWeight']) expect(params).not.toHaveProperty(key);
+    expect(calibrateSettings.parse(params)).toMatchObject({ recipe: 'paper', level: 'neuron' });
+    expect(unused(paper, 'jointEpochs') && unused(paper, 'level') && !unused(paper, 'samples')).toBe(true);
+    // Its own checks still apply.
+    expect(settingsProblem({ ...paper, timesteps: 0 }, 1024, limits)).toBe('T must be a whole number from 1 to 1,024.');
+    // This app's recipe sends them as before; a preset can switch the recipe, and nothing else can.
+    expect(calibrateParams(defaults, paths)).toMatchObject({ recipe: 'app', level: 'neuron', jointEpochs: defaults.jointEpochs });
+    expect(withPreset(defaults, { recipe: 'paper' }).recipe).toBe('paper');
+    expect(withPreset(defaults, { recipe: 'the-best' }).recipe).toBe('app');
+    expect(recipeWords.app.choice).toBe("Recommended (this app's recipe)");
+    expect(recipeWords.paper.choice).toBe('As in the FAS reference code (to compare with the paper)');
   });
 
   it('names the output folder after the original model, not the stage-1 folder', () => {

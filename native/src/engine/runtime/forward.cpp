@@ -203,19 +203,11 @@ class Runner {
     const int64_t seq = a_.seqLen, kvDim = c_.kvDim(), total = a_.past + seq;
     const spiking::SiteQuantiser qv = sites_->quantiser(l, Site::V);
     double qAcs = 0, vAcs = 0;
-    std::vector<double> vPrefix(total + 1);
+    std::vector<double> vAbs(total), vPrefix(total + 1);
     for (int64_t b = 0; b < seqs_; ++b) {
-      for (int64_t p = 0; p < total; ++p) {
-        double abs = 0;
-        if (p >= a_.past) {
-          abs = s_.vAbs[b * seq + p - a_.past];
-        } else {
-          const float* row = kv.v + (b * kv.capacity + p) * kvDim;
-          for (int64_t c = 0; c < kvDim; ++c)
-            abs += std::fabs(std::nearbyint(row[c] * float(qv.levels) / qv.lambdaOf(c)));
-        }
-        vPrefix[p + 1] = vPrefix[p] + abs;
-      }
+      spiking::rowAbsCounts(kv.v + b * kv.capacity * kvDim, a_.past, kvDim, qv, vAbs.data());
+      std::copy_n(s_.vAbs.data() + b * seq, seq, vAbs.data() + a_.past);
+      for (int64_t p = 0; p < total; ++p) vPrefix[p + 1] = vPrefix[p] + vAbs[p];
       for (int64_t s = 0; s < seq; ++s) {
         const int64_t keys = a_.past + s + 1;
         qAcs += s_.qAbs[b * seq + s] * double(keys);

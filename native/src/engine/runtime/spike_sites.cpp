@@ -9,6 +9,15 @@
 
 namespace fas {
 
+namespace {
+
+// A site this small (a decoded token's: one row of at most a few thousand values) is quantised on the
+// calling thread: the work takes microseconds, less than waking the pool's workers and waiting for
+// them, which on a loaded machine can take far longer (and split by rows, one row went to a worker).
+constexpr int64_t kInlineValues = int64_t(1) << 14;
+
+}  // namespace
+
 SpikeDrivenSites::SpikeDrivenSites(const Model& model, const RunMode& mode, RunStats* stats, const SiteTrace* trace)
     : m_(model), levels_(mode.siteLevels(model.spiking->params().levels)), countOps_(mode.ffn == FfnMode::Snn),
       stats_(stats), trace_(trace) {
@@ -32,13 +41,17 @@ void SpikeDrivenSites::quantise(ThreadPool& pool, int64_t layer, Site site, floa
   width_ = width;
   counts_.resize(rows * width);
   if (trace_) input_.assign(x, x + rows * width);
-  std::mutex merge;
-  tally_ = {};
-  pool.run([&](int ith, int nth) {
-    const spiking::SiteTally t = spiking::quantiseSite(x, counts_.data(), rowAbs, rows, width, q_, ith, nth);
-    std::lock_guard<std::mutex> lock(merge);
-    tally_ += t;
-  });
+  if (rows * width <= kInlineValues) {
+    tally_ = spiking::quantiseSite(x, counts_.data(), rowAbs, rows, width, q_);
+  } else {
+    std::mutex merge;
+    tally_ = {};
+    pool.run([&](int ith, int nth) {
+      const spiking::SiteTally t = spiking::quantiseSite(x, counts_.data(), rowAbs, rows, width, q_, ith, nth);
+      std::lock_guard<std::mutex> lock(merge);
+      tally_ += t;
+    });
+  }
   if (trace_) (*trace_)(layer, site, input_.data(), counts_.data(), rows, width);
   if (!stats_) return;
   if (site == Site::HeadIn) {

@@ -6,10 +6,13 @@ import type { NumberLimits } from '../../../../electron/api/contract.js';
 import { limitProblem } from '../limits.js';
 import { stageOutDir, type TakenNames } from '../output-folder.js';
 import { CALIBRATION_STAGES, type CalibrationStageName } from '../../../../electron/shared/calibration-stages.js';
+import { CALIBRATION_RECIPES, PAPER_RECIPE_FIXES, type CalibrationRecipe } from '../../../../electron/shared/calibration-recipes.js';
 
 export type CalibrationLevel = 'layer' | 'neuron';
 
 export interface CalibrateSettings {
+  /** This app's recipe, or the FAS reference code's (which fixes the level and the fine and joint passes' settings). */
+  recipe: CalibrationRecipe;
   /** Timesteps T of the spiking model. */
   timesteps: number;
   level: CalibrationLevel;
@@ -40,6 +43,7 @@ const LEVELS: readonly CalibrationLevel[] = ['layer', 'neuron'];
 export function settingsFromDefaults(d: Record<string, unknown>): CalibrateSettings {
   const n = (key: string) => d[key] as number;
   return {
+    recipe: CALIBRATION_RECIPES.includes(d.recipe as CalibrationRecipe) ? (d.recipe as CalibrationRecipe) : 'app',
     timesteps: n('timesteps'),
     level: LEVELS.includes(d.level as CalibrationLevel) ? (d.level as CalibrationLevel) : 'neuron',
     samples: n('samples'),
@@ -63,6 +67,8 @@ export function withPreset(current: CalibrateSettings, values: Record<string, un
     const value = values[key];
     if (key === 'level') {
       if (LEVELS.includes(value as CalibrationLevel)) next.level = value as CalibrationLevel;
+    } else if (key === 'recipe') {
+      if (CALIBRATION_RECIPES.includes(value as CalibrationRecipe)) next.recipe = value as CalibrationRecipe;
     } else if (key === 'maxPositions' || key === 'maxDataMegabytes') {
       if (value === null || (typeof value === 'number' && Number.isFinite(value))) next[key] = value;
     } else if (typeof value === 'number' && Number.isFinite(value)) {
@@ -72,7 +78,7 @@ export function withPreset(current: CalibrateSettings, values: Record<string, un
   return next;
 }
 
-type NumberKey = Exclude<keyof CalibrateSettings, 'level' | 'maxPositions' | 'maxDataMegabytes'>;
+type NumberKey = Exclude<keyof CalibrateSettings, 'recipe' | 'level' | 'maxPositions' | 'maxDataMegabytes'>;
 
 /** The numeric settings, in the order they are checked, by the names the checks use, with what a value means where it helps. */
 const NAMES: Array<[key: NumberKey, name: string, note?: string]> = [
@@ -96,15 +102,24 @@ const whole = (min: number) => (v: number) => Number.isInteger(v) && v >= min;
  */
 const PER_NEURON: ReadonlySet<keyof CalibrateSettings> = new Set(['epochs', 'lr', 'maxPositions', 'jointEpochs', 'jointLr', 'alignWeight']);
 
+/** The FAS reference code's recipe sets these itself: their fields are disabled then, and they are neither checked nor sent. */
+const PAPER_FIXED: ReadonlySet<keyof CalibrateSettings> = new Set(PAPER_RECIPE_FIXES);
+
+/** Whether a setting is left out (unchecked and unsent) under these settings. */
+export function unused(s: Pick<CalibrateSettings, 'recipe' | 'level'>, key: keyof CalibrateSettings): boolean {
+  if (s.recipe === 'paper') return PAPER_FIXED.has(key);
+  return s.level === 'layer' && PER_NEURON.has(key);
+}
+
 /** Why the settings cannot be used, in words; null when they can. `limits`: the 'calibrate' job's bounds ('jobs.limits'). */
 export function settingsProblem(s: CalibrateSettings, contextLength: number, limits: Record<string, NumberLimits>): string | null {
   for (const [key, name, note] of NAMES) {
-    if (s.level === 'layer' && PER_NEURON.has(key)) continue;
+    if (unused(s, key)) continue;
     const problem = limitProblem(name, s[key], limits[key]);
     if (problem) return note ? `${problem.slice(0, -1)} (${note}).` : problem;
   }
   if (s.blockSize > contextLength) return `The block size can be at most ${contextLength}, the model's context length.`;
-  if (s.level === 'neuron' && s.maxPositions !== null && !whole(1)(s.maxPositions)) {
+  if (!unused(s, 'maxPositions') && s.maxPositions !== null && !whole(1)(s.maxPositions)) {
     return 'The per-position max length must be a whole number of tokens, at least 1 (or leave it empty).';
   }
   if (s.maxDataMegabytes !== null && !(s.maxDataMegabytes > 0)) return 'The most text to read must be above 0 MB (or leave the field empty to read all of it).';
@@ -116,10 +131,13 @@ export function defaultOutDir(workspaceDir: string, modelName: string, taken: Ta
   return stageOutDir(workspaceDir, modelName, 2, taken);
 }
 
-/** The 'calibrate' job's parameters: the per-neuron ones only when tuning per neuron, and the optional ones only when set. */
+/**
+ * The 'calibrate' job's parameters: the per-neuron ones only when tuning per neuron, none that the
+ * reference recipe fixes when following it, and the optional ones only when set.
+ */
 export function calibrateParams(s: CalibrateSettings, paths: { modelDir: string; dataPath: string; outDir: string }): Record<string, unknown> {
   const { maxDataMegabytes, ...rest } = s;
-  const used = Object.entries(rest).filter(([key, value]) => value !== null && (s.level === 'neuron' || !PER_NEURON.has(key as keyof CalibrateSettings)));
+  const used = Object.entries(rest).filter(([key, value]) => value !== null && !unused(s, key as keyof CalibrateSettings));
   return {
     ...paths,
     ...Object.fromEntries(used),
@@ -147,9 +165,9 @@ export const stageColors: Record<CalibrationStage, string> = { before: '--muted'
 /** Errors and KLs span orders of magnitude: one notation for all of them, so a column compares at a glance. */
 export const scientific = (v: number) => (v === 0 ? '0' : v.toExponential(2));
 
-/** The per-layer stages a level runs: per layer is the coarse pass only. */
-export function layerStagesOf(level: CalibrationLevel): LayerStage[] {
-  return level === 'neuron' ? [...LAYER_STAGES] : ['before', 'coarse'];
+/** The per-layer stages a run goes through: per layer, and the reference recipe, have no fine pass. */
+export function layerStagesOf(level: CalibrationLevel, recipe: CalibrationRecipe = 'app'): LayerStage[] {
+  return level === 'neuron' && recipe === 'app' ? [...LAYER_STAGES] : ['before', 'coarse'];
 }
 
 /**
