@@ -2,8 +2,11 @@
 // kept so that results can be compared with the paper's. One place for what the reference recipe
 // fixes, read by the calibration job, the command line and the calibrate wizard.
 
-export const CALIBRATION_RECIPES = ['app', 'paper'] as const;
-export type CalibrationRecipe = (typeof CALIBRATION_RECIPES)[number];
+import type { CalibrationRecipeRecord } from '../api/contract.js';
+
+/** Every recipe, in the order the wizard offers them; the names are the contract's. */
+export const CALIBRATION_RECIPES = ['app', 'paper'] as const satisfies ReadonlyArray<CalibrationRecipeRecord['name']>;
+export type CalibrationRecipe = CalibrationRecipeRecord['name'];
 
 /**
  * As in the FAS reference code: every layer starts at theta = 0.6 lambda, v0 = 0.2 theta (no search,
