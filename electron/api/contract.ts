@@ -749,8 +749,12 @@ export type ApiResponse<T> = { ok: true; result: T } | { ok: false; error: ApiEr
 /** What the UI programs against; implemented by the IPC and HTTP transports. */
 export interface FasApi {
   call<M extends MethodName>(method: M, params: ParamsOf<M>): Promise<ResultOf<M>>;
-  /** Subscribes to core events; returns an unsubscribe function. */
-  onEvent(listener: (event: ApiEvent) => void): () => void;
+  /**
+   * Subscribes to core events; returns an unsubscribe function. `onConnected` is called each time the
+   * event stream (re)connects: from then on no event is missed, so a view that pairs saved data with
+   * live events reads its data then, and again after a reconnect.
+   */
+  onEvent(listener: (event: ApiEvent) => void, onConnected?: () => void): () => void;
   /**
    * Shows a finished evaluation's HTML report where its charts can run: the desktop app hands the
    * file to the system's browser; in a browser it opens in a new tab (served by the app server).

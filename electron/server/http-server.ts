@@ -173,9 +173,10 @@ const REPORT_POLICY = "sandbox allow-scripts; default-src 'none'; script-src 'un
 
 /** Server-sent events: one `data:` line of JSON per core event, and a comment every 15 s to keep proxies from closing it. */
 function streamEvents(req: http.IncomingMessage, res: http.ServerResponse, core: AppCore): void {
+  // Subscribed before the answer's head goes out: a client whose stream is open misses no event.
+  const off = core.onEvent((event) => res.write(`data: ${JSON.stringify(event)}\n\n`));
   res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store', connection: 'keep-alive' });
   res.write(': connected\n\n');
-  const off = core.onEvent((event) => res.write(`data: ${JSON.stringify(event)}\n\n`));
   const keepAlive = setInterval(() => res.write(': keep-alive\n\n'), 15_000);
   req.on('close', () => {
     clearInterval(keepAlive);

@@ -19,7 +19,12 @@ function unwrap<T>(res: ApiResponse<T>): T {
 export function ipcApi(bridge: FasBridge): FasApi {
   return {
     call: async <M extends MethodName>(method: M, params: ParamsOf<M>) => unwrap((await bridge.call(method, params)) as ApiResponse<ResultOf<M>>),
-    onEvent: (listener) => bridge.onEvent(listener),
+    onEvent: (listener, onConnected) => {
+      // The main process sends every event to the window from its start: subscribed is connected.
+      const off = bridge.onEvent(listener);
+      onConnected?.();
+      return off;
+    },
     openReport: async (jobId) => {
       unwrap(await bridge.openReport(jobId));
     },
@@ -47,7 +52,7 @@ export function httpApi(baseUrl: string, token: string): FasApi {
 
   return {
     call: <M extends MethodName>(method: M, params: ParamsOf<M>) => post<ResultOf<M>>(`api/call/${method}`, params),
-    onEvent(listener: (event: ApiEvent) => void) {
+    onEvent(listener: (event: ApiEvent) => void, onConnected?: () => void) {
       let source: EventSource | undefined;
       let retry: ReturnType<typeof setTimeout> | undefined;
       let closed = false;
@@ -63,6 +68,8 @@ export function httpApi(baseUrl: string, token: string): FasApi {
         }
         if (closed) return;
         source = new EventSource(new URL(`api/events?ticket=${encodeURIComponent(ticket)}`, baseUrl));
+        // The server subscribes before it answers, so once the stream is open no event is missed.
+        source.onopen = () => onConnected?.();
         source.onmessage = (msg) => listener(JSON.parse(msg.data as string) as ApiEvent);
         // EventSource would retry with the same, spent ticket: reconnect with a fresh one instead.
         source.onerror = () => {

@@ -2,8 +2,8 @@
 // by 'job.progress' events. When a job's state changes, its full record (times, error, result) is
 // fetched again, so the list always ends up exactly as the core saved it. A run moves forward only
 // (waiting, running, stopped), except when it is resumed: each resume starts it over from waiting.
-import type { FasApi, JobProgress, JobRecord, JobState } from '../../../electron/api/contract';
-import { isActive } from './words';
+import type { FasApi, JobProgress, JobRecord, JobState } from '../../../electron/api/contract.js';
+import { isActive } from './words.js';
 
 const STATE_ORDER: Record<JobState, number> = { queued: 0, running: 1, paused: 2, done: 2, failed: 2, cancelled: 2, interrupted: 2 };
 
@@ -21,6 +21,11 @@ export class JobsStore {
   loaded = $state(false);
   error: string | null = $state(null);
   readonly active = $derived(this.jobs.filter((job) => isActive(job.state)).length);
+  /**
+   * How many times the event stream has (re)connected, 0 before the first: a view that pairs saved
+   * data with live events (a run's charts) reads its data after each, so no event falls between.
+   */
+  connection = $state(0);
 
   // eslint-disable-next-line svelte/prefer-svelte-reactivity -- callbacks, never rendered
   private readonly listeners = new Set<(progress: JobProgress) => void>();
@@ -29,19 +34,24 @@ export class JobsStore {
 
   constructor(private readonly api: FasApi) {}
 
-  /** Starts listening and loads the list; returns the function that stops listening. */
+  /** Starts listening and loads the list once listening (again after a reconnect); returns the function that stops listening. */
   connect(): () => void {
-    const off = this.api.onEvent((event) => {
-      if (event.name !== 'job.progress') return;
-      if (this.early) this.early.push(event.data);
-      else this.apply(event.data);
-      for (const listener of this.listeners) listener(event.data);
-    });
-    void this.load();
-    return off;
+    return this.api.onEvent(
+      (event) => {
+        if (event.name !== 'job.progress') return;
+        if (this.early) this.early.push(event.data);
+        else this.apply(event.data);
+        for (const listener of this.listeners) listener(event.data);
+      },
+      () => {
+        this.connection++;
+        void this.load();
+      },
+    );
   }
 
   async load(): Promise<void> {
+    this.early ??= [];
     this.error = null;
     try {
       this.jobs = await this.api.call('jobs.list', {});
@@ -51,6 +61,7 @@ export class JobsStore {
       early.forEach((progress) => this.apply(progress));
     } catch (err) {
       this.error = err instanceof Error ? err.message : String(err);
+      this.early = null;
     }
   }
 

@@ -1,5 +1,5 @@
 // The words the UI uses for the core's codes.
-import type { JobKindName, JobState, ModelEntry, ModelStage, WeightDType } from '../../../electron/api/contract';
+import type { JobKindName, JobState, ModelEntry, ModelStage, WeightDType } from '../../../electron/api/contract.js';
 
 export const stageWords: Record<ModelStage, string> = {
   ann: 'Original',

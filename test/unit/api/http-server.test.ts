@@ -97,18 +97,17 @@ describe('local HTTP server', () => {
     expect(res.body).not.toContain('secret');
   });
 
-  it('streams core events as server-sent events', async () => {
+  it('streams core events as server-sent events, every one from the moment the stream is open', async () => {
     const events = `/api/events?ticket=${await ticket({ kind: 'events' })}`;
     const received = await new Promise<string>((resolve, reject) => {
       const req = http.get({ host: '127.0.0.1', port: server.port, path: events }, (res) => {
         expect(res.headers['content-type']).toBe('text/event-stream');
+        // The head is what opens a browser's EventSource: an event emitted now must reach it.
+        core.emit({ name: 'job.progress', data: { jobId: 'j', kind: 'k', state: 'done', fraction: 1, message: 'ok', etaSeconds: 0, resumes: 0 } });
         let text = '';
         res.setEncoding('utf8');
         res.on('data', (chunk: string) => {
           text += chunk;
-          if (text.includes(': connected')) {
-            core.emit({ name: 'job.progress', data: { jobId: 'j', kind: 'k', state: 'done', fraction: 1, message: 'ok', etaSeconds: 0, resumes: 0 } });
-          }
           const line = text.split('\n').find((l) => l.startsWith('data: '));
           if (line) {
             req.destroy();
