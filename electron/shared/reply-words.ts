@@ -1,6 +1,7 @@
-// How a reply's operations and energy read, the same in the app, the CLI and the Markdown export.
+// How a reply's or an evaluation's models, operations and energy read, the same in the app, the CLI,
+// the HTML report and the Markdown export.
 // The UI imports this file too, so it imports nothing but types.
-import type { ContextCut, ReplyOps } from '../api/contract.js';
+import type { ContextCut, EvaluationResult, EvaluationRow, ReplyOps } from '../api/contract.js';
 
 /** "The 4 oldest messages were left out: the model reads only the latest part of a long conversation." */
 export function contextCutWords(cut: ContextCut): string {
@@ -10,6 +11,27 @@ export function contextCutWords(cut: ContextCut): string {
   const what = parts.join(' and ');
   const plural = cut.leftOut > 1 || parts.length > 1;
   return `${what.charAt(0).toUpperCase()}${what.slice(1)} ${plural ? 'were' : 'was'} left out: the model reads only the latest part of a long conversation.`;
+}
+
+const SITE_WORDS: Record<string, string> = {
+  attn_in: 'Attention input (keys, queries, values)',
+  q: 'Queries, against the keys',
+  v: 'Values, weighted by attention',
+  attn_out: 'Attention output',
+  ffn_in: 'Feed-forward input',
+  qcfs: 'Feed-forward activation',
+  head_in: 'Last layer, to the words',
+};
+
+/** Where a model spiking at every layer receives spikes (spiking.safetensors' site names), in words; an unknown site shows as it is. */
+export function siteWords(site: string): string {
+  return SITE_WORDS[site] ?? site;
+}
+
+/** An evaluation row's model in words: "Original (ANN)", "Fine-tuned (stage 1), not spiking", "Spiking, T = 4". */
+export function rowWords(row: Pick<EvaluationRow, 'mode' | 'timesteps'>): string {
+  if (row.mode === 'snn') return `Spiking, T = ${row.timesteps}`;
+  return row.mode === 'qcfs' ? 'Fine-tuned (stage 1), not spiking' : 'Original (ANN)';
 }
 
 /** The mean firing rate over the layers; null for the ANN. */
@@ -72,17 +94,18 @@ function energyReason(ratio: number, everyLayer: boolean): string {
 
 /**
  * The energy of a spiking model per token against the original's, in a plain sentence that says why
- * and where it goes (any unit, the same for all three): e.g. "This spiking model spends 2.4× the energy
- * of the original per token (only the FFN projection runs on spikes; …): at T = 4 the multiplications
- * left cost 2.1× the original's, and the spikes' additions 0.3×."
+ * and where it goes; an evaluation of a model spiking at every layer lists its sites. E.g. "This
+ * spiking model spends 2.4× the energy of the original per token (only the FFN projection runs on
+ * spikes; …): at T = 4 the multiplications left cost 2.1× the original's, and the spikes' additions 0.3×."
  */
-export function energyLine(e: { annMac: number; snnMac: number; snnAc: number; timesteps: number; everyLayer: boolean }): string {
-  const ratio = (e.snnMac + e.snnAc) / e.annMac;
+export function energyLine(e: NonNullable<EvaluationResult['energy']>): string {
+  const { annMacJoules: annMac, snnMacJoules: snnMac, snnAcJoules: snnAc, timesteps } = e;
+  const ratio = (snnMac + snnAc) / annMac;
   const where =
-    e.snnMac === 0
-      ? `at T = ${e.timesteps} no multiplications are left: all of it goes to the spikes' additions`
-      : `at T = ${e.timesteps} the multiplications left cost ${timesWords(e.snnMac / e.annMac)} the original's, and the spikes' additions ${timesWords(e.snnAc / e.annMac)}`;
-  return `This spiking model spends ${timesWords(ratio)} the energy of the original per token (${energyReason(ratio, e.everyLayer)}): ${where}.`;
+    snnMac === 0
+      ? `at T = ${timesteps} no multiplications are left: all of it goes to the spikes' additions`
+      : `at T = ${timesteps} the multiplications left cost ${timesWords(snnMac / annMac)} the original's, and the spikes' additions ${timesWords(snnAc / annMac)}`;
+  return `This spiking model spends ${timesWords(ratio)} the energy of the original per token (${energyReason(ratio, e.perSite !== undefined)}): ${where}.`;
 }
 
 /**

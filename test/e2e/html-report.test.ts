@@ -46,11 +46,14 @@ describe('HTML evaluation report', () => {
       ['metric', 'firing', 'energy'].map((id) => Boolean((window as unknown as { Chart: { getChart(id: string): unknown } }).Chart.getChart(id))),
     );
     expect(charts).toEqual([true, true, true]);
+    expect(await page.getByTestId('energy-line').textContent()).toMatch(
+      /^This spiking model spends 6.6× the energy of the original per token \(only the FFN projection/,
+    );
     await page.screenshot({ path: join(ARTIFACTS, 'eval-report.png'), fullPage: true });
     expect(errors).toEqual([]);
   });
 
-  it('lists every site of a model spiking at every layer with its counts and share of the ANN energy', async () => {
+  it('lists every site of a model spiking at every layer in words, with its counts and share of the original energy', async () => {
     const perSite = [
       { site: 'attn_in', meanCount: 2.35, acJoules: 1.65e-6 },
       { site: 'head_in', meanCount: 2.5, acJoules: 2.37e-6 },
@@ -61,7 +64,10 @@ describe('HTML evaluation report', () => {
     const page = await browser.newPage();
     await page.goto(`file://${file}`);
     const rows = page.getByTestId('sites').locator('tbody tr');
-    expect(await rows.allTextContents()).toEqual(['attn_in2.351.6508.3%', 'head_in2.502.37011.8%']);
+    expect(await rows.allTextContents()).toEqual(['Attention input (keys, queries, values)2.351.6508.3%', 'Last layer, to the words2.502.37011.8%']);
+    expect(await page.getByTestId('energy-line').textContent()).toMatch(
+      /^This spiking model spends 0.2× the energy of the original per token \(fewer operations/,
+    );
     expect(await htmlReport(report)).not.toContain('data-testid="sites"');
   });
 });

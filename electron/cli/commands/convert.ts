@@ -5,7 +5,7 @@ import { Option, type Command } from 'commander';
 import { lastEvaluation } from '../../core/calibration/report.js';
 import { shippedCorpora } from '../../core/data/index.js';
 import { demoModelDir } from '../../core/demo/demo-model.js';
-import { describe as describeRun } from '../../core/eval/evaluate.js';
+import { rowWords } from '../../shared/reply-words.js';
 import type { ConversionSummary } from '../../api/contract.js';
 import { convertSettings } from '../../core/pipeline/convert.js';
 import { convertJob } from '../../core/jobs/kinds/convert.js';
@@ -72,7 +72,7 @@ export function registerConvertCommand(program: Command): void {
 export function describeSummary(s: ConversionSummary): string {
   const e = s.evaluation;
   const lines = [`Spiking model written to ${s.modelDir}`, '', `Perplexity on ${e.task.name} (${e.task.size} tokens):`];
-  for (const r of e.rows) if (r.perplexity !== undefined) lines.push(`  ${describeRun(r).padEnd(26)} ${r.perplexity.toFixed(2)}`);
+  for (const r of e.rows) if (r.perplexity !== undefined) lines.push(`  ${rowWords(r).padEnd(34)} ${r.perplexity.toFixed(2)}`);
   if (s.calibration.notNeeded) lines.push('', `Stage 2: ${s.calibration.scope}`);
   const before = s.calibration.evaluations.before;
   const after = lastEvaluation(s.calibration);

@@ -3,7 +3,8 @@ import { writeFileAtomic } from '../../core/storage/json-file.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { describe, evalSettings, runEvaluation, type EvalReport } from '../../core/eval/evaluate.js';
+import { evalSettings, runEvaluation, type EvalReport } from '../../core/eval/evaluate.js';
+import { rowWords } from '../../shared/reply-words.js';
 import { htmlReport } from '../../core/eval/html-report.js';
 import { SHIPPED_TASKS } from '../../core/eval/tasks.js';
 import { intList, positiveInt } from '../options.js';
@@ -34,9 +35,9 @@ export function describeReport(report: EvalReport): string {
       r.perplexity !== undefined
         ? `perplexity ${r.perplexity.toFixed(2)}`
         : `accuracy ${(100 * r.acc!).toFixed(1)}%, normalised ${(100 * r.accNorm!).toFixed(1)}%`;
-    lines.push(`  ${describe(r).padEnd(26)} ${value}`);
+    lines.push(`  ${rowWords(r).padEnd(34)} ${value}`);
   }
-  if (report.task.chance !== undefined) lines.push(`  ${'chance'.padEnd(26)} ${(100 * report.task.chance).toFixed(1)}%`);
+  if (report.task.chance !== undefined) lines.push(`  ${'Chance'.padEnd(34)} ${(100 * report.task.chance).toFixed(1)}%`);
   for (const w of report.warnings) lines.push(`Warning: ${w}`);
   return lines.join('\n');
 }

@@ -3,6 +3,7 @@
 // where the spiking model collapses at small T.
 import { z } from 'zod';
 import { MAX_TIMESTEPS } from '../../shared/chat-modes.js';
+import { rowWords } from '../../shared/reply-words.js';
 import type { EvaluationReport } from '../../api/contract.js';
 import { pathParam } from '../storage/home-path.js';
 import type { JobContext } from '../jobs/types.js';
@@ -85,7 +86,7 @@ function progressOf(plan: ReturnType<typeof evaluationPlan>, ctx: JobContext): (
       stage = i;
       eta.startStage(done);
     }
-    ctx.progress({ fraction: done / total, message: `Evaluating ${describe(plan[i]!)}`, etaSeconds: eta.secondsLeft(done, total) });
+    ctx.progress({ fraction: done / total, message: `Evaluating: ${rowWords(plan[i]!)}`, etaSeconds: eta.secondsLeft(done, total) });
   };
 }
 
@@ -177,10 +178,6 @@ export async function runEvaluation(settings: EvalSettings, ctx: JobContext, ava
   } finally {
     model.engine.dispose();
   }
-}
-
-export function describe(run: { mode: EvalMode; timesteps: number | null }): string {
-  return run.mode === 'snn' ? `spiking model, T = ${run.timesteps}` : run.mode === 'qcfs' ? 'QCFS model' : 'original ANN';
 }
 
 /**

@@ -1,10 +1,11 @@
 // A self-contained HTML page for an evaluation run (charts by chart.js, inlined so the page opens
-// offline from disk): the metric against T, firing rate per layer, energy of the ANN and the SNN.
+// offline from disk): the metric against T, firing rate per layer, energy of the original and the
+// spiking model, in the words the app uses.
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import type { EvalReport } from './evaluate.js';
-import { describe } from './evaluate.js';
+import { energyLine, rowWords, siteWords } from '../../shared/reply-words.js';
 
 const escape = (s: string) => s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 
@@ -17,7 +18,7 @@ export async function htmlReport(report: EvalReport): Promise<string> {
   const rows = report.rows
     .map((r) => {
       const cells = metric === 'perplexity' ? [r.perplexity!.toFixed(2)] : [`${(100 * r.acc!).toFixed(1)}%`, `${(100 * r.accNorm!).toFixed(1)}%`];
-      return `<tr><td>${escape(describe(r))}</td>${cells.map((c) => `<td>${c}</td>`).join('')}</tr>`;
+      return `<tr><td>${escape(rowWords(r))}</td>${cells.map((c) => `<td>${c}</td>`).join('')}</tr>`;
     })
     .join('');
   const snn = report.rows.filter((r) => r.mode === 'snn');
@@ -26,7 +27,7 @@ export async function htmlReport(report: EvalReport): Promise<string> {
     metricLabel: label,
     timesteps: snn.map((r) => r.timesteps),
     snn: snn.map(value),
-    references: reference.map((r) => ({ label: describe(r), value: value(r) })),
+    references: reference.map((r) => ({ label: rowWords(r), value: value(r) })),
     firing: report.firing ?? null,
     energy: report.energy ?? null,
   };
@@ -46,7 +47,7 @@ ${report.warnings.map((w) => `<p class="warn" role="alert">${escape(w)}</p>`).jo
 <table><thead><tr><th>Model</th>${head}</tr></thead><tbody>${rows}</tbody></table>
 ${snn.length ? '<h2>Against the number of timesteps T</h2><div class="chart"><canvas id="metric" aria-label="metric against T"></canvas></div>' : ''}
 ${data.firing ? '<h2>Firing rate per layer</h2><div class="chart"><canvas id="firing" aria-label="firing rate per layer"></canvas></div>' : ''}
-${data.energy ? `<h2>Energy per token</h2><div class="chart"><canvas id="energy" aria-label="energy per token"></canvas></div><p class="muted">${escape(data.energy.counted)}</p>` : ''}
+${report.energy ? `<h2>Energy per token</h2><div class="chart"><canvas id="energy" aria-label="energy per token"></canvas></div><p data-testid="energy-line">${escape(energyLine(report.energy))}</p><p class="muted">${escape(report.energy.counted)}</p>` : ''}
 ${report.energy?.perSite ? sitesTable(report.energy) : ''}
 <script>${chartJs}</script>
 <script>
@@ -58,21 +59,21 @@ if (data.timesteps.length) new Chart(document.getElementById('metric'), { type: 
 ] }, options: { maintainAspectRatio: false, scales: { y: { title: { display: true, text: data.metricLabel } } } } });
 if (data.firing) new Chart(document.getElementById('firing'), { type: 'bar', data: { labels: data.firing.perLayer.map((_, i) => 'layer ' + i), datasets: [
   { label: 'Firing rate at T=' + data.firing.timesteps, data: data.firing.perLayer, backgroundColor: palette[0] }] }, options: { maintainAspectRatio: false, scales: { y: { min: 0, max: 1 } } } });
-if (data.energy) new Chart(document.getElementById('energy'), { type: 'bar', data: { labels: ['ANN', 'SNN (T=' + data.energy.timesteps + ')'], datasets: [
-  { label: 'MAC energy (µJ)', data: [data.energy.annMacJoules * 1e6, data.energy.snnMacJoules * 1e6], backgroundColor: palette[0] },
-  { label: 'AC energy (µJ)', data: [0, data.energy.snnAcJoules * 1e6], backgroundColor: palette[1] }] },
+if (data.energy) new Chart(document.getElementById('energy'), { type: 'bar', data: { labels: ['Original (ANN)', 'Spiking (T = ' + data.energy.timesteps + ')'], datasets: [
+  { label: 'Multiply-accumulates (µJ)', data: [data.energy.annMacJoules * 1e6, data.energy.snnMacJoules * 1e6], backgroundColor: palette[0] },
+  { label: 'Spike accumulates (µJ)', data: [0, data.energy.snnAcJoules * 1e6], backgroundColor: palette[1] }] },
   options: { maintainAspectRatio: false, scales: { x: { stacked: true }, y: { stacked: true, title: { display: true, text: 'µJ per token' } } } } });
 </script></body></html>
 `;
 }
 
-/** Every layer spiking: per site, the mean spike count per value and its share of the ANN's energy. */
+/** Every layer spiking: per site, the mean spike count per value and its share of the original's energy. */
 function sitesTable(energy: NonNullable<EvalReport['energy']>): string {
   const rows = energy
     .perSite!.map(
       (s) =>
-        `<tr><td>${escape(s.site)}</td><td>${s.meanCount.toFixed(2)}</td><td>${(s.acJoules * 1e6).toFixed(3)}</td><td>${((100 * s.acJoules) / energy.annMacJoules).toFixed(1)}%</td></tr>`,
+        `<tr><td>${escape(siteWords(s.site))}</td><td>${s.meanCount.toFixed(2)}</td><td>${(s.acJoules * 1e6).toFixed(3)}</td><td>${((100 * s.acJoules) / energy.annMacJoules).toFixed(1)}%</td></tr>`,
     )
     .join('');
-  return `<h2>Energy per site at T = ${energy.timesteps}</h2><table data-testid="sites"><thead><tr><th>Site</th><th>Mean |spike count| per value</th><th>AC energy (µJ per token)</th><th>Share of the ANN's energy</th></tr></thead><tbody>${rows}</tbody></table>`;
+  return `<h2>Energy per site at T = ${energy.timesteps}</h2><table data-testid="sites"><thead><tr><th>Site</th><th>Mean |spike count| per value</th><th>AC energy (µJ per token)</th><th>Share of the original's energy</th></tr></thead><tbody>${rows}</tbody></table>`;
 }

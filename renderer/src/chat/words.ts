@@ -10,17 +10,6 @@ export const stopReasonWords: Record<ReplyStopReason, string> = {
   error: 'Failed.',
 };
 
-/** Where a model spiking at every layer receives spikes (spiking.safetensors' site names), in words; an unknown site shows as it is. */
-export const siteWords: Record<string, string> = {
-  attn_in: 'Attention input (keys, queries, values)',
-  q: 'Queries, against the keys',
-  v: 'Values, weighted by attention',
-  attn_out: 'Attention output',
-  ffn_in: 'Feed-forward input',
-  qcfs: 'Feed-forward activation',
-  head_in: 'Last layer, to the words',
-};
-
 /** "42 tokens · 18.3 tokens/s · first token after 0.21 s" */
 export function statsSummary(stats: ReplyStats): string {
   const parts = [`${stats.tokens.toLocaleString('en')} ${stats.tokens === 1 ? 'token' : 'tokens'}`, `${stats.tokensPerSecond.toFixed(1)} tokens/s`];

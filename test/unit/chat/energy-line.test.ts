@@ -18,13 +18,13 @@ const ops = (o: Partial<ReplyOps>): ReplyOps => ({
 
 describe('energy in a plain sentence', () => {
   it('says how many times the original the spiking model spends, why, and where it goes', () => {
-    expect(energyLine({ annMac: 10, snnMac: 21, snnAc: 3, timesteps: 4, everyLayer: false })).toBe(
+    expect(energyLine({ annMacJoules: 10, snnMacJoules: 21, snnAcJoules: 3, timesteps: 4, counted: '' })).toBe(
       "This spiking model spends 2.4× the energy of the original per token (only the FFN projection runs on spikes; every other layer still multiplies, once per timestep): at T = 4 the multiplications left cost 2.1× the original's, and the spikes' additions 0.3×.",
     );
-    expect(energyLine({ annMac: 10, snnMac: 1, snnAc: 2.7, timesteps: 8, everyLayer: true })).toBe(
+    expect(energyLine({ annMacJoules: 10, snnMacJoules: 1, snnAcJoules: 2.7, timesteps: 8, counted: '', perSite: [] })).toBe(
       "This spiking model spends 0.37× the energy of the original per token (fewer operations, because most neurons stay silent and a spike only adds where the original multiplies): at T = 8 the multiplications left cost 0.1× the original's, and the spikes' additions 0.27×.",
     );
-    expect(energyLine({ annMac: 10, snnMac: 0, snnAc: 1.2, timesteps: 2, everyLayer: true })).toMatch(
+    expect(energyLine({ annMacJoules: 10, snnMacJoules: 0, snnAcJoules: 1.2, timesteps: 2, counted: '', perSite: [] })).toMatch(
       /^This spiking model spends 0.12× .*: at T = 2 no multiplications are left: all of it goes to the spikes' additions\.$/,
     );
     expect(timesWords(12.34)).toBe('12×');

@@ -5,11 +5,11 @@ import { evalSettings } from '../../../electron/core/eval/evaluate.js';
 import { paramLimits } from '../../../electron/core/api/param-limits.js';
 import { paramDefaults } from '../../../electron/core/jobs/defaults.js';
 import { jobKinds } from '../../../electron/core/jobs/kinds.js';
+import { rowWords } from '../../../electron/shared/reply-words.js';
 import {
   evaluateParams,
   formatJoules,
   parseTimesteps,
-  rowWords,
   settingsFromDefaults,
   settingsProblem,
   withPreset,

@@ -1,6 +1,6 @@
 // The evaluation wizard's settings: their defaults and bounds (from the 'evaluate' job kind's schema,
 // via 'jobs.defaults' and 'jobs.limits'), the list of timesteps as people type it, what makes them unusable, and the job
-// parameters they become; and the words for an evaluation's rows.
+// parameters they become.
 // With .js extensions, as the tests type-check this module under Node's module resolution too.
 import type { EvaluationResult, EvaluationRow, NumberLimits } from '../../../../electron/api/contract.js';
 import { formatMetric } from '../../lib/format.js';
@@ -80,12 +80,6 @@ export function evaluateParams(s: EvaluateSettings, modelDir: string, task: stri
     blockSize: s.blockSize,
     batchSize: s.batchSize,
   };
-}
-
-/** A row's model in words. */
-export function rowWords(row: Pick<EvaluationRow, 'mode' | 'timesteps'>): string {
-  if (row.mode === 'snn') return `Spiking, T = ${row.timesteps}`;
-  return row.mode === 'qcfs' ? 'Fine-tuned (stage 1), not spiking' : 'Original (ANN)';
 }
 
 /** The task's headline metric: perplexity (lower is better) or accuracy (higher is better). */
