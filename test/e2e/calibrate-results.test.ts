@@ -212,6 +212,7 @@ export default { kind: 'calibrate', async run(params, ctx) {
     const errors = watchErrors(page);
     await page.goto(`${app.server.url}#/calibrate/${job.id}`);
     const results = page.getByTestId('calibrate-results');
+    await results.getByTestId('joint-table').waitFor();
     await expect(results.getByTestId('joint-table').locator('tbody tr').allInnerTexts()).resolves.toEqual([
       'Start\t–\t–\t3.10e-3 kept',
       '1\t4.20e-3\t9.50e-3\t2.70e-3',

@@ -203,7 +203,8 @@ describe('fine-tuning wizard', () => {
     );
     const steps = (await core.call('jobs.metrics', { id: started.id })).map((row) => row.step);
     expect(steps).toEqual(Array.from({ length: 41 }, (_, i) => i));
-    // Its result keeps what was measured before the pause.
+    // Its result keeps what was measured before the pause (the record with it comes just after the state).
+    await page.getByTestId('finetune-results').waitFor();
     const perplexities = await page.getByTestId('finetune-results').locator('.ppl td').allTextContents();
     expect(perplexities).toHaveLength(3);
     for (const value of perplexities) expect(Number(value.replace(/,/g, ''))).toBeGreaterThan(1);
