@@ -1,8 +1,11 @@
 // The whole conversion (stage 1, stage 2, evaluation) on a tiny GPT-2 with the real engine: it
 // writes both stages, and a second conversion into the same folder replaces them only when told to;
 // in scope all, stage 2 writes the folder at T without calibrating and the report counts every site.
+import { execFile } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { JobContext } from '../../electron/core/jobs/types.js';
 import { convertSettings, runConversion } from '../../electron/core/pipeline/convert.js';
@@ -35,6 +38,16 @@ describe('conversion', async () => {
     const again = await runConversion(convertSettings.parse({ ...settings, overwrite: true }), context);
     expect(existsSync(join(again.modelDir, 'checkpoint'))).toBe(false);
     expect(await readSpikingConfig(again.modelDir)).toMatchObject({ calibration: 'neuron' });
+  });
+
+  it('calibrates with the FAS reference recipe when asked, from the API and the command line', async () => {
+    const summary = await runConversion(convertSettings.parse({ ...settings, outDir: join(temp.path, 'paper'), recipe: 'paper' }), context);
+    expect(summary.calibration.recipe).toMatchObject({ name: 'paper', jointEpochs: 3, klReduction: 'batchmean' });
+    expect(convertSettings.safeParse({ ...settings, recipe: 'paper', level: 'layer' }).success).toBe(false);
+    const cli = fileURLToPath(new URL('../../dist/electron/cli/fas.js', import.meta.url));
+    await expect(promisify(execFile)(process.execPath, [cli, 'convert', '--demo', '--recipe', 'paper', '--level', 'neuron'])).rejects.toThrow(
+      /--recipe paper sets --level itself, as the FAS reference code does; leave it out/,
+    );
   });
 
   it('in scope all, quantises every layer in stage 1 and writes the spiking folder without calibration', async () => {

@@ -7,7 +7,8 @@ import { formatReport } from '../../core/calibration/report.js';
 import { calibrateSettings } from '../../core/calibration/settings.js';
 import { calibrateJob } from '../../core/jobs/kinds/calibrate.js';
 import { fraction, nonNegativeNumber, positiveInt } from '../options.js';
-import { CALIBRATION_RECIPES, PAPER_RECIPE, PAPER_RECIPE_FIXES, type CalibrationRecipe } from '../../shared/calibration-recipes.js';
+import type { CalibrationRecipe } from '../../shared/calibration-recipes.js';
+import { recipeOption, refuseFlagsPaperSets } from '../recipe-option.js';
 import { DEFAULT_BLOCK_SIZE } from '../../shared/model-defaults.js';
 import { runJobInTerminal } from '../run-job.js';
 
@@ -35,29 +36,13 @@ interface CalibrateCliOptions {
   json?: boolean;
 }
 
-/** The options the reference recipe fixes (shared/calibration-recipes PAPER_RECIPE_FIXES), by their flags. */
-const PAPER_FLAGS = {
-  level: '--level',
-  epochs: '--epochs',
-  lr: '--lr',
-  jointEpochs: '--joint-epochs',
-  jointLr: '--joint-lr',
-  alignWeight: '--align-weight',
-  maxPositions: '--max-positions',
-} as const satisfies Record<(typeof PAPER_RECIPE_FIXES)[number], string>;
-
 export function registerCalibrateCommand(program: Command): void {
   program
     .command('calibrate <model-dir>')
     .description("FAS stage 2: calibrate a stage-1 model's spiking neurons against its QCFS model; writes a calibrated spiking folder")
     .requiredOption('--data <path>', 'calibration text: a .txt file, a folder of .txt/.md files, or .jsonl')
     .requiredOption('--out <dir>', 'folder to write the calibrated model to (the checkpoint goes inside it meanwhile)')
-    .addOption(
-      new Option(
-        '--recipe <recipe>',
-        `"app" (the default): this app's recipe; "paper": as in the FAS reference code, to compare with the paper (start at theta = 0.6 lambda, v0 = 0.2 theta, then per (position, neuron) on the batchmean KL + align losses, Adam ${PAPER_RECIPE.jointLr} for ${PAPER_RECIPE.jointEpochs} epochs)`,
-      ).choices(CALIBRATION_RECIPES),
-    )
+    .addOption(recipeOption())
     .option('--T <n>', 'timesteps of the spiking model', positiveInt)
     .addOption(new Option('--level <level>', 'per-layer values only, or per-neuron values after them').choices(['layer', 'neuron']))
     .option('--samples <n>', 'calibration sequences', positiveInt)
@@ -77,12 +62,7 @@ export function registerCalibrateCommand(program: Command): void {
     .option('--overwrite', 'replace what is in --out')
     .option('--json', 'print the report as JSON')
     .action(async (dir: string, o: CalibrateCliOptions) => {
-      if (o.recipe === 'paper') {
-        const fixed = Object.entries(PAPER_FLAGS).flatMap(([key, flag]) => (o[key as keyof typeof PAPER_FLAGS] !== undefined ? [flag] : []));
-        if (fixed.length > 0) {
-          throw new Error(`--recipe paper sets ${fixed.join(', ')} itself, as the FAS reference code does; leave ${fixed.length === 1 ? 'it' : 'them'} out.`);
-        }
-      }
+      refuseFlagsPaperSets(o.recipe, o);
       const settings = calibrateSettings.parse({
         recipe: o.recipe,
         modelDir: dir,

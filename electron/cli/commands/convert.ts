@@ -11,6 +11,8 @@ import { convertSettings } from '../../core/pipeline/convert.js';
 import { convertJob } from '../../core/jobs/kinds/convert.js';
 import { defaultWorkspaceDir } from '../../core/workspace.js';
 import { positiveInt } from '../options.js';
+import type { CalibrationRecipe } from '../../shared/calibration-recipes.js';
+import { recipeOption, refuseFlagsPaperSets } from '../recipe-option.js';
 import { runJobInTerminal } from '../run-job.js';
 
 interface ConvertOptions {
@@ -20,6 +22,7 @@ interface ConvertOptions {
   steps?: number;
   T?: number;
   level?: 'layer' | 'neuron';
+  recipe?: CalibrationRecipe;
   scope?: 'ffn' | 'all';
   samples?: number;
   overwrite?: boolean;
@@ -41,11 +44,13 @@ export function registerConvertCommand(program: Command): void {
     )
     .option('--steps <n>', 'stage-1 fine-tuning steps', positiveInt)
     .option('--T <n>', 'timesteps of the spiking model', positiveInt)
-    .option('--level <level>', 'calibration: layer or neuron')
+    .addOption(new Option('--level <level>', 'calibration: per-layer values only, or per-neuron values after them').choices(['layer', 'neuron']))
+    .addOption(recipeOption())
     .option('--samples <n>', 'calibration sequences', positiveInt)
     .option('--overwrite', 'replace an earlier conversion in --out (the default --demo folder is always replaced)')
     .option('--json', 'print the summary as JSON')
     .action(async (dir: string | undefined, o: ConvertOptions) => {
+      refuseFlagsPaperSets(o.recipe, o);
       const modelDir = o.demo ? demoModelDir() : dir;
       if (!modelDir) throw new Error('Give a model folder, or --demo for the bundled demo model.');
       const dataPath = o.data ?? (o.demo ? shippedCorpora().find((c) => c.id === 'sotu')?.dataDir : undefined);
@@ -61,6 +66,7 @@ export function registerConvertCommand(program: Command): void {
         steps: o.steps,
         timesteps: o.T,
         level: o.level,
+        recipe: o.recipe,
         samples: o.samples,
         overwrite,
       });

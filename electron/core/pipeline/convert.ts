@@ -16,30 +16,36 @@ import { CONVERT_STAGE_FOLDERS } from '../../shared/model-names.js';
 import type { ConversionSummary } from '../../api/contract.js';
 import { runTraining } from '../training/train-loop.js';
 
-export const convertSettings = z.object({
-  modelDir: pathParam,
-  dataPath: pathParam,
-  outDir: pathParam,
-  /** What spikes: "ffn", the FFN site (the FAS paper's recipe); "all", every layer. */
-  scope: finetuneSettings.shape.scope,
-  /** Stage 1 */
-  steps: z.number().int().min(1).default(60),
-  batchSize: z.number().int().min(1).default(8),
-  /** Tokens per sequence; none: shared/model-defaults' default, cut to the model's context. */
-  blockSize: z.number().int().min(2).optional(),
-  maxDataBytes: z.number().int().positive().default(2_000_000),
-  /** Stage 2 */
-  timesteps: calibrateSettings.shape.timesteps,
-  level: calibrateSettings.shape.level,
-  samples: calibrateSettings.shape.samples,
-  /** Evaluation */
-  evalTask: z.string().default('ppl'),
-  evalTokens: z.number().int().positive().default(4096),
-  evalTimesteps: z.array(calibrateSettings.shape.timesteps.unwrap()).default([4, 8]),
-  seed: z.number().int().min(0).default(1),
-  /** Replace the stage folders of an earlier conversion into the same outDir. */
-  overwrite: z.boolean().default(false),
-});
+export const convertSettings = z
+  .object({
+    modelDir: pathParam,
+    dataPath: pathParam,
+    outDir: pathParam,
+    /** What spikes: "ffn", the FFN site (the FAS paper's recipe); "all", every layer. */
+    scope: finetuneSettings.shape.scope,
+    /** Stage 1 */
+    steps: z.number().int().min(1).default(60),
+    batchSize: z.number().int().min(1).default(8),
+    /** Tokens per sequence; none: shared/model-defaults' default, cut to the model's context. */
+    blockSize: z.number().int().min(2).optional(),
+    maxDataBytes: z.number().int().positive().default(2_000_000),
+    /** Stage 2 */
+    timesteps: calibrateSettings.shape.timesteps,
+    level: calibrateSettings.shape.level,
+    recipe: calibrateSettings.shape.recipe,
+    samples: calibrateSettings.shape.samples,
+    /** Evaluation */
+    evalTask: z.string().default('ppl'),
+    evalTokens: z.number().int().positive().default(4096),
+    evalTimesteps: z.array(calibrateSettings.shape.timesteps.unwrap()).default([4, 8]),
+    seed: z.number().int().min(0).default(1),
+    /** Replace the stage folders of an earlier conversion into the same outDir. */
+    overwrite: z.boolean().default(false),
+  })
+  .refine((s) => s.recipe !== 'paper' || s.level === 'neuron', {
+    message: 'the FAS reference recipe fits one value per (position, neuron): leave level unset',
+    path: ['recipe'],
+  });
 export type ConvertSettings = z.infer<typeof convertSettings>;
 
 /**
@@ -90,6 +96,7 @@ export async function runConversion(settings: ConvertSettings, ctx: JobContext):
       outDir: stage2Dir,
       timesteps: s.timesteps,
       level: s.level,
+      recipe: s.recipe,
       samples: s.samples,
       blockSize: s.blockSize,
       maxDataBytes: s.maxDataBytes,
