@@ -164,7 +164,11 @@ export interface ApiMethods {
   'presets.delete': { params: { kind: string; name: string }; result: Preset[] };
   /** The memory a job on a library model will need, part by part, against this computer's free memory. */
   'models.estimate': {
-    params: { id: string; job: MemoryJob; batchSize: number; blockSize: number; timesteps?: number };
+    /**
+     * neuronPositions (calibrate): how many positions have their own value per neuron, 1 by default;
+     * the block size with the FAS reference recipe, maxPositions with per-position values.
+     */
+    params: { id: string; job: MemoryJob; batchSize: number; blockSize: number; timesteps?: number; neuronPositions?: number };
     result: MemoryEstimate;
   };
   /** The default settings of a job kind (the values its schema fills in), for a wizard's form. */
@@ -242,6 +246,8 @@ export interface MemoryEstimate {
   blockSize: number;
   /** Timesteps counted: T for spiking jobs, 1 otherwise. */
   timesteps: number;
+  /** Calibrate: the positions counted with their own value per neuron, when more than the one row. */
+  neuronPositions?: number;
   parts: MemoryPart[];
   totalBytes: number;
   /** This computer's free memory when the estimate was made. */

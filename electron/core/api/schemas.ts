@@ -33,6 +33,7 @@ export const paramSchemas: { [M in MethodName]: z.ZodType } = {
       batchSize: z.number().int().min(1).max(4096),
       blockSize: z.number().int().min(1).max(1_000_000),
       timesteps: z.number().int().min(1).max(MAX_TIMESTEPS).optional(),
+      neuronPositions: z.number().int().min(1).max(1_000_000).optional(),
     })
     .strict(),
   'jobs.defaults': z.object({ kind: z.string().min(1).max(100) }).strict(),

@@ -18,7 +18,14 @@ export async function estimateMemory(library: ModelLibrary, params: ParamsOf<'mo
   if (params.blockSize > spec.maxPositions) {
     throw new ApiError('bad_request', `The block size ${params.blockSize} is longer than the model's context (${spec.maxPositions} tokens).`);
   }
-  const request = { job: params.job, batchSize: params.batchSize, blockSize: params.blockSize, timesteps: timestepsFor(params, entry) };
+  const request = {
+    job: params.job,
+    batchSize: params.batchSize,
+    blockSize: params.blockSize,
+    timesteps: timestepsFor(params, entry),
+    // Values per position exist only up to the block: no more are ever fitted.
+    ...(params.job === 'calibrate' && params.neuronPositions ? { neuronPositions: Math.min(params.neuronPositions, params.blockSize) } : {}),
+  };
   const shape = modelShape(spec, summary.parameterCount);
   const parts = memoryParts(shape, request);
   const totalBytes = parts.reduce((sum, p) => sum + p.bytes, 0);

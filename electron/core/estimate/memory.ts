@@ -16,7 +16,8 @@
 //                    for every position (perplexity and multiple choice score them all), once in the
 //                    engine and once as the copy handed to JavaScript.
 //   calibrate        native/src/calibrate (stage 2): the model once (teacher and student share its
-//                    weights) with a threshold and an initial potential per neuron; their gradients
+//                    weights) with a threshold and an initial potential per neuron (per position
+//                    and neuron for per-position values, as the FAS reference recipe fits); their gradients
 //                    and Adam moments (every layer's in the joint pass); one batch's captured site
 //                    inputs (the teacher's QCFS output, the student's input at every timestep); the
 //                    captured inputs kept for the next pass, at most 1 GiB; the joint pass's training
@@ -43,6 +44,8 @@ export interface MemoryRequest {
   blockSize: number;
   /** Timesteps of a spiking job (calibrate, chat with a spiking model); 1 for everything else. */
   timesteps: number;
+  /** Calibrate: how many positions have their own threshold and initial potential per neuron; 1 when absent. */
+  neuronPositions?: number;
 }
 
 /** Floats Transformer keeps per token for backward: every layer's tensors, the residual stream, the head's. */
@@ -140,17 +143,19 @@ export function memoryParts(s: ModelShape, r: MemoryRequest): MemoryPart[] {
 
   // calibrate: the per-layer passes fit one layer at a time; the joint pass fits every layer at once
   // on the training graph (the captured inputs are dropped before it starts).
-  const neurons = 2 * s.layers * s.ffn;
+  const P = r.neuronPositions ?? 1;
+  const neurons = 2 * s.layers * P * s.ffn;
+  const perNeuron = `2 × ${s.layers} layers${P > 1 ? ` × ${P} positions` : ''} × ${count(s.ffn)}`;
   const kept = keptPerToken(s, true);
   const back = backwardPerToken(s, true);
   const joint = s.parameters + s.layers + tokens * ((T + 1) * kept + s.layers * s.ffn + T * back);
   return [
     runWeights(
       'Weights (frozen)',
-      `${count(s.parameters)} parameters + a threshold and an initial potential per neuron: 2 × ${s.layers} layers × ${count(s.ffn)}`,
+      `${count(s.parameters)} parameters + a threshold and an initial potential per ${P > 1 ? '(position, neuron)' : 'neuron'}: ${perNeuron}`,
       neurons,
     ),
-    part('gradients', 'Gradients', neurons, `threshold and initial potential of every neuron: 2 × ${s.layers} layers × ${count(s.ffn)}`),
+    part('gradients', 'Gradients', neurons, `threshold and initial potential of every ${P > 1 ? '(position, neuron)' : 'neuron'}: ${perNeuron}`),
     part('optimizer', 'Optimizer state (Adam)', 2 * neurons, `two moments per neuron parameter: 2 × ${count(neurons)}`),
     part(
       'activations',

@@ -50,6 +50,14 @@ describe('models.estimate', async () => {
     expect((await estimateMemory(library, { id: model.id, job: 'evaluate', batchSize: 4, blockSize: 8, timesteps: 32 })).timesteps).toBe(1);
   });
 
+  it('counts per-position neuron values up to the block only, and only for calibration', async () => {
+    const perPosition = await estimateMemory(core.library, { id: model.id, job: 'calibrate', batchSize: 1, blockSize: 8, neuronPositions: 100 });
+    expect(perPosition.neuronPositions).toBe(8);
+    const one = await estimateMemory(core.library, { id: model.id, job: 'calibrate', batchSize: 1, blockSize: 8 });
+    expect(perPosition.totalBytes).toBeGreaterThan(one.totalBytes);
+    expect((await estimateMemory(core.library, { id: model.id, job: 'chat', batchSize: 1, blockSize: 8, neuronPositions: 8 })).neuronPositions).toBeUndefined();
+  });
+
   it('holds one copy for a model spiking at every layer, whatever T', async () => {
     const allDir = join(temp.path, 'tiny-all');
     await writeAllScopeModel(allDir, 'gpt2', 8);

@@ -153,6 +153,12 @@ describe('memory parts', () => {
       kvCache: 2 * 4 * 6 * 4 * 4,
       logits: 2 * 6 * 10 * 4,
     });
+    // One threshold and initial potential per (position, neuron) for 3 positions, as the FAS reference recipe fits up to the block.
+    const perPosition = memoryParts(llama, { job: 'calibrate', batchSize: 2, blockSize: 3, timesteps: 4, neuronPositions: 3 });
+    expect(bytesOf(perPosition)).toMatchObject({ weights: (1000 + 2 * 2 * 3 * 16) * 4, gradients: 2 * 2 * 3 * 16 * 4, optimizer: 2 * 192 * 4 });
+    expect(perPosition.find((p) => p.id === 'gradients')!.how).toBe(
+      'threshold and initial potential of every (position, neuron): 2 × 2 layers × 3 positions × 16 × 4 bytes',
+    );
   });
 });
 
