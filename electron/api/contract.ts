@@ -680,7 +680,8 @@ export interface TrainingParams extends JobParams {
   resume: boolean;
 }
 export interface CalibrationParams extends JobParams {
-  dataPath: string;
+  /** Absent for a model spiking at every layer, which is only written at T. */
+  dataPath?: string;
   outDir: string;
   timesteps: number;
   level: 'layer' | 'neuron';

@@ -116,7 +116,7 @@ describe('calibration', async () => {
     expect(existsSync(join(calibrated, 'checkpoint'))).toBe(false);
 
     // The inference engine, loading each folder, scores the held-out text as the report says.
-    const settings = { ...calibrateSettings.parse({ ...base, outDir: calibrated }), blockSize: base.blockSize };
+    const settings = { ...calibrateSettings.parse({ ...base, outDir: calibrated }), blockSize: base.blockSize, dataPath: base.dataPath };
     const scored = async (dir: string, mode: 'qcfs' | 'snn') => {
       const model = await loadModel(dir);
       const { heldOut } = await loadCalibrationData(settings, model.tokenizer);

@@ -13,7 +13,7 @@ import { DEFAULT_BLOCK_SIZE } from '../../shared/model-defaults.js';
 import { runJobInTerminal } from '../run-job.js';
 
 interface CalibrateCliOptions {
-  data: string;
+  data?: string;
   out: string;
   recipe?: CalibrationRecipe;
   T?: number;
@@ -40,7 +40,7 @@ export function registerCalibrateCommand(program: Command): void {
   program
     .command('calibrate <model-dir>')
     .description("FAS stage 2: calibrate a stage-1 model's spiking neurons against its QCFS model; writes a calibrated spiking folder")
-    .requiredOption('--data <path>', 'calibration text: a .txt file, a folder of .txt/.md files, or .jsonl')
+    .option('--data <path>', 'calibration text: a .txt file, a folder of .txt/.md files, or .jsonl (a model spiking at every layer needs none)')
     .requiredOption('--out <dir>', 'folder to write the calibrated model to (the checkpoint goes inside it meanwhile)')
     .addOption(recipeOption())
     .option('--T <n>', 'timesteps of the spiking model', positiveInt)

@@ -14,7 +14,7 @@ export interface CalibrationData {
   notes: string[];
 }
 
-export async function loadCalibrationData(settings: CalibrationRunSettings, tokenizer: TextTokenizer): Promise<CalibrationData> {
+export async function loadCalibrationData(settings: CalibrationRunSettings & { dataPath: string }, tokenizer: TextTokenizer): Promise<CalibrationData> {
   const dataset = await loadJobDataset(settings, tokenizer.forData());
   const notes = [...dataset.notes];
   const blocks = dataset.train.blockStarts.length;

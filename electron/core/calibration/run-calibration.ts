@@ -56,7 +56,7 @@ export type CalibrationEngine = Pick<NativeAddon, 'createCalibrator'>;
 
 export async function runCalibration(requested: CalibrateSettings, ctx: JobContext, engine: CalibrationEngine): Promise<CalibrationReport> {
   const release = await claimOutputFolder(requested.outDir, {
-    inputs: [requested.modelDir, requested.dataPath],
+    inputs: requested.dataPath ? [requested.modelDir, requested.dataPath] : [requested.modelDir],
     overwrite: requested.overwrite,
     resume: requested.resume && join(requested.outDir, CALIBRATION_CHECKPOINT_DIR, CALIBRATION_STATE_FILE),
     log: ctx.log,
@@ -75,6 +75,9 @@ async function calibrate(requested: CalibrateSettings, ctx: JobContext, engine: 
   const settings: CalibrationRunSettings = { ...requested, blockSize: blockSizeFor(requested.blockSize, source.spec.maxPositions) };
   const spiking = await stageOneConfig(source);
   if (spiking.scope === 'all') return writeAtTimesteps(source, spiking, settings, ctx);
+  const dataPath = settings.dataPath;
+  if (!dataPath)
+    throw new CalibrationError('Give the text to calibrate on (dataPath, or --data): this model spikes at its FFN site, so its neurons are tuned on text.');
   const { numLayers, ffnSize } = source.spec;
   if (settings.blockSize > source.spec.maxPositions) {
     throw new CalibrationError(`The block size ${settings.blockSize} is longer than the model's context (${source.spec.maxPositions} positions).`);
@@ -83,7 +86,7 @@ async function calibrate(requested: CalibrateSettings, ctx: JobContext, engine: 
   const resumed = settings.resume ? await loadResumable(checkpointDir, settings, numLayers, ffnSize) : null;
 
   ctx.progress({ fraction: null, message: 'Reading and tokenising the data' });
-  const data = await loadCalibrationData(settings, await loadTokenizer(source.tokenizerFiles, source.config));
+  const data = await loadCalibrationData({ ...settings, dataPath }, await loadTokenizer(source.tokenizerFiles, source.config));
   for (const note of data.notes) ctx.log(note);
 
   ctx.progress({ fraction: null, message: 'Loading the model' });

@@ -8,7 +8,8 @@ export const calibrateSettings = z
   .object({
     /** A stage-1 folder: spiking_config.json with calibration "none". */
     modelDir: pathParam,
-    dataPath: pathParam,
+    /** The text to calibrate on; a model spiking at every layer needs none (it is only written at T). */
+    dataPath: pathParam.optional(),
     outDir: pathParam,
     /**
      * 'app': this app's recipe. 'paper': as in the FAS reference code (shared/calibration-recipes
