@@ -63,6 +63,25 @@ describe('run controls while progress arrives', () => {
     await handles.pause!.click();
     await page.getByTestId('job-state').filter({ hasText: 'Paused' }).waitFor();
     expect((await core.call('jobs.get', { id: job.id })).state).toBe('paused');
+
+    // A paused run waits among the unfinished runs until it is resumed, or cancelled: it keeps its
+    // checkpoint then, so it could still be resumed from Runs.
+    await page.goto(`${app.server.url}#/finetune`);
+    const unfinished = page.getByRole('region', { name: 'Unfinished runs' });
+    await unfinished.getByText('Paused').waitFor();
+    await page.goto(`${app.server.url}#/finetune/${job.id}`);
+    const resume = page.getByTestId('resume');
+    await resume.getByRole('button', { name: /^Resume from step \d+$/ }).waitFor();
+    await resume.getByRole('button', { name: 'Cancel', exact: true }).click();
+    await expect(resume.getByRole('group').textContent()).resolves.toContain('its checkpoint is kept, so Runs can still resume it');
+    await resume.getByRole('button', { name: 'Cancel it' }).click();
+    await page.getByTestId('job-state').filter({ hasText: 'Cancelled' }).waitFor();
+    expect((await core.call('jobs.get', { id: job.id })).message).toBe('Cancelled while paused');
+    await resume.getByRole('button', { name: /^Resume from step \d+$/ }).waitFor();
+    // The same page (a hash change): the list of runs it reads is loaded already.
+    await page.goto(`${app.server.url}#/finetune`);
+    await page.getByRole('heading', { name: 'Fine-tune a model (stage 1)' }).waitFor();
+    expect(await page.getByRole('region', { name: 'Unfinished runs' }).count()).toBe(0);
     expect(errors).toEqual([]);
   });
 });

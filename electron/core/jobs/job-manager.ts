@@ -228,7 +228,11 @@ export class JobManager {
     return record;
   }
 
-  /** Cancels a queued job at once; asks a running one to stop, and kills it after the grace period. */
+  /**
+   * Cancels a queued job at once; asks a running one to stop, and kills it after the grace period. A
+   * paused or interrupted run, which nothing runs, is only marked cancelled: it leaves the unfinished
+   * runs, and keeps its checkpoint, so it may still be resumed.
+   */
   async cancel(id: string): Promise<JobRecord> {
     const record = this.get(id);
     if (record.state === 'queued') {
@@ -236,6 +240,8 @@ export class JobManager {
       await this.finish(record, 'cancelled', 'Cancelled before it started');
     } else if (this.running?.id === id) {
       await this.requestStop(this.running, record, 'cancelled', 'Cancelling…');
+    } else if (record.state === 'paused' || record.state === 'interrupted') {
+      await this.settle(record, 'cancelled', `Cancelled while ${record.state}`);
     }
     return record;
   }
@@ -421,15 +427,20 @@ export class JobManager {
     }
     this.tally(record);
     this.parts.delete(record.id);
-    record.state = state;
-    record.message = message;
-    record.finishedAt = new Date().toISOString();
-    record.etaSeconds = null;
     if (state === 'done') {
       record.fraction = 1;
       record.result = result;
     }
     if (state === 'failed') record.error = message;
+    await this.settle(record, state, message);
+  }
+
+  /** Puts a run in a stopped state, tells the pages and saves it. */
+  private async settle(record: JobRecord, state: JobRecord['state'], message: string): Promise<void> {
+    record.state = state;
+    record.message = message;
+    record.finishedAt = new Date().toISOString();
+    record.etaSeconds = null;
     this.publish(record);
     // The state is final in memory already; a record that cannot be saved is told, not thrown.
     await this.save(record).catch((err: unknown) => this.report(err));

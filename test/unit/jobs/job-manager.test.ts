@@ -163,6 +163,18 @@ describe('JobManager: pause and resume as one run', () => {
     m.close();
   });
 
+  it('cancels a paused run in place: it leaves the unfinished runs and keeps its checkpoint', async () => {
+    const temp = mkdtempSync(join(tmpdir(), 'fas-jobs-'));
+    const m = await manager([], join(temp, 'workspace'));
+    const paused = await pausedCount(m, temp);
+    expect(await m.cancel(paused.id)).toMatchObject({ state: 'cancelled', message: 'Cancelled while paused' });
+    expect(JSON.parse(readFileSync(join(paused.runDir, 'run.json'), 'utf8')).state).toBe('cancelled');
+    expect(await resumeInfo(m, paused.id)).toMatchObject({ canResume: true, checkpoint: { kind: 'training' } });
+    await resumeJob(m, paused.id);
+    expect(await m.waitFor(paused.id)).toMatchObject({ state: 'done', result: { counted: 5 } });
+    m.close();
+  });
+
   it('cancels a run asked to stop while it pauses, and pauses only kinds that save checkpoints', async () => {
     const temp = mkdtempSync(join(tmpdir(), 'fas-jobs-'));
     const m = await manager([], join(temp, 'workspace'));
