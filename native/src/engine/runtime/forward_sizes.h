@@ -14,10 +14,10 @@ namespace fas {
 struct ForwardWidths {
   int64_t x, xn, out;  // residual stream, normalised input, a block's output
   int64_t q, k, v, ctx;
-  int64_t f1, f2;    // up (the site, then the activation), gate
-  int64_t sited;     // scope all: a site's input, quantised off the residual stream
-  int64_t words;     // project_in's input while embedding; project_out's output (fewer rows) in the head
-  int64_t spikes;    // int8: snn mode of the FFN scope, the site's spikes (SpikingFfn)
+  int64_t f1, f2;  // up (the site, then the activation), gate
+  int64_t sited;   // scope all: a site's input, quantised off the residual stream
+  int64_t words;   // project_in's input while embedding; project_out's output (fewer rows) in the head
+  int64_t spikes;  // int8: snn mode of the FFN scope, the site's spikes (SpikingFfn)
 
   // The floats every row holds at once: the work buffers and the embedding's words, which live
   // while the others do.
