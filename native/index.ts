@@ -386,6 +386,10 @@ export interface BufferSizes {
   keptPerToken: number;
   /** Floats per token of its backward's buffers. */
   backwardPerToken: number;
+  /** With timesteps: floats per token of a calibration capture, the teacher's site output and the student's T inputs. */
+  capturedPerToken?: number;
+  /** With timesteps: floats per token of the capture's keys and values (one layer's, T copies). */
+  keyValuesPerToken?: number;
 }
 
 /** Merged into NativeAddon above. */

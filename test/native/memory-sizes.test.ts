@@ -7,6 +7,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   backwardPerToken,
+  captureKeyValuesPerToken,
+  capturedPerToken,
   inferencePerToken,
   keptPerToken,
   spikeBytesPerToken,
@@ -54,7 +56,7 @@ function realShaped(tiny: NativeModelSpec, dims: Dims): NativeModelSpec {
   return { ...tiny, ...dims, tensors };
 }
 
-/** Every per-token formula against the engine's table, the site on and off, and the spiking student at T = 1 and 4. */
+/** Every per-token formula against the engine's table, the site on and off, and the spiking student and calibration captures at T = 1 and 4. */
 function expectSameSizes(spec: NativeModelSpec): void {
   const native = loadNative();
   const shape = modelShape(spec, 0);
@@ -72,6 +74,8 @@ function expectSameSizes(spec: NativeModelSpec): void {
       spikeBytesPerToken: timesteps * spikeBytesPerToken(shape),
       keptPerToken: spikingKeptPerToken(shape, timesteps),
       backwardPerToken: spikingBackwardPerToken(shape, timesteps),
+      capturedPerToken: capturedPerToken(shape, timesteps),
+      keyValuesPerToken: captureKeyValuesPerToken(shape, timesteps),
     });
   }
 }

@@ -110,6 +110,16 @@ export function inferencePerToken(s: ModelShape): number {
   return 3 * s.hidden + 2 * s.qDim + 2 * s.kvDim + (s.gated ? 2 : 1) * s.ffn + (s.embedProjection ? s.wordEmbed : 0);
 }
 
+/** Floats per token of one calibration capture: the teacher's site output and the student's input at each of T timesteps. */
+export function capturedPerToken(s: ModelShape, T: number): number {
+  return (T + 1) * s.ffn;
+}
+
+/** Floats per token of a capture's keys and values: one layer's (the forward reuses them layer after layer), T copies. */
+export function captureKeyValuesPerToken(s: ModelShape, T: number): number {
+  return 2 * T * s.kvDim;
+}
+
 /** A spiking forward also keeps the FFN site's spikes, one byte each (int8), per token and timestep. */
 export function spikeBytesPerToken(s: ModelShape): number {
   return s.ffn;
@@ -204,7 +214,7 @@ export function memoryParts(s: ModelShape, r: MemoryRequest): MemoryPart[] {
     part(
       'activations',
       'Captured inputs of one batch',
-      tokens * (T + 1) * s.ffn,
+      tokens * capturedPerToken(s, T),
       `${perTokens} × (${T} timesteps + the teacher's output) × ${count(s.ffn)} neurons`,
     ),
     part(
@@ -220,7 +230,7 @@ export function memoryParts(s: ModelShape, r: MemoryRequest): MemoryPart[] {
       `${count(s.parameters + s.layers)} parameters + ${perTokens} × (${count(teacher)} kept by the teacher + ${count(student)} by the student's ${T} timesteps, align gradients included + ${count(back)} backward) values per token`,
     ),
     workPart,
-    part('kvCache', 'Key/value buffers', 2 * s.kvDim * tokens * T, `2 (keys, values) × ${count(s.kvDim)} values × ${perTokens}${perT}`),
+    part('kvCache', 'Key/value buffers', tokens * captureKeyValuesPerToken(s, T), `2 (keys, values) × ${count(s.kvDim)} values × ${perTokens}${perT}`),
     part('logits', 'Logits', 2 * tokens * s.vocab, `2 (teacher, spiking model) × ${perTokens} × ${count(s.vocab)} vocabulary entries`),
   ];
 }

@@ -7,6 +7,7 @@
 
 #include "binding/bindings.h"
 #include "binding/js_values.h"
+#include "calibrate/site_batch.h"
 #include "engine/runtime/forward_sizes.h"
 #include "train/model/buffer_sizes.h"
 #include "train/model/params.h"
@@ -17,7 +18,7 @@ namespace {
 // bufferSizes(spec, { qcfsSite, timesteps? }): without timesteps, an inference forward in ann mode
 // and a training graph with or without the QCFS site; with timesteps T, a forward in snn mode and the
 // calibrator's student (T copies of each token through the layers, with an align target), which
-// runs on the QCFS site's graph.
+// runs on the QCFS site's graph, and the calibrator's captures.
 Napi::Value bufferSizes(const Napi::CallbackInfo& info) {
   const Napi::Env env = info.Env();
   const ModelSpec spec = readModelSpec(info[0]);
@@ -51,6 +52,11 @@ Napi::Value bufferSizes(const Napi::CallbackInfo& info) {
   out.Set("spikeBytesPerToken", copies * static_cast<double>(fw.spikes));
   out.Set("keptPerToken", static_cast<double>(T * tw.keptPerRow() + tw.keptPerToken(spiking)));
   out.Set("backwardPerToken", static_cast<double>(T * tw.backwardPerRow() + tw.backwardPerToken()));
+  if (spiking) {
+    const calibrate::CaptureWidths cw = calibrate::captureWidths(c, static_cast<int>(T));
+    out.Set("capturedPerToken", static_cast<double>(cw.target + cw.input));
+    out.Set("keyValuesPerToken", static_cast<double>(cw.keys + cw.values));
+  }
   return out;
 }
 
