@@ -363,6 +363,41 @@ export interface NativeAddon {
   benchReadBandwidth(): Promise<{ bytesPerSecond: number }>;
 }
 
+// ---- Buffer sizes ---------------------------------------------------------------------------
+// The engine's size tables (engine/runtime/forward_sizes.h, train/model/buffer_sizes.h), which its
+// forward and training graphs allocate from: what electron/core/estimate/memory.ts is checked against.
+
+export interface BufferSizeOptions {
+  /** The training graph with the QCFS site (finetune, the calibrator's teacher) or without (train). */
+  qcfsSite: boolean;
+  /**
+   * Absent: an inference forward in ann mode and the training graph. T: a forward in snn mode at T
+   * timesteps and the calibrator's student (T copies of each token, with its align target); needs qcfsSite.
+   */
+  timesteps?: number;
+}
+
+export interface BufferSizes {
+  /** Floats per token of one forward's work buffers (T copies' in snn mode). */
+  inferencePerToken: number;
+  /** Bytes per token of the snn mode's int8 spikes (T copies'); 0 otherwise. */
+  spikeBytesPerToken: number;
+  /** Floats per token the training graph keeps for backward, the logits aside. */
+  keptPerToken: number;
+  /** Floats per token of its backward's buffers. */
+  backwardPerToken: number;
+  /** With timesteps: floats per token of a calibration capture, the teacher's site output and the student's T inputs. */
+  capturedPerToken?: number;
+  /** With timesteps: floats per token of the capture's keys and values (one layer's, T copies). */
+  keyValuesPerToken?: number;
+}
+
+/** Merged into NativeAddon above. */
+export interface NativeAddon {
+  /** Per token, the buffers the engine allocates for this model (throws a TypeError naming a bad field). */
+  bufferSizes(spec: NativeModelSpec, options: BufferSizeOptions): BufferSizes;
+}
+
 /** Where the built addon lives: native/build/Release, found from the source tree or from dist/. */
 function addonPath(): string {
   const here = dirname(fileURLToPath(import.meta.url));

@@ -1,7 +1,10 @@
 // How much memory a job will need, part by part, before it starts. The engine keeps activations,
 // training's parameters and their state as float32 (4 bytes); to run a model it keeps the weights as
 // stored (F16 and BF16 matrices in 2 bytes: ModelShape.weightBytes). The formulas count the buffers it
-// really allocates, with n = batch x block tokens:
+// really allocates, with n = batch x block tokens; the per-token ones (inferencePerToken, keptPerToken,
+// backwardPerToken, the calibrator's student, the spikes) are checked exactly against the engine's
+// own size tables, which its allocations are made from (the addon's bufferSizes:
+// test/native/memory-sizes.test.ts, for every family with and without the QCFS site):
 //   train, finetune  native/src/train: parameters, their gradients and AdamW's two moments
 //                    (trainer.h); per token, what Transformer keeps for backward and the buffers its
 //                    backward works in (transformer.h); logits [n, vocab], whose gradient reuses them.
@@ -11,7 +14,8 @@
 //                    work buffers of one forward over the whole context (the worst prefill) and one
 //                    row of logits per sequence. A spiking model runs its T timesteps as copies of
 //                    every sequence (fas-method.md section 3): the cache and the work buffers grow
-//                    T times, plus the spikes; the logits do not (the features are averaged first).
+//                    T times, plus the spikes (one byte each); the logits do not (the features are
+//                    averaged first).
 //   evaluate         the same forward on a batch of blocks (at the largest T measured), with logits
 //                    for every position (perplexity and multiple choice score them all), once in the
 //                    engine and once as the copy handed to JavaScript.
@@ -22,8 +26,10 @@
 //                    inputs (the teacher's QCFS output, the student's input at every timestep); the
 //                    captured inputs kept for the next pass, at most 1 GiB; the joint pass's training
 //                    graphs (joint_pass.h): a copy of the weights, what the teacher and the T copies of
-//                    the student keep for backward, and the backward buffers; the work buffers and
-//                    key/value buffers of a spiking forward; the teacher's and the student's logits.
+//                    the student keep for backward (its averaged features, project_out's output and
+//                    align gradients once per token), and the student's backward buffers; the work
+//                    buffers and key/value buffers of a spiking forward; the teacher's and the
+//                    student's logits.
 // The parts are added up, an upper bound where they do not live at the same time. Left out, being
 // small or short-lived: a few bytes per token of ids, targets and masks; per-thread scratch (such
 // as the attention backward's 2 x 64 x block floats); the app itself; the moment when the trainer
@@ -48,8 +54,8 @@ export interface MemoryRequest {
   neuronPositions?: number;
 }
 
-/** Floats Transformer keeps per token for backward: every layer's tensors, the residual stream, the head's. */
-export function keptPerToken(s: ModelShape, qcfsSite: boolean): number {
+/** Floats Transformer keeps per row it runs through the layers: every layer's tensors, the residual stream, the final norm's output, the embeddings before project_in. */
+function keptPerRow(s: ModelShape, qcfsSite: boolean): number {
   const perLayer =
     (s.preNorm ? s.hidden : 0) + // attn_norm output (post-norm blocks read the layer input itself)
     s.qDim +
@@ -60,7 +66,12 @@ export function keptPerToken(s: ModelShape, qcfsSite: boolean): number {
     (s.gated && qcfsSite ? s.ffn : 0) + // silu(gate) * up, the QCFS input of the LLaMA family
     s.ffn + // activation, the input of down
     (s.preNorm ? 0 : s.hidden); // post-norm: the sum before ffn_norm
-  return (s.layers + 1) * s.hidden + s.layers * perLayer + (s.finalNorm ? s.hidden : 0) + (s.embedProjection ? 2 * s.wordEmbed : 0);
+  return (s.layers + 1) * s.hidden + s.layers * perLayer + (s.finalNorm ? s.hidden : 0) + (s.embedProjection ? s.wordEmbed : 0);
+}
+
+/** Floats Transformer keeps per token for backward, one row per token: keptPerRow and project_out's output. */
+export function keptPerToken(s: ModelShape, qcfsSite: boolean): number {
+  return keptPerRow(s, qcfsSite) + (s.embedProjection ? s.wordEmbed : 0);
 }
 
 /** Floats per token of the buffers backward carries the gradient in, reused layer after layer. */
@@ -76,9 +87,42 @@ export function backwardPerToken(s: ModelShape, qcfsSite: boolean): number {
   );
 }
 
-/** Floats per token of one inference forward's work buffers (engine/runtime/forward.cpp), spikes aside. */
+/**
+ * Floats per token the calibrator's student (the QCFS graph with IF neurons, T copies of each token
+ * through the layers) keeps for backward: T rows, then once per token the features averaged over T
+ * (T > 1), project_out's output and every layer's align gradient.
+ */
+export function spikingKeptPerToken(s: ModelShape, T: number): number {
+  return T * keptPerRow(s, true) + (T > 1 ? s.hidden : 0) + (s.embedProjection ? s.wordEmbed : 0) + s.layers * s.ffn;
+}
+
+/** Floats per token of the student's backward buffers: T rows, and the averaged features' gradient (T > 1). */
+export function spikingBackwardPerToken(s: ModelShape, T: number): number {
+  return T * backwardPerToken(s, true) + (T > 1 ? s.hidden : 0);
+}
+
+/**
+ * Floats per token of one inference forward's work buffers (engine/runtime/forward_sizes.h): the
+ * residual stream, normalised input and block output; q, k, v and the attention output; up (and
+ * gate); project_in's input while embedding.
+ */
 export function inferencePerToken(s: ModelShape): number {
-  return 3 * s.hidden + 2 * s.qDim + 2 * s.kvDim + (s.gated ? 2 : 1) * s.ffn;
+  return 3 * s.hidden + 2 * s.qDim + 2 * s.kvDim + (s.gated ? 2 : 1) * s.ffn + (s.embedProjection ? s.wordEmbed : 0);
+}
+
+/** Floats per token of one calibration capture: the teacher's site output and the student's input at each of T timesteps. */
+export function capturedPerToken(s: ModelShape, T: number): number {
+  return (T + 1) * s.ffn;
+}
+
+/** Floats per token of a capture's keys and values: one layer's (the forward reuses them layer after layer), T copies. */
+export function captureKeyValuesPerToken(s: ModelShape, T: number): number {
+  return 2 * T * s.kvDim;
+}
+
+/** A spiking forward also keeps the FFN site's spikes, one byte each (int8), per token and timestep. */
+export function spikeBytesPerToken(s: ModelShape): number {
+  return s.ffn;
 }
 
 const count = (n: number) => n.toLocaleString('en');
@@ -120,9 +164,18 @@ export function memoryParts(s: ModelShape, r: MemoryRequest): MemoryPart[] {
   }
 
   const perT = T > 1 ? ` × ${T} timesteps` : '';
-  // A spiking forward also keeps the spikes of the FFN site.
-  const work = inferencePerToken(s) + (r.job === 'calibrate' || T > 1 ? s.ffn : 0);
-  const workHow = `${perTokens}${perT} × ${count(work)} values per token`;
+  const work = inferencePerToken(s);
+  const spikes = r.job === 'calibrate' || T > 1 ? spikeBytesPerToken(s) : 0;
+  const workPart: MemoryPart = {
+    id: 'work',
+    label: 'Work buffers of one forward',
+    bytes: tokens * T * (work * FLOAT_BYTES + spikes),
+    how:
+      `${perTokens}${perT} × ` +
+      (spikes > 0
+        ? `(${count(work)} values × ${FLOAT_BYTES} bytes + ${count(spikes)} spikes × 1 byte) per token`
+        : `${count(work)} values per token × ${FLOAT_BYTES} bytes`),
+  };
   if (r.job === 'chat' || r.job === 'evaluate') {
     const logits =
       r.job === 'chat'
@@ -136,7 +189,7 @@ export function memoryParts(s: ModelShape, r: MemoryRequest): MemoryPart[] {
         2 * s.layers * s.kvDim * tokens * T,
         `2 (keys, values) × ${s.layers} layers × ${count(s.kvDim)} values × ${perTokens}${perT}`,
       ),
-      part('work', 'Work buffers of one forward', tokens * T * work, workHow),
+      workPart,
       logits,
     ];
   }
@@ -146,9 +199,10 @@ export function memoryParts(s: ModelShape, r: MemoryRequest): MemoryPart[] {
   const P = r.neuronPositions ?? 1;
   const neurons = 2 * s.layers * P * s.ffn;
   const perNeuron = `2 × ${s.layers} layers${P > 1 ? ` × ${P} positions` : ''} × ${count(s.ffn)}`;
-  const kept = keptPerToken(s, true);
-  const back = backwardPerToken(s, true);
-  const joint = s.parameters + s.layers + tokens * ((T + 1) * kept + s.layers * s.ffn + T * back);
+  const teacher = keptPerToken(s, true);
+  const student = spikingKeptPerToken(s, T);
+  const back = spikingBackwardPerToken(s, T);
+  const joint = s.parameters + s.layers + tokens * (teacher + student + back);
   return [
     runWeights(
       'Weights (frozen)',
@@ -160,7 +214,7 @@ export function memoryParts(s: ModelShape, r: MemoryRequest): MemoryPart[] {
     part(
       'activations',
       'Captured inputs of one batch',
-      tokens * (T + 1) * s.ffn,
+      tokens * capturedPerToken(s, T),
       `${perTokens} × (${T} timesteps + the teacher's output) × ${count(s.ffn)} neurons`,
     ),
     part(
@@ -173,10 +227,10 @@ export function memoryParts(s: ModelShape, r: MemoryRequest): MemoryPart[] {
       'backward',
       'Joint pass: weights copy, activations and backward buffers',
       joint,
-      `${count(s.parameters + s.layers)} parameters + ${perTokens} × ((${T} timesteps + the teacher) × ${count(kept)} kept + ${s.layers} layers × ${count(s.ffn)} align gradients + ${T} × ${count(back)} backward) values per token`,
+      `${count(s.parameters + s.layers)} parameters + ${perTokens} × (${count(teacher)} kept by the teacher + ${count(student)} by the student's ${T} timesteps, align gradients included + ${count(back)} backward) values per token`,
     ),
-    part('work', 'Work buffers of one forward', tokens * T * work, workHow),
-    part('kvCache', 'Key/value buffers', 2 * s.kvDim * tokens * T, `2 (keys, values) × ${count(s.kvDim)} values × ${perTokens}${perT}`),
+    workPart,
+    part('kvCache', 'Key/value buffers', tokens * captureKeyValuesPerToken(s, T), `2 (keys, values) × ${count(s.kvDim)} values × ${perTokens}${perT}`),
     part('logits', 'Logits', 2 * tokens * s.vocab, `2 (teacher, spiking model) × ${perTokens} × ${count(s.vocab)} vocabulary entries`),
   ];
 }

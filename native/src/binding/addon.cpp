@@ -6,6 +6,7 @@ static Napi::Object initAddon(Napi::Env env, Napi::Object exports) {
   fas::binding::registerTrain(env, exports);
   fas::binding::registerCalibrate(env, exports);
   fas::binding::registerBench(env, exports);
+  fas::binding::registerSizes(env, exports);
   return exports;
 }
 

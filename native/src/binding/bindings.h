@@ -12,6 +12,7 @@ void registerModel(Napi::Env env, Napi::Object exports);      // loadModel, setT
 void registerTrain(Napi::Env env, Napi::Object exports);      // createTrainer
 void registerCalibrate(Napi::Env env, Napi::Object exports);  // createCalibrator
 void registerBench(Napi::Env env, Napi::Object exports);      // benchSpikeLinear, benchReadBandwidth
+void registerSizes(Napi::Env env, Napi::Object exports);      // bufferSizes
 
 // Defined in model_binding.cpp, for the other binding files: the NativeModelSpec reader (throws a
 // TypeError naming the bad field) and the engine's one thread pool (sized by setThreads).

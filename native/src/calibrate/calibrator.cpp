@@ -94,9 +94,11 @@ SiteBatch Calibrator::capture(int64_t layer, int64_t first, int64_t count) {
   b.seqLen = set_.seqLen;
   b.n = c.ffnSize;
   b.T = timesteps_;
-  b.target.resize(count * set_.seqLen * c.ffnSize);
-  b.input.resize(b.target.size() * timesteps_);
-  FloatVector k(count * timesteps_ * set_.seqLen * c.kvDim()), v(k.size());
+  const int64_t tokens = count * set_.seqLen;
+  const CaptureWidths w = captureWidths(c, timesteps_);
+  b.target.resize(tokens * w.target);
+  b.input.resize(tokens * w.input);
+  FloatVector k(tokens * w.keys), v(tokens * w.values);
   const std::vector<KvView> kv(c.numLayers, KvView{k.data(), v.data(), set_.seqLen});
   const auto run = [&](RunMode mode, float* into) {
     const SiteCapture cap{layer, into, true};

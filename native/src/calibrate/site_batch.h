@@ -5,9 +5,21 @@
 #include <vector>
 
 #include "engine/aligned.h"
+#include "engine/model/config.h"
 #include "spiking/neuron_param.h"
 
 namespace fas::calibrate {
+
+// The size table of one capture (Calibrator::capture allocates from it, the addon's bufferSizes
+// reports it): floats per token of the teacher's site output, the student's site input at every
+// timestep, and the keys and values of one layer (every layer's forward reuses them) for T copies.
+struct CaptureWidths {
+  int64_t target, input, keys, values;
+};
+
+inline CaptureWidths captureWidths(const ModelConfig& c, int T) {
+  return {c.ffnSize, T * c.ffnSize, T * c.kvDim(), T * c.kvDim()};
+}
 
 struct SiteBatch {
   int64_t sequences = 0, seqLen = 0, n = 0;

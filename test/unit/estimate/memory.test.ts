@@ -1,6 +1,14 @@
 // The memory formulas on shapes whose numbers are worked out by hand in the comments.
 import { describe, expect, it } from 'vitest';
-import { backwardPerToken, judge, keptPerToken, memoryParts } from '../../../electron/core/estimate/memory.js';
+import {
+  backwardPerToken,
+  inferencePerToken,
+  judge,
+  keptPerToken,
+  memoryParts,
+  spikingBackwardPerToken,
+  spikingKeptPerToken,
+} from '../../../electron/core/estimate/memory.js';
 import type { ModelShape } from '../../../electron/core/estimate/model-shape.js';
 
 /** GPT-2 small (124M): 12 layers, 768 wide, 12 heads, ffn 3072, 50257 tokens. */
@@ -76,6 +84,19 @@ describe('values kept per token', () => {
     // Per layer: q,k,v 48 + attention output 16 + 2 x 16 + up 64 + activation 64 + ffn sum 16 = 240.
     expect(keptPerToken(optPost, false)).toBe(2 * 16 + 240 + 2 * 8);
     expect(backwardPerToken(optPost, false)).toBe(32 + 32 + 32 + 128 + 8);
+    // The forward's words before project_in live beside its work buffers: 3 x 16 + 4 x 16 + 64 + 8.
+    expect(inferencePerToken(optPost)).toBe(184);
+  });
+
+  it("the calibrator's student: T rows per token through the layers, the head's buffers once per token", () => {
+    // T = 4: 4 x the rows' 280 (stream 2 x 16, the layer's 240, project_in's input 8), then per token
+    // the averaged features 16, project_out's output 8 and one layer's align gradient 64.
+    expect(spikingKeptPerToken(optPost, 4)).toBe(4 * 280 + 16 + 8 + 64);
+    // 4 x the rows' 232, and the averaged features' gradient 16.
+    expect(spikingBackwardPerToken(optPost, 4)).toBe(4 * 232 + 16);
+    // At T = 1 one row per token, nothing averaged.
+    expect(spikingKeptPerToken(optPost, 1)).toBe(keptPerToken(optPost, true) + 64);
+    expect(spikingBackwardPerToken(optPost, 1)).toBe(backwardPerToken(optPost, true));
   });
 });
 
@@ -113,7 +134,7 @@ describe('memory parts', () => {
     const snn = bytesOf(memoryParts(gpt2, { job: 'chat', batchSize: 1, blockSize: 1024, timesteps: 8 }));
     expect(snn.weights).toBe(ann.weights);
     expect(snn.kvCache).toBe(8 * ann.kvCache!);
-    expect(snn.work).toBe(8 * 1024 * (8448 + 3072) * 4); // and the spikes
+    expect(snn.work).toBe(8 * 1024 * (8448 * 4 + 3072)); // and the spikes, one byte each
     expect(snn.logits).toBe(ann.logits); // the features are averaged over T before the head
   });
 
@@ -137,19 +158,20 @@ describe('memory parts', () => {
 
   it('calibration fits the neurons on captured inputs, then all at once on the training graph', () => {
     const parts = bytesOf(memoryParts(llama, { job: 'calibrate', batchSize: 2, blockSize: 3, timesteps: 4 }));
-    // 6 tokens, T = 4. Work per token: 3 x 8 + 2 x 8 + 2 x 4 + 2 x 16 (up, gate) + 16 spikes = 96.
-    // The joint pass keeps keptPerToken(llama, true) per token for the teacher and each timestep,
-    // 2 x 16 align gradients and backwardPerToken(llama, true) per token and timestep.
-    const kept = keptPerToken(llama, true);
-    const back = backwardPerToken(llama, true);
+    // 6 tokens, T = 4. Work per token: 3 x 8 + 2 x 8 + 2 x 4 + 2 x 16 (up, gate) = 80 floats, and 16 one-byte spikes.
+    // The joint pass keeps keptPerToken(llama, true) = 256 per token for the teacher; for the student
+    // 4 x 256 (its rows), 8 averaged features and 2 x 16 align gradients; 4 x backwardPerToken(llama,
+    // true) = 4 x 104 and the averaged features' gradient 8 in backward.
+    expect(keptPerToken(llama, true)).toBe(256);
+    expect(backwardPerToken(llama, true)).toBe(104);
     expect(parts).toEqual({
       weights: (1000 + 2 * 2 * 16) * 4,
       gradients: 2 * 2 * 16 * 4,
       optimizer: 2 * 64 * 4,
       activations: 6 * (4 + 1) * 16 * 4,
-      backward: (1000 + 2 + 6 * (5 * kept + 2 * 16 + 4 * back)) * 4,
+      backward: (1000 + 2 + 6 * (256 + (4 * 256 + 8 + 2 * 16) + (4 * 104 + 8))) * 4,
       cache: 2 ** 30,
-      work: 6 * 4 * 96 * 4,
+      work: 6 * 4 * (80 * 4 + 16),
       kvCache: 2 * 4 * 6 * 4 * 4,
       logits: 2 * 6 * 10 * 4,
     });

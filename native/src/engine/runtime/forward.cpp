@@ -13,6 +13,7 @@
 #include "engine/ops/matmul.h"
 #include "engine/ops/norm.h"
 #include "engine/ops/rope.h"
+#include "engine/runtime/forward_sizes.h"
 #include "engine/runtime/spiking_ffn.h"
 #include "engine/runtime/spiking_site.h"
 
@@ -34,7 +35,7 @@ void checkArgs(const ModelConfig& c, const ForwardArgs& a) {
   }
 }
 
-// Activations of the rows being run, allocated once per call.
+// Activations of the rows being run, allocated once per call, sized by forwardWidths.
 struct Scratch {
   FloatVector x, xn, q, k, v, ctx, out, f1, f2;
   FloatVector sited;               // scope all: a site's input, quantised off the residual stream
@@ -48,25 +49,25 @@ class Runner {
  public:
   Runner(const Model& m, ThreadPool& pool, const ForwardArgs& a, RunStats* stats)
       : m_(m), c_(m.config), pool_(pool), a_(a), copies_(a.mode.copies()), seqs_(a.batch * copies_),
-        rows_(seqs_ * a.seqLen) {
+        rows_(seqs_ * a.seqLen), w_(forwardWidths(c_, m.projectIn || m.projectOut, a.mode)) {
     ids_.resize(rows_);
     for (int64_t q = 0; q < seqs_; ++q) {
       std::copy_n(a.ids + q / copies_ * a.seqLen, a.seqLen, ids_.begin() + q * a.seqLen);
     }
     positions_.resize(rows_);
     for (int64_t r = 0; r < rows_; ++r) positions_[r] = static_cast<int32_t>(a.past + r % a.seqLen);
-    s_.x.resize(rows_ * c_.hiddenSize);
-    s_.xn.resize(rows_ * c_.hiddenSize);
-    s_.out.resize(rows_ * c_.hiddenSize);
-    s_.q.resize(rows_ * c_.qDim());
-    s_.k.resize(rows_ * c_.kvDim());
-    s_.v.resize(rows_ * c_.kvDim());
-    s_.ctx.resize(rows_ * c_.qDim());
-    s_.f1.resize(rows_ * c_.ffnSize);
-    if (c_.activation == Activation::SiluGated) s_.f2.resize(rows_ * c_.ffnSize);
+    s_.x.resize(rows_ * w_.x);
+    s_.xn.resize(rows_ * w_.xn);
+    s_.out.resize(rows_ * w_.out);
+    s_.q.resize(rows_ * w_.q);
+    s_.k.resize(rows_ * w_.k);
+    s_.v.resize(rows_ * w_.v);
+    s_.ctx.resize(rows_ * w_.ctx);
+    s_.f1.resize(rows_ * w_.f1);
+    s_.f2.resize(rows_ * w_.f2);
+    s_.sited.resize(rows_ * w_.sited);
     if (a.mode.layerEncoding) {
       sites_.emplace(m, a.mode, stats, a.siteTrace);
-      s_.sited.resize(rows_ * c_.hiddenSize);
       if (stats) s_.qAbs.resize(rows_), s_.vAbs.resize(rows_);
     } else if (a.mode.ffn != FfnMode::Ann) {
       site_.emplace(m, a.mode, a.batch, a.seqLen, a.past, stats);
@@ -95,7 +96,7 @@ class Runner {
   // x = embed.tokens[ids] (through project_in when the embedding is narrower) + learned positions.
   void embed() {
     if (m_.projectIn) {
-      FloatVector words(rows_ * c_.wordEmbedDim);
+      FloatVector words(rows_ * w_.words);
       ops::embedding(m_.tokens, ids_.data(), words.data(), rows_, c_.wordEmbedDim);
       ops::linear(pool_, words.data(), m_.projectIn, nullptr, s_.x.data(), rows_, c_.wordEmbedDim, c_.hiddenSize);
     } else {
@@ -272,7 +273,7 @@ class Runner {
     observe(0, Site::HeadIn, x, rows, h);
     if (sites_) sites_->quantise(pool_, 0, Site::HeadIn, x, rows, h);
     if (m_.projectOut) {
-      FloatVector projected(rows * c_.wordEmbedDim);
+      FloatVector projected(rows * w_.words);
       project(x, m_.projectOut, nullptr, projected.data(), rows, h, c_.wordEmbedDim);
       ops::linear(pool_, projected.data(), m_.head, nullptr, logits, rows, c_.wordEmbedDim, c_.vocabSize);
     } else {
@@ -305,6 +306,7 @@ class Runner {
   const int64_t copies_;  // T in snn mode, else 1
   const int64_t seqs_;    // batch * copies_
   const int64_t rows_;
+  const ForwardWidths w_;
   std::vector<int32_t> ids_, positions_;
   Scratch s_;
   std::optional<SpikingFfn> site_;         // qcfs and snn modes of scope ffn

@@ -6,6 +6,7 @@
 
 #include "cuda/spiking_ffn.h"
 #include "engine/ops/matmul.h"
+#include "engine/runtime/forward_sizes.h"
 #include "spiking/if_neuron.h"
 #include "spiking/qcfs.h"
 #include "spiking/spike_linear.h"
@@ -18,7 +19,7 @@ SpikingFfn::SpikingFfn(const Model& model, const RunMode& mode, int64_t batch, i
       rows_(batch * mode.copies() * seqLen), stats_(stats) {
   const ModelConfig& c = model.config;
   if (mode_.ffn != FfnMode::Snn) return;
-  spikes_.resize(rows_ * c.ffnSize);
+  spikes_.resize(rows_ * forwardWidths(c, m_.projectIn || m_.projectOut, mode_).spikes);
   if (!stats_) return;
   if (stats_->spikes.empty()) stats_->spikes.assign(c.numLayers, 0);
   if (mode_.neuronRates && stats_->neuronSpikes.empty()) {

@@ -25,6 +25,7 @@
 #include "engine/model/config.h"
 #include "engine/threadpool.h"
 #include "spiking/neuron_param.h"
+#include "train/model/buffer_sizes.h"
 #include "train/model/params.h"
 #include "train/model/qcfs_site.h"
 
@@ -145,6 +146,7 @@ class Transformer {
   // The last forward's batch: batch_ sequences of seqLen_ (T copies of each in spiking mode), rows_
   // = batch_ * seqLen_ rows through the layers, tokens_ of them (rows_ / T) through the head.
   int64_t batch_ = 0, seqLen_ = 0, rows_ = 0, tokens_ = 0, copies_ = 1;
+  TrainWidths widths_{};  // the buffers' sizes (buffer_sizes.h), for the last forward's rows and tokens
   SiteMode mode_ = SiteMode::Activation;
   const IfSite* spiking_ = nullptr;
   std::vector<double> alignSse_;

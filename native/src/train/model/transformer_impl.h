@@ -39,65 +39,62 @@ template <class K>
 void Transformer<K>::allocate(int64_t rows, int64_t tokens) {
   if (rows == rows_ && tokens == tokens_) return;
   const ModelConfig& c = config_;
-  const int64_t h = c.hiddenSize, f = c.ffnSize;
-  const bool gated = c.activation == Activation::SiluGated;
   rows_ = rows;
   tokens_ = tokens;
-  if (offsets_.projectIn >= 0) words_.assign(rows * c.wordEmbedDim, T(0));
-  stream_.assign(c.numLayers + 1, std::vector<T>(rows * h));
+  widths_ = trainWidths(c, offsets_, site_, rows > tokens);
+  const TrainWidths& w = widths_;
+  const LayerWidths& lw = w.layer;
+  words_.assign(rows * w.words, T(0));
+  stream_.assign(c.numLayers + 1, std::vector<T>(rows * w.stream));
   layers_.assign(c.numLayers, Layer{});
   for (Layer& L : layers_) {
-    if (c.preNorm) L.attnIn.resize(rows * h);
-    L.q.resize(rows * c.qDim());
-    L.k.resize(rows * c.kvDim());
-    L.v.resize(rows * c.kvDim());
-    L.ctx.resize(rows * c.qDim());
-    L.attnSum.resize(rows * h);
-    L.ffnIn.resize(rows * h);
-    L.up.resize(rows * f);
-    if (gated) L.gate.resize(rows * f);
-    if (gated && site_.enabled) L.site.resize(rows * f);
-    L.act.resize(rows * f);
-    if (!c.preNorm) L.ffnSum.resize(rows * h);
-    if (site_.everySite) {
-      L.attnInQ.resize(rows * h);
-      L.qRaw.resize(rows * c.qDim());
-      L.vRaw.resize(rows * c.kvDim());
-      L.ctxRaw.resize(rows * c.qDim());
-      L.ffnInQ.resize(rows * h);
-    }
+    L.attnIn.resize(rows * lw.attnIn);
+    L.q.resize(rows * lw.q);
+    L.k.resize(rows * lw.k);
+    L.v.resize(rows * lw.v);
+    L.ctx.resize(rows * lw.ctx);
+    L.attnSum.resize(rows * lw.attnSum);
+    L.ffnIn.resize(rows * lw.ffnIn);
+    L.up.resize(rows * lw.up);
+    L.gate.resize(rows * lw.gate);
+    L.site.resize(rows * lw.site);
+    L.act.resize(rows * lw.act);
+    L.ffnSum.resize(rows * lw.ffnSum);
+    L.attnInQ.resize(rows * lw.attnInQ);
+    L.qRaw.resize(rows * lw.qRaw);
+    L.vRaw.resize(rows * lw.vRaw);
+    L.ctxRaw.resize(rows * lw.ctxRaw);
+    L.ffnInQ.resize(rows * lw.ffnInQ);
   }
-  if (site_.everySite) headInQ_.resize(tokens * h);
-  if (offsets_.finalNormW >= 0) normed_.resize(rows * h);
-  averaged_.resize(rows > tokens ? tokens * h : 0);
-  if (offsets_.projectOut >= 0) projected_.resize(tokens * c.wordEmbedDim);
+  headInQ_.resize(tokens * w.headInQ);
+  normed_.resize(rows * w.normed);
+  averaged_.resize(tokens * w.averaged);
+  projected_.resize(tokens * w.projected);
   logits_.resize(tokens * c.vocabSize);
   dx_.clear();  // backward scratch follows on first use
 }
 
 template <class K>
 void Transformer<K>::allocateGradients() {
-  const ModelConfig& c = config_;
+  const TrainWidths& w = widths_;
   const int64_t n = rows_;
-  if (static_cast<int64_t>(dx_.size()) == n * c.hiddenSize) return;
-  dx_.resize(n * c.hiddenSize);
-  dh_.resize(n * c.hiddenSize);
-  dq_.resize(n * c.qDim());
-  dctx_.resize(n * c.qDim());
-  dk_.resize(n * c.kvDim());
-  dv_.resize(n * c.kvDim());
-  dact_.resize(n * c.ffnSize);
-  dup_.resize(n * c.ffnSize);
-  if (c.activation == Activation::SiluGated) dgate_.resize(n * c.ffnSize);
-  if (c.activation == Activation::SiluGated && site_.enabled) dsite_.resize(n * c.ffnSize);
-  if (offsets_.projectIn >= 0 || offsets_.projectOut >= 0) dwide_.resize(n * c.wordEmbedDim);
-  daveraged_.resize(averaged_.size());
-  if (site_.everySite) {
-    dqRaw_.resize(n * c.qDim());
-    dvRaw_.resize(n * c.kvDim());
-    dctxRaw_.resize(n * c.qDim());
-    dquantised_.resize(n * c.hiddenSize);
-  }
+  if (static_cast<int64_t>(dx_.size()) == n * w.dx) return;
+  dx_.resize(n * w.dx);
+  dh_.resize(n * w.dh);
+  dq_.resize(n * w.dq);
+  dctx_.resize(n * w.dctx);
+  dk_.resize(n * w.dk);
+  dv_.resize(n * w.dv);
+  dact_.resize(n * w.dact);
+  dup_.resize(n * w.dup);
+  dgate_.resize(n * w.dgate);
+  dsite_.resize(n * w.dsite);
+  dwide_.resize(n * w.dwide);
+  daveraged_.resize(tokens_ * w.daveraged);
+  dqRaw_.resize(n * w.dqRaw);
+  dvRaw_.resize(n * w.dvRaw);
+  dctxRaw_.resize(n * w.dctxRaw);
+  dquantised_.resize(n * w.dquantised);
 }
 
 template <class K>
@@ -336,7 +333,7 @@ void Transformer<K>::fire(ThreadPool& pool, int64_t l, const T* in) {
     L.dMean.clear();
     return;
   }
-  L.dMean.resize(tokens_ * f);
+  L.dMean.resize(tokens_ * widths_.dMean);
   double sse = 0.0;
   for (int64_t s = 0; s < sequences; ++s) {
     for (int64_t e = 0; e < seqLen_ * f; ++e) {
