@@ -55,6 +55,15 @@ function leftovers(dir: string): string[] {
 
 const mtime = (file: string) => (existsSync(file) ? statSync(file).mtimeMs : 0);
 
+/**
+ * Whether a killed run in `out` saved a checkpoint to resume: `checkpoint/<state file>`, or the
+ * checkpoint folder a save interrupted mid-swap had moved aside (the next run puts it back first).
+ */
+function savedCheckpoint(out: string, stateFile: string): boolean {
+  if (existsSync(join(out, 'checkpoint', stateFile))) return true;
+  return existsSync(out) && readdirSync(out).some((name) => /^\.checkpoint\.old-[0-9a-f]{8}$/.test(name));
+}
+
 /** Resolves `delayMs` after `file` changes (a run saved a checkpoint); never, if it does not within `limitMs`. */
 async function afterNewCheckpoint(file: string, delayMs: number, limitMs: number): Promise<void> {
   const before = mtime(file);
@@ -128,7 +137,7 @@ describe('kill -9 and start again', async () => {
       const out = join(temp.path, 'train-killed');
       const checkpoint = join(out, 'checkpoint', 'trainer_state.json');
       const killed = await killAndRestart(11, 3, reference.ms, checkpoint, () =>
-        existsSync(join(out, 'model.safetensors')) ? ['info', out] : [...args(out), ...(existsSync(checkpoint) ? ['--resume'] : [])],
+        existsSync(join(out, 'model.safetensors')) ? ['info', out] : [...args(out), ...(savedCheckpoint(out, 'trainer_state.json') ? ['--resume'] : [])],
       );
       expect(killed).toBeGreaterThanOrEqual(1);
       expect(leftovers(out)).toEqual([]);
@@ -175,7 +184,7 @@ describe('kill -9 and start again', async () => {
       const out = join(temp.path, 'calibrate-killed');
       const checkpoint = join(out, 'checkpoint', 'calibration_state.json');
       const killed = await killAndRestart(22, 3, reference.ms, checkpoint, () =>
-        existsSync(join(out, 'spiking.safetensors')) ? ['info', out] : [...args(out), ...(existsSync(checkpoint) ? ['--resume'] : [])],
+        existsSync(join(out, 'spiking.safetensors')) ? ['info', out] : [...args(out), ...(savedCheckpoint(out, 'calibration_state.json') ? ['--resume'] : [])],
       );
       expect(killed).toBeGreaterThanOrEqual(1);
       expect(leftovers(out)).toEqual([]);
