@@ -7,7 +7,11 @@
 #include <cstdint>
 #include <initializer_list>
 #include <string>
+#include <type_traits>
 #include <utility>
+#include <vector>
+
+#include "engine/runtime/spiking_site.h"
 
 namespace fas::binding {
 
@@ -59,6 +63,86 @@ E choice(const Napi::Value& v, const std::string& name, std::initializer_list<st
     allowed += std::string(allowed.empty() ? "" : ", ") + "'" + text + "'";
   }
   throw typeError(v.Env(), name + " must be one of " + allowed);
+}
+
+// A typed array of the one element type each reader names, used in place (copy it before work that
+// runs off the JS thread: JS may change it meanwhile).
+template <typename Array>
+Array typedArray(const Napi::Value& v, napi_typedarray_type type, const std::string& name, const char* what) {
+  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != type) {
+    throw typeError(v.Env(), name + " must be " + what);
+  }
+  return v.As<Array>();
+}
+
+inline Napi::Float32Array float32Array(const Napi::Value& v, const std::string& name) {
+  return typedArray<Napi::Float32Array>(v, napi_float32_array, name, "a Float32Array");
+}
+
+inline Napi::Int32Array int32Array(const Napi::Value& v, const std::string& name) {
+  return typedArray<Napi::Int32Array>(v, napi_int32_array, name, "an Int32Array");
+}
+
+inline Napi::Uint8Array uint8Array(const Napi::Value& v, const std::string& name) {
+  return typedArray<Napi::Uint8Array>(v, napi_uint8_array, name, "a Uint8Array");
+}
+
+// A copy of a typed array's elements.
+template <typename Array>
+auto copyOf(const Array& a) {
+  return std::vector<std::remove_cv_t<std::remove_pointer_t<decltype(a.Data())>>>(a.Data(),
+                                                                                  a.Data() + a.ElementLength());
+}
+
+// Floats from a Float32Array or an array of finite numbers.
+inline std::vector<float> floats(const Napi::Value& v, const std::string& name) {
+  if (v.IsTypedArray() && v.As<Napi::TypedArray>().TypedArrayType() == napi_float32_array) {
+    return copyOf(v.As<Napi::Float32Array>());
+  }
+  if (!v.IsArray()) throw typeError(v.Env(), name + " must be a Float32Array or an array of numbers");
+  const Napi::Array a = v.As<Napi::Array>();
+  std::vector<float> out(a.Length());
+  for (uint32_t i = 0; i < a.Length(); ++i) {
+    out[i] = static_cast<float>(number(a.Get(i), name + "[" + std::to_string(i) + "]"));
+  }
+  return out;
+}
+
+// Token ids from an Int32Array or an array of integers (the engine checks them against the vocabulary).
+inline std::vector<int32_t> tokenIds(const Napi::Value& v, const std::string& name) {
+  if (v.IsTypedArray() && v.As<Napi::TypedArray>().TypedArrayType() == napi_int32_array) {
+    return copyOf(v.As<Napi::Int32Array>());
+  }
+  if (!v.IsArray()) throw typeError(v.Env(), name + " must be an Int32Array or an array of token ids");
+  const Napi::Array a = v.As<Napi::Array>();
+  std::vector<int32_t> ids(a.Length());
+  for (uint32_t i = 0; i < a.Length(); ++i) {
+    ids[i] = static_cast<int32_t>(integer(a.Get(i), name + "[" + std::to_string(i) + "]", 0, kMaxInt));
+  }
+  return ids;
+}
+
+// One layer's NativeNeuronValues {threshold, v0, shape}: shape [1], [ffn] or [positions, ffn], as
+// spiking.safetensors stores it, holding as many values as threshold (SpikingSite checks ffn).
+inline NeuronValues neuronValues(const Napi::Value& v, const std::string& where) {
+  if (!v.IsObject()) throw typeError(v.Env(), where + " must be an object");
+  const Napi::Object o = v.As<Napi::Object>();
+  NeuronValues n;
+  n.threshold = floats(field(o, where, "threshold"), where + ".threshold");
+  n.v0 = floats(field(o, where, "v0"), where + ".v0");
+  const Napi::Value shape = field(o, where, "shape");
+  const Napi::Array dims = shape.IsArray() ? shape.As<Napi::Array>() : Napi::Array::New(v.Env());
+  if (dims.Length() < 1 || dims.Length() > 2) throw typeError(v.Env(), where + ".shape must have 1 or 2 dimensions");
+  int64_t size = 1;
+  for (uint32_t i = 0; i < dims.Length(); ++i) {
+    size *= integer(dims.Get(i), where + ".shape[" + std::to_string(i) + "]", 1, kMaxInt);
+  }
+  if (size != static_cast<int64_t>(n.threshold.size())) {
+    throw typeError(v.Env(), where + ".shape holds " + std::to_string(size) + " values, threshold " +
+                                 std::to_string(n.threshold.size()));
+  }
+  if (dims.Length() == 2) n.positions = integer(dims.Get(0u), where + ".shape[0]", 1, kMaxInt);
+  return n;
 }
 
 }  // namespace fas::binding
