@@ -14,30 +14,17 @@
 #include "engine/runtime/forward.h"
 #include "engine/runtime/generate.h"
 #include "engine/runtime/session.h"
+#include "fixtures.h"
 #include "hardware.h"
 #include "spiking_simulation.h"
 #include "test.h"
 
 using namespace fas;
 using fas::test::NeuronKind;
+using fas::test::randomIds;
+using fas::test::relativeError;
 
 namespace {
-
-std::vector<int32_t> randomIds(int64_t n, int64_t vocab, uint32_t seed) {
-  std::mt19937 rng(seed);
-  std::vector<int32_t> ids(n);
-  for (auto& id : ids) id = int32_t(rng() % vocab);
-  return ids;
-}
-
-double relativeError(const float* a, const float* b, int64_t n) {
-  double diff = 0, norm = 0;
-  for (int64_t i = 0; i < n; ++i) {
-    diff += (double(a[i]) - b[i]) * (double(a[i]) - b[i]);
-    norm += double(b[i]) * b[i];
-  }
-  return std::sqrt(diff / std::max(norm, 1e-30));
-}
 
 RunMode snn(int T, bool neuronRates = false) { return RunMode{FfnMode::Snn, T, neuronRates}; }
 

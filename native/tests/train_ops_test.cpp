@@ -33,7 +33,21 @@ using fas::test::toFloat;
 
 namespace {
 constexpr double kFastTol = 2e-5;  // float kernels against the double reference, relative to scale
+
+// The fast attention backward on the float copies of q, k, v and r against the reference's gradients.
+void checkFastAttentionBackward(const AttentionDims& d, const std::vector<double>& q, const std::vector<double>& k,
+                                const std::vector<double>& v, const std::vector<double>& r,
+                                const std::vector<double>& dq, const std::vector<double>& dk,
+                                const std::vector<double>& dv) {
+  ThreadPool pool(2);
+  std::vector<float> fq = toFloat(q), fk = toFloat(k), fv = toFloat(v), fr = toFloat(r);
+  std::vector<float> fdq(dq.size()), fdk(dk.size()), fdv(dv.size());
+  attention_backward(pool, d, fq.data(), fk.data(), fv.data(), fr.data(), fdq.data(), fdk.data(), fdv.data());
+  CHECK(normalisedError(fdq, dq) < kFastTol);
+  CHECK(normalisedError(fdk, dk) < kFastTol);
+  CHECK(normalisedError(fdv, dv) < kFastTol);
 }
+}  // namespace
 
 TEST(train_gemm_matches_plain_sums_and_ignores_thread_count) {
   std::mt19937 rng(1);
@@ -245,13 +259,7 @@ TEST(train_attention_backward_grouped_query) {
   checkFiniteDifferences("dk", k, dk, loss);
   checkFiniteDifferences("dv", v, dv, loss);
 
-  ThreadPool pool(2);
-  std::vector<float> fq = toFloat(q), fk = toFloat(k), fv = toFloat(v), fr = toFloat(r);
-  std::vector<float> fdq(qSize), fdk(kvSize), fdv(kvSize);
-  attention_backward(pool, d, fq.data(), fk.data(), fv.data(), fr.data(), fdq.data(), fdk.data(), fdv.data());
-  CHECK(normalisedError(fdq, dq) < kFastTol);
-  CHECK(normalisedError(fdk, dk) < kFastTol);
-  CHECK(normalisedError(fdv, dv) < kFastTol);
+  checkFastAttentionBackward(d, q, k, v, r, dq, dk, dv);
 }
 
 // Sequences longer than the fast version's query blocks, four query heads per key/value head.
@@ -263,13 +271,7 @@ TEST(train_attention_backward_long_sequences) {
   const std::vector<double> v = floatExact(randomVector(kvSize, rng)), r = floatExact(randomVector(qSize, rng));
   std::vector<double> dq(qSize), dk(kvSize), dv(kvSize);
   attention_backward_ref(d, q.data(), k.data(), v.data(), r.data(), dq.data(), dk.data(), dv.data());
-  ThreadPool pool(2);
-  std::vector<float> fq = toFloat(q), fk = toFloat(k), fv = toFloat(v), fr = toFloat(r);
-  std::vector<float> fdq(qSize), fdk(kvSize), fdv(kvSize);
-  attention_backward(pool, d, fq.data(), fk.data(), fv.data(), fr.data(), fdq.data(), fdk.data(), fdv.data());
-  CHECK(normalisedError(fdq, dq) < kFastTol);
-  CHECK(normalisedError(fdk, dk) < kFastTol);
-  CHECK(normalisedError(fdv, dv) < kFastTol);
+  checkFastAttentionBackward(d, q, k, v, r, dq, dk, dv);
 }
 
 TEST(train_embedding_backward_with_repeated_ids) {
