@@ -49,9 +49,22 @@ inline bool boolean(const Napi::Value& v, const std::string& name) {
   return v.As<Napi::Boolean>().Value();
 }
 
+inline Napi::Object object(const Napi::Value& v, const std::string& name) {
+  if (!v.IsObject()) throw typeError(v.Env(), name + " must be an object");
+  return v.As<Napi::Object>();
+}
+
 inline std::string string(const Napi::Value& v, const std::string& name) {
   if (!v.IsString()) throw typeError(v.Env(), name + " must be a string");
   return v.As<Napi::String>().Utf8Value();
+}
+
+// The own enumerable keys of an object (a record of tensors by name).
+inline std::vector<std::string> keys(const Napi::Object& o) {
+  const Napi::Array names = o.GetPropertyNames();
+  std::vector<std::string> out(names.Length());
+  for (uint32_t i = 0; i < names.Length(); ++i) out[i] = names.Get(i).As<Napi::String>().Utf8Value();
+  return out;
 }
 
 template <typename E>
@@ -65,13 +78,15 @@ E choice(const Napi::Value& v, const std::string& name, std::initializer_list<st
   throw typeError(v.Env(), name + " must be one of " + allowed);
 }
 
+inline bool isTypedArrayOf(const Napi::Value& v, napi_typedarray_type type) {
+  return v.IsTypedArray() && v.As<Napi::TypedArray>().TypedArrayType() == type;
+}
+
 // A typed array of the one element type each reader names, used in place (copy it before work that
 // runs off the JS thread: JS may change it meanwhile).
 template <typename Array>
 Array typedArray(const Napi::Value& v, napi_typedarray_type type, const std::string& name, const char* what) {
-  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != type) {
-    throw typeError(v.Env(), name + " must be " + what);
-  }
+  if (!isTypedArrayOf(v, type)) throw typeError(v.Env(), name + " must be " + what);
   return v.As<Array>();
 }
 
@@ -96,9 +111,7 @@ auto copyOf(const Array& a) {
 
 // Floats from a Float32Array or an array of finite numbers.
 inline std::vector<float> floats(const Napi::Value& v, const std::string& name) {
-  if (v.IsTypedArray() && v.As<Napi::TypedArray>().TypedArrayType() == napi_float32_array) {
-    return copyOf(v.As<Napi::Float32Array>());
-  }
+  if (isTypedArrayOf(v, napi_float32_array)) return copyOf(v.As<Napi::Float32Array>());
   if (!v.IsArray()) throw typeError(v.Env(), name + " must be a Float32Array or an array of numbers");
   const Napi::Array a = v.As<Napi::Array>();
   std::vector<float> out(a.Length());
@@ -110,9 +123,7 @@ inline std::vector<float> floats(const Napi::Value& v, const std::string& name) 
 
 // Token ids from an Int32Array or an array of integers (the engine checks them against the vocabulary).
 inline std::vector<int32_t> tokenIds(const Napi::Value& v, const std::string& name) {
-  if (v.IsTypedArray() && v.As<Napi::TypedArray>().TypedArrayType() == napi_int32_array) {
-    return copyOf(v.As<Napi::Int32Array>());
-  }
+  if (isTypedArrayOf(v, napi_int32_array)) return copyOf(v.As<Napi::Int32Array>());
   if (!v.IsArray()) throw typeError(v.Env(), name + " must be an Int32Array or an array of token ids");
   const Napi::Array a = v.As<Napi::Array>();
   std::vector<int32_t> ids(a.Length());
@@ -125,8 +136,7 @@ inline std::vector<int32_t> tokenIds(const Napi::Value& v, const std::string& na
 // One layer's NativeNeuronValues {threshold, v0, shape}: shape [1], [ffn] or [positions, ffn], as
 // spiking.safetensors stores it, holding as many values as threshold (SpikingSite checks ffn).
 inline NeuronValues neuronValues(const Napi::Value& v, const std::string& where) {
-  if (!v.IsObject()) throw typeError(v.Env(), where + " must be an object");
-  const Napi::Object o = v.As<Napi::Object>();
+  const Napi::Object o = object(v, where);
   NeuronValues n;
   n.threshold = floats(field(o, where, "threshold"), where + ".threshold");
   n.v0 = floats(field(o, where, "v0"), where + ".v0");

@@ -10,8 +10,7 @@ namespace fas::binding {
 namespace {
 
 TensorRef tensorRef(const Napi::Value& v, const std::string& where) {
-  if (!v.IsObject()) throw typeError(v.Env(), where + " must be an object");
-  const Napi::Object o = v.As<Napi::Object>();
+  const Napi::Object o = object(v, where);
   TensorRef ref;
   ref.file = string(field(o, where, "file"), where + ".file");
   ref.offset = static_cast<uint64_t>(integer(field(o, where, "offset"), where + ".offset", 0, kMaxSafe));
@@ -28,8 +27,7 @@ TensorRef tensorRef(const Napi::Value& v, const std::string& where) {
   ref.transposed = !transposed.IsUndefined() && boolean(transposed, where + ".transposed");
   const Napi::Value split = field(o, where, "split", false);
   if (!split.IsUndefined()) {
-    if (!split.IsObject()) throw typeError(o.Env(), where + ".split must be an object");
-    const Napi::Object s = split.As<Napi::Object>();
+    const Napi::Object s = object(split, where + ".split");
     ref.splitIndex = integer(field(s, where + ".split", "index"), where + ".split.index", 0, kMaxInt);
     ref.splitParts = integer(field(s, where + ".split", "parts"), where + ".split.parts", 1, kMaxInt);
   }
@@ -70,13 +68,9 @@ ModelSpec readModelSpec(const Napi::Value& v) {
   c.preNorm = boolean(field(o, w, "preNorm"), w + ".preNorm");
   c.wordEmbedDim = count("wordEmbedDim");
   c.tiedHead = boolean(field(o, w, "tiedHead"), w + ".tiedHead");
-  const Napi::Value tensors = field(o, w, "tensors");
-  if (!tensors.IsObject()) throw typeError(o.Env(), "spec.tensors must be an object");
-  const Napi::Object t = tensors.As<Napi::Object>();
-  const Napi::Array names = t.GetPropertyNames();
-  for (uint32_t i = 0; i < names.Length(); ++i) {
-    const std::string name = names.Get(i).As<Napi::String>().Utf8Value();
-    spec.tensors[name] = tensorRef(t.Get(name), "spec.tensors['" + name + "']");
+  const Napi::Object tensors = object(field(o, w, "tensors"), w + ".tensors");
+  for (const std::string& name : keys(tensors)) {
+    spec.tensors[name] = tensorRef(tensors.Get(name), "spec.tensors['" + name + "']");
   }
   return spec;
 }
@@ -104,8 +98,7 @@ ops::SamplingParams readSamplingParams(const Napi::Object& o, uint64_t& seed) {
 
 SpikingParams readSpikingParams(const Napi::Value& v) {
   const std::string w = "options.spiking";
-  if (!v.IsObject()) throw typeError(v.Env(), w + " must be an object");
-  const Napi::Object o = v.As<Napi::Object>();
+  const Napi::Object o = object(v, w);
   SpikingParams p;
   p.levels = static_cast<int>(integer(field(o, w, "levels"), w + ".levels", 1, 65536));
   p.signedSpikes = boolean(field(o, w, "signed"), w + ".signed");
@@ -122,12 +115,11 @@ SpikingParams readSpikingParams(const Napi::Value& v) {
     const Napi::Array layers = sites.As<Napi::Array>();
     for (uint32_t l = 0; l < layers.Length(); ++l) {
       const std::string where = w + ".sites[" + std::to_string(l) + "]";
-      const Napi::Value layer = layers.Get(l);
-      if (!layer.IsObject()) throw typeError(v.Env(), where + " must be an object");
+      const Napi::Object layer = object(layers.Get(l), where);
       LayerSiteLambdas lambdas;
       for (int site = 0; site < kLayerSites; ++site) {
         const char* name = siteName(Site(site));
-        lambdas[site] = copyOf(float32Array(field(layer.As<Napi::Object>(), where, name), where + "." + name));
+        lambdas[site] = copyOf(float32Array(field(layer, where, name), where + "." + name));
       }
       p.sites.push_back(std::move(lambdas));
     }
@@ -151,8 +143,7 @@ SpikingParams readSpikingParams(const Napi::Value& v) {
 RunMode readRunMode(const Napi::Value& v, const std::string& where, const Model& model) {
   RunMode mode;
   if (v.IsUndefined()) return mode;
-  if (!v.IsObject()) throw typeError(v.Env(), where + " must be an object");
-  const Napi::Object o = v.As<Napi::Object>();
+  const Napi::Object o = object(v, where);
   const Napi::Value name = field(o, where, "mode", false);
   if (!name.IsUndefined()) {
     mode.ffn =

@@ -28,9 +28,8 @@ struct Sequences {
 
 Sequences sequences(const Napi::CallbackInfo& info, const char* method) {
   const Napi::Env env = info.Env();
-  if (!info[0].IsTypedArray() || info[0].As<Napi::TypedArray>().TypedArrayType() != napi_int32_array) {
+  if (!isTypedArrayOf(info[0], napi_int32_array))
     throw typeError(env, std::string(method) + " needs ids as an Int32Array");
-  }
   Sequences s{tokenIds(info[0], "ids"), integer(info[1], "batch", 1, kMaxInt), integer(info[2], "seqLen", 1, kMaxInt)};
   if (s.batch * s.seqLen != static_cast<int64_t>(s.ids.size())) {
     throw typeError(env, "ids has " + std::to_string(s.ids.size()) + " entries, batch * seqLen is " +

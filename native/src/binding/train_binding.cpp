@@ -89,9 +89,7 @@ train::StepHyper stepHyper(const Napi::Value& v) {
   if (!v.IsObject()) throw typeError(v.Env(), "optimizerStep needs a hyper-parameter object");
   const Napi::Object o = v.As<Napi::Object>();
   const std::string w = "hyper";
-  const Napi::Value lr = field(o, w, "lr");
-  if (!lr.IsObject()) throw typeError(v.Env(), "hyper.lr must be an object");
-  const Napi::Object l = lr.As<Napi::Object>();
+  const Napi::Object l = object(field(o, w, "lr"), "hyper.lr");
   const auto num = [&](const Napi::Object& from, const std::string& where, const char* key) {
     return number(field(from, where, key), where + "." + key);
   };
@@ -250,13 +248,10 @@ class NativeTrainer : public Napi::ObjectWrap<NativeTrainer> {
     train::OptimizerState s;
     s.step = integer(field(o, "state", "step"), "state.step", 0, kMaxSafe);
     const auto moments = [&](const char* key, std::map<std::string, std::vector<float>>& out) {
-      const Napi::Value v = field(o, "state", key);
-      if (!v.IsObject()) throw typeError(env, std::string("state.") + key + " must be an object");
-      const Napi::Object values = v.As<Napi::Object>();
-      const Napi::Array names = values.GetPropertyNames();
-      for (uint32_t i = 0; i < names.Length(); ++i) {
-        const std::string name = names.Get(i).As<Napi::String>().Utf8Value();
-        out[name] = copyOf(float32Array(values.Get(name), std::string("state.") + key + "['" + name + "']"));
+      const std::string where = std::string("state.") + key;
+      const Napi::Object values = object(field(o, "state", key), where);
+      for (const std::string& name : keys(values)) {
+        out[name] = copyOf(float32Array(values.Get(name), where + "['" + name + "']"));
       }
     };
     moments("m", s.m);
