@@ -7,6 +7,7 @@
 #include <functional>
 #include <map>
 #include <random>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -36,6 +37,13 @@ inline void setFamily(ModelConfig& c, Family family) {
     c.activation = Activation::SiluGated;
     c.positions = PositionKind::Rope;
   }
+}
+
+// OPT-350m's differences from the other OPT models: post-LayerNorm blocks, and a narrower word
+// embedding with project_in/out (and no final norm in its checkpoint).
+inline void setOpt350m(ModelConfig& c, int64_t wordEmbedDim) {
+  c.preNorm = false;
+  c.wordEmbedDim = wordEmbedDim;
 }
 
 struct TinySizes {
@@ -112,6 +120,16 @@ inline double relativeError(const float* a, const float* b, int64_t n) {
 
 inline double relativeError(const std::vector<float>& a, const std::vector<float>& b) {
   return relativeError(a.data(), b.data(), int64_t(a.size()));
+}
+
+// Whether f throws std::invalid_argument with `text` in its message.
+inline bool throwsWith(const std::function<void()>& f, const std::string& text) {
+  try {
+    f();
+  } catch (const std::invalid_argument& e) {
+    return std::string(e.what()).find(text) != std::string::npos;
+  }
+  return false;
 }
 
 // ---- Reference forwards -----------------------------------------------------------------------

@@ -27,6 +27,7 @@
 using fas::ModelConfig;
 using fas::test::randomIds;
 using fas::test::relativeError;
+using fas::test::throwsWith;
 
 namespace {
 
@@ -41,10 +42,7 @@ ModelConfig tinyConfig(Variant variant) {
   switch (variant) {
     case Variant::Gpt2: break;  // the defaults: LayerNorm, gelu_new, learned positions, tied
     case Variant::Opt: c.tiedHead = false; break;
-    case Variant::Opt350m:
-      c.preNorm = false;
-      c.wordEmbedDim = 16;
-      break;
+    case Variant::Opt350m: fas::test::setOpt350m(c, 16); break;
     case Variant::LlamaGqa:
     case Variant::Qwen2:
       c.ropeTheta = variant == Variant::Qwen2 ? 1e6 : 1e4;
@@ -170,9 +168,7 @@ TEST(model_greedy_generation_follows_argmax_of_full_forward) {
     const auto model = tinyModel(variant);
     const int64_t vocab = model->config.vocabSize;
     fas::Session session(model);
-    fas::GenerateOptions options;
-    options.prompt = randomIds(5, vocab, 6);
-    options.maxTokens = 8;
+    fas::GenerateOptions options{randomIds(5, vocab, 6), 8};  // prompt, maxTokens
     std::vector<int32_t> streamed;
     std::atomic<bool> abort{false};
     const auto result = fas::generate(
@@ -193,9 +189,7 @@ TEST(model_generation_stops_on_eos_abort_and_full_context) {
   fas::ThreadPool pool(1);
   const auto model = tinyModel(Variant::LlamaGqa);
   std::atomic<bool> abort{false};
-  fas::GenerateOptions options;
-  options.prompt = {1, 2, 3};
-  options.maxTokens = 5;
+  fas::GenerateOptions options{{1, 2, 3}, 5};  // prompt, maxTokens
   const auto first = generateQuietly(model, pool, options, abort);
   // An end-of-sequence id stops right after it is produced, and it is part of the result.
   options.eosIds = {first.tokens[2]};
@@ -224,9 +218,7 @@ TEST(model_sampled_generation_is_reproducible) {
   fas::ThreadPool pool(2);
   const auto model = tinyModel(Variant::Gpt2);
   std::atomic<bool> abort{false};
-  fas::GenerateOptions options;
-  options.prompt = {4, 5, 6};
-  options.maxTokens = 12;
+  fas::GenerateOptions options{{4, 5, 6}, 12};  // prompt, maxTokens
   options.sampling.temperature = 1.5f;
   options.sampling.topK = 20;
   options.sampling.topP = 0.95f;
@@ -243,14 +235,6 @@ TEST(model_rejects_overflow_and_bad_ids) {
   fas::ThreadPool pool(1);
   const auto model = tinyModel(Variant::Gpt2);
   const auto tooLong = randomIds(model->config.maxPositions + 1, model->config.vocabSize, 8);
-  const auto throwsWith = [](const std::function<void()>& f, const std::string& text) {
-    try {
-      f();
-    } catch (const std::invalid_argument& e) {
-      return std::string(e.what()).find(text) != std::string::npos;
-    }
-    return false;
-  };
   CHECK(throwsWith([&] { fas::forwardSequences(*model, pool, tooLong.data(), 1, tooLong.size(), true); },
                    "context overflow"));
   fas::Session session(model);

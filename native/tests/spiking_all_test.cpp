@@ -48,6 +48,18 @@ std::shared_ptr<const Model> allScopeModel(Family family, uint32_t seed, bool pe
   return test::withSpiking(std::move(model), std::move(p));
 }
 
+// A family's scope-all model and n random ids for it, both from `seed`.
+struct AllScopeCase {
+  std::shared_ptr<const Model> model;
+  std::vector<int32_t> ids;
+};
+
+AllScopeCase allScopeCase(Family family, uint32_t seed, int64_t n) {
+  std::shared_ptr<const Model> model = allScopeModel(family, seed);
+  std::vector<int32_t> ids = test::randomIds(n, model->config.vocabSize, seed);
+  return {std::move(model), std::move(ids)};
+}
+
 // One layer-encoded site stepped through time: each channel's IF neuron gets x as a constant
 // current for `steps` timesteps; returns the spike trains [steps][rows * width].
 std::vector<std::vector<int>> stepNeurons(const std::vector<float>& x, int64_t width, const std::vector<float>& lambda,
@@ -187,12 +199,11 @@ TEST(spiking_all_counts_equal_neurons_stepped_through_time) {
 
 TEST(spiking_all_snn_at_T_equal_L_is_the_quantised_model) {
   ThreadPool pool(2);
+  const int64_t batch = 2, seq = 5;
   uint32_t seed = 70;
   for (const Family family : kFamilies) {
-    const auto model = allScopeModel(family, ++seed);
+    const auto [model, ids] = allScopeCase(family, ++seed, batch * seq);
     const ModelConfig& c = model->config;
-    const int64_t batch = 2, seq = 5;
-    const auto ids = test::randomIds(batch * seq, c.vocabSize, seed);
     const int L = model->spiking->params().levels;
     const auto qcfs = forwardSequences(*model, pool, ids.data(), batch, seq, false, RunMode{FfnMode::Qcfs});
     const auto snn = forwardSequences(*model, pool, ids.data(), batch, seq, false, RunMode{FfnMode::Snn, L});
@@ -212,9 +223,8 @@ TEST(spiking_all_session_caches_quantised_values) {
   ThreadPool pool(2);
   uint32_t seed = 90;
   for (const Family family : kFamilies) {
-    const auto model = allScopeModel(family, ++seed);
+    const auto [model, ids] = allScopeCase(family, ++seed, 7);
     const ModelConfig& c = model->config;
-    const auto ids = test::randomIds(7, c.vocabSize, seed);
     for (const RunMode mode : {RunMode{FfnMode::Qcfs}, RunMode{FfnMode::Snn, 4}}) {
       Session session(model, mode);
       CHECK(session.mode().copies() == 1);  // one cache copy whatever T

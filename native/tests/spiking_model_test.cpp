@@ -23,6 +23,7 @@ using namespace fas;
 using fas::test::NeuronKind;
 using fas::test::randomIds;
 using fas::test::relativeError;
+using fas::test::throwsWith;
 
 namespace {
 
@@ -202,14 +203,6 @@ TEST(spiking_stats_count_operations_spikes_and_rates) {
 
 TEST(spiking_modes_need_valid_spiking_parameters) {
   ThreadPool pool(1);
-  const auto throwsWith = [](const std::function<void()>& f, const std::string& text) {
-    try {
-      f();
-    } catch (const std::invalid_argument& e) {
-      return std::string(e.what()).find(text) != std::string::npos;
-    }
-    return false;
-  };
   const std::shared_ptr<const Model> plain = test::spikingTinyModel(Family::Gpt2, 70);
   const int32_t ids[] = {1, 2, 3};
   CHECK(throwsWith([&] { forwardSequences(*plain, pool, ids, 1, 3, false, snn(4)); }, "spiking parameters"));

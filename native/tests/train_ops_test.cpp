@@ -178,30 +178,28 @@ TEST(train_activation_backward) {
   for (int64_t i = 0; i < n; i += 7) some.push_back(i);
   some.push_back(n - 1);
 
-  std::vector<double> dx(n);
-  gelu_new_backward_ref(x.data(), r.data(), dx.data(), n);
-  checkFiniteDifferences(
-      "gelu_new", x, dx,
-      [&] {
-        gelu_new_forward_ref(x.data(), y.data(), n);
-        return dotProduct(y, r);
-      },
-      1e-6, 1e-6, some);
+  // A reference backward, checked against finite differences of its forward.
+  using Forward = void (*)(const double*, double*, int64_t);
+  using Backward = void (*)(const double*, const double*, double*, int64_t);
+  const auto checkedReference = [&](const char* name, Forward forwardRef, Backward backwardRef) {
+    std::vector<double> dx(n);
+    backwardRef(x.data(), r.data(), dx.data(), n);
+    const auto loss = [&] {
+      forwardRef(x.data(), y.data(), n);
+      return dotProduct(y, r);
+    };
+    checkFiniteDifferences(name, x, dx, loss, 1e-6, 1e-6, some);
+    return dx;
+  };
+
+  std::vector<double> dx = checkedReference("gelu_new", gelu_new_forward_ref, gelu_new_backward_ref);
   ops::gelu_new_ref(fx.data(), fy.data(), n);
   CHECK(normalisedError(fy, y) < 1e-6);
   std::vector<float> fdx(n);
   gelu_new_backward(pool, fx.data(), fr.data(), fdx.data(), n);
   CHECK(normalisedError(fdx, dx) < kFastTol);
 
-  std::fill(dx.begin(), dx.end(), 0.0);
-  relu_backward_ref(x.data(), r.data(), dx.data(), n);
-  checkFiniteDifferences(
-      "relu", x, dx,
-      [&] {
-        relu_forward_ref(x.data(), y.data(), n);
-        return dotProduct(y, r);
-      },
-      1e-6, 1e-6, some);
+  dx = checkedReference("relu", relu_forward_ref, relu_backward_ref);
   std::fill(fdx.begin(), fdx.end(), 0.0f);
   relu_backward(pool, fx.data(), fr.data(), fdx.data(), n);
   CHECK(normalisedError(fdx, dx) == 0.0);

@@ -37,10 +37,7 @@ inline ModelConfig tinyConfig(Tiny t) {
   switch (t) {
     case Tiny::Gpt2: break;  // LayerNorm, gelu_new, learned positions, tied head
     case Tiny::OptPreLn: c.tiedHead = false; break;
-    case Tiny::OptPostLn:
-      c.preNorm = false;
-      c.wordEmbedDim = 8;
-      break;
+    case Tiny::OptPostLn: setOpt350m(c, 8); break;
     case Tiny::LlamaGqaTied:
     case Tiny::LlamaUntiedBiased:
       c.numKvHeads = 2;
