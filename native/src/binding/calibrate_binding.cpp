@@ -56,11 +56,6 @@ Napi::Object neuronObject(Napi::Env env, const NeuronValues& v, int64_t ffn) {
   return out;
 }
 
-struct CalibratorState {
-  std::unique_ptr<Calibrator> calibrator;
-  BusyFlag busy;
-};
-
 class NativeCalibrator : public Napi::ObjectWrap<NativeCalibrator> {
  public:
   static Napi::Function define(Napi::Env env) {
@@ -78,31 +73,18 @@ class NativeCalibrator : public Napi::ObjectWrap<NativeCalibrator> {
          InstanceMethod<&NativeCalibrator::dispose>("dispose")});
   }
 
-  explicit NativeCalibrator(const Napi::CallbackInfo& info) : Napi::ObjectWrap<NativeCalibrator>(info) {
-    if (info.Length() != 1 || !info[0].IsExternal()) {
-      throw typeError(info.Env(), "NativeCalibrator is created by createCalibrator()");
-    }
-    state_ = std::make_shared<CalibratorState>();
-    state_->calibrator.reset(info[0].As<Napi::External<Calibrator>>().Data());
-  }
+  explicit NativeCalibrator(const Napi::CallbackInfo& info)
+      : Napi::ObjectWrap<NativeCalibrator>(info),
+        calibrator_(external<Calibrator>(info, "NativeCalibrator is created by createCalibrator()"), "calibrator") {}
 
  private:
-  static constexpr const char* kBusy = "the calibrator is busy: await the call in flight first";
-
-  Calibrator& idle(Napi::Env env) const {
-    if (!state_->calibrator) throw Napi::Error::New(env, "the calibrator is disposed");
-    state_->busy.check(env, kBusy);
-    return *state_->calibrator;
-  }
+  Calibrator& idle(Napi::Env env) const { return calibrator_.idle(env); }
 
   // Runs work(calibrator) off the JS thread, the calibrator busy until the promise settles.
   template <typename Work, typename Result>
   Napi::Value start(Napi::Env env, Work work, Result result) {
-    Calibrator& c = idle(env);
-    c.abortFlag() = false;  // an abort() from now on stops this call
-    return runAsync(
-        env, [state = state_, work = std::move(work)] { return work(*state->calibrator); }, std::move(result),
-        state_->busy.claim(env, kBusy));
+    idle(env).abortFlag() = false;  // an abort() from now on stops this call
+    return calibrator_.start(env, std::move(work), std::move(result));
   }
 
   int64_t layerArg(const Napi::CallbackInfo& info, Calibrator& c) const {
@@ -272,15 +254,12 @@ class NativeCalibrator : public Napi::ObjectWrap<NativeCalibrator> {
   }
 
   void abort(const Napi::CallbackInfo&) {
-    if (state_->calibrator) state_->calibrator->abortFlag() = true;
+    if (Calibrator* c = calibrator_.get()) c->abortFlag() = true;
   }
 
-  void dispose(const Napi::CallbackInfo& info) {
-    state_->busy.check(info.Env(), "the calibrator is busy: await the call in flight before dispose()");
-    state_->calibrator.reset();
-  }
+  void dispose(const Napi::CallbackInfo& info) { calibrator_.dispose(info.Env()); }
 
-  std::shared_ptr<CalibratorState> state_;
+  ExclusiveObject<Calibrator> calibrator_;
 };
 
 Napi::Value createCalibrator(const Napi::CallbackInfo& info) {

@@ -67,6 +67,14 @@ inline std::vector<std::string> keys(const Napi::Object& o) {
   return out;
 }
 
+// What the C++ that creates a wrapped class hands its constructor (an External); JS calling the
+// constructor itself gets a TypeError saying where instances come from.
+template <typename T>
+T* external(const Napi::CallbackInfo& info, const char* createdBy) {
+  if (info.Length() != 1 || !info[0].IsExternal()) throw typeError(info.Env(), createdBy);
+  return info[0].As<Napi::External<T>>().Data();
+}
+
 template <typename E>
 E choice(const Napi::Value& v, const std::string& name, std::initializer_list<std::pair<const char*, E>> options) {
   const std::string s = v.IsString() ? v.As<Napi::String>().Utf8Value() : "";

@@ -62,12 +62,9 @@ class NativeModel : public Napi::ObjectWrap<NativeModel> {
                         InstanceMethod<&NativeModel::dispose>("dispose")});
   }
 
-  explicit NativeModel(const Napi::CallbackInfo& info) : Napi::ObjectWrap<NativeModel>(info) {
-    if (info.Length() != 1 || !info[0].IsExternal()) {
-      throw typeError(info.Env(), "NativeModel is created by loadModel()");
-    }
-    model_ = *info[0].As<Napi::External<std::shared_ptr<const Model>>>().Data();
-  }
+  explicit NativeModel(const Napi::CallbackInfo& info)
+      : Napi::ObjectWrap<NativeModel>(info),
+        model_(*external<std::shared_ptr<const Model>>(info, "NativeModel is created by loadModel()")) {}
 
  private:
   // siteThresholds(ids, batch, seqLen, percentile): per-channel thresholds of every scope all site.

@@ -51,12 +51,9 @@ class NativeSession : public Napi::ObjectWrap<NativeSession> {
          InstanceMethod<&NativeSession::lastStats>("lastStats")});
   }
 
-  explicit NativeSession(const Napi::CallbackInfo& info) : Napi::ObjectWrap<NativeSession>(info) {
-    if (info.Length() != 1 || !info[0].IsExternal()) {
-      throw typeError(info.Env(), "NativeSession is created by model.createSession()");
-    }
-    state_ = std::make_shared<SessionState>(*info[0].As<Napi::External<SessionInit>>().Data());
-  }
+  explicit NativeSession(const Napi::CallbackInfo& info)
+      : Napi::ObjectWrap<NativeSession>(info), state_(std::make_shared<SessionState>(*external<SessionInit>(
+                                                   info, "NativeSession is created by model.createSession()"))) {}
 
  private:
   // Shared by the worker thread and the JS thread; the thread-safe function's finalizer, which runs

@@ -117,4 +117,51 @@ Napi::Promise runAsync(Napi::Env env, Work work, Result result, BusyClaim claim 
   return worker->promise();
 }
 
+// The engine object behind a JS wrapper that takes one call at a time (NativeTrainer,
+// NativeCalibrator), shared by the wrapper and the call in flight, so dispose() during a call cannot
+// free what the call uses. Its errors name it: "the trainer is busy: ...".
+template <typename T>
+class ExclusiveObject {
+ public:
+  ExclusiveObject(T* owned, std::string name) : shared_(std::make_shared<Shared>()), name_(std::move(name)) {
+    shared_->object.reset(owned);
+  }
+
+  // The object when it may be used now: not disposed, no call in flight.
+  T& idle(Napi::Env env) const {
+    if (!shared_->object) throw Napi::Error::New(env, "the " + name_ + " is disposed");
+    shared_->busy.check(env, busyMessage().c_str());
+    return *shared_->object;
+  }
+
+  // Runs work(object) off the JS thread, the object busy until the promise settles.
+  template <typename Work, typename Result>
+  Napi::Promise start(Napi::Env env, Work work, Result result) {
+    idle(env);
+    return runAsync(
+        env, [shared = shared_, work = std::move(work)]() mutable { return work(*shared->object); }, std::move(result),
+        shared_->busy.claim(env, busyMessage().c_str()));
+  }
+
+  // For abort(), which may come while a call is in flight; null once disposed.
+  T* get() const { return shared_->object.get(); }
+
+  // Frees the object now; later calls throw.
+  void dispose(Napi::Env env) {
+    shared_->busy.check(env, ("the " + name_ + " is busy: await the call in flight before dispose()").c_str());
+    shared_->object.reset();
+  }
+
+ private:
+  struct Shared {
+    std::unique_ptr<T> object;
+    BusyFlag busy;
+  };
+
+  std::string busyMessage() const { return "the " + name_ + " is busy: await the call in flight first"; }
+
+  std::shared_ptr<Shared> shared_;
+  std::string name_;
+};
+
 }  // namespace fas::binding

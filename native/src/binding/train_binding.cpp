@@ -103,12 +103,6 @@ train::StepHyper stepHyper(const Napi::Value& v) {
                           num(o, w, "clipNorm")};
 }
 
-// The trainer behind a NativeTrainer, shared with the call in flight.
-struct TrainerState {
-  std::unique_ptr<Trainer> trainer;
-  BusyFlag busy;
-};
-
 class NativeTrainer : public Napi::ObjectWrap<NativeTrainer> {
  public:
   static Napi::Function define(Napi::Env env) {
@@ -123,41 +117,21 @@ class NativeTrainer : public Napi::ObjectWrap<NativeTrainer> {
          InstanceMethod<&NativeTrainer::abort>("abort"), InstanceMethod<&NativeTrainer::dispose>("dispose")});
   }
 
-  explicit NativeTrainer(const Napi::CallbackInfo& info) : Napi::ObjectWrap<NativeTrainer>(info) {
-    if (info.Length() != 1 || !info[0].IsExternal()) {
-      throw typeError(info.Env(), "NativeTrainer is created by createTrainer()");
-    }
-    state_ = std::make_shared<TrainerState>();
-    state_->trainer.reset(info[0].As<Napi::External<Trainer>>().Data());
-  }
+  explicit NativeTrainer(const Napi::CallbackInfo& info)
+      : Napi::ObjectWrap<NativeTrainer>(info),
+        trainer_(external<Trainer>(info, "NativeTrainer is created by createTrainer()"), "trainer") {}
 
  private:
-  static constexpr const char* kBusy = "the trainer is busy: await the call in flight first";
-
-  // The trainer, when it may be used now: not disposed, no call in flight.
-  Trainer& idle(Napi::Env env) const {
-    if (!state_->trainer) throw Napi::Error::New(env, "the trainer is disposed");
-    state_->busy.check(env, kBusy);
-    return *state_->trainer;
-  }
-
-  // Runs work(trainer) off the JS thread, the trainer busy until the promise settles.
-  template <typename Work, typename Result>
-  Napi::Value start(Napi::Env env, Work work, Result result) {
-    idle(env);
-    return runAsync(
-        env, [state = state_, work = std::move(work)]() mutable { return work(*state->trainer); }, std::move(result),
-        state_->busy.claim(env, kBusy));
-  }
+  Trainer& idle(Napi::Env env) const { return trainer_.idle(env); }
 
   // Read by the worker thread between the passes of forwardBackward: safe while a call is in flight.
   void abort(const Napi::CallbackInfo&) {
-    if (state_->trainer) state_->trainer->abortFlag() = true;
+    if (Trainer* t = trainer_.get()) t->abortFlag() = true;
   }
 
   Napi::Value forwardBackward(const Napi::CallbackInfo& info) {
     return promiseOf(info.Env(), [&] {
-      return start(
+      return trainer_.start(
           info.Env(), [batch = batchCopy(info, 4)](Trainer& t) { return t.forwardBackward(batch.view()); },
           [](Napi::Env env, const train::LossSum& loss) {
             Napi::Object out = Napi::Object::New(env);
@@ -172,7 +146,7 @@ class NativeTrainer : public Napi::ObjectWrap<NativeTrainer> {
     return promiseOf(info.Env(), [&] {
       const auto mode =
           choice<train::EvalMode>(info[4], "mode", {{"ann", train::EvalMode::Ann}, {"qcfs", train::EvalMode::Qcfs}});
-      return start(
+      return trainer_.start(
           info.Env(), [batch = batchCopy(info, 5), mode](Trainer& t) { return t.evaluate(batch.view(), mode); },
           [](Napi::Env env, const train::LossSum& loss) {
             Napi::Object out = Napi::Object::New(env);
@@ -185,7 +159,7 @@ class NativeTrainer : public Napi::ObjectWrap<NativeTrainer> {
 
   Napi::Value optimizerStep(const Napi::CallbackInfo& info) {
     return promiseOf(info.Env(), [&] {
-      return start(
+      return trainer_.start(
           info.Env(), [hyper = stepHyper(info[0])](Trainer& t) { return t.optimizerStep(hyper); },
           [](Napi::Env env, const train::StepResult& r) {
             Napi::Object out = Napi::Object::New(env);
@@ -260,12 +234,9 @@ class NativeTrainer : public Napi::ObjectWrap<NativeTrainer> {
   }
 
   // Frees the parameters, gradients and optimizer state now; later calls throw.
-  void dispose(const Napi::CallbackInfo& info) {
-    state_->busy.check(info.Env(), "the trainer is busy: await the call in flight before dispose()");
-    state_->trainer.reset();
-  }
+  void dispose(const Napi::CallbackInfo& info) { trainer_.dispose(info.Env()); }
 
-  std::shared_ptr<TrainerState> state_;
+  ExclusiveObject<Trainer> trainer_;
 };
 
 Napi::Value createTrainer(const Napi::CallbackInfo& info) {
