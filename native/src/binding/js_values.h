@@ -117,28 +117,30 @@ auto copyOf(const Array& a) {
                                                                                   a.Data() + a.ElementLength());
 }
 
+// A copy of a typed array of `type`, or a JS array read element by element (element(value, name)).
+template <typename Array, typename Element>
+auto typedOrArray(const Napi::Value& v, napi_typedarray_type type, const std::string& name, const char* what,
+                  Element element) {
+  if (isTypedArrayOf(v, type)) return copyOf(v.As<Array>());
+  if (!v.IsArray()) throw typeError(v.Env(), name + " must be " + what);
+  const Napi::Array a = v.As<Napi::Array>();
+  decltype(copyOf(v.As<Array>())) out(a.Length());
+  for (uint32_t i = 0; i < a.Length(); ++i) out[i] = element(a.Get(i), name + "[" + std::to_string(i) + "]");
+  return out;
+}
+
 // Floats from a Float32Array or an array of finite numbers.
 inline std::vector<float> floats(const Napi::Value& v, const std::string& name) {
-  if (isTypedArrayOf(v, napi_float32_array)) return copyOf(v.As<Napi::Float32Array>());
-  if (!v.IsArray()) throw typeError(v.Env(), name + " must be a Float32Array or an array of numbers");
-  const Napi::Array a = v.As<Napi::Array>();
-  std::vector<float> out(a.Length());
-  for (uint32_t i = 0; i < a.Length(); ++i) {
-    out[i] = static_cast<float>(number(a.Get(i), name + "[" + std::to_string(i) + "]"));
-  }
-  return out;
+  return typedOrArray<Napi::Float32Array>(
+      v, napi_float32_array, name, "a Float32Array or an array of numbers",
+      [](const Napi::Value& x, const std::string& at) { return static_cast<float>(number(x, at)); });
 }
 
 // Token ids from an Int32Array or an array of integers (the engine checks them against the vocabulary).
 inline std::vector<int32_t> tokenIds(const Napi::Value& v, const std::string& name) {
-  if (isTypedArrayOf(v, napi_int32_array)) return copyOf(v.As<Napi::Int32Array>());
-  if (!v.IsArray()) throw typeError(v.Env(), name + " must be an Int32Array or an array of token ids");
-  const Napi::Array a = v.As<Napi::Array>();
-  std::vector<int32_t> ids(a.Length());
-  for (uint32_t i = 0; i < a.Length(); ++i) {
-    ids[i] = static_cast<int32_t>(integer(a.Get(i), name + "[" + std::to_string(i) + "]", 0, kMaxInt));
-  }
-  return ids;
+  return typedOrArray<Napi::Int32Array>(
+      v, napi_int32_array, name, "an Int32Array or an array of token ids",
+      [](const Napi::Value& x, const std::string& at) { return static_cast<int32_t>(integer(x, at, 0, kMaxInt)); });
 }
 
 // One layer's NativeNeuronValues {threshold, v0, shape}: shape [1], [ffn] or [positions, ffn], as
