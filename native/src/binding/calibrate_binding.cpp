@@ -270,20 +270,14 @@ Napi::Value createCalibrator(const Napi::CallbackInfo& info) {
           return std::make_unique<Calibrator>(loadModel(spec), std::move(options.params), options.timesteps,
                                               enginePool());
         },
-        [constructor = static_cast<Napi::FunctionReference*>(info.Data())](Napi::Env env,
-                                                                           std::unique_ptr<Calibrator>& calibrator) {
-          // The NativeCalibrator takes ownership of the calibrator.
-          return constructor->New({Napi::External<Calibrator>::New(env, calibrator.release())});
-        });
+        wrapIn<Calibrator>(info));
   });
 }
 
 }  // namespace
 
 void registerCalibrate(Napi::Env env, Napi::Object exports) {
-  auto* constructor = new Napi::FunctionReference(Napi::Persistent(NativeCalibrator::define(env)));
-  env.AddCleanupHook([constructor] { delete constructor; });
-  exports.Set("createCalibrator", Napi::Function::New(env, createCalibrator, "createCalibrator", constructor));
+  exportFactory(env, exports, "createCalibrator", NativeCalibrator::define(env), createCalibrator);
 }
 
 }  // namespace fas::binding

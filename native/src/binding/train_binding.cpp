@@ -247,20 +247,14 @@ Napi::Value createTrainer(const Napi::CallbackInfo& info) {
         [spec = readModelSpec(info[0]), options = trainerOptions(info[1])] {
           return std::make_unique<Trainer>(*loadModel(spec), options);
         },
-        [constructor = static_cast<Napi::FunctionReference*>(info.Data())](Napi::Env env,
-                                                                           std::unique_ptr<Trainer>& trainer) {
-          // The NativeTrainer takes ownership of the trainer.
-          return constructor->New({Napi::External<Trainer>::New(env, trainer.release())});
-        });
+        wrapIn<Trainer>(info));
   });
 }
 
 }  // namespace
 
 void registerTrain(Napi::Env env, Napi::Object exports) {
-  auto* constructor = new Napi::FunctionReference(Napi::Persistent(NativeTrainer::define(env)));
-  env.AddCleanupHook([constructor] { delete constructor; });
-  exports.Set("createTrainer", Napi::Function::New(env, createTrainer, "createTrainer", constructor));
+  exportFactory(env, exports, "createTrainer", NativeTrainer::define(env), createTrainer);
 }
 
 }  // namespace fas::binding
