@@ -96,7 +96,8 @@ export interface NativeModelSpec {
 
 // ---- Inference ------------------------------------------------------------------------------
 // Every promise below runs its work off the JS thread and rejects with an Error whose message comes
-// from the engine (bad ids, context overflow, a disposed model...). Logits are float32, row-major.
+// from the engine (bad ids, context overflow) or names the call's problem (a disposed model), or with
+// a TypeError naming a bad argument. Logits are float32, row-major.
 //
 // Modes (fas-method.md sections 2, 3 and 5): the FFN activation site (GPT-2's gelu_new after c_fc,
 // OPT's ReLU after fc1, LLaMA's signed product silu(gate) * up) runs as
