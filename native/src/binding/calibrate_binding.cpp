@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "binding/bindings.h"
+#include "binding/factory.h"
 #include "binding/js_results.h"
 #include "binding/js_values.h"
 #include "binding/model_readers.h"
@@ -263,14 +264,8 @@ class NativeCalibrator : public Napi::ObjectWrap<NativeCalibrator> {
 };
 
 Napi::Value createCalibrator(const Napi::CallbackInfo& info) {
-  return promiseOf(info.Env(), [&]() -> Napi::Value {
-    return runAsync(
-        info.Env(),
-        [spec = readModelSpec(info[0]), options = calibratorOptions(info[1])]() mutable {
-          return std::make_unique<Calibrator>(loadModel(spec), std::move(options.params), options.timesteps,
-                                              enginePool());
-        },
-        wrapIn<Calibrator>(info));
+  return createFromSpec<Calibrator>(info, calibratorOptions, [](const ModelSpec& spec, CalibratorOptions& options) {
+    return std::make_unique<Calibrator>(loadModel(spec), std::move(options.params), options.timesteps, enginePool());
   });
 }
 

@@ -5,7 +5,6 @@
 
 #include <algorithm>
 #include <exception>
-#include <memory>
 #include <vector>
 
 namespace fas::binding {
@@ -14,24 +13,6 @@ inline Napi::Float32Array toFloat32Array(Napi::Env env, const std::vector<float>
   Napi::Float32Array out = Napi::Float32Array::New(env, values.size());
   std::copy(values.begin(), values.end(), out.Data());
   return out;
-}
-
-// Exports `name`, a factory that resolves with instances of `wrapperClass`: its constructor is the
-// factory's data (see wrapIn), kept for the environment's life.
-inline void exportFactory(Napi::Env env, Napi::Object exports, const char* name, Napi::Function wrapperClass,
-                          Napi::Value (*factory)(const Napi::CallbackInfo&)) {
-  auto* constructor = new Napi::FunctionReference(Napi::Persistent(wrapperClass));
-  env.AddCleanupHook([constructor] { delete constructor; });
-  exports.Set(name, Napi::Function::New(env, factory, name, constructor));
-}
-
-// For a factory's promise: the engine object wrapped in the factory's class, which takes ownership.
-template <typename T>
-auto wrapIn(const Napi::CallbackInfo& factoryCall) {
-  return [constructor = static_cast<Napi::FunctionReference*>(factoryCall.Data())](Napi::Env env,
-                                                                                   std::unique_ptr<T>& object) {
-    return constructor->New({Napi::External<T>::New(env, object.release())});
-  };
 }
 
 // A promise already rejected with the error `start` threw, so async methods report bad arguments

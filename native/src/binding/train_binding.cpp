@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "binding/bindings.h"
+#include "binding/factory.h"
 #include "binding/js_results.h"
 #include "binding/js_values.h"
 #include "binding/model_readers.h"
@@ -240,14 +241,9 @@ class NativeTrainer : public Napi::ObjectWrap<NativeTrainer> {
 };
 
 Napi::Value createTrainer(const Napi::CallbackInfo& info) {
-  return promiseOf(info.Env(), [&]() -> Napi::Value {
-    return runAsync(
-        info.Env(),
-        // The model is only read while its weights are copied; its file mappings go with it.
-        [spec = readModelSpec(info[0]), options = trainerOptions(info[1])] {
-          return std::make_unique<Trainer>(*loadModel(spec), options);
-        },
-        wrapIn<Trainer>(info));
+  // The model is only read while its weights are copied; its file mappings go with it.
+  return createFromSpec<Trainer>(info, trainerOptions, [](const ModelSpec& spec, const train::TrainerOptions& options) {
+    return std::make_unique<Trainer>(*loadModel(spec), options);
   });
 }
 
