@@ -4,13 +4,9 @@ import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { CalibrationRecipeRecord, SimdFeatures, WeightDType } from '../electron/api/contract.js';
 
-export interface SimdFeatures {
-  avx2: boolean;
-  avx512: boolean;
-  fma: boolean;
-  neon: boolean;
-}
+export type { SimdFeatures };
 
 export interface CudaStatus {
   /** The addon was compiled with the CUDA backend. */
@@ -39,7 +35,7 @@ export interface NativeHardware {
 // what needs converting (F16/BF16 to F32, [in, out] layouts, slices of fused tensors).
 
 export type ModelFamily = 'gpt2' | 'opt' | 'llama';
-export type NativeDType = 'F32' | 'F16' | 'BF16';
+export type NativeDType = WeightDType;
 
 export interface NativeTensorRef {
   /** Absolute path of the .safetensors file. */
@@ -100,7 +96,8 @@ export interface NativeModelSpec {
 
 // ---- Inference ------------------------------------------------------------------------------
 // Every promise below runs its work off the JS thread and rejects with an Error whose message comes
-// from the engine (bad ids, context overflow, a disposed model...). Logits are float32, row-major.
+// from the engine (bad ids, context overflow) or names the call's problem (a disposed model), or with
+// a TypeError naming a bad argument. Logits are float32, row-major.
 //
 // Modes (fas-method.md sections 2, 3 and 5): the FFN activation site (GPT-2's gelu_new after c_fc,
 // OPT's ReLU after fc1, LLaMA's signed product silu(gate) * up) runs as
@@ -181,10 +178,6 @@ export interface ForwardOptions extends RunModeOptions {
 /** A session's mode, fixed for its life. */
 export type SessionOptions = RunModeOptions;
 
-/**
- * What one forward(), eval() or generate() did, for the energy estimate of fas-method.md section 5.
- * Per-token values divide by `tokens`, every position run (prompt and generated tokens alike).
- */
 /** Scope 'all' in 'snn' mode: one site's spike counts and energy. */
 export interface SiteStats {
   site: SpikingSiteName;
@@ -197,6 +190,10 @@ export interface SiteStats {
   picojoulesPerToken: number;
 }
 
+/**
+ * What one forward(), eval() or generate() did, for the energy estimate of fas-method.md section 5.
+ * Per-token values divide by `tokens`, every position run (prompt and generated tokens alike).
+ */
 export interface InferenceStats {
   mode: InferenceMode;
   /** T in 'snn' mode, else 1. */
@@ -327,21 +324,6 @@ export interface NativeModel {
   dispose(): void;
 }
 
-export interface NativeAddon {
-  hardware(): NativeHardware;
-  /**
-   * Memory-maps the spec's files and builds the model: matrices keep their dtype (F16 and BF16 stay
-   * 16-bit, widened by the kernels as they read them) and are used in place where the file's layout
-   * allows; transposed and split ones are copied, vectors (biases, norms) widened to F32. Rejects with an Error naming the file and the tensor when
-   * a reference is out of bounds, sized or shaped wrong, unknown or missing, and naming the value
-   * when the spiking parameters do not fit the model.
-   */
-  loadModel(spec: NativeModelSpec, options?: LoadModelOptions): Promise<NativeModel>;
-  /** Threads of the engine's shared pool (default: the physical cores). */
-  setThreads(threads: number): void;
-  getThreads(): number;
-}
-
 // ---- Benchmarks -----------------------------------------------------------------------------
 
 export interface SpikeLinearTiming {
@@ -350,74 +332,6 @@ export interface SpikeLinearTiming {
   denseMs: number;
   /** What the engine's cost model would pick at this firing rate. */
   costModelChooses: 'event' | 'dense';
-}
-
-/** Merged into NativeAddon above. */
-export interface NativeAddon {
-  /**
-   * Times the spike-receiving linear layer (inputs -> outputs, T x rows spike rows at firingRate,
-   * random weights and spikes) computed event-driven and as a dense product, for `fas bench`.
-   */
-  benchSpikeLinear(options: { inputs: number; outputs: number; rows: number; timesteps: number; firingRate: number }): Promise<SpikeLinearTiming>;
-  /** The memory read bandwidth on the engine's threads (best of 5 sweeps over 256 MiB), for `fas bench`. */
-  benchReadBandwidth(): Promise<{ bytesPerSecond: number }>;
-}
-
-// ---- Buffer sizes ---------------------------------------------------------------------------
-// The engine's size tables (engine/runtime/forward_sizes.h, train/model/buffer_sizes.h), which its
-// forward and training graphs allocate from: what electron/core/estimate/memory.ts is checked against.
-
-export interface BufferSizeOptions {
-  /** The training graph with the QCFS site (finetune, the calibrator's teacher) or without (train). */
-  qcfsSite: boolean;
-  /**
-   * Absent: an inference forward in ann mode and the training graph. T: a forward in snn mode at T
-   * timesteps and the calibrator's student (T copies of each token, with its align target); needs qcfsSite.
-   */
-  timesteps?: number;
-}
-
-export interface BufferSizes {
-  /** Floats per token of one forward's work buffers (T copies' in snn mode). */
-  inferencePerToken: number;
-  /** Bytes per token of the snn mode's int8 spikes (T copies'); 0 otherwise. */
-  spikeBytesPerToken: number;
-  /** Floats per token the training graph keeps for backward, the logits aside. */
-  keptPerToken: number;
-  /** Floats per token of its backward's buffers. */
-  backwardPerToken: number;
-  /** With timesteps: floats per token of a calibration capture, the teacher's site output and the student's T inputs. */
-  capturedPerToken?: number;
-  /** With timesteps: floats per token of the capture's keys and values (one layer's, T copies). */
-  keyValuesPerToken?: number;
-}
-
-/** Merged into NativeAddon above. */
-export interface NativeAddon {
-  /** Per token, the buffers the engine allocates for this model (throws a TypeError naming a bad field). */
-  bufferSizes(spec: NativeModelSpec, options: BufferSizeOptions): BufferSizes;
-}
-
-/** Where the built addon lives: native/build/Release, found from the source tree or from dist/. */
-function addonPath(): string {
-  const here = dirname(fileURLToPath(import.meta.url));
-  const candidates = [
-    join(here, 'build', 'Release', 'fas_native.node'), // running from native/ (tests via vitest)
-    join(here, '..', '..', 'native', 'build', 'Release', 'fas_native.node'), // running from dist/native/
-  ].map((p) => p.replace(`app.asar${'/'}`, 'app.asar.unpacked/'));
-  const found = candidates.find((p) => existsSync(p));
-  if (!found) {
-    throw new Error(`The native engine is not built (looked for ${candidates.join(', ')}). Run "npm run build:native".`);
-  }
-  return found;
-}
-
-let cached: NativeAddon | undefined;
-
-/** Loads the addon once. Throws a clear error when it has not been built. */
-export function loadNative(): NativeAddon {
-  cached ??= createRequire(import.meta.url)(addonPath()) as NativeAddon;
-  return cached;
 }
 
 // ---- Training -------------------------------------------------------------------------------
@@ -534,15 +448,6 @@ export interface NativeTrainer {
   dispose(): void;
 }
 
-/** Merged into NativeAddon above: the training entry point. */
-export interface NativeAddon {
-  /**
-   * Loads the spec's weights through the engine's loader (any dtype, transposes and splits converted)
-   * into F32 parameters. Rejects as loadModel does, and on invalid options.
-   */
-  createTrainer(spec: NativeModelSpec, options?: TrainerOptions): Promise<NativeTrainer>;
-}
-
 // ---- Calibration (FAS stage 2) ----------------------------------------------------------------
 // Fits the IF neurons' thresholds and initial potentials of a converted model (weights frozen) so
 // that the spiking model at T matches its QCFS teacher (native/src/calibrate). Teacher and student
@@ -613,13 +518,13 @@ export interface TeacherStudentComparison {
 /** How the coarse pass picks a layer's values: searched, or the FAS reference code's fixed start. */
 export type CoarseChoice = 'search' | 'reference';
 /** What divides the joint pass's KL summed over a batch: its positions, or its sequences (batchmean). */
-export type KlReduction = 'position' | 'batchmean';
+export type KlReduction = CalibrationRecipeRecord['klReduction'];
 
 export interface NativeCalibrator {
   /** The calibration sequences, ids [sequences, seqLen], run `batch` at a time (one Adam step per batch). */
   setData(ids: Int32Array, sequences: number, seqLen: number, batch: number): void;
   getNeurons(layer: number): NativeNeuronValues;
-  /** Sets a layer's values (any shape); throws when they do not fit the model or a threshold is <= 0. */
+  /** Sets a layer's values (shape [1], [ffn] or [positions, ffn]); throws when they do not fit the model or a threshold is <= 0. */
   setNeurons(layer: number, values: NativeNeuronValues): void;
   alignLoss(layer: number): Promise<number>;
   /**
@@ -649,8 +554,98 @@ export interface NativeCalibrator {
   dispose(): void;
 }
 
-/** Merged into NativeAddon above: the calibration entry point. */
+// ---- Buffer sizes ---------------------------------------------------------------------------
+// The engine's size tables (engine/runtime/forward_sizes.h, train/model/buffer_sizes.h), which its
+// forward and training graphs allocate from: what electron/core/estimate/memory.ts is checked against.
+
+export interface BufferSizeOptions {
+  /** The training graph with the QCFS site (finetune, the calibrator's teacher) or without (train). */
+  qcfsSite: boolean;
+  /**
+   * Absent: an inference forward in ann mode and the training graph. T: a forward in snn mode at T
+   * timesteps and the calibrator's student (T copies of each token, with its align target); needs qcfsSite.
+   */
+  timesteps?: number;
+}
+
+export interface BufferSizes {
+  /** Floats per token of one forward's work buffers (T copies' in snn mode). */
+  inferencePerToken: number;
+  /** Bytes per token of the snn mode's int8 spikes (T copies'); 0 otherwise. */
+  spikeBytesPerToken: number;
+  /** Floats per token the training graph keeps for backward, the logits aside. */
+  keptPerToken: number;
+  /** Floats per token of its backward's buffers. */
+  backwardPerToken: number;
+  /** With timesteps: floats per token of a calibration capture, the teacher's site output and the student's T inputs. */
+  capturedPerToken?: number;
+  /** With timesteps: floats per token of the capture's keys and values (one layer's, T copies). */
+  keyValuesPerToken?: number;
+}
+
+// ---- The addon ------------------------------------------------------------------------------
+
+/** Everything the addon exports: each file of native/src/binding registers its part. */
 export interface NativeAddon {
+  /** The CPU's features and whether the CUDA backend was built and can run. */
+  hardware(): NativeHardware;
+
+  // Inference
+  /**
+   * Memory-maps the spec's files and builds the model: matrices keep their dtype (F16 and BF16 stay
+   * 16-bit, widened by the kernels as they read them) and are used in place where the file's layout
+   * allows; transposed and split ones are copied, vectors (biases, norms) widened to F32. Rejects
+   * with an Error naming the file and the tensor when a reference is out of bounds, sized or shaped
+   * wrong, unknown or missing, and naming the value when the spiking parameters do not fit the model.
+   */
+  loadModel(spec: NativeModelSpec, options?: LoadModelOptions): Promise<NativeModel>;
+  /** Threads of the engine's shared pool (default: the physical cores). */
+  setThreads(threads: number): void;
+  getThreads(): number;
+
+  // Benchmarks
+  /**
+   * Times the spike-receiving linear layer (inputs -> outputs, T x rows spike rows at firingRate,
+   * random weights and spikes) computed event-driven and as a dense product, for `fas bench`.
+   */
+  benchSpikeLinear(options: { inputs: number; outputs: number; rows: number; timesteps: number; firingRate: number }): Promise<SpikeLinearTiming>;
+  /** The memory read bandwidth on the engine's threads (best of 5 sweeps over 256 MiB), for `fas bench`. */
+  benchReadBandwidth(): Promise<{ bytesPerSecond: number }>;
+
+  // Training
+  /**
+   * Loads the spec's weights through the engine's loader (any dtype, transposes and splits converted)
+   * into F32 parameters. Rejects as loadModel does, and on invalid options.
+   */
+  createTrainer(spec: NativeModelSpec, options?: TrainerOptions): Promise<NativeTrainer>;
+
+  // Calibration
   /** Loads the spec's weights (as loadModel) with the given spiking parameters, every layer uncalibrated. */
   createCalibrator(spec: NativeModelSpec, options: CalibratorOptions): Promise<NativeCalibrator>;
+
+  // Memory
+  /** Per token, the buffers the engine allocates for this model (throws a TypeError naming a bad field). */
+  bufferSizes(spec: NativeModelSpec, options: BufferSizeOptions): BufferSizes;
+}
+
+/** Where the built addon lives: native/build/Release, found from the source tree or from dist/. */
+function addonPath(): string {
+  const here = dirname(fileURLToPath(import.meta.url));
+  const candidates = [
+    join(here, 'build', 'Release', 'fas_native.node'), // running from native/ (tests via vitest)
+    join(here, '..', '..', 'native', 'build', 'Release', 'fas_native.node'), // running from dist/native/
+  ].map((p) => p.replace(`app.asar${'/'}`, 'app.asar.unpacked/'));
+  const found = candidates.find((p) => existsSync(p));
+  if (!found) {
+    throw new Error(`The native engine is not built (looked for ${candidates.join(', ')}). Run "npm run build:native".`);
+  }
+  return found;
+}
+
+let cached: NativeAddon | undefined;
+
+/** Loads the addon once. Throws a clear error when it has not been built. */
+export function loadNative(): NativeAddon {
+  cached ??= createRequire(import.meta.url)(addonPath()) as NativeAddon;
+  return cached;
 }

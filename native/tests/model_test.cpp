@@ -20,10 +20,14 @@
 #include "engine/runtime/generate.h"
 #include "engine/runtime/session.h"
 #include "engine/simd.h"
+#include "fixtures.h"
 #include "isas.h"
 #include "test.h"
 
 using fas::ModelConfig;
+using fas::test::randomIds;
+using fas::test::relativeError;
+using fas::test::throwsWith;
 
 namespace {
 
@@ -31,38 +35,16 @@ enum class Variant { Gpt2, Opt, Opt350m, LlamaGqa, Qwen2 };
 const Variant kVariants[] = {Variant::Gpt2, Variant::Opt, Variant::Opt350m, Variant::LlamaGqa, Variant::Qwen2};
 
 ModelConfig tinyConfig(Variant variant) {
-  ModelConfig c;
-  c.vocabSize = 53;
-  c.hiddenSize = 24;
-  c.numLayers = 2;
-  c.numHeads = 3;
-  c.numKvHeads = 3;
-  c.headDim = 8;
-  c.ffnSize = 40;
-  c.maxPositions = 32;
-  c.wordEmbedDim = 24;
+  const fas::Family family = variant == Variant::Gpt2                                 ? fas::Family::Gpt2
+                             : variant == Variant::Opt || variant == Variant::Opt350m ? fas::Family::Opt
+                                                                                      : fas::Family::Llama;
+  ModelConfig c = fas::test::tinyConfig(family, {53, 24, 3, 8, 40, 32});
   switch (variant) {
     case Variant::Gpt2: break;  // the defaults: LayerNorm, gelu_new, learned positions, tied
-    case Variant::Opt:
-      c.family = fas::Family::Opt;
-      c.activation = fas::Activation::Relu;
-      c.positionOffset = 2;
-      c.tiedHead = false;
-      break;
-    case Variant::Opt350m:
-      c.family = fas::Family::Opt;
-      c.activation = fas::Activation::Relu;
-      c.positionOffset = 2;
-      c.preNorm = false;
-      c.wordEmbedDim = 16;
-      break;
+    case Variant::Opt: c.tiedHead = false; break;
+    case Variant::Opt350m: fas::test::setOpt350m(c, 16); break;
     case Variant::LlamaGqa:
     case Variant::Qwen2:
-      c.family = fas::Family::Llama;
-      c.norm = fas::NormKind::RmsNorm;
-      c.normEps = 1e-6f;
-      c.activation = fas::Activation::SiluGated;
-      c.positions = fas::PositionKind::Rope;
       c.ropeTheta = variant == Variant::Qwen2 ? 1e6 : 1e4;
       c.numHeads = 4;
       c.numKvHeads = 2;
@@ -93,106 +75,35 @@ bool hasOptional(Variant variant, const std::string& name) {
 
 std::shared_ptr<const fas::Model> tinyModel(Variant variant, uint32_t seed = 1) {
   const ModelConfig c = tinyConfig(variant);
-  std::mt19937 rng(seed);
-  std::normal_distribution<float> normal(0.0f, 1.0f);
-  std::map<std::string, std::vector<float>> tensors;
-  for (const auto& slot : fas::tensorSlots(c)) {
-    if (!slot.required && !hasOptional(variant, slot.name)) continue;
-    int64_t n = 1;
-    for (const int64_t d : slot.shape) n *= d;
-    const bool normWeight = slot.name.find("norm.weight") != std::string::npos;
-    const float scale = slot.shape.size() == 2 ? 1.0f / std::sqrt(float(slot.shape[1])) : 0.2f;
-    std::vector<float> values(n);
-    for (auto& v : values) v = (normWeight ? 1.0f : 0.0f) + scale * normal(rng) * (slot.name == "embed.tokens" ? 5 : 1);
-    tensors[slot.name] = std::move(values);
-  }
-  return fas::modelFromTensors(c, std::move(tensors));
-}
-
-std::vector<int32_t> randomIds(int64_t n, int64_t vocab, uint32_t seed) {
-  std::mt19937 rng(seed);
-  std::vector<int32_t> ids(n);
-  for (auto& id : ids) id = static_cast<int32_t>(rng() % vocab);
-  return ids;
-}
-
-double relativeError(const float* a, const float* b, int64_t n) {
-  double diff = 0, norm = 0;
-  for (int64_t i = 0; i < n; ++i) {
-    diff += (double(a[i]) - b[i]) * (double(a[i]) - b[i]);
-    norm += double(b[i]) * b[i];
-  }
-  return std::sqrt(diff / std::max(norm, 1e-30));
+  const auto keep = [&](const std::string& name) { return hasOptional(variant, name); };
+  return fas::modelFromTensors(c, fas::test::randomTensors(c, seed, keep, 5.0f));
 }
 
 // The Hugging Face graphs restated plainly for one sequence from position 0, with the reference ops.
 std::vector<float> referenceLogits(const fas::Model& m, const std::vector<int32_t>& ids) {
   const ModelConfig& c = m.config;
-  const int64_t S = static_cast<int64_t>(ids.size()), h = c.hiddenSize, e = c.wordEmbedDim;
-  const auto linear = [&](const std::vector<float>& x, fas::WeightView w, fas::WeightView b, int64_t in, int64_t out) {
-    std::vector<float> y(S * out);
-    fas::ops::linear_ref(x.data(), w, b.f32(), y.data(), S, in, out);
-    return y;
-  };
-  const auto norm = [&](const std::vector<float>& x, fas::WeightView w, fas::WeightView b) {
-    std::vector<float> y(x.size());
-    if (c.norm == fas::NormKind::RmsNorm) fas::ops::rmsnorm_ref(x.data(), w.f32(), y.data(), S, h, c.normEps);
-    else fas::ops::layernorm_ref(x.data(), w.f32(), b.f32(), y.data(), S, h, c.normEps);
-    return y;
-  };
-  const auto add = [](std::vector<float> a, const std::vector<float>& b) {
-    for (size_t i = 0; i < a.size(); ++i) a[i] += b[i];
-    return a;
-  };
-  std::vector<int32_t> pos(S);
-  for (int64_t s = 0; s < S; ++s) pos[s] = static_cast<int32_t>(s);
-
-  std::vector<float> x(S * e);
-  for (int64_t s = 0; s < S; ++s) {
-    for (int64_t k = 0; k < e; ++k) x[s * e + k] = m.tokens.at(ids[s] * e + k);
-  }
-  if (m.projectIn) x = linear(x, m.projectIn, nullptr, e, h);
-  if (c.positions == fas::PositionKind::Learned) {
-    for (int64_t s = 0; s < S; ++s) {
-      for (int64_t k = 0; k < h; ++k) x[s * h + k] += m.positions.at((s + c.positionOffset) * h + k);
-    }
-  }
+  const fas::test::ReferenceGraph g(m, static_cast<int64_t>(ids.size()));
+  std::vector<float> x = g.embed(ids);
   for (const auto& L : m.layers) {
-    const auto attention = [&](const std::vector<float>& in) {
-      auto q = linear(in, L.q, L.qB, h, c.qDim()), k = linear(in, L.k, L.kB, h, c.kvDim());
-      const auto v = linear(in, L.v, L.vB, h, c.kvDim());
-      if (c.positions == fas::PositionKind::Rope) {
-        fas::ops::rope_ref(q.data(), pos.data(), S, c.numHeads, c.headDim, c.ropeTheta);
-        fas::ops::rope_ref(k.data(), pos.data(), S, c.numKvHeads, c.headDim, c.ropeTheta);
-      }
-      std::vector<float> ctx(q.size());
-      fas::ops::attention_ref({1, S, 0, S, c.numHeads, c.numKvHeads, c.headDim}, q.data(), k.data(), v.data(),
-                              ctx.data());
-      return linear(ctx, L.o, L.oB, c.qDim(), h);
-    };
+    const auto attention = [&](const std::vector<float>& in) { return g.attention(L, in); };
     const auto ffn = [&](const std::vector<float>& in) {
-      auto up = linear(in, L.up, L.upB, h, c.ffnSize);
-      if (c.activation == fas::Activation::SiluGated) {
-        const auto gate = linear(in, L.gate, L.gateB, h, c.ffnSize);
-        fas::ops::silu_mul_ref(gate.data(), up.data(), up.data(), S * c.ffnSize);
-      } else if (c.activation == fas::Activation::GeluNew) {
-        fas::ops::gelu_new_ref(up.data(), up.data(), S * c.ffnSize);
-      } else {
-        fas::ops::relu_ref(up.data(), up.data(), S * c.ffnSize);
-      }
-      return linear(up, L.down, L.downB, c.ffnSize, h);
+      auto up = g.upGated(L, in);
+      const int64_t n = g.S * c.ffnSize;
+      if (c.activation == fas::Activation::GeluNew) fas::ops::gelu_new_ref(up.data(), up.data(), n);
+      if (c.activation == fas::Activation::Relu) fas::ops::relu_ref(up.data(), up.data(), n);
+      return g.linear(up, L.down, L.downB, c.ffnSize, c.hiddenSize);
     };
-    if (c.preNorm) {
-      x = add(x, attention(norm(x, L.attnNormW, L.attnNormB)));
-      x = add(x, ffn(norm(x, L.ffnNormW, L.ffnNormB)));
-    } else {
-      x = norm(add(x, attention(x)), L.attnNormW, L.attnNormB);
-      x = norm(add(x, ffn(x)), L.ffnNormW, L.ffnNormB);
-    }
+    x = g.layer(L, std::move(x), attention, ffn);
   }
-  if (m.finalNormW) x = norm(x, m.finalNormW, m.finalNormB);
-  if (m.projectOut) x = linear(x, m.projectOut, nullptr, h, e);
-  return linear(x, m.head, nullptr, e, c.vocabSize);
+  return g.logits(std::move(x));
+}
+
+// A fresh session's generation, its tokens read from the result only.
+fas::GenerateResult generateQuietly(std::shared_ptr<const fas::Model> model, fas::ThreadPool& pool,
+                                    const fas::GenerateOptions& options, std::atomic<bool>& abort) {
+  fas::Session session(std::move(model));
+  return fas::generate(
+      session, pool, options, [](int32_t) {}, abort);
 }
 
 }  // namespace
@@ -257,9 +168,7 @@ TEST(model_greedy_generation_follows_argmax_of_full_forward) {
     const auto model = tinyModel(variant);
     const int64_t vocab = model->config.vocabSize;
     fas::Session session(model);
-    fas::GenerateOptions options;
-    options.prompt = randomIds(5, vocab, 6);
-    options.maxTokens = 8;
+    fas::GenerateOptions options{randomIds(5, vocab, 6), 8};  // prompt, maxTokens
     std::vector<int32_t> streamed;
     std::atomic<bool> abort{false};
     const auto result = fas::generate(
@@ -280,17 +189,11 @@ TEST(model_generation_stops_on_eos_abort_and_full_context) {
   fas::ThreadPool pool(1);
   const auto model = tinyModel(Variant::LlamaGqa);
   std::atomic<bool> abort{false};
-  fas::GenerateOptions options;
-  options.prompt = {1, 2, 3};
-  options.maxTokens = 5;
-  fas::Session probe(model);
-  const auto first = fas::generate(
-      probe, pool, options, [](int32_t) {}, abort);
+  fas::GenerateOptions options{{1, 2, 3}, 5};  // prompt, maxTokens
+  const auto first = generateQuietly(model, pool, options, abort);
   // An end-of-sequence id stops right after it is produced, and it is part of the result.
   options.eosIds = {first.tokens[2]};
-  fas::Session eos(model);
-  const auto stopped = fas::generate(
-      eos, pool, options, [](int32_t) {}, abort);
+  const auto stopped = generateQuietly(model, pool, options, abort);
   CHECK(stopped.stopReason == fas::StopReason::Eos);
   CHECK(stopped.tokens.back() == first.tokens[2] && stopped.tokens.size() <= 3);
   // Abort from the token callback: no further token.
@@ -315,20 +218,13 @@ TEST(model_sampled_generation_is_reproducible) {
   fas::ThreadPool pool(2);
   const auto model = tinyModel(Variant::Gpt2);
   std::atomic<bool> abort{false};
-  fas::GenerateOptions options;
-  options.prompt = {4, 5, 6};
-  options.maxTokens = 12;
+  fas::GenerateOptions options{{4, 5, 6}, 12};  // prompt, maxTokens
   options.sampling.temperature = 1.5f;
   options.sampling.topK = 20;
   options.sampling.topP = 0.95f;
   options.sampling.repetitionPenalty = 1.3f;
   options.seed = 1234;
-  const auto run = [&] {
-    fas::Session session(model);
-    return fas::generate(
-               session, pool, options, [](int32_t) {}, abort)
-        .tokens;
-  };
+  const auto run = [&] { return generateQuietly(model, pool, options, abort).tokens; };
   const auto a = run();
   CHECK(a == run());
   options.seed = 99;
@@ -339,14 +235,6 @@ TEST(model_rejects_overflow_and_bad_ids) {
   fas::ThreadPool pool(1);
   const auto model = tinyModel(Variant::Gpt2);
   const auto tooLong = randomIds(model->config.maxPositions + 1, model->config.vocabSize, 8);
-  const auto throwsWith = [](const std::function<void()>& f, const std::string& text) {
-    try {
-      f();
-    } catch (const std::invalid_argument& e) {
-      return std::string(e.what()).find(text) != std::string::npos;
-    }
-    return false;
-  };
   CHECK(throwsWith([&] { fas::forwardSequences(*model, pool, tooLong.data(), 1, tooLong.size(), true); },
                    "context overflow"));
   fas::Session session(model);

@@ -11,30 +11,12 @@
 #include "engine/ops/norm.h"
 #include "engine/ops/rope.h"
 #include "engine/simd.h"
+#include "fixtures.h"
 #include "isas.h"
 #include "test.h"
 
-namespace {
-
-std::vector<float> randomVector(size_t n, uint32_t seed, float scale = 1.0f) {
-  std::mt19937 rng(seed);
-  std::normal_distribution<float> normal(0.0f, scale);
-  std::vector<float> v(n);
-  for (auto& x : v) x = normal(rng);
-  return v;
-}
-
-// ||a - b|| / ||b||: one number that is small only when every element agrees.
-double relativeError(const std::vector<float>& a, const std::vector<float>& b) {
-  double diff = 0, norm = 0;
-  for (size_t i = 0; i < a.size(); ++i) {
-    diff += (double(a[i]) - b[i]) * (double(a[i]) - b[i]);
-    norm += double(b[i]) * b[i];
-  }
-  return std::sqrt(diff / std::max(norm, 1e-30));
-}
-
-}  // namespace
+using fas::test::randomVector;
+using fas::test::relativeError;
 
 TEST(linear_matches_reference_on_odd_shapes) {
   for (const auto isa : fas::test::availableIsas()) {

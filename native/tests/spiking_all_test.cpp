@@ -14,6 +14,7 @@
 #include "engine/runtime/forward.h"
 #include "engine/runtime/session.h"
 #include "engine/runtime/site_thresholds.h"
+#include "fixtures.h"
 #include "spiking_simulation.h"
 #include "test.h"
 
@@ -45,6 +46,18 @@ std::shared_ptr<const Model> allScopeModel(Family family, uint32_t seed, bool pe
   auto model = test::spikingTinyModel(family, seed);
   SpikingParams p = allScopeParams(model->config, seed + 100, perNeuronFfn);
   return test::withSpiking(std::move(model), std::move(p));
+}
+
+// A family's scope-all model and n random ids for it, both from `seed`.
+struct AllScopeCase {
+  std::shared_ptr<const Model> model;
+  std::vector<int32_t> ids;
+};
+
+AllScopeCase allScopeCase(Family family, uint32_t seed, int64_t n) {
+  std::shared_ptr<const Model> model = allScopeModel(family, seed);
+  std::vector<int32_t> ids = test::randomIds(n, model->config.vocabSize, seed);
+  return {std::move(model), std::move(ids)};
 }
 
 // One layer-encoded site stepped through time: each channel's IF neuron gets x as a constant
@@ -104,54 +117,23 @@ Explicit simulate(const Model& m, const std::vector<int32_t>& ids, int T) {
     out.counts[{layer, int(s)}] = counts;
     return value;
   };
-  const auto linear = [&](const std::vector<float>& x, WeightView w, WeightView b, int64_t in, int64_t o) {
-    std::vector<float> y(S * o);
-    ops::linear_ref(x.data(), w, b.f32(), y.data(), S, in, o);
-    return y;
-  };
-  const auto norm = [&](const std::vector<float>& x, WeightView w, WeightView b) {
-    std::vector<float> y(x.size());
-    if (c.norm == NormKind::RmsNorm) ops::rmsnorm_ref(x.data(), w.f32(), y.data(), S, h, c.normEps);
-    else ops::layernorm_ref(x.data(), w.f32(), b.f32(), y.data(), S, h, c.normEps);
-    return y;
-  };
-  std::vector<int32_t> pos(S);
-  for (int64_t s = 0; s < S; ++s) pos[s] = int32_t(s);
-  const int64_t e = c.wordEmbedDim;
-  std::vector<float> x(S * e);
-  for (int64_t s = 0; s < S; ++s) ops::widen(m.tokens, ids[s] * e, e, x.data() + s * e);
-  if (m.projectIn) x = linear(x, m.projectIn, nullptr, e, h);  // real-valued embeddings: not a site
-  for (int64_t s = 0; s < S && c.positions == PositionKind::Learned; ++s) {
-    for (int64_t k = 0; k < h; ++k) x[s * h + k] += m.positions.at((s + c.positionOffset) * h + k);
-  }
+  const test::ReferenceGraph g(m, S);
+  std::vector<float> x = g.embed(ids);  // real-valued embeddings: not a site
   for (int64_t l = 0; l < c.numLayers; ++l) {
     const LayerWeights& L = m.layers[l];
-    const auto in = site(l, Site::AttnIn, norm(x, L.attnNormW, L.attnNormB), h);
-    auto q = linear(in, L.q, L.qB, h, c.qDim()), k = linear(in, L.k, L.kB, h, c.kvDim());
-    auto v = linear(in, L.v, L.vB, h, c.kvDim());
-    if (c.positions == PositionKind::Rope) {
-      ops::rope_ref(q.data(), pos.data(), S, c.numHeads, c.headDim, c.ropeTheta);
-      ops::rope_ref(k.data(), pos.data(), S, c.numKvHeads, c.headDim, c.ropeTheta);
-    }
-    q = site(l, Site::Q, q, c.qDim());
-    v = site(l, Site::V, v, c.kvDim());
-    std::vector<float> ctx(q.size());
-    ops::attention_ref({1, S, 0, S, c.numHeads, c.numKvHeads, c.headDim}, q.data(), k.data(), v.data(), ctx.data());
-    const auto attn = linear(site(l, Site::AttnOut, ctx, c.qDim()), L.o, L.oB, c.qDim(), h);
+    const auto in = site(l, Site::AttnIn, g.norm(x, L.attnNormW, L.attnNormB), h);
+    auto q = g.linear(in, L.q, L.qB, h, c.qDim()), k = g.linear(in, L.k, L.kB, h, c.kvDim());
+    auto v = g.linear(in, L.v, L.vB, h, c.kvDim());
+    g.rope(q, k);
+    const auto ctx = g.attend(site(l, Site::Q, q, c.qDim()), k, site(l, Site::V, v, c.kvDim()));
+    const auto attn = g.linear(site(l, Site::AttnOut, ctx, c.qDim()), L.o, L.oB, c.qDim(), h);
     for (size_t i = 0; i < x.size(); ++i) x[i] += attn[i];
-    const auto fin = site(l, Site::FfnIn, norm(x, L.ffnNormW, L.ffnNormB), h);
-    auto a = linear(fin, L.up, L.upB, h, f);
-    if (c.activation == Activation::SiluGated) {
-      const auto gate = linear(fin, L.gate, L.gateB, h, f);
-      ops::silu_mul_ref(gate.data(), a.data(), a.data(), S * f);
-    }
-    const auto ffn = linear(site(l, Site::Ffn, a, f), L.down, L.downB, f, h);
+    const auto a = g.upGated(L, site(l, Site::FfnIn, g.norm(x, L.ffnNormW, L.ffnNormB), h));
+    const auto ffn = g.linear(site(l, Site::Ffn, a, f), L.down, L.downB, f, h);
     for (size_t i = 0; i < x.size(); ++i) x[i] += ffn[i];
   }
   // head_in is the input of project_out where there is one; the head then reads real values.
-  x = site(0, Site::HeadIn, norm(x, m.finalNormW, m.finalNormB), h);
-  if (m.projectOut) x = linear(x, m.projectOut, nullptr, h, e);
-  out.logits = linear(x, m.head, nullptr, e, c.vocabSize);
+  out.logits = g.head(site(0, Site::HeadIn, g.norm(x, m.finalNormW, m.finalNormB), h));
   return out;
 }
 
@@ -161,11 +143,22 @@ double maxAbsDiff(const float* a, const float* b, size_t n) {
   return d;
 }
 
-std::vector<int32_t> tokens(int64_t n, int64_t vocab, uint32_t seed) {
-  std::mt19937 rng(seed);
-  std::vector<int32_t> ids(n);
-  for (auto& id : ids) id = int32_t(rng() % vocab);
-  return ids;
+// One snn pass over one sequence (its own key/value cache) with every site's counts traced.
+std::vector<float> tracedForward(const Model& model, ThreadPool& pool, const std::vector<int32_t>& ids, int T,
+                                 const SiteTrace& trace, RunStats* stats = nullptr) {
+  const ModelConfig& c = model.config;
+  ForwardArgs args;
+  args.ids = ids.data();
+  args.seqLen = int64_t(ids.size());
+  args.mode = RunMode{FfnMode::Snn, T};
+  args.stats = stats;
+  args.siteTrace = &trace;
+  std::vector<float> kc(ids.size() * c.kvDim()), vc(kc.size());
+  const std::vector<KvView> kv(c.numLayers, KvView{kc.data(), vc.data(), args.seqLen});
+  args.kv = kv.data();
+  std::vector<float> logits(ids.size() * c.vocabSize);
+  forward(model, pool, args, logits.data());
+  return logits;
 }
 
 const Family kFamilies[] = {Family::Gpt2, Family::Opt, Family::Llama};
@@ -179,7 +172,7 @@ TEST(spiking_all_counts_equal_neurons_stepped_through_time) {
     for (const int T : {1, 4, 8, 13}) {
       const auto model = allScopeModel(family, ++seed, T % 2 == 0);
       const ModelConfig& c = model->config;
-      const auto ids = tokens(6, c.vocabSize, seed);
+      const auto ids = test::randomIds(6, c.vocabSize, seed);
       // Every site the engine runs: its input stepped through T timesteps gives the engine's counts.
       int64_t sitesSeen = 0;
       const SiteTrace trace = [&](int64_t layer, Site s, const float* input, const int32_t* counts, int64_t rows,
@@ -195,16 +188,7 @@ TEST(spiking_all_counts_equal_neurons_stepped_through_time) {
         }
         ++sitesSeen;
       };
-      ForwardArgs args;
-      args.ids = ids.data();
-      args.seqLen = int64_t(ids.size());
-      args.mode = RunMode{FfnMode::Snn, T};
-      args.siteTrace = &trace;
-      std::vector<float> kc(ids.size() * c.kvDim()), vc(kc.size());
-      const std::vector<KvView> kv(c.numLayers, KvView{kc.data(), vc.data(), args.seqLen});
-      args.kv = kv.data();
-      std::vector<float> logits(ids.size() * c.vocabSize);
-      forward(*model, pool, args, logits.data());
+      const auto logits = tracedForward(*model, pool, ids, T, trace);
       CHECK(sitesSeen == c.numLayers * kLayerSites + 1);
       // The whole network stepped explicitly gives the engine's logits.
       const Explicit sim = simulate(*model, ids, T);
@@ -215,12 +199,11 @@ TEST(spiking_all_counts_equal_neurons_stepped_through_time) {
 
 TEST(spiking_all_snn_at_T_equal_L_is_the_quantised_model) {
   ThreadPool pool(2);
+  const int64_t batch = 2, seq = 5;
   uint32_t seed = 70;
   for (const Family family : kFamilies) {
-    const auto model = allScopeModel(family, ++seed);
+    const auto [model, ids] = allScopeCase(family, ++seed, batch * seq);
     const ModelConfig& c = model->config;
-    const int64_t batch = 2, seq = 5;
-    const auto ids = tokens(batch * seq, c.vocabSize, seed);
     const int L = model->spiking->params().levels;
     const auto qcfs = forwardSequences(*model, pool, ids.data(), batch, seq, false, RunMode{FfnMode::Qcfs});
     const auto snn = forwardSequences(*model, pool, ids.data(), batch, seq, false, RunMode{FfnMode::Snn, L});
@@ -240,9 +223,8 @@ TEST(spiking_all_session_caches_quantised_values) {
   ThreadPool pool(2);
   uint32_t seed = 90;
   for (const Family family : kFamilies) {
-    const auto model = allScopeModel(family, ++seed);
+    const auto [model, ids] = allScopeCase(family, ++seed, 7);
     const ModelConfig& c = model->config;
-    const auto ids = tokens(7, c.vocabSize, seed);
     for (const RunMode mode : {RunMode{FfnMode::Qcfs}, RunMode{FfnMode::Snn, 4}}) {
       Session session(model, mode);
       CHECK(session.mode().copies() == 1);  // one cache copy whatever T
@@ -265,24 +247,14 @@ TEST(spiking_all_stats_count_acs_per_site_and_firing_rates) {
   const auto model = test::withSpiking(std::move(tiny), std::move(params));
   const ModelConfig& c = model->config;
   const int T = 8;
-  const auto ids = tokens(5, c.vocabSize, 3);
+  const auto ids = test::randomIds(5, c.vocabSize, 3);
   std::map<int, double> absCount, values;
   const SiteTrace trace = [&](int64_t, Site s, const float*, const int32_t* counts, int64_t rows, int64_t width) {
     for (int64_t k = 0; k < rows * width; ++k) absCount[int(s)] += std::abs(counts[k]);
     values[int(s)] += double(rows * width);
   };
   RunStats stats;
-  ForwardArgs args;
-  args.ids = ids.data();
-  args.seqLen = int64_t(ids.size());
-  args.mode = RunMode{FfnMode::Snn, T};
-  args.stats = &stats;
-  args.siteTrace = &trace;
-  std::vector<float> kc(ids.size() * c.kvDim()), vc(kc.size());
-  const std::vector<KvView> kv(c.numLayers, KvView{kc.data(), vc.data(), args.seqLen});
-  args.kv = kv.data();
-  std::vector<float> logits(ids.size() * c.vocabSize);
-  forward(*model, pool, args, logits.data());
+  tracedForward(*model, pool, ids, T, trace, &stats);
   CHECK(stats.ops.macs == 0.0);  // no project_in/out: every product is spike-driven
   for (int s = 0; s < kSiteCount; ++s) {
     CHECK_NEAR(stats.siteFiringRate(Site(s)), absCount[s] / (values[s] * T), 1e-9);
@@ -370,7 +342,7 @@ TEST(spiking_all_thresholds_from_activation_percentiles) {
     const auto model = test::spikingTinyModel(family, 140);
     const ModelConfig& c = model->config;
     const int64_t batch = 2, seq = 10;
-    const auto ids = tokens(batch * seq, c.vocabSize, 141);
+    const auto ids = test::randomIds(batch * seq, c.vocabSize, 141);
     // The trace of the same ANN run gives every site's values; the 90th percentile of 20 values
     // per channel is the 3rd largest.
     std::map<std::pair<int64_t, int>, std::vector<std::vector<float>>> values;

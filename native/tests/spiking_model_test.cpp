@@ -14,30 +14,18 @@
 #include "engine/runtime/forward.h"
 #include "engine/runtime/generate.h"
 #include "engine/runtime/session.h"
+#include "fixtures.h"
 #include "hardware.h"
 #include "spiking_simulation.h"
 #include "test.h"
 
 using namespace fas;
 using fas::test::NeuronKind;
+using fas::test::randomIds;
+using fas::test::relativeError;
+using fas::test::throwsWith;
 
 namespace {
-
-std::vector<int32_t> randomIds(int64_t n, int64_t vocab, uint32_t seed) {
-  std::mt19937 rng(seed);
-  std::vector<int32_t> ids(n);
-  for (auto& id : ids) id = int32_t(rng() % vocab);
-  return ids;
-}
-
-double relativeError(const float* a, const float* b, int64_t n) {
-  double diff = 0, norm = 0;
-  for (int64_t i = 0; i < n; ++i) {
-    diff += (double(a[i]) - b[i]) * (double(a[i]) - b[i]);
-    norm += double(b[i]) * b[i];
-  }
-  return std::sqrt(diff / std::max(norm, 1e-30));
-}
 
 RunMode snn(int T, bool neuronRates = false) { return RunMode{FfnMode::Snn, T, neuronRates}; }
 
@@ -215,14 +203,6 @@ TEST(spiking_stats_count_operations_spikes_and_rates) {
 
 TEST(spiking_modes_need_valid_spiking_parameters) {
   ThreadPool pool(1);
-  const auto throwsWith = [](const std::function<void()>& f, const std::string& text) {
-    try {
-      f();
-    } catch (const std::invalid_argument& e) {
-      return std::string(e.what()).find(text) != std::string::npos;
-    }
-    return false;
-  };
   const std::shared_ptr<const Model> plain = test::spikingTinyModel(Family::Gpt2, 70);
   const int32_t ids[] = {1, 2, 3};
   CHECK(throwsWith([&] { forwardSequences(*plain, pool, ids, 1, 3, false, snn(4)); }, "spiking parameters"));

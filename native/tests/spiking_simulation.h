@@ -19,32 +19,16 @@
 #include "engine/ops/widen.h"
 #include "engine/runtime/spiking_mode.h"
 #include "engine/runtime/spiking_site.h"
+#include "fixtures.h"
 
 namespace fas::test {
 
 // GPT-2 (LayerNorm, gelu_new, learned positions, tied head), OPT (ReLU, untied) or LLaMA (RMSNorm,
 // SwiGLU, rotary, grouped-query heads, no biases), small enough to simulate step by step.
 inline ModelConfig spikingConfig(Family family) {
-  ModelConfig c;
-  c.family = family;
-  c.vocabSize = 37;
-  c.hiddenSize = 16;
-  c.numLayers = 2;
-  c.numHeads = 2;
-  c.numKvHeads = 2;
-  c.headDim = 8;
-  c.ffnSize = 48;
-  c.maxPositions = 24;
-  c.wordEmbedDim = 16;
-  if (family == Family::Opt) {
-    c.activation = Activation::Relu;
-    c.positionOffset = 2;
-    c.tiedHead = false;
-  } else if (family == Family::Llama) {
-    c.norm = NormKind::RmsNorm;
-    c.normEps = 1e-6f;
-    c.activation = Activation::SiluGated;
-    c.positions = PositionKind::Rope;
+  ModelConfig c = tinyConfig(family, {37, 16, 2, 8, 48, 24});
+  if (family == Family::Opt) c.tiedHead = false;
+  if (family == Family::Llama) {
     c.numHeads = 4;
     c.headDim = 4;
   }
@@ -55,25 +39,10 @@ inline ModelConfig spikingConfig(Family family) {
 // positive input and fire often: a layer dense enough for the cost model to pick the dense product.
 inline std::unique_ptr<Model> spikingTinyModel(Family family, uint32_t seed, float upShift = 0.0f) {
   const ModelConfig c = spikingConfig(family);
-  std::mt19937 rng(seed);
-  std::normal_distribution<float> normal(0.0f, 1.0f);
-  std::map<std::string, std::vector<float>> tensors;
-  for (const TensorSlot& slot : tensorSlots(c)) {
-    const bool bias = slot.name.find("bias") != std::string::npos;
-    if (!slot.required && family == Family::Llama && bias) continue;
-    int64_t n = 1;
-    for (const int64_t d : slot.shape) n *= d;
-    const bool normWeight = slot.name.find("norm.weight") != std::string::npos;
-    const bool upBias = slot.name.find("ffn.up.bias") != std::string::npos;
-    const float scale = slot.shape.size() == 2 ? 1.0f / std::sqrt(float(slot.shape[1])) : 0.2f;
-    std::vector<float> values(n);
-    for (auto& v : values) {
-      v = (normWeight ? 1.0f : 0.0f) + (upBias ? upShift : 0.0f) +
-          scale * normal(rng) * (slot.name == "embed.tokens" ? 3 : 1);
-    }
-    tensors[slot.name] = std::move(values);
-  }
-  return modelFromTensors(c, std::move(tensors));
+  const auto keep = [&](const std::string& name) {
+    return family != Family::Llama || name.find("bias") == std::string::npos;
+  };
+  return modelFromTensors(c, randomTensors(c, seed, keep, 3.0f, upShift));
 }
 
 enum class NeuronKind { Uncalibrated, Layer, Neuron, Position };
@@ -132,25 +101,9 @@ inline std::pair<float, float> neuronAt(const SpikingParams& p, int64_t layer, i
 inline Simulation simulate(const Model& m, const std::vector<int32_t>& ids, FfnMode mode, int T) {
   const ModelConfig& c = m.config;
   const SpikingParams* p = m.spiking ? &m.spiking->params() : nullptr;
-  const int64_t S = int64_t(ids.size()), h = c.hiddenSize, f = c.ffnSize, e = c.wordEmbedDim;
+  const int64_t S = int64_t(ids.size()), h = c.hiddenSize, f = c.ffnSize;
   const int steps = mode == FfnMode::Snn ? T : 1;
-  const auto linear = [&](const std::vector<float>& x, WeightView w, WeightView b, int64_t in, int64_t out) {
-    std::vector<float> y(S * out);
-    ops::linear_ref(x.data(), w, b.f32(), y.data(), S, in, out);
-    return y;
-  };
-  const auto norm = [&](const std::vector<float>& x, WeightView w, WeightView b) {
-    std::vector<float> y(x.size());
-    if (c.norm == NormKind::RmsNorm) ops::rmsnorm_ref(x.data(), w.f32(), y.data(), S, h, c.normEps);
-    else ops::layernorm_ref(x.data(), w.f32(), b.f32(), y.data(), S, h, c.normEps);
-    return y;
-  };
-  const auto add = [](std::vector<float> a, const std::vector<float>& b) {
-    for (size_t i = 0; i < a.size(); ++i) a[i] += b[i];
-    return a;
-  };
-  std::vector<int32_t> pos(S);
-  for (int64_t s = 0; s < S; ++s) pos[s] = int32_t(s);
+  const ReferenceGraph g(m, S);
 
   Simulation out;
   out.spikes.assign(c.numLayers, 0);
@@ -161,34 +114,12 @@ inline Simulation simulate(const Model& m, const std::vector<int32_t>& ids, FfnM
   }
   std::vector<double> sum(S * c.vocabSize, 0.0);
   for (int t = 0; t < steps; ++t) {
-    std::vector<float> x(S * e);
-    for (int64_t s = 0; s < S; ++s) ops::widen(m.tokens, ids[s] * e, e, x.data() + s * e);
-    if (m.projectIn) x = linear(x, m.projectIn, nullptr, e, h);
-    if (c.positions == PositionKind::Learned) {
-      for (int64_t s = 0; s < S; ++s) {
-        for (int64_t k = 0; k < h; ++k) x[s * h + k] += m.positions.at((s + c.positionOffset) * h + k);
-      }
-    }
+    std::vector<float> x = g.embed(ids);
     for (int64_t l = 0; l < c.numLayers; ++l) {
       const LayerWeights& L = m.layers[l];
-      const auto attention = [&](const std::vector<float>& in) {
-        auto q = linear(in, L.q, L.qB, h, c.qDim()), k = linear(in, L.k, L.kB, h, c.kvDim());
-        const auto val = linear(in, L.v, L.vB, h, c.kvDim());
-        if (c.positions == PositionKind::Rope) {
-          ops::rope_ref(q.data(), pos.data(), S, c.numHeads, c.headDim, c.ropeTheta);
-          ops::rope_ref(k.data(), pos.data(), S, c.numKvHeads, c.headDim, c.ropeTheta);
-        }
-        std::vector<float> ctx(q.size());
-        ops::attention_ref({1, S, 0, S, c.numHeads, c.numKvHeads, c.headDim}, q.data(), k.data(), val.data(),
-                           ctx.data());
-        return linear(ctx, L.o, L.oB, c.qDim(), h);
-      };
+      const auto attention = [&](const std::vector<float>& in) { return g.attention(L, in); };
       const auto ffn = [&](const std::vector<float>& in) {
-        auto a = linear(in, L.up, L.upB, h, f);
-        if (c.activation == Activation::SiluGated) {
-          const auto gate = linear(in, L.gate, L.gateB, h, f);
-          ops::silu_mul_ref(gate.data(), a.data(), a.data(), S * f);
-        }
+        auto a = g.upGated(L, in);
         for (int64_t k = 0; k < S * f; ++k) {
           if (mode == FfnMode::Qcfs) {
             const float lambda = p->lambdas[l], levels = float(p->levels);
@@ -204,19 +135,11 @@ inline Simulation simulate(const Model& m, const std::vector<int32_t>& ids, FfnM
           out.spikes[l] += s != 0;
           out.counts[l][k] += s != 0;
         }
-        return linear(a, L.down, L.downB, f, h);
+        return g.linear(a, L.down, L.downB, f, h);
       };
-      if (c.preNorm) {
-        x = add(x, attention(norm(x, L.attnNormW, L.attnNormB)));
-        x = add(x, ffn(norm(x, L.ffnNormW, L.ffnNormB)));
-      } else {
-        x = norm(add(x, attention(x)), L.attnNormW, L.attnNormB);
-        x = norm(add(x, ffn(x)), L.ffnNormW, L.ffnNormB);
-      }
+      x = g.layer(L, std::move(x), attention, ffn);
     }
-    if (m.finalNormW) x = norm(x, m.finalNormW, m.finalNormB);
-    if (m.projectOut) x = linear(x, m.projectOut, nullptr, h, e);
-    const auto logits = linear(x, m.head, nullptr, e, c.vocabSize);
+    const auto logits = g.logits(std::move(x));
     for (size_t k = 0; k < sum.size(); ++k) sum[k] += logits[k];
   }
   out.logits.resize(sum.size());

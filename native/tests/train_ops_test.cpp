@@ -33,7 +33,21 @@ using fas::test::toFloat;
 
 namespace {
 constexpr double kFastTol = 2e-5;  // float kernels against the double reference, relative to scale
+
+// The fast attention backward on the float copies of q, k, v and r against the reference's gradients.
+void checkFastAttentionBackward(const AttentionDims& d, const std::vector<double>& q, const std::vector<double>& k,
+                                const std::vector<double>& v, const std::vector<double>& r,
+                                const std::vector<double>& dq, const std::vector<double>& dk,
+                                const std::vector<double>& dv) {
+  ThreadPool pool(2);
+  std::vector<float> fq = toFloat(q), fk = toFloat(k), fv = toFloat(v), fr = toFloat(r);
+  std::vector<float> fdq(dq.size()), fdk(dk.size()), fdv(dv.size());
+  attention_backward(pool, d, fq.data(), fk.data(), fv.data(), fr.data(), fdq.data(), fdk.data(), fdv.data());
+  CHECK(normalisedError(fdq, dq) < kFastTol);
+  CHECK(normalisedError(fdk, dk) < kFastTol);
+  CHECK(normalisedError(fdv, dv) < kFastTol);
 }
+}  // namespace
 
 TEST(train_gemm_matches_plain_sums_and_ignores_thread_count) {
   std::mt19937 rng(1);
@@ -164,30 +178,28 @@ TEST(train_activation_backward) {
   for (int64_t i = 0; i < n; i += 7) some.push_back(i);
   some.push_back(n - 1);
 
-  std::vector<double> dx(n);
-  gelu_new_backward_ref(x.data(), r.data(), dx.data(), n);
-  checkFiniteDifferences(
-      "gelu_new", x, dx,
-      [&] {
-        gelu_new_forward_ref(x.data(), y.data(), n);
-        return dotProduct(y, r);
-      },
-      1e-6, 1e-6, some);
+  // A reference backward, checked against finite differences of its forward.
+  using Forward = void (*)(const double*, double*, int64_t);
+  using Backward = void (*)(const double*, const double*, double*, int64_t);
+  const auto checkedReference = [&](const char* name, Forward forwardRef, Backward backwardRef) {
+    std::vector<double> dx(n);
+    backwardRef(x.data(), r.data(), dx.data(), n);
+    const auto loss = [&] {
+      forwardRef(x.data(), y.data(), n);
+      return dotProduct(y, r);
+    };
+    checkFiniteDifferences(name, x, dx, loss, 1e-6, 1e-6, some);
+    return dx;
+  };
+
+  std::vector<double> dx = checkedReference("gelu_new", gelu_new_forward_ref, gelu_new_backward_ref);
   ops::gelu_new_ref(fx.data(), fy.data(), n);
   CHECK(normalisedError(fy, y) < 1e-6);
   std::vector<float> fdx(n);
   gelu_new_backward(pool, fx.data(), fr.data(), fdx.data(), n);
   CHECK(normalisedError(fdx, dx) < kFastTol);
 
-  std::fill(dx.begin(), dx.end(), 0.0);
-  relu_backward_ref(x.data(), r.data(), dx.data(), n);
-  checkFiniteDifferences(
-      "relu", x, dx,
-      [&] {
-        relu_forward_ref(x.data(), y.data(), n);
-        return dotProduct(y, r);
-      },
-      1e-6, 1e-6, some);
+  dx = checkedReference("relu", relu_forward_ref, relu_backward_ref);
   std::fill(fdx.begin(), fdx.end(), 0.0f);
   relu_backward(pool, fx.data(), fr.data(), fdx.data(), n);
   CHECK(normalisedError(fdx, dx) == 0.0);
@@ -245,13 +257,7 @@ TEST(train_attention_backward_grouped_query) {
   checkFiniteDifferences("dk", k, dk, loss);
   checkFiniteDifferences("dv", v, dv, loss);
 
-  ThreadPool pool(2);
-  std::vector<float> fq = toFloat(q), fk = toFloat(k), fv = toFloat(v), fr = toFloat(r);
-  std::vector<float> fdq(qSize), fdk(kvSize), fdv(kvSize);
-  attention_backward(pool, d, fq.data(), fk.data(), fv.data(), fr.data(), fdq.data(), fdk.data(), fdv.data());
-  CHECK(normalisedError(fdq, dq) < kFastTol);
-  CHECK(normalisedError(fdk, dk) < kFastTol);
-  CHECK(normalisedError(fdv, dv) < kFastTol);
+  checkFastAttentionBackward(d, q, k, v, r, dq, dk, dv);
 }
 
 // Sequences longer than the fast version's query blocks, four query heads per key/value head.
@@ -263,13 +269,7 @@ TEST(train_attention_backward_long_sequences) {
   const std::vector<double> v = floatExact(randomVector(kvSize, rng)), r = floatExact(randomVector(qSize, rng));
   std::vector<double> dq(qSize), dk(kvSize), dv(kvSize);
   attention_backward_ref(d, q.data(), k.data(), v.data(), r.data(), dq.data(), dk.data(), dv.data());
-  ThreadPool pool(2);
-  std::vector<float> fq = toFloat(q), fk = toFloat(k), fv = toFloat(v), fr = toFloat(r);
-  std::vector<float> fdq(qSize), fdk(kvSize), fdv(kvSize);
-  attention_backward(pool, d, fq.data(), fk.data(), fv.data(), fr.data(), fdq.data(), fdk.data(), fdv.data());
-  CHECK(normalisedError(fdq, dq) < kFastTol);
-  CHECK(normalisedError(fdk, dk) < kFastTol);
-  CHECK(normalisedError(fdv, dv) < kFastTol);
+  checkFastAttentionBackward(d, q, k, v, r, dq, dk, dv);
 }
 
 TEST(train_embedding_backward_with_repeated_ids) {

@@ -10,6 +10,7 @@
 
 #include "engine/model/config.h"
 #include "engine/model/model.h"
+#include "fixtures.h"
 
 namespace fas::test {
 
@@ -29,38 +30,16 @@ inline const char* tinyName(Tiny t) {
 }
 
 inline ModelConfig tinyConfig(Tiny t) {
-  ModelConfig c;
-  c.vocabSize = 29;
-  c.hiddenSize = 16;
-  c.numLayers = 2;
-  c.numHeads = 4;
-  c.numKvHeads = 4;
-  c.headDim = 4;
-  c.ffnSize = 24;
-  c.maxPositions = 12;
-  c.wordEmbedDim = 16;
+  const Family family = t == Tiny::Gpt2                               ? Family::Gpt2
+                        : t == Tiny::OptPreLn || t == Tiny::OptPostLn ? Family::Opt
+                                                                      : Family::Llama;
+  ModelConfig c = tinyConfig(family, {29, 16, 4, 4, 24, 12});
   switch (t) {
     case Tiny::Gpt2: break;  // LayerNorm, gelu_new, learned positions, tied head
-    case Tiny::OptPreLn:
-      c.family = Family::Opt;
-      c.activation = Activation::Relu;
-      c.positionOffset = 2;
-      c.tiedHead = false;
-      break;
-    case Tiny::OptPostLn:
-      c.family = Family::Opt;
-      c.activation = Activation::Relu;
-      c.positionOffset = 2;
-      c.preNorm = false;
-      c.wordEmbedDim = 8;
-      break;
+    case Tiny::OptPreLn: c.tiedHead = false; break;
+    case Tiny::OptPostLn: setOpt350m(c, 8); break;
     case Tiny::LlamaGqaTied:
     case Tiny::LlamaUntiedBiased:
-      c.family = Family::Llama;
-      c.norm = NormKind::RmsNorm;
-      c.normEps = 1e-6f;
-      c.activation = Activation::SiluGated;
-      c.positions = PositionKind::Rope;
       c.numKvHeads = 2;
       if (t == Tiny::LlamaUntiedBiased) {
         c.headDim = 6;  // q is 24 wide against a hidden size of 16

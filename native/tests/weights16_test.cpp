@@ -11,6 +11,7 @@
 #include "engine/ops/matmul.h"
 #include "engine/ops/widen.h"
 #include "engine/simd.h"
+#include "fixtures.h"
 #include "isas.h"
 #include "test.h"
 
@@ -18,6 +19,8 @@ namespace {
 
 using fas::DType;
 using fas::WeightView;
+using fas::test::randomVector;
+using fas::test::relativeError;
 
 constexpr DType kHalfTypes[] = {DType::F16, DType::BF16};
 
@@ -41,27 +44,10 @@ std::vector<uint16_t> randomWords(size_t n, uint32_t seed, DType type) {
   return out;
 }
 
-std::vector<float> randomVector(size_t n, uint32_t seed) {
-  std::mt19937 rng(seed);
-  std::normal_distribution<float> normal(0.0f, 1.0f);
-  std::vector<float> v(n);
-  for (auto& x : v) x = normal(rng);
-  return v;
-}
-
 std::vector<float> widened(const std::vector<uint16_t>& words, DType type) {
   std::vector<float> out(words.size());
   fas::ops::widen_ref(WeightView(words.data(), type), 0, int64_t(words.size()), out.data());
   return out;
-}
-
-double relativeError(const std::vector<float>& a, const std::vector<float>& b) {
-  double diff = 0, norm = 0;
-  for (size_t i = 0; i < a.size(); ++i) {
-    diff += (double(a[i]) - b[i]) * (double(a[i]) - b[i]);
-    norm += double(b[i]) * b[i];
-  }
-  return std::sqrt(diff / std::max(norm, 1e-30));
 }
 
 }  // namespace

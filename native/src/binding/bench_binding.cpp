@@ -10,6 +10,7 @@
 
 #include "binding/bindings.h"
 #include "binding/js_values.h"
+#include "binding/promise_worker.h"
 #include "engine/read_bandwidth.h"
 #include "engine/threadpool.h"
 #include "spiking/spike_linear.h"
@@ -32,46 +33,26 @@ double bestOf(int repeats, ThreadPool& pool, Kernel kernel) {
   return best;
 }
 
-class BenchWorker : public Napi::AsyncWorker {
- public:
-  BenchWorker(Napi::Env env, int in, int out, int rows, int timesteps, double rate)
-      : Napi::AsyncWorker(env), deferred_(Napi::Promise::Deferred::New(env)), in_(in), out_(out), rows_(rows),
-        timesteps_(timesteps), rate_(rate) {}
-  Napi::Promise promise() { return deferred_.Promise(); }
-
-  void Execute() override {
-    std::mt19937 rng(1);
-    std::uniform_real_distribution<float> uniform(-0.05f, 0.05f);
-    std::bernoulli_distribution fires(rate_);
-    std::vector<float> wt(static_cast<size_t>(in_) * out_), y(static_cast<size_t>(timesteps_) * rows_ * out_);
-    for (float& w : wt) w = uniform(rng);
-    std::vector<int8_t> spikes(static_cast<size_t>(timesteps_) * rows_ * in_);
-    for (int8_t& s : spikes) s = fires(rng) ? 1 : 0;
-    const float theta = 1.0f;
-    spiking::SpikeShape shape{timesteps_, rows_, in_, 0};
-    spiking::SpikeLinear layer{wt.data(), nullptr, out_, spiking::layerParam(&theta)};
-    ThreadPool& pool = enginePool();
-    timing_.eventMs = bestOf(
-        5, pool, [&](int ith, int nth) { spiking::spikeLinearEvent(spikes.data(), shape, layer, y.data(), ith, nth); });
-    timing_.denseMs = bestOf(
-        5, pool, [&](int ith, int nth) { spiking::spikeLinearDense(spikes.data(), shape, layer, y.data(), ith, nth); });
-  }
-
-  void OnOK() override {
-    Napi::Object o = Napi::Object::New(Env());
-    o.Set("eventMs", timing_.eventMs);
-    o.Set("denseMs", timing_.denseMs);
-    o.Set("costModelChooses", spiking::preferEventDriven(rate_) ? "event" : "dense");
-    deferred_.Resolve(o);
-  }
-  void OnError(const Napi::Error& e) override { deferred_.Reject(e.Value()); }
-
- private:
-  Napi::Promise::Deferred deferred_;
-  int in_, out_, rows_, timesteps_;
-  double rate_;
-  Timing timing_;
-};
+// Random weights and spikes at `rate`, both forms timed on the engine's pool.
+Timing timeSpikeLinear(int in, int out, int rows, int timesteps, double rate) {
+  std::mt19937 rng(1);
+  std::uniform_real_distribution<float> uniform(-0.05f, 0.05f);
+  std::bernoulli_distribution fires(rate);
+  std::vector<float> wt(static_cast<size_t>(in) * out), y(static_cast<size_t>(timesteps) * rows * out);
+  for (float& w : wt) w = uniform(rng);
+  std::vector<int8_t> spikes(static_cast<size_t>(timesteps) * rows * in);
+  for (int8_t& s : spikes) s = fires(rng) ? 1 : 0;
+  const float theta = 1.0f;
+  spiking::SpikeShape shape{timesteps, rows, in, 0};
+  spiking::SpikeLinear layer{wt.data(), nullptr, out, spiking::layerParam(&theta)};
+  ThreadPool& pool = enginePool();
+  Timing timing;
+  timing.eventMs = bestOf(
+      5, pool, [&](int ith, int nth) { spiking::spikeLinearEvent(spikes.data(), shape, layer, y.data(), ith, nth); });
+  timing.denseMs = bestOf(
+      5, pool, [&](int ith, int nth) { spiking::spikeLinearDense(spikes.data(), shape, layer, y.data(), ith, nth); });
+  return timing;
+}
 
 Napi::Value benchSpikeLinear(const Napi::CallbackInfo& info) {
   if (!info[0].IsObject())
@@ -84,34 +65,25 @@ Napi::Value benchSpikeLinear(const Napi::CallbackInfo& info) {
   const int timesteps = static_cast<int>(integer(field(o, w, "timesteps"), "timesteps", 1, 1024));
   const double rate = number(field(o, w, "firingRate"), "firingRate");
   if (rate < 0 || rate > 1) throw typeError(info.Env(), "firingRate must be from 0 to 1");
-  auto* worker = new BenchWorker(info.Env(), in, out, rows, timesteps, rate);
-  worker->Queue();
-  return worker->promise();
+  return runAsync(
+      info.Env(), [=] { return timeSpikeLinear(in, out, rows, timesteps, rate); },
+      [rate](Napi::Env env, const Timing& timing) {
+        Napi::Object o = Napi::Object::New(env);
+        o.Set("eventMs", timing.eventMs);
+        o.Set("denseMs", timing.denseMs);
+        o.Set("costModelChooses", spiking::preferEventDriven(rate) ? "event" : "dense");
+        return o;
+      });
 }
 
-class BandwidthWorker : public Napi::AsyncWorker {
- public:
-  explicit BandwidthWorker(Napi::Env env) : Napi::AsyncWorker(env), deferred_(Napi::Promise::Deferred::New(env)) {}
-  Napi::Promise promise() { return deferred_.Promise(); }
-
-  void Execute() override { bytesPerSecond_ = measureReadBandwidth(enginePool()); }
-
-  void OnOK() override {
-    Napi::Object o = Napi::Object::New(Env());
-    o.Set("bytesPerSecond", bytesPerSecond_);
-    deferred_.Resolve(o);
-  }
-  void OnError(const Napi::Error& e) override { deferred_.Reject(e.Value()); }
-
- private:
-  Napi::Promise::Deferred deferred_;
-  double bytesPerSecond_ = 0;
-};
-
 Napi::Value benchReadBandwidth(const Napi::CallbackInfo& info) {
-  auto* worker = new BandwidthWorker(info.Env());
-  worker->Queue();
-  return worker->promise();
+  return runAsync(
+      info.Env(), [] { return measureReadBandwidth(enginePool()); },
+      [](Napi::Env env, double bytesPerSecond) {
+        Napi::Object o = Napi::Object::New(env);
+        o.Set("bytesPerSecond", bytesPerSecond);
+        return o;
+      });
 }
 
 }  // namespace

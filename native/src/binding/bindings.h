@@ -2,7 +2,6 @@
 #pragma once
 #include <napi.h>
 
-#include "engine/model/loader.h"
 #include "engine/threadpool.h"
 
 namespace fas::binding {
@@ -14,9 +13,7 @@ void registerCalibrate(Napi::Env env, Napi::Object exports);  // createCalibrato
 void registerBench(Napi::Env env, Napi::Object exports);      // benchSpikeLinear, benchReadBandwidth
 void registerSizes(Napi::Env env, Napi::Object exports);      // bufferSizes
 
-// Defined in model_binding.cpp, for the other binding files: the NativeModelSpec reader (throws a
-// TypeError naming the bad field) and the engine's one thread pool (sized by setThreads).
-ModelSpec readModelSpec(const Napi::Value& v);
+// The engine's one thread pool, sized by setThreads (defined in model_binding.cpp).
 ThreadPool& enginePool();
 
 }  // namespace fas::binding

@@ -3,7 +3,6 @@
 // second is rejected with "the calibrator is busy"); abort() stops the call in flight between
 // batches or layers, and it rejects with "aborted".
 #include <cmath>
-#include <functional>
 #include <memory>
 #include <string>
 #include <tuple>
@@ -11,8 +10,11 @@
 #include <vector>
 
 #include "binding/bindings.h"
+#include "binding/factory.h"
 #include "binding/js_results.h"
 #include "binding/js_values.h"
+#include "binding/model_readers.h"
+#include "binding/promise_worker.h"
 #include "calibrate/calibrator.h"
 #include "engine/runtime/forward.h"
 
@@ -20,28 +22,6 @@ namespace fas::binding {
 namespace {
 
 using calibrate::Calibrator;
-
-std::vector<float> floats(const Napi::Value& v, const std::string& name) {
-  if (v.IsTypedArray() && v.As<Napi::TypedArray>().TypedArrayType() == napi_float32_array) {
-    const Napi::Float32Array a = v.As<Napi::Float32Array>();
-    return std::vector<float>(a.Data(), a.Data() + a.ElementLength());
-  }
-  if (!v.IsArray()) throw typeError(v.Env(), name + " must be a Float32Array or an array of numbers");
-  const Napi::Array a = v.As<Napi::Array>();
-  std::vector<float> out(a.Length());
-  for (uint32_t i = 0; i < a.Length(); ++i) {
-    out[i] = static_cast<float>(number(a.Get(i), name + "[" + std::to_string(i) + "]"));
-  }
-  return out;
-}
-
-std::vector<int32_t> ids(const Napi::Value& v, const std::string& name) {
-  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_int32_array) {
-    throw typeError(v.Env(), name + " must be an Int32Array");
-  }
-  const Napi::Int32Array a = v.As<Napi::Int32Array>();
-  return std::vector<int32_t>(a.Data(), a.Data() + a.ElementLength());
-}
 
 // { levels, lambdas, signed, timesteps }
 struct CalibratorOptions {
@@ -56,30 +36,9 @@ CalibratorOptions calibratorOptions(const Napi::Value& v) {
   CalibratorOptions out;
   out.params.levels = static_cast<int>(integer(field(o, w, "levels"), w + ".levels", 1, 1 << 16));
   out.params.lambdas = floats(field(o, w, "lambdas"), w + ".lambdas");
-  const Napi::Value s = field(o, w, "signed");
-  if (!s.IsBoolean()) throw typeError(v.Env(), "options.signed must be a boolean");
-  out.params.signedSpikes = s.As<Napi::Boolean>().Value();
+  out.params.signedSpikes = boolean(field(o, w, "signed"), w + ".signed");
   out.timesteps = static_cast<int>(integer(field(o, w, "timesteps"), w + ".timesteps", 1, kMaxTimesteps));
   out.params.timesteps = out.timesteps;
-  return out;
-}
-
-// { threshold, v0, shape }: shape [1], [ffn] or [positions, ffn], as spiking.safetensors stores it.
-NeuronValues neuronValues(const Napi::Value& v) {
-  if (!v.IsObject()) throw typeError(v.Env(), "neuron values must be an object { threshold, v0, shape }");
-  const Napi::Object o = v.As<Napi::Object>();
-  const std::string w = "values";
-  NeuronValues out;
-  out.threshold = floats(field(o, w, "threshold"), w + ".threshold");
-  out.v0 = floats(field(o, w, "v0"), w + ".v0");
-  const Napi::Value shape = field(o, w, "shape");
-  if (!shape.IsArray()) throw typeError(v.Env(), "values.shape must be an array");
-  const Napi::Array dims = shape.As<Napi::Array>();
-  if (dims.Length() == 2) {
-    out.positions = integer(dims.Get(0u), "values.shape[0]", 1, kMaxInt);
-  } else if (dims.Length() != 1) {
-    throw typeError(v.Env(), "values.shape must be [1], [ffn] or [positions, ffn]");
-  }
   return out;
 }
 
@@ -98,41 +57,6 @@ Napi::Object neuronObject(Napi::Env env, const NeuronValues& v, int64_t ffn) {
   return out;
 }
 
-struct CalibratorState {
-  std::unique_ptr<Calibrator> calibrator;
-  bool busy = false;  // read and written on the JS thread only
-};
-
-// Runs `work` off the JS thread and resolves with what `result` makes of its answer.
-template <typename Answer>
-class CalibratorWorker : public Napi::AsyncWorker {
- public:
-  using Work = std::function<Answer(Calibrator&)>;
-  using Result = std::function<Napi::Value(Napi::Env, const Answer&)>;
-
-  CalibratorWorker(Napi::Env env, std::shared_ptr<CalibratorState> state, Work work, Result result)
-      : Napi::AsyncWorker(env), state_(std::move(state)), work_(std::move(work)), result_(std::move(result)),
-        deferred_(Napi::Promise::Deferred::New(env)) {}
-  Napi::Promise promise() const { return deferred_.Promise(); }
-
- private:
-  void Execute() override { answer_ = work_(*state_->calibrator); }
-  void OnOK() override {
-    state_->busy = false;
-    deferred_.Resolve(result_(Env(), answer_));
-  }
-  void OnError(const Napi::Error& e) override {
-    state_->busy = false;
-    deferred_.Reject(e.Value());
-  }
-
-  std::shared_ptr<CalibratorState> state_;
-  Work work_;
-  Result result_;
-  Answer answer_{};
-  Napi::Promise::Deferred deferred_;
-};
-
 class NativeCalibrator : public Napi::ObjectWrap<NativeCalibrator> {
  public:
   static Napi::Function define(Napi::Env env) {
@@ -150,30 +74,18 @@ class NativeCalibrator : public Napi::ObjectWrap<NativeCalibrator> {
          InstanceMethod<&NativeCalibrator::dispose>("dispose")});
   }
 
-  explicit NativeCalibrator(const Napi::CallbackInfo& info) : Napi::ObjectWrap<NativeCalibrator>(info) {
-    if (info.Length() != 1 || !info[0].IsExternal()) {
-      throw typeError(info.Env(), "NativeCalibrator is created by createCalibrator()");
-    }
-    state_ = std::make_shared<CalibratorState>();
-    state_->calibrator.reset(info[0].As<Napi::External<Calibrator>>().Data());
-  }
+  explicit NativeCalibrator(const Napi::CallbackInfo& info)
+      : Napi::ObjectWrap<NativeCalibrator>(info),
+        calibrator_(external<Calibrator>(info, "NativeCalibrator is created by createCalibrator()"), "calibrator") {}
 
  private:
-  Calibrator& idle(Napi::Env env) const {
-    if (!state_->calibrator) throw Napi::Error::New(env, "the calibrator is disposed");
-    if (state_->busy) throw Napi::Error::New(env, "the calibrator is busy: await the call in flight first");
-    return *state_->calibrator;
-  }
+  Calibrator& idle(Napi::Env env) const { return calibrator_.idle(env); }
 
-  template <typename Answer>
-  Napi::Value start(Napi::Env env, typename CalibratorWorker<Answer>::Work work,
-                    typename CalibratorWorker<Answer>::Result result) {
-    Calibrator& c = idle(env);
-    c.abortFlag() = false;  // an abort() from now on stops this call
-    auto* worker = new CalibratorWorker<Answer>(env, state_, std::move(work), std::move(result));
-    state_->busy = true;
-    worker->Queue();
-    return worker->promise();
+  // Runs work(calibrator) off the JS thread, the calibrator busy until the promise settles.
+  template <typename Work, typename Result>
+  Napi::Value start(Napi::Env env, Work work, Result result) {
+    idle(env).abortFlag() = false;  // an abort() from now on stops this call
+    return calibrator_.start(env, std::move(work), std::move(result));
   }
 
   int64_t layerArg(const Napi::CallbackInfo& info, Calibrator& c) const {
@@ -184,7 +96,7 @@ class NativeCalibrator : public Napi::ObjectWrap<NativeCalibrator> {
   void setData(const Napi::CallbackInfo& info) {
     Calibrator& c = idle(info.Env());
     calibrate::CalibrationSet set;
-    set.ids = ids(info[0], "ids");
+    set.ids = copyOf(int32Array(info[0], "ids"));
     set.sequences = integer(info[1], "sequences", 1, kMaxInt);
     set.seqLen = integer(info[2], "seqLen", 1, kMaxInt);
     set.batch = integer(info[3], "batch", 1, kMaxInt);
@@ -199,16 +111,16 @@ class NativeCalibrator : public Napi::ObjectWrap<NativeCalibrator> {
   void setNeurons(const Napi::CallbackInfo& info) {
     Calibrator& c = idle(info.Env());
     const int64_t layer = layerArg(info, c);
-    NeuronValues values = neuronValues(info[1]);
+    NeuronValues values = neuronValues(info[1], "values");
     guarded(info.Env(), [&] { c.setNeurons(layer, std::move(values)); });
   }
 
   Napi::Value alignLoss(const Napi::CallbackInfo& info) {
     return promiseOf(info.Env(), [&] {
       const int64_t layer = layerArg(info, idle(info.Env()));
-      return start<double>(
+      return start(
           info.Env(), [layer](Calibrator& c) { return c.alignLoss(layer); },
-          [](Napi::Env env, const double& loss) { return Napi::Number::New(env, loss); });
+          [](Napi::Env env, double loss) { return Napi::Number::New(env, loss); });
     });
   }
 
@@ -226,7 +138,7 @@ class NativeCalibrator : public Napi::ObjectWrap<NativeCalibrator> {
               {{"search", calibrate::CoarseChoice::Search}, {"reference", calibrate::CoarseChoice::ReferenceStart}});
         }
       }
-      return start<calibrate::CoarseResult>(
+      return start(
           info.Env(), [layer, choice](Calibrator& c) { return c.coarse(layer, choice); },
           [](Napi::Env env, const calibrate::CoarseResult& r) -> Napi::Value {
             Napi::Object out = Napi::Object::New(env);
@@ -260,20 +172,16 @@ class NativeCalibrator : public Napi::ObjectWrap<NativeCalibrator> {
       Calibrator& c = idle(info.Env());
       const int64_t layer = layerArg(info, c);
       const auto [positions, hyper] = passOptions(info[1], c, "startFine");
-      return start<bool>(
-          info.Env(),
-          [layer, positions, hyper](Calibrator& cal) {
-            cal.startFine(layer, positions, hyper);
-            return true;
-          },
-          [](Napi::Env env, const bool&) { return env.Undefined(); });
+      return start(
+          info.Env(), [layer, positions, hyper](Calibrator& cal) { cal.startFine(layer, positions, hyper); },
+          [](Napi::Env env) { return env.Undefined(); });
     });
   }
 
   Napi::Value fineEpoch(const Napi::CallbackInfo& info) {
     return promiseOf(info.Env(), [&] {
       const int64_t layer = layerArg(info, idle(info.Env()));
-      return start<calibrate::FineEpoch>(
+      return start(
           info.Env(), [layer](Calibrator& c) { return c.fineEpoch(layer); },
           [](Napi::Env env, const calibrate::FineEpoch& e) -> Napi::Value {
             Napi::Object out = Napi::Object::New(env);
@@ -299,20 +207,16 @@ class NativeCalibrator : public Napi::ObjectWrap<NativeCalibrator> {
             reduction, "options.klReduction",
             {{"position", calibrate::KlReduction::PerPosition}, {"batchmean", calibrate::KlReduction::BatchMean}});
       }
-      return start<bool>(
-          info.Env(),
-          [hyper](Calibrator& cal) {
-            cal.startJoint(hyper);
-            return true;
-          },
-          [](Napi::Env env, const bool&) { return env.Undefined(); });
+      return start(
+          info.Env(), [hyper](Calibrator& cal) { cal.startJoint(hyper); },
+          [](Napi::Env env) { return env.Undefined(); });
     });
   }
 
   Napi::Value jointEpoch(const Napi::CallbackInfo& info) {
     return promiseOf(info.Env(), [&] {
       idle(info.Env());
-      return start<calibrate::JointEpoch>(
+      return start(
           info.Env(), [](Calibrator& c) { return c.jointEpoch(); },
           [](Napi::Env env, const calibrate::JointEpoch& e) -> Napi::Value {
             Napi::Object out = Napi::Object::New(env);
@@ -327,17 +231,17 @@ class NativeCalibrator : public Napi::ObjectWrap<NativeCalibrator> {
   Napi::Value evaluate(const Napi::CallbackInfo& info) {
     return promiseOf(info.Env(), [&] {
       idle(info.Env());
-      auto inputs = std::make_shared<std::vector<int32_t>>(ids(info[0], "inputs"));
-      auto targets = std::make_shared<std::vector<int32_t>>(ids(info[1], "targets"));
+      std::vector<int32_t> inputs = copyOf(int32Array(info[0], "inputs"));
+      std::vector<int32_t> targets = copyOf(int32Array(info[1], "targets"));
       const int64_t batch = integer(info[2], "batch", 1, kMaxInt), seqLen = integer(info[3], "seqLen", 1, kMaxInt);
-      if (static_cast<int64_t>(inputs->size()) != batch * seqLen || targets->size() != inputs->size()) {
+      if (static_cast<int64_t>(inputs.size()) != batch * seqLen || targets.size() != inputs.size()) {
         throw typeError(info.Env(),
                         "inputs and targets need batch * seqLen = " + std::to_string(batch * seqLen) + " entries");
       }
-      return start<calibrate::LogitsComparison>(
+      return start(
           info.Env(),
-          [inputs, targets, batch, seqLen](Calibrator& c) {
-            return c.evaluate(inputs->data(), targets->data(), batch, seqLen);
+          [inputs = std::move(inputs), targets = std::move(targets), batch, seqLen](Calibrator& c) {
+            return c.evaluate(inputs.data(), targets.data(), batch, seqLen);
           },
           [](Napi::Env env, const calibrate::LogitsComparison& r) -> Napi::Value {
             Napi::Object out = Napi::Object::New(env);
@@ -351,59 +255,24 @@ class NativeCalibrator : public Napi::ObjectWrap<NativeCalibrator> {
   }
 
   void abort(const Napi::CallbackInfo&) {
-    if (state_->calibrator) state_->calibrator->abortFlag() = true;
+    if (Calibrator* c = calibrator_.get()) c->abortFlag() = true;
   }
 
-  void dispose(const Napi::CallbackInfo& info) {
-    if (state_->busy) {
-      throw Napi::Error::New(info.Env(), "the calibrator is busy: await the call in flight before dispose()");
-    }
-    state_->calibrator.reset();
-  }
+  void dispose(const Napi::CallbackInfo& info) { calibrator_.dispose(info.Env()); }
 
-  std::shared_ptr<CalibratorState> state_;
-};
-
-class CreateWorker : public Napi::AsyncWorker {
- public:
-  CreateWorker(Napi::Env env, ModelSpec spec, CalibratorOptions options, Napi::FunctionReference* constructor)
-      : Napi::AsyncWorker(env), spec_(std::move(spec)), options_(std::move(options)), constructor_(constructor),
-        deferred_(Napi::Promise::Deferred::New(env)) {}
-  Napi::Promise promise() const { return deferred_.Promise(); }
-
- private:
-  void Execute() override {
-    calibrator_ =
-        std::make_unique<Calibrator>(loadModel(spec_), std::move(options_.params), options_.timesteps, enginePool());
-  }
-  void OnOK() override {
-    // The NativeCalibrator takes ownership of the calibrator.
-    deferred_.Resolve(constructor_->New({Napi::External<Calibrator>::New(Env(), calibrator_.release())}));
-  }
-  void OnError(const Napi::Error& e) override { deferred_.Reject(e.Value()); }
-
-  ModelSpec spec_;
-  CalibratorOptions options_;
-  Napi::FunctionReference* constructor_;
-  Napi::Promise::Deferred deferred_;
-  std::unique_ptr<Calibrator> calibrator_;
+  ExclusiveObject<Calibrator> calibrator_;
 };
 
 Napi::Value createCalibrator(const Napi::CallbackInfo& info) {
-  return promiseOf(info.Env(), [&]() -> Napi::Value {
-    auto* worker = new CreateWorker(info.Env(), readModelSpec(info[0]), calibratorOptions(info[1]),
-                                    static_cast<Napi::FunctionReference*>(info.Data()));
-    worker->Queue();
-    return worker->promise();
+  return createFromSpec<Calibrator>(info, calibratorOptions, [](const ModelSpec& spec, CalibratorOptions& options) {
+    return std::make_unique<Calibrator>(loadModel(spec), std::move(options.params), options.timesteps, enginePool());
   });
 }
 
 }  // namespace
 
 void registerCalibrate(Napi::Env env, Napi::Object exports) {
-  auto* constructor = new Napi::FunctionReference(Napi::Persistent(NativeCalibrator::define(env)));
-  env.AddCleanupHook([constructor] { delete constructor; });
-  exports.Set("createCalibrator", Napi::Function::New(env, createCalibrator, "createCalibrator", constructor));
+  exportFactory(env, exports, "createCalibrator", NativeCalibrator::define(env), createCalibrator);
 }
 
 }  // namespace fas::binding

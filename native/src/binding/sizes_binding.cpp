@@ -7,6 +7,7 @@
 
 #include "binding/bindings.h"
 #include "binding/js_values.h"
+#include "binding/model_readers.h"
 #include "calibrate/site_batch.h"
 #include "engine/runtime/forward_sizes.h"
 #include "train/model/buffer_sizes.h"

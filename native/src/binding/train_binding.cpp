@@ -8,8 +8,11 @@
 #include <vector>
 
 #include "binding/bindings.h"
+#include "binding/factory.h"
 #include "binding/js_results.h"
 #include "binding/js_values.h"
+#include "binding/model_readers.h"
+#include "binding/promise_worker.h"
 #include "engine/model/loader.h"
 #include "hardware.h"
 #include "train/trainer.h"
@@ -51,12 +54,6 @@ train::TrainerOptions trainerOptions(const Napi::Value& v) {
   return options;
 }
 
-template <typename Array>
-Array typedArray(const Napi::Value& v, napi_typedarray_type type, const std::string& what) {
-  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != type) throw typeError(v.Env(), what);
-  return v.As<Array>();
-}
-
 // The token batch of forwardBackward/evaluate, copied: JS may touch its arrays while the work runs.
 struct BatchCopy {
   std::vector<int32_t> inputs, targets;
@@ -71,14 +68,9 @@ struct BatchCopy {
 // (inputs, targets, batch, seqLen) at info[0..3], the mask at info[maskAt] when given.
 BatchCopy batchCopy(const Napi::CallbackInfo& info, size_t maskAt) {
   const Napi::Env env = info.Env();
-  const auto ids = [&](size_t i, const char* name) {
-    const auto a =
-        typedArray<Napi::Int32Array>(info[i], napi_int32_array, std::string(name) + " must be an Int32Array");
-    return std::vector<int32_t>(a.Data(), a.Data() + a.ElementLength());
-  };
   BatchCopy b;
-  b.inputs = ids(0, "inputs");
-  b.targets = ids(1, "targets");
+  b.inputs = copyOf(int32Array(info[0], "inputs"));
+  b.targets = copyOf(int32Array(info[1], "targets"));
   b.batch = integer(info[2], "batch", 1, kMaxInt);
   b.seqLen = integer(info[3], "seqLen", 1, kMaxInt);
   const size_t n = static_cast<size_t>(b.batch * b.seqLen);
@@ -87,7 +79,7 @@ BatchCopy batchCopy(const Napi::CallbackInfo& info, size_t maskAt) {
                              std::to_string(b.inputs.size()) + " and " + std::to_string(b.targets.size()));
   }
   if (info.Length() > maskAt && !info[maskAt].IsUndefined()) {
-    const auto m = typedArray<Napi::Uint8Array>(info[maskAt], napi_uint8_array, "mask must be a Uint8Array");
+    const Napi::Uint8Array m = uint8Array(info[maskAt], "mask");
     if (m.ElementLength() != n) throw typeError(env, "mask needs batch * seqLen = " + std::to_string(n) + " entries");
     b.mask.assign(m.Data(), m.Data() + n);
   }
@@ -98,9 +90,7 @@ train::StepHyper stepHyper(const Napi::Value& v) {
   if (!v.IsObject()) throw typeError(v.Env(), "optimizerStep needs a hyper-parameter object");
   const Napi::Object o = v.As<Napi::Object>();
   const std::string w = "hyper";
-  const Napi::Value lr = field(o, w, "lr");
-  if (!lr.IsObject()) throw typeError(v.Env(), "hyper.lr must be an object");
-  const Napi::Object l = lr.As<Napi::Object>();
+  const Napi::Object l = object(field(o, w, "lr"), "hyper.lr");
   const auto num = [&](const Napi::Object& from, const std::string& where, const char* key) {
     return number(field(from, where, key), where + "." + key);
   };
@@ -113,92 +103,6 @@ train::StepHyper stepHyper(const Napi::Value& v) {
                           num(o, w, "eps"),
                           num(o, w, "clipNorm")};
 }
-
-// ---- Results ------------------------------------------------------------------------------------
-
-// The trainer behind a NativeTrainer, shared with the call in flight.
-struct TrainerState {
-  std::unique_ptr<Trainer> trainer;
-  bool busy = false;  // read and written on the JS thread only
-};
-
-// Runs work() off the JS thread and resolves with result(); clears the busy flag on the JS thread.
-class TrainerWorker : public Napi::AsyncWorker {
- public:
-  TrainerWorker(Napi::Env env, std::shared_ptr<TrainerState> state)
-      : Napi::AsyncWorker(env), state_(std::move(state)), deferred_(Napi::Promise::Deferred::New(env)) {}
-  Napi::Promise promise() const { return deferred_.Promise(); }
-
- protected:
-  virtual void work(Trainer& trainer) = 0;
-  virtual Napi::Value result(Napi::Env env) = 0;
-
- private:
-  void Execute() override { work(*state_->trainer); }
-  void OnOK() override {
-    state_->busy = false;
-    deferred_.Resolve(result(Env()));
-  }
-  void OnError(const Napi::Error& e) override {
-    state_->busy = false;
-    deferred_.Reject(e.Value());
-  }
-
-  std::shared_ptr<TrainerState> state_;
-  Napi::Promise::Deferred deferred_;
-};
-
-class ForwardBackwardWorker : public TrainerWorker {
- public:
-  ForwardBackwardWorker(Napi::Env env, std::shared_ptr<TrainerState> state, BatchCopy batch)
-      : TrainerWorker(env, std::move(state)), batch_(std::move(batch)) {}
-
- private:
-  void work(Trainer& t) override { loss_ = t.forwardBackward(batch_.view()); }
-  Napi::Value result(Napi::Env env) override {
-    Napi::Object out = Napi::Object::New(env);
-    out.Set("loss", loss_.tokens > 0 ? loss_.sum / static_cast<double>(loss_.tokens) : 0.0);
-    out.Set("tokens", static_cast<double>(loss_.tokens));
-    return out;
-  }
-  BatchCopy batch_;
-  train::LossSum loss_{};
-};
-
-class EvaluateWorker : public TrainerWorker {
- public:
-  EvaluateWorker(Napi::Env env, std::shared_ptr<TrainerState> state, BatchCopy batch, train::EvalMode mode)
-      : TrainerWorker(env, std::move(state)), batch_(std::move(batch)), mode_(mode) {}
-
- private:
-  void work(Trainer& t) override { loss_ = t.evaluate(batch_.view(), mode_); }
-  Napi::Value result(Napi::Env env) override {
-    Napi::Object out = Napi::Object::New(env);
-    out.Set("lossSum", loss_.sum);
-    out.Set("tokens", static_cast<double>(loss_.tokens));
-    return out;
-  }
-  BatchCopy batch_;
-  train::EvalMode mode_;
-  train::LossSum loss_{};
-};
-
-class StepWorker : public TrainerWorker {
- public:
-  StepWorker(Napi::Env env, std::shared_ptr<TrainerState> state, train::StepHyper hyper)
-      : TrainerWorker(env, std::move(state)), hyper_(hyper) {}
-
- private:
-  void work(Trainer& t) override { result_ = t.optimizerStep(hyper_); }
-  Napi::Value result(Napi::Env env) override {
-    Napi::Object out = Napi::Object::New(env);
-    out.Set("gradNorm", result_.gradNorm);
-    out.Set("applied", result_.applied);
-    return out;
-  }
-  train::StepHyper hyper_;
-  train::StepResult result_{};
-};
 
 class NativeTrainer : public Napi::ObjectWrap<NativeTrainer> {
  public:
@@ -214,50 +118,57 @@ class NativeTrainer : public Napi::ObjectWrap<NativeTrainer> {
          InstanceMethod<&NativeTrainer::abort>("abort"), InstanceMethod<&NativeTrainer::dispose>("dispose")});
   }
 
-  explicit NativeTrainer(const Napi::CallbackInfo& info) : Napi::ObjectWrap<NativeTrainer>(info) {
-    if (info.Length() != 1 || !info[0].IsExternal()) {
-      throw typeError(info.Env(), "NativeTrainer is created by createTrainer()");
-    }
-    state_ = std::make_shared<TrainerState>();
-    state_->trainer.reset(info[0].As<Napi::External<Trainer>>().Data());
-  }
+  explicit NativeTrainer(const Napi::CallbackInfo& info)
+      : Napi::ObjectWrap<NativeTrainer>(info),
+        trainer_(external<Trainer>(info, "NativeTrainer is created by createTrainer()"), "trainer") {}
 
  private:
-  // The trainer, when it may be used now: not disposed, no call in flight.
-  Trainer& idle(Napi::Env env) const {
-    if (!state_->trainer) throw Napi::Error::New(env, "the trainer is disposed");
-    if (state_->busy) throw Napi::Error::New(env, "the trainer is busy: await the call in flight first");
-    return *state_->trainer;
-  }
-
-  template <typename Worker, typename... Args>
-  Napi::Value start(Napi::Env env, Args&&... args) {
-    idle(env);
-    auto* worker = new Worker(env, state_, std::forward<Args>(args)...);
-    state_->busy = true;
-    worker->Queue();
-    return worker->promise();
-  }
+  Trainer& idle(Napi::Env env) const { return trainer_.idle(env); }
 
   // Read by the worker thread between the passes of forwardBackward: safe while a call is in flight.
   void abort(const Napi::CallbackInfo&) {
-    if (state_->trainer) state_->trainer->abortFlag() = true;
+    if (Trainer* t = trainer_.get()) t->abortFlag() = true;
   }
 
   Napi::Value forwardBackward(const Napi::CallbackInfo& info) {
-    return promiseOf(info.Env(), [&] { return start<ForwardBackwardWorker>(info.Env(), batchCopy(info, 4)); });
+    return promiseOf(info.Env(), [&] {
+      return trainer_.start(
+          info.Env(), [batch = batchCopy(info, 4)](Trainer& t) { return t.forwardBackward(batch.view()); },
+          [](Napi::Env env, const train::LossSum& loss) {
+            Napi::Object out = Napi::Object::New(env);
+            out.Set("loss", loss.tokens > 0 ? loss.sum / static_cast<double>(loss.tokens) : 0.0);
+            out.Set("tokens", static_cast<double>(loss.tokens));
+            return out;
+          });
+    });
   }
 
   Napi::Value evaluate(const Napi::CallbackInfo& info) {
     return promiseOf(info.Env(), [&] {
       const auto mode =
           choice<train::EvalMode>(info[4], "mode", {{"ann", train::EvalMode::Ann}, {"qcfs", train::EvalMode::Qcfs}});
-      return start<EvaluateWorker>(info.Env(), batchCopy(info, 5), mode);
+      return trainer_.start(
+          info.Env(), [batch = batchCopy(info, 5), mode](Trainer& t) { return t.evaluate(batch.view(), mode); },
+          [](Napi::Env env, const train::LossSum& loss) {
+            Napi::Object out = Napi::Object::New(env);
+            out.Set("lossSum", loss.sum);
+            out.Set("tokens", static_cast<double>(loss.tokens));
+            return out;
+          });
     });
   }
 
   Napi::Value optimizerStep(const Napi::CallbackInfo& info) {
-    return promiseOf(info.Env(), [&] { return start<StepWorker>(info.Env(), stepHyper(info[0])); });
+    return promiseOf(info.Env(), [&] {
+      return trainer_.start(
+          info.Env(), [hyper = stepHyper(info[0])](Trainer& t) { return t.optimizerStep(hyper); },
+          [](Napi::Env env, const train::StepResult& r) {
+            Napi::Object out = Napi::Object::New(env);
+            out.Set("gradNorm", r.gradNorm);
+            out.Set("applied", r.applied);
+            return out;
+          });
+    });
   }
 
   Napi::Value parameters(const Napi::CallbackInfo& info) {
@@ -285,7 +196,7 @@ class NativeTrainer : public Napi::ObjectWrap<NativeTrainer> {
   void setTensor(const Napi::CallbackInfo& info) {
     Trainer& t = idle(info.Env());
     const std::string name = string(info[0], "name");
-    const auto data = typedArray<Napi::Float32Array>(info[1], napi_float32_array, "data must be a Float32Array");
+    const Napi::Float32Array data = float32Array(info[1], "data");
     guarded(info.Env(), [&] { t.setTensor(name, data.Data(), static_cast<int64_t>(data.ElementLength())); });
   }
 
@@ -312,15 +223,10 @@ class NativeTrainer : public Napi::ObjectWrap<NativeTrainer> {
     train::OptimizerState s;
     s.step = integer(field(o, "state", "step"), "state.step", 0, kMaxSafe);
     const auto moments = [&](const char* key, std::map<std::string, std::vector<float>>& out) {
-      const Napi::Value v = field(o, "state", key);
-      if (!v.IsObject()) throw typeError(env, std::string("state.") + key + " must be an object");
-      const Napi::Object values = v.As<Napi::Object>();
-      const Napi::Array names = values.GetPropertyNames();
-      for (uint32_t i = 0; i < names.Length(); ++i) {
-        const std::string name = names.Get(i).As<Napi::String>().Utf8Value();
-        const std::string what = std::string("state.") + key + "['" + name + "'] must be a Float32Array";
-        const auto a = typedArray<Napi::Float32Array>(values.Get(name), napi_float32_array, what);
-        out[name].assign(a.Data(), a.Data() + a.ElementLength());
+      const std::string where = std::string("state.") + key;
+      const Napi::Object values = object(field(o, "state", key), where);
+      for (const std::string& name : keys(values)) {
+        out[name] = copyOf(float32Array(values.Get(name), where + "['" + name + "']"));
       }
     };
     moments("m", s.m);
@@ -329,54 +235,22 @@ class NativeTrainer : public Napi::ObjectWrap<NativeTrainer> {
   }
 
   // Frees the parameters, gradients and optimizer state now; later calls throw.
-  void dispose(const Napi::CallbackInfo& info) {
-    if (state_->busy) {
-      throw Napi::Error::New(info.Env(), "the trainer is busy: await the call in flight before dispose()");
-    }
-    state_->trainer.reset();
-  }
+  void dispose(const Napi::CallbackInfo& info) { trainer_.dispose(info.Env()); }
 
-  std::shared_ptr<TrainerState> state_;
-};
-
-class CreateWorker : public Napi::AsyncWorker {
- public:
-  CreateWorker(Napi::Env env, ModelSpec spec, train::TrainerOptions options, Napi::FunctionReference* constructor)
-      : Napi::AsyncWorker(env), spec_(std::move(spec)), options_(std::move(options)), constructor_(constructor),
-        deferred_(Napi::Promise::Deferred::New(env)) {}
-  Napi::Promise promise() const { return deferred_.Promise(); }
-
- private:
-  // The model is only read while its weights are copied; its file mappings go with it.
-  void Execute() override { trainer_ = std::make_unique<Trainer>(*loadModel(spec_), options_); }
-  void OnOK() override {
-    // The NativeTrainer takes ownership of the trainer.
-    deferred_.Resolve(constructor_->New({Napi::External<Trainer>::New(Env(), trainer_.release())}));
-  }
-  void OnError(const Napi::Error& e) override { deferred_.Reject(e.Value()); }
-
-  ModelSpec spec_;
-  train::TrainerOptions options_;
-  Napi::FunctionReference* constructor_;
-  Napi::Promise::Deferred deferred_;
-  std::unique_ptr<Trainer> trainer_;
+  ExclusiveObject<Trainer> trainer_;
 };
 
 Napi::Value createTrainer(const Napi::CallbackInfo& info) {
-  return promiseOf(info.Env(), [&]() -> Napi::Value {
-    auto* worker = new CreateWorker(info.Env(), readModelSpec(info[0]), trainerOptions(info[1]),
-                                    static_cast<Napi::FunctionReference*>(info.Data()));
-    worker->Queue();
-    return worker->promise();
+  // The model is only read while its weights are copied; its file mappings go with it.
+  return createFromSpec<Trainer>(info, trainerOptions, [](const ModelSpec& spec, const train::TrainerOptions& options) {
+    return std::make_unique<Trainer>(*loadModel(spec), options);
   });
 }
 
 }  // namespace
 
 void registerTrain(Napi::Env env, Napi::Object exports) {
-  auto* constructor = new Napi::FunctionReference(Napi::Persistent(NativeTrainer::define(env)));
-  env.AddCleanupHook([constructor] { delete constructor; });
-  exports.Set("createTrainer", Napi::Function::New(env, createTrainer, "createTrainer", constructor));
+  exportFactory(env, exports, "createTrainer", NativeTrainer::define(env), createTrainer);
 }
 
 }  // namespace fas::binding
