@@ -1,6 +1,6 @@
 // The library's models as a run page needs them: read on demand (again when a run adds one), with
 // what went wrong in words for an ErrorBox, and found by the folder a run names.
-import type { FasApi, ModelEntry } from '../../../electron/api/contract';
+import type { FasApi, JobRecord, ModelEntry } from '../../../electron/api/contract';
 
 export class LibraryModels {
   list = $state<ModelEntry[] | null>(null);
@@ -16,6 +16,20 @@ export class LibraryModels {
       this.problem = err instanceof Error ? err.message : String(err);
     }
   };
+
+  /**
+   * Reads the list for a run's page, and again when the run ends, as a finished run adds the models it
+   * made (once its record has the result, which arrives just after its 'done' event). Call it while the
+   * page's component starts.
+   */
+  follow(job: () => JobRecord): void {
+    $effect(() => {
+      const { id, state, result } = job();
+      void id;
+      if (state === 'done' && !result) return;
+      void this.load();
+    });
+  }
 
   /** The model in this folder; undefined until read, or when it is not in the library. */
   at(path: string): ModelEntry | undefined {

@@ -27,8 +27,3 @@ export function limitProblem(name: string, value: number, l: NumberLimits | unde
   if (!l) return Number.isFinite(value) ? null : `${name} must be a number.`;
   return withinLimits(value, l) ? null : `${name} must be ${limitWords(l)}.`;
 }
-
-/** A setting's bounds as a number field's min and max (none where the schema has none). */
-export function fieldBounds(l: NumberLimits | undefined): { min?: number; max?: number } {
-  return { ...(l?.min != null ? { min: l.min } : {}), ...(l?.max != null ? { max: l.max } : {}) };
-}

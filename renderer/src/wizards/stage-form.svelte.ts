@@ -26,6 +26,12 @@ export interface StageRules<Settings> {
   jobParams: (settings: Settings, paths: { modelDir: string; dataPath: string; outDir: string }) => Record<string, unknown>;
 }
 
+/** The stages that start from an original model the engine can open (fine-tuning, conversion). */
+export const fromOriginal: Pick<StageRules<unknown>, 'canStartFrom' | 'noModel'> = {
+  canStartFrom: (m) => m.stage === 'ann' && m.summary !== null,
+  noModel: 'Open a model in the Library first.',
+};
+
 interface Library<Settings> {
   models: ModelEntry[];
   corpora: TrainingCorpus[];

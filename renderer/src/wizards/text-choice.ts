@@ -10,6 +10,9 @@ export interface TextChoice {
   checked: DataCheck | null;
 }
 
+/** The files a stage that reads plain text can read, in words. */
+export const PLAIN_TEXT_FILES = 'A .txt file, a .jsonl file with one {"text": …} per line, or a folder of .txt and .md files.';
+
 /** The first bundled text, or the user's own when none is bundled. */
 export function firstTextChoice(corpora: TrainingCorpus[]): TextChoice {
   return { source: corpora.length > 0 ? 'corpus' : 'own', corpusId: corpora[0]?.id ?? '', ownPath: '', checked: null };

@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { AppCore } from '../../../electron/core/app-core.js';
 import { paramLimits } from '../../../electron/core/api/param-limits.js';
 import { jobKinds } from '../../../electron/core/jobs/kinds.js';
-import { fieldBounds, limitProblem, limitWords, withinLimits } from '../../../renderer/src/wizards/limits.js';
+import { limitProblem, limitWords, withinLimits } from '../../../renderer/src/wizards/limits.js';
 import { tempDir } from '../../helpers/tiny-models.js';
 
 describe('settings limits', () => {
@@ -55,7 +55,5 @@ describe('settings limits', () => {
     expect(limitProblem('The learning rate', 0, lr)).toBe('The learning rate must be a number above 0, at most 1.');
     expect(limitWords({ min: 0, above: false, max: null, whole: true })).toBe('a whole number of at least 0');
     expect(limitProblem('Steps', NaN, undefined)).toBe('Steps must be a number.');
-    expect(fieldBounds(t)).toEqual({ min: 1, max: 1024 });
-    expect(fieldBounds({ ...t, max: null })).toEqual({ min: 1 });
   });
 });

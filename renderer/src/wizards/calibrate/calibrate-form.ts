@@ -3,7 +3,7 @@
 // live per-layer align errors and joint-pass KL read back from the run's reported metrics.
 // With .js extensions, as the tests type-check this module under Node's module resolution too.
 import type { NumberLimits } from '../../../../electron/api/contract.js';
-import { limitProblem } from '../limits.js';
+import { limitProblem, withinLimits } from '../limits.js';
 import { stageOutDir, type TakenNames } from '../output-folder.js';
 import { CALIBRATION_STAGES, type CalibrationStageName } from '../../../../electron/shared/calibration-stages.js';
 import { CALIBRATION_RECIPES, PAPER_RECIPE_FIXES, type CalibrationRecipe } from '../../../../electron/shared/calibration-recipes.js';
@@ -38,6 +38,9 @@ export interface CalibrateSettings {
 }
 
 const LEVELS: readonly CalibrationLevel[] = ['layer', 'neuron'];
+
+/** The most text to read is set in megabytes, a unit the job's schema does not have (it takes bytes): any amount above 0. */
+export const MEGABYTE_LIMITS: NumberLimits = { min: 0, above: true, max: null, whole: false };
 
 /** The settings a 'calibrate' job uses when given none ('jobs.defaults' result). */
 export function settingsFromDefaults(d: Record<string, unknown>): CalibrateSettings {
@@ -122,7 +125,8 @@ export function settingsProblem(s: CalibrateSettings, contextLength: number, lim
   if (!unused(s, 'maxPositions') && s.maxPositions !== null && !whole(1)(s.maxPositions)) {
     return 'The per-position max length must be a whole number of tokens, at least 1 (or leave it empty).';
   }
-  if (s.maxDataMegabytes !== null && !(s.maxDataMegabytes > 0)) return 'The most text to read must be above 0 MB (or leave the field empty to read all of it).';
+  if (s.maxDataMegabytes !== null && !withinLimits(s.maxDataMegabytes, MEGABYTE_LIMITS))
+    return 'The most text to read must be above 0 MB (or leave the field empty to read all of it).';
   return null;
 }
 
