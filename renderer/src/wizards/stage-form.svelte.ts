@@ -21,9 +21,15 @@ export interface StageRules<Settings> {
   withPreset: (current: Settings, values: Record<string, unknown>) => Settings;
   /** The output folder to suggest, clear of the folders and names already taken. */
   defaultOutDir: (workspaceDir: string, modelName: string, taken: TakenNames) => string;
-  /** How many memory estimates these settings need (one per stage that runs on its own), each of which can stop the job; 1 when not given. */
-  estimatesNeeded?: (settings: Settings) => number;
-  jobParams: (settings: Settings, paths: { modelDir: string; dataPath: string; outDir: string }) => Record<string, unknown>;
+  /** Whether the job reads text with this model (calibrating a model that spikes at every layer does not); true when not given. */
+  needsText?: (model: ModelEntry) => boolean;
+  /**
+   * How many memory estimates these settings need on this model (one per stage that runs on its own),
+   * each of which can stop the job; 0 when the job computes nothing worth one; 1 when not given.
+   */
+  estimatesNeeded?: (settings: Settings, model: ModelEntry | undefined) => number;
+  /** dataPath: absent when the job reads no text. */
+  jobParams: (settings: Settings, paths: { modelDir: string; dataPath?: string; outDir: string }) => Record<string, unknown>;
 }
 
 /** The stages that start from an original model the engine can open (fine-tuning, conversion). */
@@ -62,15 +68,17 @@ export class StageForm<Settings extends object> {
   readonly outDir = $derived.by(
     () => this.outDirTyped ?? (this.model && this.loaded ? this.rules.defaultOutDir(this.loaded.workspaceDir, this.model.name, this.loaded.taken) : ''),
   );
+  readonly textNeeded = $derived.by(() => !this.model || (this.rules.needsText?.(this.model) ?? true));
+  readonly estimatesCounted = $derived.by(() => this.rules.estimatesNeeded?.(this.settings, this.model) ?? 1);
   /** The estimate that matters most among those the settings need: one that will not fit, else the largest. */
-  readonly memoryNeed = $derived.by(() => largestNeed(this.estimates.slice(0, this.rules.estimatesNeeded?.(this.settings) ?? 1)));
+  readonly memoryNeed = $derived.by(() => largestNeed(this.estimates.slice(0, this.estimatesCounted)));
   readonly modelBlocker = $derived.by(() => (this.models.length === 0 ? this.rules.noModel : this.model ? null : 'Choose a model first.'));
   readonly settingsBlocker = $derived.by(() =>
     this.model ? this.rules.settingsProblem(this.settings, this.model.summary!.maxPositions, this.loaded!.limits) : null,
   );
   /** What stops the job once the model and text are chosen: the settings, a job that will not fit, then the output folder. */
   readonly jobBlocker = $derived(
-    this.settingsBlocker ?? memoryBlocker(this.memoryNeed) ?? outDirProblem(this.outDir, this.loaded?.models ?? [], this.text.path),
+    this.settingsBlocker ?? memoryBlocker(this.memoryNeed) ?? outDirProblem(this.outDir, this.loaded?.models ?? [], this.textNeeded ? this.text.path : ''),
   );
 
   constructor(private readonly rules: StageRules<Settings>) {}
@@ -118,11 +126,11 @@ export class StageForm<Settings extends object> {
     if (retry) this.retry(retry, corpora);
   }
 
-  /** The WizardFrame's four steps with the stage's content, each with what stops it. */
+  /** The WizardFrame's steps with the stage's content, each with what stops it: four, or three when the job reads no text. */
   steps(content: { model: Snippet; data: Snippet; settings: Snippet; advanced: Snippet; review: Snippet }) {
     return [
       { title: 'Model', content: content.model, blocker: this.modelBlocker },
-      { title: 'Data', content: content.data, blocker: this.text.blocker },
+      ...(this.textNeeded ? [{ title: 'Data', content: content.data, blocker: this.text.blocker }] : []),
       { title: 'Settings', content: content.settings, advanced: content.advanced, blocker: this.jobBlocker },
       { title: 'Start', content: content.review, blocker: this.jobBlocker },
     ];
@@ -148,7 +156,9 @@ export class StageForm<Settings extends object> {
 
   /** The job's parameters; null while no model is chosen. */
   readonly params = (): Record<string, unknown> | null =>
-    this.model ? this.rules.jobParams(this.settings, { modelDir: this.model.path, dataPath: this.text.path, outDir: this.outDir.trim() }) : null;
+    this.model
+      ? this.rules.jobParams(this.settings, { modelDir: this.model.path, outDir: this.outDir.trim(), ...(this.textNeeded ? { dataPath: this.text.path } : {}) })
+      : null;
 }
 
 /** A run's output folder, when its parameters name one. */

@@ -2,7 +2,7 @@
 // kind's schema, via 'jobs.defaults' and 'jobs.limits'), what makes them unusable, the job parameters they become, and the
 // live per-layer align errors and joint-pass KL read back from the run's reported metrics.
 // With .js extensions, as the tests type-check this module under Node's module resolution too.
-import type { NumberLimits } from '../../../../electron/api/contract.js';
+import type { ModelEntry, NumberLimits } from '../../../../electron/api/contract.js';
 import { limitProblem, withinLimits } from '../limits.js';
 import { stageOutDir, type TakenNames } from '../output-folder.js';
 import { CALIBRATION_STAGES, type CalibrationStageName } from '../../../../electron/shared/calibration-stages.js';
@@ -130,6 +130,17 @@ export function settingsProblem(s: CalibrateSettings, contextLength: number, lim
   return null;
 }
 
+/** A model that spikes at every layer (scope 'all'): the spiking network equals the fine-tuned one at T = L, so calibrating only writes it at T. */
+export function spikesEverywhere(model: Pick<ModelEntry, 'spiking'>): boolean {
+  return model.spiking?.scope === 'all';
+}
+
+/** How many positions the run fits its own value per neuron for: the block with the reference recipe, maxPositions per neuron, else 1. */
+export function neuronPositions(s: Pick<CalibrateSettings, 'recipe' | 'level' | 'maxPositions' | 'blockSize'>): number {
+  if (s.recipe === 'paper') return s.blockSize;
+  return s.level === 'neuron' && s.maxPositions !== null ? Math.min(s.maxPositions, s.blockSize) : 1;
+}
+
 /** workspace/models/<short model name> · stage 2, named after the original model (not "… · stage 1 · stage 2"). */
 export function defaultOutDir(workspaceDir: string, modelName: string, taken: TakenNames): string {
   return stageOutDir(workspaceDir, modelName, 2, taken);
@@ -139,7 +150,7 @@ export function defaultOutDir(workspaceDir: string, modelName: string, taken: Ta
  * The 'calibrate' job's parameters: the per-neuron ones only when tuning per neuron, none that the
  * reference recipe fixes when following it, and the optional ones only when set.
  */
-export function calibrateParams(s: CalibrateSettings, paths: { modelDir: string; dataPath: string; outDir: string }): Record<string, unknown> {
+export function calibrateParams(s: CalibrateSettings, paths: { modelDir: string; dataPath?: string; outDir: string }): Record<string, unknown> {
   const { maxDataMegabytes, ...rest } = s;
   const used = Object.entries(rest).filter(([key, value]) => value !== null && !unused(s, key as keyof CalibrateSettings));
   return {

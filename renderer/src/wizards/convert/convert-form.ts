@@ -85,7 +85,7 @@ export function estimatesNeeded(s: ConvertSettings): number {
 }
 
 /** The 'convert' job's parameters; the evaluation always measures the chosen T. */
-export function convertParams(s: ConvertSettings, paths: { modelDir: string; dataPath: string; outDir: string }): Record<string, unknown> {
+export function convertParams(s: ConvertSettings, paths: { modelDir: string; dataPath?: string; outDir: string }): Record<string, unknown> {
   const evalTimesteps = [...new Set([...s.evalTimesteps, s.timesteps])].sort((a, b) => a - b);
   return { ...paths, ...s, evalTimesteps };
 }

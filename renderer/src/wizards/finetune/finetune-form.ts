@@ -103,7 +103,7 @@ export function settingsProblem(s: FinetuneSettings, contextLength: number, limi
 }
 
 /** The 'finetune' job's parameters. */
-export function finetuneParams(s: FinetuneSettings, paths: { modelDir: string; dataPath: string; outDir: string }): Record<string, unknown> {
+export function finetuneParams(s: FinetuneSettings, paths: { modelDir: string; dataPath?: string; outDir: string }): Record<string, unknown> {
   const { levels, initialLambda, ...rest } = s;
   return { ...paths, ...rest, qcfs: { levels, initialLambda } };
 }
