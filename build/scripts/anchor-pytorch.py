@@ -5,10 +5,16 @@ Run with Debian's python3-torch, 2 threads, right after `npm run bench`:
     /usr/bin/python3 build/scripts/anchor-pytorch.py [--threads 2]
 Prints JSON: sgemm GFLOP/s on the model's shapes (OpenBLAS), prefill of 4 x 256 tokens (last position's
 logits and every position's), and a training step (forward, backward, AdamW) at batch 4 x 256.
+
+With --export-onnx DIR it measures nothing and writes this model (seed 1) for the onnxruntime-node anchor
+(build/scripts/anchor-onnxruntime.mjs): DIR/gpt2-full.onnx (every position's logits), DIR/gpt2-last.onnx (the
+last position's), both with dynamic batch and sequence axes, and DIR/check-ids.json + DIR/check-logits.f32 (this
+model's logits for a few tokens, which the anchor compares with its own).
 """
 import argparse
 import json
 import math
+import os
 import time
 
 import torch
@@ -56,6 +62,31 @@ class Gpt2(torch.nn.Module):
         return x @ self.wte.weight.t()  # tied head, as GPT-2
 
 
+class Logits(torch.nn.Module):
+    """The model with `last_only` fixed, so the exported graph's only input is `ids`."""
+
+    def __init__(self, model, last_only):
+        super().__init__()
+        self.model, self.last_only = model, last_only
+
+    def forward(self, ids):
+        return self.model(ids, self.last_only)
+
+
+def export_onnx(model, out_dir):
+    os.makedirs(out_dir, exist_ok=True)
+    ids = (torch.arange(2 * 16) * 7919 % VOCAB).view(2, 16)
+    for name, last_only, axes in [('full', False, {0: 'batch', 1: 'sequence'}), ('last', True, {0: 'batch'})]:
+        torch.onnx.export(Logits(model, last_only), (ids,), os.path.join(out_dir, f'gpt2-{name}.onnx'),
+                          input_names=['ids'], output_names=['logits'], opset_version=17,
+                          dynamic_axes={'ids': {0: 'batch', 1: 'sequence'}, 'logits': axes})
+    check = (torch.arange(8) * 104729 % VOCAB).view(1, 8)
+    with torch.no_grad():
+        model(check).numpy().astype('<f4').tofile(os.path.join(out_dir, 'check-logits.f32'))
+    with open(os.path.join(out_dir, 'check-ids.json'), 'w') as f:
+        json.dump(check.tolist(), f)
+
+
 def best_seconds(fn, repeats):
     best = math.inf
     for _ in range(repeats):
@@ -68,9 +99,12 @@ def best_seconds(fn, repeats):
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument('--threads', type=int, default=2)
+    parser.add_argument('--export-onnx', metavar='DIR', help='write the model as ONNX for the onnxruntime anchor')
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(1)
+    if args.export_onnx:
+        return export_onnx(Gpt2().eval(), args.export_onnx)
 
     sgemm = {}
     for rows, inputs, outputs in [(1024, 768, 2304), (1024, 768, 3072), (1024, 3072, 768), (1024, 768, 50257)]:
