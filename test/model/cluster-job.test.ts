@@ -166,8 +166,27 @@ describe('cluster jobs (fas_stage1.py on the CPU)', async () => {
     const single = join(temp.path, 'job-single');
     await exportFor(model, single, settings);
     // The job's own launch line: torchrun, one node, two processes (CPU: no GPU is visible).
+    // In a process group of its own, so that what it leaves behind can be stopped with it.
     const torchrun = (jobDir: string) =>
-      spawn(join(jobDir, 'launch.sh'), ['single'], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, PYTHON: python, NPROC: '2' } });
+      spawn(join(jobDir, 'launch.sh'), ['single'], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, PYTHON: python, NPROC: '2' }, detached: true });
+    /**
+     * torchrun's exit code, once its output is read. A rank whose peer was killed can sit in a gloo
+     * collective (30 min by default) after torchrun itself has exited, holding the output pipe open:
+     * what is left of the group is stopped when torchrun exits.
+     */
+    const exitOf = (child: ReturnType<typeof torchrun>) =>
+      new Promise<number | null>((done) => {
+        let code: number | null = null;
+        child.on('exit', (c) => {
+          code = c;
+          try {
+            process.kill(-child.pid!, 'SIGKILL');
+          } catch {
+            // the group is gone already
+          }
+        });
+        child.on('close', () => done(code));
+      });
     let singleLosses: number[] = [];
 
     it(
@@ -202,7 +221,7 @@ describe('cluster jobs (fas_stage1.py on the CPU)', async () => {
         });
         let firstErrors = '';
         first.stderr.on('data', (d: Buffer) => (firstErrors += d));
-        const firstCode = await new Promise<number | null>((done) => first.on('close', done));
+        const firstCode = await exitOf(first);
         expect(killed, out + firstErrors).toBe(true);
         expect(firstCode).not.toBe(0);
 
@@ -211,7 +230,7 @@ describe('cluster jobs (fas_stage1.py on the CPU)', async () => {
         second.stdout.on('data', (d: Buffer) => (resumed += d));
         let errors = '';
         second.stderr.on('data', (d: Buffer) => (errors += d));
-        expect(await new Promise<number | null>((done) => second.on('close', done)), errors).toBe(0);
+        expect(await exitOf(second), errors).toBe(0);
         const from = Number(/Resumed from the checkpoint at step (\d+)/.exec(resumed)?.[1]);
         expect(from).toBeGreaterThanOrEqual(2);
         expect(from).toBeLessThan(12);
