@@ -765,6 +765,12 @@ def train(args):
         # Together: a gloo rank that tears its group down after its peer has gone can wait forever.
         dist.barrier()
         dist.destroy_process_group()
+        # Freeing the DDP model can deadlock in PyTorch 1.13's gloo backend: the freeing thread holds the
+        # GIL while it joins a gloo worker that waits for the GIL to free a tensor. Everything is written
+        # and every rank is done, so each leaves without running destructors.
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(0)
 
 
 def model_logits(job_dir, weights, ids, mode):
@@ -811,6 +817,10 @@ def main():
         args.run(args)
     except JobError as err:
         print(f"fas_stage1: {err}", file=sys.stderr, flush=True)
+        sys.stdout.flush()
+        # As at the end of training: a distributed run leaves without freeing its model (see train()).
+        if dist.is_available() and dist.is_initialized():
+            os._exit(2)
         sys.exit(2)
 
 
