@@ -135,10 +135,10 @@ export function spikesEverywhere(model: Pick<ModelEntry, 'spiking'>): boolean {
   return model.spiking?.scope === 'all';
 }
 
-/** How many positions the run fits its own value per neuron for: the block with the reference recipe, maxPositions per neuron, else 1. */
+/** How many positions the run fits its own value per neuron for: the block with the reference recipe, maxPositions per neuron, else 1 (the estimate caps it at the block). */
 export function neuronPositions(s: Pick<CalibrateSettings, 'recipe' | 'level' | 'maxPositions' | 'blockSize'>): number {
   if (s.recipe === 'paper') return s.blockSize;
-  return s.level === 'neuron' && s.maxPositions !== null ? Math.min(s.maxPositions, s.blockSize) : 1;
+  return s.level === 'neuron' && s.maxPositions !== null ? s.maxPositions : 1;
 }
 
 /** workspace/models/<short model name> · stage 2, named after the original model (not "… · stage 1 · stage 2"). */
