@@ -646,8 +646,10 @@ export interface JobProgress {
   message: string;
   /** Seconds left, measured by the job from the pace of its current stage; null when it cannot tell yet. */
   etaSeconds: number | null;
-  /** How many times the run was resumed: a later resume's events supersede an earlier one's. */
+  /** How many times the run was resumed. */
   resumes: number;
+  /** The record's revision after this change (JobRecord's `revision`). */
+  revision: number;
   /** Latest values of the job's chart series (loss, perplexity...), when it reports any. */
   metrics?: Record<string, number>;
 }
@@ -726,6 +728,11 @@ export interface JobRecordOf<K extends JobKindName> {
   etaSeconds: number | null;
   /** How many times it was resumed (0: never); each resume continues this same record. */
   resumes: number;
+  /**
+   * Counts the changes the core has told (each 'job.progress' event carries the new count): of two
+   * copies of a record, the one with the higher revision is the newer, whatever order they arrived in.
+   */
+  revision: number;
   /** Seconds it ran, over all its parts (time spent paused or waiting is not counted). */
   runningSeconds: number;
   /** Its kind saves checkpoints: it can be paused ('jobs.pause') and, once stopped, resumed. */

@@ -115,11 +115,12 @@ export class JobManager {
       if (!entry.isDirectory()) continue;
       const record = await readJsonIfExists<JobRecord>(join(this.runsDir, entry.name, 'run.json')).catch(() => null);
       if (!record) continue;
-      // Runs saved before resumes and running time were counted were never resumed in place.
+      // Runs saved before resumes, revisions and running time were counted were never resumed in place.
       const ran = record.startedAt && record.finishedAt ? (Date.parse(record.finishedAt) - Date.parse(record.startedAt)) / 1000 : 0;
       this.records.set(record.id, {
         ...record,
         resumes: record.resumes ?? 0,
+        revision: record.revision ?? 0,
         runningSeconds: record.runningSeconds ?? ran,
         pausable: Boolean(this.options.kinds[record.kind]?.resume),
       });
@@ -195,6 +196,7 @@ export class JobManager {
       message: WAITING,
       etaSeconds: null,
       resumes: 0,
+      revision: 0,
       runningSeconds: 0,
       pausable: Boolean(definition.resume),
       result: null,
@@ -452,9 +454,14 @@ export class JobManager {
     if (part) record.runningSeconds = part.before + (Date.now() - part.at) / 1000;
   }
 
+  /** Tells the pages of a change to the record, which it counts (`revision`). */
   private publish(record: JobRecord, metrics?: Record<string, number>): void {
-    const { id: jobId, kind, state, fraction, message, etaSeconds, resumes } = record;
-    this.options.emit({ name: 'job.progress', data: { jobId, kind, state, fraction, message, etaSeconds, resumes, ...(metrics ? { metrics } : {}) } });
+    record.revision += 1;
+    const { id: jobId, kind, state, fraction, message, etaSeconds, resumes, revision } = record;
+    this.options.emit({
+      name: 'job.progress',
+      data: { jobId, kind, state, fraction, message, etaSeconds, resumes, revision, ...(metrics ? { metrics } : {}) },
+    });
   }
 
   private append(record: JobRecord, file: string, line: string): Promise<void> {

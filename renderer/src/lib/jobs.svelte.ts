@@ -1,18 +1,14 @@
 // The live list of runs, shared by every page: loaded once from 'jobs.list', then kept up to date
 // by 'job.progress' events. When a job's state changes, its full record (times, error, result) is
-// fetched again, so the list always ends up exactly as the core saved it. A run moves forward only
-// (waiting, running, stopped), except when it is resumed: each resume starts it over from waiting.
-import type { FasApi, JobProgress, JobRecord, JobState } from '../../../electron/api/contract.js';
+// fetched again, so the list always ends up exactly as the core saved it. Records and events carry
+// the record's revision, so a copy older than the one shown (an answer overtaken by events on the
+// way, or an event held while the list loaded) is dropped, whatever order they arrive in.
+import type { FasApi, JobProgress, JobRecord } from '../../../electron/api/contract.js';
 import { isActive } from './words.js';
 
-const STATE_ORDER: Record<JobState, number> = { queued: 0, running: 1, paused: 2, done: 2, failed: 2, cancelled: 2, interrupted: 2 };
-
-type Phase = Pick<JobRecord, 'state' | 'resumes'>;
-
-/** Whether `incoming` is older than what `shown` holds: from an earlier resume, or an earlier state of the same one. */
-function isStale(shown: Phase, incoming: Phase): boolean {
-  if (incoming.resumes !== shown.resumes) return incoming.resumes < shown.resumes;
-  return STATE_ORDER[incoming.state] < STATE_ORDER[shown.state];
+/** Whether `incoming` is older than what `shown` holds. */
+function isStale(shown: Pick<JobRecord, 'revision'>, incoming: Pick<JobRecord, 'revision'>): boolean {
+  return incoming.revision < shown.revision;
 }
 
 export class JobsStore {
@@ -90,20 +86,12 @@ export class JobsStore {
 
   private apply(progress: JobProgress): void {
     const job = this.find(progress.jobId);
-    // An event older than the record (one held while the list loaded) would take it back a state and
-    // re-create the page parts of that state.
+    // An event older than the record would take it back a state and re-create the page parts of that state.
     if (job && isStale(job, progress)) return;
-    if (job && job.state === progress.state && job.resumes === progress.resumes) {
-      job.fraction = progress.fraction;
-      job.message = progress.message;
-      job.etaSeconds = progress.etaSeconds;
-      return;
-    }
-    if (job) {
-      const { state, fraction, message, etaSeconds, resumes } = progress;
-      Object.assign(job, { state, fraction, message, etaSeconds, resumes });
-    }
-    void this.refresh(progress.jobId);
+    const { state, fraction, message, etaSeconds, resumes, revision } = progress;
+    const sameState = job?.state === state && job.resumes === resumes;
+    if (job) Object.assign(job, { state, fraction, message, etaSeconds, resumes, revision });
+    if (!sameState) void this.refresh(progress.jobId);
   }
 
   private async refresh(id: string): Promise<void> {
@@ -114,7 +102,7 @@ export class JobsStore {
     }
   }
 
-  /** Saves a record the core returned, unless events applied meanwhile moved the run on. */
+  /** Saves a record the core returned, unless a newer copy is shown (events applied meanwhile, a later answer). */
   private upsert(record: JobRecord): void {
     const index = this.jobs.findIndex((job) => job.id === record.id);
     if (index >= 0 && isStale(this.jobs[index]!, record)) return;

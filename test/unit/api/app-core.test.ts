@@ -49,7 +49,7 @@ describe('AppCore', () => {
     const off = core.onEvent((e) => seen.push(e));
     const event: ApiEvent = {
       name: 'job.progress',
-      data: { jobId: 'j1', kind: 'test', state: 'running', fraction: 0.5, message: 'half', etaSeconds: 3, resumes: 0 },
+      data: { jobId: 'j1', kind: 'test', state: 'running', fraction: 0.5, message: 'half', etaSeconds: 3, resumes: 0, revision: 1 },
     };
     core.emit(event);
     off();

@@ -103,7 +103,7 @@ describe('local HTTP server', () => {
       const req = http.get({ host: '127.0.0.1', port: server.port, path: events }, (res) => {
         expect(res.headers['content-type']).toBe('text/event-stream');
         // The head is what opens a browser's EventSource: an event emitted now must reach it.
-        core.emit({ name: 'job.progress', data: { jobId: 'j', kind: 'k', state: 'done', fraction: 1, message: 'ok', etaSeconds: 0, resumes: 0 } });
+        core.emit({ name: 'job.progress', data: { jobId: 'j', kind: 'k', state: 'done', fraction: 1, message: 'ok', etaSeconds: 0, resumes: 0, revision: 1 } });
         let text = '';
         res.setEncoding('utf8');
         res.on('data', (chunk: string) => {

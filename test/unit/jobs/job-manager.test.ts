@@ -140,9 +140,12 @@ describe('JobManager: pause and resume as one run', () => {
     expect(done.runningSeconds).toBeLessThan((Date.parse(done.finishedAt!) - Date.parse(done.startedAt!)) / 1000 - 0.45);
     // One continuous series: the steps before the pause, then the rest.
     expect((await m.metrics(paused.id)).map((r) => r.step)).toEqual([1, 2, 3, 4, 5]);
-    // The resume's events say so, so a page that saw the pause takes them as newer.
-    const states = progressOf(events, paused.id).map((p) => `${p.state}/${p.resumes}`);
+    // The resume's events say so, and every event counts one more revision, the record's last.
+    const progress = progressOf(events, paused.id);
+    const states = progress.map((p) => `${p.state}/${p.resumes}`);
     expect(states.slice(states.indexOf('paused/0'))).toEqual(expect.arrayContaining(['paused/0', 'queued/1', 'running/1', 'done/1']));
+    expect(progress.map((p) => p.revision)).toEqual(progress.map((_, i) => i + 1));
+    expect(done.revision).toBe(progress.length);
     expect(readFileSync(join(done.runDir, 'log.txt'), 'utf8')).toMatch(/^Resumed \(.*\)\.\ncounted\n$/);
     await expect(resumeJob(m, paused.id)).rejects.toThrow('This run cannot be resumed: This run has finished.');
     m.close();
