@@ -84,8 +84,9 @@ TEST(linear_on_16_bit_weights_matches_reference) {
     fas::simd::IsaLimit limit(isa);
     fas::ThreadPool pool(3);
     // Decode tiles below 32 rows, the packed GEMM from 32 (two blocks of depth past 256 or 768 inputs).
-    const int64_t shapes[][3] = {{1, 1, 1},  {1, 37, 5},   {3, 17, 9},  {5, 16, 16},    {7, 33, 70},    {13, 129, 31},
-                                 {32, 5, 3}, {33, 70, 67}, {1, 800, 9}, {64, 200, 300}, {41, 800, 130}, {40, 19, 1030}};
+    const int64_t shapes[][3] = {{1, 1, 1},      {1, 37, 5},     {3, 17, 9},    {5, 16, 16}, {7, 33, 70},
+                                 {13, 129, 31},  {32, 5, 3},     {33, 70, 67},  {1, 800, 9}, {1, 300, 611},
+                                 {64, 200, 300}, {41, 800, 130}, {40, 19, 1030}};
     for (const DType type : kHalfTypes) {
       for (const auto& s : shapes) {
         const int64_t n = s[0], in = s[1], out = s[2];

@@ -65,10 +65,13 @@ FAS_ALWAYS_INLINE void edgeTile(int rows, int cols, const float* x, const simd::
 }
 
 // Rows [i0, i1) and outputs [j0, j1) of y. The tile is what the registers hold: R x C accumulators
-// plus R + C operands, 4x4 in AVX-512's 32 registers, 3x3 in the 16 of AVX2 and SSE.
+// plus R + C operands, 4x4 in AVX-512's 32 registers, 3x3 in the 16 of AVX2 and SSE. One row (a
+// decode step) has no rows to share w with, so it takes more columns: 1 x 8 and 1 x 6, more weight
+// rows streaming and more independent sums (10 to 20% faster than 1 x 3 with AVX2, F32 and F16).
 template <int N>
 struct LinearBlock {
   static constexpr int kSide = N == 16 ? 4 : 3;
+  static constexpr int kRowCols = N == 16 ? 8 : 6;
   FAS_ALWAYS_INLINE static void run(const float* x, WeightView w, const float* b, float* y, int64_t in, int64_t out,
                                     int64_t i0, int64_t i1, int64_t j0, int64_t j1) {
     switch (w.dtype) {
@@ -82,6 +85,14 @@ struct LinearBlock {
   FAS_ALWAYS_INLINE static void runAs(const float* x, WeightView w, const float* b, float* y, int64_t in, int64_t out,
                                       int64_t i0, int64_t i1, int64_t j0, int64_t j1) {
     const simd::Stored<T>* weights = w.as<simd::Stored<T>>();
+    if (i1 - i0 == 1) {
+      for (int64_t j = j0; j < j1; j += kRowCols) {
+        const int cols = static_cast<int>(std::min<int64_t>(kRowCols, j1 - j));
+        edgeTile<N, T, 1, kRowCols>(1, cols, x + i0 * in, weights + j * in, b ? b + j : nullptr, y + i0 * out + j, in,
+                                    out);
+      }
+      return;
+    }
     for (int64_t i = i0; i < i1; i += kSide) {
       const int rows = static_cast<int>(std::min<int64_t>(kSide, i1 - i));
       for (int64_t j = j0; j < j1; j += kSide) {
@@ -106,8 +117,8 @@ void linear(ThreadPool& pool, const float* x, WeightView w, const float* b, floa
   }
   // Work items are blocks of w rows small enough to stay in L2 while all of x streams past them;
   // when that makes too few items for the threads, the rows of x are split as well.
-  // Multiples of 12 are whole tiles for every ISA's tile side (4 or 3).
-  const int64_t cols = std::clamp<int64_t>(kBlockBytes / (in * dtypeSize(w.dtype)) / 12 * 12, 12, 120);
+  // Multiples of 24 are whole tiles for every ISA's tile widths (4 or 3, one row's 8 or 6).
+  const int64_t cols = std::clamp<int64_t>(kBlockBytes / (in * dtypeSize(w.dtype)) / 24 * 24, 24, 120);
   const int64_t colItems = (out + cols - 1) / cols;
   const int64_t rowItems = std::clamp<int64_t>((4 * pool.size() + colItems - 1) / colItems, 1, (n + 11) / 12);
   const int64_t rows = roundUp((n + rowItems - 1) / rowItems, 12);
