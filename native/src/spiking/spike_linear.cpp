@@ -25,8 +25,11 @@ namespace {
 
 // Blocking: a row block's gathered inputs are reused over all output columns; a panel of kInBlock
 // weight rows by kColBlock columns (64 KiB) stays in L2 while every row of the block adds from it.
-// (Whole-height panels do not fit: Wt rows a few KiB apart collide in the same cache sets.)
+// (Whole-height panels do not fit: Wt rows a few KiB apart collide in the same cache sets.) The
+// event-driven form keeps only the events, so its row blocks can be 4x taller: each panel is then
+// read from L3 a quarter as often (1.4x faster at 64 tokens x T = 8).
 constexpr int kRowBlock = 32;
+constexpr int kEventRowBlock = 128;
 constexpr int kColBlock = 64;
 constexpr int kInBlock = 256;
 
@@ -100,6 +103,7 @@ FAS_SIMD_CLONES void addAllRows(float* acc, int w, const float* Wt, size_t ld, c
 
 // The kernels' index and value lists are kept per thread across calls and only ever grow: allocating
 // them on every call (fresh pages, each a page fault) took 60% of a decode step's time at T = 8.
+// (The event lists grow by push_back on their kept capacity.)
 template <class T>
 void growTo(std::vector<T>& v, size_t n) {
   if (v.size() < n) v.resize(n);
@@ -125,44 +129,43 @@ void spikeLinearEvent(const int8_t* s, const SpikeShape& sh, const SpikeLinear& 
   const Range cols = blockSlice(L.out, kColBlock, ith, nth);
   const int M = sh.T * sh.rows, in = sh.n, ts = L.theta.stride();
   const int inBlocks = (in + kInBlock - 1) / kInBlock;
-  // Per row of a block: active inputs (ascending) with their amplitudes, and where each input block starts.
-  thread_local std::vector<int32_t> idx, start;
+  // The block's events, row after row: active inputs (ascending) with their amplitudes, and where
+  // each row's input block starts among them (start[r * (inBlocks + 1) + b]).
+  thread_local std::vector<int32_t> idx;
   thread_local std::vector<float> coef;
-  const size_t rowsHeld = size_t(std::min(kRowBlock, M));
-  growTo(idx, rowsHeld * in);
-  growTo(coef, rowsHeld * in);
-  growTo(start, rowsHeld * (inBlocks + 1));
-  for (int m0 = 0; m0 < M; m0 += kRowBlock) {
-    const int rb = std::min(kRowBlock, M - m0);
+  thread_local std::vector<size_t> start;
+  growTo(start, size_t(std::min(kEventRowBlock, M)) * (inBlocks + 1));
+  for (int m0 = 0; m0 < M; m0 += kEventRowBlock) {
+    const int rb = std::min(kEventRowBlock, M - m0);
+    idx.clear();
+    coef.clear();
     for (int r = 0; r < rb; ++r) {
       const int8_t* sr = s + size_t(m0 + r) * in;
       const float* th = thetaRow(sh, L, m0 + r);
-      int32_t* ir = &idx[size_t(r) * in];
-      float* cr = &coef[size_t(r) * in];
-      int32_t* st = &start[size_t(r) * (inBlocks + 1)];
-      int k = 0;
+      size_t* st = &start[size_t(r) * (inBlocks + 1)];
       for (int b = 0; b < inBlocks; ++b) {
-        st[b] = k;
+        st[b] = idx.size();
         for (int i = b * kInBlock; i < std::min(in, (b + 1) * kInBlock); ++i) {
           if (sr[i] == 0) continue;
-          ir[k] = i;
-          cr[k++] = float(sr[i]) * th[size_t(i) * ts];
+          idx.push_back(i);
+          coef.push_back(float(sr[i]) * th[size_t(i) * ts]);
         }
       }
-      st[inBlocks] = k;
+      st[inBlocks] = idx.size();
     }
     for (int64_t j = cols.begin; j < cols.end; j += kColBlock) {
       const int w = int(std::min<int64_t>(kColBlock, cols.end - j));
       initBlock(y, L, m0, rb, j, w);
       for (int b = 0; b < inBlocks; ++b) {
         for (int r = 0; r < rb; ++r) {
-          const int32_t* st = &start[size_t(r) * (inBlocks + 1)];
-          const size_t k0 = size_t(r) * in + st[b];
+          const size_t* st = &start[size_t(r) * (inBlocks + 1)];
+          const size_t k0 = st[b];
+          const int count = int(st[b + 1] - k0);
           float* acc = y + size_t(m0 + r) * L.out + j;
           if (w == kColBlock) {
-            simd::dispatch<AddEvents>(acc, L.Wt + j, size_t(L.out), &idx[k0], &coef[k0], st[b + 1] - st[b]);
+            simd::dispatch<AddEvents>(acc, L.Wt + j, size_t(L.out), &idx[k0], &coef[k0], count);
           } else {
-            addRows(acc, w, L.Wt + j, size_t(L.out), &idx[k0], &coef[k0], st[b + 1] - st[b]);
+            addRows(acc, w, L.Wt + j, size_t(L.out), &idx[k0], &coef[k0], count);
           }
         }
       }
