@@ -1,7 +1,9 @@
 #include "engine/threadpool.h"
 
 #include <atomic>
+#include <chrono>
 #include <stdexcept>
+#include <thread>
 #include <vector>
 
 #include "test.h"
@@ -16,6 +18,21 @@ TEST(threadpool_runs_every_share_once) {
       hits[ith]++;
     });
     for (auto& h : hits) CHECK(h.load() == 1);
+  }
+}
+
+TEST(threadpool_wakes_workers_that_went_to_sleep) {
+  // Jobs back to back find the workers spinning; after a pause longer than their spin they sleep,
+  // and the next job must wake them (and the caller must be woken when they finish).
+  fas::ThreadPool pool(3);
+  for (int round = 0; round < 6; ++round) {
+    if (round % 2 == 1) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    std::atomic<int> total{0};
+    pool.run([&](int ith, int) {
+      if (ith == 2 && round >= 4) std::this_thread::sleep_for(std::chrono::milliseconds(20));  // the caller sleeps too
+      total += ith + 1;
+    });
+    CHECK(total.load() == 1 + 2 + 3);
   }
 }
 
