@@ -126,8 +126,8 @@ const float* thetaRow(const SpikeShape& sh, const SpikeLinear& L, int m) {
 }  // namespace
 
 void spikeLinearEvent(const int8_t* s, const SpikeShape& sh, const SpikeLinear& L, float* y, int ith, int nth) {
-  const Range cols = blockSlice(L.out, kColBlock, ith, nth);
   const int M = sh.T * sh.rows, in = sh.n, ts = L.theta.stride();
+  const Range rows = splitRange(M, ith, nth);
   const int inBlocks = (in + kInBlock - 1) / kInBlock;
   // The block's events, row after row: active inputs (ascending) with their amplitudes, and where
   // each row's input block starts among them (start[r * (inBlocks + 1) + b]).
@@ -135,8 +135,8 @@ void spikeLinearEvent(const int8_t* s, const SpikeShape& sh, const SpikeLinear& 
   thread_local std::vector<float> coef;
   thread_local std::vector<size_t> start;
   growTo(start, size_t(std::min(kEventRowBlock, M)) * (inBlocks + 1));
-  for (int m0 = 0; m0 < M; m0 += kEventRowBlock) {
-    const int rb = std::min(kEventRowBlock, M - m0);
+  for (int m0 = int(rows.begin); m0 < int(rows.end); m0 += kEventRowBlock) {
+    const int rb = std::min(kEventRowBlock, int(rows.end) - m0);
     idx.clear();
     coef.clear();
     for (int r = 0; r < rb; ++r) {
@@ -153,8 +153,8 @@ void spikeLinearEvent(const int8_t* s, const SpikeShape& sh, const SpikeLinear& 
       }
       st[inBlocks] = idx.size();
     }
-    for (int64_t j = cols.begin; j < cols.end; j += kColBlock) {
-      const int w = int(std::min<int64_t>(kColBlock, cols.end - j));
+    for (int64_t j = 0; j < L.out; j += kColBlock) {
+      const int w = int(std::min<int64_t>(kColBlock, L.out - j));
       initBlock(y, L, m0, rb, j, w);
       for (int b = 0; b < inBlocks; ++b) {
         for (int r = 0; r < rb; ++r) {

@@ -21,11 +21,12 @@ void spikeLinearRef(const int8_t* spikes, const SpikeShape& shape, const SpikeLi
 // Event-driven: gathers each row's active inputs and adds theta_i * Wt[i, :] for each of them, so
 // the work follows the firing rate. (On neuromorphic hardware theta_i * W is the stored synaptic
 // weight and each event is one addition; on a CPU the fused multiply-add costs the same as an add.)
-// Thread ith of nth takes a slice of the output columns.
+// Thread ith of nth takes a slice of the rows, so each gathers only its own rows' events.
 void spikeLinearEvent(const int8_t* spikes, const SpikeShape& shape, const SpikeLinear& layer, float* y, int ith = 0,
                       int nth = 1);
 
-// Dense: the product of (spikes * theta) and Wt, whatever the firing rate.
+// Dense: the product of (spikes * theta) and Wt, whatever the firing rate. Thread ith of nth takes a
+// slice of the output columns.
 void spikeLinearDense(const int8_t* spikes, const SpikeShape& shape, const SpikeLinear& layer, float* y, int ith = 0,
                       int nth = 1);
 
