@@ -1,8 +1,9 @@
 // The calibration wizard (FAS stage 2) in headless Chromium against the real core and engine, on a
-// tiny GPT-2: what it says before there is a fine-tuned model, the checks of each step, and a long
+// tiny GPT-2: what it says before there is a fine-tuned model, the checks of each step, and a
 // calibration cancelled from its run page (it ends cancelled, nothing is added to the library, and
 // it can be resumed from its checkpoint, as the same run, whose live chart keeps each stage's bars),
-// then paused.
+// then paused. The run is held still where the test clicks (held-jobs.ts), so every click lands on a
+// running job at a known place, however fast the machine is.
 // Needs `npm run build:core && npm run build:ui`.
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,9 +11,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ModelEntry } from '../../electron/api/contract.js';
 import { AppCore } from '../../electron/core/app-core.js';
-import { CALIBRATION_CHECKPOINT_DIR, readCalibrationState } from '../../electron/core/calibration/checkpoint.js';
 import { writeTinyModel } from '../helpers/tiny-models.js';
 import { ARTIFACTS } from './browser.js';
+import { jobHold } from './held-jobs.js';
 import { serveApp, type ServedApp, watchErrors } from './test-app.js';
 
 const TEXT = 'The whale swam on. The sea was calm and grey. Ishmael watched the whale from the deck.\n\n'.repeat(400);
@@ -24,17 +25,18 @@ describe('calibration wizard: cancel', () => {
   let core: AppCore;
   let app: ServedApp;
   let source: ModelEntry;
+  const hold = jobHold();
 
   beforeAll(async () => {
     await writeTinyModel(join(temp, 'tiny-gpt2'), 'gpt2');
     writeFileSync(dataPath, TEXT);
-    core = new AppCore({ workspaceDir });
+    core = new AppCore({ workspaceDir, jobKinds: hold.kinds });
     source = await core.call('models.open', { path: join(temp, 'tiny-gpt2') });
     app = await serveApp(core);
   });
   afterAll(() => app?.close());
 
-  it('checks each step, starts a long calibration, shows it live, and cancels it', async () => {
+  it('checks each step, starts a calibration, shows it live, cancels it, resumes it and pauses it', async () => {
     const page = await app.browser.newPage({ viewport: { width: 1000, height: 900 } });
     page.setDefaultTimeout(15_000);
     const errors = watchErrors(page);
@@ -71,7 +73,7 @@ describe('calibration wizard: cancel', () => {
     await next.click();
 
     await expect(page.getByRole('radio', { name: /^Per neuron/ }).isChecked()).resolves.toBe(true);
-    await page.getByLabel('Calibration samples').fill('2000');
+    await page.getByLabel('Calibration samples').fill('200');
     await page.getByText('Advanced settings').click();
     // The default block size (128) is cut to this model's context; a longer one is refused in words.
     expect(await page.getByLabel('Block size').inputValue()).toBe('32');
@@ -79,12 +81,14 @@ describe('calibration wizard: cancel', () => {
     await page.getByText("The block size can be at most 32, the model's context length.").first().waitFor();
     expect(await next.isDisabled()).toBe(true);
     await page.getByLabel('Block size').fill('16');
-    await page.getByLabel('Epochs', { exact: true }).fill('1000');
+    await page.getByLabel('Epochs', { exact: true }).fill('100');
     await page.getByTestId('memory-verdict').waitFor();
     await next.click();
     await expect(page.locator('.review').textContent()).resolves.toMatch(
-      /T = 8, per neuron \(coarse, fine and joint passes\), on 2,000 samples of 16 tokens, 1,000 epochs per layer, \d+ joint epochs/,
+      /T = 8, per neuron \(coarse, fine and joint passes\), on 200 samples of 16 tokens, 100 epochs per layer, \d+ joint epochs/,
     );
+    // The run stops once it has measured the first layer, until the cancel below reaches it.
+    hold.hold(/^Measuring the uncalibrated model, layer 1 of 2 done$/);
     await page.getByRole('button', { name: 'Start calibrating' }).click();
 
     // The run: progress, live bars, listed as in progress on the wizard's page.
@@ -101,13 +105,11 @@ describe('calibration wizard: cancel', () => {
     await page.getByRole('region', { name: 'Calibrations in progress' }).getByRole('link', { name: 'tiny-stage1' }).click();
     await page.waitForURL((url) => url.hash.endsWith(encodeURIComponent(jobId)));
 
-    // Cancel, after confirming, once it saved its first checkpoint (after the first layer measured):
-    // cancelled earlier it would rightly offer to start again, and this test resumes.
-    const { params } = await core.call('jobs.get', { id: jobId });
-    await expect.poll(() => readCalibrationState(join(params.outDir as string, CALIBRATION_CHECKPOINT_DIR)), { timeout: 30_000 }).not.toBeNull();
+    // Cancel, after confirming; released, the run saves the layer it measured and stops.
     await page.getByRole('button', { name: 'Cancel', exact: true }).click();
     await page.getByText(/^Stop ".*"\? What it saved so far is kept\.$/).waitFor();
-    await page.getByRole('button', { name: 'Stop it' }).click();
+    await Promise.all([page.waitForResponse((r) => r.url().includes('/api/call/jobs.cancel')), page.getByRole('button', { name: 'Stop it' }).click()]);
+    hold.release();
     await page.getByTestId('job-state').filter({ hasText: 'Cancelled' }).waitFor({ timeout: 30_000 });
     await page
       .getByTestId('stopped')
@@ -125,11 +127,10 @@ describe('calibration wizard: cancel', () => {
 
     // It saved a checkpoint after each layer: the page offers to continue from it.
     const resume = page.getByTestId('resume');
-    // Where it stopped depends on how far it got (this machine’s speed): a layer or the held-out measurement of a stage before the joint pass.
-    await resume
-      .getByText(/^Stopped before (measuring the uncalibrated model|the coarse pass|the fine pass), (layer \d of 2|its held-out measurement)\.$/)
-      .waitFor();
+    await resume.getByText('Stopped before measuring the uncalibrated model, layer 2 of 2.').waitFor();
     await expect(resume.textContent()).resolves.toMatch(/the layers\s+calibrated\s+so\s+far\s+are\s+kept/);
+    // The resumed run stops once the coarse pass has fitted the first layer, until the pause below reaches it.
+    hold.hold(/^Coarse pass, layer 1 of 2 done$/);
     await page.getByRole('button', { name: 'Resume calibration' }).click();
     // The same run goes on, on the same page.
     await page.getByTestId('job-state').filter({ hasText: 'Running' }).waitFor({ timeout: 30_000 });
@@ -137,12 +138,14 @@ describe('calibration wizard: cancel', () => {
     expect(await core.call('jobs.get', { id: jobId })).toMatchObject({ kind: 'calibrate', resumes: 1, params: { resume: true } });
     // Its chart goes on too: the bars measured before the stop stay in their stage, and the next stage's follow.
     await expect.poll(() => bars('After the coarse pass'), { timeout: 60_000 }).toMatch(/layer 0 \S+/);
+    expect(await bars('After the coarse pass')).not.toMatch(/layer 1/);
     expect(await bars('Before calibration')).toContain(measuredBefore);
 
     // Pause, from the run's page: it stops after the layer in progress, as one paused run.
     await Promise.all([page.waitForResponse((r) => r.url().includes('/api/call/jobs.pause')), page.getByRole('button', { name: 'Pause' }).click()]);
+    hold.release();
     await page.getByTestId('job-state').filter({ hasText: 'Paused' }).waitFor({ timeout: 30_000 });
-    await resume.getByText(/^Paused before /).waitFor();
+    await resume.getByText(/^Paused before the coarse pass, layer 2 of 2\.$/).waitFor();
     expect(await bars('Before calibration')).toContain(measuredBefore);
     await page.screenshot({ path: `${ARTIFACTS}calibrate-resumed-paused.png`, fullPage: true });
     expect((await core.call('jobs.list', {})).filter((job) => job.kind === 'calibrate')).toHaveLength(1);
