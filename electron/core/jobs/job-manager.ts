@@ -115,7 +115,7 @@ export class JobManager {
       if (!entry.isDirectory()) continue;
       const record = await readJsonIfExists<JobRecord>(join(this.runsDir, entry.name, 'run.json')).catch(() => null);
       if (!record) continue;
-      // Runs saved before resumes, revisions and running time were counted were never resumed in place.
+      // Runs saved before these were counted: never resumed in place, and revision 0 is the oldest.
       const ran = record.startedAt && record.finishedAt ? (Date.parse(record.finishedAt) - Date.parse(record.startedAt)) / 1000 : 0;
       this.records.set(record.id, {
         ...record,

@@ -27,7 +27,7 @@ namespace {
 // weight rows by kColBlock columns (64 KiB) stays in L2 while every row of the block adds from it.
 // (Whole-height panels do not fit: Wt rows a few KiB apart collide in the same cache sets.) The
 // event-driven form keeps only the events, so its row blocks can be 4x taller: each panel is then
-// read from L3 a quarter as often (1.4x faster at 64 tokens x T = 8).
+// read from L3 a quarter as often (1.2 to 1.3x faster at 64 tokens x T = 8 with L3 shared).
 constexpr int kRowBlock = 32;
 constexpr int kEventRowBlock = 128;
 constexpr int kColBlock = 64;
@@ -57,7 +57,7 @@ FAS_SIMD_CLONES void addRows(float* acc, int w, const float* Wt, size_t ld, cons
 // over all of the events, so each event costs one load and one multiply-add per vector of weights.
 // On 4-float vectors the 16 registers hold half a block, so it runs in two halves. The weights of
 // the event kAhead places on are prefetched: events hop between rows, which no hardware prefetcher
-// follows, and waiting on each row's cache lines took most of the time (1.3x faster at 64 rows).
+// follows, and waiting on each row's cache lines took most of the time (1.3x faster at 64 tokens).
 template <int N>
 struct AddEvents {
   static constexpr int kCols = N == 4 ? kColBlock / 2 : kColBlock;
@@ -101,9 +101,9 @@ FAS_SIMD_CLONES void addAllRows(float* acc, int w, const float* Wt, size_t ld, c
   }
 }
 
-// The kernels' index and value lists are kept per thread across calls and only ever grow: allocating
-// them on every call (fresh pages, each a page fault) took 60% of a decode step's time at T = 8.
-// (The event lists grow by push_back on their kept capacity.)
+// The kernels' lists are kept per thread across calls and only ever grow (the event lists through
+// push_back on their kept capacity): allocating them on every call, fresh pages and a page fault
+// each, took 60% of a one-token call at T = 8.
 template <class T>
 void growTo(std::vector<T>& v, size_t n) {
   if (v.size() < n) v.resize(n);
