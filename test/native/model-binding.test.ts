@@ -178,11 +178,17 @@ describe('native model binding', () => {
     // Each sequence of the batch on its own gives the same logits.
     const second = await model.forward(ids.subarray(5), 1, 5);
     expect(maxRelativeDiff(all.subarray(5 * VOCAB), second)).toBeLessThan(1e-5);
+    // Calls in flight at once each fill their own array (made before the work starts).
+    const together = await Promise.all([model.forward(ids, 2, 5), model.forward(ids.subarray(5), 1, 5)]);
+    expect(maxRelativeDiff(together[0], all)).toBe(0);
+    expect(maxRelativeDiff(together[1], second)).toBe(0);
   });
 
   it('rejects bad arguments with clear errors', async () => {
     await expect(model.forward(Int32Array.from([1, 2, 3]), 2, 2)).rejects.toThrow(/batch \* seqLen/);
     await expect(model.forward(Int32Array.from([1, VOCAB]), 1, 2)).rejects.toThrow(/token id 40 at index 1/);
+    const tooLong = new Int32Array(POSITIONS + 1);
+    await expect(model.forward(tooLong, 1, tooLong.length)).rejects.toThrow(/context overflow/);
     const session = model.createSession();
     await expect(session.eval(new Int32Array(POSITIONS + 1))).rejects.toThrow(/context overflow/);
   });

@@ -15,6 +15,21 @@ inline Napi::Float32Array toFloat32Array(Napi::Env env, const std::vector<float>
   return out;
 }
 
+// A Float32Array made on the JS thread for work on another thread to fill in place: a result as
+// large as a prefill's logits (206 MB for GPT-2 at 4 x 256) is then written once, where a vector
+// copied into a new array would cost two more passes over it and its page faults on the JS thread.
+// The reference keeps the array alive until the owner (the call's result function) drops it, on the
+// JS thread; the array reaches JS only when the work is done.
+class JsFloatOutput {
+ public:
+  JsFloatOutput(Napi::Env env, size_t size) : array_(Napi::Persistent(Napi::Float32Array::New(env, size))) {}
+  float* data() const { return array_.Value().Data(); }
+  Napi::Float32Array value() const { return array_.Value(); }
+
+ private:
+  Napi::Reference<Napi::Float32Array> array_;
+};
+
 // A promise already rejected with the error `start` threw, so async methods report bad arguments
 // through their promise too.
 template <typename Start>

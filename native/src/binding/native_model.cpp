@@ -106,23 +106,21 @@ class NativeModel : public Napi::ObjectWrap<NativeModel> {
         lastOnly = !v.IsUndefined() && boolean(v, "lastOnly");
       }
       const RunMode mode = readRunMode(options, "forward options", *model);
-      struct Answer {
-        std::vector<float> logits;
-        RunStats stats;
-      };
+      auto logits = std::make_shared<JsFloatOutput>(
+          env, forwardLogitsCount(model->config, s.batch, s.seqLen, lastOnly));  // checks the shape first
       return runAsync(
           env,
-          [model, s = std::move(s), lastOnly, mode, withStats] {
-            Answer a;
-            a.logits = forwardSequences(*model, enginePool(), s.ids.data(), s.batch, s.seqLen, lastOnly, mode,
-                                        withStats ? &a.stats : nullptr);
-            return a;
+          [model, s = std::move(s), lastOnly, mode, withStats, out = logits->data()] {
+            RunStats stats;
+            forwardSequencesInto(*model, enginePool(), s.ids.data(), s.batch, s.seqLen, lastOnly, out, mode,
+                                 withStats ? &stats : nullptr);
+            return stats;
           },
-          [model, withStats](Napi::Env env, const Answer& a) -> Napi::Value {
-            if (!withStats) return toFloat32Array(env, a.logits);
+          [model, withStats, logits](Napi::Env env, const RunStats& stats) -> Napi::Value {
+            if (!withStats) return logits->value();
             Napi::Object out = Napi::Object::New(env);
-            out.Set("logits", toFloat32Array(env, a.logits));
-            out.Set("stats", statsObject(env, a.stats, model->config));
+            out.Set("logits", logits->value());
+            out.Set("stats", statsObject(env, stats, model->config));
             return out;
           });
     });

@@ -21,12 +21,16 @@ namespace fas {
 
 namespace {
 
-void checkArgs(const ModelConfig& c, const ForwardArgs& a) {
-  if (a.batch < 1 || a.seqLen < 1) throw std::invalid_argument("forward needs at least one sequence of one token");
-  if (a.past < 0 || a.past + a.seqLen > c.maxPositions) {
-    throw std::invalid_argument("context overflow: " + std::to_string(a.past + a.seqLen) +
+void checkShape(const ModelConfig& c, int64_t batch, int64_t seqLen, int64_t past) {
+  if (batch < 1 || seqLen < 1) throw std::invalid_argument("forward needs at least one sequence of one token");
+  if (past < 0 || past + seqLen > c.maxPositions) {
+    throw std::invalid_argument("context overflow: " + std::to_string(past + seqLen) +
                                 " tokens exceed the model's maxPositions (" + std::to_string(c.maxPositions) + ")");
   }
+}
+
+void checkArgs(const ModelConfig& c, const ForwardArgs& a) {
+  checkShape(c, a.batch, a.seqLen, a.past);
   for (int64_t i = 0; i < a.batch * a.seqLen; ++i) {
     if (a.ids[i] < 0 || a.ids[i] >= c.vocabSize) {
       throw std::invalid_argument("token id " + std::to_string(a.ids[i]) + " at index " + std::to_string(i) +
@@ -358,8 +362,13 @@ void forward(const Model& model, ThreadPool& pool, const ForwardArgs& args, floa
   runPass(model, pool, a, logits);
 }
 
-std::vector<float> forwardSequences(const Model& model, ThreadPool& pool, const int32_t* ids, int64_t batch,
-                                    int64_t seqLen, bool lastOnly, const RunMode& mode, RunStats* stats) {
+int64_t forwardLogitsCount(const ModelConfig& c, int64_t batch, int64_t seqLen, bool lastOnly) {
+  checkShape(c, batch, seqLen, 0);
+  return batch * (lastOnly ? 1 : seqLen) * c.vocabSize;
+}
+
+void forwardSequencesInto(const Model& model, ThreadPool& pool, const int32_t* ids, int64_t batch, int64_t seqLen,
+                          bool lastOnly, float* logits, const RunMode& mode, RunStats* stats) {
   const ModelConfig& c = model.config;
   ForwardArgs args;
   args.ids = ids;
@@ -380,12 +389,17 @@ std::vector<float> forwardSequences(const Model& model, ThreadPool& pool, const 
   const std::vector<KvView> kv(c.numLayers, KvView{k.data(), v.data(), seqLen});
   args.kv = kv.data();
   const int64_t rowsPerSequence = lastOnly ? 1 : seqLen;
-  std::vector<float> logits(batch * rowsPerSequence * c.vocabSize);
   for (int64_t b = 0; b < batch; b += group) {
     args.ids = ids + b * seqLen;
     args.batch = std::min(group, batch - b);
-    runPass(model, pool, args, logits.data() + b * rowsPerSequence * c.vocabSize);
+    runPass(model, pool, args, logits + b * rowsPerSequence * c.vocabSize);
   }
+}
+
+std::vector<float> forwardSequences(const Model& model, ThreadPool& pool, const int32_t* ids, int64_t batch,
+                                    int64_t seqLen, bool lastOnly, const RunMode& mode, RunStats* stats) {
+  std::vector<float> logits(forwardLogitsCount(model.config, batch, seqLen, lastOnly));
+  forwardSequencesInto(model, pool, ids, batch, seqLen, lastOnly, logits.data(), mode, stats);
   return logits;
 }
 

@@ -56,9 +56,20 @@ struct ForwardArgs {
 // cannot run, Aborted when abort was raised.
 void forward(const Model& model, ThreadPool& pool, const ForwardArgs& args, float* logits);
 
+// How many logits forwardSequencesInto writes: batch * (lastOnly ? 1 : seqLen) * vocab. Throws
+// std::invalid_argument for a shape the model cannot run (no tokens, longer than maxPositions), so a
+// caller can check before it allocates the output.
+int64_t forwardLogitsCount(const ModelConfig& c, int64_t batch, int64_t seqLen, bool lastOnly);
+
 // Whole sequences from position 0, as model.forward in JS. Keys and values live in one scratch
 // buffer reused by every layer, and long batches run a few sequences at a time, so memory beyond
-// the weights stays small. Returns [batch, lastOnly ? 1 : seqLen, vocab].
+// the weights stays small. Writes [batch, lastOnly ? 1 : seqLen, vocab] into `logits`
+// (forwardLogitsCount floats): the binding passes the JS array itself, so a prefill's logits
+// (206 MB for GPT-2 at 4 x 256) are written once, never copied.
+void forwardSequencesInto(const Model& model, ThreadPool& pool, const int32_t* ids, int64_t batch, int64_t seqLen,
+                          bool lastOnly, float* logits, const RunMode& mode = {}, RunStats* stats = nullptr);
+
+// The same, returned in a new vector.
 std::vector<float> forwardSequences(const Model& model, ThreadPool& pool, const int32_t* ids, int64_t batch,
                                     int64_t seqLen, bool lastOnly, const RunMode& mode = {}, RunStats* stats = nullptr);
 
