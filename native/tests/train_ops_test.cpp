@@ -41,11 +41,14 @@ void checkFastAttentionBackward(const AttentionDims& d, const std::vector<double
                                 const std::vector<double>& dv) {
   ThreadPool pool(2);
   std::vector<float> fq = toFloat(q), fk = toFloat(k), fv = toFloat(v), fr = toFloat(r);
-  std::vector<float> fdq(dq.size()), fdk(dk.size()), fdv(dv.size());
-  attention_backward(pool, d, fq.data(), fk.data(), fv.data(), fr.data(), fdq.data(), fdk.data(), fdv.data());
-  CHECK(normalisedError(fdq, dq) < kFastTol);
-  CHECK(normalisedError(fdk, dk) < kFastTol);
-  CHECK(normalisedError(fdv, dv) < kFastTol);
+  for (const auto isa : fas::test::availableIsas()) {
+    fas::simd::IsaLimit limit(isa);  // the softmax on vectors of 4, 8 and 16 floats
+    std::vector<float> fdq(dq.size()), fdk(dk.size()), fdv(dv.size());
+    attention_backward(pool, d, fq.data(), fk.data(), fv.data(), fr.data(), fdq.data(), fdk.data(), fdv.data());
+    CHECK(normalisedError(fdq, dq) < kFastTol);
+    CHECK(normalisedError(fdk, dk) < kFastTol);
+    CHECK(normalisedError(fdv, dv) < kFastTol);
+  }
 }
 }  // namespace
 
@@ -196,8 +199,12 @@ TEST(train_activation_backward) {
   ops::gelu_new_ref(fx.data(), fy.data(), n);
   CHECK(normalisedError(fy, y) < 1e-6);
   std::vector<float> fdx(n);
-  gelu_new_backward(pool, fx.data(), fr.data(), fdx.data(), n);
-  CHECK(normalisedError(fdx, dx) < kFastTol);
+  for (const auto isa : fas::test::availableIsas()) {
+    fas::simd::IsaLimit limit(isa);
+    std::fill(fdx.begin(), fdx.end(), 0.0f);
+    gelu_new_backward(pool, fx.data(), fr.data(), fdx.data(), n);
+    CHECK(normalisedError(fdx, dx) < kFastTol);
+  }
 
   dx = checkedReference("relu", relu_forward_ref, relu_backward_ref);
   std::fill(fdx.begin(), fdx.end(), 0.0f);
@@ -212,10 +219,14 @@ TEST(train_activation_backward) {
   };
   checkFiniteDifferences("silu_mul gate", x, dgate, siluLoss, 1e-6, 1e-6, some);
   checkFiniteDifferences("silu_mul up", up, dup, siluLoss, 1e-6, 1e-6, some);
-  std::vector<float> fup = toFloat(up), fdgate(n), fdup(n);
-  silu_mul_backward(pool, fx.data(), fup.data(), fr.data(), fdgate.data(), fdup.data(), n);
-  CHECK(normalisedError(fdgate, dgate) < kFastTol);
-  CHECK(normalisedError(fdup, dup) < kFastTol);
+  std::vector<float> fup = toFloat(up);
+  for (const auto isa : fas::test::availableIsas()) {
+    fas::simd::IsaLimit limit(isa);
+    std::vector<float> fdgate(n), fdup(n);
+    silu_mul_backward(pool, fx.data(), fup.data(), fr.data(), fdgate.data(), fdup.data(), n);
+    CHECK(normalisedError(fdgate, dgate) < kFastTol);
+    CHECK(normalisedError(fdup, dup) < kFastTol);
+  }
 }
 
 TEST(train_rope_backward_is_rope_at_negated_positions) {
@@ -305,9 +316,12 @@ TEST(train_cross_entropy_with_mask) {
   for (int64_t j = 0; j < vocab; ++j) CHECK(dlogits[vocab + j] == 0.0);
 
   ThreadPool pool(2);
-  std::vector<float> flogits = toFloat(logits);
   const double loss = cross_entropy_ref(logits.data(), targets.data(), mask.data(), n, vocab);
-  CHECK_NEAR(cross_entropy(pool, flogits.data(), targets.data(), mask.data(), n, vocab), loss, 1e-5 * loss);
-  cross_entropy_backward(pool, flogits.data(), targets.data(), mask.data(), 0.25f, flogits.data(), n, vocab);
-  CHECK(normalisedError(flogits, dlogits) < kFastTol);
+  for (const auto isa : fas::test::availableIsas()) {
+    fas::simd::IsaLimit limit(isa);  // vocab 53: full vectors of 4, 8 and 16 floats, and a tail
+    std::vector<float> flogits = toFloat(logits);
+    CHECK_NEAR(cross_entropy(pool, flogits.data(), targets.data(), mask.data(), n, vocab), loss, 1e-5 * loss);
+    cross_entropy_backward(pool, flogits.data(), targets.data(), mask.data(), 0.25f, flogits.data(), n, vocab);
+    CHECK(normalisedError(flogits, dlogits) < kFastTol);
+  }
 }

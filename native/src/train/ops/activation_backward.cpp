@@ -55,23 +55,30 @@ namespace {
 
 using namespace simd;
 
+// The exp-heavy kernels are dispatched (simd.h) on vectors of the CPU's width; as 16-float clones
+// the compiler spilled their temporaries with AVX2.
+
 // tanh(u) = 2 / (1 + e^(-2u)) - 1: one exp, exact at the saturated ends.
-FAS_SIMD_CLONES void geluBackwardRange(const float* x, const float* dy, float* dx, int64_t i0, int64_t i1) {
-  const float c = static_cast<float>(kSqrt2OverPi), c3 = static_cast<float>(3.0 * kCubic * kSqrt2OverPi);
-  const float cubic = static_cast<float>(kCubic);
-  int64_t i = i0;
-  for (; i + kLanes <= i1; i += kLanes) {
-    const vf v = load(x + i);
-    const vf t = 2.0f / (1.0f + simd::exp(-2.0f * c * (v + cubic * v * v * v))) - 1.0f;
-    const vf d = 0.5f * (1.0f + t) + 0.5f * v * (1.0f - t * t) * (c + c3 * v * v);
-    store(dx + i, load(dx + i) + load(dy + i) * d);
+template <int N>
+struct GeluBackwardRange {
+  FAS_ALWAYS_INLINE static void run(const float* x, const float* dy, float* dx, int64_t i0, int64_t i1) {
+    using V = simd::vec<N>;
+    const float c = static_cast<float>(kSqrt2OverPi), c3 = static_cast<float>(3.0 * kCubic * kSqrt2OverPi);
+    const float cubic = static_cast<float>(kCubic);
+    int64_t i = i0;
+    for (; i + N <= i1; i += N) {
+      const V v = simd::load<N>(x + i);
+      const V t = 2.0f / (1.0f + simd::exp<N>(-2.0f * c * (v + cubic * v * v * v))) - 1.0f;
+      const V d = 0.5f * (1.0f + t) + 0.5f * v * (1.0f - t * t) * (c + c3 * v * v);
+      simd::store<N>(dx + i, simd::load<N>(dx + i) + simd::load<N>(dy + i) * d);
+    }
+    for (; i < i1; ++i) {
+      const float v = x[i];
+      const float t = std::tanh(c * (v + cubic * v * v * v));
+      dx[i] += dy[i] * (0.5f * (1.0f + t) + 0.5f * v * (1.0f - t * t) * (c + c3 * v * v));
+    }
   }
-  for (; i < i1; ++i) {
-    const float v = x[i];
-    const float t = std::tanh(c * (v + cubic * v * v * v));
-    dx[i] += dy[i] * (0.5f * (1.0f + t) + 0.5f * v * (1.0f - t * t) * (c + c3 * v * v));
-  }
-}
+};
 
 FAS_SIMD_CLONES void reluBackwardRange(const float* x, const float* dy, float* dx, int64_t i0, int64_t i1) {
   int64_t i = i0;
@@ -81,25 +88,31 @@ FAS_SIMD_CLONES void reluBackwardRange(const float* x, const float* dy, float* d
   for (; i < i1; ++i) dx[i] += x[i] > 0.0f ? dy[i] : 0.0f;
 }
 
-FAS_SIMD_CLONES void siluMulBackwardRange(const float* gate, const float* up, const float* dy, float* dgate, float* dup,
-                                          int64_t i0, int64_t i1) {
-  int64_t i = i0;
-  for (; i + kLanes <= i1; i += kLanes) {
-    const vf g = load(gate + i), s = 1.0f / (1.0f + simd::exp(-g)), d = load(dy + i);
-    if (dgate) store(dgate + i, load(dgate + i) + d * load(up + i) * s * (1.0f + g * (1.0f - s)));
-    if (dup) store(dup + i, load(dup + i) + d * g * s);
+template <int N>
+struct SiluMulBackwardRange {
+  FAS_ALWAYS_INLINE static void run(const float* gate, const float* up, const float* dy, float* dgate, float* dup,
+                                    int64_t i0, int64_t i1) {
+    using V = simd::vec<N>;
+    int64_t i = i0;
+    for (; i + N <= i1; i += N) {
+      const V g = simd::load<N>(gate + i), s = 1.0f / (1.0f + simd::exp<N>(-g)), d = simd::load<N>(dy + i);
+      if (dgate)
+        simd::store<N>(dgate + i, simd::load<N>(dgate + i) + d * simd::load<N>(up + i) * s * (1.0f + g * (1.0f - s)));
+      if (dup) simd::store<N>(dup + i, simd::load<N>(dup + i) + d * g * s);
+    }
+    for (; i < i1; ++i) {
+      const float g = gate[i], s = 1.0f / (1.0f + std::exp(-g));
+      if (dgate) dgate[i] += dy[i] * up[i] * s * (1.0f + g * (1.0f - s));
+      if (dup) dup[i] += dy[i] * g * s;
+    }
   }
-  for (; i < i1; ++i) {
-    const float g = gate[i], s = 1.0f / (1.0f + std::exp(-g));
-    if (dgate) dgate[i] += dy[i] * up[i] * s * (1.0f + g * (1.0f - s));
-    if (dup) dup[i] += dy[i] * g * s;
-  }
-}
+};
 
 }  // namespace
 
 void gelu_new_backward(ThreadPool& pool, const float* x, const float* dy, float* dx, int64_t n) {
-  parallelBlocks(pool, n, kChunk, [&](int64_t i0, int64_t i1) { geluBackwardRange(x, dy, dx, i0, i1); });
+  parallelBlocks(pool, n, kChunk,
+                 [&](int64_t i0, int64_t i1) { simd::dispatch<GeluBackwardRange>(x, dy, dx, i0, i1); });
 }
 
 void relu_backward(ThreadPool& pool, const float* x, const float* dy, float* dx, int64_t n) {
@@ -108,8 +121,9 @@ void relu_backward(ThreadPool& pool, const float* x, const float* dy, float* dx,
 
 void silu_mul_backward(ThreadPool& pool, const float* gate, const float* up, const float* dy, float* dgate, float* dup,
                        int64_t n) {
-  parallelBlocks(pool, n, kChunk,
-                 [&](int64_t i0, int64_t i1) { siluMulBackwardRange(gate, up, dy, dgate, dup, i0, i1); });
+  parallelBlocks(pool, n, kChunk, [&](int64_t i0, int64_t i1) {
+    simd::dispatch<SiluMulBackwardRange>(gate, up, dy, dgate, dup, i0, i1);
+  });
 }
 
 }  // namespace fas::train

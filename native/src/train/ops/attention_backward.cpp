@@ -95,27 +95,32 @@ using namespace simd;
 constexpr int64_t kQueryBlock = 64;  // queries per block: a block sees only keys up to its last query
 
 // Rows of scores s[rows][keys] for queries i0.. become causal softmax probabilities of scale * s;
-// keys after a row's own position get 0.
-FAS_SIMD_CLONES void causalSoftmaxRows(float* s, int64_t rows, int64_t keys, int64_t i0, float scale) {
-  for (int64_t r = 0; r < rows; ++r) {
-    float* row = s + r * keys;
-    const int64_t valid = i0 + r + 1;
-    float maxScore = -INFINITY;
-    for (int64_t j = 0; j < valid; ++j) maxScore = std::max(maxScore, row[j]);
-    vf totals = {};
-    int64_t j = 0;
-    for (; j + kLanes <= valid; j += kLanes) {
-      const vf e = simd::exp((load(row + j) - maxScore) * scale);
-      store(row + j, e);
-      totals += e;
+// keys after a row's own position get 0. Dispatched (simd.h): as a 16-float clone the compiler
+// spilled exp's temporaries with AVX2.
+template <int N>
+struct CausalSoftmaxRows {
+  FAS_ALWAYS_INLINE static void run(float* s, int64_t rows, int64_t keys, int64_t i0, float scale) {
+    using V = simd::vec<N>;
+    for (int64_t r = 0; r < rows; ++r) {
+      float* row = s + r * keys;
+      const int64_t valid = i0 + r + 1;
+      float maxScore = -INFINITY;
+      for (int64_t j = 0; j < valid; ++j) maxScore = std::max(maxScore, row[j]);
+      V totals = {};
+      int64_t j = 0;
+      for (; j + N <= valid; j += N) {
+        const V e = simd::exp<N>((simd::load<N>(row + j) - maxScore) * scale);
+        simd::store<N>(row + j, e);
+        totals += e;
+      }
+      float total = simd::sum<N>(totals);
+      for (; j < valid; ++j) total += (row[j] = std::exp((row[j] - maxScore) * scale));
+      const float inv = 1.0f / total;
+      for (j = 0; j < valid; ++j) row[j] *= inv;
+      std::fill(row + valid, row + keys, 0.0f);
     }
-    float total = sum(totals);
-    for (; j < valid; ++j) total += (row[j] = std::exp((row[j] - maxScore) * scale));
-    const float inv = 1.0f / total;
-    for (j = 0; j < valid; ++j) row[j] *= inv;
-    std::fill(row + valid, row + keys, 0.0f);
   }
-}
+};
 
 // ds = p (dp - sum_j p dp) * scale per row, in place in dp.
 FAS_SIMD_CLONES void softmaxBackwardRows(const float* p, float* dp, int64_t rows, int64_t keys, float scale) {
@@ -160,7 +165,7 @@ void attention_backward(ThreadPool& pool, const AttentionDims& d, const float* q
           std::fill(p.begin(), p.begin() + rows * keys, 0.0f);
           ops::gemm_accumulate_serial(rows, keys, hd, ops::GemmA{qi, qStride, 1}, ops::GemmB{kb, 1, kvStride}, p.data(),
                                       keys);
-          causalSoftmaxRows(p.data(), rows, keys, i0, scale);
+          simd::dispatch<CausalSoftmaxRows>(p.data(), rows, keys, i0, scale);
           std::fill(ds.begin(), ds.begin() + rows * keys, 0.0f);
           ops::gemm_accumulate_serial(rows, keys, hd, ops::GemmA{douti, qStride, 1}, ops::GemmB{vb, 1, kvStride},
                                       ds.data(), keys);

@@ -46,25 +46,41 @@ void cross_entropy_backward_ref(const double* logits, const int32_t* targets, co
 
 namespace {
 
-using namespace simd;
+// The fast kernels are dispatched (simd.h), so each runs on vectors of the CPU's width: as 16-float
+// clones they spent 7 % of a GPT-2 training step here with AVX2, spilling exp's temporaries.
 
-FAS_SIMD_CLONES float logSumExp(const float* row, int64_t vocab) {
-  vf m = splat(-INFINITY);
-  int64_t j = 0;
-  for (; j + kLanes <= vocab; j += kLanes) m = simd::max(m, load(row + j));
-  float maxLogit = maxLane(m);
-  for (; j < vocab; ++j) maxLogit = std::max(maxLogit, row[j]);
-  vf acc = {};
-  for (j = 0; j + kLanes <= vocab; j += kLanes) acc += simd::exp(load(row + j) - maxLogit);
-  float total = sum(acc);
-  for (; j < vocab; ++j) total += std::exp(row[j] - maxLogit);
-  return maxLogit + std::log(total);
-}
+// out = log sum_j e^row[j], from the row's largest value (no overflow).
+template <int N>
+struct LogSumExp {
+  FAS_ALWAYS_INLINE static void run(const float* row, int64_t vocab, float* out) {
+    using V = simd::vec<N>;
+    V top = simd::splat<N>(-INFINITY);
+    int64_t j = 0;
+    for (; j + N <= vocab; j += N) top = simd::max<N>(top, simd::load<N>(row + j));
+    float maxLogit = simd::maxLane<N>(top);
+    for (; j < vocab; ++j) maxLogit = std::max(maxLogit, row[j]);
+    V acc = {};
+    for (j = 0; j + N <= vocab; j += N) acc += simd::exp<N>(simd::load<N>(row + j) - maxLogit);
+    float total = simd::sum<N>(acc);
+    for (; j < vocab; ++j) total += std::exp(row[j] - maxLogit);
+    *out = maxLogit + std::log(total);
+  }
+};
 
-FAS_SIMD_CLONES void softmaxRow(const float* row, float* d, float lse, float scale, int64_t vocab) {
-  int64_t j = 0;
-  for (; j + kLanes <= vocab; j += kLanes) store(d + j, scale * simd::exp(load(row + j) - lse));
-  for (; j < vocab; ++j) d[j] = scale * std::exp(row[j] - lse);
+// d[j] = scale * e^(row[j] - lse): the softmax of the row, scaled (d may be row).
+template <int N>
+struct ScaledSoftmax {
+  FAS_ALWAYS_INLINE static void run(const float* row, float* d, float lse, float scale, int64_t vocab) {
+    int64_t j = 0;
+    for (; j + N <= vocab; j += N) simd::store<N>(d + j, scale * simd::exp<N>(simd::load<N>(row + j) - lse));
+    for (; j < vocab; ++j) d[j] = scale * std::exp(row[j] - lse);
+  }
+};
+
+float logSumExp(const float* row, int64_t vocab) {
+  float lse;
+  simd::dispatch<LogSumExp>(row, vocab, &lse);
+  return lse;
 }
 
 }  // namespace
@@ -97,7 +113,7 @@ void cross_entropy_backward(ThreadPool& pool, const float* logits, const int32_t
       }
       const float* row = logits + i * vocab;
       const float lse = logSumExp(row, vocab);
-      softmaxRow(row, d, lse, scale, vocab);
+      simd::dispatch<ScaledSoftmax>(row, d, lse, scale, vocab);
       d[targets[i]] -= scale;
     }
   });
