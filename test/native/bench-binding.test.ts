@@ -23,3 +23,12 @@ describe('benchReadBandwidth', () => {
     expect(bytesPerSecond).toBeGreaterThan(1e8); // any machine since the 1990s reads 100 MB/s
   });
 });
+
+describe('benchFmaPeak', () => {
+  it('measures a plausible multiply-add peak', async () => {
+    const { flopsPerSecond } = await loadNative().benchFmaPeak();
+    expect(Number.isFinite(flopsPerSecond)).toBe(true);
+    expect(flopsPerSecond).toBeGreaterThan(1e9); // one SSE core at 1 GHz does 8 GFLOP/s
+    expect(flopsPerSecond).toBeLessThan(1e13); // no CPU this engine runs on does 10 TFLOP/s: the loop ran
+  });
+});

@@ -6,7 +6,7 @@ import { GPT2_124M, benchModelDir, benchModelF16Dir } from '../../core/bench/ben
 import { benchDecodeF16VsF32, benchInference, benchInferenceLimits, inferenceReport } from '../../core/bench/bench-inference.js';
 import { benchSpiking } from '../../core/bench/bench-spiking.js';
 import { benchSpikingAll } from '../../core/bench/bench-spiking-all.js';
-import { benchTraining } from '../../core/bench/bench-training.js';
+import { benchTraining, trainingReport } from '../../core/bench/bench-training.js';
 import { loadNative } from '../../../native/index.js';
 
 const SECTIONS = {
@@ -39,17 +39,22 @@ export function registerBenchCommand(program: Command): void {
         return JSON.parse(stdout) as unknown;
       };
       const native = loadNative();
+      const limits = (await run('inference-limits')) as Awaited<ReturnType<typeof benchInferenceLimits>>;
       const report = {
         model: { ...GPT2_124M, vocabSize: 50257, weights: 'random F32' },
         threads: native.getThreads(),
         cpu: native.hardware().cpuModel,
         inference: inferenceReport(
           (await run('inference')) as Awaited<ReturnType<typeof benchInference>>,
-          (await run('inference-limits')) as Awaited<ReturnType<typeof benchInferenceLimits>>,
+          limits,
           (await run('inference-f16')) as Awaited<ReturnType<typeof benchInference>>,
           (await run('decode-f16-vs-f32')) as Awaited<ReturnType<typeof benchDecodeF16VsF32>>,
         ),
-        training: (await run('training')) as Awaited<ReturnType<typeof benchTraining>>,
+        training: trainingReport(
+          (await run('training')) as Awaited<ReturnType<typeof benchTraining>>,
+          limits.prefillFlopsPerToken,
+          limits.fmaPeakFlopsPerSecond,
+        ),
         spiking: (await run('spiking')) as Awaited<ReturnType<typeof benchSpiking>>,
         spikingAll: (await run('spikingAll')) as Awaited<ReturnType<typeof benchSpikingAll>>,
       };
@@ -60,6 +65,7 @@ export function registerBenchCommand(program: Command): void {
         [
           `Model      GPT-2-124M shape, random weights, ${report.threads} threads on ${report.cpu}`,
           `Prefill    ${i.prefillTokensPerSecond} tokens/s (batch 4 x 256); ${i.prefillFullLogitsTokensPerSecond} tokens/s with every position's logits`,
+          `           ${(i.prefillFullLogitsShareOfFmaPeak * 100).toFixed(0)}% of the multiply-add peak (${(i.fmaPeakFlopsPerSecond / 1e9).toFixed(0)} GFLOP/s on ${report.threads} threads); training ${(t.shareOfFmaPeak * 100).toFixed(0)}%`,
           `Decode     ${i.decodeTokensPerSecond} tokens/s (greedy); peak memory ${mib(i.peakRssBytes)} = ${i.peakRssOverWeights} x the weights`,
           `           ${(i.decodeShareOfBandwidthLimit * 100).toFixed(0)}% of the ${i.decodeBandwidthLimitTokensPerSecond} tokens/s that the read bandwidth (${(i.readBandwidthBytesPerSecond / 1e9).toFixed(1)} GB/s) allows`,
           `F16        decode ${i.decodeF16TokensPerSecond} tokens/s = ${i.decodeF16OverF32} x the F32 decode beside it; peak memory ${mib(i.f16.peakRssBytes)} = ${i.f16.peakRssOverWeights} x its weights (${i.f16.peakRssAboveStartOverWeights} x above the process's start)`,

@@ -4,6 +4,8 @@
 //                     dense product at the measured firing rate)
 //   benchReadBandwidth  the machine's memory read bandwidth on the engine's threads, the limit of a
 //                     decode step, which reads every weight once
+//   benchFmaPeak      the machine's multiply-add peak on the engine's threads, the limit of a prefill
+//                     and a training step, which are matrix products
 #include <chrono>
 #include <random>
 #include <vector>
@@ -11,6 +13,7 @@
 #include "binding/bindings.h"
 #include "binding/js_values.h"
 #include "binding/promise_worker.h"
+#include "engine/fma_peak.h"
 #include "engine/read_bandwidth.h"
 #include "engine/threadpool.h"
 #include "spiking/spike_linear.h"
@@ -86,11 +89,22 @@ Napi::Value benchReadBandwidth(const Napi::CallbackInfo& info) {
       });
 }
 
+Napi::Value benchFmaPeak(const Napi::CallbackInfo& info) {
+  return runAsync(
+      info.Env(), [] { return measureFmaPeak(enginePool()); },
+      [](Napi::Env env, double flopsPerSecond) {
+        Napi::Object o = Napi::Object::New(env);
+        o.Set("flopsPerSecond", flopsPerSecond);
+        return o;
+      });
+}
+
 }  // namespace
 
 void registerBench(Napi::Env env, Napi::Object exports) {
   exports.Set("benchSpikeLinear", Napi::Function::New(env, benchSpikeLinear, "benchSpikeLinear"));
   exports.Set("benchReadBandwidth", Napi::Function::New(env, benchReadBandwidth, "benchReadBandwidth"));
+  exports.Set("benchFmaPeak", Napi::Function::New(env, benchFmaPeak, "benchFmaPeak"));
 }
 
 }  // namespace fas::binding
