@@ -244,6 +244,11 @@ TEST(model_rejects_overflow_and_bad_ids) {
   const int32_t bad[] = {1, 53};
   CHECK(throwsWith([&] { fas::forwardSequences(*model, pool, bad, 1, 2, false); }, "token id 53 at index 1"));
   CHECK(throwsWith([&] { session.eval(pool, bad, 2, nullptr); }, "outside the vocabulary"));
+  // More logits than one Float32Array may hold: refused from the shape alone, before any allocation.
+  const fas::ModelConfig& c = model->config;
+  const int64_t sequences = fas::kMaxForwardLogits / (c.maxPositions * c.vocabSize) + 1;
+  CHECK(throwsWith([&] { fas::forwardLogitsCount(c, sequences, c.maxPositions, false); }, "ask for fewer sequences"));
+  CHECK(fas::forwardLogitsCount(c, sequences, c.maxPositions, true) == sequences * c.vocabSize);
 }
 
 TEST(model_abort_during_prefill_keeps_the_session_usable) {

@@ -56,9 +56,14 @@ struct ForwardArgs {
 // cannot run, Aborted when abort was raised.
 void forward(const Model& model, ThreadPool& pool, const ForwardArgs& args, float* logits);
 
+// The most logits one forwardSequences returns (8 GiB of floats): the binding hands them to JS in one
+// Float32Array, and V8 aborts the whole process (no exception) when asked for a longer one than it
+// allows.
+constexpr int64_t kMaxForwardLogits = (int64_t(1) << 31) - 1;
+
 // How many logits forwardSequencesInto writes: batch * (lastOnly ? 1 : seqLen) * vocab. Throws
-// std::invalid_argument for a shape the model cannot run (no tokens, longer than maxPositions), so a
-// caller can check before it allocates the output.
+// std::invalid_argument for a shape the model cannot run (no tokens, longer than maxPositions) or
+// more than kMaxForwardLogits, so a caller can check before it allocates the output.
 int64_t forwardLogitsCount(const ModelConfig& c, int64_t batch, int64_t seqLen, bool lastOnly);
 
 // Whole sequences from position 0, as model.forward in JS. Keys and values live in one scratch
