@@ -1,8 +1,8 @@
 #include "engine/ops/gemm.h"
 
 #include <algorithm>
-#include <vector>
 
+#include "engine/aligned.h"
 #include "engine/simd.h"
 #include "engine/weight_view.h"
 
@@ -180,8 +180,10 @@ struct Blocked {
   // from the bias, the others from C.
   static FAS_ALWAYS_INLINE void part(int64_t m0, int64_t m1, int64_t n0, int64_t n1, int64_t k, const GemmA& a,
                                      const GemmB& b, float* c, int64_t ldc, bool load, const float* bias) {
-    // Kept per thread across calls: the pool's workers live as long as the pool.
-    thread_local std::vector<float> aPacked, bPacked, bWide;
+    // Kept per thread across calls: the pool's workers live as long as the pool. Cache-line aligned
+    // (malloc's large blocks start 16 bytes into a line): a panel row of B is then one line with
+    // AVX-512 and two halves of one with AVX2, never a load split across two lines.
+    thread_local FloatVector aPacked, bPacked, bWide;
     aPacked.resize(roundUp(kMc, kMr) * kKc);
     bPacked.resize(roundUp(kNc, kNr) * kKc);
     if (b.dtype != DType::F32) bWide.resize(kNr * kKc);
