@@ -611,7 +611,7 @@ export interface NativeAddon {
   benchSpikeLinear(options: { inputs: number; outputs: number; rows: number; timesteps: number; firingRate: number }): Promise<SpikeLinearTiming>;
   /** The memory read bandwidth on the engine's threads (best of 5 sweeps over 256 MiB), for `fas bench`. */
   benchReadBandwidth(): Promise<{ bytesPerSecond: number }>;
-  /** The multiply-add peak on the engine's threads (a fused multiply-add counts two operations; best of 5 runs), for `fas bench`. */
+  /** The multiply-add peak on the engine's threads (a fused multiply-add counts two operations; best of 20 runs of about 10 ms), for `fas bench`. */
   benchFmaPeak(): Promise<{ flopsPerSecond: number }>;
 
   // Training

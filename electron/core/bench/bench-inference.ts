@@ -28,7 +28,7 @@ export interface InferenceLimits {
   readBandwidthBytesPerSecond: number;
   /** Floating-point operations of that prefill per token: twice its multiply-adds, as the engine counts them (attention over the causal keys only). */
   prefillFlopsPerToken: number;
-  /** The multiply-add peak on the engine's threads (a multiply-add counts two), best of 5 runs: the limit of the prefill and of training. */
+  /** The multiply-add peak on the engine's threads (a multiply-add counts two), best of 20 runs: the limit of the prefill and of training. */
   fmaPeakFlopsPerSecond: number;
 }
 

@@ -7,7 +7,7 @@
 namespace fas {
 
 // Floating-point operations per second (a fused multiply-add counts two) of every thread running
-// independent multiply-adds on the widest vectors of the ISA the kernels use: the best of five runs.
+// independent multiply-adds on the widest vectors of the ISA the kernels use: the best of 20 runs.
 double measureFmaPeak(ThreadPool& pool);
 
 }  // namespace fas
