@@ -79,24 +79,23 @@ Napi::Value benchSpikeLinear(const Napi::CallbackInfo& info) {
       });
 }
 
-Napi::Value benchReadBandwidth(const Napi::CallbackInfo& info) {
+// A probe of the machine on the engine's threads, off the JS thread: resolves with {[key]: value}.
+Napi::Value measureOnPool(const Napi::CallbackInfo& info, double (*measure)(ThreadPool&), const char* key) {
   return runAsync(
-      info.Env(), [] { return measureReadBandwidth(enginePool()); },
-      [](Napi::Env env, double bytesPerSecond) {
+      info.Env(), [measure] { return measure(enginePool()); },
+      [key](Napi::Env env, double value) {
         Napi::Object o = Napi::Object::New(env);
-        o.Set("bytesPerSecond", bytesPerSecond);
+        o.Set(key, value);
         return o;
       });
 }
 
+Napi::Value benchReadBandwidth(const Napi::CallbackInfo& info) {
+  return measureOnPool(info, measureReadBandwidth, "bytesPerSecond");
+}
+
 Napi::Value benchFmaPeak(const Napi::CallbackInfo& info) {
-  return runAsync(
-      info.Env(), [] { return measureFmaPeak(enginePool()); },
-      [](Napi::Env env, double flopsPerSecond) {
-        Napi::Object o = Napi::Object::New(env);
-        o.Set("flopsPerSecond", flopsPerSecond);
-        return o;
-      });
+  return measureOnPool(info, measureFmaPeak, "flopsPerSecond");
 }
 
 }  // namespace

@@ -109,6 +109,17 @@ FAS_ALWAYS_INLINE float maxLane(vec<N> v) {
   }
 }
 
+// The largest of p[0..n) (-inf when n is 0): N lanes at a time, then the tail.
+template <int N>
+FAS_ALWAYS_INLINE float maxOf(const float* p, int64_t n) {
+  vec<N> top = splat<N>(-__builtin_inff());
+  int64_t i = 0;
+  for (; i + N <= n; i += N) top = max<N>(top, load<N>(p + i));
+  float m = maxLane<N>(top);
+  for (; i < n; ++i) m = p[i] > m ? p[i] : m;
+  return m;
+}
+
 // e^x per lane, relative error about 1e-7. x = n ln2 + r with |r| <= ln2/2, so e^x = 2^n e^r and
 // e^r is its Taylor polynomial to degree 7 (remainder below 6e-9). x is clamped to [-87, 88], where
 // 2^n stays a normal float: e^-87 (1.6e-38) stands for 0, e^88 for overflow.

@@ -94,13 +94,10 @@ template <int N>
 struct SoftmaxRow {
   FAS_ALWAYS_INLINE static void run(float* scores, int64_t keys, int64_t width) {
     using V = simd::vec<N>;
-    V top = simd::splat<N>(-INFINITY);
-    int64_t j = 0;
-    for (; j + N <= keys; j += N) top = simd::max<N>(top, simd::load<N>(scores + j));
-    float maxScore = simd::maxLane<N>(top);
-    for (; j < keys; ++j) maxScore = std::max(maxScore, scores[j]);
+    const float maxScore = simd::maxOf<N>(scores, keys);
     V total = {};
-    for (j = 0; j + N <= keys; j += N) {
+    int64_t j = 0;
+    for (; j + N <= keys; j += N) {
       const V e = simd::exp<N>(simd::load<N>(scores + j) - maxScore);
       simd::store<N>(scores + j, e);
       total += e;

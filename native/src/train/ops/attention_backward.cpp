@@ -104,8 +104,7 @@ struct CausalSoftmaxRows {
     for (int64_t r = 0; r < rows; ++r) {
       float* row = s + r * keys;
       const int64_t valid = i0 + r + 1;
-      float maxScore = -INFINITY;
-      for (int64_t j = 0; j < valid; ++j) maxScore = std::max(maxScore, row[j]);
+      const float maxScore = simd::maxOf<N>(row, valid);
       V totals = {};
       int64_t j = 0;
       for (; j + N <= valid; j += N) {

@@ -54,13 +54,10 @@ template <int N>
 struct LogSumExp {
   FAS_ALWAYS_INLINE static void run(const float* row, int64_t vocab, float* out) {
     using V = simd::vec<N>;
-    V top = simd::splat<N>(-INFINITY);
-    int64_t j = 0;
-    for (; j + N <= vocab; j += N) top = simd::max<N>(top, simd::load<N>(row + j));
-    float maxLogit = simd::maxLane<N>(top);
-    for (; j < vocab; ++j) maxLogit = std::max(maxLogit, row[j]);
+    const float maxLogit = simd::maxOf<N>(row, vocab);
     V acc = {};
-    for (j = 0; j + N <= vocab; j += N) acc += simd::exp<N>(simd::load<N>(row + j) - maxLogit);
+    int64_t j = 0;
+    for (; j + N <= vocab; j += N) acc += simd::exp<N>(simd::load<N>(row + j) - maxLogit);
     float total = simd::sum<N>(acc);
     for (; j < vocab; ++j) total += std::exp(row[j] - maxLogit);
     *out = maxLogit + std::log(total);
