@@ -364,14 +364,14 @@ void forward(const Model& model, ThreadPool& pool, const ForwardArgs& args, floa
 
 int64_t forwardLogitsCount(const ModelConfig& c, int64_t batch, int64_t seqLen, bool lastOnly) {
   checkShape(c, batch, seqLen, 0);
-  const int64_t count = batch * (lastOnly ? 1 : seqLen) * c.vocabSize;
-  if (count > kMaxForwardLogits) {
+  const int64_t rows = batch * (lastOnly ? 1 : seqLen);  // seqLen <= maxPositions: no overflow for any int batch
+  if (rows > kMaxForwardLogits / c.vocabSize) {          // divided, so the product cannot overflow either
     throw std::invalid_argument("the logits of " + std::to_string(batch) + " x " + std::to_string(seqLen) +
-                                " tokens would be " + std::to_string(count) + " floats, more than the " +
+                                " tokens over " + std::to_string(c.vocabSize) + " words would be more than the " +
                                 std::to_string(kMaxForwardLogits) +
-                                " one forward may return: ask for fewer sequences at a time, or lastOnly");
+                                " floats one forward may return: ask for fewer sequences at a time, or lastOnly");
   }
-  return count;
+  return rows * c.vocabSize;
 }
 
 void forwardSequencesInto(const Model& model, ThreadPool& pool, const int32_t* ids, int64_t batch, int64_t seqLen,
