@@ -1,9 +1,9 @@
 // Inference speed and memory on the benchmark model: prefill of 4 x 256 tokens, greedy decode, and
 // peak resident memory against the weight bytes (benchInference, run on the F32 folder and on the
 // same weights stored as F16, which the engine keeps in 16 bits: a decode step reads half the
-// bytes); the same prefill with every position's logits (the vocabulary head over 1024 rows) and
-// the machine's read bandwidth, which limits decoding since a decode step reads every weight once
-// (benchInferenceLimits). They run in separate processes, so the 206 MB of logits and the bandwidth
+// bytes); the same prefill with every position's logits (the vocabulary head over 1024 rows), the
+// machine's read bandwidth, which limits decoding since a decode step reads every weight once, and
+// its multiply-add peak, which limits the prefill and training (benchInferenceLimits). They run in separate processes, so the 206 MB of logits and the bandwidth
 // probe's buffer stay out of the others' peak memory; inferenceReport joins them.
 import { loadNative, type NativeModel } from '../../../native/index.js';
 import { openModelFolder } from '../model/folder.js';
