@@ -102,10 +102,27 @@ struct Blocked {
 
   // A[m0 .. m0+mc, p0 .. p0+kc) as panels of kMr rows, [panel][p][row], zero past the last row.
   static void packA(const GemmA& a, int64_t m0, int64_t mc, int64_t p0, int64_t kc, float* out) {
+    static_assert(kMr == 6, "whole panels are packed as rows 0-3 and 4-5");
     for (int64_t ir = 0; ir < mc; ir += kMr) {
       const int64_t rows = std::min<int64_t>(kMr, mc - ir);
       float* panel = out + ir * kc;
-      for (int64_t p = 0; p < kc; ++p) {
+      int64_t p = 0;
+      if (rows == kMr && a.colStride == 1) {
+        // A as stored (the prefill's activations), a whole panel: rows 0-3 transposed 4 x 4, rows
+        // 4-5 interleaved in pairs, 4 steps of p at a time (2 to 3 % of a product's time, one
+        // thread, against one float at a time).
+        const float* src = a.data + (m0 + ir) * a.rowStride + p0;
+        const int64_t lds = a.rowStride;
+        for (; p + 4 <= kc; p += 4) {
+          transpose4(src + p, lds, panel + p * kMr, kMr);
+          const vec<4> r4 = load<4>(src + 4 * lds + p), r5 = load<4>(src + 5 * lds + p);
+          vec<2> pairs[4];  // rows 4 and 5 at p, p + 1, p + 2, p + 3
+          halves<4>(__builtin_shuffle(r4, r5, ivec<4>{0, 4, 1, 5}), pairs[0], pairs[1]);
+          halves<4>(__builtin_shuffle(r4, r5, ivec<4>{2, 6, 3, 7}), pairs[2], pairs[3]);
+          for (int q = 0; q < 4; ++q) store<2>(panel + (p + q) * kMr + 4, pairs[q]);
+        }
+      }
+      for (; p < kc; ++p) {
         const float* src = a.data + (m0 + ir) * a.rowStride + (p0 + p) * a.colStride;
         int64_t r = 0;
         for (; r < rows; ++r) panel[p * kMr + r] = src[r * a.rowStride];
