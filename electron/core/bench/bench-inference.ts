@@ -7,6 +7,7 @@
 // probe's buffer stay out of the others' peak memory; inferenceReport joins them.
 import { loadNative, type NativeModel } from '../../../native/index.js';
 import { openModelFolder } from '../model/folder.js';
+import { round } from './round.js';
 
 export interface InferenceBench {
   /** The prefill of 4 x 256 tokens with the last position's logits, best of 3. */
@@ -157,9 +158,4 @@ export function inferenceReport(bench: InferenceBench, limits: InferenceLimits, 
     f16,
     prefillFullLogitsShareOfFmaPeak: round((limits.prefillFullLogitsTokensPerSecond * limits.prefillFlopsPerToken) / limits.fmaPeakFlopsPerSecond, 3),
   };
-}
-
-function round(x: number, digits = 1): number {
-  const f = 10 ** digits;
-  return Math.round(x * f) / f;
 }

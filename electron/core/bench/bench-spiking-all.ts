@@ -8,6 +8,7 @@
 // time per token is given too: it counts the work done, whatever share of the cores the process got.
 import { loadNative, type InferenceMode, type InferenceStats } from '../../../native/index.js';
 import { openModelFolder } from '../model/folder.js';
+import { round } from './round.js';
 
 export interface SpikingAllBench {
   /** Median over the rounds. */
@@ -56,7 +57,7 @@ export async function benchSpikingAll(dir: string): Promise<SpikingAllBench> {
   await decode('ann'); // warm-up: the weights paged in, the threads started
   const annRates: number[] = [];
   const runs = TIMESTEPS.map(() => ({ rates: [] as number[], ratios: [] as number[], cpuRatios: [] as number[], stats: null as InferenceStats | null }));
-  for (let round = 0; round < ROUNDS; round++) {
+  for (let r = 0; r < ROUNDS; r++) {
     const a = await decode('ann');
     annRates.push(a.tokensPerSecond);
     for (const [i, t] of TIMESTEPS.entries()) {
@@ -73,16 +74,16 @@ export async function benchSpikingAll(dir: string): Promise<SpikingAllBench> {
     const { rates, ratios, cpuRatios, stats } = runs[i]!;
     return {
       timesteps: t,
-      decodeTokensPerSecond: round(median(rates), 10),
-      slowdownVsAnn: round(median(ratios), 100),
-      slowdownRange: [round(Math.min(...ratios), 100), round(Math.max(...ratios), 100)],
-      cpuTimeVsAnn: round(median(cpuRatios), 100),
-      energyVsAnn: round(stats!.energyPerToken.picojoules / stats!.energyPerToken.annPicojoules, 1000),
-      meanCount: Object.fromEntries(stats!.sites.map((s) => [s.site, round(s.firingRate * t, 100)])),
+      decodeTokensPerSecond: round(median(rates), 1),
+      slowdownVsAnn: round(median(ratios), 2),
+      slowdownRange: [round(Math.min(...ratios), 2), round(Math.max(...ratios), 2)],
+      cpuTimeVsAnn: round(median(cpuRatios), 2),
+      energyVsAnn: round(stats!.energyPerToken.picojoules / stats!.energyPerToken.annPicojoules, 3),
+      meanCount: Object.fromEntries(stats!.sites.map((s) => [s.site, round(s.firingRate * t, 2)])),
       products: { event: stats!.downProjection.event, dense: stats!.downProjection.dense },
     };
   });
-  return { annDecodeTokensPerSecond: round(median(annRates), 10), rounds: ROUNDS, snn };
+  return { annDecodeTokensPerSecond: round(median(annRates), 1), rounds: ROUNDS, snn };
 }
 
 interface Decode {
@@ -96,8 +97,4 @@ function median(xs: readonly number[]): number {
   const sorted = [...xs].sort((a, b) => a - b);
   const mid = sorted.length >> 1;
   return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-}
-
-function round(x: number, per: number): number {
-  return Math.round(x * per) / per;
 }

@@ -3,6 +3,7 @@
 // down projection ran, and the firing rate that decided it.
 import { loadNative, type InferenceMode } from '../../../native/index.js';
 import { openModelFolder } from '../model/folder.js';
+import { round } from './round.js';
 
 export interface SpikingBench {
   /** The down projection (ffn -> hidden) alone at the firing rate measured at T = 8: one token, and a 64-token prefill. */
@@ -37,9 +38,9 @@ export async function benchSpiking(dir: string): Promise<SpikingBench> {
     const rates = r.stats.firingRates;
     snn.push({
       timesteps: t,
-      decodeTokensPerSecond: Math.round(r.tokensPerSecond * 10) / 10,
-      slowdownVsAnn: Math.round((ann.tokensPerSecond / r.tokensPerSecond) * 100) / 100,
-      firingRate: Math.round((rates.reduce((a, b) => a + b, 0) / rates.length) * 1000) / 1000,
+      decodeTokensPerSecond: round(r.tokensPerSecond),
+      slowdownVsAnn: round(ann.tokensPerSecond / r.tokensPerSecond, 2),
+      firingRate: round(rates.reduce((a, b) => a + b, 0) / rates.length, 3),
       downProjection: r.stats.downProjection,
     });
   }
@@ -48,11 +49,14 @@ export async function benchSpiking(dir: string): Promise<SpikingBench> {
   const downProjection = [];
   for (const rows of [1, 64]) {
     const t = await loadNative().benchSpikeLinear({ inputs: folder.spec.ffnSize, outputs: folder.spec.hiddenSize, rows, timesteps: 8, firingRate: rate });
-    downProjection.push({ rows, timesteps: 8, firingRate: rate, eventMs: round3(t.eventMs), denseMs: round3(t.denseMs), costModelChooses: t.costModelChooses });
+    downProjection.push({
+      rows,
+      timesteps: 8,
+      firingRate: rate,
+      eventMs: round(t.eventMs, 3),
+      denseMs: round(t.denseMs, 3),
+      costModelChooses: t.costModelChooses,
+    });
   }
-  return { downProjection, annDecodeTokensPerSecond: Math.round(ann.tokensPerSecond * 10) / 10, snn };
-}
-
-function round3(x: number): number {
-  return Math.round(x * 1000) / 1000;
+  return { downProjection, annDecodeTokensPerSecond: round(ann.tokensPerSecond), snn };
 }

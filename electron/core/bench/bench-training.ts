@@ -1,6 +1,7 @@
 // Training speed and memory on the benchmark model: forward + backward + AdamW at batch 4 x 256.
 import { loadNative } from '../../../native/index.js';
 import { openModelFolder } from '../model/folder.js';
+import { round } from './round.js';
 
 export interface TrainingBench {
   tokensPerSecond: number;
@@ -18,7 +19,7 @@ export interface TrainingReport extends TrainingBench {
 
 /** The training bench against the machine's multiply-add peak, from the inference section's count of a forward's operations at the same batch. */
 export function trainingReport(bench: TrainingBench, forwardFlopsPerToken: number, fmaPeakFlopsPerSecond: number): TrainingReport {
-  return { ...bench, shareOfFmaPeak: Math.round(((bench.tokensPerSecond * 3 * forwardFlopsPerToken) / fmaPeakFlopsPerSecond) * 1000) / 1000 };
+  return { ...bench, shareOfFmaPeak: round((bench.tokensPerSecond * 3 * forwardFlopsPerToken) / fmaPeakFlopsPerSecond, 3) };
 }
 
 export async function benchTraining(dir: string, steps = 2): Promise<TrainingBench> {
@@ -44,7 +45,7 @@ export async function benchTraining(dir: string, steps = 2): Promise<TrainingBen
   trainer.dispose();
   return {
     tokensPerSecond: Math.round((batch * seq) / seconds),
-    secondsPerStep: Math.round(seconds * 100) / 100,
+    secondsPerStep: round(seconds, 2),
     peakRssBytes: process.resourceUsage().maxRSS * 1024,
   };
 }
