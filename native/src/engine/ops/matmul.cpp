@@ -26,14 +26,22 @@ constexpr int64_t kBlockBytes = 256 << 10;  // bytes of w per work item: fits L2
 constexpr int64_t kGemmRows = 32;
 
 // y[r][c] = x[r] · w[c] (+ b[c]) for an R x C tile on N-float vectors, w stored as T (widened as it
-// is loaded); x and w rows are `in` elements apart, y rows `out`.
+// is loaded); x and w rows are `in` elements apart, y rows `out`. `next` (or null) is the next tile's
+// first weight row: its C rows are prefetched as this tile's are read (see LinearBlock).
 template <int N, DType T, int R, int C>
 FAS_ALWAYS_INLINE void tile(const float* x, const simd::Stored<T>* w, const float* b, float* y, int64_t in,
-                            int64_t out) {
+                            int64_t out, const simd::Stored<T>* next = nullptr) {
   using V = simd::vec<N>;
+  // The next tile's bytes per step of k: its C rows, in * C elements, read in in / N steps.
+  constexpr int64_t kNextBytesPerStep = int64_t{C} * N * sizeof(simd::Stored<T>);
+  const char* ahead = reinterpret_cast<const char*>(next);
   V acc[R][C] = {};
   int64_t k = 0;
   for (; k + N <= in; k += N) {
+    if (ahead) {
+      for (int64_t line = 0; line < kNextBytesPerStep; line += 64) __builtin_prefetch(ahead + line);
+      ahead += kNextBytesPerStep;
+    }
     // Load both sides into registers first; otherwise the compiler re-reads w inside every FMA.
     V xv[R], wv[C];
     for (int r = 0; r < R; ++r) xv[r] = simd::load<N>(x + r * in + k);
@@ -54,14 +62,14 @@ FAS_ALWAYS_INLINE void tile(const float* x, const simd::Stored<T>* w, const floa
 // A tile of rows x cols <= R x C, at the edges of y.
 template <int N, DType T, int R, int C>
 FAS_ALWAYS_INLINE void edgeTile(int rows, int cols, const float* x, const simd::Stored<T>* w, const float* b, float* y,
-                                int64_t in, int64_t out) {
+                                int64_t in, int64_t out, const simd::Stored<T>* next = nullptr) {
   if constexpr (R > 1) {
     if (rows < R) return edgeTile<N, T, R - 1, C>(rows, cols, x, w, b, y, in, out);
   }
   if constexpr (C > 1) {
     if (cols < C) return edgeTile<N, T, R, C - 1>(rows, cols, x, w, b, y, in, out);
   }
-  tile<N, T, R, C>(x, w, b, y, in, out);
+  tile<N, T, R, C>(x, w, b, y, in, out, next);
 }
 
 // Rows [i0, i1) and outputs [j0, j1) of y. The tile is what the registers hold: R x C accumulators
@@ -86,10 +94,15 @@ struct LinearBlock {
                                       int64_t i0, int64_t i1, int64_t j0, int64_t j1) {
     const simd::Stored<T>* weights = w.as<simd::Stored<T>>();
     if (i1 - i0 == 1) {
+      // 16-bit rows are short streams (1.5 KB for GPT-2's 768) that the hardware prefetcher picks up
+      // too late: prefetching the next tile's rows made the F16 decode's matrix-vector products 1.2
+      // to 1.35x faster from memory (AVX2, 1 and 2 threads). F32 rows gained nothing, so they don't.
+      constexpr bool kPrefetch = sizeof(simd::Stored<T>) == 2;
       for (int64_t j = j0; j < j1; j += kRowCols) {
         const int cols = static_cast<int>(std::min<int64_t>(kRowCols, j1 - j));
+        const bool more = kPrefetch && j + 2 * kRowCols <= j1;  // a whole tile follows in this block
         edgeTile<N, T, 1, kRowCols>(1, cols, x + i0 * in, weights + j * in, b ? b + j : nullptr, y + i0 * out + j, in,
-                                    out);
+                                    out, more ? weights + (j + kRowCols) * in : nullptr);
       }
       return;
     }
