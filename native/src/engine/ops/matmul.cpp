@@ -29,8 +29,8 @@ constexpr int64_t kGemmRows = 32;
 // is loaded); x and w rows are `in` elements apart, y rows `out`. `next` (or null) is the next tile's
 // first weight row: its C rows are prefetched as this tile's are read (see LinearBlock).
 template <int N, DType T, int R, int C>
-FAS_ALWAYS_INLINE void tile(const float* x, const simd::Stored<T>* w, const float* b, float* y, int64_t in,
-                            int64_t out, const simd::Stored<T>* next = nullptr) {
+FAS_ALWAYS_INLINE void tile(const float* x, const simd::Stored<T>* w, const float* b, float* y, int64_t in, int64_t out,
+                            const simd::Stored<T>* next = nullptr) {
   using V = simd::vec<N>;
   // The next tile's bytes per step of k: its C rows, in * C elements, read in in / N steps.
   constexpr int64_t kNextBytesPerStep = int64_t{C} * N * sizeof(simd::Stored<T>);
