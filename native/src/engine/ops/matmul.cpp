@@ -95,8 +95,8 @@ struct LinearBlock {
     const simd::Stored<T>* weights = w.as<simd::Stored<T>>();
     if (i1 - i0 == 1) {
       // 16-bit rows are short streams (1.5 KB for GPT-2's 768) that the hardware prefetcher picks up
-      // too late: prefetching the next tile's rows made the F16 decode's matrix-vector products 1.2
-      // to 1.35x faster from memory (AVX2, 1 and 2 threads). F32 rows gained nothing, so they don't.
+      // too late: prefetching the next tile's rows made the F16 decode's matrix-vector products 1.15
+      // to 1.3x faster from memory (AVX2, 2 and 1 threads). F32 rows ran slower with it: not them.
       constexpr bool kPrefetch = sizeof(simd::Stored<T>) == 2;
       for (int64_t j = j0; j < j1; j += kRowCols) {
         const int cols = static_cast<int>(std::min<int64_t>(kRowCols, j1 - j));
