@@ -24,8 +24,10 @@ TEST(linear_matches_reference_on_odd_shapes) {
     fas::ThreadPool pool(3);
     // Below 32 rows the dot-product tiles (one row's wider ones over several blocks of w), from 32
     // the packed GEMM (with a second block of depth past 256 inputs).
-    const int64_t shapes[][3] = {{1, 1, 1},     {1, 37, 5}, {3, 17, 9},   {5, 16, 16},    {7, 33, 70},   {13, 129, 31},
-                                 {1, 300, 611}, {32, 5, 3}, {33, 70, 67}, {64, 200, 300}, {41, 300, 130}};
+    // 4 and 8 rows: a spiking decode's T timesteps.
+    const int64_t shapes[][3] = {{1, 1, 1},     {1, 37, 5},     {3, 17, 9},    {5, 16, 16}, {7, 33, 70},
+                                 {13, 129, 31}, {1, 300, 611},  {4, 40, 50},   {8, 70, 61}, {32, 5, 3},
+                                 {33, 70, 67},  {64, 200, 300}, {41, 300, 130}};
     for (const auto& s : shapes) {
       const int64_t n = s[0], in = s[1], out = s[2];
       const auto x = randomVector(n * in, 1), w = randomVector(out * in, 2), b = randomVector(out, 3);

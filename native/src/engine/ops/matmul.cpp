@@ -73,12 +73,17 @@ FAS_ALWAYS_INLINE void edgeTile(int rows, int cols, const float* x, const simd::
 }
 
 // Rows [i0, i1) and outputs [j0, j1) of y. The tile is what the registers hold: R x C accumulators
-// plus R + C operands, 4x4 in AVX-512's 32 registers, 3x3 in the 16 of AVX2 and SSE. One row (a
-// decode step) has no rows to share w with, so it takes more columns: 1 x 8 and 1 x 6, more weight
-// rows streaming and more independent sums (10 to 20% faster than 1 x 3 with AVX2, F32 and F16).
+// plus R + C operands, 4 x 4 in AVX-512's 32 registers, 3 x 3 in the 16 of AVX2 and SSE. With AVX2,
+// F32 weights take 4 x 3 (the compiler reads x inside the FMAs): T = 4 or 8 rows then pass over the
+// weights once or twice, not two or three times (1.1 to 1.3x faster from memory; 16-bit weights
+// were slower so, their widening needs the registers). One row (a decode step) has no rows to share
+// w with, so it takes more columns: 1 x 8 and 1 x 6, more weight rows streaming and more
+// independent sums (10 to 20% faster than 1 x 3 with AVX2, F32 and F16).
 template <int N>
 struct LinearBlock {
-  static constexpr int kSide = N == 16 ? 4 : 3;
+  template <DType T>
+  static constexpr int kRows = N == 16 || (N == 8 && T == DType::F32) ? 4 : 3;
+  static constexpr int kCols = N == 16 ? 4 : 3;
   static constexpr int kRowCols = N == 16 ? 8 : 6;
   FAS_ALWAYS_INLINE static void run(const float* x, WeightView w, const float* b, float* y, int64_t in, int64_t out,
                                     int64_t i0, int64_t i1, int64_t j0, int64_t j1) {
@@ -103,9 +108,10 @@ struct LinearBlock {
       tileRow<T, 1, kRowCols>(kPrefetch, 1, x + i0 * in, weights, b, y + i0 * out, in, out, j0, j1);
       return;
     }
-    for (int64_t i = i0; i < i1; i += kSide) {
-      const int rows = static_cast<int>(std::min<int64_t>(kSide, i1 - i));
-      tileRow<T, kSide, kSide>(i == i0, rows, x + i * in, weights, b, y + i * out, in, out, j0, j1);
+    constexpr int R = kRows<T>;
+    for (int64_t i = i0; i < i1; i += R) {
+      const int rows = static_cast<int>(std::min<int64_t>(R, i1 - i));
+      tileRow<T, R, kCols>(i == i0, rows, x + i * in, weights, b, y + i * out, in, out, j0, j1);
     }
   }
 
