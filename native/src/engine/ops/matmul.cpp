@@ -75,10 +75,10 @@ FAS_ALWAYS_INLINE void edgeTile(int rows, int cols, const float* x, const simd::
 // Rows [i0, i1) and outputs [j0, j1) of y. The tile is what the registers hold: R x C accumulators
 // plus R + C operands, 4 x 4 in AVX-512's 32 registers, 3 x 3 in the 16 of AVX2 and SSE. With AVX2,
 // F32 weights take 4 x 3 (the compiler reads x inside the FMAs): T = 4 or 8 rows then pass over the
-// weights once or twice, not two or three times (1.1 to 1.3x faster from memory; 16-bit weights
-// were slower so, their widening needs the registers). One row (a decode step) has no rows to share
-// w with, so it takes more columns: 1 x 8 and 1 x 6, more weight rows streaming and more
-// independent sums (10 to 20% faster than 1 x 3 with AVX2, F32 and F16).
+// weights once or twice, not two or three times (1.1 to 1.3x faster from memory). 16-bit weights
+// keep 3 x 3: widening them needs registers, and on 4 x 3 the compiler spilled a sum. One row (a
+// decode step) has no rows to share w with, so it takes more columns: 1 x 8 and 1 x 6, more weight
+// rows streaming and more independent sums (10 to 20% faster than 1 x 3 with AVX2, F32 and F16).
 template <int N>
 struct LinearBlock {
   template <DType T>
