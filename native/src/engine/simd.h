@@ -12,6 +12,7 @@
 #pragma once
 #include <algorithm>
 #include <atomic>
+#include <cmath>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
@@ -139,6 +140,27 @@ FAS_ALWAYS_INLINE vec<N> exp(vec<N> x) {
   p = p * r + 1.0f;
   const ivec<N> bits = (__builtin_convertvector(n, ivec<N>) + 127) << 23;  // 2^n as float bits
   return p * (vec<N>)bits;  // same-size vector cast: reinterprets the bits
+}
+
+// row[0..valid) becomes the softmax of scale * row (scale > 0), computed from the row's largest value
+// so nothing overflows; row[valid..width) becomes 0 (keys a causal mask hides). The one softmax of
+// attention's forward and backward.
+template <int N>
+FAS_ALWAYS_INLINE void softmaxInPlace(float* row, int64_t valid, int64_t width, float scale) {
+  const float top = maxOf<N>(row, valid);
+  vec<N> total = {};
+  int64_t j = 0;
+  for (; j + N <= valid; j += N) {
+    const vec<N> e = exp<N>((load<N>(row + j) - top) * scale);
+    store<N>(row + j, e);
+    total += e;
+  }
+  float sumExp = sum<N>(total);
+  for (; j < valid; ++j) sumExp += (row[j] = std::exp((row[j] - top) * scale));
+  const float inv = 1.0f / sumExp;
+  for (j = 0; j + N <= valid; j += N) store<N>(row + j, load<N>(row + j) * inv);
+  for (; j < valid; ++j) row[j] *= inv;
+  std::fill(row + valid, row + width, 0.0f);
 }
 
 // ---- 16-bit weights -------------------------------------------------------------------------

@@ -88,26 +88,12 @@ struct AttendOne {
   }
 };
 
-// Softmax of one query's scores[0..keys) (already scaled) in place, divided by their sum; the
-// scores of [keys, width) (keys the causal mask hides from this query) become 0.
+// Softmax of one query's scores[0..keys) (already scaled) in place; the scores of [keys, width)
+// (keys the causal mask hides from this query) become 0.
 template <int N>
 struct SoftmaxRow {
   FAS_ALWAYS_INLINE static void run(float* scores, int64_t keys, int64_t width) {
-    using V = simd::vec<N>;
-    const float maxScore = simd::maxOf<N>(scores, keys);
-    V total = {};
-    int64_t j = 0;
-    for (; j + N <= keys; j += N) {
-      const V e = simd::exp<N>(simd::load<N>(scores + j) - maxScore);
-      simd::store<N>(scores + j, e);
-      total += e;
-    }
-    float sumExp = simd::sum<N>(total);
-    for (; j < keys; ++j) sumExp += (scores[j] = std::exp(scores[j] - maxScore));
-    const float inv = 1.0f / sumExp;
-    for (j = 0; j + N <= keys; j += N) simd::store<N>(scores + j, simd::load<N>(scores + j) * inv);
-    for (; j < keys; ++j) scores[j] *= inv;
-    std::fill(scores + keys, scores + width, 0.0f);
+    simd::softmaxInPlace<N>(scores, keys, width, 1.0f);
   }
 };
 

@@ -100,24 +100,7 @@ constexpr int64_t kQueryBlock = 64;  // queries per block: a block sees only key
 template <int N>
 struct CausalSoftmaxRows {
   FAS_ALWAYS_INLINE static void run(float* s, int64_t rows, int64_t keys, int64_t i0, float scale) {
-    using V = simd::vec<N>;
-    for (int64_t r = 0; r < rows; ++r) {
-      float* row = s + r * keys;
-      const int64_t valid = i0 + r + 1;
-      const float maxScore = simd::maxOf<N>(row, valid);
-      V totals = {};
-      int64_t j = 0;
-      for (; j + N <= valid; j += N) {
-        const V e = simd::exp<N>((simd::load<N>(row + j) - maxScore) * scale);
-        simd::store<N>(row + j, e);
-        totals += e;
-      }
-      float total = simd::sum<N>(totals);
-      for (; j < valid; ++j) total += (row[j] = std::exp((row[j] - maxScore) * scale));
-      const float inv = 1.0f / total;
-      for (j = 0; j < valid; ++j) row[j] *= inv;
-      std::fill(row + valid, row + keys, 0.0f);
-    }
+    for (int64_t r = 0; r < rows; ++r) simd::softmaxInPlace<N>(s + r * keys, i0 + r + 1, keys, scale);
   }
 };
 
