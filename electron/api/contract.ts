@@ -233,7 +233,7 @@ export type MemoryVerdict = 'fits' | 'tight' | 'too-big';
 
 /** One item of a memory estimate, e.g. the optimizer state. */
 export interface MemoryPart {
-  id: 'weights' | 'gradients' | 'optimizer' | 'activations' | 'backward' | 'work' | 'kvCache' | 'cache' | 'logits';
+  id: 'weights' | 'spikeWeights' | 'gradients' | 'optimizer' | 'activations' | 'backward' | 'work' | 'kvCache' | 'cache' | 'logits';
   label: string;
   bytes: number;
   /** How it was counted, e.g. "2 × 124,439,808 values × 4 bytes". */

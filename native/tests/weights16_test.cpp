@@ -1,5 +1,6 @@
-// The kernels on weights kept in 16 bits (F16, BF16), on every ISA this CPU has: each against its
-// plain reference, which reads the same 16-bit values one at a time through dtype.h.
+// The kernels on weights kept in 16 bits (F16, BF16), the spike-driven layer's among them, on every
+// ISA this CPU has: each against its plain reference, which reads the same 16-bit values one at a
+// time through dtype.h.
 #include <cmath>
 #include <cstring>
 #include <random>
@@ -13,6 +14,8 @@
 #include "engine/simd.h"
 #include "fixtures.h"
 #include "isas.h"
+#include "spiking/site_quantiser.h"
+#include "spiking/spike_linear.h"
 #include "test.h"
 
 namespace {
@@ -150,6 +153,67 @@ TEST(embedding_rows_of_16_bit_tables_are_widened) {
       fas::ops::add_position_embedding(WeightView(words.data(), type), ids + 1, 1, got.data(), 3, dim);  // rows 1, 4, 4
       fas::ops::add_position_embedding(wide.data(), ids + 1, 1, want.data(), 3, dim);
       CHECK(got == want);
+    }
+  }
+}
+
+TEST(spike_linear_reads_16_bit_weights_in_place) {
+  using namespace fas::spiking;
+  // in = 300 and out = 70 cross the input and column blocks (columns 64-69 take the edge path).
+  const SpikeShape sh{4, 5, 300, 0};
+  const int out = 70;
+  std::mt19937 rng(7);
+  std::vector<int8_t> spikes(sh.size());
+  for (auto& s : spikes) s = rng() % 10 < 3 ? 1 : 0;  // a firing rate of about 0.3
+  const auto bias = randomVector(out, 3), theta = randomVector(sh.n, 4);
+  const size_t ny = size_t(sh.T) * sh.rows * out;
+  for (const DType type : kHalfTypes) {
+    const auto words = randomWords(size_t(sh.n) * out, 2, type);
+    const auto wide = widened(words, type);
+    const SpikeLinear in16{WeightView(words.data(), type), bias.data(), out, neuronParam(theta.data())};
+    const SpikeLinear in32{wide.data(), bias.data(), out, neuronParam(theta.data())};
+    std::vector<float> ref(ny);
+    spikeLinearRef(spikes.data(), sh, in16, ref.data());
+    for (const auto isa : fas::test::availableIsas()) {
+      fas::simd::IsaLimit limit(isa);
+      for (auto fn : {spikeLinearEvent, spikeLinearDense}) {
+        for (int nth : {1, 2}) {
+          std::vector<float> y16(ny, NAN), y32(ny, NAN);
+          fas::ThreadPool pool(nth);
+          pool.run([&](int ith, int nt) { fn(spikes.data(), sh, in16, y16.data(), ith, nt); });
+          pool.run([&](int ith, int nt) { fn(spikes.data(), sh, in32, y32.data(), ith, nt); });
+          CHECK(relativeError(y16, ref) < 1e-6);
+          CHECK(relativeError(y16, y32) < 1e-6);  // the kernels on the same weights widened to F32
+        }
+      }
+    }
+  }
+}
+
+TEST(count_product_reads_16_bit_weights_in_place) {
+  // Scope all's event-driven product: sparse signed counts over W [out, in] as the engine keeps it.
+  const int64_t rows = 3, in = 40, out = 23;
+  const auto lambda = randomVector(in, 6), bias = randomVector(out, 7);
+  std::vector<float> scales(in);
+  for (int64_t i = 0; i < in; ++i) scales[i] = 0.5f + std::fabs(lambda[i]);
+  const fas::spiking::SiteQuantiser q{scales.data(), true, 8, true};
+  std::vector<int32_t> counts(rows * in, 0);
+  std::vector<float> values(rows * in);
+  for (int64_t k = 0; k < rows * in; k += 7) counts[k] = int32_t(k % 17) - 8;
+  for (int64_t k = 0; k < rows * in; ++k) values[k] = fas::spiking::siteValue(counts[k], scales[k % in], 8);
+  for (const DType type : kHalfTypes) {
+    const auto words = randomWords(out * in, 8, type);
+    const auto wide = widened(words, type);
+    std::vector<float> ref(rows * out), y16(rows * out, NAN), y32(rows * out, NAN);
+    fas::ops::linear_ref(values.data(), WeightView(words.data(), type), bias.data(), ref.data(), rows, in, out);
+    for (int nth : {1, 3}) {
+      for (int ith = 0; ith < nth; ++ith) {
+        fas::spiking::countLinearEvent(counts.data(), rows, in, q, WeightView(words.data(), type), bias.data(), out,
+                                       y16.data(), ith, nth);
+        fas::spiking::countLinearEvent(counts.data(), rows, in, q, wide.data(), bias.data(), out, y32.data(), ith, nth);
+      }
+      CHECK(relativeError(y16, ref) < 1e-6);
+      CHECK(y16 == y32);  // one scalar loop: the same sums as on the weights widened to F32
     }
   }
 }

@@ -15,12 +15,13 @@
 //                    row of logits per sequence. A spiking model runs its T timesteps as copies of
 //                    every sequence (fas-method.md section 3): the cache and the work buffers grow
 //                    T times, plus the spikes (one byte each); the logits do not (the features are
-//                    averaged first).
+//                    averaged first). Its spike-driven layer keeps the down projections transposed.
 //   evaluate         the same forward on a batch of blocks (at the largest T measured), with logits
 //                    for every position (perplexity and multiple choice score them all), once in the
 //                    engine and once as the copy handed to JavaScript.
 //   calibrate        native/src/calibrate (stage 2): the model once (teacher and student share its
-//                    weights) with a threshold and an initial potential per neuron (per position
+//                    weights; the student's spike-driven layer keeps the down projections
+//                    transposed) with a threshold and an initial potential per neuron (per position
 //                    and neuron for per-position values, as the FAS reference recipe fits); their gradients
 //                    and Adam moments (every layer's in the joint pass); one batch's captured site
 //                    inputs (the teacher's QCFS output, the student's input at every timestep); the
@@ -137,16 +138,14 @@ export function memoryParts(s: ModelShape, r: MemoryRequest): MemoryPart[] {
     bytes: floats * FLOAT_BYTES,
     how: `${how} × ${FLOAT_BYTES} bytes`,
   });
+  const sixteenBit = s.weightBytes < s.parameters * FLOAT_BYTES;
   // The weights as the engine runs them, plus `floats` more (calibration's neuron values).
-  const runWeights = (label: string, how: string, floats = 0): MemoryPart => {
-    const sixteenBit = s.weightBytes < s.parameters * FLOAT_BYTES;
-    return {
-      id: 'weights',
-      label,
-      bytes: s.weightBytes + floats * FLOAT_BYTES,
-      how: sixteenBit ? `${how}, the 16-bit matrices in 2 bytes each and the rest in ${FLOAT_BYTES}` : `${how} × ${FLOAT_BYTES} bytes`,
-    };
-  };
+  const runWeights = (label: string, how: string, floats = 0): MemoryPart => ({
+    id: 'weights',
+    label,
+    bytes: s.weightBytes + floats * FLOAT_BYTES,
+    how: sixteenBit ? `${how}, the 16-bit matrices in 2 bytes each and the rest in ${FLOAT_BYTES}` : `${how} × ${FLOAT_BYTES} bytes`,
+  });
 
   if (r.job === 'train' || r.job === 'finetune') {
     const qcfs = r.job === 'finetune';
@@ -164,6 +163,15 @@ export function memoryParts(s: ModelShape, r: MemoryRequest): MemoryPart[] {
   }
 
   const perT = T > 1 ? ` × ${T} timesteps` : '';
+  // A spiking forward of scope ffn (T > 1; calibration's student) adds each active neuron's row of
+  // the down projection, so it keeps that matrix transposed, in the weights' dtype (SpikingSite).
+  const matrixBytes = sixteenBit ? 2 : FLOAT_BYTES;
+  const spikeWeights: MemoryPart = {
+    id: 'spikeWeights',
+    label: 'Transposed down projections',
+    bytes: s.layers * s.ffn * s.hidden * matrixBytes,
+    how: `${s.layers} layers × ${count(s.ffn)} × ${count(s.hidden)} values × ${matrixBytes} bytes`,
+  };
   const work = inferencePerToken(s);
   const spikes = r.job === 'calibrate' || T > 1 ? spikeBytesPerToken(s) : 0;
   const workPart: MemoryPart = {
@@ -183,6 +191,7 @@ export function memoryParts(s: ModelShape, r: MemoryRequest): MemoryPart[] {
         : part('logits', 'Logits', 2 * tokens * s.vocab, `2 (engine, JavaScript) × ${perTokens} × ${count(s.vocab)} vocabulary entries`);
     return [
       runWeights('Weights', `${count(s.parameters)} parameters`),
+      ...(T > 1 ? [spikeWeights] : []),
       part(
         'kvCache',
         'Key/value cache',
@@ -209,6 +218,7 @@ export function memoryParts(s: ModelShape, r: MemoryRequest): MemoryPart[] {
       `${count(s.parameters)} parameters + a threshold and an initial potential per ${P > 1 ? '(position, neuron)' : 'neuron'}: ${perNeuron}`,
       neurons,
     ),
+    spikeWeights,
     part('gradients', 'Gradients', neurons, `threshold and initial potential of every ${P > 1 ? '(position, neuron)' : 'neuron'}: ${perNeuron}`),
     part('optimizer', 'Optimizer state (Adam)', 2 * neurons, `two moments per neuron parameter: 2 × ${count(neurons)}`),
     part(

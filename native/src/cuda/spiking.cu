@@ -46,6 +46,7 @@ __global__ void spikeLinearEventKernel(const int8_t* __restrict__ s, SpikeShape 
   const int j = blockIdx.x * kThreads + threadIdx.x;
   const int lane = threadIdx.x % 32, warp = threadIdx.x / 32;
   const int M = sh.T * sh.rows;
+  const float* Wt = static_cast<const float*>(L.Wt.data);  // F32 on the device (uploads widen)
   for (int m = blockIdx.y; m < M; m += gridDim.y) {
     const int8_t* sr = s + size_t(m) * sh.n;
     const float* th = L.theta.row(sh.pos0 + m % sh.rows, sh.n);
@@ -69,7 +70,7 @@ __global__ void spikeLinearEventKernel(const int8_t* __restrict__ s, SpikeShape 
       }
       __syncthreads();
       if (j < L.out)
-        for (int k = 0; k < total; ++k) acc += coef[k] * L.Wt[size_t(idx[k]) * L.out + j];
+        for (int k = 0; k < total; ++k) acc += coef[k] * Wt[size_t(idx[k]) * L.out + j];
       __syncthreads();  // the next chunk overwrites idx, coef and warpActive
     }
     if (j < L.out) y[size_t(m) * L.out + j] = acc;
@@ -108,7 +109,7 @@ void ifForward(const float* x, const SpikeShape& sh, const IfNeuron& nr, const I
 
 void spikeLinearEvent(const int8_t* s, const SpikeShape& sh, const SpikeLinear& L, float* y) {
   const DeviceBuffer<int8_t> ds(s, sh.size());
-  const DeviceBuffer<float> Wt(L.Wt, size_t(sh.n) * L.out);
+  const DeviceBuffer<float> Wt(L.Wt.f32(), size_t(sh.n) * L.out);
   const DeviceBuffer<float> bias(L.bias, L.bias ? size_t(L.out) : 0);
   const DeviceParam theta(L.theta, sh.n);
   const DeviceBuffer<float> dy(size_t(sh.T) * sh.rows * L.out);

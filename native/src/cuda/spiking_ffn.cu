@@ -1,19 +1,28 @@
 // The spiking FFN site on the GPU; see spiking_ffn.h.
 #include <memory>
+#include <vector>
 
 #include "cuda/spiking.h"
 #include "cuda/spiking_buffer.h"
 #include "cuda/spiking_ffn.h"
+#include "engine/ops/widen.h"
 
 namespace fas::spiking::cuda {
 
 namespace {
 
+// The kernels read F32 weights: a 16-bit Wt is widened on its way to the device.
+std::vector<float> widened(WeightView w, size_t n) {
+  std::vector<float> out(n);
+  ops::widen(w, 0, int64_t(n), out.data());
+  return out;
+}
+
 struct DeviceLayer {
   DeviceLayer(const FfnLayer& host, int n)
-      : Wt(host.down.Wt, size_t(n) * host.down.out), bias(host.down.bias, host.down.bias ? size_t(host.down.out) : 0),
-        theta(host.neuron.theta, n), v0(host.neuron.v0, n), out(host.down.out), signedSpikes(host.neuron.signedSpikes) {
-  }
+      : Wt(widened(host.down.Wt, size_t(n) * host.down.out).data(), size_t(n) * host.down.out),
+        bias(host.down.bias, host.down.bias ? size_t(host.down.out) : 0), theta(host.neuron.theta, n),
+        v0(host.neuron.v0, n), out(host.down.out), signedSpikes(host.neuron.signedSpikes) {}
   DeviceBuffer<float> Wt, bias;
   DeviceParam theta, v0;
   int out;

@@ -11,6 +11,8 @@
 #include <cmath>
 #include <cstdint>
 
+#include "engine/weight_view.h"
+
 namespace fas::spiking {
 
 struct SiteQuantiser {
@@ -61,9 +63,9 @@ SiteTally quantiseSite(float* x, int32_t* counts, double* rowAbs, int64_t rows, 
 void rowAbsCounts(const float* y, int64_t rows, int64_t width, const SiteQuantiser& q, double* sums);
 
 // y [rows, out] = bias + sum over the nonzero counts of row r of (lambda_i * count_i / levels) * W[:, i]
-// with W stored [out, in] as the engine keeps it: only the active inputs are read (event-driven).
-// Thread ith of nth takes a slice of the outputs.
-void countLinearEvent(const int32_t* counts, int64_t rows, int64_t in, const SiteQuantiser& q, const float* w,
+// with W stored [out, in] as the engine keeps it, in its dtype: only the active inputs are read
+// (event-driven). Thread ith of nth takes a slice of the outputs.
+void countLinearEvent(const int32_t* counts, int64_t rows, int64_t in, const SiteQuantiser& q, WeightView w,
                       const float* bias, int64_t out, float* y, int ith = 0, int nth = 1);
 
 // The cost model of the count-driven products: true when the event-driven form is expected to be

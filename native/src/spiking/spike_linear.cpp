@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <vector>
 
+#include "engine/ops/widen.h"
 #include "engine/simd.h"
 #include "engine/threadpool.h"
 
@@ -15,7 +16,7 @@ void spikeLinearRef(const int8_t* s, const SpikeShape& sh, const SpikeLinear& L,
     for (int j = 0; j < L.out; ++j) {
       double acc = L.bias ? L.bias[j] : 0.0;
       for (int i = 0; i < in; ++i)
-        acc += double(s[size_t(m) * in + i]) * L.theta.at(pos, i, in) * L.Wt[size_t(i) * L.out + j];
+        acc += double(s[size_t(m) * in + i]) * L.theta.at(pos, i, in) * L.Wt.at(int64_t(i) * L.out + j);
       y[size_t(m) * L.out + j] = float(acc);
     }
   }
@@ -33,27 +34,45 @@ constexpr int kEventRowBlock = 128;
 constexpr int kColBlock = 64;
 constexpr int kInBlock = 256;
 
-// acc[0:w] += sum_k coef[k] * Wt[idx[k], 0:w]; four rows per pass so acc is loaded and stored once
-// per four multiply-adds.
-FAS_SIMD_CLONES void addRows(float* acc, int w, const float* Wt, size_t ld, const int32_t* idx, const float* coef,
-                             int count) {
-  int k = 0;
-  for (; k + 4 <= count; k += 4) {
-    const float* w0 = Wt + size_t(idx[k]) * ld;
-    const float* w1 = Wt + size_t(idx[k + 1]) * ld;
-    const float* w2 = Wt + size_t(idx[k + 2]) * ld;
-    const float* w3 = Wt + size_t(idx[k + 3]) * ld;
-    const float c0 = coef[k], c1 = coef[k + 1], c2 = coef[k + 2], c3 = coef[k + 3];
-    for (int j = 0; j < w; ++j) acc[j] += c0 * w0[j] + c1 * w1[j] + c2 * w2[j] + c3 * w3[j];
-  }
-  for (; k < count; ++k) {
-    const float* wr = Wt + size_t(idx[k]) * ld;
-    const float c = coef[k];
-    for (int j = 0; j < w; ++j) acc[j] += c * wr[j];
-  }
-}
+using simd::Stored;
 
-// addRows for a whole column block (kColBlock columns): the block's accumulators stay in registers
+// acc[0:w] += sum_k coef[k] * Wt[idx[k], 0:w] for a column block narrower than kColBlock (the
+// right edge); four rows per pass so acc is loaded and stored once per four multiply-adds.
+template <int N>
+struct AddRows {
+  FAS_ALWAYS_INLINE static void run(float* acc, int w, WeightView Wt, size_t ld, const int32_t* idx, const float* coef,
+                                    int count) {
+    switch (Wt.dtype) {
+      case DType::F32: return runAs<DType::F32>(acc, w, Wt, ld, idx, coef, count);
+      case DType::F16: return runAs<DType::F16>(acc, w, Wt, ld, idx, coef, count);
+      case DType::BF16: return runAs<DType::BF16>(acc, w, Wt, ld, idx, coef, count);
+    }
+  }
+  template <DType T>
+  FAS_ALWAYS_INLINE static void runAs(float* acc, int w, WeightView weights, size_t ld, const int32_t* idx,
+                                      const float* coef, int count) {
+    using simd::scalarAs;
+    const Stored<T>* Wt = weights.as<Stored<T>>();
+    int k = 0;
+    for (; k + 4 <= count; k += 4) {
+      const Stored<T>* w0 = Wt + size_t(idx[k]) * ld;
+      const Stored<T>* w1 = Wt + size_t(idx[k + 1]) * ld;
+      const Stored<T>* w2 = Wt + size_t(idx[k + 2]) * ld;
+      const Stored<T>* w3 = Wt + size_t(idx[k + 3]) * ld;
+      const float c0 = coef[k], c1 = coef[k + 1], c2 = coef[k + 2], c3 = coef[k + 3];
+      for (int j = 0; j < w; ++j) {
+        acc[j] += c0 * scalarAs<T>(w0[j]) + c1 * scalarAs<T>(w1[j]) + c2 * scalarAs<T>(w2[j]) + c3 * scalarAs<T>(w3[j]);
+      }
+    }
+    for (; k < count; ++k) {
+      const Stored<T>* wr = Wt + size_t(idx[k]) * ld;
+      const float c = coef[k];
+      for (int j = 0; j < w; ++j) acc[j] += c * scalarAs<T>(wr[j]);
+    }
+  }
+};
+
+// AddRows for a whole column block (kColBlock columns): the block's accumulators stay in registers
 // over all of the events, so each event costs one load and one multiply-add per vector of weights.
 // On 4-float vectors the 16 registers hold half a block, so it runs in two halves. The weights of
 // the event kAhead places on are prefetched: events hop between rows, which no hardware prefetcher
@@ -63,20 +82,30 @@ struct AddEvents {
   static constexpr int kCols = N == 4 ? kColBlock / 2 : kColBlock;
   static constexpr int kVecs = kCols / N;
   static constexpr int kAhead = 4;
-  FAS_ALWAYS_INLINE static void run(float* acc, const float* Wt, size_t ld, const int32_t* idx, const float* coef,
+  FAS_ALWAYS_INLINE static void run(float* acc, WeightView Wt, size_t ld, const int32_t* idx, const float* coef,
                                     int count) {
+    switch (Wt.dtype) {
+      case DType::F32: return runAs<DType::F32>(acc, Wt, ld, idx, coef, count);
+      case DType::F16: return runAs<DType::F16>(acc, Wt, ld, idx, coef, count);
+      case DType::BF16: return runAs<DType::BF16>(acc, Wt, ld, idx, coef, count);
+    }
+  }
+  template <DType T>
+  FAS_ALWAYS_INLINE static void runAs(float* acc, WeightView weights, size_t ld, const int32_t* idx, const float* coef,
+                                      int count) {
     using V = simd::vec<N>;
+    const Stored<T>* Wt = weights.as<Stored<T>>();
     for (int half = 0; half < kColBlock; half += kCols) {
       V a[kVecs];
       for (int v = 0; v < kVecs; ++v) a[v] = simd::load<N>(acc + half + v * N);
       for (int k = 0; k < count; ++k) {
         if (k + kAhead < count) {
           const char* ahead = reinterpret_cast<const char*>(Wt + size_t(idx[k + kAhead]) * ld + half);
-          for (int line = 0; line < kCols * int(sizeof(float)); line += 64) __builtin_prefetch(ahead + line);
+          for (int line = 0; line < kCols * int(sizeof(Stored<T>)); line += 64) __builtin_prefetch(ahead + line);
         }
-        const float* w = Wt + size_t(idx[k]) * ld + half;
+        const Stored<T>* w = Wt + size_t(idx[k]) * ld + half;
         const float c = coef[k];
-        for (int v = 0; v < kVecs; ++v) a[v] += c * simd::load<N>(w + v * N);
+        for (int v = 0; v < kVecs; ++v) a[v] += c * simd::loadAs<N, T>(w + v * N);
       }
       for (int v = 0; v < kVecs; ++v) simd::store<N>(acc + half + v * N, a[v]);
     }
@@ -163,9 +192,9 @@ void spikeLinearEvent(const int8_t* s, const SpikeShape& sh, const SpikeLinear& 
           const int count = int(st[b + 1] - k0);
           float* acc = y + size_t(m0 + r) * L.out + j;
           if (w == kColBlock) {
-            simd::dispatch<AddEvents>(acc, L.Wt + j, size_t(L.out), &idx[k0], &coef[k0], count);
+            simd::dispatch<AddEvents>(acc, L.Wt.from(j), size_t(L.out), &idx[k0], &coef[k0], count);
           } else {
-            addRows(acc, w, L.Wt + j, size_t(L.out), &idx[k0], &coef[k0], count);
+            simd::dispatch<AddRows>(acc, w, L.Wt.from(j), size_t(L.out), &idx[k0], &coef[k0], count);
           }
         }
       }
@@ -176,8 +205,9 @@ void spikeLinearEvent(const int8_t* s, const SpikeShape& sh, const SpikeLinear& 
 void spikeLinearDense(const int8_t* s, const SpikeShape& sh, const SpikeLinear& L, float* y, int ith, int nth) {
   const Range cols = blockSlice(L.out, kColBlock, ith, nth);
   const int M = sh.T * sh.rows, in = sh.n, ts = L.theta.stride();
-  thread_local std::vector<float> a;
+  thread_local std::vector<float> a, panel;  // panel: a 16-bit block of Wt, widened
   growTo(a, size_t(std::min(kRowBlock, M)) * in);
+  if (L.Wt.dtype != DType::F32) growTo(panel, size_t(kInBlock) * kColBlock);
   for (int m0 = 0; m0 < M; m0 += kRowBlock) {
     const int rb = std::min(kRowBlock, M - m0);
     for (int r = 0; r < rb; ++r) {  // the layer's real-valued input, spikes * theta
@@ -189,9 +219,19 @@ void spikeLinearDense(const int8_t* s, const SpikeShape& sh, const SpikeLinear& 
       const int w = int(std::min<int64_t>(kColBlock, cols.end - j));
       initBlock(y, L, m0, rb, j, w);
       for (int i0 = 0; i0 < in; i0 += kInBlock) {
+        const int count = std::min(kInBlock, in - i0);
+        const float* wb;  // Wt[i0 .. i0 + count, j .. j + w), rows ld apart
+        size_t ld;
+        if (L.Wt.dtype == DType::F32) {
+          wb = L.Wt.as<float>() + size_t(i0) * L.out + j;
+          ld = size_t(L.out);
+        } else {
+          for (int i = 0; i < count; ++i) ops::widen(L.Wt, int64_t(i0 + i) * L.out + j, w, &panel[size_t(i) * w]);
+          wb = panel.data();
+          ld = size_t(w);
+        }
         for (int r = 0; r < rb; ++r) {
-          addAllRows(y + size_t(m0 + r) * L.out + j, w, L.Wt + size_t(i0) * L.out + j, size_t(L.out),
-                     &a[size_t(r) * in + i0], std::min(kInBlock, in - i0));
+          addAllRows(y + size_t(m0 + r) * L.out + j, w, wb, ld, &a[size_t(r) * in + i0], count);
         }
       }
     }

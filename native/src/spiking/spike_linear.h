@@ -1,16 +1,18 @@
 // The linear layer that receives spikes (c_proj, fc2, down_proj; method section 3):
 //   y[m, :] = bias + sum_i s[m, i] * theta(position of m, i) * Wt[i, :]
 // Spikes are [T, rows, in] (shape.n = in), y is [T, rows, out]. The weights come transposed,
-// Wt = W^T [in, out], so each active input adds one contiguous row.
+// Wt = W^T [in, out], so each active input adds one contiguous row, kept in the model's dtype
+// (F32, F16 or BF16): the kernels widen 16-bit rows as they read them.
 #pragma once
 #include <cstdint>
 
+#include "engine/weight_view.h"
 #include "spiking/neuron_param.h"
 
 namespace fas::spiking {
 
 struct SpikeLinear {
-  const float* Wt = nullptr;    // [in, out]
+  WeightView Wt;                // [in, out]
   const float* bias = nullptr;  // [out], or null
   int out = 0;
   NeuronParam theta;  // the sending neurons' thresholds, i.e. the spike amplitudes

@@ -41,7 +41,7 @@ describe('memory guard', () => {
   it('refuses SmolLM-135M at T = 1024 with a 2k context on a 16 GiB machine, with the numbers', () => {
     expect(() => chatContext(smol, 1024, 16 * GiB)).toThrow(NotEnoughMemoryError);
     expect(() => chatContext(smol, 1024, 16 * GiB)).toThrow(
-      /^"SmolLM-135M" as the spiking model at T = 1024 with its full context of 2,048 tokens needs about 143\.0 GiB \(weights 513\.1 MiB, key\/value cache 90\.0 GiB, work buffers of one forward 52\.5 GiB, logits [\d.]+ KiB\), but only 16\.0 GiB is available, not enough for even 256 tokens\. Close other programs, or chat at a smaller T\.$/,
+      /^"SmolLM-135M" as the spiking model at T = 1024 with its full context of 2,048 tokens needs about 143\.1 GiB \(weights 513\.1 MiB, transposed down projections 101\.3 MiB, key\/value cache 90\.0 GiB, work buffers of one forward 52\.5 GiB, logits [\d.]+ KiB\), but only 16\.0 GiB is available, not enough for even 256 tokens\. Close other programs, or chat at a smaller T\.$/,
     );
   });
 
@@ -55,7 +55,7 @@ describe('memory guard', () => {
 
   it('refuses an evaluation batch that does not fit', () => {
     expect(() => checkEvaluationMemory(smol, { batchSize: 4, blockSize: 512, timesteps: 32 }, 1 * GiB)).toThrow(
-      /^Evaluating "SmolLM-135M" .* on 4 × 512 tokens at once needs about 5\.7 GiB \(.*\), but only 1\.0 GiB is available\. Lower the batch or block size, or the largest T\.$/,
+      /^Evaluating "SmolLM-135M" .* on 4 × 512 tokens at once needs about 5\.8 GiB \(.*\), but only 1\.0 GiB is available\. Lower the batch or block size, or the largest T\.$/,
     );
     expect(() => checkEvaluationMemory(smol, { batchSize: 1, blockSize: 128, timesteps: 1 }, 8 * GiB)).not.toThrow();
   });

@@ -133,6 +133,7 @@ describe('memory parts', () => {
     });
     const snn = bytesOf(memoryParts(gpt2, { job: 'chat', batchSize: 1, blockSize: 1024, timesteps: 8 }));
     expect(snn.weights).toBe(ann.weights);
+    expect(snn.spikeWeights).toBe(12 * 3072 * 768 * 4); // the down projections, transposed for the spike-driven layer
     expect(snn.kvCache).toBe(8 * ann.kvCache!);
     expect(snn.work).toBe(8 * 1024 * (8448 * 4 + 3072)); // and the spikes, one byte each
     expect(snn.logits).toBe(ann.logits); // the features are averaged over T before the head
@@ -147,6 +148,7 @@ describe('memory parts', () => {
     expect(weights.how).toBe('124,439,808 parameters, the 16-bit matrices in 2 bytes each and the rest in 4');
     const calibrate = bytesOf(memoryParts(f16, { job: 'calibrate', batchSize: 1, blockSize: 8, timesteps: 4 }));
     expect(calibrate.weights).toBe(248_956_416 + 2 * 12 * 3072 * 4); // and the neurons' values in F32
+    expect(calibrate.spikeWeights).toBe(12 * 3072 * 768 * 2); // transposed in the weights' own dtype
     expect(bytesOf(memoryParts(f16, { job: 'train', batchSize: 1, blockSize: 8, timesteps: 1 })).weights).toBe(124_439_808 * 4);
   });
 
@@ -166,6 +168,7 @@ describe('memory parts', () => {
     expect(backwardPerToken(llama, true)).toBe(104);
     expect(parts).toEqual({
       weights: (1000 + 2 * 2 * 16) * 4,
+      spikeWeights: 2 * 16 * 8 * 4,
       gradients: 2 * 2 * 16 * 4,
       optimizer: 2 * 64 * 4,
       activations: 6 * (4 + 1) * 16 * 4,

@@ -63,10 +63,10 @@ void SpikeDrivenSites::quantise(ThreadPool& pool, int64_t layer, Site site, floa
 
 void SpikeDrivenSites::linear(ThreadPool& pool, const float* x, WeightView w, const float* b, float* y, int64_t out) {
   const double nonzero = tally_.values > 0 ? double(tally_.nonzero) / double(tally_.values) : 0.0;
-  const bool event = w.dtype == DType::F32 && spiking::preferEventCounts(nonzero, rows_);
+  const bool event = spiking::preferEventCounts(nonzero, rows_);
   if (event) {
     pool.run([&](int ith, int nth) {
-      spiking::countLinearEvent(counts_.data(), rows_, width_, q_, w.f32(), b, out, y, ith, nth);
+      spiking::countLinearEvent(counts_.data(), rows_, width_, q_, w, b, out, y, ith, nth);
     });
   } else {
     ops::linear(pool, x, w, b, y, rows_, width_, out);

@@ -6,7 +6,6 @@
 
 #include "cuda/spiking_ffn.h"
 #include "engine/model/model.h"
-#include "engine/ops/widen.h"
 #include "engine/runtime/spiking_mode.h"
 #include "hardware.h"
 
@@ -46,6 +45,20 @@ void checkSites(const ModelConfig& c, const SpikingParams& p) {
       static_cast<int64_t>(p.headIn.size()) == c.hiddenSize,
       "head_in.lambda has " + std::to_string(p.headIn.size()) + " values, expected " + std::to_string(c.hiddenSize));
   require(allFinite(p.headIn, true), "head_in.lambda: every threshold must be a finite number > 0");
+}
+
+// w [rows, cols] -> t = w^T [cols, rows], elements copied as stored (any dtype), in square tiles so
+// reads and writes both stay within cached lines.
+template <class Element>
+void transposeInto(const Element* w, int64_t rows, int64_t cols, Element* t) {
+  constexpr int64_t kBlock = 64;
+  for (int64_t r0 = 0; r0 < rows; r0 += kBlock) {
+    for (int64_t c0 = 0; c0 < cols; c0 += kBlock) {
+      for (int64_t r = r0; r < std::min(rows, r0 + kBlock); ++r) {
+        for (int64_t c = c0; c < std::min(cols, c0 + kBlock); ++c) t[c * rows + r] = w[r * cols + c];
+      }
+    }
+  }
 }
 
 }  // namespace
@@ -115,26 +128,20 @@ spiking::IfNeuron SpikingSite::neuron(int64_t layer) const {
   return IfNeuron{neuronParam(n.threshold.data()), neuronParam(n.v0.data()), params_.signedSpikes};
 }
 
-const float* SpikingSite::transposedDown(const Model& model, int64_t layer) const {
+WeightView SpikingSite::transposedDown(const Model& model, int64_t layer) const {
   std::call_once(transposeOnce_, [&] {
     const int64_t h = model.config.hiddenSize, f = model.config.ffnSize;
-    constexpr int64_t kBlock = 64;       // square tiles, so reads and writes both stay within cached lines
-    std::vector<float> row(kBlock * f);  // a block of rows of down, widened when it is 16-bit
     for (const LayerWeights& L : model.layers) {
-      FloatVector t(f * h);
-      for (int64_t o0 = 0; o0 < h; o0 += kBlock) {
-        const int64_t rows = std::min(h, o0 + kBlock) - o0;
-        ops::widen(L.down, o0 * f, rows * f, row.data());
-        for (int64_t i0 = 0; i0 < f; i0 += kBlock) {
-          for (int64_t o = o0; o < o0 + rows; ++o) {
-            for (int64_t i = i0; i < std::min(f, i0 + kBlock); ++i) t[i * h + o] = row[(o - o0) * f + i];
-          }
-        }
+      ByteVector t(f * h * dtypeSize(L.down.dtype));
+      if (L.down.dtype == DType::F32) {
+        transposeInto(L.down.as<float>(), h, f, reinterpret_cast<float*>(t.data()));
+      } else {
+        transposeInto(L.down.as<uint16_t>(), h, f, reinterpret_cast<uint16_t*>(t.data()));
       }
       downT_.push_back(std::move(t));
     }
   });
-  return downT_[layer].data();
+  return {downT_[layer].data(), model.layers[layer].down.dtype};
 }
 
 const spiking::cuda::DeviceFfn* SpikingSite::gpu(const Model& model, std::string& why) const {

@@ -13,6 +13,7 @@
 #include "engine/aligned.h"
 #include "engine/model/config.h"
 #include "engine/runtime/spiking_mode.h"
+#include "engine/weight_view.h"
 #include "spiking/neuron_param.h"
 #include "spiking/qcfs.h"
 #include "spiking/site_quantiser.h"
@@ -65,9 +66,9 @@ class SpikingSite {
   spiking::Qcfs qcfs(int64_t layer) const;
   // Per-position values hold for positions below their count; later positions use the last row.
   spiking::IfNeuron neuron(int64_t layer) const;
-  // The down projection transposed, Wt [ffn, hidden], for the spike-driven layer. Built for every
-  // layer on the first call (snn mode), so ann and qcfs runs never hold the copy.
-  const float* transposedDown(const Model& model, int64_t layer) const;
+  // The down projection transposed, Wt [ffn, hidden] in the model's dtype, for the spike-driven
+  // layer. Built for every layer on the first call (snn mode), so ann and qcfs runs never hold the copy.
+  WeightView transposedDown(const Model& model, int64_t layer) const;
   // The site's weights on the GPU (for preferCuda), uploaded on the first call; null with `why` set
   // when there is no usable GPU or the upload failed.
   const spiking::cuda::DeviceFfn* gpu(const Model& model, std::string& why) const;
@@ -78,7 +79,7 @@ class SpikingSite {
   std::vector<float> uncalibrated_;  // per layer: theta = lambda, v0 = lambda / 2
 
   mutable std::once_flag transposeOnce_;
-  mutable std::vector<FloatVector> downT_;
+  mutable std::vector<ByteVector> downT_;
   mutable std::once_flag gpuOnce_;
   mutable std::unique_ptr<spiking::cuda::DeviceFfn> gpu_;
   mutable std::string gpuWhy_;
