@@ -19,10 +19,10 @@ struct Problem {
 };
 
 // in = 300 and out = 70 cross the input and column blocks; T * rows = 40 crosses the row block.
-Problem makeProblem(double rate, bool sgn, unsigned seed) {
+Problem makeProblem(double rate, bool sgn, unsigned seed, SpikeShape shape = {4, 10, 300, 3}) {
   std::mt19937 rng(seed);
   std::uniform_real_distribution<float> U(-1.0f, 1.0f), R(0.0f, 1.0f);
-  Problem p{SpikeShape{4, 10, 300, 3}, 70, {}, {}, {}, {}, {}};
+  Problem p{shape, 70, {}, {}, {}, {}, {}};
   p.Wt.resize(size_t(p.sh.n) * p.out);
   p.bias.resize(p.out);
   p.thN.resize(p.sh.n);
@@ -80,6 +80,17 @@ TEST(spiking_linear_event_equals_dense_for_signed_spikes_and_every_granularity) 
   checkAllPaths(p, SpikeLinear{p.Wt.data(), nullptr, p.out, neuronParam(p.thN.data())});
   // Rows sit at positions 3..12: positions 3 and 4 use per-position values, the rest the fallback.
   checkAllPaths(p, SpikeLinear{p.Wt.data(), p.bias.data(), p.out, positionParam(p.thP.data(), 5, p.thN.data())});
+}
+
+TEST(spiking_linear_a_decoded_token_matches_the_reference) {
+  // One token's T = 8 rows (fewer than the threads' share in some splits), one row, and 4 x 4.
+  for (const SpikeShape shape : {SpikeShape{8, 1, 300, 3}, SpikeShape{1, 1, 300, 0}, SpikeShape{4, 4, 300, 2}}) {
+    const Problem p = makeProblem(0.2, true, 33, shape);
+    const float thL = 0.75f;
+    checkAllPaths(p, SpikeLinear{p.Wt.data(), p.bias.data(), p.out, neuronParam(p.thN.data())});
+    checkAllPaths(p, SpikeLinear{p.Wt.data(), nullptr, p.out, layerParam(&thL)});
+    checkAllPaths(p, SpikeLinear{p.Wt.data(), p.bias.data(), p.out, positionParam(p.thP.data(), 5, p.thN.data())});
+  }
 }
 
 TEST(spiking_linear_all_zero_gives_the_bias_and_all_one_the_column_sums) {

@@ -159,31 +159,33 @@ TEST(embedding_rows_of_16_bit_tables_are_widened) {
 
 TEST(spike_linear_reads_16_bit_weights_in_place) {
   using namespace fas::spiking;
-  // in = 300 and out = 70 cross the input and column blocks (columns 64-69 take the edge path).
-  const SpikeShape sh{4, 5, 300, 0};
-  const int out = 70;
-  std::mt19937 rng(7);
-  std::vector<int8_t> spikes(sh.size());
-  for (auto& s : spikes) s = rng() % 10 < 3 ? 1 : 0;  // a firing rate of about 0.3
-  const auto bias = randomVector(out, 3), theta = randomVector(sh.n, 4);
-  const size_t ny = size_t(sh.T) * sh.rows * out;
-  for (const DType type : kHalfTypes) {
-    const auto words = randomWords(size_t(sh.n) * out, 2, type);
-    const auto wide = widened(words, type);
-    const SpikeLinear in16{WeightView(words.data(), type), bias.data(), out, neuronParam(theta.data())};
-    const SpikeLinear in32{wide.data(), bias.data(), out, neuronParam(theta.data())};
-    std::vector<float> ref(ny);
-    spikeLinearRef(spikes.data(), sh, in16, ref.data());
-    for (const auto isa : fas::test::availableIsas()) {
-      fas::simd::IsaLimit limit(isa);
-      for (auto fn : {spikeLinearEvent, spikeLinearDense}) {
-        for (int nth : {1, 2}) {
-          std::vector<float> y16(ny, NAN), y32(ny, NAN);
-          fas::ThreadPool pool(nth);
-          pool.run([&](int ith, int nt) { fn(spikes.data(), sh, in16, y16.data(), ith, nt); });
-          pool.run([&](int ith, int nt) { fn(spikes.data(), sh, in32, y32.data(), ith, nt); });
-          CHECK(relativeError(y16, ref) < 1e-6);
-          CHECK(relativeError(y16, y32) < 1e-6);  // the kernels on the same weights widened to F32
+  // in = 300 and out = 70 cross the input and column blocks (columns 64-69 take the edge path); 20
+  // rows, and a decoded token's T = 8.
+  for (const SpikeShape sh : {SpikeShape{4, 5, 300, 0}, SpikeShape{8, 1, 300, 0}}) {
+    const int out = 70;
+    std::mt19937 rng(7);
+    std::vector<int8_t> spikes(sh.size());
+    for (auto& s : spikes) s = rng() % 10 < 3 ? 1 : 0;  // a firing rate of about 0.3
+    const auto bias = randomVector(out, 3), theta = randomVector(sh.n, 4);
+    const size_t ny = size_t(sh.T) * sh.rows * out;
+    for (const DType type : kHalfTypes) {
+      const auto words = randomWords(size_t(sh.n) * out, 2, type);
+      const auto wide = widened(words, type);
+      const SpikeLinear in16{WeightView(words.data(), type), bias.data(), out, neuronParam(theta.data())};
+      const SpikeLinear in32{wide.data(), bias.data(), out, neuronParam(theta.data())};
+      std::vector<float> ref(ny);
+      spikeLinearRef(spikes.data(), sh, in16, ref.data());
+      for (const auto isa : fas::test::availableIsas()) {
+        fas::simd::IsaLimit limit(isa);
+        for (auto fn : {spikeLinearEvent, spikeLinearDense}) {
+          for (int nth : {1, 2}) {
+            std::vector<float> y16(ny, NAN), y32(ny, NAN);
+            fas::ThreadPool pool(nth);
+            pool.run([&](int ith, int nt) { fn(spikes.data(), sh, in16, y16.data(), ith, nt); });
+            pool.run([&](int ith, int nt) { fn(spikes.data(), sh, in32, y32.data(), ith, nt); });
+            CHECK(relativeError(y16, ref) < 1e-6);
+            CHECK(relativeError(y16, y32) < 1e-6);  // the kernels on the same weights widened to F32
+          }
         }
       }
     }
