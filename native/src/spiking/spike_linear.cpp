@@ -37,7 +37,8 @@ constexpr int kInBlock = 256;
 using simd::Stored;
 
 // acc[0:w] += sum_k coef[k] * Wt[idx[k], 0:w] for a column block narrower than kColBlock (the
-// right edge); four rows per pass so acc is loaded and stored once per four multiply-adds.
+// right edge); four rows per pass so acc is loaded and stored once per four multiply-adds. Plain
+// loops, dispatched (N unused) so that the compiler vectorises them for the CPU's ISA.
 template <int N>
 struct AddRows {
   FAS_ALWAYS_INLINE static void run(float* acc, int w, WeightView Wt, size_t ld, const int32_t* idx, const float* coef,
