@@ -12,15 +12,16 @@ namespace fas::spiking::cuda {
 namespace {
 
 // The kernels read F32 weights: a 16-bit Wt is widened on its way to the device.
-std::vector<float> widened(WeightView w, size_t n) {
-  std::vector<float> out(n);
-  ops::widen(w, 0, int64_t(n), out.data());
-  return out;
+DeviceBuffer<float> uploadAsF32(WeightView w, size_t n) {
+  if (w.dtype == DType::F32) return DeviceBuffer<float>(w.f32(), n);
+  std::vector<float> wide(n);
+  ops::widen(w, 0, int64_t(n), wide.data());
+  return DeviceBuffer<float>(wide.data(), n);
 }
 
 struct DeviceLayer {
   DeviceLayer(const FfnLayer& host, int n)
-      : Wt(widened(host.down.Wt, size_t(n) * host.down.out).data(), size_t(n) * host.down.out),
+      : Wt(uploadAsF32(host.down.Wt, size_t(n) * host.down.out)),
         bias(host.down.bias, host.down.bias ? size_t(host.down.out) : 0), theta(host.neuron.theta, n),
         v0(host.neuron.v0, n), out(host.down.out), signedSpikes(host.neuron.signedSpikes) {}
   DeviceBuffer<float> Wt, bias;
