@@ -8,6 +8,7 @@
 #include <stdexcept>
 
 #include "engine/model/mapped_file.h"
+#include "engine/tiles.h"
 
 namespace fas {
 
@@ -82,18 +83,9 @@ ByteVector materialise(const uint8_t* data, const TensorRef& ref, const Layout& 
     for (int64_t i = 0; i < outs * ins; ++i) copy(i, first + i);
     return out;
   }
-  // Stored [in, outTotal]: canonical [o][i] is stored [i][firstOut + o]. Square tiles keep both the
-  // reads and the writes within a few cache lines.
-  constexpr int64_t kTile = 32;
-  for (int64_t i0 = 0; i0 < ins; i0 += kTile) {
-    for (int64_t o0 = 0; o0 < outs; o0 += kTile) {
-      for (int64_t i = i0; i < std::min(ins, i0 + kTile); ++i) {
-        for (int64_t o = o0; o < std::min(outs, o0 + kTile); ++o) {
-          copy(o * ins + i, i * layout.storedCols + layout.firstOut + o);
-        }
-      }
-    }
-  }
+  // Stored [in, outTotal]: canonical [o][i] is stored [i][firstOut + o].
+  forEachInTiles(ins, outs,
+                 [&](int64_t i, int64_t o) { copy(o * ins + i, i * layout.storedCols + layout.firstOut + o); });
   return out;
 }
 

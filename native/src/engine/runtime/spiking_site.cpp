@@ -7,6 +7,7 @@
 #include "cuda/spiking_ffn.h"
 #include "engine/model/model.h"
 #include "engine/runtime/spiking_mode.h"
+#include "engine/tiles.h"
 #include "hardware.h"
 
 namespace fas {
@@ -47,18 +48,10 @@ void checkSites(const ModelConfig& c, const SpikingParams& p) {
   require(allFinite(p.headIn, true), "head_in.lambda: every threshold must be a finite number > 0");
 }
 
-// w [rows, cols] -> t = w^T [cols, rows], elements copied as stored (any dtype), in square tiles so
-// reads and writes both stay within cached lines.
+// w [rows, cols] -> t = w^T [cols, rows], elements copied as stored (any dtype).
 template <class Element>
 void transposeInto(const Element* w, int64_t rows, int64_t cols, Element* t) {
-  constexpr int64_t kBlock = 64;
-  for (int64_t r0 = 0; r0 < rows; r0 += kBlock) {
-    for (int64_t c0 = 0; c0 < cols; c0 += kBlock) {
-      for (int64_t r = r0; r < std::min(rows, r0 + kBlock); ++r) {
-        for (int64_t c = c0; c < std::min(cols, c0 + kBlock); ++c) t[c * rows + r] = w[r * cols + c];
-      }
-    }
-  }
+  forEachInTiles(rows, cols, [&](int64_t r, int64_t c) { t[c * rows + r] = w[r * cols + c]; });
 }
 
 }  // namespace
