@@ -7,7 +7,8 @@ export default defineConfig({
   resolve: process.env.VITEST ? { conditions: ['browser'] } : undefined,
   test: {
     include: ['test/**/*.test.ts'],
-    globalSetup: ['test/e2e/browser-setup.ts'],
+    // The browser first: its packaged copy unpacks once into the system's temporary directory, kept between runs.
+    globalSetup: ['test/e2e/browser-setup.ts', 'test/scratch-tmpdir-setup.ts'],
     // Timeouts only catch a hang. Tests take seconds on an idle 2-core machine, but ten runs in a row
     // beside four parallel C++ builds (load 16 to 22) took a few of them past 30 s: a slow machine is
     // not a failure.

@@ -1,8 +1,12 @@
 // Runs a job in the CLI's own process, drawing its progress on the terminal. Ctrl+C asks the job to
 // stop (it saves what it can, e.g. a training checkpoint); a second Ctrl+C quits at once.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { JobCancelledError, type JobContext, type JobDefinition, type JobProgressUpdate } from '../core/jobs/types.js';
 
-export async function runJobInTerminal<P, R>(job: JobDefinition<P, R>, params: P, options: { runDir: string; quiet?: boolean }): Promise<R> {
+/** The job's run folder is a scratch folder, removed when it ends: what a job keeps, it writes to the folders its settings name. */
+export async function runJobInTerminal<P, R>(job: JobDefinition<P, R>, params: P, options: { quiet?: boolean } = {}): Promise<R> {
   const controller = new AbortController();
   const onInterrupt = () => {
     if (controller.signal.aborted) process.exit(130);
@@ -14,8 +18,9 @@ export async function runJobInTerminal<P, R>(job: JobDefinition<P, R>, params: P
   let lastLine = 0;
   // The job's own estimate (from the pace of its current stage); an update that does not say keeps the last.
   let etaSeconds: number | null = null;
+  const runDir = await mkdtemp(join(tmpdir(), `fas-${job.kind}-`));
   const ctx: JobContext = {
-    runDir: options.runDir,
+    runDir,
     signal: controller.signal,
     progress: (update) => {
       if (update.etaSeconds !== undefined) etaSeconds = update.etaSeconds;
@@ -39,6 +44,7 @@ export async function runJobInTerminal<P, R>(job: JobDefinition<P, R>, params: P
   } finally {
     if (tty && !options.quiet) process.stderr.write('\n');
     process.off('SIGINT', onInterrupt);
+    await rm(runDir, { recursive: true, force: true });
   }
 }
 

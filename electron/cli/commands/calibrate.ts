@@ -1,7 +1,4 @@
 // `fas calibrate`: FAS stage 2 on a stage-1 folder; prints the per-layer report.
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { type Command, Option } from 'commander';
 import { formatReport } from '../../core/calibration/report.js';
 import { calibrateSettings } from '../../core/calibration/settings.js';
@@ -86,7 +83,7 @@ export function registerCalibrateCommand(program: Command): void {
         resume: o.resume ?? false,
         overwrite: o.overwrite ?? false,
       });
-      const report = await runJobInTerminal(calibrateJob, settings, { runDir: mkdtempSync(join(tmpdir(), 'fas-run-')) });
+      const report = await runJobInTerminal(calibrateJob, settings);
       console.log(o.json ? JSON.stringify(report, null, 2) : formatReport(report));
     });
 }

@@ -1,5 +1,3 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Option, type Command } from 'commander';
 import { lastEvaluation } from '../../core/calibration/report.js';
@@ -70,7 +68,7 @@ export function registerConvertCommand(program: Command): void {
         samples: o.samples,
         overwrite,
       });
-      const summary = await runJobInTerminal(convertJob, settings, { runDir: mkdtempSync(join(tmpdir(), 'fas-convert-')) });
+      const summary = await runJobInTerminal(convertJob, settings);
       console.log(o.json ? JSON.stringify(summary, null, 2) : describeSummary(summary));
     });
 }

@@ -1,7 +1,4 @@
-import { mkdtempSync } from 'node:fs';
 import { writeFileAtomic } from '../../core/storage/json-file.js';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { Command } from 'commander';
 import { evalSettings, runEvaluation, type EvalReport } from '../../core/eval/evaluate.js';
 import { rowWords } from '../../shared/reply-words.js';
@@ -22,7 +19,7 @@ export function registerEvalCommand(program: Command): void {
     .option('--report <file.html>', 'also write a self-contained HTML report with charts')
     .action(async (dir: string, o: { task: string; T?: number[]; limit?: number; block?: number; json?: boolean; report?: string }) => {
       const settings = evalSettings.parse({ modelDir: dir, task: o.task, timesteps: o.T, limit: o.limit, blockSize: o.block });
-      const report = await runJobInTerminal({ kind: 'evaluate', run: runEvaluation }, settings, { runDir: mkdtempSync(join(tmpdir(), 'fas-eval-')) });
+      const report = await runJobInTerminal({ kind: 'evaluate', run: runEvaluation }, settings);
       if (o.report) await writeFileAtomic(o.report, await htmlReport(report));
       console.log(o.json ? JSON.stringify(report, null, 2) : describeReport(report));
     });

@@ -1,6 +1,3 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { type Command, Option } from 'commander';
 import { finetuneJob } from '../../core/jobs/kinds/finetune.js';
 import { trainJob } from '../../core/jobs/kinds/train.js';
@@ -118,14 +115,12 @@ function report(result: TrainingResult, json: boolean | undefined): void {
   console.log(lines.join('\n'));
 }
 
-const runDir = () => mkdtempSync(join(tmpdir(), 'fas-run-'));
-
 export function registerTrainCommands(program: Command): void {
   withTrainingOptions(
     program.command('train <model-dir>').description('Train or fine-tune every parameter of a model on text (e.g. pretrain one made with "fas init")'),
   ).action(async (dir: string, o: TrainCliOptions) => {
     const settings = trainSettings.parse(settingsFrom(dir, o));
-    report(await runJobInTerminal(trainJob, settings, { runDir: runDir() }), o.json);
+    report(await runJobInTerminal(trainJob, settings), o.json);
   });
 
   withQcfsOptions(
@@ -141,6 +136,6 @@ export function registerTrainCommands(program: Command): void {
     )
     .action(async (dir: string, o: TrainCliOptions) => {
       const settings = finetuneSettings.parse({ ...settingsFrom(dir, o), ...qcfsSettingsFrom(o), scope: o.scope });
-      report(await runJobInTerminal(finetuneJob, settings, { runDir: runDir() }), o.json);
+      report(await runJobInTerminal(finetuneJob, settings), o.json);
     });
 }

@@ -12,7 +12,7 @@ export interface JobProgressUpdate {
 }
 
 export interface JobContext {
-  /** The job's own folder in the workspace: checkpoints, logs, reports. */
+  /** The job's own folder in the workspace: logs, metrics, reports (under the CLI, scratch removed when the job ends). */
   runDir: string;
   /** Aborted when the user cancels; long loops and native calls poll it. */
   signal: AbortSignal;
