@@ -305,6 +305,12 @@ export interface NativeModel {
   /** forward() with the statistics of the pass. */
   forwardWithStats(ids: Int32Array, batch: number, seqLen: number, options?: ForwardOptions): Promise<{ logits: Float32Array; stats: InferenceStats }>;
   /**
+   * The score of every next token: log p(targets[i] | ids of its sequence up to i), [batch, seqLen],
+   * in the mode given, from the same logits as forward() but scored inside the engine, so the logits
+   * (batch x seqLen x vocab floats) never reach JavaScript. Rejects a target outside the vocabulary.
+   */
+  targetLogProbs(ids: Int32Array, batch: number, seqLen: number, targets: Int32Array, options?: RunModeOptions): Promise<Float64Array>;
+  /**
    * Starting thresholds of scope 'all' from activation statistics: the model run as an ANN over ids
    * [batch, seqLen], and for every channel of every site the `percentile` (in (0, 1], e.g. 0.999) of
    * |x|, at least 1e-3. The FFN site comes per neuron.

@@ -5,11 +5,14 @@
 //
 //   ONNXRUNTIME_NODE_INSTALL=skip npm install --prefix /tmp/fas-anchors onnxruntime-node@1.31.1
 //   /usr/bin/python3 build/scripts/anchor-pytorch.py --export-onnx /tmp/fas-anchors/onnx
-//   node build/scripts/anchor-onnxruntime.mjs --scratch /tmp/fas-anchors [--models DIR] [--threads 2]
+//   node build/scripts/anchor-onnxruntime.mjs --scratch /tmp/fas-anchors [--models DIR] [--threads 2] [--beside-engine DIR]
 //
 // Prints JSON: the largest difference between its logits and PyTorch's on a few tokens (against the largest
 // logit), and prefill tokens/s with the last position's logits and with every position's, best of 3 after a
-// warm-up, under the keys of the other anchors.
+// warm-up, under the keys of the other anchors. With --beside-engine (the bench model's folder, which
+// `fas bench` makes: /tmp/fas-bench-gpt2-124m), it then runs the full-logits prefill of onnxruntime and of
+// this engine (built: `npm run build`) in turn in this one process, so that both meet the same load: on a
+// shared machine, runs a minute apart differ by more than the engines do.
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
@@ -20,6 +23,8 @@ const { values: args } = parseArgs({
     scratch: { type: 'string', default: process.env.FAS_ANCHORS },
     models: { type: 'string' },
     threads: { type: 'string', default: '2' },
+    'beside-engine': { type: 'string' },
+    rounds: { type: 'string', default: '6' },
   },
 });
 if (!args.scratch) throw new Error('Give the folder where onnxruntime-node is installed: --scratch DIR (or FAS_ANCHORS=DIR).');
@@ -74,6 +79,42 @@ async function prefillTokensPerSecond(name) {
   return { tokensPerSecond: Math.round((4 * 256 * 10) / best) / 10, check };
 }
 
+// Rounds of one full-logits prefill each, onnxruntime's and the engine's in turn (which goes first
+// alternates): the best of each and their ratio, and each round's ratio.
+async function besideEngine(folder) {
+  const { openModelFolder } = await import('../../dist/electron/core/model/folder.js');
+  const { loadNative } = await import('../../dist/native/index.js');
+  const { spec } = await openModelFolder(folder);
+  if (spec.vocabSize !== 50257 || spec.numLayers !== 12 || spec.hiddenSize !== 768) throw new Error(`${folder} is not the bench model (GPT-2-124M shape)`);
+  const native = loadNative();
+  native.setThreads(threads);
+  const engine = await native.loadModel(spec);
+  const session = await open('full');
+  const input = { ids: ids(4, 256) };
+  const engineIds = Int32Array.from(input.ids.data, Number);
+  const runs = [() => session.run(input), () => engine.forward(engineIds, 4, 256, { lastOnly: false })];
+  for (const run of runs) await run(); // warm-up
+  const seconds = [[], []];
+  for (let r = 0; r < Number(args.rounds); r++) {
+    for (const i of r % 2 ? [1, 0] : [0, 1]) {
+      const start = performance.now();
+      await runs[i]();
+      seconds[i].push((performance.now() - start) / 1000);
+    }
+  }
+  await session.release();
+  engine.dispose();
+  const tokensPerSecond = (s) => Math.round((4 * 256 * 10) / s) / 10;
+  const best = seconds.map((s) => tokensPerSecond(Math.min(...s)));
+  return {
+    rounds: seconds[0].length,
+    onnxruntimeBest: best[0],
+    engineBest: best[1],
+    engineOverOnnxruntime: Number((best[1] / best[0]).toFixed(3)),
+    perRound: seconds[0].map((s, r) => Number((s / seconds[1][r]).toFixed(3))),
+  };
+}
+
 const last = await prefillTokensPerSecond('last');
 const full = await prefillTokensPerSecond('full');
 const relative = (c) => Number((c.diff / c.largest).toPrecision(2));
@@ -85,6 +126,7 @@ console.log(
       checkMaxAbsDifference: { last: last.check.diff, full: full.check.diff, overLargestLogit: Math.max(relative(last.check), relative(full.check)) },
       prefillTokensPerSecond: last.tokensPerSecond,
       prefillFullLogitsTokensPerSecond: full.tokensPerSecond,
+      ...(args['beside-engine'] && { fullLogitsBesideEngine: await besideEngine(args['beside-engine']) }),
     },
     null,
     2,

@@ -7,6 +7,7 @@
 #include "engine/ops/attention.h"
 #include "engine/ops/embedding.h"
 #include "engine/ops/gemm.h"
+#include "engine/ops/log_softmax.h"
 #include "engine/ops/matmul.h"
 #include "engine/ops/norm.h"
 #include "engine/ops/rope.h"
@@ -255,4 +256,28 @@ TEST(embedding_gathers_rows_and_adds_positions) {
   const int32_t pos[] = {0, 1};
   fas::ops::add_position_embedding(table, pos, 1, out, 2, 2);  // rows 1 and 2
   CHECK(out[0] == 30 && out[1] == 32 && out[2] == 20 && out[3] == 22);
+}
+
+TEST(target_log_probs_match_reference_on_every_isa) {
+  // Vocabularies that leave tails in every vector width and span several of the lanes' 64-vector
+  // float runs; logits near 1000 (a naive e^x overflows) and spread over +-30.
+  for (const auto isa : fas::test::availableIsas()) {
+    fas::simd::IsaLimit limit(isa);
+    for (const int threads : {1, 3}) {
+      fas::ThreadPool pool(threads);
+      for (const int64_t vocab : {1, 7, 33, 1500, 50257}) {
+        const int64_t n = 5;
+        for (const float offset : {0.0f, 1000.0f}) {
+          auto logits = randomVector(n * vocab, 7, 30.0f);
+          for (float& l : logits) l += offset;
+          std::vector<int32_t> targets(n);
+          for (int64_t i = 0; i < n; ++i) targets[i] = static_cast<int32_t>((i * 7919) % vocab);
+          std::vector<double> fast(n), ref(n);
+          fas::ops::target_log_probs(pool, logits.data(), targets.data(), n, vocab, fast.data());
+          fas::ops::target_log_probs_ref(logits.data(), targets.data(), n, vocab, ref.data());
+          for (int64_t i = 0; i < n; ++i) CHECK(std::abs(fast[i] - ref[i]) < 2e-5 * (1.0 + std::abs(ref[i])));
+        }
+      }
+    }
+  }
 }

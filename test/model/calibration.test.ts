@@ -14,7 +14,6 @@ import { CALIBRATION_CHECKPOINT_DIR, CALIBRATION_STATE_FILE } from '../../electr
 import type { CalibrationReport } from '../../electron/core/calibration/report.js';
 import { runCalibration, type CalibrationEngine } from '../../electron/core/calibration/run-calibration.js';
 import { calibrateSettings } from '../../electron/core/calibration/settings.js';
-import { logSoftmaxAt } from '../../electron/core/eval/perplexity.js';
 import { loadModel } from '../../electron/core/inference/loaded-model.js';
 import type { JobContext, JobProgressUpdate } from '../../electron/core/jobs/types.js';
 import { JobCancelledError } from '../../electron/core/jobs/types.js';
@@ -120,12 +119,11 @@ describe('calibration', async () => {
     const scored = async (dir: string, mode: 'qcfs' | 'snn') => {
       const model = await loadModel(dir);
       const { heldOut } = await loadCalibrationData(settings, model.tokenizer);
-      const vocab = model.folder.spec.vocabSize;
       let nll = 0;
       let tokens = 0;
       for (const b of heldOut) {
-        const logits = await model.engine.forward(b.inputs, b.size, settings.blockSize, { mode, timesteps: T });
-        for (let i = 0; i < b.targets.length; i++) nll -= logSoftmaxAt(logits, i * vocab, vocab, b.targets[i]!);
+        const logProbs = await model.engine.targetLogProbs(b.inputs, b.size, settings.blockSize, b.targets, { mode, timesteps: T });
+        nll -= logProbs.reduce((sum, logProb) => sum + logProb, 0);
         tokens += b.targets.length;
       }
       model.engine.dispose();

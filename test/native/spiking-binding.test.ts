@@ -54,6 +54,12 @@ function maxRelativeDiff(a: Float32Array, b: Float32Array): number {
 
 const sum = (values: number[]) => values.reduce((a, b) => a + b, 0);
 
+/** log softmax(row)[target] in double, from the row's largest value. */
+function logSoftmaxAt(row: Float32Array, target: number): number {
+  const top = Math.max(...row);
+  return row[target]! - top - Math.log(sum([...row].map((logit) => Math.exp(logit - top))));
+}
+
 const FOLDERS = [
   { name: 'gpt2 (unsigned, per-neuron neurons)', variant: 'gpt2' as const, lambda: 1, shape: [64], hidden: 16, ffn: 64 },
   { name: 'llama (signed, per-position neurons)', variant: 'llama-gqa-tied' as const, lambda: 0.3, shape: [3, 24], hidden: 16, ffn: 24 },
@@ -125,6 +131,31 @@ describe.each(FOLDERS)('spiking modes of a converted $name', ({ variant, lambda,
     expect(snn.energyPerToken.saving).toBeCloseTo(1 - snn.energyPerToken.picojoules / snn.energyPerToken.annPicojoules, 9);
     expect(snn.energyPerToken.saving).toBeLessThan(0);
     expect(snn.counted).toMatch(/Not counted: biases, norms, softmax/);
+  });
+
+  it("scores each next token as the log-softmax of forward()'s logits at it, in every mode", async () => {
+    // 50 sequences: in snn mode at T = 4 the engine runs them in groups (21 of these 6 tokens at a time).
+    const batch = 50;
+    const seqLen = prompt.length;
+    const ids = Int32Array.from({ length: batch * seqLen }, (_, i) => prompt[(i * 7) % seqLen]! + (i % 5));
+    const targets = Int32Array.from(ids, (id, i) => (id * 31 + i) % TINY_VOCAB);
+    for (const mode of ['ann', 'qcfs', 'snn'] as const) {
+      const logits = await model.engine.forward(ids, batch, seqLen, { mode });
+      const scores = await model.engine.targetLogProbs(ids, batch, seqLen, targets, { mode });
+      expect(scores).toBeInstanceOf(Float64Array);
+      expect(scores.length).toBe(batch * seqLen);
+      const differences = [...scores].map((score, i) => Math.abs(score - logSoftmaxAt(logits.subarray(i * TINY_VOCAB, (i + 1) * TINY_VOCAB), targets[i]!)));
+      expect(Math.max(...differences)).toBeLessThan(1e-5);
+    }
+  });
+
+  it('refuses targets outside the vocabulary or of the wrong length, naming them', async () => {
+    const targets = Int32Array.from(prompt);
+    targets[2] = TINY_VOCAB;
+    await expect(model.engine.targetLogProbs(prompt, 1, prompt.length, targets)).rejects.toThrow(
+      `target 2 is ${TINY_VOCAB}, outside the vocabulary of ${TINY_VOCAB} tokens`,
+    );
+    await expect(model.engine.targetLogProbs(prompt, 1, prompt.length, prompt.subarray(1))).rejects.toThrow('targets has 5 entries, ids 6');
   });
 
   it('takes T per call, and lastOnly gives the last rows', async () => {

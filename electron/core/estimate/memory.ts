@@ -17,8 +17,8 @@
 //                    T times, plus the spikes (one byte each); the logits do not (the features are
 //                    averaged first). Its spike-driven layer keeps the down projections transposed.
 //   evaluate         the same forward on a batch of blocks (at the largest T measured), with logits
-//                    for every position (perplexity and multiple choice score them all), once in the
-//                    engine and once as the copy handed to JavaScript.
+//                    for every position (perplexity and multiple choice score them all), scored in
+//                    the engine (counted whole: it holds one group of sequences' at a time).
 //   calibrate        native/src/calibrate (stage 2): the model once (teacher and student share its
 //                    weights; the student's spike-driven layer keeps the down projections
 //                    transposed) with a threshold and an initial potential per neuron (per position
@@ -188,7 +188,7 @@ export function memoryParts(s: ModelShape, r: MemoryRequest): MemoryPart[] {
     const logits =
       r.job === 'chat'
         ? part('logits', 'Logits', r.batchSize * s.vocab, `${r.batchSize} × ${count(s.vocab)} vocabulary entries`)
-        : part('logits', 'Logits', 2 * tokens * s.vocab, `2 (engine, JavaScript) × ${perTokens} × ${count(s.vocab)} vocabulary entries`);
+        : part('logits', 'Logits', tokens * s.vocab, `${perTokens} × ${count(s.vocab)} vocabulary entries`);
     return [
       runWeights('Weights', `${count(s.parameters)} parameters`),
       ...(T > 1 ? [spikeWeights] : []),

@@ -15,7 +15,7 @@ import { openModelFolder } from '../model/folder.js';
 import { modelStage, readSpikingConfig } from '../spiking/spiking-config.js';
 import { continuationScorer } from './continuation-scorer.js';
 import { readChoiceItems, scoreMultipleChoice } from './multiple-choice.js';
-import { perplexity, type ForwardFn } from './perplexity.js';
+import { perplexity, type ScoreFn } from './perplexity.js';
 import { resolveTask } from './tasks.js';
 
 export const evalSettings = z.object({
@@ -90,8 +90,8 @@ function progressOf(plan: ReturnType<typeof evaluationPlan>, ctx: JobContext): (
   };
 }
 
-function forwardIn(model: LoadedModel, mode: EvalMode, timesteps: number | null): ForwardFn {
-  return (ids, batch, seqLen) => model.engine.forward(ids, batch, seqLen, { mode, ...(timesteps === null ? {} : { timesteps }) });
+function scoreIn(model: LoadedModel, mode: EvalMode, timesteps: number | null): ScoreFn {
+  return (ids, batch, seqLen, targets) => model.engine.targetLogProbs(ids, batch, seqLen, targets, { mode, ...(timesteps === null ? {} : { timesteps }) });
 }
 
 /** Firing rates and energy of the spiking model at T on one window of the task's tokens. */
@@ -139,7 +139,7 @@ export async function runEvaluation(settings: EvalSettings, ctx: JobContext, ava
       const blockSize = Math.min(settings.blockSize, spec.maxPositions);
       sample = Int32Array.from(ids.slice(0, blockSize));
       for (const [i, run] of plan.entries()) {
-        const r = await perplexity(ids, spec.vocabSize, forwardIn(model, run.mode, run.timesteps), {
+        const r = await perplexity(ids, scoreIn(model, run.mode, run.timesteps), {
           blockSize,
           batchSize: settings.batchSize,
           maxTokens,
@@ -154,7 +154,7 @@ export async function runEvaluation(settings: EvalSettings, ctx: JobContext, ava
       size = items.length;
       sample = Int32Array.from(model.tokenizer.encode(items[0]!.context, { addSpecialTokens: false }).slice(-spec.maxPositions));
       for (const [i, run] of plan.entries()) {
-        const score = continuationScorer(model.tokenizer, forwardIn(model, run.mode, run.timesteps), spec.vocabSize, spec.maxPositions);
+        const score = continuationScorer(model.tokenizer, scoreIn(model, run.mode, run.timesteps), spec.maxPositions);
         const r = await scoreMultipleChoice(items, score, (f) => step(i, f), ctx.signal);
         chance = r.chance;
         rows.push({ ...run, acc: r.acc, accNorm: r.accNorm });

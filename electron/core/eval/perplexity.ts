@@ -1,9 +1,10 @@
 // Perplexity of held-out text: the text is tokenised once, cut into windows of the model's block
 // size (each window predicts its own next tokens), and exp(mean negative log-likelihood) is taken
-// over every predicted token. Logits come from a caller-supplied forward (ANN, QCFS or spiking).
+// over every predicted token. Scores come from a caller-supplied function (the engine's
+// targetLogProbs in ANN, QCFS or spiking mode).
 
-/** Logits [batch, seqLen, vocab] for ids [batch, seqLen]. */
-export type ForwardFn = (ids: Int32Array, batch: number, seqLen: number) => Promise<Float32Array>;
+/** log p(targets[i] | ids of its sequence up to i), [batch, seqLen], for ids and targets [batch, seqLen]. */
+export type ScoreFn = (ids: Int32Array, batch: number, seqLen: number, targets: Int32Array) => Promise<Float64Array>;
 
 export interface PerplexityResult {
   perplexity: number;
@@ -21,7 +22,7 @@ export interface PerplexityOptions {
   onProgress?(fraction: number): void;
 }
 
-export async function perplexity(ids: readonly number[], vocab: number, forward: ForwardFn, o: PerplexityOptions): Promise<PerplexityResult> {
+export async function perplexity(ids: readonly number[], score: ScoreFn, o: PerplexityOptions): Promise<PerplexityResult> {
   const usable = Math.min(ids.length, (o.maxTokens ?? Infinity) + 1);
   // Windows of blockSize + 1 tokens overlapping by one, so every token after the first is predicted once.
   const windows = Math.floor((usable - 1) / o.blockSize);
@@ -31,30 +32,13 @@ export async function perplexity(ids: readonly number[], vocab: number, forward:
   for (let first = 0; first < windows; first += o.batchSize) {
     if (o.signal?.aborted) throw new Error('Cancelled');
     const batch = Math.min(o.batchSize, windows - first);
-    const input = new Int32Array(batch * o.blockSize);
-    for (let b = 0; b < batch; b++) {
-      const start = (first + b) * o.blockSize;
-      for (let t = 0; t < o.blockSize; t++) input[b * o.blockSize + t] = ids[start + t]!;
-    }
-    const logits = await forward(input, batch, o.blockSize);
-    for (let b = 0; b < batch; b++) {
-      const start = (first + b) * o.blockSize;
-      for (let t = 0; t < o.blockSize; t++) {
-        nll -= logSoftmaxAt(logits, (b * o.blockSize + t) * vocab, vocab, ids[start + t + 1]!);
-        count++;
-      }
-    }
+    const from = first * o.blockSize;
+    const input = Int32Array.from(ids.slice(from, from + batch * o.blockSize));
+    const targets = Int32Array.from(ids.slice(from + 1, from + 1 + batch * o.blockSize));
+    for (const logProb of await score(input, batch, o.blockSize, targets)) nll -= logProb;
+    count += targets.length;
     o.onProgress?.(Math.min(1, (first + batch) / windows));
   }
   const meanNll = nll / count;
   return { perplexity: Math.exp(meanNll), meanNll, tokens: count };
-}
-
-/** log softmax(row)[target], computed stably. */
-export function logSoftmaxAt(logits: Float32Array, offset: number, vocab: number, target: number): number {
-  let max = -Infinity;
-  for (let v = 0; v < vocab; v++) max = Math.max(max, logits[offset + v]!);
-  let sum = 0;
-  for (let v = 0; v < vocab; v++) sum += Math.exp(logits[offset + v]! - max);
-  return logits[offset + target]! - max - Math.log(sum);
 }

@@ -51,6 +51,7 @@ export function guardEngine(engine: NativeModel, check: () => void): NativeModel
   return {
     forward: async (ids, batch, seqLen, options) => (check(), engine.forward(ids, batch, seqLen, options)),
     forwardWithStats: async (ids, batch, seqLen, options) => (check(), engine.forwardWithStats(ids, batch, seqLen, options)),
+    targetLogProbs: async (ids, batch, seqLen, targets, options) => (check(), engine.targetLogProbs(ids, batch, seqLen, targets, options)),
     siteThresholds: async (ids, batch, seqLen, percentile) => (check(), engine.siteThresholds(ids, batch, seqLen, percentile)),
     createSession: (options) => guardSession(engine.createSession(options)),
     dispose: () => engine.dispose(),

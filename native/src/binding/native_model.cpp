@@ -57,6 +57,7 @@ class NativeModel : public Napi::ObjectWrap<NativeModel> {
     return DefineClass(env, "NativeModel",
                        {InstanceMethod<&NativeModel::forward>("forward"),
                         InstanceMethod<&NativeModel::forwardWithStats>("forwardWithStats"),
+                        InstanceMethod<&NativeModel::targetLogProbs>("targetLogProbs"),
                         InstanceMethod<&NativeModel::siteThresholds>("siteThresholds"),
                         InstanceMethod<&NativeModel::createSession>("createSession", napi_default, classes),
                         InstanceMethod<&NativeModel::dispose>("dispose")});
@@ -121,6 +122,36 @@ class NativeModel : public Napi::ObjectWrap<NativeModel> {
             Napi::Object out = Napi::Object::New(env);
             out.Set("logits", logits->value());
             out.Set("stats", statsObject(env, stats, model->config));
+            return out;
+          });
+    });
+  }
+
+  // targetLogProbs(ids, batch, seqLen, targets, options): log p(targets[i] | ids up to i), a Float64Array.
+  Napi::Value targetLogProbs(const Napi::CallbackInfo& info) {
+    const Napi::Env env = info.Env();
+    return promiseOf(env, [&]() -> Napi::Value {
+      Sequences s = sequences(info, "targetLogProbs");
+      if (!isTypedArrayOf(info[3], napi_int32_array))
+        throw typeError(env, "targetLogProbs needs targets as an Int32Array");
+      std::vector<int32_t> targets = tokenIds(info[3], "targets");
+      if (targets.size() != s.ids.size()) {
+        throw typeError(
+            env, "targets has " + std::to_string(targets.size()) + " entries, ids " + std::to_string(s.ids.size()));
+      }
+      const std::shared_ptr<const Model>& model = live(env);
+      const RunMode mode = readRunMode(info[4], "targetLogProbs options", *model);
+      return runAsync(
+          env,
+          [model, s = std::move(s), targets = std::move(targets), mode] {
+            std::vector<double> scores(s.ids.size());
+            scoreSequencesInto(*model, enginePool(), s.ids.data(), targets.data(), s.batch, s.seqLen, scores.data(),
+                               mode);
+            return scores;
+          },
+          [](Napi::Env env, const std::vector<double>& scores) -> Napi::Value {
+            Napi::Float64Array out = Napi::Float64Array::New(env, scores.size());
+            std::copy(scores.begin(), scores.end(), out.Data());
             return out;
           });
     });

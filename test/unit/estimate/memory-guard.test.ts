@@ -55,7 +55,7 @@ describe('memory guard', () => {
 
   it('refuses an evaluation batch that does not fit', () => {
     expect(() => checkEvaluationMemory(smol, { batchSize: 4, blockSize: 512, timesteps: 32 }, 1 * GiB)).toThrow(
-      /^Evaluating "SmolLM-135M" .* on 4 × 512 tokens at once needs about 5\.8 GiB \(.*\), but only 1\.0 GiB is available\. Lower the batch or block size, or the largest T\.$/,
+      /^Evaluating "SmolLM-135M" .* on 4 × 512 tokens at once needs about 5\.4 GiB \(.*\), but only 1\.0 GiB is available\. Lower the batch or block size, or the largest T\.$/,
     );
     expect(() => checkEvaluationMemory(smol, { batchSize: 1, blockSize: 128, timesteps: 1 }, 8 * GiB)).not.toThrow();
   });

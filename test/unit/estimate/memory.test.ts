@@ -155,7 +155,8 @@ describe('memory parts', () => {
   it('evaluation: a forward on a batch of blocks at T, with logits for every position', () => {
     const chat = bytesOf(memoryParts(gpt2, { job: 'chat', batchSize: 2, blockSize: 128, timesteps: 8 }));
     const evaluate = bytesOf(memoryParts(gpt2, { job: 'evaluate', batchSize: 2, blockSize: 128, timesteps: 8 }));
-    expect(evaluate).toEqual({ ...chat, logits: 2 * 256 * 50_257 * 4 });
+    // Scored inside the engine: one copy, never handed to JavaScript.
+    expect(evaluate).toEqual({ ...chat, logits: 2 * 128 * 50_257 * 4 });
   });
 
   it('calibration fits the neurons on captured inputs, then all at once on the training graph', () => {

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <optional>
+#include <stdexcept>
 #include <string>
 
 #include "engine/aligned.h"
@@ -10,6 +11,7 @@
 #include "engine/ops/attention.h"
 #include "engine/ops/elementwise.h"
 #include "engine/ops/embedding.h"
+#include "engine/ops/log_softmax.h"
 #include "engine/ops/matmul.h"
 #include "engine/ops/norm.h"
 #include "engine/ops/rope.h"
@@ -374,8 +376,24 @@ int64_t forwardLogitsCount(const ModelConfig& c, int64_t batch, int64_t seqLen, 
   return rows * c.vocabSize;
 }
 
-void forwardSequencesInto(const Model& model, ThreadPool& pool, const int32_t* ids, int64_t batch, int64_t seqLen,
-                          bool lastOnly, float* logits, const RunMode& mode, RunStats* stats) {
+namespace {
+
+// How many of `batch` sequences of seqLen tokens, `copies` rows each (T in snn mode), run in one pass.
+int64_t sequencesPerPass(int64_t batch, int64_t seqLen, int64_t copies) {
+  // Sequences run in groups of about kRowsPerPass tokens: enough rows to reuse each weight block
+  // many times, few enough that activation memory stays small whatever the batch. For GPT-2-124M
+  // at 4 x 256 tokens, 512 rows ran the prefill with every position's logits 1.1x faster than 256;
+  // 1024 rows were no faster and took the F16 bench's peak memory from 1.15x to 1.23x its weights.
+  // In snn mode each sequence brings T copies of its rows.
+  constexpr int64_t kRowsPerPass = 512;
+  return std::min(batch, std::max<int64_t>(1, kRowsPerPass / (seqLen * copies)));
+}
+
+// Whole sequences from position 0, checked, then run a group of sequencesPerPass at a time:
+// pass(first, args) runs the group that starts at sequence `first` (args.ids and args.batch are its).
+template <typename Pass>
+void inGroups(const Model& model, const int32_t* ids, int64_t batch, int64_t seqLen, bool lastOnly, const RunMode& mode,
+              RunStats* stats, Pass pass) {
   const ModelConfig& c = model.config;
   ForwardArgs args;
   args.ids = ids;
@@ -386,23 +404,46 @@ void forwardSequencesInto(const Model& model, ThreadPool& pool, const int32_t* i
   args.stats = stats;
   checkArgs(c, args);
   checkMode(model, mode);
-  // Sequences run in groups of about kRowsPerPass tokens: enough rows to reuse each weight block
-  // many times, few enough that activation memory stays small whatever the batch. For GPT-2-124M
-  // at 4 x 256 tokens, 512 rows ran the prefill with every position's logits 1.1x faster than 256;
-  // 1024 rows were no faster and took the F16 bench's peak memory from 1.15x to 1.23x its weights.
-  constexpr int64_t kRowsPerPass = 512;
-  // In snn mode each sequence brings T copies of its rows.
-  const int64_t group = std::min(batch, std::max<int64_t>(1, kRowsPerPass / (seqLen * args.mode.copies())));
+  const int64_t group = sequencesPerPass(batch, seqLen, args.mode.copies());
   // Each layer's keys and values are only read by that layer, so one buffer serves them all.
   FloatVector k(group * args.mode.copies() * seqLen * c.kvDim()), v(k.size());
   const std::vector<KvView> kv(c.numLayers, KvView{k.data(), v.data(), seqLen});
   args.kv = kv.data();
-  const int64_t rowsPerSequence = lastOnly ? 1 : seqLen;
   for (int64_t b = 0; b < batch; b += group) {
     args.ids = ids + b * seqLen;
     args.batch = std::min(group, batch - b);
-    runPass(model, pool, args, logits + b * rowsPerSequence * c.vocabSize);
+    pass(b, args);
   }
+}
+
+}  // namespace
+
+void forwardSequencesInto(const Model& model, ThreadPool& pool, const int32_t* ids, int64_t batch, int64_t seqLen,
+                          bool lastOnly, float* logits, const RunMode& mode, RunStats* stats) {
+  const int64_t sequenceLogits = (lastOnly ? 1 : seqLen) * model.config.vocabSize;
+  inGroups(model, ids, batch, seqLen, lastOnly, mode, stats, [&](int64_t first, const ForwardArgs& args) {
+    runPass(model, pool, args, logits + first * sequenceLogits);
+  });
+}
+
+void scoreSequencesInto(const Model& model, ThreadPool& pool, const int32_t* ids, const int32_t* targets, int64_t batch,
+                        int64_t seqLen, double* scores, const RunMode& mode, RunStats* stats) {
+  const int64_t vocab = model.config.vocabSize;
+  for (int64_t i = 0; i < batch * seqLen; ++i) {
+    if (targets[i] < 0 || targets[i] >= vocab) {
+      throw std::invalid_argument("target " + std::to_string(i) + " is " + std::to_string(targets[i]) +
+                                  ", outside the vocabulary of " + std::to_string(vocab) + " tokens");
+    }
+  }
+  // One group's logits at a time, scored in place: a group of GPT-2's is 512 rows of 50257 words,
+  // 103 MB, where every position of 4 x 1024 tokens over a 128k-word vocabulary would be 2 GiB.
+  FloatVector logits;
+  inGroups(model, ids, batch, seqLen, false, mode, stats, [&](int64_t first, const ForwardArgs& args) {
+    logits.resize(args.batch * seqLen * vocab);
+    runPass(model, pool, args, logits.data());
+    ops::target_log_probs(pool, logits.data(), targets + first * seqLen, args.batch * seqLen, vocab,
+                          scores + first * seqLen);
+  });
 }
 
 std::vector<float> forwardSequences(const Model& model, ThreadPool& pool, const int32_t* ids, int64_t batch,

@@ -78,6 +78,14 @@ void forwardSequencesInto(const Model& model, ThreadPool& pool, const int32_t* i
 std::vector<float> forwardSequences(const Model& model, ThreadPool& pool, const int32_t* ids, int64_t batch,
                                     int64_t seqLen, bool lastOnly, const RunMode& mode = {}, RunStats* stats = nullptr);
 
+// log p(targets[i] | the tokens of its sequence up to i) for every position i of ids [batch, seqLen],
+// in the mode given, into scores [batch, seqLen]: the score of each next token (perplexity, a
+// multiple-choice answer) without handing the logits over. Each group of sequences' logits are scored
+// where the engine made them. Throws std::invalid_argument as forwardSequencesInto, and for a target
+// outside the vocabulary.
+void scoreSequencesInto(const Model& model, ThreadPool& pool, const int32_t* ids, const int32_t* targets, int64_t batch,
+                        int64_t seqLen, double* scores, const RunMode& mode = {}, RunStats* stats = nullptr);
+
 // Throws std::invalid_argument when the model cannot run in this mode (no spiking parameters, T
 // out of range).
 void checkMode(const Model& model, const RunMode& mode);

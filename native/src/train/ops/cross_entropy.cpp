@@ -4,27 +4,17 @@
 #include <cmath>
 #include <vector>
 
+#include "engine/ops/log_softmax.h"
 #include "engine/simd.h"
 
 namespace fas::train {
-
-namespace {
-
-double logSumExpRef(const double* row, int64_t vocab) {
-  double maxLogit = -INFINITY, total = 0;
-  for (int64_t j = 0; j < vocab; ++j) maxLogit = std::max(maxLogit, row[j]);
-  for (int64_t j = 0; j < vocab; ++j) total += std::exp(row[j] - maxLogit);
-  return maxLogit + std::log(total);
-}
-
-}  // namespace
 
 double cross_entropy_ref(const double* logits, const int32_t* targets, const uint8_t* mask, int64_t n, int64_t vocab) {
   double loss = 0;
   for (int64_t i = 0; i < n; ++i) {
     if (mask && !mask[i]) continue;
     const double* row = logits + i * vocab;
-    loss += logSumExpRef(row, vocab) - row[targets[i]];
+    loss += ops::log_sum_exp_ref(row, vocab) - row[targets[i]];
   }
   return loss;
 }
@@ -38,7 +28,7 @@ void cross_entropy_backward_ref(const double* logits, const int32_t* targets, co
       continue;
     }
     const double* row = logits + i * vocab;
-    const double lse = logSumExpRef(row, vocab);
+    const double lse = ops::log_sum_exp_ref(row, vocab);
     for (int64_t j = 0; j < vocab; ++j) d[j] = scale * std::exp(row[j] - lse);
     d[targets[i]] -= scale;
   }
@@ -47,22 +37,8 @@ void cross_entropy_backward_ref(const double* logits, const int32_t* targets, co
 namespace {
 
 // The fast kernels are dispatched (simd.h), so each runs on vectors of the CPU's width: as 16-float
-// clones they spent 7 % of a GPT-2 training step here with AVX2, spilling exp's temporaries.
-
-// out = log sum_j e^row[j], from the row's largest value (no overflow).
-template <int N>
-struct LogSumExp {
-  FAS_ALWAYS_INLINE static void run(const float* row, int64_t vocab, float* out) {
-    using V = simd::vec<N>;
-    const float maxLogit = simd::maxOf<N>(row, vocab);
-    V acc = {};
-    int64_t j = 0;
-    for (; j + N <= vocab; j += N) acc += simd::exp<N>(simd::load<N>(row + j) - maxLogit);
-    float total = simd::sum<N>(acc);
-    for (; j < vocab; ++j) total += std::exp(row[j] - maxLogit);
-    *out = maxLogit + std::log(total);
-  }
-};
+// clones they spent 7 % of a GPT-2 training step here with AVX2, spilling exp's temporaries. A row's
+// normaliser is ops::log_sum_exp, evaluation's too.
 
 // d[j] = scale * e^(row[j] - lse): the softmax of the row, scaled (d may be row).
 template <int N>
@@ -74,12 +50,6 @@ struct ScaledSoftmax {
   }
 };
 
-float logSumExp(const float* row, int64_t vocab) {
-  float lse;
-  simd::dispatch<LogSumExp>(row, vocab, &lse);
-  return lse;
-}
-
 }  // namespace
 
 double cross_entropy(ThreadPool& pool, const float* logits, const int32_t* targets, const uint8_t* mask, int64_t n,
@@ -90,7 +60,7 @@ double cross_entropy(ThreadPool& pool, const float* logits, const int32_t* targe
     for (int64_t i = r.begin; i < r.end; ++i) {
       if (mask && !mask[i]) continue;
       const float* row = logits + i * vocab;
-      rowLoss[i] = static_cast<double>(logSumExp(row, vocab)) - row[targets[i]];
+      rowLoss[i] = static_cast<double>(ops::log_sum_exp(row, vocab)) - row[targets[i]];
     }
   });
   double loss = 0;
@@ -109,7 +79,7 @@ void cross_entropy_backward(ThreadPool& pool, const float* logits, const int32_t
         continue;
       }
       const float* row = logits + i * vocab;
-      const float lse = logSumExp(row, vocab);
+      const float lse = ops::log_sum_exp(row, vocab);
       simd::dispatch<ScaledSoftmax>(row, d, lse, scale, vocab);
       d[targets[i]] -= scale;
     }
