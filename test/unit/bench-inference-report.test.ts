@@ -13,7 +13,13 @@ describe('inferenceReport', () => {
   };
   const f16 = { ...bench, decodeTokensPerSecond: 54, weightBytes: 2.5e8, peakRssBytes: 3.5e8, peakRssOverWeights: 1.4, peakRssAboveStartOverWeights: 1.15 };
   const decode = { f32TokensPerSecond: 31, f16TokensPerSecond: 55.8 }; // measured side by side
-  const limits = { prefillFullLogitsTokensPerSecond: 400, readBandwidthBytesPerSecond: 2e10, prefillFlopsPerToken: 5e8, fmaPeakFlopsPerSecond: 4e11 };
+  const limits = {
+    prefillFullLogitsTokensPerSecond: 400,
+    scoreTokensPerSecond: 390,
+    readBandwidthBytesPerSecond: 2e10,
+    prefillFlopsPerToken: 5e8,
+    fmaPeakFlopsPerSecond: 4e11,
+  };
   const report = inferenceReport(bench, limits, f16, decode);
 
   it('reads the decode against the limit the read bandwidth sets', () => {

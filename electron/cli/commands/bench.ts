@@ -65,6 +65,7 @@ export function registerBenchCommand(program: Command): void {
         [
           `Model      GPT-2-124M shape, random weights, ${report.threads} threads on ${report.cpu}`,
           `Prefill    ${i.prefillTokensPerSecond} tokens/s (batch 4 x 256); ${i.prefillFullLogitsTokensPerSecond} tokens/s with every position's logits`,
+          `Scoring    ${i.scoreTokensPerSecond} tokens/s (the same tokens, each next token's log-probability: evaluation)`,
           `           ${(i.prefillFullLogitsShareOfFmaPeak * 100).toFixed(0)}% of the multiply-add peak (${(i.fmaPeakFlopsPerSecond / 1e9).toFixed(0)} GFLOP/s on ${report.threads} threads); training ${(t.shareOfFmaPeak * 100).toFixed(0)}%`,
           `Decode     ${i.decodeTokensPerSecond} tokens/s (greedy); peak memory ${mib(i.peakRssBytes)} = ${i.peakRssOverWeights} x the weights`,
           `           ${(i.decodeShareOfBandwidthLimit * 100).toFixed(0)}% of the ${i.decodeBandwidthLimitTokensPerSecond} tokens/s that the read bandwidth (${(i.readBandwidthBytesPerSecond / 1e9).toFixed(1)} GB/s) allows`,

@@ -1,8 +1,8 @@
 // Inference speed and memory on the benchmark model: prefill of 4 x 256 tokens, greedy decode, and
 // peak resident memory against the weight bytes (benchInference, run on the F32 folder and on the
 // same weights stored as F16, which the engine keeps in 16 bits: a decode step reads half the
-// bytes); the same prefill with every position's logits (the vocabulary head over 1024 rows), the
-// machine's read bandwidth, which limits decoding since a decode step reads every weight once, and
+// bytes); the same prefill with every position's logits (the vocabulary head over 1024 rows) and
+// evaluation's scoring of those tokens, the machine's read bandwidth, which limits decoding since a decode step reads every weight once, and
 // its multiply-add peak, which limits the prefill and training (benchInferenceLimits). They run in
 // separate processes, so the 206 MB of logits and the bandwidth probe's buffer stay out of the
 // others' peak memory; inferenceReport joins them.
@@ -26,6 +26,8 @@ export interface InferenceBench {
 export interface InferenceLimits {
   /** The prefill of 4 x 256 tokens with the logits of every position, best of 3. */
   prefillFullLogitsTokensPerSecond: number;
+  /** Evaluation's scoring of the same tokens (targetLogProbs: that prefill, each next token's log-probability taken in the engine), best of 3. */
+  scoreTokensPerSecond: number;
   /** Measured on the engine's threads, best of 5 sweeps over 256 MiB. */
   readBandwidthBytesPerSecond: number;
   /** Floating-point operations of that prefill per token: twice its multiply-adds, as the engine counts them (attention over the causal keys only). */
@@ -107,11 +109,18 @@ export async function benchInferenceLimits(dir: string): Promise<InferenceLimits
   const { vocabSize } = folder.spec;
   await engine.forward(ids(32, vocabSize), 1, 32, { lastOnly: true }); // warm-up: page in the weights
   const prefill = await bestPrefill(engine, vocabSize, false);
+  let scoreSeconds = Infinity;
+  for (let r = 0; r < 3; r++) {
+    const start = performance.now();
+    await engine.targetLogProbs(ids(4 * 256, vocabSize), 4, 256, ids(4 * 256 + 1, vocabSize).subarray(1));
+    scoreSeconds = Math.min(scoreSeconds, (performance.now() - start) / 1000);
+  }
   engine.dispose();
   const { bytesPerSecond } = await loadNative().benchReadBandwidth();
   const { flopsPerSecond } = await loadNative().benchFmaPeak();
   return {
     prefillFullLogitsTokensPerSecond: round((4 * 256) / prefill.seconds),
+    scoreTokensPerSecond: round((4 * 256) / scoreSeconds),
     readBandwidthBytesPerSecond: Math.round(bytesPerSecond),
     prefillFlopsPerToken: 2 * prefill.annMacsPerToken,
     fmaPeakFlopsPerSecond: Math.round(flopsPerSecond),
