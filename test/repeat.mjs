@@ -3,7 +3,7 @@
 // a row (10 by default) to prove they do not fail by chance; --load keeps every core busy with a
 // parallel job meanwhile, as a slower or busier machine would. Ends with "K of N runs passed".
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
@@ -41,5 +41,6 @@ for (let run = 1; run <= times; run++) {
   console.log(`run ${run} of ${times}${load ? ' (under load)' : ''}: ${line} in ${Math.round((Date.now() - started) / 1000)} s`);
 }
 for (const worker of busy) await worker.terminate();
+rmSync(dir, { recursive: true, force: true });
 console.log(`\n${passedRuns} of ${times} runs passed`);
 process.exit(passedRuns === times ? 0 : 1);

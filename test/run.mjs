@@ -2,9 +2,9 @@
 // `npm test`: type-check and lint everything, then run every vitest suite (unit, native, model, end-to-end)
 // and close with the line CI reads: "N passed, N failed".
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { summarise } from './vitest-summary.mjs';
 
 function run(cmd, args) {
@@ -27,6 +27,7 @@ try {
   console.log('vitest stopped before writing its report');
   failed += 1;
 }
+rmSync(dirname(report), { recursive: true, force: true });
 if (vitest !== 0 && failed === 0) {
   console.log('vitest failed outside any test (see its "Unhandled Errors" above)');
   failed += 1;

@@ -5,6 +5,9 @@ Run with Debian's python3-torch, 2 threads, right after `npm run bench`:
     /usr/bin/python3 build/scripts/anchor-pytorch.py [--threads 2]
 Prints JSON: sgemm GFLOP/s on the model's shapes (OpenBLAS), prefill of 4 x 256 tokens (last position's
 logits and every position's), and a training step (forward, backward, AdamW) at batch 4 x 256.
+With --beside-engine ROUNDS it then takes that many rounds of its training step and this engine's
+(`fas bench --section training`, from the built dist/) in turn, so both meet the same load on a shared
+machine, and prints the best of each, their ratio and each round's.
 
 With --export-onnx DIR it measures nothing and writes this model (seed 1) for the onnxruntime-node anchor
 (build/scripts/anchor-onnxruntime.mjs): DIR/gpt2-full.onnx (every position's logits), DIR/gpt2-last.onnx (the
@@ -19,7 +22,9 @@ import json
 import math
 import os
 import struct
+import subprocess
 import time
+from pathlib import Path
 
 import torch
 import torch.nn.functional as F
@@ -159,9 +164,34 @@ def best_seconds(fn, repeats):
     return best
 
 
+def beside_engine(step, rounds):
+    """Rounds of PyTorch's training step (best of 2) and this engine's (`fas bench --section training`,
+    best of 2 after a warm-up, from the built dist/), in turn, the one that goes first alternating."""
+    cli = Path(__file__).resolve().parents[2] / 'dist' / 'electron' / 'cli' / 'fas.js'
+    measured = {'pytorch': [], 'engine': []}
+    for r in range(rounds):
+        for which in (['pytorch', 'engine'] if r % 2 == 0 else ['engine', 'pytorch']):
+            if which == 'pytorch':
+                measured['pytorch'].append(round(1024 / best_seconds(step, 2), 1))
+            else:
+                out = subprocess.run(['node', str(cli), 'bench', '--json', '--section', 'training'],
+                                     check=True, capture_output=True, text=True).stdout
+                measured['engine'].append(json.loads(out)['tokensPerSecond'])
+    best = {name: max(values) for name, values in measured.items()}
+    return {
+        'rounds': rounds,
+        'pytorchBest': best['pytorch'],
+        'engineBest': best['engine'],
+        'engineOverPytorch': round(best['engine'] / best['pytorch'], 3),
+        'perRound': [round(e / p, 3) for e, p in zip(measured['engine'], measured['pytorch'])],
+    }
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument('--threads', type=int, default=2)
+    parser.add_argument('--beside-engine', type=int, metavar='ROUNDS',
+                        help="then that many rounds of its training step and this engine's in turn")
     parser.add_argument('--export-onnx', metavar='DIR', help='write the model as ONNX for the onnxruntime anchor')
     parser.add_argument('--export-gguf', metavar='FILE', help='write the model as GGUF for the llama.cpp anchor')
     args = parser.parse_args()
@@ -197,14 +227,17 @@ def main():
 
     step()  # warm-up: the optimizer's state
     train = best_seconds(step, 2)
-    print(json.dumps({
+    result = {
         'torch': torch.__version__,
         'threads': args.threads,
         'sgemmGflops': sgemm,
         'prefillTokensPerSecond': round(1024 / last, 1),
         'prefillFullLogitsTokensPerSecond': round(1024 / full, 1),
         'trainingTokensPerSecond': round(1024 / train, 1),
-    }, indent=2))
+    }
+    if args.beside_engine:
+        result['trainingBesideEngine'] = beside_engine(step, args.beside_engine)
+    print(json.dumps(result, indent=2))
 
 
 if __name__ == '__main__':
