@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
+import { describeSummary } from '../../electron/cli/commands/convert.js';
 import type { JobContext } from '../../electron/core/jobs/types.js';
 import { convertSettings, runConversion } from '../../electron/core/pipeline/convert.js';
 import { readSpikingConfig } from '../../electron/core/spiking/spiking-config.js';
@@ -31,6 +32,8 @@ describe('conversion', async () => {
     expect(await readSpikingConfig(summary.modelDir)).toMatchObject({ calibration: 'neuron', T: 2 });
     expect(summary.calibration.joint?.epochs.length).toBeGreaterThan(0);
     expect(summary.evaluation.rows.some((r) => r.perplexity !== undefined)).toBe(true);
+    // What `fas convert` prints: the task named once ("Perplexity on Perplexity on ..." before).
+    expect(describeSummary(summary)).toMatch(/^Perplexity on (?!Perplexity)[^\n]+ \(\d+ tokens\):$/m);
   });
 
   it('replaces an earlier conversion only when told to', async () => {

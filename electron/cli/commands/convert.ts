@@ -75,7 +75,7 @@ export function registerConvertCommand(program: Command): void {
 
 export function describeSummary(s: ConversionSummary): string {
   const e = s.evaluation;
-  const lines = [`Spiking model written to ${s.modelDir}`, '', `Perplexity on ${e.task.name} (${e.task.size} tokens):`];
+  const lines = [`Spiking model written to ${s.modelDir}`, '', `${e.task.name} (${e.task.size} tokens):`];
   for (const r of e.rows) if (r.perplexity !== undefined) lines.push(`  ${rowWords(r).padEnd(34)} ${r.perplexity.toFixed(2)}`);
   if (s.calibration.notNeeded) lines.push('', `Stage 2: ${s.calibration.scope}`);
   const before = s.calibration.evaluations.before;
