@@ -2,10 +2,10 @@
 // peak resident memory against the weight bytes (benchInference, run on the F32 folder and on the
 // same weights stored as F16, which the engine keeps in 16 bits: a decode step reads half the
 // bytes); the same prefill with every position's logits (the vocabulary head over 1024 rows) and
-// evaluation's scoring of those tokens, the machine's read bandwidth, which limits decoding since a decode step reads every weight once, and
-// its multiply-add peak, which limits the prefill and training (benchInferenceLimits). They run in
-// separate processes, so the 206 MB of logits and the bandwidth probe's buffer stay out of the
-// others' peak memory; inferenceReport joins them.
+// evaluation's scoring of those tokens, the machine's read bandwidth, which limits decoding since a
+// decode step reads every weight once, and its multiply-add peak, which limits the prefill and
+// training (benchInferenceLimits). They run in separate processes, so the 206 MB of logits and the
+// bandwidth probe's buffer stay out of the others' peak memory; inferenceReport joins them.
 import { loadNative, type NativeModel } from '../../../native/index.js';
 import { openModelFolder } from '../model/folder.js';
 import { round } from './round.js';

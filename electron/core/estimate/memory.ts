@@ -18,7 +18,7 @@
 //                    averaged first). Its spike-driven layer keeps the down projections transposed.
 //   evaluate         the same forward on a batch of blocks (at the largest T measured), with logits
 //                    for every position (perplexity and multiple choice score them all), scored in
-//                    the engine (counted whole: it holds one group of sequences' at a time).
+//                    the engine (counted whole, though it holds one group of sequences' logits at a time).
 //   calibrate        native/src/calibrate (stage 2): the model once (teacher and student share its
 //                    weights; the student's spike-driven layer keeps the down projections
 //                    transposed) with a threshold and an initial potential per neuron (per position
