@@ -285,6 +285,14 @@ export interface NativeSession {
    * when the context would exceed maxPositions ("context overflow"), or with "aborted" after abort().
    */
   eval(ids: Int32Array): Promise<Float32Array>;
+  /**
+   * eval(ids), resolving with log p(targets[i] | the context up to ids[i]) for each i: the scores of
+   * the tokens that follow, after a context already in the cache (multiple-choice answers after one
+   * passage). Rejects a target outside the vocabulary, leaving the context as it was.
+   */
+  score(ids: Int32Array, targets: Int32Array): Promise<Float64Array>;
+  /** Keeps the first `length` tokens of the context and their cache. Throws while a call runs. */
+  truncate(length: number): void;
   /** Generates tokens; onToken receives each one as soon as it is chosen, before the promise settles. */
   generate(options: GenerateOptions, onToken: (id: number) => void): Promise<GenerateResult>;
   /** Stops the eval() or generate() in progress: between tokens, or between layers of a prefill. */

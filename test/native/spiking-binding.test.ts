@@ -3,6 +3,7 @@
 // then forward in the three modes, their statistics, and snn sessions that stream and abort.
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { continuationScorer } from '../../electron/core/eval/continuation-scorer.js';
 import { inferenceModes, loadModel, type LoadedModel } from '../../electron/core/inference/loaded-model.js';
 import { writeSafetensors } from '../../electron/core/model/safetensors.js';
 import { SPIKING_WEIGHTS_FILE, writeSpikingConfig } from '../../electron/core/spiking/spiking-config.js';
@@ -147,6 +148,38 @@ describe.each(FOLDERS)('spiking modes of a converted $name', ({ variant, lambda,
       const differences = [...scores].map((score, i) => Math.abs(score - logSoftmaxAt(logits.subarray(i * TINY_VOCAB, (i + 1) * TINY_VOCAB), targets[i]!)));
       expect(Math.max(...differences)).toBeLessThan(1e-5);
     }
+  });
+
+  it("scores an item's choices after its context, run once in a session, as the whole sequences score them", async () => {
+    const context = 'Call me Ishmael.';
+    const choices = [' whale', ' sea', ' a long grey ship'];
+    for (const mode of ['ann', 'qcfs', 'snn'] as const) {
+      const scored = await continuationScorer(model.tokenizer, model.engine.createSession({ mode }), 64)(context, choices);
+      const whole = await Promise.all(
+        choices.map(async (choice) => {
+          const contextIds = model.tokenizer.encode(context, { addSpecialTokens: false });
+          const ids = [...contextIds, ...model.tokenizer.encode(choice, { addSpecialTokens: false })];
+          const logProbs = await model.engine.targetLogProbs(Int32Array.from(ids.slice(0, -1)), 1, ids.length - 1, Int32Array.from(ids.slice(1)), { mode });
+          return logProbs.subarray(contextIds.length - 1).reduce((sum, logProb) => sum + logProb, 0);
+        }),
+      );
+      expect(Math.max(...scored.map((score, i) => Math.abs(score - whole[i]!)))).toBeLessThan(1e-4);
+    }
+  });
+
+  it('truncates a session to a prefix whose next logits are those of the prefix alone', async () => {
+    const session = model.engine.createSession({ mode: 'snn' });
+    await session.eval(prompt);
+    const scores = await session.score(Int32Array.of(9, 10), Int32Array.of(10, 11));
+    expect(scores).toHaveLength(2);
+    session.truncate(prompt.length);
+    const afterTruncate = await session.eval(Int32Array.of(12));
+    const fresh = model.engine.createSession({ mode: 'snn' });
+    expect(maxRelativeDiff(afterTruncate, await fresh.eval(Int32Array.from([...prompt, 12])))).toBeLessThan(1e-5);
+    await expect(session.score(Int32Array.of(1), Int32Array.of(TINY_VOCAB))).rejects.toThrow(`target 0 is ${TINY_VOCAB}, outside the vocabulary`);
+    await expect(session.score(Int32Array.of(1, 2), Int32Array.of(1))).rejects.toThrow('targets has 1 entries, ids 2');
+    // A refused score leaves the context as it was.
+    expect(maxRelativeDiff(await session.eval(Int32Array.of(13)), await fresh.eval(Int32Array.of(13)))).toBeLessThan(1e-5);
   });
 
   it('refuses targets outside the vocabulary or of the wrong length, naming them', async () => {

@@ -154,8 +154,8 @@ export async function runEvaluation(settings: EvalSettings, ctx: JobContext, ava
       size = items.length;
       sample = Int32Array.from(model.tokenizer.encode(items[0]!.context, { addSpecialTokens: false }).slice(-spec.maxPositions));
       for (const [i, run] of plan.entries()) {
-        const score = continuationScorer(model.tokenizer, scoreIn(model, run.mode, run.timesteps), spec.maxPositions);
-        const r = await scoreMultipleChoice(items, score, (f) => step(i, f), ctx.signal);
+        const session = model.engine.createSession({ mode: run.mode, ...(run.timesteps === null ? {} : { timesteps: run.timesteps }) });
+        const r = await scoreMultipleChoice(items, continuationScorer(model.tokenizer, session, spec.maxPositions), (f) => step(i, f), ctx.signal);
         chance = r.chance;
         rows.push({ ...run, acc: r.acc, accNorm: r.accNorm });
       }

@@ -10,8 +10,8 @@ export interface ChoiceItem {
   label: number;
 }
 
-/** Sum of log p(continuation | context) over the continuation's tokens. */
-export type ContinuationScorer = (context: string, continuation: string) => Promise<number>;
+/** For each continuation, the sum of log p(continuation | context) over its tokens. */
+export type ContinuationScorer = (context: string, continuations: readonly string[]) => Promise<number[]>;
 
 export interface MultipleChoiceResult {
   items: number;
@@ -99,8 +99,7 @@ export async function scoreMultipleChoice(
   const bytes = new TextEncoder();
   for (const [i, item] of items.entries()) {
     if (signal?.aborted) throw new Error('Cancelled');
-    const logLikelihoods: number[] = [];
-    for (const choice of item.choices) logLikelihoods.push(await score(item.context, choice));
+    const logLikelihoods = await score(item.context, item.choices);
     const perByte = logLikelihoods.map((ll, c) => ll / Math.max(1, bytes.encode(item.choices[c]!).length));
     if (argmax(logLikelihoods) === item.label) correct++;
     if (argmax(perByte) === item.label) correctNorm++;

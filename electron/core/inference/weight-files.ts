@@ -43,6 +43,8 @@ export function watchWeightFiles(files: readonly string[]): () => void {
 export function guardEngine(engine: NativeModel, check: () => void): NativeModel {
   const guardSession = (session: NativeSession): NativeSession => ({
     eval: async (ids) => (check(), session.eval(ids)),
+    score: async (ids, targets) => (check(), session.score(ids, targets)),
+    truncate: (length) => session.truncate(length),
     generate: async (options, onToken) => (check(), session.generate(options, onToken)),
     abort: () => session.abort(),
     reset: () => session.reset(),

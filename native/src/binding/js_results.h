@@ -15,6 +15,12 @@ inline Napi::Float32Array toFloat32Array(Napi::Env env, const std::vector<float>
   return out;
 }
 
+inline Napi::Float64Array toFloat64Array(Napi::Env env, const std::vector<double>& values) {
+  Napi::Float64Array out = Napi::Float64Array::New(env, values.size());
+  std::copy(values.begin(), values.end(), out.Data());
+  return out;
+}
+
 // A Float32Array made on the JS thread for work on another thread to fill in place: a result as
 // large as a prefill's logits (206 MB for GPT-2 at 4 x 256) is then written once, where a vector
 // copied into a new array would cost two more passes over it and its page faults on the JS thread.

@@ -149,11 +149,7 @@ class NativeModel : public Napi::ObjectWrap<NativeModel> {
                                mode);
             return scores;
           },
-          [](Napi::Env env, const std::vector<double>& scores) -> Napi::Value {
-            Napi::Float64Array out = Napi::Float64Array::New(env, scores.size());
-            std::copy(scores.begin(), scores.end(), out.Data());
-            return out;
-          });
+          [](Napi::Env env, const std::vector<double>& scores) { return toFloat64Array(env, scores); });
     });
   }
 

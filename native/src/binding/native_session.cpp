@@ -46,7 +46,8 @@ class NativeSession : public Napi::ObjectWrap<NativeSession> {
   static Napi::Function define(Napi::Env env) {
     return DefineClass(
         env, "NativeSession",
-        {InstanceMethod<&NativeSession::eval>("eval"), InstanceMethod<&NativeSession::generate>("generate"),
+        {InstanceMethod<&NativeSession::eval>("eval"), InstanceMethod<&NativeSession::score>("score"),
+         InstanceMethod<&NativeSession::generate>("generate"), InstanceMethod<&NativeSession::truncate>("truncate"),
          InstanceMethod<&NativeSession::abort>("abort"), InstanceMethod<&NativeSession::reset>("reset"),
          InstanceMethod<&NativeSession::lastStats>("lastStats")});
   }
@@ -146,6 +147,32 @@ class NativeSession : public Napi::ObjectWrap<NativeSession> {
     });
   }
 
+  // score(ids, targets): eval(ids), resolving with log p(targets[i] | the context up to ids[i]).
+  Napi::Value score(const Napi::CallbackInfo& info) {
+    const Napi::Env env = info.Env();
+    return promiseOf(env, [&]() -> Napi::Value {
+      std::vector<int32_t> ids = tokenIds(info[0], "ids");
+      std::vector<int32_t> targets = tokenIds(info[1], "targets");
+      if (ids.empty()) throw typeError(env, "score needs at least one token id");
+      if (targets.size() != ids.size()) {
+        throw typeError(
+            env, "targets has " + std::to_string(targets.size()) + " entries, ids " + std::to_string(ids.size()));
+      }
+      BusyClaim busy = claim(env);
+      state_->ran = true;
+      return runAsync(
+          env,
+          [state = state_, ids = std::move(ids), targets = std::move(targets)] {
+            std::vector<double> scores(ids.size());
+            state->session.score(enginePool(), ids.data(), targets.data(), static_cast<int64_t>(ids.size()),
+                                 scores.data(), &state->abort);
+            return scores;
+          },
+          [](Napi::Env env, const std::vector<double>& scores) { return toFloat64Array(env, scores); },
+          std::move(busy));
+    });
+  }
+
   Napi::Value generate(const Napi::CallbackInfo& info) {
     const Napi::Env env = info.Env();
     return promiseOf(env, [&]() -> Napi::Value {
@@ -172,6 +199,11 @@ class NativeSession : public Napi::ObjectWrap<NativeSession> {
   }
 
   void abort(const Napi::CallbackInfo&) { state_->abort = true; }
+
+  void truncate(const Napi::CallbackInfo& info) {
+    state_->busy.check(info.Env(), "the session is busy: abort() and wait before truncate()");
+    state_->session.truncate(integer(info[0], "length", 0, kMaxInt));
+  }
 
   void reset(const Napi::CallbackInfo& info) {
     state_->busy.check(info.Env(), "the session is busy: abort() and wait before reset()");

@@ -1,37 +1,59 @@
 import { describe, expect, it } from 'vitest';
 import { continuationScorer } from '../../../electron/core/eval/continuation-scorer.js';
-import type { ScoreFn } from '../../../electron/core/eval/perplexity.js';
 import { byteTokenizerConfig, byteTokenizerJson } from '../../../electron/core/model/gpt2-tokenizer.js';
 import { TextTokenizer } from '../../../electron/core/model/tokenizer.js';
+import type { NativeSession } from '../../../native/index.js';
 
 // Byte-level: each character of these ASCII strings is one token, its byte value.
 const tokenizer = new TextTokenizer({ tokenizerJson: byteTokenizerJson(), tokenizerConfig: byteTokenizerConfig(64) });
 
-function recording() {
-  const calls: { ids: number[]; targets: number[] }[] = [];
-  // Token k of the input predicts its target with log-probability -(k + 1).
-  const score: ScoreFn = async (ids, batch, seqLen, targets) => {
-    expect([batch, seqLen]).toEqual([1, ids.length]);
-    calls.push({ ids: [...ids], targets: [...targets] });
-    return Float64Array.from(ids, (_, k) => -(k + 1));
-  };
-  return { calls, score };
+/** A session that records its calls; each scored token's log-probability is -(its position in the context + 1). */
+function recordingSession() {
+  const calls: string[] = [];
+  let length = 0;
+  const session = {
+    reset: () => {
+      calls.push('reset');
+      length = 0;
+    },
+    eval: async (ids: Int32Array) => {
+      calls.push(`eval ${[...ids]}`);
+      length += ids.length;
+      return new Float32Array();
+    },
+    score: async (ids: Int32Array, targets: Int32Array) => {
+      calls.push(`score ${[...ids]} -> ${[...targets]}`);
+      const scores = Float64Array.from(ids, (_, i) => -(length + i + 1));
+      length += ids.length;
+      return scores;
+    },
+    truncate: (to: number) => {
+      calls.push(`truncate ${to}`);
+      length = Math.min(length, to);
+    },
+  } as unknown as NativeSession;
+  return { calls, session };
 }
 
 describe('continuationScorer', () => {
-  it("adds the continuation's tokens' log-probabilities after the context", async () => {
-    const { calls, score } = recording();
-    expect(await continuationScorer(tokenizer, score, 64)('ab', 'cd')).toBe(-2 - 3);
-    expect(calls).toEqual([{ ids: [97, 98, 99], targets: [98, 99, 100] }]);
+  it("runs the context once and scores each continuation's tokens after it", async () => {
+    const { calls, session } = recordingSession();
+    // "ab" then "cd": position 1 (b) predicts c, position 2 predicts d: -2 - 3. "ab" then "e": -2.
+    expect(await continuationScorer(tokenizer, session, 64)('ab', ['cd', 'e'])).toEqual([-2 - 3, -2]);
+    expect(calls).toEqual(['reset', 'eval 97', 'score 98,99 -> 99,100', 'truncate 1', 'score 98 -> 101', 'truncate 1']);
   });
 
-  it('drops the oldest context tokens when the pair is longer than the context window', async () => {
-    const { calls, score } = recording();
-    expect(await continuationScorer(tokenizer, score, 2)('ab', 'cd')).toBe(-1 - 2);
-    expect(calls).toEqual([{ ids: [98, 99], targets: [99, 100] }]);
+  it('drops the oldest context tokens so that the context and the longest continuation fit the window', async () => {
+    const { calls, session } = recordingSession();
+    // A window of 3: "d" + "ef" keeps 2 context tokens ("cd"), the shorter choice the same.
+    expect(await continuationScorer(tokenizer, session, 3)('abcd', ['ef', 'g'])).toEqual([-2 - 3, -2]);
+    expect(calls).toEqual(['reset', 'eval 99', 'score 100,101 -> 101,102', 'truncate 1', 'score 100 -> 103', 'truncate 1']);
   });
 
-  it('refuses a choice without tokens', async () => {
-    await expect(continuationScorer(tokenizer, recording().score, 64)('ab', '')).rejects.toThrow('has no tokens');
+  it('refuses a choice without tokens, and one longer than the window', async () => {
+    await expect(continuationScorer(tokenizer, recordingSession().session, 64)('ab', [' x', ''])).rejects.toThrow('has no tokens');
+    await expect(continuationScorer(tokenizer, recordingSession().session, 2)('ab', ['cde'])).rejects.toThrow(
+      "A choice of 3 tokens does not fit in the model's 2-position context after any of the context.",
+    );
   });
 });

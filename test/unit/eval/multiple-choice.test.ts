@@ -53,7 +53,7 @@ describe('multiple-choice tasks', () => {
     // Log-likelihoods: item 1 prefers the right answer; item 2's long answer has a lower total but a
     // higher per-byte score, so only acc_norm gets it right.
     const ll: Record<string, number> = { ' right': -1, ' wrong': -3, ' x': -2, ' a much longer answer': -10 };
-    const r = await scoreMultipleChoice(items, async (_c, choice) => ll[choice]!);
+    const r = await scoreMultipleChoice(items, async (_c, choices) => choices.map((choice) => ll[choice]!));
     expect(r).toEqual({ items: 2, acc: 0.5, accNorm: 1, chance: 0.5 });
   });
 

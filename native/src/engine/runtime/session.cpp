@@ -4,6 +4,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "engine/ops/log_softmax.h"
 #include "engine/runtime/forward.h"
 
 namespace fas {
@@ -54,7 +55,14 @@ const std::vector<float>& Session::run(ThreadPool& pool, const std::atomic<bool>
     if (length == 0) throw std::invalid_argument("the session is empty: give it at least one token");
     return logits_;
   }
+  logits_.resize(model_->config.vocabSize);
+  runPending(pool, abort, true, logits_.data());
+  return logits_;
+}
+
+void Session::runPending(ThreadPool& pool, const std::atomic<bool>* abort, bool lastOnly, float* logits) {
   const ModelConfig& c = model_->config;
+  const int64_t length = static_cast<int64_t>(tokens_.size());
   reserve(length);
   std::vector<KvView> kv(c.numLayers);
   for (int64_t l = 0; l < c.numLayers; ++l) kv[l] = KvView{k_[l].data(), v_[l].data(), capacity_};
@@ -63,14 +71,45 @@ const std::vector<float>& Session::run(ThreadPool& pool, const std::atomic<bool>
   args.seqLen = length - cached_;
   args.past = cached_;
   args.kv = kv.data();
-  args.lastOnly = true;
+  args.lastOnly = lastOnly;
   args.abort = abort;
   args.mode = mode_;
   args.stats = &stats_;
-  logits_.resize(c.vocabSize);
-  forward(*model_, pool, args, logits_.data());
+  forward(*model_, pool, args, logits);
   cached_ = length;
-  return logits_;
+}
+
+void Session::score(ThreadPool& pool, const int32_t* ids, const int32_t* targets, int64_t n, double* scores,
+                    const std::atomic<bool>* abort) {
+  const int64_t vocab = model_->config.vocabSize;
+  for (int64_t i = 0; i < n; ++i) {
+    if (targets[i] < 0 || targets[i] >= vocab) {
+      throw std::invalid_argument("target " + std::to_string(i) + " is " + std::to_string(targets[i]) +
+                                  ", outside the vocabulary of " + std::to_string(vocab) + " tokens");
+    }
+  }
+  const size_t before = tokens_.size();
+  append(ids, n);
+  try {
+    // Every token not yet cached runs, so the logits' last n rows are those after ids.
+    const int64_t rows = static_cast<int64_t>(tokens_.size()) - cached_;
+    FloatVector logits(rows * vocab);
+    runPending(pool, abort, false, logits.data());
+    const float* after = logits.data() + (rows - n) * vocab;
+    ops::target_log_probs(pool, after, targets, n, vocab, scores);
+    logits_.assign(after + (n - 1) * vocab, after + n * vocab);
+  } catch (...) {
+    tokens_.resize(before);
+    throw;
+  }
+}
+
+void Session::truncate(int64_t length) {
+  if (length >= static_cast<int64_t>(tokens_.size())) return;
+  tokens_.resize(std::max<int64_t>(length, 0));
+  // The cached positions up to `length` stay; logits_ are after a token now gone, so the last one
+  // kept runs again (one position) when the logits are next asked for.
+  cached_ = std::min<int64_t>(cached_, std::max<int64_t>(length - 1, 0));
 }
 
 // Grows every layer's cache to hold `length` positions per copy, doubling the capacity so that

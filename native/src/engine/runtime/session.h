@@ -35,10 +35,20 @@ class Session {
   const std::vector<float>& run(ThreadPool& pool, const std::atomic<bool>* abort);
   // append + run, all or nothing: when anything fails (abort included) the context is as before.
   const std::vector<float>& eval(ThreadPool& pool, const int32_t* ids, int64_t n, const std::atomic<bool>* abort);
+  // eval, and scores[i] = log p(targets[i] | the context up to ids[i]): the scores of the tokens that
+  // follow, after a context already in the cache (a multiple-choice answer after its passage). Throws
+  // std::invalid_argument for a target outside the vocabulary, before anything runs.
+  void score(ThreadPool& pool, const int32_t* ids, const int32_t* targets, int64_t n, double* scores,
+             const std::atomic<bool>* abort);
+  // Keeps the first `length` tokens of the context and their cache (no-op when it has no more).
+  void truncate(int64_t length);
   void reset();
 
  private:
   void reserve(int64_t length);
+  // Runs the tokens not yet in the cache, writing the logits after each of them into `logits`
+  // ([length - cached, vocab]) or, with lastOnly, after the last one into logits_.
+  void runPending(ThreadPool& pool, const std::atomic<bool>* abort, bool lastOnly, float* logits);
 
   std::shared_ptr<const Model> model_;
   RunMode mode_;
