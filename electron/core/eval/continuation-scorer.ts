@@ -2,12 +2,15 @@ import type { NativeSession } from '../../../native/index.js';
 import type { TextTokenizer } from '../model/tokenizer.js';
 import type { ContinuationScorer } from './multiple-choice.js';
 
+const sum = (values: Float64Array) => values.reduce((total, value) => total + value, 0);
+
 /**
  * Scores each continuation as the sum of its tokens' log-probabilities after the context. Context and
  * continuations are tokenised separately (as lm-evaluation-harness does). The context runs once into
  * the session's cache and each continuation is scored after it, then cut off again, so an item's
- * passage is computed once, not once per choice. The oldest context tokens are dropped when the
- * context and the longest continuation do not fit in the model's context window.
+ * passage is computed once, not once per choice. The oldest context tokens are dropped so that the
+ * context and the longest continuation fit in the model's context window; a continuation longer than
+ * the window is scored on its own last tokens, as lm-evaluation-harness cuts a request.
  */
 export function continuationScorer(tokenizer: TextTokenizer, session: NativeSession, maxPositions: number): ContinuationScorer {
   return async (context, continuations) => {
@@ -19,24 +22,29 @@ export function continuationScorer(tokenizer: TextTokenizer, session: NativeSess
     const start = tokenizer.bosId ?? tokenizer.eosId;
     const encoded = tokenizer.encode(context, { addSpecialTokens: false });
     const all = encoded.length === 0 && start !== null ? [start] : encoded;
-    // The last continuation token is only predicted: context + longest - 1 positions must fit.
-    const room = maxPositions + 1 - Math.max(...targets.map((t) => t.length));
-    if (all.length === 0 || room < 1) {
-      throw new Error(
-        all.length === 0
-          ? 'A multiple-choice item needs a context: this one is empty, and the tokenizer has no start-of-text token to stand for it.'
-          : `A choice of ${maxPositions + 1 - room} tokens does not fit in the model's ${maxPositions}-position context after any of the context.`,
-      );
+    if (all.length === 0) {
+      throw new Error('A multiple-choice item needs a context: this one is empty, and the tokenizer has no start-of-text token to stand for it.');
     }
-    const kept = all.slice(Math.max(0, all.length - room));
-    const last = kept[kept.length - 1]!;
-    session.reset();
-    if (kept.length > 1) await session.eval(Int32Array.from(kept.slice(0, -1)));
+    // The last token of a continuation is only predicted: context + continuation - 1 positions must fit.
+    const fits = (target: number[]) => target.length <= maxPositions;
+    const kept = all.slice(Math.max(0, all.length - (maxPositions + 1 - Math.max(0, ...targets.filter(fits).map((t) => t.length)))));
+    let primed = false; // the session holds kept's tokens but the last
     const sums: number[] = [];
     for (const target of targets) {
-      const scores = await session.score(Int32Array.from([last, ...target.slice(0, -1)]), Int32Array.from(target));
-      sums.push(scores.reduce((sum, score) => sum + score, 0));
-      session.truncate(kept.length - 1);
+      if (fits(target)) {
+        if (!primed) {
+          session.reset();
+          if (kept.length > 1) await session.eval(Int32Array.from(kept.slice(0, -1)));
+          primed = true;
+        }
+        sums.push(sum(await session.score(Int32Array.from([kept[kept.length - 1]!, ...target.slice(0, -1)]), Int32Array.from(target))));
+        session.truncate(kept.length - 1);
+      } else {
+        const ids = target.slice(-(maxPositions + 1));
+        session.reset();
+        primed = false;
+        sums.push(sum(await session.score(Int32Array.from(ids.slice(0, -1)), Int32Array.from(ids.slice(1)))));
+      }
     }
     return sums;
   };

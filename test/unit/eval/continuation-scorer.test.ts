@@ -50,10 +50,25 @@ describe('continuationScorer', () => {
     expect(calls).toEqual(['reset', 'eval 99', 'score 100,101 -> 101,102', 'truncate 1', 'score 100 -> 103', 'truncate 1']);
   });
 
-  it('refuses a choice without tokens, and one longer than the window', async () => {
+  it('scores a choice longer than the window on its own last tokens, and the others after the context', async () => {
+    const { calls, session } = recordingSession();
+    // A window of 2: "cdef" keeps "def" (d predicts e, e predicts f: -1 - 2); "g" follows the context's last 2 tokens.
+    expect(await continuationScorer(tokenizer, session, 2)('ab', ['g', 'cdef', 'h'])).toEqual([-2, -1 - 2, -2]);
+    expect(calls).toEqual([
+      'reset',
+      'eval 97',
+      'score 98 -> 103',
+      'truncate 1',
+      'reset',
+      'score 100,101 -> 101,102',
+      'reset',
+      'eval 97',
+      'score 98 -> 104',
+      'truncate 1',
+    ]);
+  });
+
+  it('refuses a choice without tokens', async () => {
     await expect(continuationScorer(tokenizer, recordingSession().session, 64)('ab', [' x', ''])).rejects.toThrow('has no tokens');
-    await expect(continuationScorer(tokenizer, recordingSession().session, 2)('ab', ['cde'])).rejects.toThrow(
-      "A choice of 3 tokens does not fit in the model's 2-position context after any of the context.",
-    );
   });
 });
