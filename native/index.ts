@@ -274,9 +274,9 @@ export interface GenerateResult {
 }
 
 /**
- * One sequence with a key/value cache. Its context is every token given to eval() or generate()
- * plus every generated token, so successive calls continue the same conversation. One eval() or
- * generate() at a time: a second call while one runs rejects with "the session is busy".
+ * One sequence with a key/value cache. Its context is every token given to eval(), score() or
+ * generate() plus every generated token, so successive calls continue the same conversation. One call
+ * at a time: a second call while one runs rejects with "the session is busy".
  */
 export interface NativeSession {
   /**
@@ -295,11 +295,11 @@ export interface NativeSession {
   truncate(length: number): void;
   /** Generates tokens; onToken receives each one as soon as it is chosen, before the promise settles. */
   generate(options: GenerateOptions, onToken: (id: number) => void): Promise<GenerateResult>;
-  /** Stops the eval() or generate() in progress: between tokens, or between layers of a prefill. */
+  /** Stops the eval(), score() or generate() in progress: between tokens, or between layers of a prefill. */
   abort(): void;
-  /** Empties the context. Throws while an eval() or generate() runs. */
+  /** Empties the context. Throws while an eval(), score() or generate() runs. */
   reset(): void;
-  /** Statistics of the last eval() or generate() (null before the first). Throws while one runs. */
+  /** Statistics of the last eval(), score() or generate() (null before the first). Throws while one runs. */
   lastStats(): InferenceStats | null;
 }
 

@@ -1,5 +1,6 @@
-// NativeSession: eval() and generate() run on libuv's worker threads, one at a time (a second call
-// rejects with "the session is busy"); abort() stops the call in flight between tokens or layers.
+// NativeSession: eval(), score() and generate() run on libuv's worker threads, one at a time (a
+// second call rejects with "the session is busy"); abort() stops the call in flight between tokens
+// or layers.
 #include "binding/native_session.h"
 
 #include <atomic>
@@ -33,8 +34,8 @@ struct SessionState {
   explicit SessionState(const SessionInit& init) : session(init.model, init.mode) {}
   Session session;
   std::atomic<bool> abort{false};  // read by the worker thread
-  BusyFlag busy;                   // one eval or generate at a time
-  bool ran = false;                // an eval or generate started: lastStats() has something to say once it settles
+  BusyFlag busy;                   // one eval, score or generate at a time
+  bool ran = false;                // one of them started: lastStats() has something to say once it settles
 };
 
 Napi::Object statsOf(Napi::Env env, const Session& session) {
@@ -126,7 +127,7 @@ class NativeSession : public Napi::ObjectWrap<NativeSession> {
   // Marks the session busy, or throws when it already is.
   BusyClaim claim(Napi::Env env) {
     BusyClaim claim =
-        state_->busy.claim(env, "the session is busy: wait for the previous eval() or generate() to finish");
+        state_->busy.claim(env, "the session is busy: wait for the previous eval(), score() or generate() to finish");
     state_->abort = false;  // an abort() from now on stops this call
     state_->session.clearStats();
     return claim;
