@@ -11,11 +11,12 @@ import { StageEta } from '../jobs/eta.js';
 import { basename } from 'node:path';
 import { availableMemoryBytes, checkEvaluationMemory } from '../estimate/memory-guard.js';
 import { loadOpenedModel, type LoadedModel } from '../inference/loaded-model.js';
+import type { RunModeOptions } from '../../../native/index.js';
 import { openModelFolder } from '../model/folder.js';
 import { modelStage, readSpikingConfig } from '../spiking/spiking-config.js';
 import { continuationScorer } from './continuation-scorer.js';
 import { readChoiceItems, scoreMultipleChoice } from './multiple-choice.js';
-import { perplexity, type ScoreFn } from './perplexity.js';
+import { perplexity } from './perplexity.js';
 import { resolveTask } from './tasks.js';
 
 export const evalSettings = z.object({
@@ -90,8 +91,9 @@ function progressOf(plan: ReturnType<typeof evaluationPlan>, ctx: JobContext): (
   };
 }
 
-function scoreIn(model: LoadedModel, mode: EvalMode, timesteps: number | null): ScoreFn {
-  return (ids, batch, seqLen, targets) => model.engine.targetLogProbs(ids, batch, seqLen, targets, { mode, ...(timesteps === null ? {} : { timesteps }) });
+/** The engine's options for one row of the plan. */
+function runMode({ mode, timesteps }: { mode: EvalMode; timesteps: number | null }): RunModeOptions {
+  return { mode, ...(timesteps === null ? {} : { timesteps }) };
 }
 
 /** Firing rates and energy of the spiking model at T on one window of the task's tokens. */
@@ -139,7 +141,7 @@ export async function runEvaluation(settings: EvalSettings, ctx: JobContext, ava
       const blockSize = Math.min(settings.blockSize, spec.maxPositions);
       sample = Int32Array.from(ids.slice(0, blockSize));
       for (const [i, run] of plan.entries()) {
-        const r = await perplexity(ids, scoreIn(model, run.mode, run.timesteps), {
+        const r = await perplexity(ids, (input, batch, seqLen, targets) => model.engine.targetLogProbs(input, batch, seqLen, targets, runMode(run)), {
           blockSize,
           batchSize: settings.batchSize,
           maxTokens,
@@ -154,7 +156,7 @@ export async function runEvaluation(settings: EvalSettings, ctx: JobContext, ava
       size = items.length;
       sample = Int32Array.from(model.tokenizer.encode(items[0]!.context, { addSpecialTokens: false }).slice(-spec.maxPositions));
       for (const [i, run] of plan.entries()) {
-        const session = model.engine.createSession({ mode: run.mode, ...(run.timesteps === null ? {} : { timesteps: run.timesteps }) });
+        const session = model.engine.createSession(runMode(run));
         const r = await scoreMultipleChoice(items, continuationScorer(model.tokenizer, session, spec.maxPositions), (f) => step(i, f), ctx.signal);
         chance = r.chance;
         rows.push({ ...run, acc: r.acc, accNorm: r.accNorm });

@@ -143,6 +143,16 @@ inline std::vector<int32_t> tokenIds(const Napi::Value& v, const std::string& na
       [](const Napi::Value& x, const std::string& at) { return static_cast<int32_t>(integer(x, at, 0, kMaxInt)); });
 }
 
+// The token that follows each of `count` ids, to be scored: token ids, exactly one per id.
+inline std::vector<int32_t> targetIds(const Napi::Value& v, size_t count) {
+  std::vector<int32_t> targets = tokenIds(v, "targets");
+  if (targets.size() != count) {
+    throw typeError(v.Env(),
+                    "targets has " + std::to_string(targets.size()) + " entries, ids " + std::to_string(count));
+  }
+  return targets;
+}
+
 // One layer's NativeNeuronValues {threshold, v0, shape}: shape [1], [ffn] or [positions, ffn], as
 // spiking.safetensors stores it, holding as many values as threshold (SpikingSite checks ffn).
 inline NeuronValues neuronValues(const Napi::Value& v, const std::string& where) {

@@ -134,11 +134,7 @@ class NativeModel : public Napi::ObjectWrap<NativeModel> {
       Sequences s = sequences(info, "targetLogProbs");
       if (!isTypedArrayOf(info[3], napi_int32_array))
         throw typeError(env, "targetLogProbs needs targets as an Int32Array");
-      std::vector<int32_t> targets = tokenIds(info[3], "targets");
-      if (targets.size() != s.ids.size()) {
-        throw typeError(
-            env, "targets has " + std::to_string(targets.size()) + " entries, ids " + std::to_string(s.ids.size()));
-      }
+      std::vector<int32_t> targets = targetIds(info[3], s.ids.size());
       const std::shared_ptr<const Model>& model = live(env);
       const RunMode mode = readRunMode(info[4], "targetLogProbs options", *model);
       return runAsync(

@@ -153,12 +153,8 @@ class NativeSession : public Napi::ObjectWrap<NativeSession> {
     const Napi::Env env = info.Env();
     return promiseOf(env, [&]() -> Napi::Value {
       std::vector<int32_t> ids = tokenIds(info[0], "ids");
-      std::vector<int32_t> targets = tokenIds(info[1], "targets");
       if (ids.empty()) throw typeError(env, "score needs at least one token id");
-      if (targets.size() != ids.size()) {
-        throw typeError(
-            env, "targets has " + std::to_string(targets.size()) + " entries, ids " + std::to_string(ids.size()));
-      }
+      std::vector<int32_t> targets = targetIds(info[1], ids.size());
       BusyClaim busy = claim(env);
       state_->ran = true;
       return runAsync(

@@ -17,6 +17,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <type_traits>
+#include <utility>
 
 #include "engine/model/dtype.h"
 
@@ -188,6 +189,17 @@ FAS_ALWAYS_INLINE float logSumExp(const float* row, int64_t n) {
 
 template <DType T>
 using Stored = std::conditional_t<T == DType::F32, float, uint16_t>;
+
+// K::runAs<T>(args...) for the stored type T of dtype d: the one switch from a weight's dtype to the
+// kernels templated on it, inlined into the ISA clone that calls it.
+template <class K, class... Args>
+FAS_ALWAYS_INLINE void runAsStored(DType d, Args&&... args) {
+  switch (d) {
+    case DType::F32: return K::template runAs<DType::F32>(std::forward<Args>(args)...);
+    case DType::F16: return K::template runAs<DType::F16>(std::forward<Args>(args)...);
+    case DType::BF16: return K::template runAs<DType::BF16>(std::forward<Args>(args)...);
+  }
+}
 
 // IEEE half bits (one per 32-bit lane) to float, exactly, on any ISA: the exponent and mantissa
 // shifted into float position are the value times 2^-112 (subnormal halves land on subnormal

@@ -62,44 +62,43 @@ void rowAbsCounts(const float* y, int64_t rows, int64_t width, const SiteQuantis
 
 namespace {
 
-template <DType T>
-void countLinearEventAs(const int32_t* counts, int64_t rows, int64_t in, const SiteQuantiser& q, WeightView weights,
-                        const float* bias, int64_t out, float* y, int ith, int nth) {
-  const simd::Stored<T>* w = weights.as<simd::Stored<T>>();
-  const Range cols = blockSlice(out, 16, ith, nth);
-  std::vector<int32_t> active;
-  std::vector<float> value;
-  active.reserve(in);
-  value.reserve(in);
-  for (int64_t r = 0; r < rows; ++r) {
-    active.clear();
-    value.clear();
-    const int32_t* cr = counts + r * in;
-    for (int64_t i = 0; i < in; ++i) {
-      if (cr[i] == 0) continue;
-      active.push_back(int32_t(i));
-      value.push_back(siteValue(cr[i], q.lambdaOf(i), q.levels));
-    }
-    const size_t n = active.size();
-    float* yr = y + r * out;
-    for (int64_t o = cols.begin; o < cols.end; ++o) {
-      const simd::Stored<T>* wo = w + o * in;
-      float acc = bias ? bias[o] : 0.0f;
-      for (size_t k = 0; k < n; ++k) acc += value[k] * simd::scalarAs<T>(wo[active[k]]);
-      yr[o] = acc;
+// countLinearEvent with W stored as T.
+struct CountLinearEvent {
+  template <DType T>
+  static void runAs(const int32_t* counts, int64_t rows, int64_t in, const SiteQuantiser& q, WeightView weights,
+                    const float* bias, int64_t out, float* y, int ith, int nth) {
+    const simd::Stored<T>* w = weights.as<simd::Stored<T>>();
+    const Range cols = blockSlice(out, 16, ith, nth);
+    std::vector<int32_t> active;
+    std::vector<float> value;
+    active.reserve(in);
+    value.reserve(in);
+    for (int64_t r = 0; r < rows; ++r) {
+      active.clear();
+      value.clear();
+      const int32_t* cr = counts + r * in;
+      for (int64_t i = 0; i < in; ++i) {
+        if (cr[i] == 0) continue;
+        active.push_back(int32_t(i));
+        value.push_back(siteValue(cr[i], q.lambdaOf(i), q.levels));
+      }
+      const size_t n = active.size();
+      float* yr = y + r * out;
+      for (int64_t o = cols.begin; o < cols.end; ++o) {
+        const simd::Stored<T>* wo = w + o * in;
+        float acc = bias ? bias[o] : 0.0f;
+        for (size_t k = 0; k < n; ++k) acc += value[k] * simd::scalarAs<T>(wo[active[k]]);
+        yr[o] = acc;
+      }
     }
   }
-}
+};
 
 }  // namespace
 
 void countLinearEvent(const int32_t* counts, int64_t rows, int64_t in, const SiteQuantiser& q, WeightView w,
                       const float* bias, int64_t out, float* y, int ith, int nth) {
-  switch (w.dtype) {
-    case DType::F32: return countLinearEventAs<DType::F32>(counts, rows, in, q, w, bias, out, y, ith, nth);
-    case DType::F16: return countLinearEventAs<DType::F16>(counts, rows, in, q, w, bias, out, y, ith, nth);
-    case DType::BF16: return countLinearEventAs<DType::BF16>(counts, rows, in, q, w, bias, out, y, ith, nth);
-  }
+  simd::runAsStored<CountLinearEvent>(w.dtype, counts, rows, in, q, w, bias, out, y, ith, nth);
 }
 
 bool preferEventCounts(double nonzeroFraction, int64_t rows) {

@@ -43,11 +43,7 @@ template <int N>
 struct AddRows {
   FAS_ALWAYS_INLINE static void run(float* acc, int w, WeightView Wt, size_t ld, const int32_t* idx, const float* coef,
                                     int count) {
-    switch (Wt.dtype) {
-      case DType::F32: return runAs<DType::F32>(acc, w, Wt, ld, idx, coef, count);
-      case DType::F16: return runAs<DType::F16>(acc, w, Wt, ld, idx, coef, count);
-      case DType::BF16: return runAs<DType::BF16>(acc, w, Wt, ld, idx, coef, count);
-    }
+    simd::runAsStored<AddRows>(Wt.dtype, acc, w, Wt, ld, idx, coef, count);
   }
   template <DType T>
   FAS_ALWAYS_INLINE static void runAs(float* acc, int w, WeightView weights, size_t ld, const int32_t* idx,
@@ -85,11 +81,7 @@ struct AddEvents {
   static constexpr int kAhead = 4;
   FAS_ALWAYS_INLINE static void run(float* acc, WeightView Wt, size_t ld, const int32_t* idx, const float* coef,
                                     int count) {
-    switch (Wt.dtype) {
-      case DType::F32: return runAs<DType::F32>(acc, Wt, ld, idx, coef, count);
-      case DType::F16: return runAs<DType::F16>(acc, Wt, ld, idx, coef, count);
-      case DType::BF16: return runAs<DType::BF16>(acc, Wt, ld, idx, coef, count);
-    }
+    simd::runAsStored<AddEvents>(Wt.dtype, acc, Wt, ld, idx, coef, count);
   }
   template <DType T>
   FAS_ALWAYS_INLINE static void runAs(float* acc, WeightView weights, size_t ld, const int32_t* idx, const float* coef,

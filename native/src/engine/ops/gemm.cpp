@@ -135,16 +135,13 @@ struct Blocked {
   // `wide` holds kNr x kKc floats: a 16-bit B read transposed is widened there first.
   static FAS_ALWAYS_INLINE void packB(const GemmB& b, int64_t p0, int64_t kc, int64_t n0, int64_t nc, float* out,
                                       float* wide) {
-    switch (b.dtype) {
-      case DType::F32: return packBAs<DType::F32>(b, p0, kc, n0, nc, out, wide);
-      case DType::F16: return packBAs<DType::F16>(b, p0, kc, n0, nc, out, wide);
-      case DType::BF16: return packBAs<DType::BF16>(b, p0, kc, n0, nc, out, wide);
-    }
+    simd::runAsStored<Blocked>(b.dtype, b, p0, kc, n0, nc, out, wide);
   }
 
+  // packB for B stored as T.
   template <DType T>
-  static FAS_ALWAYS_INLINE void packBAs(const GemmB& b, int64_t p0, int64_t kc, int64_t n0, int64_t nc, float* out,
-                                        float* wide) {
+  static FAS_ALWAYS_INLINE void runAs(const GemmB& b, int64_t p0, int64_t kc, int64_t n0, int64_t nc, float* out,
+                                      float* wide) {
     const Stored<T>* data = static_cast<const Stored<T>*>(b.data);
     for (int64_t jr = 0; jr < nc; jr += kNr) {
       const int64_t cols = std::min<int64_t>(kNr, nc - jr);

@@ -87,11 +87,7 @@ struct LinearBlock {
   static constexpr int kRowCols = N == 16 ? 8 : 6;
   FAS_ALWAYS_INLINE static void run(const float* x, WeightView w, const float* b, float* y, int64_t in, int64_t out,
                                     int64_t i0, int64_t i1, int64_t j0, int64_t j1) {
-    switch (w.dtype) {
-      case DType::F32: return runAs<DType::F32>(x, w, b, y, in, out, i0, i1, j0, j1);
-      case DType::F16: return runAs<DType::F16>(x, w, b, y, in, out, i0, i1, j0, j1);
-      case DType::BF16: return runAs<DType::BF16>(x, w, b, y, in, out, i0, i1, j0, j1);
-    }
+    simd::runAsStored<LinearBlock>(w.dtype, x, w, b, y, in, out, i0, i1, j0, j1);
   }
 
   // Weight rows are short streams (3 KB in F32 for GPT-2's 768 inputs, 1.5 KB in 16 bits) that the

@@ -1,7 +1,5 @@
 #include "engine/ops/widen.h"
 
-#include <algorithm>
-
 #include "engine/simd.h"
 
 namespace fas::ops {
@@ -11,11 +9,11 @@ namespace {
 template <int N>
 struct Widen {
   FAS_ALWAYS_INLINE static void run(WeightView w, int64_t n, float* out) {
-    switch (w.dtype) {
-      case DType::F32: std::copy_n(w.as<float>(), n, out); return;
-      case DType::F16: return simd::widenInto<N, DType::F16>(w.as<uint16_t>(), n, out);
-      case DType::BF16: return simd::widenInto<N, DType::BF16>(w.as<uint16_t>(), n, out);
-    }
+    simd::runAsStored<Widen>(w.dtype, w, n, out);
+  }
+  template <DType T>
+  FAS_ALWAYS_INLINE static void runAs(WeightView w, int64_t n, float* out) {
+    simd::widenInto<N, T>(w.as<simd::Stored<T>>(), n, out);
   }
 };
 

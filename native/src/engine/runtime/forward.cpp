@@ -418,6 +418,15 @@ void inGroups(const Model& model, const int32_t* ids, int64_t batch, int64_t seq
 
 }  // namespace
 
+void checkTargets(const ModelConfig& c, const int32_t* targets, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) {
+    if (targets[i] < 0 || targets[i] >= c.vocabSize) {
+      throw std::invalid_argument("target " + std::to_string(i) + " is " + std::to_string(targets[i]) +
+                                  ", outside the vocabulary of " + std::to_string(c.vocabSize) + " tokens");
+    }
+  }
+}
+
 void forwardSequencesInto(const Model& model, ThreadPool& pool, const int32_t* ids, int64_t batch, int64_t seqLen,
                           bool lastOnly, float* logits, const RunMode& mode, RunStats* stats) {
   const int64_t sequenceLogits = (lastOnly ? 1 : seqLen) * model.config.vocabSize;
@@ -429,12 +438,7 @@ void forwardSequencesInto(const Model& model, ThreadPool& pool, const int32_t* i
 void scoreSequencesInto(const Model& model, ThreadPool& pool, const int32_t* ids, const int32_t* targets, int64_t batch,
                         int64_t seqLen, double* scores, const RunMode& mode, RunStats* stats) {
   const int64_t vocab = model.config.vocabSize;
-  for (int64_t i = 0; i < batch * seqLen; ++i) {
-    if (targets[i] < 0 || targets[i] >= vocab) {
-      throw std::invalid_argument("target " + std::to_string(i) + " is " + std::to_string(targets[i]) +
-                                  ", outside the vocabulary of " + std::to_string(vocab) + " tokens");
-    }
-  }
+  checkTargets(model.config, targets, batch * seqLen);
   // One group's logits at a time, scored in place: a group of GPT-2's is 512 rows of 50257 words,
   // 103 MB, where every position of 4 x 1024 tokens over a 128k-word vocabulary would be 2 GiB.
   FloatVector logits;

@@ -86,6 +86,9 @@ std::vector<float> forwardSequences(const Model& model, ThreadPool& pool, const 
 void scoreSequencesInto(const Model& model, ThreadPool& pool, const int32_t* ids, const int32_t* targets, int64_t batch,
                         int64_t seqLen, double* scores, const RunMode& mode = {}, RunStats* stats = nullptr);
 
+// Throws std::invalid_argument naming the first of targets[0..n) outside the vocabulary.
+void checkTargets(const ModelConfig& c, const int32_t* targets, int64_t n);
+
 // Throws std::invalid_argument when the model cannot run in this mode (no spiking parameters, T
 // out of range).
 void checkMode(const Model& model, const RunMode& mode);

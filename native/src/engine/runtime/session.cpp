@@ -82,12 +82,7 @@ void Session::runPending(ThreadPool& pool, const std::atomic<bool>* abort, bool 
 void Session::score(ThreadPool& pool, const int32_t* ids, const int32_t* targets, int64_t n, double* scores,
                     const std::atomic<bool>* abort) {
   const int64_t vocab = model_->config.vocabSize;
-  for (int64_t i = 0; i < n; ++i) {
-    if (targets[i] < 0 || targets[i] >= vocab) {
-      throw std::invalid_argument("target " + std::to_string(i) + " is " + std::to_string(targets[i]) +
-                                  ", outside the vocabulary of " + std::to_string(vocab) + " tokens");
-    }
-  }
+  checkTargets(model_->config, targets, n);
   const size_t before = tokens_.size();
   append(ids, n);
   try {
