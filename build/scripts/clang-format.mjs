@@ -1,11 +1,11 @@
 #!/usr/bin/env node
 // The C++ half of `npm run lint` (--check) and `npm run format` (--write): clang-format over the engine's
-// sources and tests, with the style in .clang-format.
+// sources, its tests and the C++ anchor in build/scripts, with the style in .clang-format.
 import { spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 
-const DIRS = ['native/src', 'native/tests'];
+const DIRS = ['native/src', 'native/tests', 'build/scripts'];
 const SOURCE = /\.(cpp|h|cu|cuh)$/;
 // The style was tuned on Debian 12's clang-format; other major versions lay out a few constructs differently.
 const TUNED_ON = 14;

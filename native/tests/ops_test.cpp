@@ -47,8 +47,9 @@ TEST(gemm_bias_matches_reference_and_ignores_thread_count) {
   using fas::ops::GemmB;
   fas::ThreadPool one(1), two(2);
   // B read transposed (a weight [n, k] as W^T, packed 4 x 4 at a time) and plain; odd sizes leave
-  // tails in every loop, k = 300 takes two blocks of depth.
-  const int64_t shapes[][3] = {{1, 1, 1}, {7, 70, 33}, {13, 129, 300}, {70, 3, 17}, {6, 64, 8}};
+  // tails in every loop, k = 300 takes two blocks of depth with AVX-512 and k = 1,601 several on
+  // every ISA (of even depth, the last one shorter).
+  const int64_t shapes[][3] = {{1, 1, 1}, {7, 70, 33}, {13, 129, 300}, {70, 3, 17}, {6, 64, 8}, {5, 37, 1601}};
   for (const auto isa : fas::test::availableIsas()) {
     fas::simd::IsaLimit limit(isa);
     for (const auto& s : shapes) {

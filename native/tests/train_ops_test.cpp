@@ -55,7 +55,8 @@ void checkFastAttentionBackward(const AttentionDims& d, const std::vector<double
 TEST(train_gemm_matches_plain_sums_and_ignores_thread_count) {
   std::mt19937 rng(1);
   ThreadPool one(1), two(2);
-  const int64_t shapes[][3] = {{7, 70, 33}, {13, 129, 300}, {1, 5, 1}, {70, 3, 17}};
+  // k = 300 and 1,601 take several blocks of depth (as the backward's dW over 1,024 tokens does).
+  const int64_t shapes[][3] = {{7, 70, 33}, {13, 129, 300}, {1, 5, 1}, {70, 3, 17}, {5, 37, 1601}};
   for (const auto isa : fas::test::availableIsas()) {
     fas::simd::IsaLimit limit(isa);  // every register tile: 6 x 8, 6 x 16, 6 x 64
     for (const auto& s : shapes) {

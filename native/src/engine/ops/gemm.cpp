@@ -45,6 +45,14 @@ struct Blocked {
   // 0.69 at 256, and the layers' shapes at 0.85. AVX-512's 64-wide panel keeps 256 (64 KiB).
   static constexpr int64_t kKc = N == 16 ? 256 : 768;
 
+  // The depth of each of k's blocks: as few blocks as kKc allows, of even depth (a multiple of 8), so
+  // no thin last block re-reads C for a few steps. The backward's dW (k = 1,024 tokens) ran as 768 +
+  // 256; as 512 + 512 it took 0.95 of the time (one thread, beside OpenBLAS: see anchor-openblas.cpp).
+  static int64_t blockDepth(int64_t k) {
+    const int64_t blocks = (k + kKc - 1) / kKc;
+    return std::min(kKc, roundUp((k + blocks - 1) / blocks, 8));
+  }
+
   // c[0..kMr)[0..kNr) = start + ap · bp over kc steps; ap is [kc][kMr], bp is [kc][kNr]. start is c
   // itself when `bias` is null and `load`, else the bias row (kNr floats) or zero.
   static FAS_ALWAYS_INLINE void microTile(int64_t kc, const float* ap, const float* bp, float* c, int64_t ldc,
@@ -201,10 +209,11 @@ struct Blocked {
     aPacked.resize(roundUp(kMc, kMr) * kKc);
     bPacked.resize(roundUp(kNc, kNr) * kKc);
     if (b.dtype != DType::F32) bWide.resize(kNr * kKc);
+    const int64_t depth = blockDepth(k);
     for (int64_t jc = n0; jc < n1; jc += kNc) {
       const int64_t nc = std::min(kNc, n1 - jc);
-      for (int64_t pc = 0; pc < k; pc += kKc) {
-        const int64_t kc = std::min(kKc, k - pc);
+      for (int64_t pc = 0; pc < k; pc += depth) {
+        const int64_t kc = std::min(depth, k - pc);
         const bool first = pc == 0;
         packB(b, pc, kc, jc, nc, bPacked.data(), bWide.data());
         for (int64_t ic = m0; ic < m1; ic += kMc) {
