@@ -8,6 +8,7 @@
 // bandwidth probe's buffer stay out of the others' peak memory; inferenceReport joins them.
 import { loadNative, type NativeModel } from '../../../native/index.js';
 import { openModelFolder } from '../model/folder.js';
+import { bestSeconds } from './best-seconds.js';
 import { round } from './round.js';
 
 export interface InferenceBench {
@@ -61,14 +62,11 @@ const ids = (n: number, vocabSize: number) => Int32Array.from({ length: n }, (_,
 
 /** The best of 3 prefills of 4 x 256 tokens, as the onnxruntime anchor measures its own, and the multiply-adds the engine counts for one. */
 async function bestPrefill(engine: NativeModel, vocabSize: number, lastOnly: boolean): Promise<{ seconds: number; annMacsPerToken: number }> {
-  let seconds = Infinity;
+  const input = ids(4 * 256, vocabSize);
   let annMacsPerToken = 0;
-  for (let r = 0; r < 3; r++) {
-    const start = performance.now();
-    const { stats } = await engine.forwardWithStats(ids(4 * 256, vocabSize), 4, 256, { lastOnly });
-    seconds = Math.min(seconds, (performance.now() - start) / 1000);
-    annMacsPerToken = stats.annMacsPerToken;
-  }
+  const seconds = await bestSeconds(3, async () => {
+    annMacsPerToken = (await engine.forwardWithStats(input, 4, 256, { lastOnly })).stats.annMacsPerToken;
+  });
   return { seconds, annMacsPerToken };
 }
 
@@ -109,12 +107,8 @@ export async function benchInferenceLimits(dir: string): Promise<InferenceLimits
   const { vocabSize } = folder.spec;
   await engine.forward(ids(32, vocabSize), 1, 32, { lastOnly: true }); // warm-up: page in the weights
   const prefill = await bestPrefill(engine, vocabSize, false);
-  let scoreSeconds = Infinity;
-  for (let r = 0; r < 3; r++) {
-    const start = performance.now();
-    await engine.targetLogProbs(ids(4 * 256, vocabSize), 4, 256, ids(4 * 256 + 1, vocabSize).subarray(1));
-    scoreSeconds = Math.min(scoreSeconds, (performance.now() - start) / 1000);
-  }
+  const tokens = ids(4 * 256 + 1, vocabSize); // the prefill's tokens, each scored against the one after it
+  const scoreSeconds = await bestSeconds(3, () => engine.targetLogProbs(tokens.subarray(0, -1), 4, 256, tokens.subarray(1)));
   engine.dispose();
   const { bytesPerSecond } = await loadNative().benchReadBandwidth();
   const { flopsPerSecond } = await loadNative().benchFmaPeak();

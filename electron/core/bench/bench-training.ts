@@ -1,6 +1,7 @@
 // Training speed and memory on the benchmark model: forward + backward + AdamW at batch 4 x 256.
 import { loadNative } from '../../../native/index.js';
 import { openModelFolder } from '../model/folder.js';
+import { bestSeconds } from './best-seconds.js';
 import { round } from './round.js';
 
 export interface TrainingBench {
@@ -35,13 +36,7 @@ export async function benchTraining(dir: string, steps = 2): Promise<TrainingBen
     await trainer.optimizerStep(hyper);
   };
   await step(); // warm-up: first touch of the optimizer state
-  // The best step, as the PyTorch anchor measures it.
-  let seconds = Infinity;
-  for (let i = 0; i < steps; i++) {
-    const start = performance.now();
-    await step();
-    seconds = Math.min(seconds, (performance.now() - start) / 1000);
-  }
+  const seconds = await bestSeconds(steps, step); // the best step, as the PyTorch anchor measures it
   trainer.dispose();
   return {
     tokensPerSecond: Math.round((batch * seq) / seconds),

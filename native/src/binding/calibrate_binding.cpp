@@ -44,8 +44,8 @@ CalibratorOptions calibratorOptions(const Napi::Value& v) {
 
 Napi::Object neuronObject(Napi::Env env, const NeuronValues& v, int64_t ffn) {
   Napi::Object out = Napi::Object::New(env);
-  out.Set("threshold", toFloat32Array(env, v.threshold));
-  out.Set("v0", toFloat32Array(env, v.v0));
+  out.Set("threshold", toTypedArray(env, v.threshold));
+  out.Set("v0", toTypedArray(env, v.v0));
   Napi::Array shape = Napi::Array::New(env);
   if (v.positions > 0) {
     shape.Set(0u, static_cast<double>(v.positions));

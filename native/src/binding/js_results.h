@@ -9,14 +9,10 @@
 
 namespace fas::binding {
 
-inline Napi::Float32Array toFloat32Array(Napi::Env env, const std::vector<float>& values) {
-  Napi::Float32Array out = Napi::Float32Array::New(env, values.size());
-  std::copy(values.begin(), values.end(), out.Data());
-  return out;
-}
-
-inline Napi::Float64Array toFloat64Array(Napi::Env env, const std::vector<double>& values) {
-  Napi::Float64Array out = Napi::Float64Array::New(env, values.size());
+// A Float32Array or Float64Array holding a copy of values.
+template <typename T>
+Napi::TypedArrayOf<T> toTypedArray(Napi::Env env, const std::vector<T>& values) {
+  Napi::TypedArrayOf<T> out = Napi::TypedArrayOf<T>::New(env, values.size());
   std::copy(values.begin(), values.end(), out.Data());
   return out;
 }

@@ -42,12 +42,12 @@ Napi::Object thresholdsObject(Napi::Env env, const SiteThresholds& t) {
   Napi::Array layers = Napi::Array::New(env, t.sites.size());
   for (uint32_t l = 0; l < t.sites.size(); ++l) {
     Napi::Object layer = Napi::Object::New(env);
-    for (int s = 0; s < kLayerSites; ++s) layer.Set(siteName(Site(s)), toFloat32Array(env, t.sites[l][s]));
+    for (int s = 0; s < kLayerSites; ++s) layer.Set(siteName(Site(s)), toTypedArray(env, t.sites[l][s]));
     layers.Set(l, layer);
   }
   Napi::Object out = Napi::Object::New(env);
   out.Set("sites", layers);
-  out.Set("headIn", toFloat32Array(env, t.headIn));
+  out.Set("headIn", toTypedArray(env, t.headIn));
   return out;
 }
 
@@ -145,7 +145,7 @@ class NativeModel : public Napi::ObjectWrap<NativeModel> {
                                mode);
             return scores;
           },
-          [](Napi::Env env, const std::vector<double>& scores) { return toFloat64Array(env, scores); });
+          [](Napi::Env env, const std::vector<double>& scores) { return toTypedArray(env, scores); });
     });
   }
 

@@ -144,7 +144,7 @@ class NativeSession : public Napi::ObjectWrap<NativeSession> {
           [state = state_, ids = std::move(ids)] {
             return state->session.eval(enginePool(), ids.data(), static_cast<int64_t>(ids.size()), &state->abort);
           },
-          [](Napi::Env env, const std::vector<float>& logits) { return toFloat32Array(env, logits); }, std::move(busy));
+          [](Napi::Env env, const std::vector<float>& logits) { return toTypedArray(env, logits); }, std::move(busy));
     });
   }
 
@@ -165,8 +165,7 @@ class NativeSession : public Napi::ObjectWrap<NativeSession> {
                                  scores.data(), &state->abort);
             return scores;
           },
-          [](Napi::Env env, const std::vector<double>& scores) { return toFloat64Array(env, scores); },
-          std::move(busy));
+          [](Napi::Env env, const std::vector<double>& scores) { return toTypedArray(env, scores); }, std::move(busy));
     });
   }
 

@@ -190,7 +190,7 @@ class NativeTrainer : public Napi::ObjectWrap<NativeTrainer> {
   Napi::Value getTensor(const Napi::CallbackInfo& info) {
     Trainer& t = idle(info.Env());
     const std::string name = string(info[0], "name");
-    return toFloat32Array(info.Env(), guarded(info.Env(), [&] { return t.tensor(name); }));
+    return toTypedArray(info.Env(), guarded(info.Env(), [&] { return t.tensor(name); }));
   }
 
   void setTensor(const Napi::CallbackInfo& info) {
@@ -205,7 +205,7 @@ class NativeTrainer : public Napi::ObjectWrap<NativeTrainer> {
     const train::OptimizerState s = guarded(env, [&] { return idle(env).optimizerState(); });
     const auto moments = [&](const std::map<std::string, std::vector<float>>& values) {
       Napi::Object out = Napi::Object::New(env);
-      for (const auto& [name, v] : values) out.Set(name, toFloat32Array(env, v));
+      for (const auto& [name, v] : values) out.Set(name, toTypedArray(env, v));
       return out;
     };
     Napi::Object out = Napi::Object::New(env);
